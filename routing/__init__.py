@@ -1,0 +1,54 @@
+"""The routing engine: immutable problem in, solution with ETAs and unserved reasons out.
+
+It imports neither the database nor the web layer nor :mod:`returns`; only
+:mod:`routing._ortools` imports OR-Tools.
+"""
+
+from routing.errors import InvalidProblemError, RoutingError, RoutingWarning, SolverError
+from routing.model import (
+    Break,
+    Location,
+    PickupDelivery,
+    Problem,
+    Stop,
+    StopKind,
+    TimeWindow,
+    TravelMatrix,
+    Vehicle,
+    VehicleKind,
+    VehicleType,
+)
+from routing.solution import (
+    Route,
+    ScheduledBreak,
+    Solution,
+    SolveStatus,
+    Unserved,
+    UnservedReason,
+    Visit,
+)
+
+__all__ = [
+    "Break",
+    "InvalidProblemError",
+    "Location",
+    "PickupDelivery",
+    "Problem",
+    "Route",
+    "RoutingError",
+    "RoutingWarning",
+    "ScheduledBreak",
+    "Solution",
+    "SolveStatus",
+    "SolverError",
+    "Stop",
+    "StopKind",
+    "TimeWindow",
+    "TravelMatrix",
+    "Unserved",
+    "UnservedReason",
+    "Vehicle",
+    "VehicleKind",
+    "VehicleType",
+    "Visit",
+]

@@ -1,0 +1,1 @@
+"""The what-if simulator and the synthetic city it runs on."""
