@@ -27,10 +27,12 @@ from routing.solution import (
     UnservedReason,
     Visit,
 )
+from routing.solve import Limits, solve
 
 __all__ = [
     "Break",
     "InvalidProblemError",
+    "Limits",
     "Location",
     "PickupDelivery",
     "Problem",
@@ -51,4 +53,5 @@ __all__ = [
     "VehicleKind",
     "VehicleType",
     "Visit",
+    "solve",
 ]

@@ -493,9 +493,7 @@ class Problem:
                     )
                 paired.add(sid)
             if self.stops[stops[pd.pickup]].kind is not StopKind.PICKUP:
-                raise InvalidProblemError(
-                    f"shipment pickup {pd.pickup!r} must have kind 'pickup'"
-                )
+                raise InvalidProblemError(f"shipment pickup {pd.pickup!r} must have kind 'pickup'")
             if self.stops[stops[pd.delivery]].kind is not StopKind.DELIVERY:
                 raise InvalidProblemError(
                     f"shipment delivery {pd.delivery!r} must have kind 'delivery'"
@@ -521,8 +519,7 @@ class Problem:
             for role, loc in (("start", v.start), ("end", v.end)):
                 if loc is not None and not 0 <= loc < n_loc:
                     raise InvalidProblemError(
-                        f"vehicle {v.id!r}: {role} location index {loc} is outside "
-                        f"0..{n_loc - 1}"
+                        f"vehicle {v.id!r}: {role} location index {loc} is outside 0..{n_loc - 1}"
                     )
             for sid in v.locked:
                 if sid not in stops:

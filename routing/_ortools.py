@@ -1,0 +1,445 @@
+"""The adapter to Google OR-Tools routing: the only module of lastmile that imports OR-Tools.
+
+It owns the node <-> index mapping, the transit matrices, the dimensions (time, load per
+capacity dimension, distance for range limits) and the search parameters, and turns the
+assignment into a plain :class:`RawPlan`. It never prints; "no solution" becomes a
+:class:`~routing.errors.SolverError`.
+
+Nodes: the servable stops first (in problem order), then one node per distinct depot
+location used by a vehicle, then one "open end" node that is free to reach (zero distance,
+time and cost), shared by every vehicle whose route is open.
+
+Costs: the objective is in units of ``1 / COST_SCALE`` of the currency, per vehicle
+``fixed + per-km * distance + per-hour * (end - start)``, plus drop penalties.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.diagnose import Eligibility
+from routing.errors import SolverError
+from routing.model import Problem, StopKind, VehicleType
+
+COST_SCALE = 10_000
+"""Objective units per unit of currency."""
+
+_FSS = routing_enums_pb2.FirstSolutionStrategy
+_LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+_STATUS = {
+    0: "not solved",
+    1: "success",
+    2: "partial success (local optimum not reached)",
+    3: "fail",
+    4: "fail: time out",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}
+
+LATE_COST_PER_SECOND = 1_000
+"""Objective units per second of lateness at an already-dispatched (locked) stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawRoute:
+    """One vehicle's sequence as OR-Tools returned it: stop indices and service starts (s)."""
+
+    vehicle: int
+    stops: tuple[int, ...]
+    starts: tuple[int, ...]
+    start_time: int
+    end_time: int
+    breaks: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RawPlan:
+    """What the search returned: non-empty routes, dropped stop indices, statistics."""
+
+    routes: tuple[RawRoute, ...]
+    dropped: tuple[int, ...]
+    objective: int
+    status: str
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def _dimension(routing: pywrapcp.RoutingModel, name: str) -> pywrapcp.RoutingDimension:
+    return routing.GetDimensionOrDie(name)
+
+
+def add_dimension(
+    routing: pywrapcp.RoutingModel,
+    transits: Sequence[int],
+    *,
+    name: str,
+    slack_max: int,
+    capacities: Sequence[int],
+    fix_start_cumul_to_zero: bool,
+) -> pywrapcp.RoutingDimension:
+    """Add a dimension with one transit callback and one capacity per vehicle."""
+    ok = routing.AddDimensionWithVehicleTransitAndCapacity(
+        list(transits), slack_max, list(capacities), fix_start_cumul_to_zero, name
+    )
+    if not ok:
+        raise SolverError(f"OR-Tools refused dimension {name!r}")
+    return _dimension(routing, name)
+
+
+class OrToolsModel:
+    """An OR-Tools routing model for one problem, built once and searched once.
+
+    Parameters
+    ----------
+    problem
+        The validated problem.
+    eligibility
+        The output of :func:`routing.diagnose.diagnose`; unservable stops are left out and
+        each servable stop is restricted to its allowed vehicles.
+    """
+
+    def __init__(self, problem: Problem, eligibility: Eligibility) -> None:
+        t0 = time.perf_counter()
+        self.problem = problem
+        self.stop_nodes: list[int] = list(eligibility.servable)
+        n_stops = len(self.stop_nodes)
+        self.node_of_stop = {s: n for n, s in enumerate(self.stop_nodes)}
+
+        depot_locs = sorted(
+            {v.start for v in problem.vehicles}
+            | {v.end for v in problem.vehicles if v.end is not None}
+        )
+        depot_node = {loc: n_stops + k for k, loc in enumerate(depot_locs)}
+        has_open = any(v.end is None for v in problem.vehicles)
+        self.open_node = n_stops + len(depot_locs) if has_open else -1
+        n_nodes = n_stops + len(depot_locs) + (1 if has_open else 0)
+
+        stops = problem.stops
+        loc = np.array(
+            [stops[s].location for s in self.stop_nodes] + depot_locs + ([0] if has_open else []),
+            dtype=np.int64,
+        )
+        service = np.zeros(n_nodes, dtype=np.int64)
+        service[:n_stops] = [stops[s].service for s in self.stop_nodes]
+        self.service = service
+
+        starts = [depot_node[v.start] for v in problem.vehicles]
+        ends = [
+            depot_node[v.end] if v.end is not None else self.open_node for v in problem.vehicles
+        ]
+        self.manager = pywrapcp.RoutingIndexManager(n_nodes, len(problem.vehicles), starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        routing, manager = self.routing, self.manager
+        solver = routing.solver()
+
+        # -- per vehicle type: cost, time and distance matrices over nodes -------------------
+        type_names = sorted({v.type for v in problem.vehicles})
+        cost_cb: dict[str, int] = {}
+        time_cb: dict[str, int] = {}
+        dist_cb: dict[str, int] = {}
+        max_arc = 0
+        need_range = any(problem.vehicle_type(t).range_m is not None for t in type_names)
+        for name in type_names:
+            vt = problem.vehicle_type(name)
+            m = problem.matrices[vt.profile]
+            dist = m.distances[np.ix_(loc, loc)].copy()
+            dur = m.durations[np.ix_(loc, loc)].copy()
+            if has_open:
+                dist[:, self.open_node] = 0
+                dur[:, self.open_node] = 0
+            cost = np.rint(dist * (vt.cost_per_km * COST_SCALE / 1000.0)).astype(np.int64)
+            max_arc = max(max_arc, int(cost.max(initial=0)))
+            cost_cb[name] = routing.RegisterTransitMatrix(cost.tolist())
+            time_cb[name] = routing.RegisterTransitMatrix((dur + service[:, None]).tolist())
+            if need_range:
+                dist_cb[name] = routing.RegisterTransitMatrix(dist.tolist())
+
+        vtypes: list[VehicleType] = [problem.vehicle_type(v.type) for v in problem.vehicles]
+        for vi, (v, vt) in enumerate(zip(problem.vehicles, vtypes, strict=True)):
+            routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.type], vi)
+            if vt.fixed_cost:
+                routing.SetFixedCostOfVehicle(round(vt.fixed_cost * COST_SCALE), vi)
+
+        # -- time ----------------------------------------------------------------------------
+        horizon = max(problem.horizon, 1)
+        time_dim = add_dimension(
+            routing,
+            [time_cb[v.type] for v in problem.vehicles],
+            name="time",
+            slack_max=horizon,
+            capacities=[horizon] * len(problem.vehicles),
+            fix_start_cumul_to_zero=False,
+        )
+        self.time_dim = time_dim
+        max_span_coef = 0
+        for vi, (v, vt) in enumerate(zip(problem.vehicles, vtypes, strict=True)):
+            start, end = routing.Start(vi), routing.End(vi)
+            time_dim.CumulVar(start).SetRange(v.shift.start, v.shift.end)
+            time_dim.CumulVar(end).SetRange(v.shift.start, v.shift.end)
+            if vt.max_shift is not None:
+                time_dim.SetSpanUpperBoundForVehicle(vt.max_shift, vi)
+            coef = round(vt.cost_per_hour * COST_SCALE / 3600.0)
+            if coef:
+                time_dim.SetSpanCostCoefficientForVehicle(coef, vi)
+                max_span_coef = max(max_span_coef, coef)
+            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(start))
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(end))
+
+        locked = {sid for v in problem.vehicles for sid in v.locked}
+        for node, s in enumerate(self.stop_nodes):
+            stop = stops[s]
+            idx = manager.NodeToIndex(node)
+            cumul = time_dim.CumulVar(idx)
+            if not stop.windows:
+                continue
+            if stop.id in locked:
+                # Already on the truck: it will be served even if late, so lateness is a cost.
+                cumul.SetMin(stop.windows[0].start)
+                time_dim.SetCumulVarSoftUpperBound(idx, stop.windows[-1].end, LATE_COST_PER_SECOND)
+                continue
+            cumul.SetRange(stop.windows[0].start, stop.windows[-1].end)
+            for a, b in zip(stop.windows, stop.windows[1:], strict=False):
+                cumul.RemoveInterval(a.end + 1, b.start - 1)
+
+        # -- breaks --------------------------------------------------------------------------
+        self.break_intervals: dict[int, list[pywrapcp.IntervalVar]] = {}
+        # Indexed by routing index (ends included): a break may not cut into a service.
+        node_visit_transits = [
+            int(service[manager.IndexToNode(i)]) if i < routing.Size() else 0
+            for i in range(routing.Size() + len(problem.vehicles))
+        ]
+        for vi, v in enumerate(problem.vehicles):
+            if not v.breaks:
+                continue
+            intervals = [
+                solver.FixedDurationIntervalVar(
+                    b.window.start, b.window.end, b.duration, False, f"break {v.id} #{k}"
+                )
+                for k, b in enumerate(v.breaks)
+            ]
+            time_dim.SetBreakIntervalsOfVehicle(intervals, vi, node_visit_transits)
+            self.break_intervals[vi] = intervals
+
+        # -- load, per capacity dimension ------------------------------------------------------
+        paired = {problem.stop_index(p.pickup) for p in problem.shipments} | {
+            problem.stop_index(p.delivery) for p in problem.shipments
+        }
+        has_pickups = any(stops[s].kind is StopKind.PICKUP for s in self.stop_nodes)
+        for k, dim_name in enumerate(problem.dimensions):
+            demand = np.zeros(n_nodes, dtype=np.int64)
+            demand[:n_stops] = [problem.demand(stops[s])[k] for s in self.stop_nodes]
+            if not demand.any():
+                continue
+            caps = [problem.capacity(vt)[k] for vt in vtypes]
+            if not has_pickups:
+                cb = routing.RegisterUnaryTransitVector(demand.tolist())
+                add_dimension(
+                    routing,
+                    [cb] * len(caps),
+                    name=f"load:{dim_name}",
+                    slack_max=0,
+                    capacities=caps,
+                    fix_start_cumul_to_zero=True,
+                )
+                continue
+            # Load on board = loaded at the depot (all depot deliveries of the route)
+            # - delivered so far + picked up so far; it must stay within capacity.
+            sign = np.array(
+                [1 if stops[s].kind is StopKind.PICKUP else -1 for s in self.stop_nodes]
+                + [0] * (n_nodes - n_stops),
+                dtype=np.int64,
+            )
+            from_depot = np.zeros(n_nodes, dtype=np.int64)
+            for node, s in enumerate(self.stop_nodes):
+                if stops[s].kind is StopKind.DELIVERY and s not in paired:
+                    from_depot[node] = demand[node]
+            load = add_dimension(
+                routing,
+                [routing.RegisterUnaryTransitVector((demand * sign).tolist())] * len(caps),
+                name=f"load:{dim_name}",
+                slack_max=0,
+                capacities=caps,
+                fix_start_cumul_to_zero=False,
+            )
+            loaded = add_dimension(
+                routing,
+                [routing.RegisterUnaryTransitVector(from_depot.tolist())] * len(caps),
+                name=f"loaded:{dim_name}",
+                slack_max=0,
+                capacities=caps,
+                fix_start_cumul_to_zero=True,
+            )
+            for vi in range(len(caps)):
+                solver.Add(load.CumulVar(routing.Start(vi)) == loaded.CumulVar(routing.End(vi)))
+
+        # -- range ---------------------------------------------------------------------------
+        if need_range:
+            big = int(max(m.distances.max(initial=0) for m in problem.matrices.values())) * (
+                n_nodes + 1
+            )
+            add_dimension(
+                routing,
+                [dist_cb[v.type] for v in problem.vehicles],
+                name="distance",
+                slack_max=0,
+                capacities=[vt.range_m if vt.range_m is not None else big for vt in vtypes],
+                fix_start_cumul_to_zero=True,
+            )
+
+        # -- who may serve what, and what may be dropped -----------------------------------------
+        n_vehicles = len(problem.vehicles)
+        max_fixed = max((round(vt.fixed_cost * COST_SCALE) for vt in vtypes), default=0)
+        optional_max = max(
+            (
+                round(stops[s].penalty * COST_SCALE * (1 + stops[s].priority))
+                for s in self.stop_nodes
+                if stops[s].penalty is not None
+            ),
+            default=0,
+        )
+        self.mandatory_penalty = max(
+            10**6,
+            4 * (2 * max_arc + max_fixed + max_span_coef * horizon) + 1,
+            10 * optional_max + 1,
+        )
+        for node, s in enumerate(self.stop_nodes):
+            stop = stops[s]
+            idx = manager.NodeToIndex(node)
+            allowed = eligibility.allowed[s]
+            if len(allowed) < n_vehicles:
+                routing.SetAllowedVehiclesForIndex(list(allowed), idx)
+            if stop.penalty is None or stop.id in locked:
+                penalty = self.mandatory_penalty
+            else:
+                penalty = round(stop.penalty * COST_SCALE * (1 + stop.priority))
+            routing.AddDisjunction([idx], penalty)
+
+        for pd in problem.shipments:
+            p, d = problem.stop_index(pd.pickup), problem.stop_index(pd.delivery)
+            if p not in self.node_of_stop or d not in self.node_of_stop:
+                continue
+            pi = manager.NodeToIndex(self.node_of_stop[p])
+            di = manager.NodeToIndex(self.node_of_stop[d])
+            routing.AddPickupAndDelivery(pi, di)
+            solver.Add(routing.ActiveVar(pi) == routing.ActiveVar(di))
+            solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(di))
+            solver.Add(time_dim.CumulVar(pi) <= time_dim.CumulVar(di))
+
+        self.build_seconds = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------------------------------
+
+    def _index_of_stop(self, stop_index: int) -> int:
+        return self.manager.NodeToIndex(self.node_of_stop[stop_index])
+
+    def _apply_locks(self) -> None:
+        """Fix the already-dispatched prefix of each route as hard constraints."""
+        routing = self.routing
+        for vi, v in enumerate(self.problem.vehicles):
+            prev = routing.Start(vi)
+            for sid in v.locked:
+                idx = self._index_of_stop(self.problem.stop_index(sid))
+                routing.NextVar(prev).SetValue(idx)
+                routing.VehicleVar(idx).SetValue(vi)
+                routing.ActiveVar(idx).SetValue(1)
+                prev = idx
+
+    def search(
+        self,
+        *,
+        time_limit: float,
+        solution_limit: int | None = None,
+        initial_routes: Mapping[int, Sequence[int]] | None = None,
+        first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
+        metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+        log: bool = False,
+    ) -> RawPlan:
+        """Search within the limits and return the best plan found.
+
+        Parameters
+        ----------
+        time_limit
+            Wall-clock seconds for the search.
+        solution_limit
+            Stop after this many solutions (makes the run repeatable on one machine).
+        initial_routes
+            Vehicle index -> stop indices, used as the first solution when OR-Tools accepts
+            it (locked prefixes must come first); otherwise the search starts from scratch
+            and ``stats["warm_start"]`` says so.
+        """
+        routing = self.routing
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = getattr(_FSS, first_solution)
+        params.local_search_metaheuristic = getattr(_LSM, metaheuristic)
+        params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+        if solution_limit is not None:
+            params.solution_limit = solution_limit
+        params.log_search = log
+        routing.CloseModelWithParameters(params)
+        self._apply_locks()
+
+        stats: dict[str, object] = {"build_seconds": round(self.build_seconds, 3)}
+        t0 = time.perf_counter()
+        assignment = None
+        if initial_routes is not None:
+            routes = [
+                [
+                    self._index_of_stop(s)
+                    for s in initial_routes.get(vi, ())
+                    if s in self.node_of_stop
+                ]
+                for vi in range(len(self.problem.vehicles))
+            ]
+            start = routing.ReadAssignmentFromRoutes(routes, True)
+            if start is not None:
+                stats["warm_start"] = "used"
+                stats["warm_start_objective"] = start.ObjectiveValue()
+                assignment = routing.SolveFromAssignmentWithParameters(start, params)
+            else:
+                stats["warm_start"] = "rejected: the given routes break a constraint"
+        if assignment is None:
+            assignment = routing.SolveWithParameters(params)
+        stats["search_seconds"] = round(time.perf_counter() - t0, 3)
+        stats["ortools_status"] = _STATUS.get(routing.status(), str(routing.status()))
+        if assignment is None:
+            raise SolverError(
+                "OR-Tools found no solution that keeps the locked (dispatched) stops in place "
+                f"within the shifts (status: {stats['ortools_status']}); check the locked "
+                "prefixes and shift ends"
+            )
+        return self._extract(assignment, stats)
+
+    def _extract(self, sol: pywrapcp.Assignment, stats: dict[str, object]) -> RawPlan:
+        routing, manager, time_dim = self.routing, self.manager, self.time_dim
+        routes: list[RawRoute] = []
+        for vi in range(len(self.problem.vehicles)):
+            idx = routing.Start(vi)
+            start_time = sol.Value(time_dim.CumulVar(idx))
+            idx = sol.Value(routing.NextVar(idx))
+            seq: list[int] = []
+            starts: list[int] = []
+            while not routing.IsEnd(idx):
+                seq.append(self.stop_nodes[manager.IndexToNode(idx)])
+                starts.append(sol.Value(time_dim.CumulVar(idx)))
+                idx = sol.Value(routing.NextVar(idx))
+            if not seq:
+                continue
+            end_time = sol.Value(time_dim.CumulVar(idx))
+            breaks = tuple(
+                (sol.StartValue(iv), iv.DurationMin())
+                for iv in self.break_intervals.get(vi, [])
+                if sol.PerformedValue(iv)
+            )
+            routes.append(RawRoute(vi, tuple(seq), tuple(starts), start_time, end_time, breaks))
+        dropped = tuple(
+            s
+            for node, s in enumerate(self.stop_nodes)
+            if sol.Value(routing.NextVar(manager.NodeToIndex(node))) == manager.NodeToIndex(node)
+        )
+        return RawPlan(tuple(routes), dropped, sol.ObjectiveValue(), stats["ortools_status"], stats)  # type: ignore[arg-type]

@@ -1,0 +1,160 @@
+"""A first solution from PyVRP, for OR-Tools to start from.
+
+PyVRP's iterated local search finds near-best-known solutions on plain VRPTW/CVRP much
+faster than OR-Tools' own first-solution heuristics. It cannot express everything lastmile
+needs (skills, several windows per stop, breaks, locked prefixes, pickup-and-delivery pairs
+with our semantics, open routes), so it is only a seed: its routes are handed to OR-Tools as
+initial routes, and the final plan is always an OR-Tools assignment with every side
+constraint checked. This is the only module that imports PyVRP.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime
+
+from routing._ortools import COST_SCALE
+from routing.model import Problem, StopKind
+
+__all__ = ["SeedResult", "can_express", "seed_routes", "why_not"]
+
+_INF = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """Routes as vehicle index -> stop indices, or ``None`` when PyVRP found nothing usable."""
+
+    routes: dict[int, list[int]] | None
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def why_not(problem: Problem) -> str | None:
+    """Why PyVRP cannot express the problem, or ``None`` when it can."""
+    if problem.shipments:
+        return "the problem has pickup-and-delivery pairs"
+    if any(v.breaks for v in problem.vehicles):
+        return "a vehicle has breaks"
+    if any(v.locked for v in problem.vehicles):
+        return "a vehicle has a locked prefix"
+    if any(v.end is None for v in problem.vehicles):
+        return "a vehicle has an open route"
+    if any(len(s.windows) > 1 for s in problem.stops):
+        return "a stop has several time windows"
+    if any(s.skills for s in problem.stops):
+        return "a stop requires skills"
+    return None
+
+
+def can_express(problem: Problem) -> bool:
+    """Whether :func:`seed_routes` can run on the problem."""
+    return why_not(problem) is None
+
+
+def seed_routes(
+    problem: Problem,
+    servable: Sequence[int],
+    *,
+    time_limit: float,
+    iterations: int | None = None,
+    seed: int = 0,
+) -> SeedResult:
+    """Solve the problem restricted to the ``servable`` stops with PyVRP.
+
+    Parameters
+    ----------
+    time_limit
+        Wall-clock seconds for PyVRP (ignored when ``iterations`` is given).
+    iterations
+        Stop after this many iterations instead (repeatable, independent of timing).
+    seed
+        PyVRP's random seed.
+    """
+    t0 = time.perf_counter()
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for vi, v in enumerate(problem.vehicles):
+        key = (v.type, v.start, v.end, v.shift.start, v.shift.end)
+        groups.setdefault(key, []).append(vi)
+
+    depot_locs = sorted({v.start for v in problem.vehicles} | {v.end for v in problem.vehicles})
+    depot_of = {loc: k for k, loc in enumerate(depot_locs)}
+    stop_locs = [problem.stops[s].location for s in servable]
+    loc_index = np.array(depot_locs + stop_locs, dtype=np.int64)
+    locations = [
+        pyvrp.Location(problem.locations[i].lon, problem.locations[i].lat) for i in loc_index
+    ]
+    depots = [pyvrp.Depot(k) for k in range(len(depot_locs))]
+
+    n_dim = len(problem.dimensions)
+    clients = []
+    for k, s in enumerate(servable):
+        stop = problem.stops[s]
+        demand = list(problem.demand(stop))
+        zero = [0] * n_dim
+        window = stop.windows[0] if stop.windows else None
+        clients.append(
+            pyvrp.Client(
+                len(depot_locs) + k,
+                delivery=demand if stop.kind is StopKind.DELIVERY else zero,
+                pickup=demand if stop.kind is StopKind.PICKUP else zero,
+                service_duration=stop.service,
+                tw_early=window.start if window else 0,
+                tw_late=window.end if window else _INF,
+                prize=round((stop.penalty or 0) * COST_SCALE * (1 + stop.priority)),
+                required=stop.penalty is None,
+            )
+        )
+
+    profiles = sorted({problem.vehicle_type(v.type).profile for v in problem.vehicles})
+    profile_of = {p: k for k, p in enumerate(profiles)}
+    sub = np.ix_(loc_index, loc_index)
+    distances = [np.ascontiguousarray(problem.matrices[p].distances[sub]) for p in profiles]
+    durations = [np.ascontiguousarray(problem.matrices[p].durations[sub]) for p in profiles]
+
+    vehicle_types = []
+    members: list[list[int]] = []
+    for (type_name, start, end, shift_start, shift_end), vis in groups.items():
+        vt = problem.vehicle_type(str(type_name))
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                len(vis),
+                capacity=list(problem.capacity(vt)),
+                start_depot=depot_of[start],  # type: ignore[index]
+                end_depot=depot_of[end],  # type: ignore[index]
+                fixed_cost=round(vt.fixed_cost * COST_SCALE),
+                tw_early=int(shift_start),  # type: ignore[call-overload]
+                tw_late=int(shift_end),  # type: ignore[call-overload]
+                shift_duration=vt.max_shift if vt.max_shift is not None else _INF,
+                max_distance=vt.range_m if vt.range_m is not None else _INF,
+                unit_distance_cost=round(vt.cost_per_km * COST_SCALE / 1000.0),
+                unit_duration_cost=round(vt.cost_per_hour * COST_SCALE / 3600.0),
+                profile=profile_of[vt.profile],
+            )
+        )
+        members.append(vis)
+
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distances, durations)
+    stop = MaxIterations(iterations) if iterations is not None else MaxRuntime(time_limit)
+    result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
+    stats: dict[str, object] = {
+        "seconds": round(time.perf_counter() - t0, 3),
+        "iterations": result.num_iterations,
+        "feasible": result.is_feasible(),
+        "cost": result.cost() if result.is_feasible() else None,
+    }
+    if not result.is_feasible():
+        return SeedResult(None, stats)
+
+    routes: dict[int, list[int]] = {}
+    used = [0] * len(members)
+    for r in result.best.routes():
+        t = r.vehicle_type()
+        vi = members[t][used[t]]
+        used[t] += 1
+        routes[vi] = [servable[a.idx] for a in r.schedule() if a.is_client()]
+    return SeedResult(routes, stats)

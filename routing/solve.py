@@ -1,0 +1,278 @@
+"""``solve(problem, limits) -> Solution``: the one entry point of the routing engine.
+
+The steps: diagnose stops no vehicle could serve (typed reasons, before any search); when
+asked and when the problem fits it, seed the search with a PyVRP solution; search with
+OR-Tools, which keeps every side constraint (skills, several windows, breaks, locked
+prefixes, pickup-and-delivery, range); read the ETAs from its time dimension; and report
+every stop it dropped.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from routing import _pyvrp
+from routing._ortools import OrToolsModel, RawPlan, RawRoute
+from routing.diagnose import diagnose
+from routing.errors import InvalidProblemError, RoutingWarning
+from routing.model import Problem, StopKind
+from routing.solution import (
+    Route,
+    ScheduledBreak,
+    Solution,
+    SolveStatus,
+    Unserved,
+    UnservedReason,
+    Visit,
+)
+
+__all__ = ["Limits", "solve"]
+
+SeedMode = Literal["none", "pyvrp", "auto"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long and how to search.
+
+    Parameters
+    ----------
+    time_limit
+        Wall-clock seconds for the whole solve (seeding included), > 0.
+    solution_limit
+        Stop OR-Tools after this many improving solutions. With ``seed_iterations`` (or no
+        seed) this makes a solve repeatable on the same machine, independent of timing.
+    seed_with
+        ``"pyvrp"``: build a first solution with PyVRP and hand it to OR-Tools as initial
+        routes; ``"none"``: OR-Tools alone; ``"auto"``: PyVRP when the problem fits what
+        PyVRP can express (one window per stop, no skills, breaks, shipments, locks or open
+        routes) and has more than a handful of stops.
+    seed_share
+        Fraction of ``time_limit`` given to the seed (the rest goes to OR-Tools).
+    seed_iterations
+        Stop the seed after this many PyVRP iterations instead of by time (repeatable).
+    """
+
+    time_limit: float = 10.0
+    solution_limit: int | None = None
+    seed_with: SeedMode = "auto"
+    seed_share: float = 0.7
+    seed_iterations: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.time_limit > 0:
+            raise InvalidProblemError(f"time_limit {self.time_limit} s must be positive")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise InvalidProblemError(f"solution_limit {self.solution_limit} must be >= 1")
+        if self.seed_with not in ("none", "pyvrp", "auto"):
+            raise InvalidProblemError(
+                f"seed_with {self.seed_with!r} must be 'none', 'pyvrp' or 'auto'"
+            )
+        if not 0.0 < self.seed_share < 1.0:
+            raise InvalidProblemError(f"seed_share {self.seed_share} must be in (0, 1)")
+
+
+AUTO_SEED_MIN_STOPS = 30
+"""Below this many stops OR-Tools alone is as good, and a seed is not worth its start-up."""
+
+
+def solve(
+    problem: Problem,
+    limits: Limits | None = None,
+    *,
+    initial_routes: Mapping[str, Sequence[str]] | None = None,
+    seed: int = 0,
+) -> Solution:
+    """Plan routes for the problem.
+
+    Parameters
+    ----------
+    problem
+        The problem (validated on construction).
+    limits
+        Time and search settings; defaults to ``Limits()`` (10 s).
+    initial_routes
+        Vehicle id -> stop ids: a previous plan to start from (re-planning). Unknown or
+        unservable stops in it are skipped; a vehicle's locked prefix is put first.
+    seed
+        Random seed of the PyVRP seed search.
+
+    Returns
+    -------
+    Solution
+        Routes with ETAs (seconds), loads, distances (metres), durations (seconds), cost and
+        CO2 (grams) per route, and every unserved stop with its reason.
+    """
+    limits = limits or Limits()
+    t0 = time.perf_counter()
+    eligibility = diagnose(problem)
+    unserved = list(eligibility.unserved)
+    servable = eligibility.servable
+    stats: dict[str, object] = {"diagnosed_unserved": len(unserved)}
+    if not servable:
+        return Solution(
+            (), tuple(unserved), SolveStatus.NO_STOPS, 0, time.perf_counter() - t0, stats
+        )
+
+    start_routes = _initial_routes(problem, initial_routes) if initial_routes else None
+    remaining = limits.time_limit - (time.perf_counter() - t0)
+    use_seed = _wants_seed(problem, limits, len(servable)) and start_routes is None
+    if use_seed:
+        seed_budget = remaining * limits.seed_share
+        seeded = _pyvrp.seed_routes(
+            problem,
+            servable,
+            time_limit=seed_budget,
+            iterations=limits.seed_iterations,
+            seed=seed,
+        )
+        stats["seed"] = seeded.stats
+        if seeded.routes is not None:
+            start_routes = seeded.routes
+    stats["seed_with"] = "pyvrp" if use_seed else "none"
+
+    model = OrToolsModel(problem, eligibility)
+    remaining = max(0.05, limits.time_limit - (time.perf_counter() - t0))
+    raw = model.search(
+        time_limit=remaining,
+        solution_limit=limits.solution_limit,
+        initial_routes=start_routes,
+    )
+    if initial_routes and raw.stats.get("warm_start", "").startswith("rejected"):  # type: ignore[union-attr]
+        warnings.warn(
+            "the initial routes could not be used as a warm start (they break a constraint); "
+            "solved from scratch",
+            RoutingWarning,
+            stacklevel=2,
+        )
+    stats.update(raw.stats)
+    unserved.extend(_dropped(problem, raw))
+    routes = tuple(_route(problem, r) for r in raw.routes)
+    return Solution(
+        routes=routes,
+        unserved=tuple(sorted(unserved, key=lambda u: problem.stop_index(u.stop_id))),
+        status=SolveStatus.FEASIBLE,
+        objective=raw.objective,
+        wall_time=time.perf_counter() - t0,
+        stats=stats,
+    )
+
+
+def _wants_seed(problem: Problem, limits: Limits, n_servable: int) -> bool:
+    if limits.seed_with == "none":
+        return False
+    fits = _pyvrp.can_express(problem)
+    if limits.seed_with == "pyvrp":
+        if not fits:
+            warnings.warn(
+                f"seed_with='pyvrp' ignored: {_pyvrp.why_not(problem)}",
+                RoutingWarning,
+                stacklevel=3,
+            )
+        return fits
+    return fits and n_servable >= AUTO_SEED_MIN_STOPS
+
+
+def _initial_routes(problem: Problem, given: Mapping[str, Sequence[str]]) -> dict[int, list[int]]:
+    by_id = {v.id: i for i, v in enumerate(problem.vehicles)}
+    out: dict[int, list[int]] = {}
+    for vid, stop_ids in given.items():
+        if vid not in by_id:
+            raise InvalidProblemError(f"initial route for unknown vehicle {vid!r}")
+        vi = by_id[vid]
+        locked = list(problem.vehicles[vi].locked)
+        rest = [s for s in stop_ids if s not in locked]
+        unknown = [s for s in rest if s not in problem._stop_index]
+        if unknown:
+            raise InvalidProblemError(
+                f"initial route of vehicle {vid!r} names unknown stop(s) {unknown}"
+            )
+        out[vi] = [problem.stop_index(s) for s in locked + rest]
+    for vi, v in enumerate(problem.vehicles):
+        if v.locked and vi not in out:
+            out[vi] = [problem.stop_index(s) for s in v.locked]
+    return out
+
+
+def _dropped(problem: Problem, raw: RawPlan) -> list[Unserved]:
+    out = []
+    for s in raw.dropped:
+        stop = problem.stops[s]
+        if stop.penalty is None:
+            detail = (
+                "it fits a vehicle on its own but not together with the other stops "
+                "(capacity, time windows or shift length); add a vehicle or widen its window"
+            )
+        else:
+            detail = (
+                f"serving it would cost more than its drop penalty {stop.penalty:g} "
+                f"(priority {stop.priority})"
+            )
+        out.append(Unserved(stop.id, UnservedReason.DROPPED_BY_OPTIMISER, detail))
+    return out
+
+
+def _route(problem: Problem, raw: RawRoute) -> Route:
+    vehicle = problem.vehicles[raw.vehicle]
+    vt = problem.vehicle_type(vehicle.type)
+    m = problem.matrices[vt.profile]
+    stops = [problem.stops[s] for s in raw.stops]
+    paired = {p.delivery for p in problem.shipments}
+    n_dim = len(problem.dimensions)
+    load = [0] * n_dim
+    for s in stops:
+        if s.kind is StopKind.DELIVERY and s.id not in paired:
+            load = [a + b for a, b in zip(load, problem.demand(s), strict=True)]
+    load_at_start = tuple(load)
+
+    breaks = tuple(ScheduledBreak(start, duration) for start, duration in raw.breaks)
+    visits: list[Visit] = []
+    prev_loc, prev_departure = vehicle.start, raw.start_time
+    distance = 0
+    for s, start in zip(stops, raw.starts, strict=True):
+        leg = int(m.distances[prev_loc, s.location])
+        arrival = prev_departure + int(m.durations[prev_loc, s.location])
+        on_break = sum(b.duration for b in breaks if prev_departure <= b.start < start)
+        arrival = min(arrival + on_break, start) if on_break else arrival
+        sign = 1 if s.kind is StopKind.PICKUP else -1
+        load = [a + sign * b for a, b in zip(load, problem.demand(s), strict=True)]
+        departure = start + s.service
+        visits.append(
+            Visit(
+                stop_id=s.id,
+                location=s.location,
+                arrival=arrival,
+                start=start,
+                departure=departure,
+                wait=start - arrival,
+                load=tuple(load),
+                distance=leg,
+            )
+        )
+        distance += leg
+        prev_loc, prev_departure = s.location, departure
+    if vehicle.end is not None:
+        distance += int(m.distances[prev_loc, vehicle.end])
+        end_time = raw.end_time
+    else:
+        end_time = prev_departure
+    duration = end_time - raw.start_time
+    km = distance / 1000.0
+    cost = vt.fixed_cost + vt.cost_per_km * km + vt.cost_per_hour * duration / 3600.0
+    return Route(
+        vehicle_id=vehicle.id,
+        vehicle_type=vt.name,
+        visits=tuple(visits),
+        start_time=raw.start_time,
+        end_time=end_time,
+        load_at_start=load_at_start,
+        distance=distance,
+        duration=duration,
+        cost=round(cost, 4),
+        co2_g=round(vt.co2_g_per_km * km, 3),
+        breaks=breaks,
+    )
