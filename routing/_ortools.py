@@ -15,6 +15,7 @@ Costs: the objective is in units of ``1 / COST_SCALE`` of the currency, per vehi
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ class OrToolsModel:
                 time_dim.SetCumulVarSoftUpperBound(idx, stop.windows[-1].end, LATE_COST_PER_SECOND)
                 continue
             cumul.SetRange(stop.windows[0].start, stop.windows[-1].end)
-            for a, b in zip(stop.windows, stop.windows[1:], strict=False):
+            for a, b in itertools.pairwise(stop.windows):
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
 
         # -- breaks --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 The tree::
 
     RoutingError                 root of every error this package raises
-    ├── InvalidProblemError      the problem as given cannot be solved as stated (also a ValueError):
+    ├── InvalidProblemError      the problem is malformed (also a ValueError):
     │                            a window that ends before it starts, a negative demand, an unknown
     │                            skill or location, a NaN coordinate. The message names the stop,
     │                            vehicle or field and says what to change.

@@ -15,6 +15,7 @@ before any solve with an :class:`~routing.errors.InvalidProblemError` that names
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -175,7 +176,7 @@ class Stop:
                 f"stop {self.id!r}: priority {self.priority} is negative — use 0 or more"
             )
         ordered = sorted(self.windows, key=lambda w: w.start)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if b.start <= a.end:
                 raise InvalidProblemError(
                     f"stop {self.id!r}: time windows {fmt_time(a.start)}-{fmt_time(a.end)} and "
