@@ -225,6 +225,11 @@ class OrToolsModel:
                 for k, b in enumerate(v.breaks)
             ]
             time_dim.SetBreakIntervalsOfVehicle(intervals, vi, node_visit_transits)
+            # OR-Tools lets a break fall before the start or after the end; a driver's break
+            # belongs inside the shift actually worked.
+            for iv in intervals:
+                solver.Add(iv.StartExpr() >= time_dim.CumulVar(routing.Start(vi)))
+                solver.Add(iv.EndExpr() <= time_dim.CumulVar(routing.End(vi)))
             self.break_intervals[vi] = intervals
 
         # -- load, per capacity dimension ------------------------------------------------------
@@ -314,7 +319,8 @@ class OrToolsModel:
             idx = manager.NodeToIndex(node)
             allowed = eligibility.allowed[s]
             if len(allowed) < n_vehicles:
-                routing.SetAllowedVehiclesForIndex(list(allowed), idx)
+                # -1 keeps "unperformed" possible (the stop sits in a disjunction).
+                routing.VehicleVar(idx).SetValues([-1, *allowed])
             if stop.penalty is None or stop.id in locked:
                 penalty = self.mandatory_penalty
             else:
