@@ -44,6 +44,9 @@ _STATUS = {
     7: "optimal",
 }
 
+NEIGHBOURS = 40
+"""Nearest neighbours each local-search operator considers per node."""
+
 LATE_COST_PER_SECOND = 1_000
 """Objective units per second of lateness at an already-dispatched (locked) stop."""
 
@@ -388,6 +391,11 @@ class OrToolsModel:
         if solution_limit is not None:
             params.solution_limit = solution_limit
         params.log_search = log
+        # Granular neighbourhoods: on large problems a full O(n^2) operator pass can run far
+        # past the time limit (OR-Tools checks it between moves, not inside a pass).
+        n = max(1, len(self.stop_nodes))
+        params.ls_operator_neighbors_ratio = min(1.0, NEIGHBOURS / n)
+        params.ls_operator_min_neighbors = NEIGHBOURS
         routing.CloseModelWithParameters(params)
         self._apply_locks()
 
@@ -403,7 +411,9 @@ class OrToolsModel:
                 ]
                 for vi in range(len(self.problem.vehicles))
             ]
+            t_read = time.perf_counter()
             start = routing.ReadAssignmentFromRoutes(routes, True)
+            stats["warm_start_seconds"] = round(time.perf_counter() - t_read, 3)
             if start is not None:
                 stats["warm_start"] = "used"
                 stats["warm_start_objective"] = start.ObjectiveValue()

@@ -460,16 +460,18 @@ class _ProfileNet:
         adds the ancestor's ``acc`` and jumps to the ancestor's ancestor, so the tree depth
         is covered in ``log2(depth)`` vectorised rounds.
         """
-        m = self.size
-        cols = np.broadcast_to(np.arange(m, dtype=np.intp), pred.shape)
-        anc = pred.astype(np.intp)
+        k, m = pred.shape
+        # Flat indices into the (k, m) block: one fancy-indexing gather per round.
+        cols = np.tile(np.arange(m, dtype=np.intp), k)
+        anc = pred.astype(np.intp).ravel()
         root = anc < 0  # the source itself (everything is reachable inside the component)
         anc[root] = cols[root]
-        where = np.searchsorted(self.edge_keys, anc.astype(np.int64) * m + cols)
+        where = np.searchsorted(self.edge_keys, anc * m + cols)
         acc = np.where(root, 0.0, self.edge_m[np.minimum(where, self.edge_m.size - 1)])
+        anc += np.repeat(np.arange(k, dtype=np.intp) * m, m)
         while True:
-            nxt = np.take_along_axis(anc, anc, axis=1)
+            nxt = anc[anc]
             if np.array_equal(nxt, anc):
-                return acc
-            acc = acc + np.take_along_axis(acc, anc, axis=1)
+                return acc.reshape(k, m)
+            acc += acc[anc]
             anc = nxt

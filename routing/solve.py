@@ -60,7 +60,7 @@ class Limits:
     time_limit: float = 10.0
     solution_limit: int | None = None
     seed_with: SeedMode = "auto"
-    seed_share: float = 0.7
+    seed_share: float = 0.8
     seed_iterations: int | None = None
 
     def __post_init__(self) -> None:
