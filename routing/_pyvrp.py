@@ -10,9 +10,14 @@ constraint checked. This is the only module that imports PyVRP.
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyvrp
@@ -63,6 +68,7 @@ def seed_routes(
     time_limit: float,
     iterations: int | None = None,
     seed: int = 0,
+    workers: int = 1,
 ) -> SeedResult:
     """Solve the problem restricted to the ``servable`` stops with PyVRP.
 
@@ -73,7 +79,9 @@ def seed_routes(
     iterations
         Stop after this many iterations instead (repeatable, independent of timing).
     seed
-        PyVRP's random seed.
+        PyVRP's random seed (worker ``k`` uses ``seed + k``).
+    workers
+        Processes to run PyVRP in, each with its own seed; the best result is kept.
     """
     t0 = time.perf_counter()
     groups: dict[tuple[object, ...], list[int]] = {}
@@ -139,22 +147,87 @@ def seed_routes(
         members.append(vis)
 
     data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distances, durations)
-    stop = MaxIterations(iterations) if iterations is not None else MaxRuntime(time_limit)
-    result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
+    deadline = time.time() + time_limit
+    runs: list[_Run] = []
+    # A portfolio: other seeds in fresh interpreters (``python -m routing._pyvrp``; unlike
+    # multiprocessing this never re-imports the caller's main script), the first seed in this
+    # process; the best feasible result wins.
+    children = [_start_worker(data, deadline, iterations, seed + k) for k in range(1, workers)]
+    runs.append(_run(data, deadline, iterations, seed))
+    for child in children:
+        assert child.stdout is not None
+        out = child.stdout.read()
+        if child.wait() == 0:
+            runs.append(pickle.loads(out))
+    feasible = [r for r in runs if r.feasible]
+    best = min(feasible, key=lambda r: r.cost) if feasible else runs[0]
     stats: dict[str, object] = {
         "seconds": round(time.perf_counter() - t0, 3),
-        "iterations": result.num_iterations,
-        "feasible": result.is_feasible(),
-        "cost": result.cost() if result.is_feasible() else None,
+        "iterations": sum(r.iterations for r in runs),
+        "workers": len(runs),
+        "feasible": best.feasible,
+        "cost": best.cost if best.feasible else None,
+        "costs": [r.cost if r.feasible else None for r in runs],
     }
-    if not result.is_feasible():
+    if not best.feasible:
         return SeedResult(None, stats)
 
     routes: dict[int, list[int]] = {}
     used = [0] * len(members)
-    for r in result.best.routes():
-        t = r.vehicle_type()
+    for t, clients_of_route in best.routes:
         vi = members[t][used[t]]
         used[t] += 1
-        routes[vi] = [servable[a.idx] for a in r.schedule() if a.is_client()]
+        routes[vi] = [servable[c] for c in clients_of_route]
     return SeedResult(routes, stats)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One PyVRP run, as plain data that crosses process boundaries."""
+
+    feasible: bool
+    cost: int
+    iterations: int
+    routes: list[tuple[int, list[int]]]
+
+
+def _run(data: pyvrp.ProblemData, deadline: float, iterations: int | None, seed: int) -> _Run:
+    """Run PyVRP until the wall-clock ``deadline`` (or for ``iterations``)."""
+    if iterations is not None:
+        stop: MaxIterations | MaxRuntime = MaxIterations(iterations)
+    else:
+        stop = MaxRuntime(max(0.01, deadline - time.time()))
+    result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
+    routes = [
+        (r.vehicle_type(), [a.idx for a in r.schedule() if a.is_client()])
+        for r in result.best.routes()
+    ]
+    feasible = result.is_feasible()
+    return _Run(feasible, int(result.cost()) if feasible else 0, result.num_iterations, routes)
+
+
+def _start_worker(
+    data: pyvrp.ProblemData, deadline: float, iterations: int | None, seed: int
+) -> subprocess.Popen[bytes]:
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "routing._pyvrp"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert child.stdin is not None
+    child.stdin.write(pickle.dumps((data, deadline, iterations, seed)))
+    child.stdin.close()
+    return child
+
+
+if __name__ == "__main__":
+    # Worker mode: read (data, deadline, iterations, seed), write the pickled _Run.
+    # Import by name so the result pickles as routing._pyvrp._Run, not __main__._Run.
+    from routing._pyvrp import _run as run_in_worker
+
+    args = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(run_in_worker(*args)))

@@ -55,6 +55,9 @@ class Limits:
         Fraction of ``time_limit`` given to the seed (the rest goes to OR-Tools).
     seed_iterations
         Stop the seed after this many PyVRP iterations instead of by time (repeatable).
+    workers
+        Processes for the seed search (a portfolio of seeds; the best is kept). 2 uses both
+        cores of a small machine; 1 keeps the solve in this process.
     """
 
     time_limit: float = 10.0
@@ -62,6 +65,7 @@ class Limits:
     seed_with: SeedMode = "auto"
     seed_share: float = 0.8
     seed_iterations: int | None = None
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -72,6 +76,8 @@ class Limits:
             raise InvalidProblemError(
                 f"seed_with {self.seed_with!r} must be 'none', 'pyvrp' or 'auto'"
             )
+        if self.workers < 1:
+            raise InvalidProblemError(f"workers {self.workers} must be >= 1")
         if not 0.0 < self.seed_share < 1.0:
             raise InvalidProblemError(f"seed_share {self.seed_share} must be in (0, 1)")
 
@@ -129,6 +135,7 @@ def solve(
             time_limit=seed_budget,
             iterations=limits.seed_iterations,
             seed=seed,
+            workers=limits.workers,
         )
         stats["seed"] = seeded.stats
         if seeded.routes is not None:
