@@ -31,5 +31,8 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.routing --suite solomon --time-limit 2 --instances C101,R101 --compare pyvrp
+
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -156,7 +156,8 @@ def seed_routes(
     runs.append(_run(data, deadline, iterations, seed))
     for child in children:
         assert child.stdout is not None
-        out = child.stdout.read()
+        with child.stdout:
+            out = child.stdout.read()
         if child.wait() == 0:
             runs.append(pickle.loads(out))
     feasible = [r for r in runs if r.feasible]

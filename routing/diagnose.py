@@ -59,6 +59,25 @@ def _window_fits(problem: Problem, stop: Stop, vehicle: Vehicle) -> bool:
     return False
 
 
+def _pair_fits(problem: Problem, pickup: Stop, delivery: Stop, vehicle: Vehicle) -> bool:
+    """Whether the vehicle can do the pickup and then the delivery, each in a window."""
+    m = problem.matrix_for(vehicle)
+    t = vehicle.shift.start + int(m.durations[vehicle.start, pickup.location])
+    p_start = next(
+        (max(t, w.start) for w in pickup.windows or (vehicle.shift,) if t <= w.end), None
+    )
+    if p_start is None:
+        return False
+    t = p_start + pickup.service + int(m.durations[pickup.location, delivery.location])
+    d_start = next(
+        (max(t, w.start) for w in delivery.windows or (vehicle.shift,) if t <= w.end), None
+    )
+    if d_start is None:
+        return False
+    back = 0 if vehicle.end is None else int(m.durations[delivery.location, vehicle.end])
+    return d_start + delivery.service + back <= vehicle.shift.end
+
+
 def _within_range(problem: Problem, stop: Stop, vehicle: Vehicle) -> bool:
     vt = problem.vehicle_type(vehicle.type)
     if vt.range_m is None:
@@ -158,6 +177,16 @@ def diagnose(problem: Problem) -> Eligibility:
         if i in partner:
             other = stage_sets[partner[i]]
             stages = [a & b for a, b in zip(stages, other, strict=True)]
+            pickup, delivery = (
+                (stop, problem.stops[partner[i]])
+                if stop.kind is StopKind.PICKUP
+                else (problem.stops[partner[i]], stop)
+            )
+            stages[-1] = frozenset(
+                vi
+                for vi in stages[-1]
+                if _pair_fits(problem, pickup, delivery, problem.vehicles[vi])
+            )
         failed = next((k for k, s in enumerate(stages) if not s), None)
         if failed is None:
             allowed.append(tuple(sorted(stages[-1])))

@@ -266,7 +266,8 @@ def _route(problem: Problem, raw: RawRoute) -> Route:
         distance += int(m.distances[prev_loc, vehicle.end])
         end_time = raw.end_time
     else:
-        end_time = prev_departure
+        # An open route ends at its last departure, unless a break is taken after it.
+        end_time = max(prev_departure, raw.end_time)
     duration = end_time - raw.start_time
     km = distance / 1000.0
     cost = vt.fixed_cost + vt.cost_per_km * km + vt.cost_per_hour * duration / 3600.0

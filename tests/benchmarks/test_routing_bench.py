@@ -227,15 +227,15 @@ def test_smoke_run_writes_csv_and_json(
     args += ["--compare", "pyvrp", "--csv", str(csv_path), "--json", str(json_path)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "lastmile[seed=auto]:" in out and "pyvrp:" in out
+    assert "lastmile[seed=auto][workers=2]:" in out and "pyvrp:" in out
 
     with csv_path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
         rows = list(reader)
     assert [(r["instance"], r["solver"]) for r in rows] == [
-        ("C101", "lastmile[seed=auto]"),
-        ("R101", "lastmile[seed=auto]"),
+        ("C101", "lastmile[seed=auto][workers=2]"),
+        ("R101", "lastmile[seed=auto][workers=2]"),
         ("C101", "pyvrp"),
         ("R101", "pyvrp"),
     ]
@@ -245,7 +245,10 @@ def test_smoke_run_writes_csv_and_json(
     payload = json.loads(json_path.read_text(encoding="utf-8"))
     assert set(payload) == SUMMARY_KEYS | {"pyvrp"}
     assert set(payload["pyvrp"]) == SUMMARY_KEYS
-    for summary, solver in [(payload, "lastmile[seed=auto]"), (payload["pyvrp"], "pyvrp")]:
+    for summary, solver in [
+        (payload, "lastmile[seed=auto][workers=2]"),
+        (payload["pyvrp"], "pyvrp"),
+    ]:
         assert summary["suite"] == "solomon" and summary["time_limit"] == 1.0
         assert len(summary["rows"]) == 2
         for row in summary["rows"]:

@@ -432,3 +432,35 @@ def test_solution_totals_add_up() -> None:
     served = [s for r in sol.routes for s in r.stop_ids]
     assert sorted(served) == sorted(f"s{i}" for i in range(1, 7))
     assert dataclasses.is_dataclass(sol)
+
+
+def test_pair_whose_pickup_cannot_precede_its_delivery_is_diagnosed_not_fatal() -> None:
+    # Found by the property tests: the pickup's window opens after the delivery's closes.
+    stops = [
+        Stop("s1", 1),
+        Stop("p", 2, kind=StopKind.PICKUP, windows=(TimeWindow(10 * H, 11 * H),), penalty=0.0),
+        Stop("d", 3, kind=StopKind.DELIVERY, windows=(TimeWindow(8 * H, 9 * H),), penalty=0.0),
+    ]
+    sol = solve(line_problem(3, stops=stops, shipments=(PickupDelivery("p", "d"),)), FAST)
+    assert sol.unserved_reason("p") is UnservedReason.WINDOW_UNREACHABLE
+    assert sol.unserved_reason("d") is UnservedReason.WINDOW_UNREACHABLE
+    assert sol.route_of("s1") is not None
+
+
+def test_open_route_reports_a_break_taken_after_the_last_stop() -> None:
+    # Found by the property tests: the break fits only after the last stop.
+    vehicles = (
+        Vehicle(
+            "c1",
+            "van",
+            0,
+            None,
+            TimeWindow(8 * H, 18 * H),
+            breaks=(Break(TimeWindow(17 * H, 17 * H + 60), 600),),
+        ),
+    )
+    stops = [Stop("s1", 1, windows=(TimeWindow(8 * H, 8 * H + 600),))]
+    sol = solve(line_problem(1, stops=stops, vehicles=vehicles), FAST)
+    (route,) = sol.routes
+    (brk,) = route.breaks
+    assert route.start_time <= brk.start and brk.start + brk.duration <= route.end_time

@@ -1,0 +1,253 @@
+"""A solution as GeoJSON: routes, visits with ETAs, depots and unserved stops on a map.
+
+:func:`solution_to_geojson` turns a :class:`~routing.solution.Solution` into an RFC 7946
+``FeatureCollection`` that any map (Leaflet, QGIS, geojson.io, kepler.gl) can draw and that
+the web layer can serve as is. It is pure: no I/O, no map library; drawing is
+:mod:`api.maps`' job.
+
+The features, each with a ``"kind"`` property:
+
+* ``"route"`` — a ``LineString`` per route, from the start depot through every visit to the
+  end depot (or the last visit of an open route), with ``vehicle``, ``type``,
+  ``vehicle_kind``, ``profile``, ``stops``, ``stop_ids``, ``km``, ``duration_s``, ``start``
+  and ``end`` (``HH:MM``), ``co2_kg``, ``cost`` and ``colour`` (``#rrggbb``);
+* ``"visit"`` — a ``Point`` per visit, with ``stop``, ``vehicle``, ``sequence`` (1-based),
+  ``eta`` (service start, ``HH:MM``), ``arrival``, ``wait_s``, ``window``, ``demand`` and
+  ``load`` (on board after the stop, per dimension) and the route's ``colour``;
+* ``"depot"`` — a ``Point`` per location where a used or unused vehicle starts or ends,
+  with the ``vehicles`` based there;
+* ``"unserved"`` — a ``Point`` per unserved stop with its ``reason`` (a
+  :class:`~routing.solution.UnservedReason` value) and ``detail`` (a sentence).
+
+Coordinates are ``[lon, lat]`` in WGS84 degrees, rounded to 6 decimals (~0.1 m), as RFC 7946
+asks; the collection carries a ``bbox`` ``[west, south, east, north]`` (when it has any
+feature) and a ``summary`` foreign member with the totals.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from routing.model import Location, Problem, Stop, fmt_time
+from routing.solution import Route, Solution
+
+__all__ = ["PALETTE", "PathFunction", "solution_to_geojson"]
+
+PathFunction = Callable[[str, Location, Location], Sequence[tuple[float, float]]]
+"""``(profile, a, b) -> [(lat, lon), ...]``: how to draw the leg from ``a`` to ``b``."""
+
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+)
+"""Route colours, in route order (red is kept for unserved stops)."""
+
+_DIGITS = 6  # RFC 7946 §11.2: six decimal places are about 10 cm, plenty for a map
+
+
+def solution_to_geojson(
+    problem: Problem, solution: Solution, *, paths: PathFunction | None = None
+) -> dict[str, Any]:
+    """Describe a solution as a GeoJSON ``FeatureCollection``.
+
+    Parameters
+    ----------
+    problem
+        The problem that was solved (for coordinates, windows, demands, vehicle types).
+    solution
+        Its solution.
+    paths
+        How to draw a leg: called as ``paths(profile, a, b)`` with the vehicle type's profile
+        name and the two :class:`~routing.model.Location` objects, returns ``(lat, lon)``
+        points in degrees (typically along the streets,
+        :func:`simulation.workload.street_paths`). ``None`` draws straight lines.
+
+    Returns
+    -------
+    dict
+        A JSON-serialisable ``FeatureCollection`` (see the module docstring for the
+        features and their properties). Distances in the properties are km, durations
+        seconds, CO2 kilograms, costs in the problem's currency.
+    """
+    features: list[dict[str, Any]] = []
+    features.extend(_depots(problem))
+    for k, route in enumerate(solution.routes):
+        colour = PALETTE[k % len(PALETTE)]
+        features.append(_route_feature(problem, route, colour, paths))
+        features.extend(_visit_features(problem, route, colour))
+    for u in solution.unserved:
+        stop = problem.stop(u.stop_id)
+        features.append(
+            _point(
+                problem.locations[stop.location],
+                kind="unserved",
+                stop=stop.id,
+                address=problem.locations[stop.location].id,
+                reason=u.reason.value,
+                detail=u.detail,
+                window=_windows(stop),
+                demand=_by_dimension(problem, problem.demand(stop)),
+                optional=stop.optional,
+            )
+        )
+    served = sum(len(r.visits) for r in solution.routes)
+    collection: dict[str, Any] = {"type": "FeatureCollection"}
+    bbox = _bbox(features)
+    if bbox:
+        collection["bbox"] = bbox
+    collection |= {
+        "summary": {
+            "status": solution.status.value,
+            "stops": len(problem.stops),
+            "served": served,
+            "unserved": len(solution.unserved),
+            "routes": len(solution.routes),
+            "vehicles": len(problem.vehicles),
+            "km": round(solution.distance / 1000.0, 3),
+            "duration_s": solution.duration,
+            "co2_kg": round(solution.co2_g / 1000.0, 3),
+            "cost": round(solution.cost, 2),
+        },
+        "features": features,
+    }
+    return collection
+
+
+def _position(lat: float, lon: float) -> list[float]:
+    return [round(float(lon), _DIGITS), round(float(lat), _DIGITS)]
+
+
+def _point(loc: Location, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": _position(loc.lat, loc.lon)},
+        "properties": properties,
+    }
+
+
+def _depots(problem: Problem) -> list[dict[str, Any]]:
+    based: dict[int, list[str]] = {}
+    for v in problem.vehicles:
+        for loc in (v.start, v.end):
+            if loc is not None and v.id not in based.setdefault(loc, []):
+                based[loc].append(v.id)
+    return [
+        _point(problem.locations[loc], kind="depot", id=problem.locations[loc].id, vehicles=ids)
+        for loc, ids in sorted(based.items())
+    ]
+
+
+def _route_feature(
+    problem: Problem, route: Route, colour: str, paths: PathFunction | None
+) -> dict[str, Any]:
+    vehicle = next(v for v in problem.vehicles if v.id == route.vehicle_id)
+    vt = problem.vehicle_type(route.vehicle_type)
+    waypoints = [vehicle.start, *(v.location for v in route.visits)]
+    if vehicle.end is not None:
+        waypoints.append(vehicle.end)
+    coords: list[list[float]] = []
+    for a, b in itertools.pairwise(waypoints):
+        la, lb = problem.locations[a], problem.locations[b]
+        leg = list(paths(vt.profile, la, lb)) if paths is not None else []
+        if not leg:
+            leg = [(la.lat, la.lon), (lb.lat, lb.lon)]
+        for lat, lon in leg:
+            pos = _position(lat, lon)
+            if not coords or coords[-1] != pos:
+                coords.append(pos)
+    if not coords:
+        start = problem.locations[vehicle.start]
+        coords.append(_position(start.lat, start.lon))
+    if len(coords) == 1:  # RFC 7946: a LineString has two positions or more
+        coords.append(list(coords[0]))
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coords},
+        "properties": {
+            "kind": "route",
+            "vehicle": route.vehicle_id,
+            "type": vt.name,
+            "vehicle_kind": vt.kind.value,
+            "profile": vt.profile,
+            "stops": len(route.visits),
+            "stop_ids": list(route.stop_ids),
+            "km": round(route.distance / 1000.0, 3),
+            "duration_s": route.duration,
+            "start": fmt_time(route.start_time),
+            "end": fmt_time(route.end_time),
+            "breaks": [f"{fmt_time(b.start)} ({b.duration // 60} min)" for b in route.breaks],
+            "co2_kg": round(route.co2_g / 1000.0, 3),
+            "cost": round(route.cost, 2),
+            "colour": colour,
+        },
+    }
+
+
+def _visit_features(problem: Problem, route: Route, colour: str) -> list[dict[str, Any]]:
+    out = []
+    for seq, visit in enumerate(route.visits, start=1):
+        stop = problem.stop(visit.stop_id)
+        out.append(
+            _point(
+                problem.locations[visit.location],
+                kind="visit",
+                stop=stop.id,
+                address=problem.locations[visit.location].id,
+                vehicle=route.vehicle_id,
+                type=route.vehicle_type,
+                sequence=seq,
+                eta=fmt_time(visit.start),
+                arrival=fmt_time(visit.arrival),
+                wait_s=visit.wait,
+                window=_windows(stop),
+                demand=_by_dimension(problem, problem.demand(stop)),
+                load=_by_dimension(problem, visit.load),
+                skills=sorted(stop.skills),
+                optional=stop.optional,
+                colour=colour,
+            )
+        )
+    return out
+
+
+def _windows(stop: Stop) -> str:
+    """``"08:00-10:00"``, ``"08:00-10:00 or 18:00-20:00"``, or ``"any time"``."""
+    if not stop.windows:
+        return "any time"
+    return " or ".join(f"{fmt_time(w.start)}-{fmt_time(w.end)}" for w in stop.windows)
+
+
+def _by_dimension(problem: Problem, amounts: Sequence[int]) -> dict[str, int]:
+    return {name: int(a) for name, a in zip(problem.dimensions, amounts, strict=True)}
+
+
+def _bbox(features: list[dict[str, Any]]) -> list[float]:
+    lons: list[float] = []
+    lats: list[float] = []
+    for f in features:
+        geom = f["geometry"]
+        points = [geom["coordinates"]] if geom["type"] == "Point" else geom["coordinates"]
+        for lon, lat in points:
+            lons.append(lon)
+            lats.append(lat)
+    if not lons:
+        return []
+    return [min(lons), min(lats), max(lons), max(lats)]

