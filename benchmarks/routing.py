@@ -309,7 +309,7 @@ def run_pyvrp(inst: Instance, time_limit: float) -> SolverRun:
 # -- output -----------------------------------------------------------------------------------
 
 _HEADER = (
-    f"{'instance':<12} {'solver':<22} {'n':>5} {'veh':>4} {'distance':>10} {'bks':>10} "
+    f"{'instance':<12} {'solver':<31} {'n':>5} {'veh':>4} {'distance':>10} {'bks':>10} "
     f"{'gap %':>7} {'secs':>7}  feasible"
 )
 
@@ -324,7 +324,7 @@ def format_row(row: Row) -> str:
     bks_spec = ".1f" if isinstance(row.bks, float) else "d"
     feasible = "yes" if row.feasible else "NO"
     return (
-        f"{row.instance:<12} {row.solver:<22} {row.customers:>5d} {_fmt(row.vehicles, 'd'):>4} "
+        f"{row.instance:<12} {row.solver:<31} {row.customers:>5d} {_fmt(row.vehicles, 'd'):>4} "
         f"{_fmt(row.distance, dist_spec):>10} {_fmt(row.bks, bks_spec):>10} "
         f"{_fmt(row.gap_pct, '.2f'):>7} {row.seconds:>7.2f}  {feasible}"
     )

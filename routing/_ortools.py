@@ -192,8 +192,10 @@ class OrToolsModel:
             if coef:
                 time_dim.SetSpanCostCoefficientForVehicle(coef, vi)
                 max_span_coef = max(max_span_coef, coef)
-            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(start))
+            # Finish as early as possible first (service early in its windows leaves room for
+            # delays), then leave as late as that allows (no idle waiting at the first stop).
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(end))
+            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(start))
 
         locked = {sid for v in problem.vehicles for sid in v.locked}
         for node, s in enumerate(self.stop_nodes):

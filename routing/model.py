@@ -522,6 +522,7 @@ class Problem:
                     raise InvalidProblemError(
                         f"vehicle {v.id!r}: {role} location index {loc} is outside 0..{n_loc - 1}"
                     )
+            self._validate_workable(v)
             for sid in v.locked:
                 if sid not in stops:
                     raise InvalidProblemError(f"vehicle {v.id!r}: locked stop {sid!r} is unknown")
@@ -530,6 +531,50 @@ class Problem:
                         f"stop {sid!r} is locked on two vehicles — lock it on one"
                     )
                 locked_ids.add(sid)
+
+    def _validate_workable(self, v: Vehicle) -> None:
+        """A vehicle must at least be able to go from its start to its end and take its breaks.
+
+        Otherwise no plan exists for the whole fleet, so it is refused here, by name.
+        """
+        vt = self.vehicle_types[self._type_index[v.type]]
+        m = self.matrices[vt.profile]
+        shift_len = v.shift.end - v.shift.start
+        drive = 0 if v.end is None else int(m.durations[v.start, v.end])
+        dist = 0 if v.end is None else int(m.distances[v.start, v.end])
+        breaks = sum(b.duration for b in v.breaks)
+        need = drive + breaks
+        if need > shift_len:
+            raise InvalidProblemError(
+                f"vehicle {v.id!r}: driving from its start to its end ({drive} s) plus its breaks "
+                f"({breaks} s) does not fit its shift {fmt_time(v.shift.start)}-"
+                f"{fmt_time(v.shift.end)} — lengthen the shift, move the end or drop a break"
+            )
+        if vt.max_shift is not None and need > vt.max_shift:
+            raise InvalidProblemError(
+                f"vehicle {v.id!r}: driving from its start to its end ({drive} s) plus its breaks "
+                f"({breaks} s) exceeds max_shift {vt.max_shift} s of type {vt.name!r}"
+            )
+        if vt.range_m is not None and dist > vt.range_m:
+            raise InvalidProblemError(
+                f"vehicle {v.id!r}: its end is {dist} m from its start, beyond the range "
+                f"{vt.range_m} m of type {vt.name!r} — move the end depot or raise the range"
+            )
+        for b in v.breaks:
+            if b.window.start < v.shift.start or b.window.start + b.duration > v.shift.end:
+                raise InvalidProblemError(
+                    f"vehicle {v.id!r}: break {fmt_time(b.window.start)}-"
+                    f"{fmt_time(b.window.end)} ({b.duration} s) does not lie inside the shift "
+                    f"{fmt_time(v.shift.start)}-{fmt_time(v.shift.end)} — move the break window"
+                )
+        if vt.max_shift is not None and v.breaks:
+            earliest_end = max(b.window.start + b.duration for b in v.breaks)
+            latest_start = min(b.window.end for b in v.breaks)
+            if earliest_end - latest_start > vt.max_shift:
+                raise InvalidProblemError(
+                    f"vehicle {v.id!r}: its breaks are further apart than max_shift "
+                    f"{vt.max_shift} s of type {vt.name!r} allows — move the break windows"
+                )
 
 
 def _pad(values: tuple[int, ...], n: int) -> tuple[int, ...]:

@@ -464,3 +464,12 @@ def test_open_route_reports_a_break_taken_after_the_last_stop() -> None:
     (route,) = sol.routes
     (brk,) = route.breaks
     assert route.start_time <= brk.start and brk.start + brk.duration <= route.end_time
+
+
+def test_service_is_planned_early_in_a_wide_window_not_at_its_end() -> None:
+    # Planning at the end of the window would make any delay a late delivery.
+    stops = [Stop("a", 1, service=60, windows=(TimeWindow(9 * H, 17 * H),))]
+    sol = solve(line_problem(1, stops=stops), FAST)
+    (route,) = sol.routes
+    assert visit(sol, "a").start == 9 * H
+    assert route.visits[0].wait == 0  # and the van leaves just in time, without idling
