@@ -88,7 +88,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -281,13 +281,15 @@ class VroomProblem:
     amount_size: int
     matrices_given: bool
     notes: tuple[str, ...] = ()
+    _by_stop: Mapping[str, VroomTask] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_stop = {t.stop_id: t for t in self.tasks}
+        object.__setattr__(self, "_by_stop", MappingProxyType(by_stop))
 
     def task(self, stop_id: str) -> VroomTask:
         """The task behind a :class:`routing.Stop` id."""
-        for t in self.tasks:
-            if t.stop_id == stop_id:
-                return t
-        raise KeyError(stop_id)
+        return self._by_stop[stop_id]
 
     def vehicle(self, vehicle_id: str) -> VroomVehicle:
         """The vehicle behind a :class:`routing.Vehicle` id."""
@@ -1334,6 +1336,8 @@ def _route_output(vp: VroomProblem, plan: _VehiclePlan, route: Route) -> dict[st
             load = [a - b for a, b in zip(load, task.delivery, strict=True)]
             delivery = _add(delivery, task.delivery)
         extra = {"id": task.id, "setup": task.setup, "service": task.service}
+        if task.kind == "job":
+            extra["job"] = task.id  # VROOM's deprecated key, still written
         if task.description is not None:
             extra["description"] = task.description
         step(task.kind, arrival, wait, **_where(task.coordinates, task.location_index), **extra)
@@ -1362,6 +1366,7 @@ def _route_output(vp: VroomProblem, plan: _VehiclePlan, route: Route) -> dict[st
         "waiting_time": waiting,
         "priority": priority,
         "delivery": delivery,
+        "amount": list(delivery),  # VROOM's deprecated alias of delivery, still written
         "pickup": pickup,
         "violations": [],
         "steps": steps,
@@ -1434,6 +1439,7 @@ def to_vroom_output(
         "priority": sum(r["priority"] for r in routes),
         "violations": [],
         "delivery": [sum(r["delivery"][k] for r in routes) for k in range(size)],
+        "amount": [sum(r["delivery"][k] for r in routes) for k in range(size)],
         "pickup": [sum(r["pickup"][k] for r in routes) for k in range(size)],
         "computing_times": {"loading": loading_ms, "solving": round(solution.wall_time * 1000)},
     }

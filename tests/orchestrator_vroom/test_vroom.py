@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -490,3 +491,34 @@ def test_parse_does_not_touch_the_payload(line_problem: dict[str, Any]) -> None:
     before = copy.deepcopy(line_problem)
     parse_vroom(line_problem)
     assert line_problem == before
+
+
+def test_absolute_timestamps() -> None:
+    day = 1_700_000_000
+    payload = {
+        "vehicles": [vehicle(time_window=[day, day + 36_000])],
+        "jobs": [job(1, 2, time_windows=[[day + 3600, day + 7200]]), job(2, 4)],
+        "matrices": {"car": {"durations": LINE}},
+    }
+    out = solved(payload)
+    step = next(s for s in out["routes"][0]["steps"] if s["type"] == "job" and s["id"] == 1)
+    assert day + 3600 <= step["arrival"] + step["waiting_time"] <= day + 7200
+
+
+def test_same_schema_and_cost_as_vroom(line_problem: dict[str, Any], tmp_path: Any) -> None:
+    """Against VROOM itself (pyvroom, the bench extra): every key it writes, we write too."""
+    vroom = pytest.importorskip("vroom")
+    line_problem["jobs"][2]["time_windows"] = [[0, 100], [400, 900]]
+    line_problem["vehicles"][0]["breaks"] = [{"id": 3, "service": 60, "time_windows": [[0, 900]]}]
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(line_problem), encoding="utf-8")
+    theirs = vroom.Input.from_json(str(path)).solve(exploration_level=5, nb_threads=1).to_dict()
+    ours = solved(line_problem)
+    assert ours["summary"]["cost"] <= theirs["summary"]["cost"]
+    assert set(theirs) <= set(ours)
+    assert set(theirs["summary"]) - {"computing_times"} <= set(ours["summary"])
+    assert set(theirs["routes"][0]) - {"geometry"} <= set(ours["routes"][0])
+    for kind in ("start", "job", "break", "end"):
+        their_keys = {k for s in theirs["routes"][0]["steps"] if s["type"] == kind for k in s}
+        our_keys = {k for s in ours["routes"][0]["steps"] if s["type"] == kind for k in s}
+        assert their_keys <= our_keys, kind
