@@ -1,0 +1,778 @@
+"""The tables of the store, with one SQLModel family per resource.
+
+Each resource has ``XBase`` (the fields a client supplies), ``XCreate`` (what creating one
+takes, validated), ``X`` (the table) and ``XPublic`` (what is shown); some have ``XUpdate``.
+Table objects stay inside :mod:`orchestrator`: :mod:`orchestrator.mapping` turns them into
+:mod:`routing` dataclasses.
+
+Units, everywhere: coordinates in WGS84 degrees, distances in **metres**, durations in
+**seconds**, masses in **grams**, volumes in **millilitres**, money in **cents** (orders) or
+EUR (vehicle costs, plan costs), CO2 in **grams**. Timestamps are timezone-aware and stored
+in UTC. Times of day (shifts, breaks) are **seconds since local midnight** of the depot's
+timezone on the service day.
+
+No comment in this module is load-bearing for the schema: the migrations in
+:mod:`orchestrator.migrations` are, and a test checks that both agree.
+"""
+
+import math
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from pydantic import field_validator, model_validator
+from sqlmodel import Field, SQLModel
+
+from orchestrator._columns import EnumText, UTCDateTime, utcnow
+from routing.model import VehicleKind
+
+__all__ = [
+    "ApiKey",
+    "ApiKeyPublic",
+    "Customer",
+    "CustomerBase",
+    "CustomerCreate",
+    "CustomerPublic",
+    "CustomerUpdate",
+    "DeliveryMode",
+    "Depot",
+    "DepotBase",
+    "DepotCreate",
+    "DepotPublic",
+    "Fleet",
+    "FleetBase",
+    "FleetCreate",
+    "FleetPublic",
+    "Order",
+    "OrderBase",
+    "OrderCreate",
+    "OrderEvent",
+    "OrderEventKind",
+    "OrderEventPublic",
+    "OrderItem",
+    "OrderItemBase",
+    "OrderItemCreate",
+    "OrderItemPublic",
+    "OrderPublic",
+    "OrderStatus",
+    "Place",
+    "PlaceBase",
+    "PlaceCreate",
+    "PlaceKind",
+    "PlacePublic",
+    "Plan",
+    "PlanPublic",
+    "PlanStatus",
+    "Role",
+    "Route",
+    "RoutePublic",
+    "RouteStatus",
+    "RouteStop",
+    "RouteStopPublic",
+    "StopStatus",
+    "Store",
+    "StoreBase",
+    "StoreCreate",
+    "StorePublic",
+    "UnservedOrder",
+    "UnservedOrderPublic",
+    "VehicleType",
+    "VehicleTypeBase",
+    "VehicleTypeCreate",
+    "VehicleTypePublic",
+]
+
+# Deterministic constraint names, so migrations can refer to them on every backend.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DAY_S = 86_400
+"""Seconds per day; times of day may run to two days to allow night shifts."""
+
+
+# -- enums --------------------------------------------------------------------------------------
+
+
+class PlaceKind(StrEnum):
+    """What a customer's named place is."""
+
+    HOME = "home"
+    OFFICE = "office"
+    CAFE = "cafe"
+    LOCKER = "locker"
+    OTHER = "other"
+
+
+class DeliveryMode(StrEnum):
+    """How the parcel changes hands once it arrives."""
+
+    HAND_OVER = "hand_over"
+    """To the customer in person (signature possible)."""
+    LEAVE_AT_DOOR = "leave_at_door"
+    """Unattended, at the door or an agreed safe place."""
+    LOCKER = "locker"
+    """Into a parcel locker compartment."""
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands. ``open`` orders wait for a plan; closed ones never move again."""
+
+    OPEN = "open"
+    PLANNED = "planned"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class PlanStatus(StrEnum):
+    """Life of a plan: exactly one ``current`` plan per depot and day at most."""
+
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    FAILED = "failed"
+
+
+class RouteStatus(StrEnum):
+    """A route is ``planned`` until its vehicle leaves, then ``dispatched``."""
+
+    PLANNED = "planned"
+    DISPATCHED = "dispatched"
+
+
+class StopStatus(StrEnum):
+    """A stop is ``planned``, then ``dispatched`` (on board), then ``delivered`` or ``failed``."""
+
+    PLANNED = "planned"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OrderEventKind(StrEnum):
+    """What happened to an order, as recorded in the append-only event log."""
+
+    CREATED = "created"
+    PLANNED = "planned"
+    UNSERVED = "unserved"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REPLANNED = "replanned"
+
+
+class Role(StrEnum):
+    """What an API key may do (enforced by the API layer)."""
+
+    PLANNER = "planner"
+    CUSTOMER = "customer"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _enum(enum: type[StrEnum], default: Any = ..., **kw: Any) -> Any:
+    return Field(default=default, sa_type=EnumText(enum), **kw)  # type: ignore[arg-type]
+
+
+def _timestamp(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[arg-type]
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)  # type: ignore[arg-type]
+
+
+def _json(**kw: Any) -> Any:
+    return Field(sa_type=sa.JSON, **kw)
+
+
+def _lat() -> Any:
+    return Field(ge=-90.0, le=90.0, description="WGS84 latitude, degrees.")
+
+
+def _lon() -> Any:
+    return Field(ge=-180.0, le=180.0, description="WGS84 longitude, degrees.")
+
+
+def _time_of_day(description: str, **kw: Any) -> Any:
+    return Field(
+        ge=0, le=2 * DAY_S, description=f"{description}, seconds since local midnight.", **kw
+    )
+
+
+# -- customers and their places -----------------------------------------------------------------
+
+
+class CustomerBase(SQLModel):
+    """A person or business that receives parcels."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class CustomerCreate(CustomerBase):
+    """What creating a customer takes."""
+
+
+class CustomerUpdate(SQLModel):
+    """Fields of a customer that may change; ``None`` leaves a field as it is."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class Customer(CustomerBase, table=True):
+    """Table ``customers``."""
+
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _created_at()
+
+
+class CustomerPublic(CustomerBase):
+    """A customer as shown."""
+
+    id: int
+    created_at: datetime
+
+
+class PlaceBase(SQLModel):
+    """A named point where a customer accepts parcels: home, office, a café, a locker."""
+
+    kind: PlaceKind = _enum(PlaceKind, PlaceKind.HOME)
+    name: str = Field(min_length=1, max_length=100, description="The customer's name for it.")
+    lat: float = _lat()
+    lon: float = _lon()
+    address: str | None = Field(default=None, max_length=300)
+    instructions: str | None = Field(default=None, max_length=500, description="For the driver.")
+
+    @field_validator("lat", "lon")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number of degrees")
+        return v
+
+
+class PlaceCreate(PlaceBase):
+    """What adding a place to a customer takes."""
+
+
+class Place(PlaceBase, table=True):
+    """Table ``places``: a customer's named points."""
+
+    __tablename__ = "places"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "name", name="uq_places_customer_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _created_at()
+
+
+class PlacePublic(PlaceBase):
+    """A place as shown."""
+
+    id: int
+    customer_id: int
+
+
+# -- depots, stores and the fleet -------------------------------------------------------------
+
+
+class DepotBase(SQLModel):
+    """A depot: where vehicles load and routes start."""
+
+    code: str = Field(min_length=1, max_length=40, description="Short unique code, e.g. HEL1.")
+    name: str = Field(min_length=1, max_length=200)
+    lat: float = _lat()
+    lon: float = _lon()
+    timezone: str = Field(
+        default="UTC",
+        max_length=64,
+        description="IANA timezone of the depot; times of day are local to it.",
+    )
+
+
+class DepotCreate(DepotBase):
+    """What creating a depot takes."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {v!r} — give an IANA name such as 'Europe/Helsinki'"
+            ) from None
+        return v
+
+
+class Depot(DepotBase, table=True):
+    """Table ``depots``."""
+
+    __tablename__ = "depots"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(min_length=1, max_length=40, unique=True)
+    created_at: datetime = _created_at()
+
+
+class DepotPublic(DepotBase):
+    """A depot as shown."""
+
+    id: int
+
+
+class StoreBase(SQLModel):
+    """A shop or micro-hub: it may receive returns and may host sidewalk robots."""
+
+    code: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=200)
+    lat: float = _lat()
+    lon: float = _lon()
+    depot_id: int | None = Field(default=None, foreign_key="depots.id", description="Served from.")
+    accepts_returns: bool = False
+    hosts_robots: bool = False
+
+
+class StoreCreate(StoreBase):
+    """What creating a store takes."""
+
+
+class Store(StoreBase, table=True):
+    """Table ``stores``."""
+
+    __tablename__ = "stores"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(min_length=1, max_length=40, unique=True)
+    created_at: datetime = _created_at()
+
+
+class StorePublic(StoreBase):
+    """A store as shown."""
+
+    id: int
+
+
+class VehicleTypeBase(SQLModel):
+    """A kind of vehicle: capacities, speed profile, costs and emissions.
+
+    Mirrors :class:`routing.VehicleType` with the store's capacity dimensions
+    (grams, millilitres, parcels).
+    """
+
+    name: str = Field(min_length=1, max_length=60)
+    kind: VehicleKind = _enum(VehicleKind, VehicleKind.VAN)
+    profile: str = Field(
+        default="car", max_length=20, description="Travel profile: 'car', 'bike' or 'walk'."
+    )
+    capacity_weight_g: int = Field(ge=0, description="Payload, grams.")
+    capacity_volume_ml: int = Field(ge=0, description="Load space, millilitres.")
+    capacity_parcels: int = Field(ge=0, description="Parcels on board at most.")
+    range_m: int | None = Field(default=None, gt=0, description="Longest route, metres.")
+    max_shift_s: int | None = Field(default=None, gt=0, description="Longest route, seconds.")
+    fixed_cost: float = Field(default=0.0, ge=0, description="EUR per vehicle used per day.")
+    cost_per_km: float = Field(default=0.0, ge=0, description="EUR per kilometre.")
+    cost_per_hour: float = Field(default=0.0, ge=0, description="EUR per hour on duty.")
+    co2_g_per_km: float = Field(default=0.0, ge=0, description="Grams CO2 per kilometre.")
+    skills: list[str] = _json(
+        default_factory=list, description="'fragile', 'signature', 'cold', ..."
+    )
+
+
+class VehicleTypeCreate(VehicleTypeBase):
+    """What creating a vehicle type takes."""
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, v: str) -> str:
+        if v not in ("car", "bike", "walk"):
+            raise ValueError(f"unknown profile {v!r} — use 'car', 'bike' or 'walk'")
+        return v
+
+
+class VehicleType(VehicleTypeBase, table=True):
+    """Table ``vehicle_types``."""
+
+    __tablename__ = "vehicle_types"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(min_length=1, max_length=60, unique=True)
+
+
+class VehicleTypePublic(VehicleTypeBase):
+    """A vehicle type as shown."""
+
+    id: int
+
+
+class FleetBase(SQLModel):
+    """``count`` vehicles of one type based at a depot, with their shift and break."""
+
+    depot_id: int = Field(foreign_key="depots.id", index=True)
+    vehicle_type_id: int = Field(foreign_key="vehicle_types.id")
+    count: int = Field(ge=1, le=1_000)
+    shift_start_s: int = _time_of_day("Earliest departure")
+    shift_end_s: int = _time_of_day("Latest return")
+    open_route: bool = Field(default=False, description="Ends at the last stop (couriers).")
+    break_duration_s: int | None = Field(default=None, gt=0, description="Break, seconds.")
+    break_earliest_s: int | None = _time_of_day("Earliest break start", default=None)
+    break_latest_s: int | None = _time_of_day("Latest break start", default=None)
+
+
+class FleetCreate(FleetBase):
+    """What adding vehicles to a depot takes."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FleetCreate":
+        if self.shift_end_s <= self.shift_start_s:
+            raise ValueError("shift_end_s must be after shift_start_s — swap them")
+        given = [self.break_duration_s, self.break_earliest_s, self.break_latest_s]
+        if any(v is not None for v in given) and any(v is None for v in given):
+            raise ValueError(
+                "a break needs break_duration_s, break_earliest_s and break_latest_s, or none"
+            )
+        if (
+            self.break_earliest_s is not None
+            and self.break_latest_s is not None
+            and self.break_latest_s < self.break_earliest_s
+        ):
+            raise ValueError("break_latest_s is before break_earliest_s — swap them")
+        return self
+
+
+class Fleet(FleetBase, table=True):
+    """Table ``fleets``."""
+
+    __tablename__ = "fleets"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class FleetPublic(FleetBase):
+    """A fleet as shown."""
+
+    id: int
+
+
+# -- orders -------------------------------------------------------------------------------------
+
+
+class OrderItemBase(SQLModel):
+    """One line of an order; the sizes are per unit, multiplied by ``quantity``."""
+
+    description: str = Field(default="", max_length=200)
+    quantity: int = Field(default=1, ge=1)
+    weight_g: int = Field(ge=0, description="Mass of one unit, grams.")
+    volume_ml: int = Field(ge=0, description="Volume of one unit, millilitres.")
+    parcels: int = Field(default=1, ge=0, description="Parcels one unit ships in.")
+
+
+class OrderItemCreate(OrderItemBase):
+    """What an order line takes."""
+
+
+class OrderItem(OrderItemBase, table=True):
+    """Table ``order_items``."""
+
+    __tablename__ = "order_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+
+
+class OrderItemPublic(OrderItemBase):
+    """An order line as shown."""
+
+    id: int
+
+
+class OrderBase(SQLModel):
+    """An order to deliver from a depot on a service day.
+
+    The delivery place, window and mode are chosen by the customer, possibly after the order
+    is placed; an order without a place cannot be planned (it is reported unserved).
+    """
+
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    depot_id: int = Field(foreign_key="depots.id")
+    service_day: date = Field(description="Local date of the depot on which to deliver.")
+    place_id: int | None = Field(default=None, foreign_key="places.id")
+    window_start: datetime | None = _timestamp(default=None)
+    window_end: datetime | None = _timestamp(default=None)
+    mode: DeliveryMode | None = _enum(DeliveryMode, None, nullable=True)
+    value_cents: int = Field(default=0, ge=0, description="Goods value, cents.")
+    fragile: bool = False
+    signature_required: bool = False
+    cold_chain: bool = False
+    reference: str | None = Field(default=None, max_length=100, description="Shop's order number.")
+
+
+class OrderCreate(OrderBase):
+    """What registering an order takes: the order and at least one line."""
+
+    items: list[OrderItemCreate] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _window(self) -> "OrderCreate":
+        start, end = self.window_start, self.window_end
+        if (start is None) != (end is None):
+            raise ValueError("give both window_start and window_end, or neither")
+        if start is not None and end is not None:
+            if start.tzinfo is None or end.tzinfo is None:
+                raise ValueError("window times need a UTC offset, e.g. 2025-03-01T09:00:00+02:00")
+            if end <= start:
+                raise ValueError(
+                    f"window ends at {end.isoformat()} before it starts at "
+                    f"{start.isoformat()} — swap start and end"
+                )
+            # One instant, one spelling: the idempotency check hashes the content.
+            self.window_start, self.window_end = start.astimezone(UTC), end.astimezone(UTC)
+        return self
+
+
+class Order(OrderBase, table=True):
+    """Table ``orders``."""
+
+    __tablename__ = "orders"
+    __table_args__ = (sa.Index("ix_orders_depot_day", "depot_id", "service_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    content_hash: str = Field(max_length=64, description="sha256 of the registered content.")
+    status: OrderStatus = _enum(OrderStatus, OrderStatus.OPEN)
+    created_at: datetime = _created_at()
+
+
+class OrderPublic(OrderBase):
+    """An order as shown, with its lines."""
+
+    id: int
+    status: OrderStatus
+    created_at: datetime
+    items: list[OrderItemPublic] = []
+
+
+class OrderEvent(SQLModel, table=True):
+    """Table ``order_events``: what happened to each order, append-only."""
+
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+    kind: OrderEventKind = _enum(OrderEventKind)
+    at: datetime = _created_at()
+    plan_id: int | None = Field(default=None, foreign_key="plans.id")
+    detail: str = Field(default="", max_length=1_000)
+
+
+class OrderEventPublic(SQLModel):
+    """An order event as shown."""
+
+    id: int
+    order_id: int
+    kind: OrderEventKind
+    at: datetime
+    plan_id: int | None
+    detail: str
+
+
+# -- plans --------------------------------------------------------------------------------------
+
+
+class Plan(SQLModel, table=True):
+    """Table ``plans``: one solve for a depot's service day, its status and statistics."""
+
+    __tablename__ = "plans"
+    __table_args__ = (sa.Index("ix_plans_depot_day", "depot_id", "service_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depots.id")
+    service_day: date
+    status: PlanStatus = _enum(PlanStatus)
+    replan_of_id: int | None = Field(default=None, foreign_key="plans.id")
+    created_at: datetime = _created_at()
+    time_limit_s: float = Field(description="Solver time limit, seconds.")
+    seed: int = 0
+    wall_time_s: float | None = Field(default=None, description="Solve time, seconds.")
+    objective: int | None = None
+    distance_m: int | None = Field(default=None, description="Total metres driven.")
+    duration_s: int | None = Field(default=None, description="Total seconds on duty.")
+    cost: float | None = Field(default=None, description="Total EUR, fixed costs included.")
+    co2_g: float | None = Field(default=None, description="Total grams CO2.")
+    n_routes: int = 0
+    n_served: int = 0
+    n_unserved: int = 0
+    stats: dict[str, Any] = _json(default_factory=dict, description="Solver statistics.")
+    error: str | None = Field(default=None, max_length=2_000)
+
+
+class PlanPublic(SQLModel):
+    """A plan as shown."""
+
+    id: int
+    depot_id: int
+    service_day: date
+    status: PlanStatus
+    replan_of_id: int | None
+    created_at: datetime
+    wall_time_s: float | None
+    distance_m: int | None
+    duration_s: int | None
+    cost: float | None
+    co2_g: float | None
+    n_routes: int
+    n_served: int
+    n_unserved: int
+    stats: dict[str, Any]
+    error: str | None
+
+
+class Route(SQLModel, table=True):
+    """Table ``routes``: one vehicle's day in a plan."""
+
+    __tablename__ = "routes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True, ondelete="CASCADE")
+    fleet_id: int = Field(foreign_key="fleets.id")
+    vehicle_id: str = Field(max_length=100, description="Stable across re-plans of the day.")
+    vehicle_type: str = Field(max_length=60)
+    status: RouteStatus = _enum(RouteStatus, RouteStatus.PLANNED)
+    start_at: datetime = _timestamp()
+    end_at: datetime = _timestamp()
+    distance_m: int
+    duration_s: int
+    cost: float = Field(description="EUR, fixed cost included.")
+    co2_g: float
+    load_at_start: list[int] = _json(description="Per dimension: grams, millilitres, parcels.")
+
+
+class RoutePublic(SQLModel):
+    """A route as shown."""
+
+    id: int
+    plan_id: int
+    vehicle_id: str
+    vehicle_type: str
+    status: RouteStatus
+    start_at: datetime
+    end_at: datetime
+    distance_m: int
+    duration_s: int
+    cost: float
+    co2_g: float
+    load_at_start: list[int]
+
+
+class RouteStop(SQLModel, table=True):
+    """Table ``route_stops``: an order's place on a route, with its ETA."""
+
+    __tablename__ = "route_stops"
+    __table_args__ = (sa.UniqueConstraint("route_id", "sequence", name="uq_route_stops_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    route_id: int = Field(foreign_key="routes.id", index=True, ondelete="CASCADE")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    sequence: int = Field(ge=0, description="0 for the first stop.")
+    status: StopStatus = _enum(StopStatus, StopStatus.PLANNED)
+    arrival_at: datetime = _timestamp(description="ETA.")
+    service_start_at: datetime = _timestamp()
+    departure_at: datetime = _timestamp()
+    wait_s: int = Field(description="Seconds waiting for the window to open.")
+    leg_distance_m: int = Field(description="Metres from the previous stop or the depot.")
+    load_after: list[int] = _json(description="On board after the stop, per dimension.")
+    closed_at: datetime | None = _timestamp(default=None)
+
+
+class RouteStopPublic(SQLModel):
+    """A route stop as shown."""
+
+    id: int
+    route_id: int
+    order_id: int
+    sequence: int
+    status: StopStatus
+    arrival_at: datetime
+    service_start_at: datetime
+    departure_at: datetime
+    wait_s: int
+    leg_distance_m: int
+    load_after: list[int]
+    closed_at: datetime | None
+
+
+class UnservedOrder(SQLModel, table=True):
+    """Table ``unserved_orders``: an order a plan leaves out, with a typed reason."""
+
+    __tablename__ = "unserved_orders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True, ondelete="CASCADE")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    reason: str = Field(
+        max_length=40,
+        description="A routing.UnservedReason value, or 'no_place_chosen'.",
+    )
+    detail: str = Field(default="", max_length=1_000)
+
+
+class UnservedOrderPublic(SQLModel):
+    """An unserved order as shown."""
+
+    order_id: int
+    reason: str
+    detail: str
+
+
+# -- API keys -----------------------------------------------------------------------------------
+
+
+class ApiKey(SQLModel, table=True):
+    """Table ``api_keys``: only the sha256 of a key is kept, and its first characters."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=16, description="First characters, to recognise a key.")
+    key_hash: str = Field(max_length=64, unique=True, description="sha256 hex of the key.")
+    role: Role = _enum(Role)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", ondelete="CASCADE")
+    created_at: datetime = _created_at()
+    revoked_at: datetime | None = _timestamp(default=None)
+
+
+class ApiKeyPublic(SQLModel):
+    """An API key as shown (never the key itself)."""
+
+    id: int
+    prefix: str
+    role: Role
+    customer_id: int | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _refuse_change(_mapper: Any, _connection: Any, target: OrderEvent) -> None:
+    raise ValueError(
+        f"order event {target.id} is append-only — record a new event instead of changing one"
+    )
+
+
+# The event log is append-only: the ORM refuses to update or delete an event.
+sa.event.listen(OrderEvent, "before_update", _refuse_change)
+sa.event.listen(OrderEvent, "before_delete", _refuse_change)

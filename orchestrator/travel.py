@@ -1,0 +1,85 @@
+"""Where travel times come from when a depot's day is planned.
+
+Two providers, one :class:`TravelTimes` protocol:
+
+* :class:`StraightLineTravel` (the default): great-circle distance stretched by a detour
+  factor (1.3 by default, ``LASTMILE_DETOUR_FACTOR``), at a fixed speed per profile
+  (:data:`PROFILE_SPEEDS_KMH`). Needs nothing but coordinates; good enough to plan a city
+  day, and what the tests use.
+* :class:`RoadGraphTravel`: fastest paths on a street graph
+  (:func:`routing.network.network_matrix`), used when ``LASTMILE_ROAD_GRAPH`` names a
+  GraphML file following :mod:`routing.network`'s convention.
+
+Units: metres and seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Protocol
+
+import networkx as nx
+
+from orchestrator.settings import Settings
+from routing.matrix import straight_line_matrix
+from routing.model import Location, TravelMatrix
+from routing.network import network_matrix
+
+__all__ = [
+    "PROFILE_SPEEDS_KMH",
+    "RoadGraphTravel",
+    "StraightLineTravel",
+    "TravelTimes",
+    "travel_from_settings",
+]
+
+PROFILE_SPEEDS_KMH: Mapping[str, float] = MappingProxyType({"car": 30.0, "bike": 15.0, "walk": 6.0})
+"""Average speeds in km/h per profile, the same as :data:`routing.network.PROFILES`."""
+
+
+class TravelTimes(Protocol):
+    """Gives the travel matrix between points for a vehicle profile."""
+
+    def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
+        """Distances (metres) and durations (seconds) between every pair of ``locations``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StraightLineTravel:
+    """Straight lines times ``detour_factor``, at the profile's speed from ``speeds_kmh``."""
+
+    detour_factor: float = 1.3
+    speeds_kmh: Mapping[str, float] = field(default_factory=lambda: PROFILE_SPEEDS_KMH)
+
+    def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
+        """Straight-line travel matrix; an unknown profile moves at car speed."""
+        speed = self.speeds_kmh.get(profile, self.speeds_kmh.get("car", 30.0))
+        return straight_line_matrix(locations, speed_kmh=speed, detour_factor=self.detour_factor)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RoadGraphTravel:
+    """Fastest paths on ``graph`` (see :mod:`routing.network` for its convention)."""
+
+    graph: nx.Graph
+
+    @classmethod
+    def from_graphml(cls, path: Path) -> RoadGraphTravel:
+        """Load a street graph saved with :func:`networkx.write_graphml`."""
+        return cls(nx.read_graphml(path))
+
+    def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
+        """Road-network travel matrix for the profile (``"car"``, ``"bike"``, ``"walk"``)."""
+        return network_matrix(self.graph, locations, profile)
+
+
+def travel_from_settings(settings: Settings | None = None) -> TravelTimes:
+    """The provider the settings ask for: the road graph when configured, else straight lines."""
+    settings = settings or Settings()
+    if settings.road_graph is not None:
+        return RoadGraphTravel.from_graphml(settings.road_graph)
+    return StraightLineTravel(detour_factor=settings.detour_factor)
