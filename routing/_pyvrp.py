@@ -15,12 +15,14 @@ import pickle
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime
 
 from routing._ortools import COST_SCALE
@@ -198,7 +200,11 @@ def _run(data: pyvrp.ProblemData, deadline: float, iterations: int | None, seed:
         stop: MaxIterations | MaxRuntime = MaxIterations(iterations)
     else:
         stop = MaxRuntime(max(0.01, deadline - time.time()))
-    result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
+    with warnings.catch_warnings():
+        # Our drop penalties for mandatory stops are deliberately huge; PyVRP warns that its
+        # penalty bounds are then loose. Harmless for a seed that OR-Tools re-checks.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
     routes = [
         (r.vehicle_type(), [a.idx for a in r.schedule() if a.is_client()])
         for r in result.best.routes()
