@@ -473,3 +473,18 @@ def test_service_is_planned_early_in_a_wide_window_not_at_its_end() -> None:
     (route,) = sol.routes
     assert visit(sol, "a").start == 9 * H
     assert route.visits[0].wait == 0  # and the van leaves just in time, without idling
+
+
+def test_pyvrp_struggling_for_feasibility_neither_warns_nor_fails_the_solve() -> None:
+    # "a" and "b" each fit the one van alone but not together, so PyVRP (which cannot drop
+    # mandatory stops) never gets feasible and warns as its penalties hit their cap. The
+    # warning must stay inside the seed (pytest turns warnings into errors here) and
+    # OR-Tools must still plan, dropping one of the two.
+    stops = [
+        Stop("a", 1, windows=(TimeWindow(9 * H, 9 * H + 60),)),
+        Stop("b", 5, windows=(TimeWindow(9 * H, 9 * H + 60),)),
+        *(Stop(f"s{i}", i) for i in (2, 3, 4)),
+    ]
+    sol = solve(line_problem(5, stops=stops), Limits(time_limit=1.0, seed_with="pyvrp"))
+    assert sol.stats["seed"]["feasible"] is False  # type: ignore[index]
+    assert [u.reason for u in sol.unserved] == [UnservedReason.DROPPED_BY_OPTIMISER]
