@@ -1,0 +1,513 @@
+"""Planning a depot's day, re-planning it while it runs, and recording what happened.
+
+:func:`plan_day` gathers the depot's open orders for a service day, builds the routing
+problem through :func:`orchestrator.mapping.build_problem`, solves it, and stores the plan,
+its routes and stops (with ETAs), the unserved orders with their reasons and an event per
+order — in **one transaction**. The new plan becomes the day's ``current`` plan and the
+previous one ``superseded``. If the solve fails, nothing of it is written: the previous plan
+stays current, and a ``failed`` plan records the error.
+
+:func:`replan` does the same during the day: stops already dispatched (on board), delivered
+or failed stay where they are as locked route prefixes, and the current plan's routes
+warm-start the solver.
+
+:func:`dispatch_route` and :func:`mark_stop_outcome` record the day's progress.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from orchestrator import events
+from orchestrator._columns import utcnow
+from orchestrator.catalog import depot_fleets
+from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
+from orchestrator.mapping import MappedProblem, OrderInput, build_problem, stop_id
+from orchestrator.models import (
+    Depot,
+    Order,
+    OrderEventKind,
+    OrderItem,
+    OrderStatus,
+    Place,
+    Plan,
+    PlanStatus,
+    Route,
+    RouteStatus,
+    RouteStop,
+    StopStatus,
+    UnservedOrder,
+)
+from orchestrator.travel import TravelTimes, travel_from_settings
+from routing.solution import Solution
+from routing.solve import Limits, solve
+
+__all__ = [
+    "current_plan",
+    "dispatch_route",
+    "mark_stop_outcome",
+    "plan_day",
+    "plan_routes",
+    "plan_unserved",
+    "replan",
+    "route_stops",
+]
+
+_PLANNABLE = (OrderStatus.OPEN, OrderStatus.PLANNED)
+_CLOSED_STOP = (StopStatus.DELIVERED, StopStatus.FAILED)
+_ERROR_CHARS = 2_000
+
+
+def current_plan(session: Session, depot_id: int, day: date) -> Plan | None:
+    """The depot's current plan for the day, or ``None``."""
+    return session.exec(
+        select(Plan).where(
+            Plan.depot_id == depot_id, Plan.service_day == day, Plan.status == PlanStatus.CURRENT
+        )
+    ).first()
+
+
+def plan_routes(session: Session, plan_id: int) -> Sequence[Route]:
+    """The plan's routes, in id order."""
+    return session.exec(select(Route).where(Route.plan_id == plan_id).order_by(col(Route.id))).all()
+
+
+def route_stops(session: Session, route_id: int) -> Sequence[RouteStop]:
+    """The route's stops in visiting order."""
+    return session.exec(
+        select(RouteStop).where(RouteStop.route_id == route_id).order_by(col(RouteStop.sequence))
+    ).all()
+
+
+def plan_unserved(session: Session, plan_id: int) -> Sequence[UnservedOrder]:
+    """The orders the plan leaves out, with their reasons."""
+    return session.exec(
+        select(UnservedOrder)
+        .where(UnservedOrder.plan_id == plan_id)
+        .order_by(col(UnservedOrder.order_id))
+    ).all()
+
+
+def plan_day(
+    session: Session,
+    depot_id: int,
+    day: date,
+    *,
+    limits: Limits | None = None,
+    travel: TravelTimes | None = None,
+    seed: int = 0,
+) -> Plan:
+    """Plan the depot's day from scratch.
+
+    Parameters
+    ----------
+    session
+        The store.
+    depot_id
+        The depot whose open orders for ``day`` are planned.
+    day
+        Service day, the depot's local date.
+    limits
+        Solver limits (default ``Limits(time_limit=10)``, 10 seconds).
+    travel
+        Travel-time provider; default from the settings (straight lines with a detour
+        factor, or the configured road graph).
+    seed
+        Seed of the solver's randomised parts (same data and seed, same plan).
+
+    Returns
+    -------
+    Plan
+        The new current plan.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown depot.
+    Conflict
+        The day is already in progress (a route was dispatched): use :func:`replan`.
+    PlanningFailed
+        The solve failed; the previous plan is still current.
+    """
+    depot = session.get(Depot, depot_id)
+    if depot is None:
+        raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
+    previous = current_plan(session, depot_id, day)
+    if previous is not None and any(
+        stop.status is not StopStatus.PLANNED for stop in _plan_stops(session, previous)
+    ):
+        raise Conflict(
+            f"plan {previous.id} of depot {depot.code!r} on {day} has dispatched routes — "
+            "re-plan it with replan() instead of planning from scratch"
+        )
+    return _plan(session, depot, day, previous, {}, None, limits, travel, seed)
+
+
+def replan(
+    session: Session,
+    plan_id: int,
+    *,
+    limits: Limits | None = None,
+    travel: TravelTimes | None = None,
+    seed: int = 0,
+) -> Plan:
+    """Re-plan a day in progress, keeping what has been dispatched in place.
+
+    Every route's dispatched, delivered and failed stops become the locked prefix of the
+    same vehicle; the remaining open orders of the day (new ones included) are planned
+    around them, starting from the current plan's routes.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    Conflict
+        The plan is not the day's current plan.
+    PlanningFailed
+        The solve failed; ``plan_id`` is still current.
+    """
+    previous = session.get(Plan, plan_id)
+    if previous is None:
+        raise NotFound("plan", plan_id)
+    if previous.status is not PlanStatus.CURRENT:
+        raise Conflict(
+            f"plan {plan_id} is {previous.status.value}, not current — re-plan the day's "
+            "current plan"
+        )
+    depot = session.get(Depot, previous.depot_id)
+    assert depot is not None
+    locked: dict[str, list[int]] = {}
+    initial: dict[str, list[str]] = {}
+    for route in plan_routes(session, plan_id):
+        assert route.id is not None
+        stops = route_stops(session, route.id)
+        locked[route.vehicle_id] = [s.order_id for s in stops if s.status is not StopStatus.PLANNED]
+        initial[route.vehicle_id] = [stop_id(s.order_id) for s in stops]
+    return _plan(
+        session, depot, previous.service_day, previous, locked, initial, limits, travel, seed
+    )
+
+
+def dispatch_route(session: Session, route_id: int, *, stops: int | None = None) -> Route:
+    """Record that a route's vehicle left with its first ``stops`` stops (all by default).
+
+    Those stops become ``dispatched`` (locked in any re-plan) and their orders too, each
+    with a ``dispatched`` event.
+    """
+    route = session.get(Route, route_id)
+    if route is None:
+        raise NotFound("route", route_id)
+    plan = session.get(Plan, route.plan_id)
+    assert plan is not None
+    if plan.status is not PlanStatus.CURRENT:
+        raise Conflict(f"route {route_id} belongs to plan {plan.id}, which is no longer current")
+    all_stops = route_stops(session, route_id)
+    count = len(all_stops) if stops is None else stops
+    if not 0 <= count <= len(all_stops):
+        raise InvalidInput("stops", f"give 0 to {len(all_stops)} stops, not {count}")
+    for stop in all_stops[:count]:
+        if stop.status is not StopStatus.PLANNED:
+            continue
+        stop.status = StopStatus.DISPATCHED
+        session.add(stop)
+        order = session.get(Order, stop.order_id)
+        assert order is not None
+        order.status = OrderStatus.DISPATCHED
+        session.add(order)
+        events.record(
+            session, stop.order_id, OrderEventKind.DISPATCHED, plan_id=plan.id,
+            detail=f"on {route.vehicle_id}, stop {stop.sequence + 1}",
+        )  # fmt: skip
+    route.status = RouteStatus.DISPATCHED
+    session.add(route)
+    session.commit()
+    session.refresh(route)
+    return route
+
+
+def mark_stop_outcome(
+    session: Session,
+    route_stop_id: int,
+    outcome: StopStatus | str,
+    *,
+    at: datetime | None = None,
+    detail: str = "",
+) -> RouteStop:
+    """Record that a dispatched stop was delivered or failed (with an event).
+
+    Raises
+    ------
+    NotFound
+        No such stop.
+    InvalidInput
+        The outcome is neither ``delivered`` nor ``failed``.
+    Conflict
+        The stop was not dispatched, is already closed, or its plan is no longer current.
+    """
+    stop = session.get(RouteStop, route_stop_id)
+    if stop is None:
+        raise NotFound("route stop", route_stop_id)
+    try:
+        outcome = StopStatus(outcome)
+    except ValueError:
+        outcome = StopStatus.PLANNED  # refused just below
+    if outcome not in _CLOSED_STOP:
+        raise InvalidInput("outcome", "give 'delivered' or 'failed'")
+    route = session.get(Route, stop.route_id)
+    assert route is not None
+    plan = session.get(Plan, route.plan_id)
+    assert plan is not None
+    if plan.status is not PlanStatus.CURRENT:
+        raise Conflict(f"stop {route_stop_id} belongs to plan {plan.id}, no longer current")
+    if stop.status in _CLOSED_STOP:
+        raise Conflict(f"stop {route_stop_id} is already {stop.status.value}")
+    if stop.status is not StopStatus.DISPATCHED:
+        raise Conflict(f"stop {route_stop_id} is not dispatched yet — dispatch its route first")
+    when = at or utcnow()
+    stop.status, stop.closed_at = outcome, when
+    session.add(stop)
+    order = session.get(Order, stop.order_id)
+    assert order is not None
+    order.status = OrderStatus.DELIVERED if outcome is StopStatus.DELIVERED else OrderStatus.FAILED
+    session.add(order)
+    kind = OrderEventKind.DELIVERED if outcome is StopStatus.DELIVERED else OrderEventKind.FAILED
+    events.record(session, stop.order_id, kind, plan_id=plan.id, detail=detail)
+    session.commit()
+    session.refresh(stop)
+    return stop
+
+
+# -- implementation -----------------------------------------------------------------------------
+
+
+def _plan_stops(session: Session, plan: Plan) -> Sequence[RouteStop]:
+    return session.exec(
+        select(RouteStop).join(Route).where(Route.plan_id == plan.id)  # type: ignore[arg-type]
+    ).all()
+
+
+def _gather(session: Session, depot: Depot, day: date, extra_ids: set[int]) -> list[OrderInput]:
+    """The day's plannable orders plus ``extra_ids`` (locked ones), with lines and places."""
+    condition = (
+        (col(Order.depot_id) == depot.id)
+        & (col(Order.service_day) == day)
+        & col(Order.status).in_([s.value for s in _PLANNABLE])
+    )
+    if extra_ids:
+        condition = condition | col(Order.id).in_(sorted(extra_ids))
+    orders = session.exec(select(Order).where(condition).order_by(col(Order.id))).all()
+    ids = [o.id for o in orders]
+    items: dict[int, list[OrderItem]] = {}
+    for item in session.exec(
+        select(OrderItem).where(col(OrderItem.order_id).in_(ids)).order_by(col(OrderItem.id))
+    ):
+        items.setdefault(item.order_id, []).append(item)
+    place_ids = {o.place_id for o in orders if o.place_id is not None}
+    places = {
+        p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(sorted(place_ids))))
+    }
+    return [OrderInput(o, items.get(o.id or 0, []), places.get(o.place_id)) for o in orders]
+
+
+def _plan(
+    session: Session,
+    depot: Depot,
+    day: date,
+    previous: Plan | None,
+    locked: Mapping[str, Sequence[int]],
+    initial: Mapping[str, Sequence[str]] | None,
+    limits: Limits | None,
+    travel: TravelTimes | None,
+    seed: int,
+) -> Plan:
+    limits = limits or Limits(time_limit=10.0)
+    assert depot.id is not None
+    previous_id = previous.id if previous is not None else None
+    try:
+        fleets = depot_fleets(session, depot.id)
+        orders = _gather(session, depot, day, {o for ids in locked.values() for o in ids})
+        mapped = build_problem(
+            depot, fleets, orders, day=day, travel=travel or travel_from_settings(),
+            locked=locked,
+        )  # fmt: skip
+        known = set(mapped.fleet_of_vehicle)
+        start = {v: s for v, s in (initial or {}).items() if v in known} or None
+        if start is not None:
+            start = {
+                v: [s for s in stops if s in mapped.order_of_stop] for v, stops in start.items()
+            }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            solution = solve(mapped.problem, limits, initial_routes=start, seed=seed)
+    except Exception as exc:
+        session.rollback()
+        failed = Plan(
+            depot_id=depot.id,
+            service_day=day,
+            status=PlanStatus.FAILED,
+            replan_of_id=previous_id,
+            time_limit_s=limits.time_limit,
+            seed=seed,
+            error=f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS],
+        )
+        session.add(failed)
+        session.commit()
+        raise PlanningFailed(
+            f"planning depot {depot.code!r} on {day} failed ({exc}); the previous plan "
+            f"{previous_id} is unchanged",
+            plan_id=failed.id,
+        ) from exc
+    try:
+        plan = _persist(session, depot, day, previous_id, mapped, solution, limits, seed)
+        plan.stats = {**plan.stats, "warnings": [str(w.message) for w in caught]}
+        session.add(plan)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    session.refresh(plan)
+    return plan
+
+
+def _persist(
+    session: Session,
+    depot: Depot,
+    day: date,
+    previous_id: int | None,
+    mapped: MappedProblem,
+    solution: Solution,
+    limits: Limits,
+    seed: int,
+) -> Plan:
+    """Write the plan and everything in it; the caller commits or rolls back."""
+    # Serialise concurrent planners of one depot (PostgreSQL row lock; SQLite locks the file).
+    session.exec(select(Depot).where(Depot.id == depot.id).with_for_update()).one()
+    current = current_plan(session, depot.id or 0, day)
+    if current is not None and current.id != previous_id:
+        raise Conflict(
+            f"depot {depot.code!r} on {day} was re-planned meanwhile (plan {current.id}); "
+            "re-plan that plan"
+        )
+    previously_routed: dict[int, RouteStop] = {}
+    if current is not None:
+        previously_routed = {s.order_id: s for s in _plan_stops(session, current)}
+        current.status = PlanStatus.SUPERSEDED
+        session.add(current)
+
+    served = sum(len(r.visits) for r in solution.routes)
+    unserved = len(solution.unserved) + len(mapped.left_out)
+    plan = Plan(
+        depot_id=depot.id or 0,
+        service_day=day,
+        status=PlanStatus.CURRENT,
+        replan_of_id=previous_id,
+        time_limit_s=limits.time_limit,
+        seed=seed,
+        wall_time_s=round(solution.wall_time, 3),
+        objective=int(solution.objective),
+        distance_m=solution.distance,
+        duration_s=solution.duration,
+        cost=round(solution.cost, 4),
+        co2_g=round(solution.co2_g, 3),
+        n_routes=len(solution.routes),
+        n_served=served,
+        n_unserved=unserved,
+        stats={"status": solution.status.value, **_jsonable(solution.stats)},
+    )
+    session.add(plan)
+    session.flush()
+    assert plan.id is not None
+
+    for r in solution.routes:
+        kept = [
+            previously_routed[mapped.order_of_stop[v.stop_id]]
+            for v in r.visits
+            if mapped.order_of_stop[v.stop_id] in previously_routed
+        ]
+        dispatched = any(s.status is not StopStatus.PLANNED for s in kept)
+        route = Route(
+            plan_id=plan.id,
+            fleet_id=mapped.fleet_of_vehicle[r.vehicle_id],
+            vehicle_id=r.vehicle_id,
+            vehicle_type=r.vehicle_type,
+            status=RouteStatus.DISPATCHED if dispatched else RouteStatus.PLANNED,
+            start_at=mapped.at(r.start_time),
+            end_at=mapped.at(r.end_time),
+            distance_m=r.distance,
+            duration_s=r.duration,
+            cost=r.cost,
+            co2_g=r.co2_g,
+            load_at_start=list(r.load_at_start),
+        )
+        session.add(route)
+        session.flush()
+        assert route.id is not None
+        for seq, v in enumerate(r.visits):
+            order_id = mapped.order_of_stop[v.stop_id]
+            before = previously_routed.get(order_id)
+            status = before.status if before is not None else StopStatus.PLANNED
+            session.add(
+                RouteStop(
+                    route_id=route.id,
+                    order_id=order_id,
+                    sequence=seq,
+                    status=status,
+                    arrival_at=mapped.at(v.arrival),
+                    service_start_at=mapped.at(v.start),
+                    departure_at=mapped.at(v.departure),
+                    wait_s=v.wait,
+                    leg_distance_m=v.distance,
+                    load_after=list(v.load),
+                    closed_at=before.closed_at if before is not None else None,
+                )
+            )
+            if status is not StopStatus.PLANNED:
+                continue  # its order has moved on; nothing was re-planned for it
+            _set_status(session, order_id, OrderStatus.PLANNED)
+            kind = OrderEventKind.REPLANNED if before is not None else OrderEventKind.PLANNED
+            events.record(
+                session, order_id, kind, plan_id=plan.id,
+                detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {mapped.at(v.arrival).isoformat()}",
+            )  # fmt: skip
+
+    reasons = [
+        (mapped.order_of_stop[u.stop_id], u.reason.value, u.detail) for u in solution.unserved
+    ] + [(o.order_id, o.reason, o.detail) for o in mapped.left_out]
+    for order_id, reason, detail in reasons:
+        session.add(
+            UnservedOrder(plan_id=plan.id, order_id=order_id, reason=reason, detail=detail[:1_000])
+        )
+        _set_status(session, order_id, OrderStatus.OPEN)
+        events.record(
+            session,
+            order_id,
+            OrderEventKind.UNSERVED,
+            plan_id=plan.id,
+            detail=f"{reason}: {detail}",
+        )
+    return plan
+
+
+def _set_status(session: Session, order_id: int, status: OrderStatus) -> None:
+    order = session.get(Order, order_id)
+    assert order is not None
+    if order.status is not status:
+        order.status = status
+        session.add(order)
+
+
+def _jsonable(value: object) -> object:
+    """Solver statistics made JSON-safe (numpy numbers, tuples)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

@@ -1,0 +1,281 @@
+"""Planning a depot's day: one transaction, failed solves change nothing, re-plans keep
+dispatched stops in place, and every step leaves an event."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, col, func, select
+
+from orchestrator import planning
+from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
+from orchestrator.events import order_events
+from orchestrator.mapping import NO_PLACE_CHOSEN
+from orchestrator.models import (
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderStatus,
+    Plan,
+    PlanStatus,
+    Route,
+    RouteStatus,
+    RouteStop,
+    StopStatus,
+)
+from orchestrator.orders import register_order
+from orchestrator.planning import (
+    current_plan,
+    dispatch_route,
+    mark_stop_outcome,
+    plan_day,
+    plan_routes,
+    plan_unserved,
+    replan,
+    route_stops,
+)
+from orchestrator.travel import StraightLineTravel
+from routing import Limits, SolverError, UnservedReason
+from tests.orchestrator.conftest import DAY, World, order_data
+
+LIMITS = Limits(time_limit=5.0, solution_limit=30, seed_with="none")
+"""Small, repeatable solves: OR-Tools alone, stopped after 30 improving solutions."""
+TRAVEL = StraightLineTravel(detour_factor=1.3)
+
+# Delivery points around central Helsinki (lat, lon), a few hundred metres to 3 km apart.
+POINTS = [
+    (60.1755, 24.9310),
+    (60.1640, 24.9460),
+    (60.1810, 24.9520),
+    (60.1590, 24.9230),
+    (60.1702, 24.9612),
+    (60.1868, 24.9290),
+    (60.1620, 24.9000),
+    (60.1920, 24.9600),
+]
+
+
+def _orders(session: Session, world: World, n: int, *, first: int = 0) -> list[Order]:
+    """``n`` orders of the world's customer, each to its own new place."""
+    from orchestrator.catalog import add_place
+
+    out = []
+    for k in range(first, first + n):
+        lat, lon = POINTS[k % len(POINTS)]
+        place = add_place(
+            session, world.customer.id or 0, {"kind": "other", "name": f"p{k}", "lat": lat,
+                                              "lon": lon},
+        )  # fmt: skip
+        out.append(register_order(session, order_data(world, place_id=place.id), f"order-{k}"))
+    return out
+
+
+def _count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def _plan(session: Session, world: World) -> Plan:
+    return plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+
+
+def test_plan_persists_routes_stops_and_unserved(session: Session, world: World) -> None:
+    orders = _orders(session, world, 5)
+    no_place = register_order(session, order_data(world, place_id=None), "no-place")
+    cold = register_order(session, order_data(world, cold_chain=True), "cold")
+
+    plan = _plan(session, world)
+
+    assert plan.status is PlanStatus.CURRENT and plan.n_served == 5 and plan.n_unserved == 2
+    routed = [s.order_id for r in plan_routes(session, plan.id or 0) for s in
+              route_stops(session, r.id or 0)]  # fmt: skip
+    assert sorted(routed) == sorted(o.id for o in orders)
+    reasons = {u.order_id: u.reason for u in plan_unserved(session, plan.id or 0)}
+    assert reasons == {
+        no_place.id: NO_PLACE_CHOSEN,
+        cold.id: UnservedReason.NO_VEHICLE_WITH_SKILLS.value,
+    }
+    for order in orders:
+        session.refresh(order)
+        assert order.status is OrderStatus.PLANNED
+        kinds = [e.kind for e in order_events(session, order.id or 0)]
+        assert kinds == [OrderEventKind.CREATED, OrderEventKind.PLANNED]
+    assert [e.kind for e in order_events(session, cold.id or 0)][-1] is OrderEventKind.UNSERVED
+    assert plan.distance_m is not None and plan.distance_m > 0
+
+
+def test_etas_are_utc_and_inside_the_window(session: Session, world: World) -> None:
+    # 17:00-19:00 in Helsinki (UTC+2) is 15:00-17:00 UTC.
+    window = {
+        "window_start": "2025-03-03T17:00:00+02:00",
+        "window_end": "2025-03-03T19:00:00+02:00",
+    }
+    order = register_order(session, order_data(world, **window), "evening")
+    plan = _plan(session, world)
+    (route,) = plan_routes(session, plan.id or 0)
+    (stop,) = route_stops(session, route.id or 0)
+    assert stop.order_id == order.id
+    assert (
+        stop.service_start_at.tzinfo is not None
+        and stop.service_start_at.utcoffset() == timedelta(0)
+    )
+    assert (
+        datetime(2025, 3, 3, 15, tzinfo=UTC)
+        <= stop.service_start_at
+        <= datetime(2025, 3, 3, 17, tzinfo=UTC)
+    )
+    assert stop.arrival_at <= stop.service_start_at < stop.departure_at
+    assert route.start_at <= stop.arrival_at and stop.departure_at <= route.end_at
+
+
+def test_new_plan_supersedes_the_previous_one(session: Session, world: World) -> None:
+    orders = _orders(session, world, 3)
+    first = _plan(session, world)
+    second = _plan(session, world)
+    session.refresh(first)
+    assert first.status is PlanStatus.SUPERSEDED and second.status is PlanStatus.CURRENT
+    assert current_plan(session, world.depot.id or 0, DAY) == second
+    kinds = [e.kind for e in order_events(session, orders[0].id or 0)]
+    assert kinds == [OrderEventKind.CREATED, OrderEventKind.PLANNED, OrderEventKind.REPLANNED]
+
+
+def test_failed_solve_leaves_the_previous_plan_intact(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = _orders(session, world, 4)
+    first = _plan(session, world)
+    routes_before = _count(session, Route)
+    stops_before = session.exec(select(RouteStop).order_by(col(RouteStop.id))).all()
+    events_before = _count(session, OrderEvent)
+    _orders(session, world, 2, first=4)  # new orders that the failed solve would have planned
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise SolverError("solver crashed")
+
+    monkeypatch.setattr(planning, "solve", broken)
+    with pytest.raises(PlanningFailed, match="solver crashed") as caught:
+        _plan(session, world)
+
+    assert current_plan(session, world.depot.id or 0, DAY) == first
+    assert _count(session, Route) == routes_before
+    assert session.exec(select(RouteStop).order_by(col(RouteStop.id))).all() == stops_before
+    assert _count(session, OrderEvent) == events_before + 2  # only the two new "created"
+    failed = session.get(Plan, caught.value.plan_id)
+    assert failed is not None and failed.status is PlanStatus.FAILED
+    assert "solver crashed" in (failed.error or "")
+    for order in orders:
+        session.refresh(order)
+        assert order.status is OrderStatus.PLANNED
+
+
+def test_failed_write_rolls_back_everything(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _orders(session, world, 3)
+    first = _plan(session, world)
+    real = planning._persist
+
+    def half_written(*args: object, **kwargs: object) -> Plan:
+        real(*args, **kwargs)  # type: ignore[arg-type]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(planning, "_persist", half_written)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _plan(session, world)
+    assert session.exec(select(Plan)).all() == [first]
+    assert current_plan(session, world.depot.id or 0, DAY) == first
+
+
+def test_replan_keeps_dispatched_stops_in_place(session: Session, world: World) -> None:
+    _orders(session, world, 6)
+    first = _plan(session, world)
+    route = plan_routes(session, first.id or 0)[0]
+    stops = route_stops(session, route.id or 0)
+    assert len(stops) >= 2
+    dispatch_route(session, route.id or 0, stops=2)
+    mark_stop_outcome(session, stops[0].id or 0, "delivered")
+    locked = [stops[0].order_id, stops[1].order_id]
+    new = _orders(session, world, 2, first=6)
+
+    second = replan(session, first.id or 0, limits=LIMITS, travel=TRAVEL)
+
+    session.refresh(first)
+    assert first.status is PlanStatus.SUPERSEDED and second.replan_of_id == first.id
+    same = [r for r in plan_routes(session, second.id or 0) if r.vehicle_id == route.vehicle_id]
+    assert len(same) == 1 and same[0].status is RouteStatus.DISPATCHED
+    kept = route_stops(session, same[0].id or 0)
+    assert [s.order_id for s in kept[:2]] == locked
+    assert [s.status for s in kept[:2]] == [StopStatus.DELIVERED, StopStatus.DISPATCHED]
+    routed = {s.order_id for r in plan_routes(session, second.id or 0)
+              for s in route_stops(session, r.id or 0)}  # fmt: skip
+    assert {o.id for o in new} <= routed
+    assert second.stats.get("warm_start") is not None
+    # The dispatched order's log has no re-plan: nothing changed for it.
+    kinds = [e.kind for e in order_events(session, locked[1])]
+    assert kinds == [OrderEventKind.CREATED, OrderEventKind.PLANNED, OrderEventKind.DISPATCHED]
+    delivered = [e.kind for e in order_events(session, locked[0])]
+    assert delivered[-1] is OrderEventKind.DELIVERED
+
+
+def test_plan_day_refuses_a_day_in_progress(session: Session, world: World) -> None:
+    _orders(session, world, 2)
+    first = _plan(session, world)
+    dispatch_route(session, plan_routes(session, first.id or 0)[0].id or 0)
+    with pytest.raises(Conflict, match="replan"):
+        _plan(session, world)
+
+
+def test_replan_of_a_superseded_plan_is_a_conflict(session: Session, world: World) -> None:
+    _orders(session, world, 2)
+    first = _plan(session, world)
+    _plan(session, world)
+    with pytest.raises(Conflict, match="not current"):
+        replan(session, first.id or 0, limits=LIMITS, travel=TRAVEL)
+    with pytest.raises(NotFound):
+        replan(session, 9_999, limits=LIMITS, travel=TRAVEL)
+
+
+def test_stop_outcomes_are_checked_and_logged(session: Session, world: World) -> None:
+    (order,) = _orders(session, world, 1)
+    plan = _plan(session, world)
+    (route,) = plan_routes(session, plan.id or 0)
+    (stop,) = route_stops(session, route.id or 0)
+    with pytest.raises(Conflict, match="not dispatched"):
+        mark_stop_outcome(session, stop.id or 0, "delivered")
+    dispatch_route(session, route.id or 0)
+    with pytest.raises(InvalidInput):
+        mark_stop_outcome(session, stop.id or 0, "lost")
+    mark_stop_outcome(session, stop.id or 0, StopStatus.FAILED, detail="nobody home")
+    with pytest.raises(Conflict, match="already failed"):
+        mark_stop_outcome(session, stop.id or 0, "delivered")
+    session.refresh(order)
+    assert order.status is OrderStatus.FAILED
+    log = order_events(session, order.id or 0)
+    assert [e.kind for e in log] == [
+        OrderEventKind.CREATED,
+        OrderEventKind.PLANNED,
+        OrderEventKind.DISPATCHED,
+        OrderEventKind.FAILED,
+    ]
+    assert log[-1].detail == "nobody home"
+    assert all(a.at <= b.at for a, b in itertools.pairwise(log))
+
+
+def test_unknown_depot_is_invalid_input(session: Session) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        plan_day(session, 42, DAY, limits=LIMITS, travel=TRAVEL)
+    assert caught.value.field == ("depot_id",)
+
+
+def test_same_seed_same_plan(session: Session, world: World) -> None:
+    _orders(session, world, 6)
+    a, b = _plan(session, world), _plan(session, world)
+
+    def sequences(plan: Plan) -> list[tuple[str, list[int]]]:
+        return [
+            (r.vehicle_id, [s.order_id for s in route_stops(session, r.id or 0)])
+            for r in plan_routes(session, plan.id or 0)
+        ]
+
+    assert sequences(a) == sequences(b)
