@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from orchestrator.errors import Conflict, InvalidInput
@@ -100,3 +101,22 @@ def test_events_are_append_only(session: Session, world: World) -> None:
     session.add(event)
     with pytest.raises(ValueError, match="append-only"):
         session.commit()
+
+
+def test_key_registered_concurrently_returns_the_winner(
+    session: Session, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another request stores the same key between this one's look-up and its insert.
+    from orchestrator import orders
+
+    real = orders._by_key
+
+    def late_look_up(s: Session, key: str) -> Order | None:
+        monkeypatch.setattr(orders, "_by_key", real)
+        with Session(engine) as other:
+            register_order(other, order_data(world), key)
+        return None
+
+    monkeypatch.setattr(orders, "_by_key", late_look_up)
+    order = register_order(session, order_data(world), "key-1")
+    assert _count(session) == 1 and order.idempotency_key == "key-1"
