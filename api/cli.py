@@ -2,8 +2,15 @@
 
 ``lastmile demo`` plans one realistic delivery day (:func:`simulation.workload.demo_day`) on a
 synthetic city or on central Helsinki, prints the routes and the unserved stops, and writes
-``routes.geojson`` and an interactive ``map.html``. Later subcommands will serve the API and
-run what-if simulations.
+``routes.geojson`` and an interactive ``map.html``.
+
+``lastmile serve --host H --port P`` serves the HTTP API (:func:`api.app.create_app`) with
+uvicorn; ``lastmile keys create --role ROLE [--customer ID]`` creates an API key and prints it
+as the last line of its output. Both work on an empty ``LASTMILE_DATABASE_URL``: the schema is
+created on first use.
+
+The parser is :mod:`argparse` rather than typer or click: its one-line errors and exit codes
+are part of this command's contract (and its tests), and argparse needs no dependency.
 
 Exit codes: 0 success; 1 the command failed (the message says why); 2 bad arguments (one line
 on stderr naming the argument and the fix).
@@ -19,7 +26,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import sqlalchemy as sa
+
 from api.maps import write_map
+from orchestrator.errors import InvalidInput
+from orchestrator.keys import create_api_key
+from orchestrator.models import Role
+from orchestrator.settings import Settings
+from orchestrator.store import create_engine, ensure_schema, session_scope
 from routing.errors import RoutingError
 from routing.geojson import solution_to_geojson
 from routing.model import Problem
@@ -120,6 +134,57 @@ def _parser() -> _Parser:
         ),
     )
     demo.set_defaults(handler=_demo)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the HTTP API with uvicorn",
+        description=(
+            "Serve the HTTP API (OpenAPI docs at /docs) on the store LASTMILE_DATABASE_URL "
+            "names (default ./var/lastmile.db; created or migrated on start)."
+        ),
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=_whole(1, 65_535), default=8000, help="TCP port (default 8000)"
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=("critical", "error", "warning", "info", "debug"),
+        default="info",
+        help="uvicorn's log level (default info)",
+    )
+    serve.set_defaults(handler=_serve)
+
+    keys = commands.add_parser(
+        "keys",
+        help="manage API keys",
+        description="Manage the API keys kept (hashed) in the store.",
+    )
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = key_commands.add_parser(
+        "create",
+        help="create an API key and print it (last line)",
+        description=(
+            "Create an API key in the store LASTMILE_DATABASE_URL names and print it as the "
+            "last line: it is shown only this once. Send it as `Authorization: Bearer KEY`."
+        ),
+    )
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="planner: plans and standing data; customer: one customer's own data; "
+        "analyst: reads everything; admin: everything",
+    )
+    create.add_argument(
+        "--customer",
+        type=_whole(1),
+        metavar="ID",
+        help="the customer a customer key belongs to (required for --role customer)",
+    )
+    create.set_defaults(handler=_keys_create)
     return parser
 
 
@@ -145,6 +210,53 @@ def _positive_seconds(text: str) -> float:
     if not (value > 0 and value < float("inf")):
         raise argparse.ArgumentTypeError(f"{text} s is not a positive number of seconds")
     return value
+
+
+# -- lastmile serve, lastmile keys ----------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # imported here: the demo does not need the web stack
+
+    from api.app import create_app
+
+    try:
+        app = create_app()
+    except Exception as exc:  # a bad LASTMILE_* setting or an unreachable store
+        print(f"error: lastmile serve: {exc}", file=sys.stderr)
+        return 1
+    print(f"lastmile serve: http://{args.host}:{args.port} (docs at /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+        engine = create_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            with session_scope(engine) as session:
+                key = create_api_key(session, args.role, args.customer)
+        finally:
+            engine.dispose()
+    except InvalidInput as exc:
+        option = "--customer" if exc.field == ("customer_id",) else "--role"
+        print(f"error: lastmile keys create: {option}: {exc.message}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the store is unreachable or not writable
+        print(f"error: lastmile keys create: {exc}", file=sys.stderr)
+        return 1
+    owner = f" for customer {args.customer}" if args.customer is not None else ""
+    print(f"created a {args.role} key{owner} in {_safe_url(settings.database_url)}")
+    print("store it now: it is shown only once, and only its hash is kept")
+    print(key)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The store's URL without its password."""
+    return sa.make_url(url).render_as_string(hide_password=True)
 
 
 # -- lastmile demo ----------------------------------------------------------------------------

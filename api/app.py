@@ -1,0 +1,80 @@
+"""The FastAPI application: :func:`create_app` wires the store, the routers and the errors.
+
+Run it with ``lastmile serve --host 127.0.0.1 --port 8000`` (uvicorn), then read the
+OpenAPI documentation at ``/docs``. Every endpoint except ``/health`` and the docs needs an
+API key (``Authorization: Bearer <key>``, see :mod:`api.deps`).
+
+Conventions of the API: coordinates ``[lon, lat]`` (GeoJSON order) where a pair is given,
+named ``lat``/``lon`` fields otherwise; times ISO 8601 with an offset; durations in seconds;
+distances in metres; masses in grams; volumes in millilitres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.jobs import PlanJobs
+from api.routes import health, vroom
+from orchestrator.settings import Settings
+from orchestrator.store import create_engine, ensure_schema
+from orchestrator.travel import travel_from_settings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+lastmile plans a depot's delivery day: customers and their places, orders with windows, a
+mixed fleet; plans are solved as background jobs and come back as JSON or GeoJSON routes.
+
+* **Authentication**: `Authorization: Bearer <key>`; create keys with
+  `lastmile keys create --role planner|customer|analyst|admin [--customer ID]`.
+* **Units**: seconds, metres, grams, millilitres; times ISO 8601 with an offset;
+  coordinate pairs `[lon, lat]`.
+* **Errors**: 401 no/unknown key, 403 wrong role, 404 unknown id (or not yours), 409
+  conflict, 422 bad input with `field` (dotted path) and `message` (what to fix).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app on the store ``settings`` names.
+
+    Parameters
+    ----------
+    settings
+        Store and planner settings; ``None`` reads ``LASTMILE_*`` environment variables.
+        The schema is created or migrated when the app starts, so an empty database works.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app; ``app.state.engine`` is its store, ``app.state.jobs`` its plan jobs.
+    """
+    settings = settings or Settings()
+    engine = create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ensure_schema(engine)
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="lastmile",
+        summary="Open-source last-mile logistics orchestrator.",
+        description=_DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.jobs = PlanJobs(engine, travel=travel_from_settings(settings))
+    install_error_handlers(app)
+    for module in (health, vroom):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,131 @@
+"""Dependencies of the routes: the store session and the caller's API key.
+
+Routes declare what they need with the ``Annotated`` aliases below, never with ``Depends``
+inline::
+
+    @router.get("/{order_id}")
+    def read_order(order_id: int, session: SessionDep, caller: CurrentKeyDep) -> OrderPublic: ...
+
+Authentication: ``Authorization: Bearer <key>``. No key or an unknown/revoked one is a 401
+with ``WWW-Authenticate: Bearer``; a valid key of the wrong role is a 403. A customer's
+key reaches only its own customer's data; other customers' resources answer 404 (the routes
+see to that with :attr:`Caller.customer_scope`), so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from orchestrator.keys import authenticate
+from orchestrator.models import Role
+from orchestrator.store import session_scope
+
+__all__ = [
+    "STAFF",
+    "AdminDep",
+    "Caller",
+    "CurrentKeyDep",
+    "PlannerDep",
+    "SessionDep",
+    "StaffDep",
+    "get_session",
+    "require_role",
+]
+
+STAFF = (Role.PLANNER, Role.ANALYST, Role.ADMIN)
+"""Roles that see every customer's data."""
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `lastmile keys create --role ROLE`, as `Bearer lmk_...`.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: the API key's id, role and, for a customer key, its customer."""
+
+    key_id: int
+    role: Role
+    customer_id: int | None = None
+
+    @property
+    def customer_scope(self) -> int | None:
+        """The only customer this caller may see, or ``None`` when it may see all."""
+        return self.customer_id if self.role is Role.CUSTOMER else None
+
+
+def engine_of(request: Request) -> Engine:
+    """The app's engine (set up by :func:`api.app.create_app`)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, rolled back on error and closed afterwards."""
+    with session_scope(engine_of(request)) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+"""The store session of the request."""
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=message,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def current_key(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller behind ``Authorization: Bearer <key>``; 401 without a valid key."""
+    if credentials is None:
+        raise _unauthorized(
+            "missing API key — send `Authorization: Bearer <key>` "
+            "(create one with `lastmile keys create --role planner`)"
+        )
+    found = authenticate(session, credentials.credentials)
+    if found is None or found.id is None:
+        raise _unauthorized("unknown or revoked API key — check the key or create a new one")
+    return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
+
+
+CurrentKeyDep = Annotated[Caller, Depends(current_key)]
+"""The authenticated caller, whatever its role."""
+
+
+def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency admitting only ``roles`` (403 for a valid key of another role)."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    def check(caller: CurrentKeyDep) -> Caller:
+        if caller.role not in allowed:
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"a {caller.role.value} key may not do this — use a key of role {names}",
+            )
+        return caller
+
+    return check
+
+
+PlannerDep = Annotated[Caller, Depends(require_role(Role.PLANNER, Role.ADMIN))]
+"""A caller that may change the plan and standing data: planner or admin."""
+StaffDep = Annotated[Caller, Depends(require_role(*STAFF))]
+"""A caller that may read everything: planner, analyst or admin."""
+AdminDep = Annotated[Caller, Depends(require_role(Role.ADMIN))]
+"""An administrator."""

@@ -1,0 +1,108 @@
+"""``POST /solve/vroom``: a standalone problem in VROOM's JSON format, answered in VROOM's.
+
+Users of VROOM, openrouteservice and Fleetbase switch by changing a URL. The supported subset
+and the choices made are documented in :mod:`orchestrator.vroom`; an invalid or unsupported
+input is a 422 naming the field (``jobs[3].time_windows[0]``) with VROOM's ``code`` 2.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from api.deps import PlannerDep
+from orchestrator.vroom import solve_vroom
+from routing.solve import Limits
+
+__all__ = ["EXAMPLE", "router"]
+
+router = APIRouter(prefix="/solve", tags=["solve"])
+
+EXAMPLE: dict[str, Any] = {
+    "vehicles": [
+        {
+            "id": 1,
+            "profile": "car",
+            "start": [24.9384, 60.1699],
+            "end": [24.9384, 60.1699],
+            "capacity": [10],
+            "time_window": [28_800, 64_800],
+        }
+    ],
+    "jobs": [
+        {"id": 1, "location": [24.9310, 60.1755], "service": 300, "delivery": [2]},
+        {
+            "id": 2,
+            "location": [24.9460, 60.1640],
+            "service": 300,
+            "delivery": [1],
+            "time_windows": [[32_400, 39_600]],
+        },
+        {"id": 3, "location": [24.9520, 60.1710], "service": 180, "delivery": [3]},
+    ],
+}
+"""Three deliveries in central Helsinki for one van; coordinates are ``[lon, lat]``."""
+
+_DESCRIPTION = (
+    "Solve a problem given in [VROOM's input format](https://github.com/VROOM-Project/vroom/"
+    "blob/master/docs/API.md) and answer in VROOM's output format.\n\n"
+    "Supported: `jobs` (delivery/pickup/amount, service, setup, skills, priority, several "
+    "`time_windows`), `shipments`, `vehicles` (start/end or indices, capacity, skills, "
+    "time_window, breaks, costs, speed_factor, max_tasks, max_travel_time, max_distance), "
+    "`matrices` per profile (durations, distances, costs) or `location` coordinates "
+    "(`[lon, lat]`; lastmile then computes straight-line matrices). Each `unassigned` entry "
+    "carries a `reason` and a `detail` (our extension); `notes` lists what was ignored or "
+    "approximated.\n\n"
+    "Rejected with a 422 naming the field: `service_per_type`, `setup_per_type`, break "
+    "`max_load`, a job with both `delivery` and `pickup`, matrices missing for a profile in "
+    "use. Times are seconds, distances metres."
+)
+
+
+@router.post(
+    "/vroom",
+    summary="Solve a VROOM problem (VROOM JSON in, VROOM JSON out)",
+    description=_DESCRIPTION,
+    responses={
+        422: {
+            "description": "Invalid or unsupported input; `field` names the culprit.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "detail": [
+                            {
+                                "loc": ["body", "jobs", 0, "location"],
+                                "msg": "latitude 95.0 is outside [-90, 90] — give [lon, lat]",
+                                "type": "vroom_input",
+                            }
+                        ],
+                        "message": "body.jobs.0.location: latitude 95.0 is outside [-90, 90]",
+                        "field": "jobs[0].location",
+                        "code": 2,
+                        "error": "jobs[0].location: latitude 95.0 is outside [-90, 90]",
+                    }
+                }
+            },
+        }
+    },
+)
+def solve(
+    _caller: PlannerDep,
+    problem: Annotated[
+        dict[str, Any],
+        Body(
+            description="The problem in VROOM's JSON input format.",
+            openapi_examples={
+                "helsinki": {
+                    "summary": "Three deliveries, one van, coordinates",
+                    "value": EXAMPLE,
+                }
+            },
+        ),
+    ],
+    time_limit: Annotated[float, Query(gt=0, le=300, description="Search time, seconds.")] = 5.0,
+    seed: Annotated[int, Query(ge=0, description="Search seed (same seed, same answer).")] = 0,
+) -> dict[str, Any]:
+    """Parse, solve and answer in VROOM's output format (``code`` 0, ``summary``, ``routes``)."""
+    return solve_vroom(problem, Limits(time_limit=time_limit), seed=seed)

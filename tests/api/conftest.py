@@ -1,0 +1,77 @@
+"""Fixtures of the API tests: an app on a fresh SQLite file, a client, and keys per role.
+
+Every request goes through a real HTTP client (Starlette's ``TestClient``) into the ASGI app,
+its lifespan included (the schema is created on start-up, as in production).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.app import create_app
+from orchestrator.catalog import create_customer
+from orchestrator.keys import create_api_key
+from orchestrator.settings import Settings
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    """The app on an empty SQLite file of its own."""
+    return create_app(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}"))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client of ``app`` with the lifespan running (schema created, job pool up)."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(app: FastAPI, client: TestClient) -> Iterator[Session]:
+    """A session on the app's store, for setting up data directly through the services."""
+    with Session(app.state.engine) as store_session:
+        yield store_session
+
+
+@dataclass(frozen=True)
+class Keys:
+    """One key per role; ``customer`` belongs to customer ``customer_id``, ``other`` to
+    ``other_customer_id``."""
+
+    planner: str
+    analyst: str
+    admin: str
+    customer: str
+    other: str
+    customer_id: int
+    other_customer_id: int
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The header that sends ``key``."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def keys(session: Session) -> Keys:
+    """Keys of every role, and two customers each with a customer key."""
+    aino = create_customer(session, {"name": "Aino Virtanen"})
+    bert = create_customer(session, {"name": "Bertil Lindqvist"})
+    assert aino.id is not None and bert.id is not None
+    return Keys(
+        planner=create_api_key(session, "planner"),
+        analyst=create_api_key(session, "analyst"),
+        admin=create_api_key(session, "admin"),
+        customer=create_api_key(session, "customer", aino.id),
+        other=create_api_key(session, "customer", bert.id),
+        customer_id=aino.id,
+        other_customer_id=bert.id,
+    )

@@ -1,0 +1,95 @@
+"""``POST /solve/vroom``: VROOM JSON in, VROOM JSON out; bad input is a 422 naming the field."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.routes.vroom import EXAMPLE
+from tests.api.conftest import Keys, bearer
+
+
+def solve(client: TestClient, key: str, payload: object) -> Any:
+    """POST ``payload`` to /solve/vroom with a short time limit."""
+    return client.post("/solve/vroom", params={"time_limit": 1}, json=payload, headers=bearer(key))
+
+
+@pytest.mark.parametrize("role", ["planner", "admin"])
+def test_round_trip_serves_every_job(client: TestClient, keys: Keys, role: str) -> None:
+    response = solve(client, getattr(keys, role), EXAMPLE)
+    assert response.status_code == 200, response.text
+    output = response.json()
+    assert output["code"] == 0
+    assert output["unassigned"] == []
+    (route,) = output["routes"]
+    served = [s["id"] for s in route["steps"] if s["type"] == "job"]
+    assert sorted(served) == [1, 2, 3]
+    assert output["summary"]["routes"] == 1
+    assert route["steps"][0]["type"] == "start"
+    assert route["steps"][-1]["type"] == "end"
+
+
+def test_unassigned_carry_a_reason(client: TestClient, keys: Keys) -> None:
+    payload = copy.deepcopy(EXAMPLE)
+    payload["jobs"][0]["delivery"] = [50]  # more than the van's capacity of 10
+    output = solve(client, keys.planner, payload).json()
+    (unassigned,) = output["unassigned"]
+    assert unassigned["id"] == 1
+    assert unassigned["reason"]
+    assert unassigned["detail"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        # a latitude beyond the pole: coordinates are [lon, lat]
+        (lambda p: p["jobs"][1].update(location=[24.9, 95.0]), "jobs[1].location"),
+        # a window that ends before it starts
+        (lambda p: p["jobs"][1].update(time_windows=[[39_600, 32_400]]), "jobs[1].time_windows"),
+        # a negative quantity
+        (lambda p: p["jobs"][2].update(delivery=[-3]), "jobs[2].delivery"),
+        # no vehicles at all
+        (lambda p: p.pop("vehicles"), "vehicles"),
+    ],
+)
+def test_bad_input_is_422_with_the_field_path(
+    client: TestClient, keys: Keys, change: Any, field: str
+) -> None:
+    payload = copy.deepcopy(EXAMPLE)
+    change(payload)
+    response = solve(client, keys.planner, payload)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == 2  # VROOM's input-error code
+    assert body["field"].startswith(field)
+    assert body["message"]
+    (detail,) = body["detail"]
+    assert detail["loc"][0] == "body"
+    assert detail["type"] == "vroom_input"
+
+
+def test_not_json_is_422_not_500(client: TestClient, keys: Keys) -> None:
+    response = client.post(
+        "/solve/vroom",
+        content=b"{not json",
+        headers={**bearer(keys.planner), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert isinstance(body["detail"], list)
+    assert body["field"].startswith("body")
+
+
+def test_a_list_instead_of_an_object_is_422(client: TestClient, keys: Keys) -> None:
+    response = solve(client, keys.planner, [1, 2, 3])
+    assert response.status_code == 422
+    assert response.json()["field"] == "body"
+
+
+def test_openapi_has_the_example_request(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/solve/vroom"]["post"]
+    examples = operation["requestBody"]["content"]["application/json"]["examples"]
+    assert examples["helsinki"]["value"] == EXAMPLE
