@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.jobs import PlanJobs
-from api.routes import health, vroom
+from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema
 from orchestrator.travel import travel_from_settings
@@ -75,6 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.jobs = PlanJobs(engine, travel=travel_from_settings(settings))
     install_error_handlers(app)
-    for module in (health, vroom):
+    for module in (health, vroom, depots, fleet, customers, orders, plans, routes):
         app.include_router(module.router)
     return app

@@ -15,7 +15,8 @@ FastAPI's ``RequestValidationError``       422   FastAPI's ``detail`` list + ``m
 :class:`orchestrator.PlanningFailed`       422   when the input caused it, else 500
 =========================================  ====  ===========================================
 
-Every 422 keeps FastAPI's shape — ``detail`` is a list of ``{"loc", "msg", "type"}`` — so
+A domain error's field is prefixed with ``body`` on requests that carry one, as FastAPI
+does. Every 422 keeps FastAPI's shape — ``detail`` is a list of ``{"loc", "msg", "type"}`` — so
 clients parse one format, and adds ``message`` (one sentence: where and what to fix) and
 ``field`` (the dotted path of the first culprit, such as ``items.0.weight_g``).
 """
@@ -52,6 +53,9 @@ def invalid_body(loc: Sequence[str | int], msg: str, kind: str, **extra: Any) ->
     }
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 def _unprocessable(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content=body)
 
@@ -64,9 +68,14 @@ async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": str(exc)})
 
 
-async def _invalid_input(_request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInput)
-    return _unprocessable(invalid_body(exc.field, exc.message, "invalid_input"))
+    loc: list[str | int] = list(exc.field)
+    # The services name fields of the data they were given, which the routes take from the
+    # body: say so, as FastAPI's own errors do, so that clients read one kind of path.
+    if request.method in _BODY_METHODS and loc[:1] != ["body"]:
+        loc.insert(0, "body")
+    return _unprocessable(invalid_body(loc, exc.message, "invalid_input"))
 
 
 async def _vroom_input(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
+from api.routes.depots import EXAMPLE as DEPOT
+from api.routes.fleet import FLEET_EXAMPLE, VEHICLE_TYPE_EXAMPLE
 from orchestrator.catalog import create_customer
 from orchestrator.keys import create_api_key
 from orchestrator.settings import Settings
@@ -75,3 +78,22 @@ def keys(session: Session) -> Keys:
         customer_id=aino.id,
         other_customer_id=bert.id,
     )
+
+
+@pytest.fixture
+def world(client: TestClient, keys: Keys) -> dict[str, Any]:
+    """A depot with four vans and a home for each of the two customers, made through the API."""
+    h = bearer(keys.planner)
+    depot = client.post("/depots", json=DEPOT, headers=h).json()
+    van = client.post("/vehicle-types", json=VEHICLE_TYPE_EXAMPLE, headers=h).json()
+    fleet_in = {**FLEET_EXAMPLE, "depot_id": depot["id"], "vehicle_type_id": van["id"]}
+    fleet = client.post("/fleets", json=fleet_in, headers=h)
+    assert fleet.status_code == 201, fleet.text
+    homes = {}
+    owners = (("aino", keys.customer_id, 60.1755), ("bert", keys.other_customer_id, 60.1800))
+    for who, customer_id, lat in owners:
+        place = {"kind": "home", "name": "home", "lat": lat, "lon": 24.9310}
+        made = client.post(f"/customers/{customer_id}/places", json=place, headers=h)
+        assert made.status_code == 201, made.text
+        homes[who] = made.json()
+    return {"depot": depot, "van": van, "fleet": fleet.json(), "homes": homes}

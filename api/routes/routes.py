@@ -1,0 +1,96 @@
+"""``/routes``: one vehicle's day in a plan; dispatching it and closing its stops."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+
+from api._reads import stops_with_places
+from api.deps import PlannerDep, SessionDep, StaffDep
+from api.routes.plans import RouteOut, StopOut
+from orchestrator.errors import NotFound
+from orchestrator.models import Route, RouteStop, RouteStopPublic
+from orchestrator.planning import dispatch_route, mark_stop_outcome
+
+__all__ = ["DispatchRequest", "OutcomeRequest", "router"]
+
+router = APIRouter(prefix="/routes", tags=["routes"])
+
+
+class DispatchRequest(BaseModel):
+    """How much of the route left the depot."""
+
+    stops: int | None = Field(
+        default=None, ge=0, description="The first this many stops are on board (default all)."
+    )
+
+    model_config = {"json_schema_extra": {"examples": [{"stops": 12}]}}
+
+
+class OutcomeRequest(BaseModel):
+    """What happened at a dispatched stop."""
+
+    outcome: Literal["delivered", "failed"]
+    at: datetime | None = Field(default=None, description="When (ISO 8601 with offset); now.")
+    detail: str = Field(default="", max_length=1_000, description="Why it failed, a note.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"outcome": "failed", "detail": "nobody home, card left"}]
+        }
+    }
+
+
+def _route_out(session: SessionDep, route: Route) -> RouteOut:
+    assert route.id is not None
+    stops = [
+        StopOut.model_validate(
+            s,
+            update={"location": None if p is None else [round(p.lon, 6), round(p.lat, 6)]},
+        )
+        for s, p in stops_with_places(session, route.id)
+    ]
+    return RouteOut.model_validate(route, update={"stops": stops})
+
+
+@router.get("/{route_id}", summary="Read a route with its stops")
+def read(route_id: int, _caller: StaffDep, session: SessionDep) -> RouteOut:
+    """The route with its stops in visiting order (ETAs, loads, ``[lon, lat]``)."""
+    route = session.get(Route, route_id)
+    if route is None:
+        raise NotFound("route", route_id)
+    return _route_out(session, route)
+
+
+@router.post("/{route_id}/dispatch", summary="The route's vehicle left")
+def dispatch(
+    route_id: int,
+    _caller: PlannerDep,
+    session: SessionDep,
+    request: Annotated[DispatchRequest | None, Body()] = None,
+) -> RouteOut:
+    """Its first ``stops`` stops (all by default) are on board and locked in any re-plan;
+    409 when the route's plan is no longer current."""
+    route = dispatch_route(session, route_id, stops=(request or DispatchRequest()).stops)
+    return _route_out(session, route)
+
+
+@router.post("/{route_id}/stops/{stop_id}/outcome", summary="A stop was delivered or failed")
+def outcome(
+    route_id: int,
+    stop_id: int,
+    _caller: PlannerDep,
+    session: SessionDep,
+    request: OutcomeRequest,
+) -> RouteStopPublic:
+    """Close a dispatched stop; 409 when it is not dispatched or already closed."""
+    stop = session.get(RouteStop, stop_id)
+    if stop is None or stop.route_id != route_id:
+        raise NotFound("route stop", stop_id)
+    closed = mark_stop_outcome(
+        session, stop_id, request.outcome, at=request.at, detail=request.detail
+    )
+    return RouteStopPublic.model_validate(closed)
