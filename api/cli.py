@@ -4,6 +4,7 @@
 synthetic city or on central Helsinki, prints the routes and the unserved stops, and writes
 ``routes.geojson`` and an interactive ``map.html``.
 
+``lastmile plan --depot ID --day YYYY-MM-DD`` plans a depot's day from the store.
 ``lastmile serve --host H --port P`` serves the HTTP API (:func:`api.app.create_app`) with
 uvicorn; ``lastmile keys create --role ROLE [--customer ID]`` creates an API key and prints it
 as the last line of its output. Both work on an empty ``LASTMILE_DATABASE_URL``: the schema is
@@ -23,17 +24,20 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 import sqlalchemy as sa
 
 from api.maps import write_map
-from orchestrator.errors import InvalidInput
+from orchestrator.errors import InvalidInput, OrchestratorError
 from orchestrator.keys import create_api_key
 from orchestrator.models import Role
+from orchestrator.planning import plan_day, plan_unserved
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema, session_scope
+from orchestrator.travel import travel_from_settings
 from routing.errors import RoutingError
 from routing.geojson import solution_to_geojson
 from routing.model import Problem
@@ -185,6 +189,29 @@ def _parser() -> _Parser:
         help="the customer a customer key belongs to (required for --role customer)",
     )
     create.set_defaults(handler=_keys_create)
+
+    plan = commands.add_parser(
+        "plan",
+        help="plan a depot's day from the store",
+        description=(
+            "Plan the open orders of a depot's service day in the store LASTMILE_DATABASE_URL "
+            "names; the new plan becomes the day's current plan (a failed solve leaves the "
+            "previous one current)."
+        ),
+    )
+    plan.add_argument("--depot", type=_whole(1), required=True, metavar="ID", help="depot id")
+    plan.add_argument(
+        "--day", type=_day, required=True, metavar="YYYY-MM-DD", help="the depot's local date"
+    )
+    plan.add_argument(
+        "--time-limit",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds the optimiser may search (default 10)",
+    )
+    plan.add_argument("--seed", type=_whole(0), default=0, help="random seed (default 0)")
+    plan.set_defaults(handler=_plan)
     return parser
 
 
@@ -200,6 +227,13 @@ def _whole(least: int, most: int | None = None) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date — give YYYY-MM-DD") from None
 
 
 def _positive_seconds(text: str) -> float:
@@ -251,6 +285,41 @@ def _keys_create(args: argparse.Namespace) -> int:
     print(f"created a {args.role} key{owner} in {_safe_url(settings.database_url)}")
     print("store it now: it is shown only once, and only its hash is kept")
     print(key)
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+        engine = create_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            with session_scope(engine) as session:
+                plan = plan_day(
+                    session,
+                    args.depot,
+                    args.day,
+                    limits=Limits(time_limit=args.time_limit),
+                    travel=travel_from_settings(settings),
+                    seed=args.seed,
+                )
+                unserved = plan_unserved(session, plan.id or 0)
+        finally:
+            engine.dispose()
+    except InvalidInput as exc:
+        print(f"error: lastmile plan: --depot: {exc.message}", file=sys.stderr)
+        return 2
+    except OrchestratorError as exc:
+        print(f"error: lastmile plan: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"plan {plan.id} of depot {args.depot} on {args.day}: {plan.n_served} orders on "
+        f"{plan.n_routes} routes, {(plan.distance_m or 0) / 1000:.1f} km, "
+        f"{(plan.co2_g or 0) / 1000:.2f} kg CO2, {plan.cost or 0:.2f} EUR; "
+        f"{plan.n_unserved} unserved"
+    )
+    for item in unserved:
+        print(f"  order {item.order_id}: {item.reason}: {item.detail}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""``lastmile keys create``: works on an empty store and prints the key as the last line."""
+"""``lastmile keys create`` (works on an empty store, prints the key as the last line) and
+``lastmile plan``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from api.cli import main
 from orchestrator.catalog import create_customer
 from orchestrator.keys import authenticate
 from orchestrator.models import Role
+from orchestrator.orders import register_order
 from orchestrator.store import create_engine, ensure_schema
+from tests.orchestrator.conftest import DAY, make_world, order_data
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -76,3 +79,33 @@ def test_bad_arguments_exit_2_with_one_line(url: str, argv: list[str], mentions:
     assert "\n" not in err.strip()
     assert err.startswith("error: lastmile")
     assert mentions in err
+
+
+def test_plan_plans_a_depots_day_from_the_store(url: str) -> None:
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        world = make_world(session)
+        register_order(session, order_data(world), "cli-1")
+        depot_id = world.depot.id
+    engine.dispose()
+    argv = ["plan", "--depot", str(depot_id), "--day", DAY.isoformat(), "--time-limit", "1"]
+    code, out, err = run(argv)
+    assert (code, err) == (0, "")
+    assert "1 orders on 1 routes" in out
+    assert "0 unserved" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "mentions"),
+    [
+        (["plan", "--depot", "1", "--day", "monday"], "--day"),  # not a date
+        (["plan", "--day", "2025-03-03"], "--depot"),  # which depot?
+        (["plan", "--depot", "42", "--day", "2025-03-03"], "--depot"),  # unknown depot
+    ],
+)
+def test_plan_bad_arguments_exit_2(url: str, argv: list[str], mentions: str) -> None:
+    code, out, err = run(argv)
+    assert code == 2
+    assert out == ""
+    assert mentions in err and "\n" not in err.strip()
