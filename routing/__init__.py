@@ -5,6 +5,7 @@ It imports neither the database nor the web layer nor :mod:`returns`; only
 """
 
 from routing.errors import InvalidProblemError, RoutingError, RoutingWarning, SolverError
+from routing.insertion import Candidate, Insertion, StraightLineLegs, Timeline
 from routing.model import (
     Break,
     Location,
@@ -31,6 +32,8 @@ from routing.solve import Limits, solve
 
 __all__ = [
     "Break",
+    "Candidate",
+    "Insertion",
     "InvalidProblemError",
     "Limits",
     "Location",
@@ -45,7 +48,9 @@ __all__ = [
     "SolverError",
     "Stop",
     "StopKind",
+    "StraightLineLegs",
     "TimeWindow",
+    "Timeline",
     "TravelMatrix",
     "Unserved",
     "UnservedReason",

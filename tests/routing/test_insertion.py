@@ -1,0 +1,372 @@
+"""Tests of routing.insertion: every insertion it offers is feasible when replayed, and it
+finds every position a replay from the planned start times accepts.
+
+The replay (:func:`replay`) is independent of the engine: it walks the new sequence through
+the problem's own travel matrix, waiting for windows, and checks windows, capacity, shift end
+and range. A solved day is the starting point; candidates are random points and windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing import (
+    InvalidProblemError,
+    Limits,
+    Location,
+    Problem,
+    Solution,
+    Stop,
+    StopKind,
+    TimeWindow,
+    UnservedReason,
+    Vehicle,
+    VehicleType,
+    solve,
+)
+from routing.insertion import Candidate, Insertion, StraightLineLegs, Timeline
+from routing.matrix import straight_line_matrix
+
+HOUR = 3_600
+SPEEDS = {"car": 30.0, "walk": 6.0}
+DETOUR = 1.3
+LEGS = StraightLineLegs(SPEEDS, DETOUR)
+FAST = Limits(time_limit=0.5, solution_limit=300, seed_with="none")
+"""Short searches: the properties hold for any plan."""
+
+BASE_LAT, BASE_LON = 60.17, 24.94  # central Helsinki
+
+
+def point(rng: np.random.Generator, spread_deg: float = 0.02) -> tuple[float, float]:
+    """A random point around the base, degrees."""
+    return (
+        BASE_LAT + float(rng.uniform(-spread_deg, spread_deg)),
+        BASE_LON + float(rng.uniform(-2 * spread_deg, 2 * spread_deg)),
+    )
+
+
+def build_problem(
+    locations: Sequence[Location],
+    stops: Sequence[Stop],
+    vehicle_types: Sequence[VehicleType],
+    vehicles: Sequence[Vehicle],
+) -> Problem:
+    """A problem with straight-line matrices for every profile the types use."""
+    profiles = {t.profile for t in vehicle_types}
+    return Problem(
+        locations=tuple(locations),
+        matrices={
+            p: straight_line_matrix(locations, speed_kmh=SPEEDS[p], detour_factor=DETOUR)
+            for p in profiles
+        },
+        stops=tuple(stops),
+        vehicle_types=tuple(vehicle_types),
+        vehicles=tuple(vehicles),
+    )
+
+
+def random_day(seed: int, n_stops: int = 12, open_route: bool = False) -> Problem:
+    """A depot, ``n_stops`` deliveries with 2-hour windows, two vans and a robot."""
+    rng = np.random.default_rng(seed)
+    locations = [Location("depot", BASE_LAT, BASE_LON)]
+    stops = []
+    for i in range(n_stops):
+        lat, lon = point(rng)
+        locations.append(Location(f"p{i}", lat, lon))
+        start = int(rng.integers(8, 15)) * HOUR
+        stops.append(
+            Stop(
+                f"s{i}",
+                location=i + 1,
+                service=120,
+                windows=(TimeWindow(start, start + 2 * HOUR),),
+                demand=(int(rng.integers(1, 4)),),
+            )
+        )
+    types = [
+        VehicleType("van", capacity=(20,), cost_per_km=0.5, cost_per_hour=30.0, co2_g_per_km=180),
+        VehicleType(
+            "robot", capacity=(3,), profile="walk", range_m=4_000, fixed_cost=5.0, cost_per_km=0.1
+        ),
+    ]
+    shift = TimeWindow(7 * HOUR, 19 * HOUR)
+    end = None if open_route else 0
+    vehicles = [
+        Vehicle("van-1", "van", start=0, end=end, shift=shift),
+        Vehicle("van-2", "van", start=0, end=end, shift=shift),
+        Vehicle("robot-1", "robot", start=0, end=0, shift=shift),
+    ]
+    return build_problem(locations, stops, types, vehicles)
+
+
+def with_candidate(problem: Problem, candidate: Candidate, window: TimeWindow) -> Problem:
+    """The problem plus the candidate as stop ``new`` at a new last location."""
+    locations = (*problem.locations, Location("new", candidate.lat, candidate.lon))
+    stop = Stop(
+        "new",
+        location=len(problem.locations),
+        service=candidate.service,
+        windows=(window,),
+        demand=candidate.demand,
+        kind=candidate.kind,
+    )
+    return build_problem(locations, (*problem.stops, stop), problem.vehicle_types, problem.vehicles)
+
+
+def replay(
+    problem: Problem, vehicle_id: str, stop_ids: Sequence[str], depart: int
+) -> tuple[int, int] | None:
+    """(distance m, end time s) of serving ``stop_ids`` leaving at ``depart``, or ``None``
+    when a window, the capacity, the shift end or the range is broken."""
+    vehicle = next(v for v in problem.vehicles if v.id == vehicle_id)
+    vtype = problem.vehicle_type(vehicle.type)
+    m = problem.matrix_for(vehicle)
+    cap = problem.capacity(vtype)
+    stops = [problem.stop(s) for s in stop_ids]
+    load = np.zeros(len(cap), dtype=np.int64)
+    for s in stops:
+        if s.kind is StopKind.DELIVERY:
+            load += problem.demand(s)
+    if (load > cap).any():
+        return None
+    t, loc, distance = depart, vehicle.start, 0
+    for s in stops:
+        t += int(m.durations[loc, s.location])
+        distance += int(m.distances[loc, s.location])
+        window = next((w for w in s.windows if max(t, w.start) <= w.end), None)
+        if window is None:
+            return None
+        t = max(t, window.start) + s.service
+        loc = s.location
+        sign = 1 if s.kind is StopKind.PICKUP else -1
+        load += sign * np.array(problem.demand(s))
+        if (load > cap).any():
+            return None
+    if vehicle.end is not None:
+        t += int(m.durations[loc, vehicle.end])
+        distance += int(m.distances[loc, vehicle.end])
+    if t > vehicle.shift.end:
+        return None
+    if vtype.range_m is not None and distance > vtype.range_m:
+        return None
+    return distance, t
+
+
+def departure(solution: Solution, problem: Problem, vehicle_id: str) -> int:
+    """When the plan has the vehicle leave (its shift start when idle)."""
+    route = next((r for r in solution.routes if r.vehicle_id == vehicle_id), None)
+    if route is not None:
+        return route.start_time
+    return next(v for v in problem.vehicles if v.id == vehicle_id).shift.start
+
+
+@pytest.fixture(scope="module")
+def day() -> tuple[Problem, Solution]:
+    """A solved day of 12 deliveries."""
+    problem = random_day(1)
+    return problem, solve(problem, limits=FAST)
+
+
+def test_timeline_reproduces_the_plan(day: tuple[Problem, Solution]) -> None:
+    """The timeline holds the routes as planned: same stops, distances and durations."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution, include_idle=False)
+    assert timeline.stop_count == len(problem.stops) - len(solution.unserved)
+    for route in solution.routes:
+        schedule = timeline.route(route.vehicle_id)
+        assert schedule.stop_ids == route.stop_ids
+        assert schedule.distance == route.distance
+        assert schedule.duration == route.duration
+
+
+def test_an_offered_insertion_replays_feasibly(day: tuple[Problem, Solution]) -> None:
+    """A point near the depot in a wide window fits, and the replayed route agrees on distance."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution)
+    window = TimeWindow(9 * HOUR, 17 * HOUR)
+    candidate = Candidate(BASE_LAT + 0.001, BASE_LON + 0.001, (window,), service=60, demand=(1,))
+    (best,) = timeline.best_insertions(candidate, LEGS)
+    assert best.feasible
+    assert best.reason is None
+    assert window.contains(best.eta or -1)
+    schedule = timeline.route(best.route_id or "")
+    assert best.position is not None
+    sequence = (*schedule.stop_ids[: best.position], "new", *schedule.stop_ids[best.position :])
+    extended = with_candidate(problem, candidate, window)
+    replayed = replay(
+        extended, schedule.route_id, sequence, departure(solution, problem, schedule.route_id)
+    )
+    assert replayed is not None
+    assert replayed[0] == schedule.distance + best.added_distance
+    assert best.co2_g == pytest.approx(
+        best.added_distance / 1000 * schedule.vehicle_type.co2_g_per_km
+    )
+
+
+def test_window_before_the_shift_is_unreachable(day: tuple[Problem, Solution]) -> None:
+    """A window that closes before any vehicle can get there says so."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution)
+    early = TimeWindow(5 * HOUR, 6 * HOUR)
+    candidate = Candidate(BASE_LAT, BASE_LON + 0.01, (early,), demand=(1,))
+    (result,) = timeline.best_insertions(candidate, LEGS)
+    assert not result.feasible
+    assert result.reason is UnservedReason.WINDOW_UNREACHABLE
+
+
+def test_too_heavy_for_every_vehicle(day: tuple[Problem, Solution]) -> None:
+    """A demand above every capacity is reported as such."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution)
+    candidate = Candidate(BASE_LAT, BASE_LON, (TimeWindow(9 * HOUR, 17 * HOUR),), demand=(99,))
+    (result,) = timeline.best_insertions(candidate, LEGS)
+    assert result.reason is UnservedReason.DEMAND_EXCEEDS_CAPACITY
+
+
+def test_robot_only_candidate_beyond_its_range(day: tuple[Problem, Solution]) -> None:
+    """Only robots allowed, and the point is farther than a robot's round trip."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution)
+    far = Candidate(
+        BASE_LAT + 0.03,
+        BASE_LON,
+        (TimeWindow(9 * HOUR, 17 * HOUR),),
+        demand=(1,),
+        vehicle_types=frozenset({"robot"}),
+    )
+    (result,) = timeline.best_insertions(far, LEGS)
+    assert result.reason is UnservedReason.BEYOND_RANGE
+    nobody = replace(far, vehicle_types=frozenset({"drone"}))
+    (result,) = timeline.best_insertions(nobody, LEGS)
+    assert result.reason is UnservedReason.NO_VEHICLE_WITH_SKILLS
+
+
+def test_idle_vehicle_costs_its_fixed_cost() -> None:
+    """With nothing planned, the only way is an idle vehicle, which leaves just in time."""
+    problem = random_day(2, n_stops=1)
+    empty = replace(problem, stops=())
+    solution = solve(empty, limits=FAST)
+    timeline = Timeline.from_solution(empty, solution)
+    window = TimeWindow(12 * HOUR, 13 * HOUR)
+    candidate = Candidate(
+        BASE_LAT, BASE_LON + 0.002, (window,), demand=(1,), vehicle_types=frozenset({"robot"})
+    )
+    (best,) = timeline.best_insertions(candidate, LEGS)
+    assert best.feasible
+    assert best.eta == window.start
+    assert best.cost >= 5.0  # the robot's fixed cost
+    inserted = timeline.insert(candidate, best, "new", LEGS)
+    robot = inserted.route("robot-1")
+    assert robot.stop_ids == ("new",)
+    assert robot.duration == best.added_duration
+
+
+def test_fixed_prefix_is_never_split(day: tuple[Problem, Solution]) -> None:
+    """With every planned stop fixed, a candidate can only go after the last one."""
+    problem, solution = day
+    prefix = {r.vehicle_id: len(r.visits) for r in solution.routes}
+    timeline = Timeline.from_solution(problem, solution, include_idle=False, fixed_prefix=prefix)
+    candidate = Candidate(BASE_LAT, BASE_LON, (TimeWindow(7 * HOUR, 19 * HOUR),), demand=(1,))
+    (best,) = timeline.best_insertions(candidate, LEGS)
+    assert best.feasible
+    assert best.position == len(timeline.route(best.route_id or "").stop_ids)
+
+
+def test_insert_then_the_next_candidate_sees_it(day: tuple[Problem, Solution]) -> None:
+    """After an insertion the route is re-timed and its capacity used."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution, include_idle=False)
+    window = TimeWindow(8 * HOUR, 18 * HOUR)
+    candidate = Candidate(BASE_LAT + 0.004, BASE_LON, (window,), service=300, demand=(2,))
+    (best,) = timeline.best_insertions(candidate, LEGS)
+    after = timeline.insert(candidate, best, "new", LEGS)
+    before_route = timeline.route(best.route_id or "")
+    after_route = after.route(best.route_id or "")
+    assert after.stop_count == timeline.stop_count + 1
+    assert after_route.distance == before_route.distance + best.added_distance
+    assert after_route.duration == before_route.duration + best.added_duration
+    assert int(after_route.loads[0, 0]) == int(before_route.loads[0, 0]) + 2
+    assert np.all(after_route.starts <= after_route.latest)
+    with pytest.raises(InvalidProblemError, match="infeasible"):
+        after.insert(candidate, Insertion(window, None, None, None, 0, 0, 0.0, 0.0), "x", LEGS)
+
+
+def test_candidate_validation() -> None:
+    """Bad candidates are refused with what to fix."""
+    window = (TimeWindow(0, 10),)
+    with pytest.raises(InvalidProblemError, match="WGS84"):
+        Candidate(95.0, 0.0, window)
+    with pytest.raises(InvalidProblemError, match="at least one"):
+        Candidate(60.0, 24.0, ())
+    with pytest.raises(InvalidProblemError, match="negative"):
+        Candidate(60.0, 24.0, window, demand=(-1,))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    open_route=st.booleans(),
+    kind=st.sampled_from([StopKind.DELIVERY, StopKind.PICKUP]),
+    demand=st.integers(0, 6),
+    start_h=st.integers(6, 18),
+    width_min=st.sampled_from([0, 15, 60, 240]),
+)
+def test_offers_are_sound_and_complete(
+    seed: int, open_route: bool, kind: StopKind, demand: int, start_h: int, width_min: int
+) -> None:
+    """Every offered insertion replays feasibly with the promised ETA, and every position the
+    replay accepts (leaving when the plan leaves) is found: the cheapest is never missed."""
+    problem = random_day(seed, n_stops=8, open_route=open_route)
+    solution = solve(problem, limits=FAST)
+    timeline = Timeline.from_solution(problem, solution)
+    rng = np.random.default_rng(seed + 1)
+    lat, lon = point(rng)
+    window = TimeWindow(start_h * HOUR, start_h * HOUR + width_min * 60)
+    candidate = Candidate(lat, lon, (window,), service=90, demand=(demand,), kind=kind)
+    (best,) = timeline.best_insertions(candidate, LEGS)
+    extended = with_candidate(problem, candidate, window)
+
+    cheapest: float | None = None
+    for schedule in timeline.routes:
+        depart = departure(solution, problem, schedule.route_id)
+        base = replay(extended, schedule.route_id, schedule.stop_ids, depart)
+        assert base is not None, "the plan itself must replay"
+        for p in range(len(schedule.stop_ids) + 1):
+            sequence = (*schedule.stop_ids[:p], "new", *schedule.stop_ids[p:])
+            # An idle vehicle may leave later, just in time for the window.
+            leave = depart
+            if schedule.idle:
+                m = extended.matrix_for(
+                    next(v for v in problem.vehicles if v.id == schedule.route_id)
+                )
+                leave = max(depart, window.start - int(m.durations[0, len(problem.locations)]))
+            replayed = replay(extended, schedule.route_id, sequence, leave)
+            if replayed is None:
+                continue
+            vt = schedule.vehicle_type
+            added_d = replayed[0] - base[0]
+            cost = added_d / 1000 * vt.cost_per_km + (vt.fixed_cost if schedule.idle else 0.0)
+            cheapest = cost if cheapest is None else min(cheapest, cost)
+    if best.feasible:
+        schedule = timeline.route(best.route_id or "")
+        assert best.position is not None
+        sequence = (*schedule.stop_ids[: best.position], "new", *schedule.stop_ids[best.position :])
+        depart = departure(solution, problem, schedule.route_id)
+        after = timeline.insert(candidate, best, "new", LEGS).route(schedule.route_id)
+        replayed = replay(extended, schedule.route_id, sequence, int(after.starts[0]))
+        assert replayed is not None
+        assert window.contains(best.eta or -1)
+        assert int(after.starts[best.position + 1]) == best.eta
+        assert np.all(after.starts <= after.latest)
+    else:
+        assert cheapest is None, f"missed a feasible insertion costing {cheapest}"
