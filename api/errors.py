@@ -2,18 +2,19 @@
 
 Domain code raises domain errors; this module maps them, once, for the whole app:
 
-=========================================  ====  ===========================================
-error                                      code  body
-=========================================  ====  ===========================================
-:class:`orchestrator.NotFound`             404   ``{"detail": "order 7 not found — ..."}``
-:class:`orchestrator.Conflict`             409   ``{"detail": "<what to do instead>"}``
-:class:`orchestrator.InvalidInput`         422   ``detail`` list + ``message`` + ``field``
-:class:`orchestrator.vroom.VroomInputError`  422   the same, plus VROOM's ``code`` 2 / ``error``
-:class:`routing.InvalidProblemError`       422   the same, field ``body``
-FastAPI's ``RequestValidationError``       422   FastAPI's ``detail`` list + ``message``
-                                                 + ``field``
-:class:`orchestrator.PlanningFailed`       422   when the input caused it, else 500
-=========================================  ====  ===========================================
+============================================  ====  ==========================================
+error                                         code  body
+============================================  ====  ==========================================
+:class:`orchestrator.NotFound`                404   ``{"detail": "order 7 not found — ..."}``
+:class:`orchestrator.Conflict`                409   ``{"detail": "<what to do instead>"}``
+:class:`orchestrator.InvalidInput`            422   ``detail`` list + ``message`` + ``field``
+:class:`orchestrator.vroom.VroomInputError`   422   the same (it is an ``InvalidInput``), plus
+                                                    VROOM's ``code`` 2 and ``error``
+:class:`routing.InvalidProblemError`          422   the same, field ``body``
+FastAPI's ``RequestValidationError``          422   FastAPI's ``detail`` list + ``message``
+                                                    + ``field``
+:class:`orchestrator.PlanningFailed`          422   when the input caused it, else 500
+============================================  ====  ==========================================
 
 A domain error's field is prefixed with ``body`` on requests that carry one, as FastAPI
 does. Every 422 keeps FastAPI's shape — ``detail`` is a list of ``{"loc", "msg", "type"}`` — so
@@ -80,7 +81,7 @@ async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
 
 async def _vroom_input(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VroomInputError)
-    loc: list[str | int] = ["body", *_vroom_path(exc.field_path)]
+    loc: list[str | int] = ["body", *exc.field]
     return _unprocessable(invalid_body(loc, exc.message, "vroom_input", **error_output(exc)))
 
 
@@ -111,19 +112,6 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
             "field": dotted(loc),
         }
     )
-
-
-def _vroom_path(path: str) -> list[str | int]:
-    """``"jobs[3].time_windows[0]"`` → ``["jobs", 3, "time_windows", 0]``."""
-    parts: list[str | int] = []
-    for chunk in path.replace("]", "").split("."):
-        if not chunk:
-            continue
-        name, *indices = chunk.split("[")
-        if name:
-            parts.append(name)
-        parts.extend(int(i) if i.isdigit() else i for i in indices)
-    return parts
 
 
 def install_error_handlers(app: FastAPI) -> None:

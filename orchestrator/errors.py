@@ -9,10 +9,15 @@ The tree::
     │                            reused with different content, re-planning a day whose plan
     │                            is gone, marking a stop that is already closed (409)
     ├── InvalidInput             the input is wrong; ``field`` is the path of the culprit,
-    │                            such as ``("items", 0, "weight_g")`` (422; also a ValueError)
+    │   │                        such as ``("items", 0, "weight_g")`` (422; also a ValueError)
+    │   └── VroomInputError      (in :mod:`orchestrator.vroom`) a VROOM payload is invalid or
+    │                            unsupported; ``field_path`` in VROOM's spelling
+    │                            (``jobs[3].time_windows[0]``)
     └── PlanningFailed           the solver failed; the previous plan is left as it was
 
-Persistence look-ups return ``X | None``; only services raise.
+Persistence look-ups return ``X | None``; only services raise. Every error survives a trip
+through :mod:`pickle` (``__reduce__``), so a solve run in a worker process raises in the
+caller exactly what it would have raised in-process.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ class NotFound(OrchestratorError):
         self.ident = ident
         super().__init__(f"{resource} {ident!r} not found — check the id")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.resource, self.ident)
+
 
 class Conflict(OrchestratorError):
     """The request contradicts the stored state; the message says what to do instead."""
@@ -62,7 +70,15 @@ class InvalidInput(OrchestratorError, ValueError):
     def __init__(self, field: str | Sequence[str | int], message: str) -> None:
         self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else tuple(field)
         self.message = message
-        super().__init__(f"{'.'.join(str(p) for p in self.field)}: {message}")
+        super().__init__(f"{self.where}: {message}" if self.where else message)
+
+    @property
+    def where(self) -> str:
+        """The field path as text (``items.0.weight_g``); empty for the input as a whole."""
+        return ".".join(str(p) for p in self.field)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.field, self.message)
 
 
 class PlanningFailed(OrchestratorError):
@@ -74,3 +90,6 @@ class PlanningFailed(OrchestratorError):
     def __init__(self, message: str, plan_id: int | None = None) -> None:
         self.plan_id = plan_id
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (str(self), self.plan_id)

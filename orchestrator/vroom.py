@@ -94,6 +94,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from orchestrator.errors import InvalidInput
 from routing import (
     Break,
     InvalidProblemError,
@@ -125,6 +126,7 @@ __all__ = [
     "VroomTask",
     "VroomVehicle",
     "error_output",
+    "field_parts",
     "parse_vroom",
     "solve_vroom",
     "to_problem",
@@ -165,8 +167,12 @@ _COST_SLOT_SCALE = 100
 TaskKind = Literal["job", "pickup", "delivery"]
 
 
-class VroomInputError(ValueError):
+class VroomInputError(InvalidInput):
     """The VROOM payload is invalid or uses something lastmile does not support.
+
+    An :class:`~orchestrator.errors.InvalidInput` (so a ``ValueError``) whose ``field`` is the
+    parsed path (``("jobs", 3, "time_windows", 0)``); ``field_path`` keeps VROOM's spelling,
+    which is also how the message names the culprit.
 
     Parameters
     ----------
@@ -179,8 +185,29 @@ class VroomInputError(ValueError):
 
     def __init__(self, field_path: str, message: str) -> None:
         self.field_path = field_path
-        self.message = message
-        super().__init__(f"{field_path}: {message}" if field_path else message)
+        super().__init__(field_parts(field_path), message)
+
+    @property
+    def where(self) -> str:
+        """The field path in VROOM's spelling."""
+        return self.field_path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.field_path, self.message)
+
+
+def field_parts(path: str) -> tuple[str | int, ...]:
+    """A VROOM field path as parts: ``"jobs[3].time_windows[0]"`` → ``("jobs", 3,
+    "time_windows", 0)``; ``""`` → ``()``."""
+    parts: list[str | int] = []
+    for chunk in path.replace("]", "").split("."):
+        if not chunk:
+            continue
+        name, *indices = chunk.split("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(i) if i.isdigit() else i for i in indices)
+    return tuple(parts)
 
 
 # -- the parsed problem ----------------------------------------------------------------------

@@ -5,13 +5,16 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import pickle
 from typing import Any
 
 import pytest
 
+from orchestrator.errors import InvalidInput, OrchestratorError
 from orchestrator.vroom import (
     VroomInputError,
     error_output,
+    field_parts,
     parse_vroom,
     solve_vroom,
     to_problem,
@@ -485,6 +488,42 @@ def test_error_output_is_vroom_code_2() -> None:
         "error": "jobs[3].time_windows[0]: ends before it starts",
         "field": "jobs[3].time_windows[0]",
     }
+
+
+def test_input_error_is_an_orchestrator_invalid_input() -> None:
+    err = VroomInputError("jobs[3].time_windows[0]", "ends before it starts")
+    assert isinstance(err, InvalidInput) and isinstance(err, OrchestratorError)
+    assert err.field == ("jobs", 3, "time_windows", 0)
+    assert err.field_path == "jobs[3].time_windows[0]"
+    assert str(err) == "jobs[3].time_windows[0]: ends before it starts"
+    whole = VroomInputError("", "must be a JSON object")
+    assert whole.field == () and str(whole) == "must be a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("path", "parts"),
+    [
+        ("", ()),
+        ("vehicles", ("vehicles",)),
+        ("vehicles[0].costs.per_km", ("vehicles", 0, "costs", "per_km")),
+        ("matrices.car.durations[2][5]", ("matrices", "car", "durations", 2, 5)),
+    ],
+)
+def test_field_parts(path: str, parts: tuple[str | int, ...]) -> None:
+    assert field_parts(path) == parts
+
+
+def test_input_error_survives_pickling() -> None:
+    # Solves may run in worker processes; their errors come back through pickle.
+    err = VroomInputError("shipments[1].pickup", "is missing — a shipment needs a pickup step")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is VroomInputError
+    assert (back.field_path, back.field, back.message, str(back)) == (
+        err.field_path,
+        err.field,
+        err.message,
+        str(err),
+    )
 
 
 def test_parse_does_not_touch_the_payload(line_problem: dict[str, Any]) -> None:
