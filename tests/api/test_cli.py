@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from api.cli import _unserved_report, main
 from routing import Solution, SolveStatus, Unserved, UnservedReason
 from simulation.city import generate_city
 from simulation.workload import demo_day
+from tests.api.test_serve import lastmile
 
 
 @dataclass(frozen=True)
@@ -189,3 +191,27 @@ def test_help_exits_0(tmp_path: Path) -> None:
     result = run(["demo", "--help"], tmp_path)
     assert result.code == 0
     assert "--time-limit" in result.stdout
+
+
+def test_installed_script_reports_bad_arguments_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*lastmile(), "demo", "--orders", "0", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: lastmile demo:") and "--orders" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_installed_script_lists_its_commands() -> None:
+    result = subprocess.run(
+        [*lastmile(), "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    for command in ("demo", "keys", "plan", "serve"):
+        assert f"  {command} " in result.stdout
