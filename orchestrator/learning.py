@@ -44,7 +44,7 @@ DAYPARTS: Mapping[str, tuple[int, int]] = MappingProxyType(
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DECLARED_PRIOR = (3.0, 1.0)  # the schedule says so: a strong but not final belief
-_UNDECLARED_PRIOR = (1.0, 3.0)  # a place the schedule puts elsewhere at that time
+_UNDECLARED_PRIOR = (1.0, 2.0)  # a place the schedule puts elsewhere at that time
 _NEIGHBOUR_STRENGTH = 2.0  # pseudo-counts lent by look-alike customers
 _USUALLY = 2.0  # decayed successes before "usually" is said
 

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 
-from api._reads import list_customers
 from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep
 from orchestrator.catalog import add_place, create_customer, customer_places
 from orchestrator.errors import NotFound
@@ -22,6 +21,7 @@ from orchestrator.models import (
     PlacePublic,
     Role,
 )
+from orchestrator.queries import list_customers
 
 __all__ = ["CUSTOMER_EXAMPLE", "PLACE_EXAMPLE", "router", "visible_customer"]
 

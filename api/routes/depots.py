@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from api._reads import list_depots
 from api.deps import PlannerDep, SessionDep, StaffDep
 from orchestrator.catalog import create_depot, depot_fleets
 from orchestrator.errors import NotFound
 from orchestrator.models import Depot, DepotCreate, DepotPublic, FleetPublic
+from orchestrator.queries import list_depots
 
 __all__ = ["EXAMPLE", "router"]
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from api._reads import list_vehicle_types
 from api.deps import PlannerDep, SessionDep, StaffDep
 from orchestrator.catalog import add_fleet, create_vehicle_type
 from orchestrator.errors import NotFound
@@ -18,6 +17,7 @@ from orchestrator.models import (
     VehicleTypeCreate,
     VehicleTypePublic,
 )
+from orchestrator.queries import list_vehicle_types
 
 __all__ = ["FLEET_EXAMPLE", "VEHICLE_TYPE_EXAMPLE", "router"]
 

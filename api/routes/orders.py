@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, HTTPException, Query, status
 from pydantic import ValidationInfo, field_validator
 
-from api._reads import list_orders
 from api.deps import Caller, CurrentKeyDep, SessionDep
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.events import order_events
@@ -24,6 +23,7 @@ from orchestrator.models import (
     Role,
 )
 from orchestrator.orders import MAX_KEY_LENGTH, get_order, order_public, register_order
+from orchestrator.queries import list_orders
 
 __all__ = ["EXAMPLE", "OrderIn", "router"]
 

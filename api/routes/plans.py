@@ -16,7 +16,6 @@ from fastapi import APIRouter, Body, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api._reads import stops_with_places, unserved_with_places
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.geo import GEOJSON_MEDIA_TYPE, plan_geojson
 from api.jobs import JOB_PREFIX, JobState, PlanJob, PlanJobs
@@ -32,6 +31,7 @@ from orchestrator.models import (
     UnservedOrderPublic,
 )
 from orchestrator.planning import plan_routes, plan_unserved
+from orchestrator.queries import stops_with_places, unserved_with_places
 from routing.solve import Limits
 
 __all__ = ["PlanJobPublic", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from api._reads import stops_with_places
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.routes.plans import RouteOut, StopOut
 from orchestrator.errors import NotFound
 from orchestrator.models import Route, RouteStop, RouteStopPublic
 from orchestrator.planning import dispatch_route, mark_stop_outcome
+from orchestrator.queries import stops_with_places
 
 __all__ = ["DispatchRequest", "OutcomeRequest", "router"]
 

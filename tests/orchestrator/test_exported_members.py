@@ -18,6 +18,7 @@ MODULES = [
     "orchestrator.models",
     "orchestrator.orders",
     "orchestrator.planning",
+    "orchestrator.queries",
     "orchestrator.settings",
     "orchestrator.store",
     "orchestrator.travel",
