@@ -1,0 +1,407 @@
+"""The delivery options a customer sees: feasible, priced, scored for them, and explained.
+
+For one order and the next few days, :func:`delivery_options` enumerates candidates — the
+places the customer's schedule puts them at × windows inside those stretches × a service level
+(standard two-hour window, express one-hour window on the first day, eco: a wide window on the
+day that already has the most stops near them, within the wait they accept) — and checks each
+against that day's tentative plan by cheap insertion (:class:`routing.Timeline`), never by a
+full re-solve. Each feasible option carries the marginal cost and CO2 of serving it, a price,
+an ETA window, a personal score from :mod:`orchestrator.learning` and one sentence saying why.
+
+The core here is pure: the day's timelines, the customer's profile and the parcel come in as
+plain values; :mod:`orchestrator.concierge` gathers them from the store and keeps holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from orchestrator.errors import InvalidInput
+from orchestrator.learning import SlotKey, SlotStats, daypart_of, score
+from orchestrator.schedule import WeeklySchedule, day_segments
+from routing.insertion import Candidate, Insertion, LegTravel, Timeline
+from routing.matrix import haversine_m
+from routing.model import StopKind, TimeWindow, VehicleKind
+
+_MIN_ECO = timedelta(hours=2)
+"""Shortest eco window: narrower ones leave no room to group drops."""
+
+__all__ = [
+    "DayPlan",
+    "DeliveryOption",
+    "OptionPolicy",
+    "OptionRequest",
+    "ParcelSize",
+    "PlaceInfo",
+    "ServiceLevel",
+    "delivery_options",
+]
+
+
+class ServiceLevel(StrEnum):
+    """How fast and how green."""
+
+    STANDARD = "standard"
+    """A two-hour window."""
+    EXPRESS = "express"
+    """A one-hour window on the first day offered, at a premium."""
+    ECO = "eco"
+    """A wide window on the day most neighbours are served, within the wait accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceInfo:
+    """One of the customer's places: where it is and what kind (home, office, cafe, locker)."""
+
+    name: str
+    lat: float
+    lon: float
+    kind: str = "home"
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelSize:
+    """The order's demand per planning dimension (as :mod:`orchestrator.mapping` builds it)
+    and whether it is small enough for a sidewalk robot."""
+
+    demand: tuple[int, ...]
+    robot_ok: bool
+    service_s: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class OptionRequest:
+    """Everything about the customer and the order that options depend on.
+
+    Parameters
+    ----------
+    schedule
+        Where the customer is by weekday and time.
+    places
+        Their places by name (every place the schedule names must be here).
+    stats
+        What their choices and deliveries taught.
+    parcel
+        The order's size.
+    accepts_robot, accepts_courier
+        Whether a sidewalk robot or a crowdsourced courier may bring it.
+    eco_max_wait_days
+        Longest extra wait accepted for a consolidated drop (0: no eco options).
+    prefers_eco
+        Rank greener options higher.
+    now
+        The moment of asking (aware).
+    """
+
+    schedule: WeeklySchedule
+    places: Mapping[str, PlaceInfo]
+    stats: SlotStats
+    parcel: ParcelSize
+    accepts_robot: bool = False
+    accepts_courier: bool = True
+    eco_max_wait_days: int = 0
+    prefers_eco: bool = False
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        missing = [p for p in self.schedule.places() if p not in self.places]
+        if missing:
+            raise InvalidInput(
+                ("schedule", "places"),
+                f"the schedule names {missing} but the customer has no such place — add it "
+                "or correct the schedule",
+            )
+        if self.eco_max_wait_days < 0:
+            raise InvalidInput("eco_max_wait_days", "the accepted wait must be 0 days or more")
+        if self.now.tzinfo is None:
+            raise InvalidInput("now", "give the current time with an offset")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DayPlan:
+    """The tentative plan of one service day, ready for insertion checks.
+
+    ``epoch`` is the instant the timeline's seconds count from (the depot's local midnight as
+    :mod:`orchestrator.mapping` uses); ``vehicle_kinds`` maps vehicle type names to kinds.
+    """
+
+    day: date
+    timeline: Timeline
+    epoch: datetime
+    vehicle_kinds: Mapping[str, VehicleKind]
+    opening: time = time(8)
+    closing: time = time(20)
+
+    def seconds(self, at: datetime) -> int:
+        """``at`` as seconds on the timeline."""
+        return int((at - self.epoch).total_seconds())
+
+    def instant(self, seconds: int) -> datetime:
+        """Seconds on the timeline as an aware instant (UTC)."""
+        return (self.epoch + timedelta(seconds=seconds)).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionPolicy:
+    """Prices and the weights of ranking (EUR, and plain numbers for weights)."""
+
+    base_price: Mapping[ServiceLevel, float] = field(
+        default_factory=lambda: {
+            ServiceLevel.STANDARD: 4.90,
+            ServiceLevel.EXPRESS: 9.90,
+            ServiceLevel.ECO: 2.90,
+        }
+    )
+    cost_share: float = 0.5
+    """Share of the marginal cost passed on in the price."""
+    surcharge_cap: float = 6.0
+    """Most the marginal cost may add to the base price, EUR."""
+    eta_spread_s: int = 900
+    """The ETA window is the planned start ± this, clipped to the promised window."""
+    cost_weight: float = 0.15
+    """Score points lost by the costliest options when ranking (scaled by ``cost_scale``)."""
+    cost_scale: float = 20.0
+    """Marginal cost, EUR, at which an option loses all of ``cost_weight``."""
+    eco_weight: float = 0.2
+    """Score points gained per kg CO2 saved against the dirtiest option, for eco customers."""
+    neighbour_radius_m: float = 800.0
+    """Planned stops this close count as neighbours for eco consolidation."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOption:
+    """One thing the customer may choose, with what it costs the fleet and them.
+
+    Times are aware instants; ``price_eur`` is what the customer pays; ``marginal_cost_eur``
+    and ``co2_g`` are what serving it adds to the day; ``score`` ranks it for this customer.
+    """
+
+    day: date
+    place: str
+    level: ServiceLevel
+    window_start: datetime
+    window_end: datetime
+    eta_start: datetime
+    eta_end: datetime
+    vehicle_type: str
+    route_id: str
+    position: int
+    marginal_cost_eur: float
+    co2_g: float
+    price_eur: float
+    score: float
+    explanation: str
+    greenest: bool = False
+
+
+def delivery_options(
+    request: OptionRequest,
+    days: Sequence[DayPlan],
+    travel: LegTravel,
+    *,
+    k: int = 5,
+    policy: OptionPolicy | None = None,
+) -> list[DeliveryOption]:
+    """The top ``k`` feasible options over ``days``, best first, the greenest marked.
+
+    Raises
+    ------
+    InvalidInput
+        If no day is given or ``k`` is not positive.
+    """
+    policy = policy or OptionPolicy()
+    if not days:
+        raise InvalidInput("days", "give at least one service day to offer")
+    if k < 1:
+        raise InvalidInput("k", "ask for at least one option")
+    days = sorted(days, key=lambda d: d.day)
+    first = days[0].day
+    options: list[DeliveryOption] = []
+    for plan in days:
+        for place_name, windows in _place_windows(request, plan, first).items():
+            place = request.places[place_name]
+            types = _eligible_types(request, plan)
+            for level, level_windows in windows.items():
+                if not level_windows:
+                    continue
+                candidate = Candidate(
+                    place.lat,
+                    place.lon,
+                    tuple(TimeWindow(plan.seconds(a), plan.seconds(b)) for a, b in level_windows),
+                    service=request.parcel.service_s,
+                    demand=request.parcel.demand,
+                    kind=StopKind.DELIVERY,
+                    vehicle_types=types,
+                )
+                for insertion in plan.timeline.best_insertions(candidate, travel):
+                    if insertion.feasible:
+                        options.append(_option(request, plan, place, level, insertion, policy))
+    if not options:
+        return []
+    options = _eco_consolidation(options, request, days, policy)
+    ranked = sorted(options, key=lambda o: _rank(o, request, options, policy), reverse=True)
+    top = ranked[:k]
+    greenest = min(top, key=lambda o: (o.co2_g, -o.score))
+    return [replace(o, greenest=o is greenest) for o in top]
+
+
+def _eligible_types(request: OptionRequest, plan: DayPlan) -> frozenset[str]:
+    allowed = set()
+    for name, kind in plan.vehicle_kinds.items():
+        if kind is VehicleKind.ROBOT and not (request.accepts_robot and request.parcel.robot_ok):
+            continue
+        if kind is VehicleKind.COURIER and not request.accepts_courier:
+            continue
+        allowed.add(name)
+    return frozenset(allowed)
+
+
+def _place_windows(
+    request: OptionRequest, plan: DayPlan, first: date
+) -> dict[str, dict[ServiceLevel, list[tuple[datetime, datetime]]]]:
+    """Windows per place and level on ``plan.day``, inside the place's stretches, the depot's
+    opening hours and the future."""
+    zone = request.schedule.zone
+    open_at = datetime.combine(plan.day, plan.opening, zone)
+    close_at = datetime.combine(plan.day, plan.closing, zone)
+    earliest = request.now + timedelta(hours=1)
+    out: dict[str, dict[ServiceLevel, list[tuple[datetime, datetime]]]] = {}
+    wait = (plan.day - first).days
+    for span in day_segments(request.schedule, plan.day):
+        lo, hi = max(span.start, open_at, earliest), min(span.end, close_at)
+        levels = out.setdefault(span.place, {level: [] for level in ServiceLevel})
+        for level, width in (
+            (ServiceLevel.STANDARD, timedelta(hours=2)),
+            (ServiceLevel.EXPRESS, timedelta(hours=1)),
+            (ServiceLevel.ECO, timedelta(hours=4)),
+        ):
+            if level is ServiceLevel.EXPRESS and plan.day != first:
+                continue
+            if level is ServiceLevel.ECO and (
+                request.eco_max_wait_days == 0 or wait > request.eco_max_wait_days
+            ):
+                continue
+            windows = _aligned(lo, hi, width, zone)
+            if not windows and level is ServiceLevel.ECO:
+                # A stretch shorter than an eco window: offer all of it, if it is worth a trip.
+                windows = [w for w in _aligned(lo, hi, hi - lo, zone) if w[1] - w[0] >= _MIN_ECO]
+            levels[level].extend(windows)
+    return out
+
+
+def _aligned(
+    lo: datetime, hi: datetime, width: timedelta, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """Back-to-back windows of ``width`` starting on whole local hours inside ``[lo, hi]``."""
+    local = lo.astimezone(zone)
+    start = local.replace(minute=0, second=0, microsecond=0)
+    if start < local:
+        start += timedelta(hours=1)
+    out: list[tuple[datetime, datetime]] = []
+    if width <= timedelta(0):
+        return out
+    while start + width <= hi:
+        out.append((start, start + width))
+        start += width
+    return out
+
+
+def _option(
+    request: OptionRequest,
+    plan: DayPlan,
+    place: PlaceInfo,
+    level: ServiceLevel,
+    ins: Insertion,
+    policy: OptionPolicy,
+) -> DeliveryOption:
+    assert ins.eta is not None and ins.route_id is not None and ins.position is not None
+    window_start, window_end = plan.instant(ins.window.start), plan.instant(ins.window.end)
+    eta = ins.eta
+    eta_lo = max(ins.window.start, eta - policy.eta_spread_s)
+    eta_hi = min(ins.window.end, eta + policy.eta_spread_s)
+    local = window_start.astimezone(request.schedule.zone)
+    slot = SlotKey(place.name, local.weekday(), daypart_of(local.time()))
+    judged = score(request.stats, slot, at=request.now, schedule=request.schedule, day=plan.day)
+    vehicle_type = plan.timeline.route(ins.route_id).vehicle_type.name
+    surcharge = min(policy.surcharge_cap, policy.cost_share * ins.cost)
+    price = policy.base_price[level] + surcharge
+    return DeliveryOption(
+        day=plan.day,
+        place=place.name,
+        level=level,
+        window_start=window_start,
+        window_end=window_end,
+        eta_start=plan.instant(eta_lo),
+        eta_end=plan.instant(eta_hi),
+        vehicle_type=vehicle_type,
+        route_id=ins.route_id,
+        position=ins.position,
+        marginal_cost_eur=round(ins.cost, 2),
+        co2_g=round(ins.co2_g, 1),
+        price_eur=round(price, 2),
+        score=judged.score,
+        explanation=judged.explanation,
+    )
+
+
+def _eco_consolidation(
+    options: list[DeliveryOption],
+    request: OptionRequest,
+    days: Sequence[DayPlan],
+    policy: OptionPolicy,
+) -> list[DeliveryOption]:
+    """Keep, per place, only the eco options of the day with the most planned neighbours, and
+    say so."""
+    eco = [o for o in options if o.level is ServiceLevel.ECO]
+    if not eco:
+        return options
+    by_day = {d.day: d for d in days}
+    best_day: dict[str, tuple[int, date]] = {}
+    for o in eco:
+        place = request.places[o.place]
+        n = _neighbours(by_day[o.day].timeline, place, policy.neighbour_radius_m)
+        if o.place not in best_day or n > best_day[o.place][0]:
+            best_day[o.place] = (n, o.day)
+    kept = []
+    for o in options:
+        if o.level is not ServiceLevel.ECO:
+            kept.append(o)
+        elif o.day == best_day[o.place][1]:
+            n = best_day[o.place][0]
+            why = (
+                f"eco: {n} neighbours are already served on {o.day:%A}, so one grouped trip "
+                "brings yours"
+                if n
+                else "eco: a wide window lets a passing vehicle bring it"
+            )
+            kept.append(replace(o, explanation=f"{o.explanation}; {why}"))
+    return kept
+
+
+def _neighbours(timeline: Timeline, place: PlaceInfo, radius_m: float) -> int:
+    count = 0
+    for r in timeline.routes:
+        if len(r.stop_ids) == 0:
+            continue
+        d = haversine_m(r.lats[1:-1], r.lons[1:-1], place.lat, place.lon)
+        count += int(np.count_nonzero(d <= radius_m))
+    return count
+
+
+def _rank(
+    o: DeliveryOption,
+    request: OptionRequest,
+    options: Sequence[DeliveryOption],
+    policy: OptionPolicy,
+) -> float:
+    value = o.score - policy.cost_weight * min(o.marginal_cost_eur / policy.cost_scale, 1.0)
+    if request.prefers_eco:
+        dirtiest = max(x.co2_g for x in options)
+        value += policy.eco_weight * (dirtiest - o.co2_g) / 1000
+    return value
