@@ -20,13 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from orchestrator.errors import InvalidInput
 from orchestrator.learning import SlotKey, SlotStats, daypart_of, score
 from orchestrator.schedule import WeeklySchedule, day_segments
 from routing.insertion import Candidate, Insertion, LegTravel, Timeline
-from routing.matrix import haversine_m
 from routing.model import StopKind, TimeWindow, VehicleKind
 
 _MIN_ECO = timedelta(hours=2)
@@ -224,24 +221,26 @@ def delivery_options(
     first = days[0].day
     options: list[DeliveryOption] = []
     for plan in days:
+        types = _eligible_types(request, plan)
         for place_name, windows in _place_windows(request, plan, first).items():
             place = request.places[place_name]
-            types = _eligible_types(request, plan)
-            for level, level_windows in windows.items():
-                if not level_windows:
-                    continue
-                candidate = Candidate(
-                    place.lat,
-                    place.lon,
-                    tuple(TimeWindow(plan.seconds(a), plan.seconds(b)) for a, b in level_windows),
-                    service=request.parcel.service_s,
-                    demand=request.parcel.demand,
-                    kind=StopKind.DELIVERY,
-                    vehicle_types=types,
-                )
-                for insertion in plan.timeline.best_insertions(candidate, travel):
-                    if insertion.feasible:
-                        options.append(_option(request, plan, place, level, insertion, policy))
+            # Every level's windows in one candidate: one vectorised pass per place and day.
+            tagged = [(level, w) for level, ws in windows.items() for w in ws]
+            if not tagged:
+                continue
+            candidate = Candidate(
+                place.lat,
+                place.lon,
+                tuple(TimeWindow(plan.seconds(a), plan.seconds(b)) for _, (a, b) in tagged),
+                service=request.parcel.service_s,
+                demand=request.parcel.demand,
+                kind=StopKind.DELIVERY,
+                vehicle_types=types,
+            )
+            insertions = plan.timeline.best_insertions(candidate, travel)
+            for (level, _), insertion in zip(tagged, insertions, strict=True):
+                if insertion.feasible:
+                    options.append(_option(request, plan, place, level, insertion, policy))
     if not options:
         return []
     options = _eco_consolidation(options, request, days, policy)
@@ -365,7 +364,7 @@ def _eco_consolidation(
     best_day: dict[str, tuple[int, date]] = {}
     for o in eco:
         place = request.places[o.place]
-        n = _neighbours(by_day[o.day].timeline, place, policy.neighbour_radius_m)
+        n = by_day[o.day].timeline.stops_near(place.lat, place.lon, policy.neighbour_radius_m)
         if o.place not in best_day or n > best_day[o.place][0]:
             best_day[o.place] = (n, o.day)
     kept = []
@@ -382,16 +381,6 @@ def _eco_consolidation(
             )
             kept.append(replace(o, explanation=f"{o.explanation}; {why}"))
     return kept
-
-
-def _neighbours(timeline: Timeline, place: PlaceInfo, radius_m: float) -> int:
-    count = 0
-    for r in timeline.routes:
-        if len(r.stop_ids) == 0:
-            continue
-        d = haversine_m(r.lats[1:-1], r.lons[1:-1], place.lat, place.lon)
-        count += int(np.count_nonzero(d <= radius_m))
-    return count
 
 
 def _rank(

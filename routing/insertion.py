@@ -313,6 +313,12 @@ class Timeline:
         """Stops planned over all routes."""
         return sum(len(r.stop_ids) for r in self.routes)
 
+    def stops_near(self, lat: float, lon: float, radius_m: float) -> int:
+        """How many planned stops lie within ``radius_m`` great-circle metres of a point."""
+        flat = self._flat
+        d = haversine_m(flat.lats[flat.is_stop], flat.lons[flat.is_stop], lat, lon)
+        return int(np.count_nonzero(d <= radius_m))
+
     def best_insertions(self, candidate: Candidate, travel: LegTravel) -> tuple[Insertion, ...]:
         """The cheapest feasible insertion for each of the candidate's windows.
 
@@ -468,12 +474,25 @@ class _Flat:
     lats: np.ndarray  # per global node
     lons: np.ndarray
     node_profile: np.ndarray  # per global node, index into profiles
+    is_stop: np.ndarray  # per global node: a planned stop (not a start or an end)
     profiles: tuple[str, ...]
+    # Per route (index as in Timeline.routes):
+    types: tuple[VehicleType, ...]  # the distinct vehicle types
+    route_type: np.ndarray  # index into types
+    capacity: np.ndarray  # (routes, dims)
+    distance: np.ndarray
+    range_m: np.ndarray
+    idle: np.ndarray
 
     @classmethod
     def of(cls, routes: Sequence[RouteSchedule]) -> _Flat:
         profiles = tuple(sorted({r.vehicle_type.profile for r in routes}))
-        cols: dict[str, list[np.ndarray]] = {k: [] for k in cls.__slots__ if k != "profiles"}
+        per_node = (
+            "route", "position", "prev_node", "next_node", "departure", "gap", "next_start",
+            "next_earliest", "next_slack", "wait_after_next", "leg_distance", "last_edge_open",
+            "peak_before", "peak_after", "allowed", "lats", "lons", "node_profile", "is_stop",
+        )  # fmt: skip
+        cols: dict[str, list[np.ndarray]] = {k: [] for k in per_node}
         offset = 0
         for ri, r in enumerate(routes):
             n = len(r.starts)
@@ -509,10 +528,40 @@ class _Flat:
             cols["node_profile"].append(
                 np.full(n, profiles.index(r.vehicle_type.profile), dtype=np.int64)
             )
+            is_stop = np.ones(n, dtype=bool)
+            is_stop[[0, -1]] = False
+            cols["is_stop"].append(is_stop)
             offset += n
         if not routes:
-            return cls(**{k: np.zeros((0,), dtype=np.int64) for k in cols}, profiles=())
-        return cls(**{k: np.concatenate(v) for k, v in cols.items()}, profiles=profiles)
+            empty = np.zeros((0,), dtype=np.int64)
+            return cls(
+                **dict.fromkeys(cols, empty),
+                profiles=(),
+                types=(),
+                route_type=empty,
+                capacity=empty.reshape(0, 0),
+                distance=empty,
+                range_m=empty,
+                idle=empty.astype(bool),
+            )
+        types = tuple(dict.fromkeys(r.vehicle_type for r in routes))
+        dims = routes[0].loads.shape[1]
+        return cls(
+            **{k: np.concatenate(v) for k, v in cols.items()},
+            profiles=profiles,
+            types=types,
+            route_type=np.array([types.index(r.vehicle_type) for r in routes], dtype=np.int64),
+            capacity=np.array([_cap(r, dims) for r in routes], dtype=np.int64).reshape(-1, dims),
+            distance=np.array([r.distance for r in routes], dtype=np.int64),
+            range_m=np.array(
+                [
+                    _NEVER if r.vehicle_type.range_m is None else r.vehicle_type.range_m
+                    for r in routes
+                ],
+                dtype=np.int64,
+            ),
+            idle=np.array([r.idle for r in routes], dtype=bool),
+        )
 
 
 def _node_legs(flat: _Flat, candidate: Candidate, travel: LegTravel) -> Legs:
@@ -537,38 +586,33 @@ def _best(
     windows = candidate.windows
     if not routes:
         return tuple(_none(w, UnservedReason.NO_VEHICLE_WITH_SKILLS) for w in windows)
-    types = [r.vehicle_type for r in routes]
-    eligible_route = np.array(
+    eligible_type = np.array(
         [
             candidate.skills <= t.skills
             and (candidate.vehicle_types is None or t.name in candidate.vehicle_types)
-            for t in types
+            for t in flat.types
         ],
         dtype=bool,
     )
-    if not eligible_route.any():
+    if not eligible_type.any():
         return tuple(_none(w, UnservedReason.NO_VEHICLE_WITH_SKILLS) for w in windows)
     legs = _node_legs(flat, candidate, travel)
     r = flat.route
-    ok_route = eligible_route[r] & flat.allowed
+    rt = flat.route_type[r]
+    ok_route = eligible_type[rt] & flat.allowed
 
-    dims = flat.peak_before.shape[1] if flat.peak_before.ndim == 2 else 0
+    dims = flat.capacity.shape[1]
     demand = np.array(_padded(candidate.demand, dims), dtype=np.int64)
-    capacity = np.array([_cap(x, dims) for x in routes], dtype=np.int64).reshape(len(routes), dims)
     peak = flat.peak_before if candidate.kind is StopKind.DELIVERY else flat.peak_after
-    fits = np.all(peak + demand <= capacity[r], axis=1) if dims else np.ones(r.shape, bool)
+    fits = np.all(peak + demand <= flat.capacity[r], axis=1)
 
     t_in = legs.to_duration[flat.prev_node]
     d_in = legs.to_distance[flat.prev_node]
     t_out = np.where(flat.last_edge_open, 0, legs.from_duration[flat.next_node])
     d_out = np.where(flat.last_edge_open, 0, legs.from_distance[flat.next_node])
     added_distance = d_in + d_out - flat.leg_distance
-    route_distance = np.array([x.distance for x in routes], dtype=np.int64)
-    range_m = np.array(
-        [t.range_m if t.range_m is not None else _NEVER for t in types], dtype=np.int64
-    )
-    in_range = route_distance[r] + added_distance <= range_m[r]
-    idle = np.array([x.idle for x in routes], dtype=bool)[r]
+    in_range = flat.distance[r] + added_distance <= flat.range_m[r]
+    idle = flat.idle[r]
 
     arrive_new = flat.departure + t_in  # (E,)
     w_start = np.array([w.start for w in windows], dtype=np.int64)
@@ -586,13 +630,14 @@ def _best(
     idle_duration = (t_in + candidate.service + t_out)[:, None]
     added_duration = np.where(idle[:, None], idle_duration, added_duration)
 
-    cost_km = np.array([t.cost_per_km for t in types])[r]
-    cost_h = np.array([t.cost_per_hour for t in types])[r]
-    fixed = np.where(idle, np.array([t.fixed_cost for t in types])[r], 0.0)
-    co2_km = np.array([t.co2_g_per_km for t in types])[r]
-    cost = (added_distance / 1000.0 * cost_km + fixed)[:, None] + added_duration / 3600.0 * cost_h[
-        :, None
-    ]
+    per_type = np.array(
+        [(t.cost_per_km, t.cost_per_hour, t.fixed_cost, t.co2_g_per_km) for t in flat.types]
+    )[rt]
+    cost_km, cost_h, fixed, co2_km = per_type.T
+    fixed = np.where(idle, fixed, 0.0)
+    cost = (added_distance / 1000.0 * cost_km + fixed)[:, None] + (
+        added_duration / 3600.0 * cost_h[:, None]
+    )
     base = ok_route & fits & in_range
     feasible = base[:, None] & on_time
 

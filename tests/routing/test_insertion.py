@@ -370,3 +370,11 @@ def test_offers_are_sound_and_complete(
         assert np.all(after.starts <= after.latest)
     else:
         assert cheapest is None, f"missed a feasible insertion costing {cheapest}"
+
+
+def test_stops_near_counts_planned_stops_only(day: tuple[Problem, Solution]) -> None:
+    """Around the depot with a huge radius: every planned stop, no depot nodes."""
+    problem, solution = day
+    timeline = Timeline.from_solution(problem, solution)
+    assert timeline.stops_near(BASE_LAT, BASE_LON, 1e7) == timeline.stop_count
+    assert timeline.stops_near(0.0, 0.0, 1.0) == 0

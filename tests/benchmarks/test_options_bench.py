@@ -1,0 +1,42 @@
+"""The options benchmark runs end to end on a tiny day and writes the figures the issue names."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from benchmarks.options import main
+
+KEYS = {
+    "inprocess_median_ms",
+    "inprocess_p95_ms",
+    "http_p95_ms",
+    "http_errors",
+    "planned_stops",
+    "consolidation_km_saved_pct",
+    "consolidation_co2_saved_pct",
+}
+
+
+def test_tiny_run_writes_the_named_keys(tmp_path: Path) -> None:
+    """60 stops on 5 routes, 5 requests, two days of 20 orders: a table and the JSON keys."""
+    out = io.StringIO()
+    target = tmp_path / "options.json"
+    argv = [
+        "--stops", "60", "--routes", "5", "--requests", "5", "--days", "2",
+        "--orders-per-day", "20", "--time-limit", "0.3", "--json", str(target),
+    ]  # fmt: skip
+    assert main(argv, out) == 0
+    data = json.loads(target.read_text())
+    assert data.keys() >= KEYS
+    assert data["planned_stops"] == 60
+    assert data["inprocess_median_ms"] > 0
+    assert data["options_per_request"] > 0
+    assert "options in process, median" in out.getvalue()
+
+
+def test_bad_arguments_exit_2() -> None:
+    """Zero stops or a share above one are refused."""
+    assert main(["--stops", "0"], io.StringIO()) == 2
+    assert main(["--eco-share", "1.5"], io.StringIO()) == 2
