@@ -17,11 +17,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.jobs import PlanJobs
+from api.jobs import PlanJobs, SolverPool
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema
-from orchestrator.travel import travel_from_settings
 
 __all__ = ["create_app"]
 
@@ -50,7 +49,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Returns
     -------
     fastapi.FastAPI
-        The app; ``app.state.engine`` is its store, ``app.state.jobs`` its plan jobs.
+        The app; ``app.state.engine`` is its store, ``app.state.jobs`` its plan jobs and
+        ``app.state.solver`` the worker processes of ``POST /solve/vroom``.
+
+    Notes
+    -----
+    On start-up the app migrates the store and marks the plan jobs a previous server left
+    queued or running as failed (see :mod:`api.jobs`); on shutdown it marks its own queued
+    jobs so and waits for the running ones.
     """
     settings = settings or Settings()
     engine = create_engine(settings.database_url)
@@ -58,9 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_schema(engine)
+        app.state.jobs.start()
         try:
             yield
         finally:
+            app.state.solver.shutdown()
             app.state.jobs.shutdown()
             engine.dispose()
 
@@ -73,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.jobs = PlanJobs(engine, travel=travel_from_settings(settings))
+    app.state.jobs = PlanJobs(settings, engine)
+    app.state.solver = SolverPool()
     install_error_handlers(app)
     for module in (health, vroom, depots, fleet, customers, orders, plans, routes):
         app.include_router(module.router)

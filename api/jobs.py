@@ -1,168 +1,183 @@
-"""Plan jobs: solving a depot's day runs in the background; clients poll its status.
+"""Where solves run: pools of worker processes beside the web server.
 
-``POST /plans`` hands :meth:`PlanJobs.submit` a depot, a day and limits and answers 202 at
-once; a worker thread runs :func:`orchestrator.planning.plan_day` (or
-:func:`~orchestrator.planning.replan`) in its own session and records the outcome here. The
-plan itself — routes, stops, unserved orders, or the failed plan with its error — is
-persisted by the service in one transaction; this registry only keeps the job's life
-(queued → running → succeeded | failed) in memory, so a job id is forgotten when the server
-restarts (the plans it produced are not).
+Why processes and not threads: the solvers hold Python's GIL for the whole search (OR-Tools'
+``Solve`` is one long C++ call that does not release it; measured: a thread solving for 4 s
+stalled every other thread of the process for those 4 s). A solve in a thread of the server
+would stop it answering anything — ``/health``, the polling of jobs — until the solve ends.
+Workers are started with ``spawn`` (the server has threads, and forking a threaded process
+can deadlock), lazily, on the first solve; a worker that dies is replaced by a fresh pool.
 
-Progress is an estimate: the solver reports none while it searches, so a running job shows
-the share of its time limit spent (at most 0.99) until it ends.
+:class:`PlanJobs` runs plan jobs. Their state lives in the store (:mod:`orchestrator.jobs`):
+``POST /plans`` stores a queued plan row and hands its id to :meth:`PlanJobs.enqueue`; a
+worker opens its own engine on the same database URL and runs
+:func:`orchestrator.jobs.run_job`, which claims the row, plans the day into it and records
+the outcome. So the store must be reachable from another process (a file or a server, not
+an in-memory SQLite database). Jobs a previous server left queued or running are marked
+failed (:data:`orchestrator.jobs.INTERRUPTED`) by :meth:`PlanJobs.start`, and jobs still
+queued when this server stops are marked so by :meth:`PlanJobs.shutdown`; running ones are
+waited for. One server process runs the jobs of a store (``lastmile serve`` runs one).
+
+:class:`SolverPool` also runs the synchronous ``POST /solve/vroom`` solves
+(:meth:`SolverPool.run`), so the event loop only awaits them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import multiprocessing
 import threading
-import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from orchestrator.errors import OrchestratorError, PlanningFailed
-from orchestrator.planning import plan_day, replan
-from orchestrator.store import session_scope
-from orchestrator.travel import TravelTimes
-from routing.errors import RoutingError
-from routing.solve import Limits
+from orchestrator.errors import OrchestratorError
+from orchestrator.jobs import interrupt_jobs, run_job
+from orchestrator.settings import Settings
+from orchestrator.store import create_engine, session_scope
+from orchestrator.travel import TravelTimes, travel_from_settings
 
-__all__ = ["JOB_PREFIX", "JobState", "PlanJob", "PlanJobs"]
+__all__ = ["DEFAULT_WORKERS", "PlanJobs", "SolverPool"]
 
-JOB_PREFIX = "job_"
-"""Job ids start with this, so they never look like a plan's integer id."""
-_WORKERS = 2  # SQLite serialises writers anyway; two lets a second depot plan meanwhile
+_log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-class JobState(StrEnum):
-    """Life of a plan job."""
+DEFAULT_WORKERS = 2
+"""Solves at the same time per pool (a small machine has two cores)."""
 
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+_CANCELLED = "interrupted: the server stopped before this job started — submit it again"
 
 
-@dataclass(frozen=True, slots=True)
-class PlanJob:
-    """A snapshot of one job; the registry replaces it as the job moves on."""
-
-    id: str
-    depot_id: int
-    service_day: date
-    time_limit_s: float
-    seed: int
-    replan_of_id: int | None = None
-    state: JobState = JobState.QUEUED
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    plan_id: int | None = None
-    error: str | None = None
-
-    def progress(self, now: float | None = None) -> float:
-        """Share done, 0 to 1 (estimated from the time limit while running)."""
-        if self.state in (JobState.SUCCEEDED, JobState.FAILED):
-            return 1.0
-        if self.state is JobState.QUEUED or self.started_at is None:
-            return 0.0
-        elapsed = (now or time.time()) - self.started_at.timestamp()
-        return round(min(0.99, max(0.0, elapsed / self.time_limit_s)), 2)
-
-
-class PlanJobs:
-    """The in-process registry and thread pool of plan jobs.
+class SolverPool:
+    """A pool of solver processes that replaces itself when a worker dies.
 
     Parameters
     ----------
+    workers
+        Processes at most; each is started on demand and then kept.
+    """
+
+    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn(*args, **kwargs)`` in a worker; ``fn`` and its arguments must pickle.
+
+        Raises
+        ------
+        RuntimeError
+            The pool was shut down.
+        """
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the solver pool is shut down")
+            for attempt in (1, 2):
+                if self._pool is None:
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=self._workers,
+                        mp_context=multiprocessing.get_context("spawn"),
+                    )
+                try:
+                    return self._pool.submit(fn, *args, **kwargs)
+                except BrokenProcessPool:
+                    if attempt == 2:
+                        raise
+                    _log.warning("a solver process died; starting a fresh pool")
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None
+        raise AssertionError("unreachable")
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Await ``fn(*args, **kwargs)`` run in a worker (its exceptions are raised here)."""
+        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        """Cancel what has not started, wait for what runs, and stop the workers."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PlanJobs:
+    """Runs the store's plan jobs in a :class:`SolverPool`.
+
+    Parameters
+    ----------
+    settings
+        The store and planner settings the workers open their engine and travel times with.
     engine
-        The store the workers open their sessions on.
-    travel
-        Travel-time provider handed to the planning service.
+        This process's engine on the same store (to mark jobs that cannot run).
     workers
         Jobs solved at the same time.
     """
 
-    def __init__(self, engine: Engine, *, travel: TravelTimes, workers: int = _WORKERS) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, *, workers: int = DEFAULT_WORKERS
+    ) -> None:
+        self._settings = settings
         self._engine = engine
-        self._travel = travel
-        self._jobs: dict[str, PlanJob] = {}
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lastmile-plan")
+        self._pool = SolverPool(workers)
 
-    def submit(
-        self,
-        depot_id: int,
-        day: date,
-        limits: Limits,
-        *,
-        seed: int = 0,
-        replan_of_id: int | None = None,
-    ) -> PlanJob:
-        """Queue a plan of ``depot_id``'s ``day`` (or a re-plan of ``replan_of_id``)."""
-        job = PlanJob(
-            id=f"{JOB_PREFIX}{uuid.uuid4().hex}",
-            depot_id=depot_id,
-            service_day=day,
-            time_limit_s=limits.time_limit,
-            seed=seed,
-            replan_of_id=replan_of_id,
-        )
-        with self._lock:
-            self._jobs[job.id] = job
-        self._pool.submit(self._run, job.id, limits)
-        return job
+    def start(self) -> list[int]:
+        """Mark the jobs a previous server left queued or running as failed; their ids."""
+        with session_scope(self._engine) as session:
+            ids = interrupt_jobs(session)
+        if ids:
+            _log.warning("plan jobs %s were interrupted by a restart; marked failed", ids)
+        return ids
 
-    def get(self, job_id: str) -> PlanJob | None:
-        """The job's current snapshot, or ``None`` for an unknown id."""
-        with self._lock:
-            return self._jobs.get(job_id)
+    def enqueue(self, plan_id: int) -> None:
+        """Run the queued job ``plan_id`` in a worker as soon as one is free."""
+        try:
+            future = self._pool.submit(_run_job, self._settings, plan_id)
+        except (RuntimeError, BrokenProcessPool) as exc:
+            self._interrupt(
+                plan_id, f"the solver could not take this job ({exc}) — submit it again"
+            )
+            return
+        future.add_done_callback(functools.partial(self._finished, plan_id))
 
     def shutdown(self) -> None:
-        """Drop queued jobs and wait for the running ones to finish."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop: queued jobs are marked failed, running ones are waited for."""
+        self._pool.shutdown()
 
-    def _update(self, job_id: str, **changes: object) -> PlanJob:
-        with self._lock:
-            job = replace(self._jobs[job_id], **changes)  # type: ignore[arg-type]
-            self._jobs[job_id] = job
-            return job
+    def _finished(self, plan_id: int, future: Future[str]) -> None:
+        if future.cancelled():
+            self._interrupt(plan_id, _CANCELLED)
+            return
+        exc = future.exception()
+        if exc is None or isinstance(exc, OrchestratorError):
+            return  # recorded by run_job, or the job was not this server's to run
+        _log.error("plan job %s: the solver process failed: %r", plan_id, exc)
+        self._interrupt(plan_id, f"the solver process failed ({exc!r}) — submit it again")
 
-    def _run(self, job_id: str, limits: Limits) -> None:
-        job = self._update(job_id, state=JobState.RUNNING, started_at=datetime.now(UTC))
-        try:
-            with session_scope(self._engine) as session:
-                if job.replan_of_id is not None:
-                    plan = replan(
-                        session, job.replan_of_id, limits=limits, travel=self._travel,
-                        seed=job.seed,
-                    )  # fmt: skip
-                else:
-                    plan = plan_day(
-                        session, job.depot_id, job.service_day, limits=limits,
-                        travel=self._travel, seed=job.seed,
-                    )  # fmt: skip
-                plan_id = plan.id
-        except PlanningFailed as exc:
-            self._fail(job_id, str(exc), exc.plan_id)
-        except (OrchestratorError, RoutingError) as exc:
-            self._fail(job_id, str(exc), None)
-        except Exception as exc:  # a worker thread must never die silently
-            self._fail(job_id, f"{type(exc).__name__}: {exc}", None)
-        else:
-            self._update(
-                job_id, state=JobState.SUCCEEDED, plan_id=plan_id, finished_at=datetime.now(UTC)
-            )
+    def _interrupt(self, plan_id: int, reason: str) -> None:
+        with session_scope(self._engine) as session:
+            interrupt_jobs(session, [plan_id], reason=reason)
 
-    def _fail(self, job_id: str, message: str, plan_id: int | None) -> None:
-        self._update(
-            job_id,
-            state=JobState.FAILED,
-            error=message,
-            plan_id=plan_id,
-            finished_at=datetime.now(UTC),
-        )
+
+# -- in the worker processes -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_store(settings_json: str) -> tuple[Engine, TravelTimes]:
+    """The worker's engine and travel times, made once per worker and settings."""
+    settings = Settings.model_validate_json(settings_json)
+    return create_engine(settings.database_url), travel_from_settings(settings)
+
+
+def _run_job(settings: Settings, plan_id: int) -> str:
+    """Run one plan job (in a worker process); its final status."""
+    engine, travel = _worker_store(settings.model_dump_json())
+    with session_scope(engine) as session:
+        return run_job(session, plan_id, travel=travel).status.value

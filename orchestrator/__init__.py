@@ -7,6 +7,8 @@ Where things live:
   :func:`ensure_schema` (Alembic migrations in :mod:`orchestrator.migrations`);
 * :mod:`orchestrator.catalog`, :mod:`orchestrator.orders`, :mod:`orchestrator.planning`,
   :mod:`orchestrator.keys` — the services (plain Python; the API sits on top of them);
+* :mod:`orchestrator.jobs` — plans solved in the background, their state kept in the store;
+* :mod:`orchestrator.queries` — read-only lists and joined look-ups;
 * :mod:`orchestrator.mapping` — the one function that builds a :class:`routing.Problem`;
 * :mod:`orchestrator.travel` — where travel matrices come from;
 * :mod:`orchestrator.errors` — the error tree the API maps to 404/409/422.
@@ -21,6 +23,7 @@ from orchestrator.catalog import (
     create_vehicle_type,
 )
 from orchestrator.errors import Conflict, InvalidInput, NotFound, OrchestratorError, PlanningFailed
+from orchestrator.jobs import interrupt_jobs, run_job, submit_plan, submit_replan
 from orchestrator.keys import authenticate, create_api_key, revoke_api_key
 from orchestrator.mapping import build_problem
 from orchestrator.orders import get_order, register_order
@@ -59,10 +62,14 @@ __all__ = [
     "dispatch_route",
     "ensure_schema",
     "get_order",
+    "interrupt_jobs",
     "mark_stop_outcome",
     "plan_day",
     "register_order",
     "replan",
     "revoke_api_key",
+    "run_job",
     "session_scope",
+    "submit_plan",
+    "submit_replan",
 ]

@@ -63,6 +63,7 @@ __all__ = [
     "PlaceKind",
     "PlacePublic",
     "Plan",
+    "PlanKind",
     "PlanPublic",
     "PlanStatus",
     "Role",
@@ -132,11 +133,27 @@ class OrderStatus(StrEnum):
 
 
 class PlanStatus(StrEnum):
-    """Life of a plan: exactly one ``current`` plan per depot and day at most."""
+    """Life of a plan: ``queued`` → ``running`` → ``current`` (later ``superseded``) or ``failed``.
 
+    A plan requested as a job (:mod:`orchestrator.jobs`) is stored ``queued`` at once and is
+    ``running`` while it solves; a plan made in one call (:func:`orchestrator.planning.plan_day`)
+    is stored only when it is done. Exactly one ``current`` plan per depot and day at most.
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
     CURRENT = "current"
     SUPERSEDED = "superseded"
     FAILED = "failed"
+
+
+class PlanKind(StrEnum):
+    """What a plan was asked to do."""
+
+    DAY = "day"
+    """Plan the day from scratch (refused once a route of the day is dispatched)."""
+    REPLAN = "replan"
+    """Re-plan ``replan_of_id`` during the day: dispatched stops stay where they are."""
 
 
 class RouteStatus(StrEnum):
@@ -595,7 +612,12 @@ class OrderEventPublic(SQLModel):
 
 
 class Plan(SQLModel, table=True):
-    """Table ``plans``: one solve for a depot's service day, its status and statistics."""
+    """Table ``plans``: one solve for a depot's service day — its request, status and result.
+
+    The row is also the job of a plan solved in the background (:mod:`orchestrator.jobs`):
+    ``kind``, ``time_limit_s``, ``seed`` and ``limits`` are the request, ``status``,
+    ``started_at``, ``finished_at`` and ``error`` its life, the rest the result.
+    """
 
     __tablename__ = "plans"
     __table_args__ = (sa.Index("ix_plans_depot_day", "depot_id", "service_day"),)
@@ -604,10 +626,16 @@ class Plan(SQLModel, table=True):
     depot_id: int = Field(foreign_key="depots.id")
     service_day: date
     status: PlanStatus = _enum(PlanStatus)
+    kind: PlanKind = _enum(PlanKind, PlanKind.DAY, sa_column_kwargs={"server_default": "day"})
     replan_of_id: int | None = Field(default=None, foreign_key="plans.id")
     created_at: datetime = _created_at()
+    started_at: datetime | None = _timestamp(default=None, description="Solve started.")
+    finished_at: datetime | None = _timestamp(default=None, description="Solve ended.")
     time_limit_s: float = Field(description="Solver time limit, seconds.")
     seed: int = 0
+    limits: dict[str, Any] | None = _json(
+        default=None, description="The requested routing.Limits (None: time limit only)."
+    )
     wall_time_s: float | None = Field(default=None, description="Solve time, seconds.")
     objective: int | None = None
     distance_m: int | None = Field(default=None, description="Total metres driven.")
@@ -628,8 +656,13 @@ class PlanPublic(SQLModel):
     depot_id: int
     service_day: date
     status: PlanStatus
+    kind: PlanKind
     replan_of_id: int | None
     created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    time_limit_s: float
+    seed: int
     wall_time_s: float | None
     distance_m: int | None
     duration_s: int | None

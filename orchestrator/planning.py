@@ -7,6 +7,9 @@ order — in **one transaction**. The new plan becomes the day's ``current`` pla
 previous one ``superseded``. If the solve fails, nothing of it is written: the previous plan
 stays current, and a ``failed`` plan records the error.
 
+Both fill a queued plan row instead of adding one when given ``job=`` — that is how
+:mod:`orchestrator.jobs` runs plans in the background; the guarantees are the same.
+
 :func:`replan` does the same during the day: stops already dispatched (on board), delivered
 or failed stay where they are as locked route prefixes, and the current plan's routes
 warm-start the solver.
@@ -16,9 +19,11 @@ warm-start the solver.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -35,6 +40,7 @@ from orchestrator.models import (
     OrderStatus,
     Place,
     Plan,
+    PlanKind,
     PlanStatus,
     Route,
     RouteStatus,
@@ -47,6 +53,8 @@ from routing.solution import Solution
 from routing.solve import Limits, solve
 
 __all__ = [
+    "check_day",
+    "check_replan",
     "current_plan",
     "dispatch_route",
     "mark_stop_outcome",
@@ -92,6 +100,51 @@ def plan_unserved(session: Session, plan_id: int) -> Sequence[UnservedOrder]:
     ).all()
 
 
+def check_day(session: Session, depot_id: int, day: date) -> Depot:
+    """The checks :func:`plan_day` makes before it solves; returns the depot.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown depot (field ``depot_id``).
+    Conflict
+        The day is already in progress (a route was dispatched): use :func:`replan`.
+    """
+    depot = session.get(Depot, depot_id)
+    if depot is None:
+        raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
+    previous = current_plan(session, depot_id, day)
+    if previous is not None and any(
+        stop.status is not StopStatus.PLANNED for stop in _plan_stops(session, previous)
+    ):
+        raise Conflict(
+            f"plan {previous.id} of depot {depot.code!r} on {day} has dispatched routes — "
+            "re-plan it with replan() instead of planning from scratch"
+        )
+    return depot
+
+
+def check_replan(session: Session, plan_id: int) -> Plan:
+    """The checks :func:`replan` makes before it solves; returns the plan to re-plan.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    Conflict
+        The plan is not the day's current plan.
+    """
+    previous = session.get(Plan, plan_id)
+    if previous is None:
+        raise NotFound("plan", plan_id)
+    if previous.status is not PlanStatus.CURRENT:
+        raise Conflict(
+            f"plan {plan_id} is {previous.status.value}, not current — re-plan the day's "
+            "current plan"
+        )
+    return previous
+
+
 def plan_day(
     session: Session,
     depot_id: int,
@@ -100,6 +153,7 @@ def plan_day(
     limits: Limits | None = None,
     travel: TravelTimes | None = None,
     seed: int = 0,
+    job: Plan | None = None,
 ) -> Plan:
     """Plan the depot's day from scratch.
 
@@ -118,6 +172,9 @@ def plan_day(
         factor, or the configured road graph).
     seed
         Seed of the solver's randomised parts (same data and seed, same plan).
+    job
+        A ``running`` plan row of this depot and day (see :mod:`orchestrator.jobs`) to fill
+        instead of adding a new row; ``None`` in a direct call.
 
     Returns
     -------
@@ -133,18 +190,11 @@ def plan_day(
     PlanningFailed
         The solve failed; the previous plan is still current.
     """
-    depot = session.get(Depot, depot_id)
-    if depot is None:
-        raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
+    if job is not None and (job.depot_id, job.service_day) != (depot_id, day):
+        raise ValueError(f"plan job {job.id} is for depot {job.depot_id} on {job.service_day}")
+    depot = check_day(session, depot_id, day)
     previous = current_plan(session, depot_id, day)
-    if previous is not None and any(
-        stop.status is not StopStatus.PLANNED for stop in _plan_stops(session, previous)
-    ):
-        raise Conflict(
-            f"plan {previous.id} of depot {depot.code!r} on {day} has dispatched routes — "
-            "re-plan it with replan() instead of planning from scratch"
-        )
-    return _plan(session, depot, day, previous, {}, None, limits, travel, seed)
+    return _plan(session, depot, day, previous, {}, None, limits, travel, seed, PlanKind.DAY, job)
 
 
 def replan(
@@ -154,12 +204,13 @@ def replan(
     limits: Limits | None = None,
     travel: TravelTimes | None = None,
     seed: int = 0,
+    job: Plan | None = None,
 ) -> Plan:
     """Re-plan a day in progress, keeping what has been dispatched in place.
 
     Every route's dispatched, delivered and failed stops become the locked prefix of the
     same vehicle; the remaining open orders of the day (new ones included) are planned
-    around them, starting from the current plan's routes.
+    around them, starting from the current plan's routes. ``job`` is as in :func:`plan_day`.
 
     Raises
     ------
@@ -170,14 +221,9 @@ def replan(
     PlanningFailed
         The solve failed; ``plan_id`` is still current.
     """
-    previous = session.get(Plan, plan_id)
-    if previous is None:
-        raise NotFound("plan", plan_id)
-    if previous.status is not PlanStatus.CURRENT:
-        raise Conflict(
-            f"plan {plan_id} is {previous.status.value}, not current — re-plan the day's "
-            "current plan"
-        )
+    previous = check_replan(session, plan_id)
+    if job is not None and job.replan_of_id != plan_id:
+        raise ValueError(f"plan job {job.id} re-plans plan {job.replan_of_id}, not {plan_id}")
     depot = session.get(Depot, previous.depot_id)
     assert depot is not None
     locked: dict[str, list[int]] = {}
@@ -188,8 +234,9 @@ def replan(
         locked[route.vehicle_id] = [s.order_id for s in stops if s.status is not StopStatus.PLANNED]
         initial[route.vehicle_id] = [stop_id(s.order_id) for s in stops]
     return _plan(
-        session, depot, previous.service_day, previous, locked, initial, limits, travel, seed
-    )
+        session, depot, previous.service_day, previous, locked, initial, limits, travel, seed,
+        PlanKind.REPLAN, job,
+    )  # fmt: skip
 
 
 def dispatch_route(session: Session, route_id: int, *, stops: int | None = None) -> Route:
@@ -323,10 +370,22 @@ def _plan(
     limits: Limits | None,
     travel: TravelTimes | None,
     seed: int,
+    kind: PlanKind,
+    job: Plan | None,
 ) -> Plan:
     limits = limits or Limits(time_limit=10.0)
     assert depot.id is not None
     previous_id = previous.id if previous is not None else None
+    request: dict[str, Any] = {
+        "depot_id": depot.id,
+        "service_day": day,
+        "kind": kind,
+        "replan_of_id": previous_id,
+        "time_limit_s": limits.time_limit,
+        "seed": seed,
+        "limits": dataclasses.asdict(limits),
+        "started_at": (job.started_at if job is not None else None) or utcnow(),
+    }
     try:
         fleets = depot_fleets(session, depot.id)
         orders = _gather(session, depot, day, {o for ids in locked.values() for o in ids})
@@ -345,14 +404,13 @@ def _plan(
             solution = solve(mapped.problem, limits, initial_routes=start, seed=seed)
     except Exception as exc:
         session.rollback()
-        failed = Plan(
-            depot_id=depot.id,
-            service_day=day,
-            status=PlanStatus.FAILED,
-            replan_of_id=previous_id,
-            time_limit_s=limits.time_limit,
-            seed=seed,
-            error=f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS],
+        failed = _row(job, request)
+        failed.sqlmodel_update(
+            {
+                "status": PlanStatus.FAILED,
+                "error": f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS],
+                "finished_at": utcnow(),
+            }
         )
         session.add(failed)
         session.commit()
@@ -362,7 +420,7 @@ def _plan(
             plan_id=failed.id,
         ) from exc
     try:
-        plan = _persist(session, depot, day, previous_id, mapped, solution, limits, seed)
+        plan = _persist(session, depot, day, _row(job, request), mapped, solution)
         plan.stats = {**plan.stats, "warnings": [str(w.message) for w in caught]}
         session.add(plan)
         session.commit()
@@ -373,19 +431,35 @@ def _plan(
     return plan
 
 
+def _row(job: Plan | None, request: Mapping[str, Any]) -> Plan:
+    """The job's row with the request written into it, or a new row of the request."""
+    if job is None:
+        return Plan(status=PlanStatus.RUNNING, created_at=request["started_at"], **request)
+    job.sqlmodel_update(dict(request))
+    return job
+
+
 def _persist(
     session: Session,
     depot: Depot,
     day: date,
-    previous_id: int | None,
+    plan: Plan,
     mapped: MappedProblem,
     solution: Solution,
-    limits: Limits,
-    seed: int,
 ) -> Plan:
-    """Write the plan and everything in it; the caller commits or rolls back."""
+    """Make ``plan`` (new, or a running job's row) the day's current plan, with everything
+    in it; the caller commits or rolls back."""
     # Serialise concurrent planners of one depot (PostgreSQL row lock; SQLite locks the file).
     session.exec(select(Depot).where(Depot.id == depot.id).with_for_update()).one()
+    if plan.id is not None:
+        # A job's row: still ours? (It is failed as interrupted when a new server started
+        # while this solve ran on; the lock makes that update wait for this transaction.)
+        stored = session.exec(select(Plan.status).where(Plan.id == plan.id).with_for_update()).one()
+        if stored is not PlanStatus.RUNNING:
+            raise Conflict(
+                f"plan job {plan.id} is {stored.value}, no longer running — submit it again"
+            )
+    previous_id = plan.replan_of_id
     current = current_plan(session, depot.id or 0, day)
     if current is not None and current.id != previous_id:
         raise Conflict(
@@ -400,23 +474,22 @@ def _persist(
 
     served = sum(len(r.visits) for r in solution.routes)
     unserved = len(solution.unserved) + len(mapped.left_out)
-    plan = Plan(
-        depot_id=depot.id or 0,
-        service_day=day,
-        status=PlanStatus.CURRENT,
-        replan_of_id=previous_id,
-        time_limit_s=limits.time_limit,
-        seed=seed,
-        wall_time_s=round(solution.wall_time, 3),
-        objective=int(solution.objective),
-        distance_m=solution.distance,
-        duration_s=solution.duration,
-        cost=round(solution.cost, 4),
-        co2_g=round(solution.co2_g, 3),
-        n_routes=len(solution.routes),
-        n_served=served,
-        n_unserved=unserved,
-        stats={"status": solution.status.value, **_jsonable(solution.stats)},
+    plan.sqlmodel_update(
+        {
+            "status": PlanStatus.CURRENT,
+            "finished_at": utcnow(),
+            "error": None,
+            "wall_time_s": round(solution.wall_time, 3),
+            "objective": int(solution.objective),
+            "distance_m": solution.distance,
+            "duration_s": solution.duration,
+            "cost": round(solution.cost, 4),
+            "co2_g": round(solution.co2_g, 3),
+            "n_routes": len(solution.routes),
+            "n_served": served,
+            "n_unserved": unserved,
+            "stats": {"status": solution.status.value, **_jsonable(solution.stats)},
+        }
     )
     session.add(plan)
     session.flush()

@@ -1,10 +1,12 @@
-"""``/plans``: solving a depot's day is a job.
+"""``/plans``: solving a depot's day is a job, and the job is the plan.
 
-``POST /plans`` answers 202 with a job id (``job_...``) and a ``Location`` to poll;
-``GET /plans/{id}`` shows the job's status, progress and — once done — the plan. ``{id}`` is
-either a job id or a stored plan's integer id (a stored plan shows as a finished job), and
-so is the ``{id}`` of ``/plans/{id}/routes`` (JSON; GeoJSON with
-``Accept: application/geo+json``) and ``/plans/{id}/routes.geojson``.
+``POST /plans`` (and ``POST /plans/{id}/replan``) stores the request as a queued plan and
+answers 202 with its id and a ``Location`` to poll; a worker process solves it
+(:mod:`api.jobs`). ``GET /plans/{id}`` shows the job's status (queued, running, succeeded,
+failed), progress and — once done — the plan; the same id then serves
+``/plans/{id}/routes`` (JSON; GeoJSON with ``Accept: application/geo+json``) and
+``/plans/{id}/routes.geojson``. Job state is kept in the store: a restart forgets nothing,
+and jobs a stopped server left unfinished show as failed with the reason.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pydantic import BaseModel, Field
 
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.geo import GEOJSON_MEDIA_TYPE, plan_geojson
-from api.jobs import JOB_PREFIX, JobState, PlanJob, PlanJobs
-from orchestrator.errors import Conflict, InvalidInput, NotFound
+from api.jobs import PlanJobs
+from orchestrator.errors import Conflict, NotFound
+from orchestrator.jobs import JobState, job_progress, job_state, submit_plan, submit_replan
 from orchestrator.models import (
     Depot,
     Fleet,
     Plan,
+    PlanKind,
     PlanPublic,
     PlanStatus,
     RoutePublic,
@@ -37,6 +41,8 @@ from routing.solve import Limits
 __all__ = ["PlanJobPublic", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]
 
 router = APIRouter(prefix="/plans", tags=["plans"])
+
+_UNFINISHED = (PlanStatus.QUEUED, PlanStatus.RUNNING)
 
 
 class ReplanRequest(BaseModel):
@@ -66,19 +72,23 @@ class PlanRequest(ReplanRequest):
 
 
 class PlanJobPublic(BaseModel):
-    """A plan job: its state and, once it succeeded, the plan."""
+    """A plan job: its state and, once it has finished, the plan."""
 
-    id: str = Field(description="Job id (``job_...``) or the stored plan's id.")
+    id: int = Field(description="The job's id, which is also its plan's id.")
     status: JobState
-    progress: float = Field(ge=0, le=1, description="Estimated share done.")
+    progress: float = Field(
+        ge=0, le=1, description="Estimated share done: of the time limit while running."
+    )
     depot_id: int
     service_day: date
+    kind: PlanKind = Field(description="``day`` (from scratch) or ``replan``.")
     replan_of_id: int | None = None
-    created_at: datetime | None = None
+    time_limit_s: float = Field(description="Solver time limit, seconds.")
+    seed: int
+    created_at: datetime = Field(description="When the job was submitted.")
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    plan_id: int | None = Field(default=None, description="The plan made (or the failed one).")
-    plan: PlanPublic | None = None
+    plan: PlanPublic | None = Field(default=None, description="Once the job has finished.")
     unserved: list[UnservedOrderPublic] = []
     error: str | None = None
 
@@ -108,72 +118,52 @@ def _jobs(request: Request) -> PlanJobs:
     return jobs
 
 
-def _job_public(session: SessionDep, job: PlanJob) -> PlanJobPublic:
-    plan = session.get(Plan, job.plan_id) if job.plan_id is not None else None
+def _job_public(session: SessionDep, plan: Plan) -> PlanJobPublic:
+    assert plan.id is not None
+    finished = plan.status not in _UNFINISHED
     return PlanJobPublic(
-        id=job.id,
-        status=job.state,
-        progress=job.progress(),
-        depot_id=job.depot_id,
-        service_day=job.service_day,
-        replan_of_id=job.replan_of_id,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        plan_id=job.plan_id,
-        plan=PlanPublic.model_validate(plan) if plan is not None else None,
-        unserved=_unserved(session, plan),
-        error=job.error,
-    )
-
-
-def _unserved(session: SessionDep, plan: Plan | None) -> list[UnservedOrderPublic]:
-    if plan is None or plan.id is None:
-        return []
-    return [UnservedOrderPublic.model_validate(u) for u in plan_unserved(session, plan.id)]
-
-
-def _plan_as_job(session: SessionDep, plan: Plan) -> PlanJobPublic:
-    failed = plan.status is PlanStatus.FAILED
-    return PlanJobPublic(
-        id=str(plan.id),
-        status=JobState.FAILED if failed else JobState.SUCCEEDED,
-        progress=1.0,
+        id=plan.id,
+        status=job_state(plan),
+        progress=job_progress(plan),
         depot_id=plan.depot_id,
         service_day=plan.service_day,
+        kind=plan.kind,
         replan_of_id=plan.replan_of_id,
+        time_limit_s=plan.time_limit_s,
+        seed=plan.seed,
         created_at=plan.created_at,
-        plan_id=plan.id,
-        plan=PlanPublic.model_validate(plan),
-        unserved=_unserved(session, plan),
+        started_at=plan.started_at,
+        finished_at=plan.finished_at,
+        plan=PlanPublic.model_validate(plan) if finished else None,
+        unserved=[UnservedOrderPublic.model_validate(u) for u in plan_unserved(session, plan.id)],
         error=plan.error,
     )
 
 
-def _accepted(response: Response, job: PlanJob, session: SessionDep) -> PlanJobPublic:
+def _accepted(
+    request: Request, response: Response, session: SessionDep, job: Plan
+) -> PlanJobPublic:
+    assert job.id is not None
+    _jobs(request).enqueue(job.id)
     response.headers["Location"] = f"/plans/{job.id}"
     return _job_public(session, job)
 
 
-def _stored_plan(request: Request, session: SessionDep, plan_ref: str) -> Plan:
-    """The stored plan ``plan_ref`` names (a plan id, or a finished job's id)."""
-    if plan_ref.startswith(JOB_PREFIX):
-        job = _jobs(request).get(plan_ref)
-        if job is None:
-            raise NotFound("plan job", plan_ref)
-        if job.plan_id is None:
-            raise Conflict(
-                f"plan job {plan_ref} is {job.state.value} and has no plan yet — poll "
-                f"GET /plans/{plan_ref} until it succeeds"
-            )
-        plan_id = job.plan_id
-    elif plan_ref.isdigit():
-        plan_id = int(plan_ref)
-    else:
-        raise NotFound("plan", plan_ref)
+def _plan(session: SessionDep, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFound("plan", plan_ref)
+        raise NotFound("plan", plan_id)
+    return plan
+
+
+def _finished_plan(session: SessionDep, plan_id: int) -> Plan:
+    """The plan ``plan_id`` once its job has finished; 409 while it is queued or running."""
+    plan = _plan(session, plan_id)
+    if plan.status in _UNFINISHED:
+        raise Conflict(
+            f"plan job {plan_id} is {plan.status.value} and has no routes yet — poll "
+            f"GET /plans/{plan_id} until it succeeds"
+        )
     return plan
 
 
@@ -193,20 +183,24 @@ def create(
     """Queue a plan of the depot's open orders for the day; answers at once with the job.
 
     The new plan becomes the day's current plan when the solve succeeds; a failed solve
-    leaves the previous plan current and the job ``failed`` with the error.
+    leaves the previous plan current and the job ``failed`` with the error. 422 for an
+    unknown depot, 409 when a route of the day is dispatched (re-plan instead).
     """
-    if session.get(Depot, plan.depot_id) is None:
-        raise InvalidInput("depot_id", f"no depot {plan.depot_id} — check the depot id")
-    job = _jobs(request).submit(
-        plan.depot_id, plan.service_day, Limits(time_limit=plan.time_limit_s), seed=plan.seed
+    job = submit_plan(
+        session,
+        plan.depot_id,
+        plan.service_day,
+        limits=Limits(time_limit=plan.time_limit_s),
+        seed=plan.seed,
     )
-    return _accepted(response, job, session)
+    return _accepted(request, response, session, job)
 
 
 @router.post(
     "/{plan_id}/replan",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Re-plan a day in progress (a job)",
+    responses={202: {"headers": {"Location": {"description": "Where to poll the job."}}}},
 )
 def replan(
     plan_id: int,
@@ -217,34 +211,19 @@ def replan(
     options: Annotated[ReplanRequest | None, Body()] = None,
 ) -> PlanJobPublic:
     """Queue a re-plan of the current plan ``plan_id``: dispatched stops stay in place, new
-    orders are added; 404 for an unknown plan, 409 when it is no longer current."""
+    orders are added; 404 for an unknown plan, 409 when it is not the day's current plan."""
     options = options or ReplanRequest()
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound("plan", plan_id)
-    if plan.status is not PlanStatus.CURRENT:
-        raise Conflict(
-            f"plan {plan_id} is {plan.status.value}, not current — re-plan the day's current plan"
-        )
-    job = _jobs(request).submit(
-        plan.depot_id,
-        plan.service_day,
-        Limits(time_limit=options.time_limit_s),
-        seed=options.seed,
-        replan_of_id=plan_id,
+    job = submit_replan(
+        session, plan_id, limits=Limits(time_limit=options.time_limit_s), seed=options.seed
     )
-    return _accepted(response, job, session)
+    return _accepted(request, response, session, job)
 
 
-@router.get("/{plan_ref}", summary="A plan job's status, progress and result")
-def read(plan_ref: str, request: Request, _caller: StaffDep, session: SessionDep) -> PlanJobPublic:
-    """The job (``job_...``) or the stored plan (integer id) with its status and result."""
-    if plan_ref.startswith(JOB_PREFIX):
-        job = _jobs(request).get(plan_ref)
-        if job is None:
-            raise NotFound("plan job", plan_ref)
-        return _job_public(session, job)
-    return _plan_as_job(session, _stored_plan(request, session, plan_ref))
+@router.get("/{plan_id}", summary="A plan job's status, progress and result")
+def read(plan_id: int, _caller: StaffDep, session: SessionDep) -> PlanJobPublic:
+    """The plan as a job: status, progress and, once finished, the plan and its unserved
+    orders; a failed job carries its error."""
+    return _job_public(session, _plan(session, plan_id))
 
 
 def _routes(session: SessionDep, plan: Plan) -> tuple[PlanRoutes, dict[str, Any]]:
@@ -291,35 +270,32 @@ _GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 @router.get(
-    "/{plan_ref}/routes",
+    "/{plan_id}/routes",
     summary="A plan's routes (JSON, or GeoJSON by Accept)",
     responses=_GEOJSON_RESPONSE,
     response_model=PlanRoutes,
 )
 def routes(
-    plan_ref: str,
-    request: Request,
+    plan_id: int,
     _caller: StaffDep,
     session: SessionDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Routes with per-stop ETAs (``arrival_at``), loads, metres, CO2 and cost, and the
     unserved orders with their reasons; ``Accept: application/geo+json`` gives GeoJSON."""
-    body, geojson = _routes(session, _stored_plan(request, session, plan_ref))
+    body, geojson = _routes(session, _finished_plan(session, plan_id))
     if accept and GEOJSON_MEDIA_TYPE in accept:
         return JSONResponse(geojson, media_type=GEOJSON_MEDIA_TYPE)
     return body
 
 
 @router.get(
-    "/{plan_ref}/routes.geojson",
+    "/{plan_id}/routes.geojson",
     summary="A plan's routes as GeoJSON",
     responses=_GEOJSON_RESPONSE,
     response_class=JSONResponse,
 )
-def routes_geojson(
-    plan_ref: str, request: Request, _caller: StaffDep, session: SessionDep
-) -> JSONResponse:
+def routes_geojson(plan_id: int, _caller: StaffDep, session: SessionDep) -> JSONResponse:
     """The plan as an RFC 7946 ``FeatureCollection`` (coordinates ``[lon, lat]``)."""
-    _, geojson = _routes(session, _stored_plan(request, session, plan_ref))
+    _, geojson = _routes(session, _finished_plan(session, plan_id))
     return JSONResponse(geojson, media_type=GEOJSON_MEDIA_TYPE)

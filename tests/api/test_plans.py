@@ -1,16 +1,28 @@
-"""Plans as jobs: 202 with a Location, polling to the result, routes as JSON and GeoJSON."""
+"""Plans as jobs: 202 with a Location, polling to the result, routes as JSON and GeoJSON; job
+state kept in the store across restarts; the server answers while a job solves."""
 
 from __future__ import annotations
 
+import itertools
 import time
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from api.app import create_app
+from orchestrator.jobs import INTERRUPTED, submit_plan
+from orchestrator.models import PlanStatus
+from orchestrator.settings import Settings
 from tests.api.conftest import Keys, bearer
 from tests.api.test_resources import DAY, order, post_order
 
-WAIT_S = 60.0  # a 1 s solve plus the pool's start; bounded so a stuck job fails the test
+WAIT_S = 60.0  # a 1 s solve plus a worker's start; bounded so a stuck job fails the test
+SOLVE_S = 3.0  # long enough to poll a running job several times
+FAST_S = 1.0  # at most between polls answered while a solve runs (in-process: SOLVE_S)
 
 
 def wait_for(client: TestClient, location: str, key: str) -> dict[str, Any]:
@@ -33,7 +45,7 @@ def plan(client: TestClient, keys: Keys, world: dict[str, Any]) -> dict[str, Any
     accepted = client.post("/plans", json=body, headers=bearer(keys.planner))
     assert accepted.status_code == 202, accepted.text
     job = accepted.json()
-    assert job["id"].startswith("job_")
+    assert isinstance(job["id"], int) and job["kind"] == "day"
     assert job["status"] in ("queued", "running", "succeeded")
     assert accepted.headers["Location"] == f"/plans/{job['id']}"
     return wait_for(client, accepted.headers["Location"], keys.planner)
@@ -45,11 +57,12 @@ def test_plan_job_succeeds_with_the_plan(
     job = plan(client, keys, world)
     assert job["status"] == "succeeded", job
     assert job["progress"] == 1
-    assert job["plan"]["status"] == "current"
+    assert job["plan"]["status"] == "current" and job["plan"]["id"] == job["id"]
     assert job["plan"]["n_served"] == 2
-    stored = client.get(f"/plans/{job['plan_id']}", headers=bearer(keys.analyst)).json()
-    assert stored["status"] == "succeeded"
-    assert stored["plan"] == job["plan"]
+    assert job["created_at"] <= job["started_at"] <= job["finished_at"]
+    assert job["error"] is None
+    stored = client.get(f"/plans/{job['id']}", headers=bearer(keys.analyst)).json()
+    assert stored == job
 
 
 def test_routes_as_json_and_geojson(client: TestClient, keys: Keys, world: dict[str, Any]) -> None:
@@ -67,10 +80,10 @@ def test_routes_as_json_and_geojson(client: TestClient, keys: Keys, world: dict[
     assert body["unserved"] == []
     assert client.get(f"/routes/{route['id']}", headers=h).json() == route
 
-    geo = client.get(f"/plans/{job['plan_id']}/routes.geojson", headers=h)
+    geo = client.get(f"/plans/{job['id']}/routes.geojson", headers=h)
     assert geo.headers["content-type"].startswith("application/geo+json")
     negotiated = client.get(
-        f"/plans/{job['plan_id']}/routes", headers={**h, "Accept": "application/geo+json"}
+        f"/plans/{job['id']}/routes", headers={**h, "Accept": "application/geo+json"}
     )
     assert negotiated.json() == geo.json()
     features = geo.json()["features"]
@@ -93,12 +106,12 @@ def test_replan_of_a_superseded_plan_is_409(
 ) -> None:
     first = plan(client, keys, world)
     h = bearer(keys.planner)
-    again = client.post(f"/plans/{first['plan_id']}/replan", json={"time_limit_s": 1}, headers=h)
+    again = client.post(f"/plans/{first['id']}/replan", json={"time_limit_s": 1}, headers=h)
     assert again.status_code == 202
     second = wait_for(client, again.headers["Location"], keys.planner)
     assert second["status"] == "succeeded", second
-    assert second["plan"]["replan_of_id"] == first["plan_id"]
-    stale = client.post(f"/plans/{first['plan_id']}/replan", headers=h)
+    assert second["plan"]["replan_of_id"] == first["id"]
+    stale = client.post(f"/plans/{first['id']}/replan", headers=h)
     assert stale.status_code == 409
     assert "superseded" in stale.json()["detail"]
 
@@ -106,7 +119,7 @@ def test_replan_of_a_superseded_plan_is_409(
 def test_dispatch_and_outcome(client: TestClient, keys: Keys, world: dict[str, Any]) -> None:
     job = plan(client, keys, world)
     h = bearer(keys.planner)
-    (route,) = client.get(f"/plans/{job['plan_id']}/routes", headers=h).json()["routes"]
+    (route,) = client.get(f"/plans/{job['id']}/routes", headers=h).json()["routes"]
     stop = route["stops"][0]
     early = client.post(
         f"/routes/{route['id']}/stops/{stop['id']}/outcome",
@@ -126,3 +139,91 @@ def test_dispatch_and_outcome(client: TestClient, keys: Keys, world: dict[str, A
         f"/routes/{route['id']}/stops/{stop['id']}/outcome", json={"outcome": "lost"}, headers=h
     )
     assert bad.status_code == 422 and bad.json()["field"] == "body.outcome"
+
+
+def test_unknown_and_malformed_plan_ids(client: TestClient, keys: Keys) -> None:
+    h = bearer(keys.planner)
+    assert client.get("/plans/999", headers=h).status_code == 404
+    malformed = client.get("/plans/job_0123", headers=h)
+    assert malformed.status_code == 422 and malformed.json()["field"] == "path.plan_id"
+
+
+def test_plan_of_a_dispatched_day_is_409(
+    client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    job = plan(client, keys, world)
+    h = bearer(keys.planner)
+    (route,) = client.get(f"/plans/{job['id']}/routes", headers=h).json()["routes"]
+    assert client.post(f"/routes/{route['id']}/dispatch", headers=h).status_code == 200
+    body = {"depot_id": world["depot"]["id"], "service_day": DAY, "time_limit_s": 1}
+    again = client.post("/plans", json=body, headers=h)
+    assert again.status_code == 409 and "replan" in again.json()["detail"]
+
+
+def test_a_queued_job_has_no_routes_yet(
+    app: FastAPI, client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    # Queued in the store but handed to no worker: it stays queued.
+    with Session(app.state.engine) as session:
+        job = submit_plan(session, world["depot"]["id"], date.fromisoformat(DAY))
+    h = bearer(keys.analyst)
+    shown = client.get(f"/plans/{job.id}", headers=h).json()
+    assert (shown["status"], shown["progress"], shown["plan"]) == ("queued", 0, None)
+    routes = client.get(f"/plans/{job.id}/routes", headers=h)
+    assert routes.status_code == 409 and f"GET /plans/{job.id}" in routes.json()["detail"]
+    assert client.get(f"/plans/{job.id}/routes.geojson", headers=h).status_code == 409
+
+
+def test_polling_answers_while_the_job_solves(
+    client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    for n in range(6):
+        assert post_order(client, keys.planner, order(world, keys), f"o{n}").status_code == 201
+    body = {"depot_id": world["depot"]["id"], "service_day": DAY, "time_limit_s": SOLVE_S}
+    location = client.post("/plans", json=body, headers=bearer(keys.planner)).headers["Location"]
+    deadline = time.monotonic() + WAIT_S
+    while (job := client.get(location, headers=bearer(keys.planner)).json())["status"] != "running":
+        assert job["status"] == "queued", job
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # The solve runs in a worker process, so this process answers (and the test's own thread
+    # runs) throughout; a solve in-process would hold the GIL and stall both for SOLVE_S.
+    answered = [time.monotonic()]
+    while job["status"] == "running":
+        job = client.get(location, headers=bearer(keys.planner)).json()
+        assert client.get("/health").status_code == 200
+        answered.append(time.monotonic())
+        assert 0 <= job["progress"] <= (0.99 if job["status"] == "running" else 1)
+        time.sleep(0.1)
+    assert job["status"] == "succeeded", job
+    gaps = [b - a for a, b in itertools.pairwise(answered)]
+    assert len(gaps) >= 3 and max(gaps) < FAST_S, gaps
+
+
+def test_jobs_are_kept_across_a_restart(
+    tmp_path: Path, keys: Keys, world: dict[str, Any], client: TestClient
+) -> None:
+    done = plan(client, keys, world)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}")
+    with TestClient(create_app(settings)) as again:
+        assert again.get(f"/plans/{done['id']}", headers=bearer(keys.analyst)).json() == done
+
+
+def test_jobs_a_stopped_server_left_are_failed_on_start_up(
+    tmp_path: Path, app: FastAPI, keys: Keys, world: dict[str, Any], client: TestClient
+) -> None:
+    # Two jobs of a server that died: one queued, one running.
+    with Session(app.state.engine) as session:
+        queued = submit_plan(session, world["depot"]["id"], date.fromisoformat(DAY))
+        running = submit_plan(session, world["depot"]["id"], date.fromisoformat(DAY))
+        running.status, running.started_at = PlanStatus.RUNNING, running.created_at
+        session.add(running)
+        session.commit()
+        ids = [queued.id, running.id]
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}")
+    with TestClient(create_app(settings)) as restarted:
+        for plan_id in ids:
+            job = restarted.get(f"/plans/{plan_id}", headers=bearer(keys.planner)).json()
+            assert (job["status"], job["progress"], job["error"]) == ("failed", 1, INTERRUPTED)
+            assert job["finished_at"] is not None

@@ -72,7 +72,6 @@ def test_order_registration_is_idempotent(
         ("/orders/999", "planner"),
         ("/orders/999/events", "analyst"),
         ("/plans/999", "planner"),
-        ("/plans/job_0123", "planner"),
         ("/plans/999/routes", "planner"),
         ("/plans/999/routes.geojson", "analyst"),
         ("/routes/999", "planner"),

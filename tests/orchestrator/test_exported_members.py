@@ -13,6 +13,7 @@ MODULES = [
     "orchestrator.catalog",
     "orchestrator.errors",
     "orchestrator.events",
+    "orchestrator.jobs",
     "orchestrator.keys",
     "orchestrator.mapping",
     "orchestrator.models",
