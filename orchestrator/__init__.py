@@ -7,6 +7,7 @@ Where things live:
   :func:`ensure_schema` (Alembic migrations in :mod:`orchestrator.migrations`);
 * :mod:`orchestrator.catalog`, :mod:`orchestrator.orders`, :mod:`orchestrator.planning`,
   :mod:`orchestrator.keys` — the services (plain Python; the API sits on top of them);
+* :mod:`orchestrator.importer` — orders from a CSV file, all or nothing;
 * :mod:`orchestrator.jobs` — plans solved in the background, their state kept in the store;
 * :mod:`orchestrator.queries` — read-only lists and joined look-ups;
 * :mod:`orchestrator.mapping` — the one function that builds a :class:`routing.Problem`;
@@ -23,6 +24,7 @@ from orchestrator.catalog import (
     create_vehicle_type,
 )
 from orchestrator.errors import Conflict, InvalidInput, NotFound, OrchestratorError, PlanningFailed
+from orchestrator.importer import ImportRejected, ImportSummary, import_orders
 from orchestrator.jobs import interrupt_jobs, run_job, submit_plan, submit_replan
 from orchestrator.keys import authenticate, create_api_key, revoke_api_key
 from orchestrator.mapping import build_problem
@@ -40,6 +42,8 @@ from orchestrator.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
 
 __all__ = [
     "Conflict",
+    "ImportRejected",
+    "ImportSummary",
     "InvalidInput",
     "NotFound",
     "OrchestratorError",
@@ -62,6 +66,7 @@ __all__ = [
     "dispatch_route",
     "ensure_schema",
     "get_order",
+    "import_orders",
     "interrupt_jobs",
     "mark_stop_outcome",
     "plan_day",
