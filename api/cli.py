@@ -4,7 +4,10 @@
 synthetic city or on central Helsinki, prints the routes and the unserved stops, and writes
 ``routes.geojson`` and an interactive ``map.html``.
 
-``lastmile plan --depot ID --day YYYY-MM-DD`` plans a depot's
+``lastmile import ORDERS.CSV [--dry-run]`` registers the orders of a CSV file
+(:func:`orchestrator.importer.import_orders`; the columns are documented there and in
+``docs/import.md``): all of them or, when any row is wrong, none, listing every error as
+``FILE:LINE:COLUMN: message``. ``lastmile plan --depot ID --day YYYY-MM-DD`` plans a depot's
 day from the store. ``lastmile serve --host H --port P`` serves the HTTP API
 (:func:`api.app.create_app`) with uvicorn; ``lastmile keys create --role ROLE [--customer ID]``
 creates an API key and prints it as the last line of its output. All of them work on an empty
@@ -15,7 +18,8 @@ and every usage error comes out as one line, ``error: lastmile CMD: what is wron
 `lastmile CMD --help`)``.
 
 Exit codes: 0 success; 1 the command failed (the message says why); 2 bad arguments (one line
-on stderr naming the argument and the fix).
+on stderr naming the argument and the fix) or, for ``import``, a file with errors (every
+error on a line of its own).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import sqlalchemy as sa
 
 from api.maps import write_map
 from orchestrator.errors import InvalidInput, OrchestratorError
+from orchestrator.importer import ImportRejected, import_orders
 from orchestrator.keys import create_api_key
 from orchestrator.models import Role
 from orchestrator.planning import plan_day, plan_unserved
@@ -357,6 +362,76 @@ def _plan(depot: int, day: date, time_limit: float, seed: int) -> int:
     )
     for item in unserved:
         click.echo(f"  order {item.order_id}: {item.reason}: {item.detail}")
+    return 0
+
+
+@cli.command(
+    "import",
+    short_help="register the orders of a CSV file",
+    help=(
+        "Register the orders of ORDERS.CSV in the store LASTMILE_DATABASE_URL names. One row "
+        "per item; the rows of one order share its order_key and follow each other (the "
+        "columns are described in docs/import.md). All or nothing: a file with errors imports "
+        "nothing, and every error is listed as FILE:LINE:COLUMN: what to fix. Importing a file "
+        "again adds only the orders that are not in the store yet."
+    ),
+)
+@click.argument(
+    "orders_csv",
+    metavar="ORDERS.CSV",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="check the file against the store and show what would be imported; write nothing",
+)
+def _import(orders_csv: Path, dry_run: bool) -> int:
+    def progress(rows: int) -> None:
+        click.echo(f"lastmile import: {rows:,} rows read ...", err=True)
+
+    try:
+        settings = Settings()
+        engine = create_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            summary = import_orders(engine, orders_csv, dry_run=dry_run, progress=progress)
+        finally:
+            engine.dispose()
+    except ImportRejected as exc:
+        count = f"{len(exc.errors)} error{'' if len(exc.errors) == 1 else 's'}"
+        if exc.truncated:
+            count += f" (reading stopped after {len(exc.errors)})"
+        _error(
+            "lastmile import",
+            f"{orders_csv}: {count}, so nothing was imported — fix them and import the file again",
+        )
+        for error in exc.errors:
+            click.echo(
+                f"{orders_csv}:{':'.join(str(p) for p in error.field[1:])}: {error.message}",
+                err=True,
+            )
+        return 2
+    except OSError as exc:
+        _error("lastmile import", f"cannot read {orders_csv}: {exc}")
+        return 1
+    except (OrchestratorError, sa.exc.SQLAlchemyError) as exc:  # the store failed
+        _error("lastmile import", str(exc))
+        return 1
+    store = _safe_url(settings.database_url)
+    if summary.dry_run:
+        click.echo(
+            f"dry run of {orders_csv} against {store}: {summary.rows} rows, {summary.orders} "
+            f"orders: {summary.created} would be created, {summary.already_present} already "
+            f"present; {summary.customers_created} customers and {summary.places_created} "
+            "places would be created — nothing was written"
+        )
+    else:
+        click.echo(
+            f"imported {orders_csv} into {store}: {summary.rows} rows, {summary.orders} orders: "
+            f"{summary.created} created, {summary.already_present} already present; "
+            f"{summary.customers_created} customers and {summary.places_created} places created"
+        )
     return 0
 
 

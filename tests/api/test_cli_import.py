@@ -1,0 +1,157 @@
+"""``lastmile import ORDERS.CSV [--dry-run]``: the installed script on real files and a real
+SQLite store, then ``lastmile plan`` on what it imported."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from api.cli import main
+from orchestrator.models import Customer, Order
+from orchestrator.store import create_engine, ensure_schema
+from tests.api.test_serve import lastmile
+from tests.orchestrator.conftest import DAY, make_world
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "orders.csv"
+TIMEOUT_S = 180  # a subprocess imports the solvers; a plan solves for a second
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    """``main(argv)`` in this process, with stdout and stderr captured."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(argv)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def script(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed ``lastmile`` script, run to completion."""
+    return subprocess.run(
+        [*lastmile(), *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite store with the depot HEL1 (two vans) and one customer; also the env's URL."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        make_world(session)
+    engine.dispose()
+    return url
+
+
+def orders_in(url: str) -> int:
+    """Orders in the store."""
+    engine = create_engine(url)
+    with Session(engine) as session:
+        n = session.exec(select(func.count()).select_from(Order)).one()
+    engine.dispose()
+    return n
+
+
+def test_import_twice_then_plan_with_the_installed_script(store: str, tmp_path: Path) -> None:
+    env = {**os.environ, "LASTMILE_DATABASE_URL": store}
+    first = script(["import", str(EXAMPLE)], env, tmp_path)
+    assert (first.returncode, first.stderr) == (0, ""), first.stderr
+    assert first.stdout.startswith(f"imported {EXAMPLE} into sqlite:///")
+    assert "10 rows, 8 orders: 8 created, 0 already present" in first.stdout
+    assert "6 customers and 7 places created" in first.stdout
+
+    again = script(["import", str(EXAMPLE)], env, tmp_path)
+    assert (again.returncode, again.stderr) == (0, "")
+    assert "8 orders: 0 created, 8 already present" in again.stdout
+    assert orders_in(store) == 8
+
+    plan = script(
+        ["plan", "--depot", "1", "--day", DAY.isoformat(), "--time-limit", "1"], env, tmp_path
+    )
+    assert (plan.returncode, plan.stderr) == (0, ""), plan.stderr
+    assert "8 orders on" in plan.stdout
+    assert "0 unserved" in plan.stdout
+
+
+def test_a_bad_file_lists_every_error_and_imports_nothing(store: str, tmp_path: Path) -> None:
+    good = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    bad = list(good)
+    bad[1] = bad[1].replace(",60.1755,", ",95.0,")  # line 2: latitude beyond the pole
+    bad[6] = bad[6].replace(",HEL1,", ",HEL9,")  # line 7: unknown depot
+    bad[10] = bad[10].replace(",2100,", ",-2100,")  # line 11: negative weight
+    source = tmp_path / "bad.csv"
+    source.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    env = {**os.environ, "LASTMILE_DATABASE_URL": store}
+    result = script(["import", str(source)], env, tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        f"error: lastmile import: {source}: 3 errors, so nothing was imported — fix them and "
+        "import the file again"
+    )
+    assert [line.split(": ", 1)[0] for line in lines[1:]] == [
+        f"{source}:2:lat",
+        f"{source}:7:depot",
+        f"{source}:11:weight_g",
+    ]
+    assert orders_in(store) == 0
+
+
+def test_a_dry_run_writes_nothing(store: str) -> None:
+    code, out, err = run(["import", str(EXAMPLE), "--dry-run"])
+    assert (code, err) == (0, "")
+    assert out.startswith(f"dry run of {EXAMPLE} against sqlite:///")
+    assert "8 would be created" in out and out.strip().endswith("nothing was written")
+    assert orders_in(store) == 0
+    engine = create_engine(store)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Customer)).one() == 1
+    engine.dispose()
+
+
+def test_progress_goes_to_stderr(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("orchestrator.importer.PROGRESS_EVERY", 4)
+    code, out, err = run(["import", str(EXAMPLE)])
+    assert code == 0
+    assert err.splitlines() == [
+        "lastmile import: 4 rows read ...",
+        "lastmile import: 8 rows read ...",
+    ]
+    assert "8 created" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "mentions"),
+    [
+        (["import"], "ORDERS.CSV"),  # which file?
+        (["import", "no-such-file.csv"], "no-such-file.csv"),  # not there
+        (["import", ".", "--dry-run"], "directory"),  # a folder
+        (["import", "orders.csv", "--dry"], "--dry"),  # misspelt option
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], mentions: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders.csv").write_text("order_key\n", encoding="utf-8")
+    code, out, err = run(argv)
+    assert code == 2
+    assert out == ""
+    assert "\n" not in err.strip()
+    assert err.startswith("error: lastmile import:")
+    assert mentions in err
+    assert orders_in(store) == 0
