@@ -14,6 +14,7 @@ error                                         code  body
 FastAPI's ``RequestValidationError``          422   FastAPI's ``detail`` list + ``message``
                                                     + ``field``
 :class:`orchestrator.PlanningFailed`          422   when the input caused it, else 500
+a solver worker process died                  503   ``{"detail": ...}``, ``Retry-After``
 ============================================  ====  ==========================================
 
 A domain error's field is prefixed with ``body`` on requests that carry one, as FastAPI
@@ -25,6 +26,7 @@ clients parse one format, and adds ``message`` (one sentence: where and what to 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -99,6 +101,14 @@ async def _planning_failed(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _solver_died(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the solver process stopped unexpectedly — send the request again"},
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = jsonable_encoder(exc.errors())
@@ -123,3 +133,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidProblemError, _invalid_problem)
     app.add_exception_handler(PlanningFailed, _planning_failed)
     app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(BrokenProcessPool, _solver_died)

@@ -3,19 +3,31 @@
 Users of VROOM, openrouteservice and Fleetbase switch by changing a URL. The supported subset
 and the choices made are documented in :mod:`orchestrator.vroom`; an invalid or unsupported
 input is a 422 naming the field (``jobs[3].time_windows[0]``) with VROOM's ``code`` 2.
+
+The answer comes in the response, as VROOM's clients expect, but the solve runs in a worker
+process (:class:`api.jobs.SolverPool`, two at a time; more requests wait their turn): the
+server keeps answering meanwhile. ``time_limit`` bounds the search like VROOM's
+``-l``/``--limit``: :data:`DEFAULT_TIME_LIMIT_S` by default, :data:`MAX_TIME_LIMIT_S` at most.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from api.deps import PlannerDep
+from api.jobs import SolverPool
 from orchestrator.vroom import solve_vroom
 from routing.solve import Limits
 
-__all__ = ["EXAMPLE", "router"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "EXAMPLE", "MAX_TIME_LIMIT_S", "router"]
+
+DEFAULT_TIME_LIMIT_S = 5.0
+"""Search time of a request that names none, seconds."""
+MAX_TIME_LIMIT_S = 60.0
+"""Longest search a request may ask for, seconds (HTTP clients and proxies often give up
+after a minute; plan longer days as jobs with ``POST /plans``)."""
 
 router = APIRouter(prefix="/solve", tags=["solve"])
 
@@ -56,7 +68,11 @@ _DESCRIPTION = (
     "approximated.\n\n"
     "Rejected with a 422 naming the field: `service_per_type`, `setup_per_type`, break "
     "`max_load`, a job with both `delivery` and `pickup`, matrices missing for a profile in "
-    "use. Times are seconds, distances metres."
+    "use. Times are seconds, distances metres.\n\n"
+    f"`time_limit` bounds the search like VROOM's `-l`: {DEFAULT_TIME_LIMIT_S:g} s by default, "
+    f"at most {MAX_TIME_LIMIT_S:g} s. The answer arrives after about that long (the first "
+    "request also starts a solver process, about a second); the solve runs in a worker "
+    "process, two at a time, so the server keeps answering meanwhile."
 )
 
 
@@ -87,7 +103,8 @@ _DESCRIPTION = (
         }
     },
 )
-def solve(
+async def solve(
+    request: Request,
     _caller: PlannerDep,
     problem: Annotated[
         dict[str, Any],
@@ -101,8 +118,16 @@ def solve(
             },
         ),
     ],
-    time_limit: Annotated[float, Query(gt=0, le=300, description="Search time, seconds.")] = 5.0,
+    time_limit: Annotated[
+        float,
+        Query(
+            gt=0,
+            le=MAX_TIME_LIMIT_S,
+            description=f"Search time, seconds (like VROOM's `-l`; at most {MAX_TIME_LIMIT_S:g}).",
+        ),
+    ] = DEFAULT_TIME_LIMIT_S,
     seed: Annotated[int, Query(ge=0, description="Search seed (same seed, same answer).")] = 0,
 ) -> dict[str, Any]:
     """Parse, solve and answer in VROOM's output format (``code`` 0, ``summary``, ``routes``)."""
-    return solve_vroom(problem, Limits(time_limit=time_limit), seed=seed)
+    solver: SolverPool = request.app.state.solver
+    return await solver.run(solve_vroom, problem, Limits(time_limit=time_limit), seed=seed)

@@ -1,17 +1,23 @@
 """Fixtures of the API tests: an app on a fresh SQLite file, a client, and keys per role.
 
 Every request goes through a real HTTP client (Starlette's ``TestClient``) into the ASGI app,
-its lifespan included (the schema is created on start-up, as in production).
+its lifespan included (the schema is created on start-up, as in production). ``live`` serves
+an app with uvicorn on a loopback port, in a thread, for tests that need real sockets and
+concurrent requests.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -42,6 +48,43 @@ def session(app: FastAPI, client: TestClient) -> Iterator[Session]:
     """A session on the app's store, for setting up data directly through the services."""
     with Session(app.state.engine) as store_session:
         yield store_session
+
+
+@dataclass(frozen=True)
+class Live:
+    """A served app: its base URL and a planner's key."""
+
+    url: str
+    planner: str
+
+
+LIVE_STARTUP_S = 30.0
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """The app served by uvicorn on a free loopback port in a thread; stopped afterwards."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'live.db'}"))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + LIVE_STARTUP_S
+        while not server.started:
+            assert thread.is_alive(), "uvicorn stopped while starting"
+            assert time.monotonic() < deadline, f"uvicorn did not start in {LIVE_STARTUP_S:g} s"
+            time.sleep(0.05)
+        with Session(app.state.engine) as session:
+            key = create_api_key(session, "planner")
+        yield Live(f"http://127.0.0.1:{port}", key)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=LIVE_STARTUP_S)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import copy
+import itertools
+import threading
+import time
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.vroom import EXAMPLE
-from tests.api.conftest import Keys, bearer
+from api.routes.vroom import EXAMPLE, MAX_TIME_LIMIT_S
+from tests.api.conftest import Keys, Live, bearer
+
+SOLVE_S = 3.0  # long enough to ask for /health several times while it runs
 
 
 def solve(client: TestClient, key: str, payload: object) -> Any:
@@ -93,3 +99,49 @@ def test_openapi_has_the_example_request(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/solve/vroom"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     assert examples["helsinki"]["value"] == EXAMPLE
+
+
+def test_health_answers_while_a_solve_runs(live: Live) -> None:
+    # Over real sockets: the solve runs in a worker process, so the server (and this test's
+    # own thread) keep running; solved in the server's process it would hold the GIL.
+    answer: dict[str, Any] = {}
+
+    def solve_over_http() -> None:
+        with httpx.Client(base_url=live.url, timeout=SOLVE_S + 60) as http:
+            answer["response"] = http.post(
+                "/solve/vroom",
+                params={"time_limit": SOLVE_S},
+                json=EXAMPLE,
+                headers=bearer(live.planner),
+            )
+
+    started = time.monotonic()
+    solving = threading.Thread(target=solve_over_http)
+    solving.start()
+    answered = [started]
+    with httpx.Client(base_url=live.url, timeout=10) as http:
+        while solving.is_alive():
+            assert http.get("/health").json() == {"status": "ok", "database": "ok"}
+            answered.append(time.monotonic())
+            time.sleep(0.1)
+    solving.join()
+    took = time.monotonic() - started
+
+    response = answer["response"]
+    assert response.status_code == 200, response.text
+    assert response.json()["summary"]["unassigned"] == 0
+    assert took >= SOLVE_S  # the health checks overlapped the whole search
+    gaps = [b - a for a, b in itertools.pairwise(answered)]
+    assert max(gaps) < 1.0, gaps
+
+
+@pytest.mark.parametrize("time_limit", [0, -1, MAX_TIME_LIMIT_S + 1])
+def test_time_limit_is_bounded(client: TestClient, keys: Keys, time_limit: float) -> None:
+    response = client.post(
+        "/solve/vroom",
+        params={"time_limit": time_limit},
+        json=EXAMPLE,
+        headers=bearer(keys.planner),
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "query.time_limit"
