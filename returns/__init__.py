@@ -1,7 +1,8 @@
 """The returns engine: send each returned item where it is most likely to sell again.
 
 Pure computation on immutable inputs: it imports neither the database nor the web layer nor
-:mod:`routing`.
+:mod:`routing`. Fit a :class:`ResaleModel` on a :class:`SalesHistory` and ask it how likely
+each candidate :class:`Destination` is to resell a :class:`ReturnedItem`.
 """
 
 from returns.errors import InvalidReturnInput, MissingHistory, ReturnsError, UnknownSku
@@ -15,6 +16,13 @@ from returns.model import (
     SalesHistory,
     Variant,
 )
+from returns.resale import (
+    ResaleConfig,
+    ResaleEstimate,
+    ResaleModel,
+    calibrate,
+    fit_resale_model,
+)
 
 __all__ = [
     "Condition",
@@ -23,10 +31,15 @@ __all__ = [
     "InvalidReturnInput",
     "MissingHistory",
     "Point",
+    "ResaleConfig",
+    "ResaleEstimate",
+    "ResaleModel",
     "ReturnedItem",
     "ReturnsError",
     "Sale",
     "SalesHistory",
     "UnknownSku",
     "Variant",
+    "calibrate",
+    "fit_resale_model",
 ]
