@@ -33,7 +33,11 @@ mixed fleet; plans are solved as background jobs and come back as JSON or GeoJSO
 * **Units**: seconds, metres, grams, millilitres; times ISO 8601 with an offset;
   coordinate pairs `[lon, lat]`.
 * **Errors**: 401 no/unknown key, 403 wrong role, 404 unknown id (or not yours), 409
-  conflict, 422 bad input with `field` (dotted path) and `message` (what to fix).
+  conflict, 422 bad input with `field` (dotted path) and `message` (what to fix); each
+  operation lists the ones it may answer, with their bodies.
+* **Plans are jobs**: `POST /plans` answers 202 with the plan's id; poll `GET /plans/{id}`.
+  Jobs are kept in the store: a job a stopped server left unfinished shows as failed —
+  submit it again.
 """
 
 

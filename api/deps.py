@@ -116,11 +116,16 @@ def require_role(*roles: Role) -> Callable[[Caller], Caller]:
         if caller.role not in allowed:
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"a {caller.role.value} key may not do this — use a key of role {names}",
+                detail=f"{_a(caller.role.value)} key may not do this — use a key of role {names}",
             )
         return caller
 
+    check.roles = allowed  # type: ignore[attr-defined]  # lets tests find role-restricted routes
     return check
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 PlannerDep = Annotated[Caller, Depends(require_role(Role.PLANNER, Role.ADMIN))]

@@ -21,6 +21,10 @@ A domain error's field is prefixed with ``body`` on requests that carry one, as 
 does. Every 422 keeps FastAPI's shape — ``detail`` is a list of ``{"loc", "msg", "type"}`` — so
 clients parse one format, and adds ``message`` (one sentence: where and what to fix) and
 ``field`` (the dotted path of the first culprit, such as ``items.0.weight_g``).
+
+The bodies are documented by :class:`ErrorMessage`, :class:`InvalidInputBody` and
+:class:`VroomInputBody`; routes declare the errors they may answer with
+:func:`error_responses`, so that the OpenAPI document lists each with its body and an example.
 """
 
 from __future__ import annotations
@@ -33,12 +37,153 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
 from orchestrator.vroom import VroomInputError, error_output
 from routing.errors import InvalidProblemError
 
-__all__ = ["dotted", "install_error_handlers", "invalid_body"]
+__all__ = [
+    "ErrorMessage",
+    "InvalidInputBody",
+    "Issue",
+    "VroomInputBody",
+    "dotted",
+    "error_responses",
+    "install_error_handlers",
+    "invalid_body",
+]
+
+
+class ErrorMessage(BaseModel):
+    """The body of a 401, 403, 404, 409 or 503: what went wrong and what to do."""
+
+    detail: str = Field(description="One sentence: what went wrong and what to do instead.")
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"detail": "order 7 not found — check the id"}]}
+    }
+
+
+class Issue(BaseModel):
+    """One problem with the input, as FastAPI reports it."""
+
+    loc: list[str | int] = Field(description="Where: ``body``/``query``/``path``, then the path.")
+    msg: str = Field(description="What is wrong and how to fix it.")
+    type: str = Field(description="A machine-readable kind of problem.")
+
+
+_INVALID_EXAMPLE: dict[str, Any] = {
+    "detail": [
+        {
+            "loc": ["body", "window_end"],
+            "msg": "window ends at 2025-03-03T10:00:00+02:00 before it starts at "
+            "2025-03-03T14:00:00+02:00 — swap window_start and window_end",
+            "type": "value_error",
+        }
+    ],
+    "message": "body.window_end: window ends at 2025-03-03T10:00:00+02:00 before it starts "
+    "at 2025-03-03T14:00:00+02:00 — swap window_start and window_end",
+    "field": "body.window_end",
+}
+
+
+class InvalidInputBody(BaseModel):
+    """The body of a 422: FastAPI's list of issues, plus one sentence and the first culprit."""
+
+    detail: list[Issue]
+    message: str = Field(description="Where and what to fix, in one sentence.")
+    field: str = Field(
+        description="Dotted path of the first culprit, e.g. ``body.items.0.weight_g``."
+    )
+
+    model_config = {"json_schema_extra": {"examples": [_INVALID_EXAMPLE]}}
+
+
+_VROOM_INVALID_EXAMPLE: dict[str, Any] = {
+    "detail": [
+        {
+            "loc": ["body", "jobs", 0, "location"],
+            "msg": "latitude 95.0 is outside [-90, 90] — give [lon, lat]",
+            "type": "vroom_input",
+        }
+    ],
+    "message": "body.jobs.0.location: latitude 95.0 is outside [-90, 90] — give [lon, lat]",
+    "field": "jobs[0].location",
+    "code": 2,
+    "error": "jobs[0].location: latitude 95.0 is outside [-90, 90] — give [lon, lat]",
+}
+
+
+class VroomInputBody(InvalidInputBody):
+    """A 422 of ``POST /solve/vroom``: the same, with VROOM's own error fields; ``field`` is in
+    VROOM's spelling (``jobs[0].location``)."""
+
+    code: int = Field(description="VROOM's error code: 2, an input error.")
+    error: str = Field(description="VROOM's error message.")
+
+    model_config = {"json_schema_extra": {"examples": [_VROOM_INVALID_EXAMPLE]}}
+
+
+_ERRORS: dict[int, tuple[str, str]] = {
+    401: (
+        "No API key, or an unknown or revoked one.",
+        "missing API key — send `Authorization: Bearer <key>` (create one with "
+        "`lastmile keys create --role planner`)",
+    ),
+    403: (
+        "The key's role may not do this.",
+        "an analyst key may not do this — use a key of role admin, planner",
+    ),
+    404: (
+        "No such id (or, for a customer's key, not this customer's).",
+        "plan 999 not found — check the id",
+    ),
+    409: (
+        "The request conflicts with what is stored; the detail says what to do instead.",
+        "plan 3 is superseded, not current — re-plan the day's current plan",
+    ),
+    503: (
+        "A solver process stopped unexpectedly; send the request again.",
+        "the solver process stopped unexpectedly — send the request again",
+    ),
+}
+
+
+def error_responses(
+    *codes: int, vroom: bool = False, non_json_route: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route that may answer with ``codes``.
+
+    Parameters
+    ----------
+    codes
+        Any of 401, 403, 404, 409, 422 and 503.
+    vroom
+        The 422 is :class:`VroomInputBody` rather than :class:`InvalidInputBody`.
+    non_json_route
+        The route's own responses are not JSON (GeoJSON): FastAPI would document the error
+        bodies under that media type, so they are referred to by name instead (the other
+        routes register the schemas).
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        if code == 422:
+            body: type[BaseModel] = VroomInputBody if vroom else InvalidInputBody
+            example = _VROOM_INVALID_EXAMPLE if vroom else _INVALID_EXAMPLE
+            description = "Bad input: `field` names the culprit, `message` says what to fix."
+        else:
+            body = ErrorMessage
+            description, detail = _ERRORS[code]
+            example = {"detail": detail}
+        media: dict[str, Any] = {"example": example}
+        response: dict[str, Any] = {"description": description}
+        if non_json_route:
+            media["schema"] = {"$ref": f"#/components/schemas/{body.__name__}"}
+        else:
+            response["model"] = body
+        out[code] = {**response, "content": {"application/json": media}}
+    return out
 
 
 def dotted(loc: Sequence[object]) -> str:

@@ -12,11 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi.responses import JSONResponse
+
 from orchestrator.models import Depot, Place, Plan, Route, RouteStop, UnservedOrder
 
-__all__ = ["GEOJSON_MEDIA_TYPE", "plan_geojson"]
+__all__ = ["GEOJSON_MEDIA_TYPE", "GeoJSONResponse", "plan_geojson"]
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+
+class GeoJSONResponse(JSONResponse):
+    """A JSON response served as ``application/geo+json`` (RFC 7946)."""
+
+    media_type = GEOJSON_MEDIA_TYPE
+
+
 _DIGITS = 6
 
 

@@ -22,13 +22,17 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from orchestrator._columns import EnumText, UTCDateTime, utcnow
 from routing.model import VehicleKind
 
 __all__ = [
+    "PLAN_EXAMPLE",
+    "ROUTE_EXAMPLE",
+    "ROUTE_STOP_EXAMPLE",
+    "UNSERVED_EXAMPLE",
     "ApiKey",
     "ApiKeyPublic",
     "Customer",
@@ -226,6 +230,83 @@ def _time_of_day(description: str, **kw: Any) -> Any:
     )
 
 
+def _example(**example: Any) -> Any:
+    """The config that documents a model with one example (shown in the OpenAPI schema);
+    pydantic merges it with the inherited config."""
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+_ITEM_EXAMPLE: dict[str, Any] = {
+    "id": 1,
+    "description": "shoes",
+    "quantity": 1,
+    "weight_g": 1_200,
+    "volume_ml": 9_000,
+    "parcels": 1,
+}
+PLAN_EXAMPLE: dict[str, Any] = {
+    "id": 3,
+    "depot_id": 1,
+    "service_day": "2025-03-03",
+    "status": "current",
+    "kind": "day",
+    "replan_of_id": None,
+    "created_at": "2025-03-02T17:59:58Z",
+    "started_at": "2025-03-02T18:00:00Z",
+    "finished_at": "2025-03-02T18:00:10Z",
+    "time_limit_s": 10.0,
+    "seed": 0,
+    "wall_time_s": 9.87,
+    "distance_m": 48_210,
+    "duration_s": 24_780,
+    "cost": 412.35,
+    "co2_g": 0.0,
+    "n_routes": 2,
+    "n_served": 57,
+    "n_unserved": 1,
+    "stats": {"status": "feasible", "seed_with": "pyvrp", "diagnosed_unserved": 1},
+    "error": None,
+}
+"""An example plan, for the documentation of the API."""
+ROUTE_EXAMPLE: dict[str, Any] = {
+    "id": 5,
+    "plan_id": 3,
+    "vehicle_id": "e-van-1-1",
+    "vehicle_type": "e-van",
+    "status": "planned",
+    "start_at": "2025-03-03T06:00:00Z",
+    "end_at": "2025-03-03T12:52:00Z",
+    "distance_m": 24_105,
+    "duration_s": 24_720,
+    "cost": 208.1,
+    "co2_g": 0.0,
+    "load_at_start": [41_300, 310_000, 29],
+}
+"""An example route, for the documentation of the API."""
+ROUTE_STOP_EXAMPLE: dict[str, Any] = {
+    "id": 11,
+    "route_id": 5,
+    "order_id": 1,
+    "sequence": 3,
+    "status": "planned",
+    "arrival_at": "2025-03-03T08:41:00Z",
+    "service_start_at": "2025-03-03T08:41:00Z",
+    "departure_at": "2025-03-03T08:44:00Z",
+    "wait_s": 0,
+    "leg_distance_m": 820,
+    "load_after": [36_900, 271_000, 25],
+    "closed_at": None,
+}
+"""An example route stop, for the documentation of the API."""
+UNSERVED_EXAMPLE: dict[str, Any] = {
+    "order_id": 17,
+    "reason": "window_unreachable",
+    "detail": "window 07:00-07:15 closes before a vehicle from the depot can arrive (07:22) "
+    "— widen the window or start a shift earlier",
+}
+"""An example unserved order, for the documentation of the API."""
+
+
 # -- customers and their places -----------------------------------------------------------------
 
 
@@ -263,6 +344,14 @@ class CustomerPublic(CustomerBase):
 
     id: int
     created_at: datetime
+
+    model_config = _example(
+        id=1,
+        name="Aino Virtanen",
+        email="aino@example.org",
+        phone="+358401234567",
+        created_at="2025-03-01T09:00:00Z",
+    )
 
 
 class PlaceBase(SQLModel):
@@ -303,6 +392,17 @@ class PlacePublic(PlaceBase):
 
     id: int
     customer_id: int
+
+    model_config = _example(
+        id=1,
+        customer_id=1,
+        kind="office",
+        name="office",
+        lat=60.1640,
+        lon=24.9460,
+        address="Mannerheimintie 1, Helsinki",
+        instructions="Reception, 2nd floor",
+    )
 
 
 # -- depots, stores and the fleet -------------------------------------------------------------
@@ -351,6 +451,15 @@ class DepotPublic(DepotBase):
     """A depot as shown."""
 
     id: int
+
+    model_config = _example(
+        id=1,
+        code="HEL1",
+        name="Helsinki central depot",
+        lat=60.1699,
+        lon=24.9384,
+        timezone="Europe/Helsinki",
+    )
 
 
 class StoreBase(SQLModel):
@@ -436,6 +545,23 @@ class VehicleTypePublic(VehicleTypeBase):
 
     id: int
 
+    model_config = _example(
+        id=1,
+        name="e-van",
+        kind="van",
+        profile="car",
+        capacity_weight_g=800_000,
+        capacity_volume_ml=10_000_000,
+        capacity_parcels=120,
+        range_m=160_000,
+        max_shift_s=None,
+        fixed_cost=120.0,
+        cost_per_km=0.12,
+        cost_per_hour=30.0,
+        co2_g_per_km=0.0,
+        skills=["fragile", "signature"],
+    )
+
 
 class FleetBase(SQLModel):
     """``count`` vehicles of one type based at a depot, with their shift and break."""
@@ -485,6 +611,19 @@ class FleetPublic(FleetBase):
 
     id: int
 
+    model_config = _example(
+        id=1,
+        depot_id=1,
+        vehicle_type_id=1,
+        count=4,
+        shift_start_s=28_800,
+        shift_end_s=64_800,
+        open_route=False,
+        break_duration_s=1_800,
+        break_earliest_s=41_400,
+        break_latest_s=48_600,
+    )
+
 
 # -- orders -------------------------------------------------------------------------------------
 
@@ -516,6 +655,8 @@ class OrderItemPublic(OrderItemBase):
     """An order line as shown."""
 
     id: int
+
+    model_config = _example(**_ITEM_EXAMPLE)
 
 
 class OrderBase(SQLModel):
@@ -583,6 +724,25 @@ class OrderPublic(OrderBase):
     created_at: datetime
     items: list[OrderItemPublic] = []
 
+    model_config = _example(
+        id=1,
+        customer_id=1,
+        depot_id=1,
+        service_day="2025-03-03",
+        place_id=1,
+        window_start="2025-03-03T08:00:00Z",
+        window_end="2025-03-03T10:00:00Z",
+        mode="hand_over",
+        value_cents=4_990,
+        fragile=False,
+        signature_required=True,
+        cold_chain=False,
+        reference="SHOP-10042",
+        status="planned",
+        created_at="2025-03-01T09:05:00Z",
+        items=[_ITEM_EXAMPLE],
+    )
+
 
 class OrderEvent(SQLModel, table=True):
     """Table ``order_events``: what happened to each order, append-only."""
@@ -606,6 +766,15 @@ class OrderEventPublic(SQLModel):
     at: datetime
     plan_id: int | None
     detail: str
+
+    model_config = _example(
+        id=2,
+        order_id=1,
+        kind="planned",
+        at="2025-03-02T18:00:11Z",
+        plan_id=3,
+        detail="on e-van-1-1, stop 4, ETA 2025-03-03T08:41:00+00:00",
+    )
 
 
 # -- plans --------------------------------------------------------------------------------------
@@ -674,6 +843,8 @@ class PlanPublic(SQLModel):
     stats: dict[str, Any]
     error: str | None
 
+    model_config = _example(**PLAN_EXAMPLE)
+
 
 class Route(SQLModel, table=True):
     """Table ``routes``: one vehicle's day in a plan."""
@@ -710,6 +881,8 @@ class RoutePublic(SQLModel):
     cost: float
     co2_g: float
     load_at_start: list[int]
+
+    model_config = _example(**ROUTE_EXAMPLE)
 
 
 class RouteStop(SQLModel, table=True):
@@ -748,6 +921,8 @@ class RouteStopPublic(SQLModel):
     load_after: list[int]
     closed_at: datetime | None
 
+    model_config = _example(**ROUTE_STOP_EXAMPLE)
+
 
 class UnservedOrder(SQLModel, table=True):
     """Table ``unserved_orders``: an order a plan leaves out, with a typed reason."""
@@ -770,6 +945,8 @@ class UnservedOrderPublic(SQLModel):
     order_id: int
     reason: str
     detail: str
+
+    model_config = _example(**UNSERVED_EXAMPLE)
 
 
 # -- API keys -----------------------------------------------------------------------------------
@@ -798,6 +975,15 @@ class ApiKeyPublic(SQLModel):
     customer_id: int | None
     created_at: datetime
     revoked_at: datetime | None
+
+    model_config = _example(
+        id=1,
+        prefix="lmk_3f9a",
+        role="planner",
+        customer_id=None,
+        created_at="2025-03-01T08:00:00Z",
+        revoked_at=None,
+    )
 
 
 def _refuse_change(_mapper: Any, _connection: Any, target: OrderEvent) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, Query, status
 
 from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep
+from api.errors import error_responses
 from orchestrator.catalog import add_place, create_customer, customer_places
 from orchestrator.errors import NotFound
 from orchestrator.models import (
@@ -25,7 +26,7 @@ from orchestrator.queries import list_customers
 
 __all__ = ["CUSTOMER_EXAMPLE", "PLACE_EXAMPLE", "router", "visible_customer"]
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"], responses=error_responses(401))
 
 CUSTOMER_EXAMPLE = {"name": "Aino Virtanen", "email": "aino@example.org", "phone": "+358401234567"}
 PLACE_EXAMPLE = {
@@ -47,7 +48,12 @@ def visible_customer(session: SessionDep, caller: Caller, customer_id: int) -> C
     return customer
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a customer")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a customer",
+    responses=error_responses(403, 422),
+)
 def create(
     _caller: PlannerDep,
     session: SessionDep,
@@ -60,7 +66,7 @@ def create(
     return CustomerPublic.model_validate(create_customer(session, customer))
 
 
-@router.get("", summary="List customers (staff keys)")
+@router.get("", summary="List customers (staff keys)", responses=error_responses(403, 422))
 def read_all(
     _caller: StaffDep,
     session: SessionDep,
@@ -72,13 +78,17 @@ def read_all(
     return [CustomerPublic.model_validate(c) for c in rows]
 
 
-@router.get("/{customer_id}", summary="Read a customer")
+@router.get("/{customer_id}", summary="Read a customer", responses=error_responses(404, 422))
 def read(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> CustomerPublic:
     """The customer; 404 for an unknown id or, with a customer key, another customer."""
     return CustomerPublic.model_validate(visible_customer(session, caller, customer_id))
 
 
-@router.get("/{customer_id}/places", summary="The customer's places")
+@router.get(
+    "/{customer_id}/places",
+    summary="The customer's places",
+    responses=error_responses(404, 422),
+)
 def places(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> list[PlacePublic]:
     """The customer's named places, oldest first."""
     visible_customer(session, caller, customer_id)
@@ -89,6 +99,7 @@ def places(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> list
     "/{customer_id}/places",
     status_code=status.HTTP_201_CREATED,
     summary="Add a place to a customer",
+    responses=error_responses(403, 404, 409, 422),
 )
 def create_place(
     customer_id: int,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, status
 
 from api.deps import PlannerDep, SessionDep, StaffDep
+from api.errors import error_responses
 from orchestrator.catalog import create_depot, depot_fleets
 from orchestrator.errors import NotFound
 from orchestrator.models import Depot, DepotCreate, DepotPublic, FleetPublic
@@ -14,7 +15,7 @@ from orchestrator.queries import list_depots
 
 __all__ = ["EXAMPLE", "router"]
 
-router = APIRouter(prefix="/depots", tags=["depots"])
+router = APIRouter(prefix="/depots", tags=["depots"], responses=error_responses(401))
 
 EXAMPLE = {
     "code": "HEL1",
@@ -25,7 +26,12 @@ EXAMPLE = {
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a depot")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a depot",
+    responses=error_responses(403, 409, 422),
+)
 def create(
     _caller: PlannerDep,
     session: SessionDep,
@@ -37,7 +43,7 @@ def create(
     return DepotPublic.model_validate(create_depot(session, depot))
 
 
-@router.get("", summary="List depots")
+@router.get("", summary="List depots", responses=error_responses(403, 422))
 def read_all(
     _caller: StaffDep,
     session: SessionDep,
@@ -48,7 +54,7 @@ def read_all(
     return [DepotPublic.model_validate(d) for d in list_depots(session, offset=offset, limit=limit)]
 
 
-@router.get("/{depot_id}", summary="Read a depot")
+@router.get("/{depot_id}", summary="Read a depot", responses=error_responses(403, 404, 422))
 def read(depot_id: int, _caller: StaffDep, session: SessionDep) -> DepotPublic:
     """The depot; 404 for an unknown id."""
     depot = session.get(Depot, depot_id)
@@ -57,7 +63,11 @@ def read(depot_id: int, _caller: StaffDep, session: SessionDep) -> DepotPublic:
     return DepotPublic.model_validate(depot)
 
 
-@router.get("/{depot_id}/fleets", summary="The depot's fleets")
+@router.get(
+    "/{depot_id}/fleets",
+    summary="The depot's fleets",
+    responses=error_responses(403, 404, 422),
+)
 def fleets(depot_id: int, _caller: StaffDep, session: SessionDep) -> list[FleetPublic]:
     """The vehicles based at the depot, one entry per fleet."""
     if session.get(Depot, depot_id) is None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, status
 
 from api.deps import PlannerDep, SessionDep, StaffDep
+from api.errors import error_responses
 from orchestrator.catalog import add_fleet, create_vehicle_type
 from orchestrator.errors import NotFound
 from orchestrator.models import (
@@ -21,7 +22,7 @@ from orchestrator.queries import list_vehicle_types
 
 __all__ = ["FLEET_EXAMPLE", "VEHICLE_TYPE_EXAMPLE", "router"]
 
-router = APIRouter(tags=["vehicle types and fleets"])
+router = APIRouter(tags=["vehicle types and fleets"], responses=error_responses(401))
 
 VEHICLE_TYPE_EXAMPLE = {
     "name": "e-van",
@@ -48,7 +49,12 @@ FLEET_EXAMPLE = {
 }
 
 
-@router.post("/vehicle-types", status_code=status.HTTP_201_CREATED, summary="Create a vehicle type")
+@router.post(
+    "/vehicle-types",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a vehicle type",
+    responses=error_responses(403, 409, 422),
+)
 def create_type(
     _caller: PlannerDep,
     session: SessionDep,
@@ -61,7 +67,7 @@ def create_type(
     return VehicleTypePublic.model_validate(create_vehicle_type(session, vehicle_type))
 
 
-@router.get("/vehicle-types", summary="List vehicle types")
+@router.get("/vehicle-types", summary="List vehicle types", responses=error_responses(403, 422))
 def read_types(
     _caller: StaffDep,
     session: SessionDep,
@@ -73,7 +79,11 @@ def read_types(
     return [VehicleTypePublic.model_validate(v) for v in rows]
 
 
-@router.get("/vehicle-types/{vehicle_type_id}", summary="Read a vehicle type")
+@router.get(
+    "/vehicle-types/{vehicle_type_id}",
+    summary="Read a vehicle type",
+    responses=error_responses(403, 404, 422),
+)
 def read_type(vehicle_type_id: int, _caller: StaffDep, session: SessionDep) -> VehicleTypePublic:
     """The vehicle type; 404 for an unknown id."""
     found = session.get(VehicleType, vehicle_type_id)
@@ -82,7 +92,12 @@ def read_type(vehicle_type_id: int, _caller: StaffDep, session: SessionDep) -> V
     return VehicleTypePublic.model_validate(found)
 
 
-@router.post("/fleets", status_code=status.HTTP_201_CREATED, summary="Base vehicles at a depot")
+@router.post(
+    "/fleets",
+    status_code=status.HTTP_201_CREATED,
+    summary="Base vehicles at a depot",
+    responses=error_responses(403, 422),
+)
 def create_fleet(
     _caller: PlannerDep,
     session: SessionDep,
@@ -96,7 +111,7 @@ def create_fleet(
     return FleetPublic.model_validate(add_fleet(session, fleet))
 
 
-@router.get("/fleets/{fleet_id}", summary="Read a fleet")
+@router.get("/fleets/{fleet_id}", summary="Read a fleet", responses=error_responses(403, 404, 422))
 def read_fleet(fleet_id: int, _caller: StaffDep, session: SessionDep) -> FleetPublic:
     """The fleet; 404 for an unknown id."""
     found = session.get(Fleet, fleet_id)

@@ -21,6 +21,8 @@ class Health(BaseModel):
     status: Literal["ok"] = Field(description="Always ``ok`` when the answer arrives.")
     database: Literal["ok"] = Field(description="The store answered a query.")
 
+    model_config = {"json_schema_extra": {"examples": [{"status": "ok", "database": "ok"}]}}
+
 
 @router.get("/health", summary="Liveness and store check (no key needed)")
 def health(session: SessionDep) -> Health:

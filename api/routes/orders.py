@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, status
 from pydantic import ValidationInfo, field_validator
 
 from api.deps import Caller, CurrentKeyDep, SessionDep
+from api.errors import error_responses
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.events import order_events
 from orchestrator.models import (
@@ -27,7 +28,7 @@ from orchestrator.queries import list_orders
 
 __all__ = ["EXAMPLE", "OrderIn", "router"]
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(401))
 
 EXAMPLE: dict[str, Any] = {
     "customer_id": 1,
@@ -73,7 +74,12 @@ def _writer(caller: Caller, order: OrderIn) -> None:
         raise InvalidInput("customer_id", f"no customer {order.customer_id} — create it first")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Register an order")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an order",
+    responses=error_responses(403, 409, 422),
+)
 def create(
     caller: CurrentKeyDep,
     session: SessionDep,
@@ -107,7 +113,7 @@ def create(
     return order_public(session, stored)
 
 
-@router.get("", summary="List orders")
+@router.get("", summary="List orders", responses=error_responses(422))
 def read_all(
     caller: CurrentKeyDep,
     session: SessionDep,
@@ -130,7 +136,7 @@ def read_all(
     return [order_public(session, o) for o in rows]
 
 
-@router.get("/{order_id}", summary="Read an order")
+@router.get("/{order_id}", summary="Read an order", responses=error_responses(404, 422))
 def read(order_id: int, caller: CurrentKeyDep, session: SessionDep) -> OrderPublic:
     """The order with its lines; 404 for an unknown id or another customer's order."""
     found = get_order(session, order_id, customer_id=caller.customer_scope)
@@ -139,7 +145,11 @@ def read(order_id: int, caller: CurrentKeyDep, session: SessionDep) -> OrderPubl
     return order_public(session, found)
 
 
-@router.get("/{order_id}/events", summary="What happened to an order")
+@router.get(
+    "/{order_id}/events",
+    summary="What happened to an order",
+    responses=error_responses(404, 422),
+)
 def events(order_id: int, caller: CurrentKeyDep, session: SessionDep) -> list[OrderEventPublic]:
     """The order's events (created, planned, dispatched, ...), oldest first."""
     if get_order(session, order_id, customer_id=caller.customer_scope) is None:

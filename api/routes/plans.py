@@ -15,15 +15,19 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PlannerDep, SessionDep, StaffDep
-from api.geo import GEOJSON_MEDIA_TYPE, plan_geojson
+from api.errors import error_responses
+from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson
 from api.jobs import PlanJobs
 from orchestrator.errors import Conflict, NotFound
 from orchestrator.jobs import JobState, job_progress, job_state, submit_plan, submit_replan
 from orchestrator.models import (
+    PLAN_EXAMPLE,
+    ROUTE_EXAMPLE,
+    ROUTE_STOP_EXAMPLE,
+    UNSERVED_EXAMPLE,
     Depot,
     Fleet,
     Plan,
@@ -40,9 +44,57 @@ from routing.solve import Limits
 
 __all__ = ["PlanJobPublic", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]
 
-router = APIRouter(prefix="/plans", tags=["plans"])
+router = APIRouter(prefix="/plans", tags=["plans"], responses=error_responses(401))
 
 _UNFINISHED = (PlanStatus.QUEUED, PlanStatus.RUNNING)
+_STOP_EXAMPLE: dict[str, Any] = {**ROUTE_STOP_EXAMPLE, "location": [24.931, 60.1755]}
+_ROUTE_EXAMPLE: dict[str, Any] = {**ROUTE_EXAMPLE, "stops": [_STOP_EXAMPLE]}
+_GEOJSON_EXAMPLE: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [24.9384, 60.1699]},
+            "properties": {"kind": "depot", "code": "HEL1", "name": "Helsinki central depot"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [24.931, 60.1755]},
+            "properties": {
+                "kind": "stop",
+                "route_id": 5,
+                "vehicle": "e-van-1-1",
+                "sequence": 1,
+                "order_id": 1,
+                "eta": "2025-03-03T08:41:00+00:00",
+                "service_start": "2025-03-03T08:41:00+00:00",
+                "status": "planned",
+            },
+        },
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[24.9384, 60.1699], [24.931, 60.1755], [24.9384, 60.1699]],
+            },
+            "properties": {
+                "kind": "route",
+                "route_id": 5,
+                "vehicle": "e-van-1-1",
+                "type": "e-van",
+                "stops": 1,
+                "distance_m": 1_938,
+                "duration_s": 1_100,
+                "start": "2025-03-03T08:35:00+00:00",
+                "end": "2025-03-03T08:53:20+00:00",
+                "co2_g": 0.0,
+                "cost": 129.4,
+            },
+        },
+    ],
+    "plan": {"id": 3, "depot_id": 1, "status": "current"},
+}
+_LOCATION = {202: {"headers": {"Location": {"description": "Where to poll the job."}}}}
 
 
 class ReplanRequest(BaseModel):
@@ -92,17 +144,62 @@ class PlanJobPublic(BaseModel):
     unserved: list[UnservedOrderPublic] = []
     error: str | None = None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": 3,
+                    "status": "succeeded",
+                    "progress": 1.0,
+                    "depot_id": 1,
+                    "service_day": "2025-03-03",
+                    "kind": "day",
+                    "replan_of_id": None,
+                    "time_limit_s": 10.0,
+                    "seed": 0,
+                    "created_at": PLAN_EXAMPLE["created_at"],
+                    "started_at": PLAN_EXAMPLE["started_at"],
+                    "finished_at": PLAN_EXAMPLE["finished_at"],
+                    "plan": PLAN_EXAMPLE,
+                    "unserved": [UNSERVED_EXAMPLE],
+                    "error": None,
+                },
+                {
+                    "id": 4,
+                    "status": "running",
+                    "progress": 0.42,
+                    "depot_id": 1,
+                    "service_day": "2025-03-03",
+                    "kind": "replan",
+                    "replan_of_id": 3,
+                    "time_limit_s": 10.0,
+                    "seed": 0,
+                    "created_at": "2025-03-03T07:30:00Z",
+                    "started_at": "2025-03-03T07:30:01Z",
+                    "finished_at": None,
+                    "plan": None,
+                    "unserved": [],
+                    "error": None,
+                },
+            ]
+        }
+    }
+
 
 class StopOut(RouteStopPublic):
     """A stop with where it is."""
 
     location: list[float] | None = Field(description="``[lon, lat]`` of the delivery place.")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_STOP_EXAMPLE]})
+
 
 class RouteOut(RoutePublic):
     """A route with its stops in visiting order."""
 
     stops: list[StopOut]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ROUTE_EXAMPLE]})
 
 
 class PlanRoutes(BaseModel):
@@ -111,6 +208,14 @@ class PlanRoutes(BaseModel):
     plan: PlanPublic
     routes: list[RouteOut]
     unserved: list[UnservedOrderPublic]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"plan": PLAN_EXAMPLE, "routes": [_ROUTE_EXAMPLE], "unserved": [UNSERVED_EXAMPLE]}
+            ]
+        }
+    }
 
 
 def _jobs(request: Request) -> PlanJobs:
@@ -171,7 +276,7 @@ def _finished_plan(session: SessionDep, plan_id: int) -> Plan:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Plan a depot's day (a job)",
-    responses={202: {"headers": {"Location": {"description": "Where to poll the job."}}}},
+    responses={**_LOCATION, **error_responses(403, 409, 422)},
 )
 def create(
     request: Request,
@@ -200,7 +305,7 @@ def create(
     "/{plan_id}/replan",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Re-plan a day in progress (a job)",
-    responses={202: {"headers": {"Location": {"description": "Where to poll the job."}}}},
+    responses={**_LOCATION, **error_responses(403, 404, 409, 422)},
 )
 def replan(
     plan_id: int,
@@ -219,7 +324,11 @@ def replan(
     return _accepted(request, response, session, job)
 
 
-@router.get("/{plan_id}", summary="A plan job's status, progress and result")
+@router.get(
+    "/{plan_id}",
+    summary="A plan job's status, progress and result",
+    responses=error_responses(403, 404, 422),
+)
 def read(plan_id: int, _caller: StaffDep, session: SessionDep) -> PlanJobPublic:
     """The plan as a job: status, progress and, once finished, the plan and its unserved
     orders; a failed job carries its error."""
@@ -264,15 +373,13 @@ def _routes(session: SessionDep, plan: Plan) -> tuple[PlanRoutes, dict[str, Any]
     return body, plan_geojson(plan, depot, geo_routes, unserved)
 
 
-_GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}
-}
+_GEOJSON_CONTENT = {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}, "example": _GEOJSON_EXAMPLE}}
 
 
 @router.get(
     "/{plan_id}/routes",
     summary="A plan's routes (JSON, or GeoJSON by Accept)",
-    responses=_GEOJSON_RESPONSE,
+    responses={200: {"content": _GEOJSON_CONTENT}, **error_responses(403, 404, 409, 422)},
     response_model=PlanRoutes,
 )
 def routes(
@@ -285,17 +392,20 @@ def routes(
     unserved orders with their reasons; ``Accept: application/geo+json`` gives GeoJSON."""
     body, geojson = _routes(session, _finished_plan(session, plan_id))
     if accept and GEOJSON_MEDIA_TYPE in accept:
-        return JSONResponse(geojson, media_type=GEOJSON_MEDIA_TYPE)
+        return GeoJSONResponse(geojson)
     return body
 
 
 @router.get(
     "/{plan_id}/routes.geojson",
     summary="A plan's routes as GeoJSON",
-    responses=_GEOJSON_RESPONSE,
-    response_class=JSONResponse,
+    responses={
+        200: {"content": _GEOJSON_CONTENT},
+        **error_responses(401, 403, 404, 409, 422, non_json_route=True),
+    },
+    response_class=GeoJSONResponse,
 )
-def routes_geojson(plan_id: int, _caller: StaffDep, session: SessionDep) -> JSONResponse:
+def routes_geojson(plan_id: int, _caller: StaffDep, session: SessionDep) -> GeoJSONResponse:
     """The plan as an RFC 7946 ``FeatureCollection`` (coordinates ``[lon, lat]``)."""
     _, geojson = _routes(session, _finished_plan(session, plan_id))
-    return JSONResponse(geojson, media_type=GEOJSON_MEDIA_TYPE)
+    return GeoJSONResponse(geojson)

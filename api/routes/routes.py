@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from api.deps import PlannerDep, SessionDep, StaffDep
+from api.errors import error_responses
 from api.routes.plans import RouteOut, StopOut
 from orchestrator.errors import NotFound
 from orchestrator.models import Route, RouteStop, RouteStopPublic
@@ -17,7 +18,7 @@ from orchestrator.queries import stops_with_places
 
 __all__ = ["DispatchRequest", "OutcomeRequest", "router"]
 
-router = APIRouter(prefix="/routes", tags=["routes"])
+router = APIRouter(prefix="/routes", tags=["routes"], responses=error_responses(401))
 
 
 class DispatchRequest(BaseModel):
@@ -56,7 +57,11 @@ def _route_out(session: SessionDep, route: Route) -> RouteOut:
     return RouteOut.model_validate(route, update={"stops": stops})
 
 
-@router.get("/{route_id}", summary="Read a route with its stops")
+@router.get(
+    "/{route_id}",
+    summary="Read a route with its stops",
+    responses=error_responses(403, 404, 422),
+)
 def read(route_id: int, _caller: StaffDep, session: SessionDep) -> RouteOut:
     """The route with its stops in visiting order (ETAs, loads, ``[lon, lat]``)."""
     route = session.get(Route, route_id)
@@ -65,7 +70,11 @@ def read(route_id: int, _caller: StaffDep, session: SessionDep) -> RouteOut:
     return _route_out(session, route)
 
 
-@router.post("/{route_id}/dispatch", summary="The route's vehicle left")
+@router.post(
+    "/{route_id}/dispatch",
+    summary="The route's vehicle left",
+    responses=error_responses(403, 404, 409, 422),
+)
 def dispatch(
     route_id: int,
     _caller: PlannerDep,
@@ -78,7 +87,11 @@ def dispatch(
     return _route_out(session, route)
 
 
-@router.post("/{route_id}/stops/{stop_id}/outcome", summary="A stop was delivered or failed")
+@router.post(
+    "/{route_id}/stops/{stop_id}/outcome",
+    summary="A stop was delivered or failed",
+    responses=error_responses(403, 404, 409, 422),
+)
 def outcome(
     route_id: int,
     stop_id: int,

@@ -17,11 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 
 from api.deps import PlannerDep
+from api.errors import error_responses
 from api.jobs import SolverPool
 from orchestrator.vroom import solve_vroom
 from routing.solve import Limits
 
-__all__ = ["DEFAULT_TIME_LIMIT_S", "EXAMPLE", "MAX_TIME_LIMIT_S", "router"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "EXAMPLE", "MAX_TIME_LIMIT_S", "OUTPUT_EXAMPLE", "router"]
 
 DEFAULT_TIME_LIMIT_S = 5.0
 """Search time of a request that names none, seconds."""
@@ -30,6 +31,35 @@ MAX_TIME_LIMIT_S = 60.0
 after a minute; plan longer days as jobs with ``POST /plans``)."""
 
 router = APIRouter(prefix="/solve", tags=["solve"])
+
+
+def _step(
+    kind: str,
+    arrival: int,
+    duration: int,
+    location: list[float],
+    load: int,
+    distance: int,
+    *,
+    service: int = 0,
+    job: int | None = None,
+) -> dict[str, Any]:
+    """One step of a route in VROOM's output (for the documented example)."""
+    ids = {} if job is None else {"id": job, "job": job}
+    return {
+        "type": kind,
+        "arrival": arrival,
+        "duration": duration,
+        "location": location,
+        **ids,
+        "setup": 0,
+        "service": service,
+        "waiting_time": 0,
+        "load": [load],
+        "distance": distance,
+        "violations": [],
+    }
+
 
 EXAMPLE: dict[str, Any] = {
     "vehicles": [
@@ -56,6 +86,55 @@ EXAMPLE: dict[str, Any] = {
 }
 """Three deliveries in central Helsinki for one van; coordinates are ``[lon, lat]``."""
 
+OUTPUT_EXAMPLE: dict[str, Any] = {
+    "code": 0,
+    "summary": {
+        "cost": 428,
+        "routes": 1,
+        "unassigned": 0,
+        "setup": 0,
+        "service": 780,
+        "duration": 428,
+        "waiting_time": 0,
+        "priority": 0,
+        "violations": [],
+        "delivery": [6],
+        "amount": [6],
+        "pickup": [0],
+        "computing_times": {"loading": 1, "solving": 1009},
+        "distance": 4726,
+    },
+    "unassigned": [],
+    "routes": [
+        {
+            "vehicle": 1,
+            "cost": 428,
+            "setup": 0,
+            "service": 780,
+            "duration": 428,
+            "waiting_time": 0,
+            "priority": 0,
+            "delivery": [6],
+            "amount": [6],
+            "pickup": [0],
+            "violations": [],
+            "steps": [
+                _step("start", 31_584, 0, [24.9384, 60.1699], 6, 0),
+                _step("job", 31_672, 88, [24.9310, 60.1755], 4, 969, service=300, job=1),
+                _step("job", 32_120, 236, [24.9520, 60.1710], 1, 2613, service=180, job=3),
+                _step("job", 32_400, 336, [24.9460, 60.1640], 0, 3713, service=300, job=2),
+                _step("end", 32_792, 428, [24.9384, 60.1699], 0, 4726),
+            ],
+            "distance": 4726,
+        }
+    ],
+    "notes": [
+        "no matrices given: straight-line travel computed from coordinates (great-circle "
+        "distance x 1.3, speeds in km/h: car 40)"
+    ],
+}
+"""lastmile's answer to :data:`EXAMPLE` with a one-second search (VROOM's output format)."""
+
 _DESCRIPTION = (
     "Solve a problem given in [VROOM's input format](https://github.com/VROOM-Project/vroom/"
     "blob/master/docs/API.md) and answer in VROOM's output format.\n\n"
@@ -81,26 +160,12 @@ _DESCRIPTION = (
     summary="Solve a VROOM problem (VROOM JSON in, VROOM JSON out)",
     description=_DESCRIPTION,
     responses={
-        422: {
-            "description": "Invalid or unsupported input; `field` names the culprit.",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "detail": [
-                            {
-                                "loc": ["body", "jobs", 0, "location"],
-                                "msg": "latitude 95.0 is outside [-90, 90] — give [lon, lat]",
-                                "type": "vroom_input",
-                            }
-                        ],
-                        "message": "body.jobs.0.location: latitude 95.0 is outside [-90, 90]",
-                        "field": "jobs[0].location",
-                        "code": 2,
-                        "error": "jobs[0].location: latitude 95.0 is outside [-90, 90]",
-                    }
-                }
-            },
-        }
+        200: {
+            "description": "VROOM's output; `unassigned` entries carry `reason` and `detail`.",
+            "content": {"application/json": {"example": OUTPUT_EXAMPLE}},
+        },
+        **error_responses(401, 403, 503),
+        **error_responses(422, vroom=True),
     },
 )
 async def solve(

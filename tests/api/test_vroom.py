@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.vroom import EXAMPLE, MAX_TIME_LIMIT_S
+from api.routes.vroom import EXAMPLE, MAX_TIME_LIMIT_S, OUTPUT_EXAMPLE
 from tests.api.conftest import Keys, Live, bearer
 
 SOLVE_S = 3.0  # long enough to ask for /health several times while it runs
@@ -36,6 +36,12 @@ def test_round_trip_serves_every_job(client: TestClient, keys: Keys, role: str) 
     assert output["summary"]["routes"] == 1
     assert route["steps"][0]["type"] == "start"
     assert route["steps"][-1]["type"] == "end"
+
+
+def test_the_documented_answer_is_the_real_one(client: TestClient, keys: Keys) -> None:
+    output = solve(client, keys.planner, EXAMPLE).json()
+    output["summary"]["computing_times"] = OUTPUT_EXAMPLE["summary"]["computing_times"]
+    assert output == OUTPUT_EXAMPLE
 
 
 def test_unassigned_carry_a_reason(client: TestClient, keys: Keys) -> None:
