@@ -5,7 +5,10 @@ Why processes and not threads: the solvers hold Python's GIL for the whole searc
 stalled every other thread of the process for those 4 s). A solve in a thread of the server
 would stop it answering anything — ``/health``, the polling of jobs — until the solve ends.
 Workers are started with ``spawn`` (the server has threads, and forking a threaded process
-can deadlock), lazily, on the first solve; a worker that dies is replaced by a fresh pool.
+can deadlock), lazily, on the first solve (about a second); a worker that dies is replaced
+by a fresh pool. As with any ``spawn`` program, a script that serves the app itself must
+guard its entry point with ``if __name__ == "__main__":`` (a worker imports the main
+module); ``lastmile serve``, ``uvicorn api.app:...`` and pytest do.
 
 :class:`PlanJobs` runs plan jobs. Their state lives in the store (:mod:`orchestrator.jobs`):
 ``POST /plans`` stores a queued plan row and hands its id to :meth:`PlanJobs.enqueue`; a
