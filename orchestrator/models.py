@@ -38,6 +38,7 @@ __all__ = [
     "Customer",
     "CustomerBase",
     "CustomerCreate",
+    "CustomerProfile",
     "CustomerPublic",
     "CustomerUpdate",
     "DeliveryMode",
@@ -49,6 +50,8 @@ __all__ = [
     "FleetBase",
     "FleetCreate",
     "FleetPublic",
+    "HoldStatus",
+    "OptionHold",
     "Order",
     "OrderBase",
     "OrderCreate",
@@ -995,3 +998,82 @@ def _refuse_change(_mapper: Any, _connection: Any, target: OrderEvent) -> None:
 # The event log is append-only: the ORM refuses to update or delete an event.
 sa.event.listen(OrderEvent, "before_update", _refuse_change)
 sa.event.listen(OrderEvent, "before_delete", _refuse_change)
+
+
+# -- the concierge: customer profiles and option holds ------------------------------------------
+
+
+class HoldStatus(StrEnum):
+    """Life of a hold on a delivery option: ``held`` until confirmed, released or expired."""
+
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+    RELEASED = "released"
+
+
+class CustomerProfile(SQLModel, table=True):
+    """Table ``customer_profiles``: what the concierge needs to know about one customer.
+
+    Only what the delivery options use is kept (privacy): where they are by weekday (rules
+    naming their own places by id, wall-clock times in ``timezone``), the windows they prefer,
+    what may bring their parcels, how green and how patient they are, the language and the
+    hand-off instructions, and what their choices and deliveries taught (``stats``, the JSON
+    of :class:`orchestrator.learning.SlotStats`).
+    """
+
+    __tablename__ = "customer_profiles"
+
+    customer_id: int = Field(foreign_key="customers.id", primary_key=True, ondelete="CASCADE")
+    timezone: str = Field(default="Europe/Helsinki", max_length=64)
+    default_place_id: int | None = Field(default=None, foreign_key="places.id", ondelete="SET NULL")
+    schedule: list[dict[str, Any]] = _json(
+        default_factory=list,
+        description="Rules: place_id, weekdays ['mon', ...], start and end 'HH:MM' local.",
+    )
+    preferred_windows: list[dict[str, Any]] = _json(
+        default_factory=list, description="weekdays, start and end 'HH:MM' local."
+    )
+    accepts_robot: bool = False
+    accepts_courier: bool = True
+    prefers_eco: bool = False
+    eco_max_wait_days: int = Field(default=0, ge=0, le=14)
+    language: str | None = Field(default=None, max_length=16)
+    handoff_instructions: str | None = Field(default=None, max_length=500)
+    stats: dict[str, Any] = _json(default_factory=dict, description="Learned slot statistics.")
+    updated_at: datetime = _created_at()
+
+
+class OptionHold(SQLModel, table=True):
+    """Table ``option_holds``: a delivery option a customer chose, reserved until it expires.
+
+    A ``held`` row keeps its place in the day's tentative plan until ``expires_at``;
+    ``confirmed`` writes the place, window and level onto the order. Prices in EUR, CO2 in
+    grams; ``vehicle_id`` names the vehicle of the tentative route (stable across re-plans),
+    ``route_id`` the stored route when the day had a plan.
+    """
+
+    __tablename__ = "option_holds"
+    __table_args__ = (sa.Index("ix_option_holds_depot_day", "depot_id", "service_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customers.id", index=True, ondelete="CASCADE")
+    depot_id: int = Field(foreign_key="depots.id")
+    service_day: date
+    place_id: int = Field(foreign_key="places.id", ondelete="CASCADE")
+    window_start: datetime = _timestamp()
+    window_end: datetime = _timestamp()
+    service_level: str = Field(max_length=24, description="standard, express or eco.")
+    vehicle_type: str = Field(max_length=60)
+    vehicle_id: str = Field(max_length=100)
+    route_id: int | None = Field(default=None, foreign_key="routes.id", ondelete="SET NULL")
+    eta_start: datetime = _timestamp()
+    eta_end: datetime = _timestamp()
+    price_eur: float
+    marginal_cost_eur: float
+    co2_g: float
+    status: HoldStatus = _enum(HoldStatus, HoldStatus.HELD)
+    created_at: datetime = _created_at()
+    expires_at: datetime = _timestamp()
+    closed_at: datetime | None = _timestamp(default=None)
