@@ -62,14 +62,15 @@ def _add(a: Sequence[int], b: Sequence[int], sign: int = 1) -> list[int]:
 
 
 def route_feasible_distance(
-    problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]
+    problem: Problem, vehicle: Vehicle, stops: Sequence[Stop], *, depart: int | None = None
 ) -> int | None:
     """Distance (metres) of serving ``stops`` in this order, or ``None`` when infeasible.
 
-    Serves every stop as early as possible (waiting allowed), which is optimal for
-    feasibility. Checks windows (several per stop), shift start and end, capacity per
-    dimension with pickups and deliveries, skills and range. Shipments must be whole within the
-    sequence with the pickup first. Breaks and a maximum shift duration are not modelled.
+    Leaves at ``depart`` (default: the shift start) and serves every stop as early as possible
+    (waiting allowed), which is optimal for feasibility. Checks windows (several per stop),
+    shift start and end, capacity per dimension with pickups and deliveries, skills and range.
+    Shipments must be whole within the sequence with the pickup first. Breaks and a maximum
+    shift duration are not modelled.
     """
     vt = problem.vehicle_type(vehicle.type)
     assert not vehicle.breaks and vt.max_shift is None, "not modelled by the enumeration"
@@ -89,7 +90,8 @@ def route_feasible_distance(
     if any(a > c for a, c in zip(load, cap, strict=True)):
         return None
 
-    t, loc, distance = vehicle.shift.start, vehicle.start, 0
+    t = vehicle.shift.start if depart is None else depart
+    loc, distance = vehicle.start, 0
     for s in stops:
         if not s.skills <= vt.skills:
             return None

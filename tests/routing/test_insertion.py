@@ -32,6 +32,7 @@ from routing import (
 )
 from routing.insertion import Candidate, Insertion, StraightLineLegs, Timeline
 from routing.matrix import straight_line_matrix
+from tests.routing.conftest import route_feasible_distance
 
 HOUR = 3_600
 SPEEDS = {"car": 30.0, "walk": 6.0}
@@ -119,43 +120,12 @@ def with_candidate(problem: Problem, candidate: Candidate, window: TimeWindow) -
     return build_problem(locations, (*problem.stops, stop), problem.vehicle_types, problem.vehicles)
 
 
-def replay(
-    problem: Problem, vehicle_id: str, stop_ids: Sequence[str], depart: int
-) -> tuple[int, int] | None:
-    """(distance m, end time s) of serving ``stop_ids`` leaving at ``depart``, or ``None``
-    when a window, the capacity, the shift end or the range is broken."""
+def replay(problem: Problem, vehicle_id: str, stop_ids: Sequence[str], depart: int) -> int | None:
+    """Distance (metres) of serving ``stop_ids`` leaving at ``depart``, or ``None`` when a window,
+    the capacity, the shift end or the range is broken (the independent checker of conftest)."""
     vehicle = next(v for v in problem.vehicles if v.id == vehicle_id)
-    vtype = problem.vehicle_type(vehicle.type)
-    m = problem.matrix_for(vehicle)
-    cap = problem.capacity(vtype)
     stops = [problem.stop(s) for s in stop_ids]
-    load = np.zeros(len(cap), dtype=np.int64)
-    for s in stops:
-        if s.kind is StopKind.DELIVERY:
-            load += problem.demand(s)
-    if (load > cap).any():
-        return None
-    t, loc, distance = depart, vehicle.start, 0
-    for s in stops:
-        t += int(m.durations[loc, s.location])
-        distance += int(m.distances[loc, s.location])
-        window = next((w for w in s.windows if max(t, w.start) <= w.end), None)
-        if window is None:
-            return None
-        t = max(t, window.start) + s.service
-        loc = s.location
-        sign = 1 if s.kind is StopKind.PICKUP else -1
-        load += sign * np.array(problem.demand(s))
-        if (load > cap).any():
-            return None
-    if vehicle.end is not None:
-        t += int(m.durations[loc, vehicle.end])
-        distance += int(m.distances[loc, vehicle.end])
-    if t > vehicle.shift.end:
-        return None
-    if vtype.range_m is not None and distance > vtype.range_m:
-        return None
-    return distance, t
+    return route_feasible_distance(problem, vehicle, stops, depart=depart)
 
 
 def departure(solution: Solution, problem: Problem, vehicle_id: str) -> int:
@@ -203,7 +173,7 @@ def test_an_offered_insertion_replays_feasibly(day: tuple[Problem, Solution]) ->
         extended, schedule.route_id, sequence, departure(solution, problem, schedule.route_id)
     )
     assert replayed is not None
-    assert replayed[0] == schedule.distance + best.added_distance
+    assert replayed == schedule.distance + best.added_distance
     assert best.co2_g == pytest.approx(
         best.added_distance / 1000 * schedule.vehicle_type.co2_g_per_km
     )
@@ -354,7 +324,7 @@ def test_offers_are_sound_and_complete(
             if replayed is None:
                 continue
             vt = schedule.vehicle_type
-            added_d = replayed[0] - base[0]
+            added_d = replayed - base
             cost = added_d / 1000 * vt.cost_per_km + (vt.fixed_cost if schedule.idle else 0.0)
             cheapest = cost if cheapest is None else min(cheapest, cost)
     if best.feasible:
