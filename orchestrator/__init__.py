@@ -11,6 +11,12 @@ Where things live:
 * :mod:`orchestrator.jobs` — plans solved in the background, their state kept in the store;
 * :mod:`orchestrator.queries` — read-only lists and joined look-ups;
 * :mod:`orchestrator.mapping` — the one function that builds a :class:`routing.Problem`;
+* :mod:`orchestrator.concierge` — an order's delivery options, holds and their confirmation;
+  :mod:`orchestrator.concierge_profiles` — customers' preferences (see, correct, export,
+  delete) and what their choices and deliveries teach; :mod:`orchestrator.concierge_days` —
+  the tentative plan of a day the options are checked against;
+* :mod:`orchestrator.whereabouts` — "find me at the café": an order on its way redirected,
+  its route re-optimised from where the vehicle is;
 * :mod:`orchestrator.travel` — where travel matrices come from;
 * :mod:`orchestrator.errors` — the error tree the API maps to 404/409/422.
 """
@@ -22,6 +28,18 @@ from orchestrator.catalog import (
     create_depot,
     create_store,
     create_vehicle_type,
+)
+from orchestrator.concierge import (
+    choose_option,
+    confirm_hold,
+    options_for_order,
+    release_hold,
+)
+from orchestrator.concierge_profiles import (
+    delete_profile,
+    export_customer,
+    get_profile,
+    put_profile,
 )
 from orchestrator.errors import Conflict, InvalidInput, NotFound, OrchestratorError, PlanningFailed
 from orchestrator.importer import ImportRejected, ImportSummary, import_orders
@@ -39,6 +57,7 @@ from orchestrator.planning import (
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema, session_scope
 from orchestrator.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
+from orchestrator.whereabouts import WhereaboutsResult, update_whereabouts
 
 __all__ = [
     "Conflict",
@@ -52,10 +71,13 @@ __all__ = [
     "Settings",
     "StraightLineTravel",
     "TravelTimes",
+    "WhereaboutsResult",
     "add_fleet",
     "add_place",
     "authenticate",
     "build_problem",
+    "choose_option",
+    "confirm_hold",
     "create_api_key",
     "create_customer",
     "create_depot",
@@ -63,18 +85,25 @@ __all__ = [
     "create_store",
     "create_vehicle_type",
     "current_plan",
+    "delete_profile",
     "dispatch_route",
     "ensure_schema",
+    "export_customer",
     "get_order",
+    "get_profile",
     "import_orders",
     "interrupt_jobs",
     "mark_stop_outcome",
+    "options_for_order",
     "plan_day",
+    "put_profile",
     "register_order",
+    "release_hold",
     "replan",
     "revoke_api_key",
     "run_job",
     "session_scope",
     "submit_plan",
     "submit_replan",
+    "update_whereabouts",
 ]

@@ -16,9 +16,9 @@ No comment in this module is load-bearing for the schema: the migrations in
 """
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -1077,3 +1077,347 @@ class OptionHold(SQLModel, table=True):
     created_at: datetime = _created_at()
     expires_at: datetime = _timestamp()
     closed_at: datetime | None = _timestamp(default=None)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+"""A weekday as schedules spell it."""
+_ALL_WEEK: list[Weekday] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ScheduleRuleIn(SQLModel):
+    """The customer is at a place on ``weekdays`` from ``start`` to ``end``, local wall-clock
+    time. ``end`` at or before ``start`` runs past midnight; ``start == end`` is the whole day.
+    Name the place by ``place_id`` or by its ``place`` name."""
+
+    place_id: int | None = Field(default=None, description="One of the customer's places.")
+    place: str | None = Field(default=None, max_length=100, description="Or the place's name.")
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
+    start: time = Field(description="Local time, e.g. 09:00.")
+    end: time = Field(description="Local time, e.g. 17:00.")
+
+    @model_validator(mode="after")
+    def _names_a_place(self) -> "ScheduleRuleIn":
+        if self.place_id is None and self.place is None:
+            raise ValueError("name the place: give place_id or place")
+        return self
+
+
+class ScheduleRulePublic(SQLModel):
+    """A rule of the weekly schedule as shown: the place by id and by name."""
+
+    place_id: int
+    place: str
+    weekdays: list[Weekday]
+    start: time
+    end: time
+
+
+class PreferredWindowIn(SQLModel):
+    """A time of day the customer prefers deliveries on ``weekdays``, local wall-clock time,
+    within one day."""
+
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(_ALL_WEEK), min_length=1)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _inside_the_day(self) -> "PreferredWindowIn":
+        if self.end <= self.start:
+            raise ValueError(
+                f"window {self.start:%H:%M}-{self.end:%H:%M} is outside the day: it must end "
+                "after it starts, before midnight — split it into two windows"
+            )
+        return self
+
+
+_PROFILE_EXAMPLE: dict[str, Any] = {
+    "timezone": "Europe/Helsinki",
+    "default_place_id": 1,
+    "schedule": [
+        {
+            "place_id": 2,
+            "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+            "start": "09:00:00",
+            "end": "17:00:00",
+        },
+        {"place": "Café Rosa", "weekdays": ["sat"], "start": "09:00:00", "end": "12:00:00"},
+    ],
+    "preferred_windows": [{"weekdays": ["sat", "sun"], "start": "10:00:00", "end": "12:00:00"}],
+    "accepts_robot": True,
+    "accepts_courier": True,
+    "prefers_eco": True,
+    "eco_max_wait_days": 2,
+    "language": "fi",
+    "handoff_instructions": "Leave with the concierge; ring twice.",
+}
+
+
+class ProfileUpdate(SQLModel):
+    """A customer's delivery preferences, all at once (``PUT`` replaces the stored ones).
+
+    Only what delivery options need: where they are by weekday, the times they prefer, what
+    may bring their parcels, how green and how patient they are, their language and the
+    hand-off instructions. Unknown fields are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROFILE_EXAMPLE]})
+
+    timezone: str = Field(default="Europe/Helsinki", max_length=64, description="IANA name.")
+    default_place_id: int | None = Field(
+        default=None, description="Where they are outside every rule (default: their home)."
+    )
+    schedule: list[ScheduleRuleIn] = Field(default_factory=list, max_length=50)
+    preferred_windows: list[PreferredWindowIn] = Field(default_factory=list, max_length=20)
+    accepts_robot: bool = Field(default=False, description="A sidewalk robot may bring it.")
+    accepts_courier: bool = Field(default=True, description="A crowdsourced courier may.")
+    prefers_eco: bool = Field(default=False, description="Rank greener options higher.")
+    eco_max_wait_days: int = Field(
+        default=0, ge=0, le=14, description="Extra days accepted for a grouped (eco) drop."
+    )
+    language: str | None = Field(default=None, max_length=16, description="e.g. 'fi', 'en'.")
+    handoff_instructions: str | None = Field(default=None, max_length=500)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {v!r} — give an IANA name such as 'Europe/Helsinki'"
+            ) from None
+        return v
+
+
+class LearnedSlot(SQLModel):
+    """What choices and deliveries taught about one place, weekday and part of the day:
+    counts as of the last observation ``as_of`` (they fade with a half-life from then)."""
+
+    place: str
+    weekday: Weekday
+    daypart: str = Field(description="night, morning, afternoon or evening.")
+    successes: float
+    failures: float
+    as_of: datetime | None
+
+
+class ProfilePublic(SQLModel):
+    """A customer's preferences as stored (defaults when nothing is stored yet), with the
+    places named and what was learned."""
+
+    customer_id: int
+    timezone: str
+    default_place_id: int | None
+    default_place: str | None
+    schedule: list[ScheduleRulePublic]
+    preferred_windows: list[PreferredWindowIn]
+    accepts_robot: bool
+    accepts_courier: bool
+    prefers_eco: bool
+    eco_max_wait_days: int
+    language: str | None
+    handoff_instructions: str | None
+    learned: list[LearnedSlot]
+    updated_at: datetime | None = Field(description="None: nothing stored yet (defaults).")
+
+    model_config = _example(
+        customer_id=1,
+        timezone="Europe/Helsinki",
+        default_place_id=1,
+        default_place="home",
+        schedule=[
+            {
+                "place_id": 2,
+                "place": "office",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                "start": "09:00:00",
+                "end": "17:00:00",
+            }
+        ],
+        preferred_windows=[{"weekdays": ["sat", "sun"], "start": "10:00:00", "end": "12:00:00"}],
+        accepts_robot=True,
+        accepts_courier=True,
+        prefers_eco=True,
+        eco_max_wait_days=2,
+        language="fi",
+        handoff_instructions="Leave with the concierge; ring twice.",
+        learned=[
+            {
+                "place": "office",
+                "weekday": "tue",
+                "daypart": "morning",
+                "successes": 2.7,
+                "failures": 0.0,
+                "as_of": "2025-02-25T08:10:00Z",
+            }
+        ],
+        updated_at="2025-03-01T09:30:00Z",
+    )
+
+
+_OPTION_EXAMPLE: dict[str, Any] = {
+    "service_day": "2025-03-04",
+    "place_id": 2,
+    "place": "office",
+    "service_level": "standard",
+    "window_start": "2025-03-04T10:00:00+02:00",
+    "window_end": "2025-03-04T12:00:00+02:00",
+    "eta_start": "2025-03-04T10:20:00+02:00",
+    "eta_end": "2025-03-04T10:50:00+02:00",
+    "vehicle_type": "cargo-bike",
+    "price_eur": 5.12,
+    "marginal_cost_eur": 0.44,
+    "co2_g": 0.0,
+    "greenest": True,
+    "score": 0.81,
+    "explanation": "you are usually at office on Tuesday mornings",
+}
+
+
+class DeliveryOptionPublic(SQLModel):
+    """One option a customer may choose: where, when, how, what it costs and emits, and why it
+    is suggested. Times are ISO 8601 with the depot's offset; prices in EUR; CO2 in grams."""
+
+    service_day: date
+    place_id: int
+    place: str
+    service_level: str = Field(description="standard, express or eco.")
+    window_start: datetime
+    window_end: datetime
+    eta_start: datetime = Field(description="The vehicle is expected from ...")
+    eta_end: datetime = Field(description="... to this time.")
+    vehicle_type: str
+    price_eur: float = Field(description="What the customer pays, EUR.")
+    marginal_cost_eur: float = Field(description="What serving it adds to the day, EUR.")
+    co2_g: float = Field(description="What serving it adds to the day, grams CO2.")
+    greenest: bool = Field(description="The option with the least CO2 among those shown.")
+    score: float = Field(description="How well it suits the customer, 0 to 1.")
+    explanation: str = Field(description="Why it is suggested, in one sentence.")
+
+    model_config = _example(**_OPTION_EXAMPLE)
+
+
+class OrderOptionsPublic(SQLModel):
+    """The best options for an order over the days considered, best first."""
+
+    order_id: int
+    days: list[date]
+    options: list[DeliveryOptionPublic]
+
+    model_config = _example(
+        order_id=7, days=["2025-03-04", "2025-03-05"], options=[_OPTION_EXAMPLE]
+    )
+
+
+class OptionChoice(SQLModel):
+    """The option chosen, as the options answer names it."""
+
+    place_id: int
+    service_level: Literal["standard", "express", "eco"]
+    window_start: datetime = Field(description="With an offset.")
+    window_end: datetime = Field(description="With an offset.")
+
+    model_config = _example(
+        place_id=2,
+        service_level="standard",
+        window_start="2025-03-04T10:00:00+02:00",
+        window_end="2025-03-04T12:00:00+02:00",
+    )
+
+
+class HoldPublic(SQLModel):
+    """A chosen option, held for the customer until ``expires_at`` unless confirmed."""
+
+    id: int
+    order_id: int
+    customer_id: int
+    service_day: date
+    place_id: int
+    window_start: datetime
+    window_end: datetime
+    service_level: str
+    vehicle_type: str
+    eta_start: datetime
+    eta_end: datetime
+    price_eur: float
+    marginal_cost_eur: float
+    co2_g: float
+    status: HoldStatus
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+
+    model_config = _example(
+        id=4,
+        order_id=7,
+        customer_id=1,
+        service_day="2025-03-04",
+        place_id=2,
+        window_start="2025-03-04T08:00:00Z",
+        window_end="2025-03-04T10:00:00Z",
+        service_level="standard",
+        vehicle_type="cargo-bike",
+        eta_start="2025-03-04T08:20:00Z",
+        eta_end="2025-03-04T08:50:00Z",
+        price_eur=5.12,
+        marginal_cost_eur=0.44,
+        co2_g=0.0,
+        status="held",
+        created_at="2025-03-03T17:00:00Z",
+        expires_at="2025-03-03T17:15:00Z",
+        closed_at=None,
+    )
+
+
+class ProfileDeleted(SQLModel):
+    """What deleting a customer's profile removed, and what it kept and why."""
+
+    deleted: dict[str, int]
+    kept: dict[str, int]
+    note: str
+
+    model_config = _example(
+        deleted={"profile": 1, "holds": 2, "places": 1},
+        kept={"live_orders": 1, "places_of_live_orders": 1, "closed_orders": 3},
+        note="Places of orders still to deliver are kept until delivered; delivered and "
+        "failed orders are kept for bookkeeping, their places anonymised.",
+    )
+
+
+class CustomerExport(SQLModel):
+    """Everything stored about a customer, as one document."""
+
+    exported_at: datetime
+    customer: CustomerPublic
+    profile: ProfilePublic
+    places: list[PlacePublic]
+    orders: list[OrderPublic]
+    events: list[OrderEventPublic]
+    holds: list[HoldPublic]
+
+    model_config = _example(
+        exported_at="2025-03-03T18:00:00Z",
+        customer=CustomerPublic.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+        profile=ProfilePublic.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+        places=[PlacePublic.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+        orders=[],
+        events=[],
+        holds=[HoldPublic.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+    )
+
+
+__all__ += [  # the concierge section lists its own names
+    "CustomerExport",
+    "DeliveryOptionPublic",
+    "HoldPublic",
+    "LearnedSlot",
+    "OptionChoice",
+    "OrderOptionsPublic",
+    "PreferredWindowIn",
+    "ProfileDeleted",
+    "ProfilePublic",
+    "ProfileUpdate",
+    "ScheduleRuleIn",
+    "ScheduleRulePublic",
+    "Weekday",
+]

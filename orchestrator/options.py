@@ -36,8 +36,11 @@ __all__ = [
     "OptionRequest",
     "ParcelSize",
     "PlaceInfo",
+    "PreferredWindow",
     "ServiceLevel",
     "delivery_options",
+    "evaluate_choice",
+    "offered_windows",
 ]
 
 
@@ -64,12 +67,43 @@ class PlaceInfo:
 
 @dataclass(frozen=True, slots=True)
 class ParcelSize:
-    """The order's demand per planning dimension (as :mod:`orchestrator.mapping` builds it)
-    and whether it is small enough for a sidewalk robot."""
+    """The order's demand per planning dimension (as :mod:`orchestrator.mapping` builds it),
+    whether it is small enough for a sidewalk robot, the service time (seconds) and the
+    skills a vehicle needs for it (``fragile``, ``signature``, ``cold``)."""
 
     demand: tuple[int, ...]
     robot_ok: bool
     service_s: int = 120
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PreferredWindow:
+    """A time of day the customer prefers on ``weekdays`` (0 = Monday), local wall-clock."""
+
+    weekdays: frozenset[int]
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if not self.weekdays or not all(0 <= d <= 6 for d in self.weekdays):
+            raise InvalidInput("weekdays", "give weekdays 0 (Monday) to 6 (Sunday)")
+        if self.end <= self.start:
+            raise InvalidInput(
+                "end",
+                f"a preferred window must end after it starts within the day, not "
+                f"{self.start:%H:%M}-{self.end:%H:%M} — split it at midnight",
+            )
+
+    def holds(self, start: datetime, end: datetime) -> bool:
+        """Whether the local window ``start``-``end`` (aware, in the customer's zone) lies
+        inside this preference."""
+        return (
+            start.weekday() in self.weekdays
+            and start.date() == end.date()
+            and self.start <= start.time()
+            and end.time() <= self.end
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +128,11 @@ class OptionRequest:
         Rank greener options higher.
     now
         The moment of asking (aware).
+    preferred_windows
+        Times of day the customer prefers: options inside one rank higher and say so.
+    neighbours
+        Look-alike success rates (:func:`orchestrator.learning.neighbour_prior`), used as the
+        prior of a customer whose schedule declares no rule.
     """
 
     schedule: WeeklySchedule
@@ -105,6 +144,8 @@ class OptionRequest:
     eco_max_wait_days: int = 0
     prefers_eco: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    preferred_windows: tuple[PreferredWindow, ...] = ()
+    neighbours: Mapping[tuple[str, int, str], float] | None = None
 
     def __post_init__(self) -> None:
         missing = [p for p in self.schedule.places() if p not in self.places]
@@ -169,6 +210,8 @@ class OptionPolicy:
     """Score points gained per kg CO2 saved against the dirtiest option, for eco customers."""
     neighbour_radius_m: float = 800.0
     """Planned stops this close count as neighbours for eco consolidation."""
+    preferred_weight: float = 0.1
+    """Score points gained by an option inside one of the customer's preferred windows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +278,7 @@ def delivery_options(
                 service=request.parcel.service_s,
                 demand=request.parcel.demand,
                 kind=StopKind.DELIVERY,
+                skills=request.parcel.skills,
                 vehicle_types=types,
             )
             insertions = plan.timeline.best_insertions(candidate, travel)
@@ -326,7 +370,17 @@ def _option(
     eta_hi = min(ins.window.end, eta + policy.eta_spread_s)
     local = window_start.astimezone(request.schedule.zone)
     slot = SlotKey(place.name, local.weekday(), daypart_of(local.time()))
-    judged = score(request.stats, slot, at=request.now, schedule=request.schedule, day=plan.day)
+    if request.neighbours and not request.schedule.rules:
+        # Nothing declared beyond a home: customers who choose alike say more than a default.
+        judged = score(
+            request.stats, slot, at=request.now, neighbours=request.neighbours, kind=place.kind
+        )
+    else:
+        judged = score(request.stats, slot, at=request.now, schedule=request.schedule, day=plan.day)
+    explanation = judged.explanation
+    if _preferred(request, window_start, window_end):
+        until = window_end.astimezone(request.schedule.zone)
+        explanation += f"; inside the time you prefer ({local:%H:%M}-{until:%H:%M})"
     vehicle_type = plan.timeline.route(ins.route_id).vehicle_type.name
     surcharge = min(policy.surcharge_cap, policy.cost_share * ins.cost)
     price = policy.base_price[level] + surcharge
@@ -345,7 +399,7 @@ def _option(
         co2_g=round(ins.co2_g, 1),
         price_eur=round(price, 2),
         score=judged.score,
-        explanation=judged.explanation,
+        explanation=explanation,
     )
 
 
@@ -390,7 +444,91 @@ def _rank(
     policy: OptionPolicy,
 ) -> float:
     value = o.score - policy.cost_weight * min(o.marginal_cost_eur / policy.cost_scale, 1.0)
+    if _preferred(request, o.window_start, o.window_end):
+        value += policy.preferred_weight
     if request.prefers_eco:
         dirtiest = max(x.co2_g for x in options)
         value += policy.eco_weight * (dirtiest - o.co2_g) / 1000
     return value
+
+
+def _preferred(request: OptionRequest, start: datetime, end: datetime) -> bool:
+    zone = request.schedule.zone
+    lo, hi = start.astimezone(zone), end.astimezone(zone)
+    return any(p.holds(lo, hi) for p in request.preferred_windows)
+
+
+def offered_windows(
+    request: OptionRequest, plan: DayPlan, first: date
+) -> dict[str, dict[ServiceLevel, list[tuple[datetime, datetime]]]]:
+    """The windows offered on ``plan.day`` per place and service level, before any check of
+    the plan (``first`` is the first day offered: express exists only then)."""
+    return _place_windows(request, plan, first)
+
+
+def evaluate_choice(
+    request: OptionRequest,
+    plan: DayPlan,
+    first: date,
+    travel: LegTravel,
+    *,
+    place: str,
+    level: ServiceLevel,
+    window_start: datetime,
+    window_end: datetime,
+    policy: OptionPolicy | None = None,
+) -> DeliveryOption | None:
+    """The option a customer chose, checked against the day as it is now and priced.
+
+    Parameters
+    ----------
+    request
+        The customer and the order, as for :func:`delivery_options`.
+    plan
+        The tentative plan of the chosen day.
+    first
+        The first day options are offered for (express windows exist only on it).
+    travel
+        Legs to and from the new stop.
+    place, level, window_start, window_end
+        What was chosen (aware instants).
+
+    Returns
+    -------
+    DeliveryOption or None
+        ``None`` when the window no longer fits the day's plan (someone took the room).
+
+    Raises
+    ------
+    InvalidInput
+        The place is not the customer's, or the window is not one offered for that place and
+        level on that day (field ``place``, ``window_start``).
+    """
+    policy = policy or OptionPolicy()
+    info = request.places.get(place)
+    if info is None:
+        raise InvalidInput("place_id", f"{place!r} is not one of your places — add it first")
+    offered = _place_windows(request, plan, first).get(place, {}).get(level, [])
+    wanted = (window_start.astimezone(UTC), window_end.astimezone(UTC))
+    if wanted not in [(a.astimezone(UTC), b.astimezone(UTC)) for a, b in offered]:
+        zone = request.schedule.zone
+        raise InvalidInput(
+            "window_start",
+            f"{level.value} {window_start.astimezone(zone):%H:%M}-"
+            f"{window_end.astimezone(zone):%H:%M} at {place} on {plan.day} is not an option "
+            "offered — ask for the options again and pick one of them",
+        )
+    candidate = Candidate(
+        info.lat,
+        info.lon,
+        (TimeWindow(plan.seconds(window_start), plan.seconds(window_end)),),
+        service=request.parcel.service_s,
+        demand=request.parcel.demand,
+        kind=StopKind.DELIVERY,
+        skills=request.parcel.skills,
+        vehicle_types=_eligible_types(request, plan),
+    )
+    (insertion,) = plan.timeline.best_insertions(candidate, travel)
+    if not insertion.feasible:
+        return None
+    return _option(request, plan, info, level, insertion, policy)

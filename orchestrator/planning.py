@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from orchestrator import events
 from orchestrator._columns import utcnow
 from orchestrator.catalog import depot_fleets
+from orchestrator.concierge_profiles import on_stop_outcome
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
 from orchestrator.mapping import MappedProblem, OrderInput, build_problem, stop_id
 from orchestrator.models import (
@@ -323,6 +324,7 @@ def mark_stop_outcome(
     session.add(order)
     kind = OrderEventKind.DELIVERED if outcome is StopStatus.DELIVERED else OrderEventKind.FAILED
     events.record(session, stop.order_id, kind, plan_id=plan.id, detail=detail)
+    on_stop_outcome(session, stop, outcome, when)  # the concierge learns where drops work
     session.commit()
     session.refresh(stop)
     return stop

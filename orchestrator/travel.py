@@ -5,7 +5,10 @@ Two providers, one :class:`TravelTimes` protocol:
 * :class:`StraightLineTravel` (the default): great-circle distance stretched by a detour
   factor (1.3 by default, ``LASTMILE_DETOUR_FACTOR``), at a fixed speed per profile
   (:data:`PROFILE_SPEEDS_KMH`). Needs nothing but coordinates; good enough to plan a city
-  day, and what the tests use.
+  day, and what the tests use. It also gives the legs between a planned day's points and
+  one new point (:meth:`StraightLineTravel.legs`, the :class:`routing.insertion.LegTravel`
+  protocol), rounded exactly as its matrices, so a delivery option checked by insertion
+  and the next full plan agree to the second.
 * :class:`RoadGraphTravel`: fastest paths on a street graph
   (:func:`routing.network.network_matrix`), used when ``LASTMILE_ROAD_GRAPH`` names a
   GraphML file following :mod:`routing.network`'s convention.
@@ -22,8 +25,10 @@ from types import MappingProxyType
 from typing import Protocol
 
 import networkx as nx
+import numpy as np
 
 from orchestrator.settings import Settings
+from routing.insertion import Legs, StraightLineLegs
 from routing.matrix import straight_line_matrix
 from routing.model import Location, TravelMatrix
 from routing.network import network_matrix
@@ -59,6 +64,15 @@ class StraightLineTravel:
         """Straight-line travel matrix; an unknown profile moves at car speed."""
         speed = self.speeds_kmh.get(profile, self.speeds_kmh.get("car", 30.0))
         return straight_line_matrix(locations, speed_kmh=speed, detour_factor=self.detour_factor)
+
+    def legs(
+        self, lats: np.ndarray, lons: np.ndarray, lat: float, lon: float, profile: str
+    ) -> Legs:
+        """Metres and seconds between the points and ``(lat, lon)``, as :meth:`matrix` has
+        them (:class:`routing.insertion.LegTravel`)."""
+        speeds = dict(self.speeds_kmh)
+        speeds.setdefault("car", 30.0)
+        return StraightLineLegs(speeds, self.detour_factor).legs(lats, lons, lat, lon, profile)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -1,0 +1,618 @@
+"""The concierge: an order's delivery options, holds on the one chosen, and its confirmation.
+
+For an order still to be planned, :func:`options_for_order` offers the best options over the
+next days — the places the customer's schedule puts them at × windows × service level
+(standard, express, eco), each checked by cheap insertion against that day's tentative plan
+(:mod:`orchestrator.concierge_days`), priced, scored for this customer and explained
+(:mod:`orchestrator.options`).
+
+:func:`choose_option` reserves the chosen option: a hold that expires (15 minutes by
+default) and takes its room in the day's tentative plan, so the next customer sees the day
+with it. Choosing again releases the previous hold (and, for a confirmed one, counts as
+rescheduled). :func:`confirm_hold` writes the place, the window and the day onto the order:
+the next full plan builds its routing problem from them (:mod:`orchestrator.mapping`), so it
+may move the stop only within the promised window and place. An expired hold answers
+:class:`~orchestrator.errors.Conflict`; it never blocks anything, since the tentative plan
+leaves it out the moment it expires.
+
+Learning: each choice counts for the chosen place and slot, and half against the other places
+offered that day; delivery outcomes count through :func:`orchestrator.concierge_profiles.
+on_stop_outcome`. A customer who declared no schedule rule is scored with the choices of
+customers who choose alike (:func:`orchestrator.learning.neighbour_prior` over a bounded
+sample of recent profiles).
+
+Concurrency: on PostgreSQL, choosing locks the depot's row, so two customers cannot both take
+the last room in a route; SQLite serialises the writes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from orchestrator._columns import utcnow
+from orchestrator._validation import validated
+from orchestrator.concierge_days import (
+    DayCache,
+    default_cache,
+    legs_for,
+    order_candidate,
+    tentative_day,
+)
+from orchestrator.concierge_profiles import (
+    CustomerPreferences,
+    preferences,
+    record_outcome,
+)
+from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.learning import Outcome, SlotStats, neighbour_prior
+from orchestrator.models import (
+    CustomerProfile,
+    DeliveryOptionPublic,
+    Depot,
+    HoldPublic,
+    HoldStatus,
+    OptionChoice,
+    OptionHold,
+    Order,
+    OrderItem,
+    OrderOptionsPublic,
+    OrderStatus,
+    Place,
+    PlaceKind,
+)
+from orchestrator.options import (
+    DeliveryOption,
+    OptionRequest,
+    ParcelSize,
+    ServiceLevel,
+    delivery_options,
+    evaluate_choice,
+    offered_windows,
+)
+from orchestrator.settings import Settings
+from orchestrator.travel import TravelTimes, travel_from_settings
+
+__all__ = [
+    "HOLD_MINUTES",
+    "MAX_DAYS",
+    "MAX_OPTIONS",
+    "ROBOT_MAX_VOLUME_ML",
+    "ROBOT_MAX_WEIGHT_G",
+    "choose_option",
+    "clear_caches",
+    "confirm_hold",
+    "expire_holds",
+    "get_hold",
+    "options_for_order",
+    "release_hold",
+]
+
+HOLD_MINUTES = 15
+"""How long a chosen option is held before it expires, minutes."""
+MAX_DAYS = 14
+"""Most days options may be asked for at once."""
+MAX_OPTIONS = 20
+"""Most options one answer may hold."""
+ROBOT_MAX_WEIGHT_G = 10_000
+"""Heaviest parcel a sidewalk robot is offered for, grams (its capacity is checked too)."""
+ROBOT_MAX_VOLUME_ML = 40_000
+"""Bulkiest parcel a sidewalk robot is offered for, millilitres."""
+_NEIGHBOUR_SAMPLE = 200  # profiles the look-alike prior is computed from
+_NEIGHBOUR_TTL_S = 60.0  # seconds the sample is reused
+_OPEN = (OrderStatus.OPEN, OrderStatus.PLANNED)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    order: Order
+    depot: Depot
+    prefs: CustomerPreferences
+    request: OptionRequest
+    first: date
+    travel: TravelTimes
+
+
+def options_for_order(
+    session: Session,
+    order_id: int,
+    *,
+    days: int = 3,
+    k: int = 5,
+    now: datetime | None = None,
+    customer_id: int | None = None,
+    travel: TravelTimes | None = None,
+    cache: DayCache | None = None,
+) -> OrderOptionsPublic:
+    """The top ``k`` delivery options for an order over ``days`` days, best first.
+
+    The first day is the order's service day, or the depot's today when that has passed.
+
+    Parameters
+    ----------
+    session
+        The store.
+    order_id
+        An order still to be planned (``open`` or ``planned``).
+    days, k
+        How many days to consider (1 to :data:`MAX_DAYS`) and options to return (1 to
+        :data:`MAX_OPTIONS`).
+    now
+        The moment of asking (aware; default: now).
+    customer_id
+        Given for a customer's request: another customer's order is :class:`NotFound`.
+    travel
+        Travel provider (default: the settings').
+    cache
+        Timelines cache (default: the process's).
+
+    Raises
+    ------
+    NotFound
+        No such order (or not the customer's).
+    Conflict
+        The order is dispatched, delivered or failed: its delivery can no longer change.
+    InvalidInput
+        ``days`` or ``k`` out of range; the customer has no place.
+    """
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput("days", f"ask for 1 to {MAX_DAYS} days, not {days}")
+    if not 1 <= k <= MAX_OPTIONS:
+        raise InvalidInput("k", f"ask for 1 to {MAX_OPTIONS} options, not {k}")
+    now = _aware(now)
+    ctx = _context(session, order_id, now, customer_id, travel)
+    plans = [
+        tentative_day(session, ctx.depot, ctx.first + timedelta(days=d), now=now,
+                      travel=ctx.travel, cache=cache).plan
+        for d in range(days)
+    ]  # fmt: skip
+    options = delivery_options(ctx.request, plans, legs_for(ctx.travel), k=k)
+    zone = ZoneInfo(ctx.depot.timezone)
+    return OrderOptionsPublic(
+        order_id=order_id,
+        days=[p.day for p in plans],
+        options=[_public(o, ctx.prefs, zone) for o in options],
+    )
+
+
+def choose_option(
+    session: Session,
+    order_id: int,
+    choice: OptionChoice | Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+    customer_id: int | None = None,
+    hold_minutes: int = HOLD_MINUTES,
+    travel: TravelTimes | None = None,
+    cache: DayCache | None = None,
+) -> HoldPublic:
+    """Hold the chosen option for the order until it expires; commit.
+
+    The option must be one :func:`options_for_order` offers for that place, level and day
+    (the window as offered), and must still fit the day's tentative plan. A previous hold of
+    the order is released (a confirmed one counts as rescheduled for learning).
+
+    Raises
+    ------
+    NotFound
+        No such order (or not the customer's).
+    InvalidInput
+        The place is not the customer's (``place_id``); the window has no offset, ends before
+        it starts, lies outside one service day, in the past or too far ahead, or is not one
+        offered (``window_start``/``window_end``).
+    Conflict
+        The order can no longer change, or the option no longer fits the day: ask again.
+    """
+    now = _aware(now)
+    picked = validated(OptionChoice, choice)
+    ctx = _context(session, order_id, now, customer_id, travel)
+    names = {pid: name for name, pid in ctx.prefs.place_ids.items()}
+    place = names.get(picked.place_id)
+    if place is None:
+        raise InvalidInput(
+            "place_id",
+            f"place {picked.place_id} is not one of your places {sorted(names)} — choose one of "
+            "the options offered",
+        )
+    day = _service_day(picked, ctx)
+    level = ServiceLevel(picked.service_level)
+    # Serialise choosers of one depot (PostgreSQL row lock; SQLite locks the file on write).
+    session.exec(select(Depot).where(Depot.id == ctx.depot.id).with_for_update()).one()
+    _replace_previous(session, ctx.order, now)
+    session.flush()
+    tentative = tentative_day(session, ctx.depot, day, now=now, travel=ctx.travel, cache=cache)
+    option = evaluate_choice(
+        ctx.request, tentative.plan, ctx.first, legs_for(ctx.travel), place=place, level=level,
+        window_start=picked.window_start, window_end=picked.window_end,
+    )  # fmt: skip
+    if option is None:
+        session.rollback()
+        raise Conflict(
+            f"{level.value} {picked.window_start.isoformat()} at {place} no longer fits the "
+            "day's plan — ask for the options again"
+        )
+    hold = OptionHold(
+        order_id=order_id,
+        customer_id=ctx.order.customer_id,
+        depot_id=ctx.depot.id or 0,
+        service_day=day,
+        place_id=picked.place_id,
+        window_start=option.window_start,
+        window_end=option.window_end,
+        service_level=level.value,
+        vehicle_type=option.vehicle_type,
+        vehicle_id=option.route_id,
+        route_id=tentative.route_ids.get(option.route_id),
+        eta_start=option.eta_start,
+        eta_end=option.eta_end,
+        price_eur=option.price_eur,
+        marginal_cost_eur=option.marginal_cost_eur,
+        co2_g=option.co2_g,
+        status=HoldStatus.HELD,
+        created_at=now,
+        expires_at=now + timedelta(minutes=hold_minutes),
+    )
+    session.add(hold)
+    offered = offered_windows(ctx.request, tentative.plan, ctx.first)
+    others = [p for p, levels in offered.items() if p != place and any(levels.values())]
+    record_outcome(
+        session, ctx.order.customer_id, place, option.window_start, Outcome.CHOSEN, at=now,
+        passed_over=others,
+    )  # fmt: skip
+    session.commit()
+    session.refresh(hold)
+    return HoldPublic.model_validate(hold)
+
+
+def get_hold(
+    session: Session,
+    hold_id: int,
+    *,
+    now: datetime | None = None,
+    customer_id: int | None = None,
+) -> HoldPublic:
+    """The hold; one whose time has passed is marked expired first.
+
+    Raises
+    ------
+    NotFound
+        No such hold (or not the customer's).
+    """
+    hold = _hold(session, hold_id, customer_id)
+    _expire_if_due(session, hold, _aware(now))
+    return HoldPublic.model_validate(hold)
+
+
+def confirm_hold(
+    session: Session,
+    hold_id: int,
+    *,
+    now: datetime | None = None,
+    customer_id: int | None = None,
+) -> HoldPublic:
+    """Confirm a held option: the order gets its place, window and service day; commit.
+
+    Confirming a confirmed hold again changes nothing.
+
+    Raises
+    ------
+    NotFound
+        No such hold (or not the customer's).
+    Conflict
+        The hold expired or was released (choose again), or the order can no longer change.
+    """
+    now = _aware(now)
+    hold = _hold(session, hold_id, customer_id)
+    if hold.status is HoldStatus.CONFIRMED:
+        return HoldPublic.model_validate(hold)
+    if _expire_if_due(session, hold, now) or hold.status is HoldStatus.EXPIRED:
+        raise Conflict(
+            f"hold {hold_id} expired at {hold.expires_at.isoformat()} — choose an option again"
+        )
+    if hold.status is HoldStatus.RELEASED:
+        raise Conflict(f"hold {hold_id} was released — choose an option again")
+    order = session.get(Order, hold.order_id)
+    assert order is not None
+    if order.status not in _OPEN:
+        raise Conflict(
+            f"order {order.id} is {order.status.value}: its delivery can no longer change"
+        )
+    order.place_id = hold.place_id
+    order.window_start, order.window_end = hold.window_start, hold.window_end
+    order.service_day = hold.service_day
+    hold.status, hold.closed_at = HoldStatus.CONFIRMED, now
+    session.add(order)
+    session.add(hold)
+    session.commit()
+    session.refresh(hold)
+    return HoldPublic.model_validate(hold)
+
+
+def release_hold(
+    session: Session,
+    hold_id: int,
+    *,
+    now: datetime | None = None,
+    customer_id: int | None = None,
+) -> HoldPublic:
+    """Give a held option up (its room goes back to the day); commit. Releasing a released
+    or expired hold changes nothing.
+
+    Raises
+    ------
+    NotFound
+        No such hold (or not the customer's).
+    Conflict
+        The hold is confirmed: choose another option to change the delivery.
+    """
+    now = _aware(now)
+    hold = _hold(session, hold_id, customer_id)
+    if hold.status is HoldStatus.CONFIRMED:
+        raise Conflict(
+            f"hold {hold_id} is confirmed — choose another option for order {hold.order_id} "
+            "to change its delivery"
+        )
+    if hold.status is HoldStatus.HELD and not _expire_if_due(session, hold, now):
+        hold.status, hold.closed_at = HoldStatus.RELEASED, now
+        session.add(hold)
+        session.commit()
+        session.refresh(hold)
+    return HoldPublic.model_validate(hold)
+
+
+def expire_holds(session: Session, *, now: datetime | None = None) -> int:
+    """Mark every held option whose time has passed as expired; commit. Returns how many.
+
+    Housekeeping only: expired holds are ignored by every check whether marked or not.
+    """
+    now = _aware(now)
+    due = session.exec(
+        select(OptionHold).where(
+            OptionHold.status == HoldStatus.HELD, col(OptionHold.expires_at) <= now
+        )
+    ).all()
+    for hold in due:
+        hold.status, hold.closed_at = HoldStatus.EXPIRED, hold.expires_at
+        session.add(hold)
+    session.commit()
+    return len(due)
+
+
+def clear_caches() -> None:
+    """Forget the cached timelines and the look-alike sample (tests; after restoring a store)."""
+    default_cache.clear()
+    _sample.clear()
+
+
+# -- implementation -----------------------------------------------------------------------------
+
+
+def _aware(now: datetime | None) -> datetime:
+    if now is None:
+        return utcnow()
+    if now.tzinfo is None:
+        raise InvalidInput("now", f"{now.isoformat()} has no offset — give an aware time")
+    return now.astimezone(UTC)
+
+
+@lru_cache(maxsize=4)
+def _travel_of(road_graph: str | None, detour: float) -> TravelTimes:
+    return travel_from_settings(Settings(road_graph=road_graph, detour_factor=detour))
+
+
+def _default_travel() -> TravelTimes:
+    settings = Settings()
+    road = str(settings.road_graph) if settings.road_graph is not None else None
+    return _travel_of(road, settings.detour_factor)
+
+
+def _context(
+    session: Session,
+    order_id: int,
+    now: datetime,
+    customer_id: int | None,
+    travel: TravelTimes | None,
+) -> _Context:
+    order = session.get(Order, order_id)
+    if order is None or (customer_id is not None and order.customer_id != customer_id):
+        raise NotFound("order", order_id)
+    if order.status not in _OPEN:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}: its delivery can no longer change"
+        )
+    depot = session.get(Depot, order.depot_id)
+    assert depot is not None
+    prefs = preferences(session, order.customer_id)
+    today = now.astimezone(ZoneInfo(depot.timezone)).date()
+    first = max(order.service_day, today)
+    items = session.exec(select(OrderItem).where(OrderItem.order_id == order_id)).all()
+    demand = (
+        sum(i.weight_g * i.quantity for i in items),
+        sum(i.volume_ml * i.quantity for i in items),
+        sum(i.parcels * i.quantity for i in items),
+    )
+    skills = frozenset(
+        s
+        for flag, s in (
+            (order.fragile, "fragile"),
+            (order.signature_required, "signature"),
+            (order.cold_chain, "cold"),
+        )
+        if flag
+    )
+    robot_ok = (
+        demand[0] <= ROBOT_MAX_WEIGHT_G
+        and demand[1] <= ROBOT_MAX_VOLUME_ML
+        and not order.signature_required
+        and not order.cold_chain
+    )
+    # The service time the mapping will give the stop.
+    service = order_candidate(
+        0.0, 0.0, (0, 1), demand, signature_required=order.signature_required
+    ).service
+    request = OptionRequest(
+        schedule=prefs.schedule,
+        places=prefs.places,
+        stats=prefs.stats,
+        parcel=ParcelSize(demand, robot_ok=robot_ok, service_s=service, skills=skills),
+        accepts_robot=prefs.accepts_robot,
+        accepts_courier=prefs.accepts_courier,
+        eco_max_wait_days=prefs.eco_max_wait_days,
+        prefers_eco=prefs.prefers_eco,
+        now=now,
+        preferred_windows=prefs.preferred_windows,
+        neighbours=None if prefs.declared else _neighbours(session, prefs, now),
+    )
+    return _Context(order, depot, prefs, request, first, travel or _default_travel())
+
+
+def _service_day(picked: OptionChoice, ctx: _Context) -> date:
+    start, end = picked.window_start, picked.window_end
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("window_start", "give the window with an offset, as offered")
+    if end <= start:
+        raise InvalidInput(
+            "window_end",
+            f"the window ends at {end.isoformat()} before it starts at {start.isoformat()} — "
+            "swap start and end",
+        )
+    zone = ZoneInfo(ctx.depot.timezone)
+    day = start.astimezone(zone).date()
+    next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    if end > next_midnight:
+        raise InvalidInput(
+            "window_end",
+            f"the window {start.isoformat()} - {end.isoformat()} is outside the day: it must "
+            f"end by midnight of {day} at the depot ({ctx.depot.timezone})",
+        )
+    if day < ctx.first:
+        raise InvalidInput(
+            "window_start",
+            f"{day} is before {ctx.first}, the first day this order can be delivered",
+        )
+    if day >= ctx.first + timedelta(days=MAX_DAYS):
+        raise InvalidInput(
+            "window_start", f"{day} is more than {MAX_DAYS} days ahead — choose an earlier day"
+        )
+    return day
+
+
+def _replace_previous(session: Session, order: Order, now: datetime) -> None:
+    """Release the order's live holds; a confirmed one was a promise: it is rescheduled."""
+    previous = session.exec(
+        select(OptionHold).where(
+            OptionHold.order_id == order.id,
+            col(OptionHold.status).in_([HoldStatus.HELD.value, HoldStatus.CONFIRMED.value]),
+        )
+    ).all()
+    for hold in previous:
+        if hold.status is HoldStatus.CONFIRMED:
+            place = session.get(Place, hold.place_id)
+            if place is not None:
+                record_outcome(
+                    session, order.customer_id, place.name, hold.window_start,
+                    Outcome.RESCHEDULED, at=now,
+                )  # fmt: skip
+        elif hold.expires_at <= now:
+            hold.status, hold.closed_at = HoldStatus.EXPIRED, hold.expires_at
+            session.add(hold)
+            continue
+        hold.status, hold.closed_at = HoldStatus.RELEASED, now
+        session.add(hold)
+
+
+def _hold(session: Session, hold_id: int, customer_id: int | None) -> OptionHold:
+    hold = session.get(OptionHold, hold_id)
+    if hold is None or (customer_id is not None and hold.customer_id != customer_id):
+        raise NotFound("hold", hold_id)
+    return hold
+
+
+def _expire_if_due(session: Session, hold: OptionHold, now: datetime) -> bool:
+    """Mark a held option past its time as expired (committed); whether it just expired."""
+    if hold.status is HoldStatus.HELD and hold.expires_at <= now:
+        hold.status, hold.closed_at = HoldStatus.EXPIRED, hold.expires_at
+        session.add(hold)
+        session.commit()
+        session.refresh(hold)
+        return True
+    return False
+
+
+def _public(o: DeliveryOption, prefs: CustomerPreferences, zone: ZoneInfo) -> DeliveryOptionPublic:
+    return DeliveryOptionPublic(
+        service_day=o.day,
+        place_id=prefs.place_ids[o.place],
+        place=o.place,
+        service_level=o.level.value,
+        window_start=o.window_start.astimezone(zone),
+        window_end=o.window_end.astimezone(zone),
+        eta_start=o.eta_start.astimezone(zone),
+        eta_end=o.eta_end.astimezone(zone),
+        vehicle_type=o.vehicle_type,
+        price_eur=o.price_eur,
+        marginal_cost_eur=o.marginal_cost_eur,
+        co2_g=o.co2_g,
+        greenest=o.greenest,
+        score=round(o.score, 4),
+        explanation=o.explanation,
+    )
+
+
+class _Sample:
+    """Other customers' learned statistics and their places' kinds, refreshed every minute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[object, tuple[float, list[tuple[int, SlotStats]], dict[str, str]]] = {}
+
+    def get(self, session: Session) -> tuple[list[tuple[int, SlotStats]], dict[str, str]]:
+        bind = session.get_bind()
+        key = (id(bind), str(getattr(bind, "url", "")))
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and _time.monotonic() - entry[0] < _NEIGHBOUR_TTL_S:
+            return entry[1], entry[2]
+        rows = session.exec(
+            select(CustomerProfile.customer_id, CustomerProfile.stats)
+            .order_by(col(CustomerProfile.updated_at).desc())
+            .limit(5 * _NEIGHBOUR_SAMPLE)
+        ).all()
+        stats = [(cid, SlotStats.from_json(s)) for cid, s in rows if s and s.get("slots")]
+        stats = stats[:_NEIGHBOUR_SAMPLE]
+        kinds: dict[str, str] = {}
+        ids = [cid for cid, _ in stats]
+        for lo in range(0, len(ids), 900):
+            for name, kind in session.exec(
+                select(Place.name, Place.kind).where(col(Place.customer_id).in_(ids[lo : lo + 900]))
+            ):
+                kinds.setdefault(name, PlaceKind(kind).value)
+        with self._lock:
+            self._entries[key] = (_time.monotonic(), stats, kinds)
+        return stats, kinds
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_sample = _Sample()
+
+
+def _neighbours(
+    session: Session, prefs: CustomerPreferences, now: datetime
+) -> dict[tuple[str, int, str], float] | None:
+    stats, kinds = _sample.get(session)
+    others = [s for cid, s in stats if cid != prefs.customer_id]
+    if not others:
+        return None
+    mine_kinds = {name: info.kind for name, info in prefs.places.items()}
+    return neighbour_prior(prefs.stats, others, at=now, kinds={**kinds, **mine_kinds})

@@ -1,0 +1,565 @@
+"""The tentative plan of a depot's day, as delivery options are checked against it.
+
+A day's tentative plan is
+
+* its **current plan** when it has one — the stored routes and stops, re-timed into a
+  :class:`routing.insertion.Timeline` through the one mapping
+  (:func:`orchestrator.mapping.build_problem` for each route's orders, and a
+  :class:`routing.Solution` of the stored sequence and ETAs), dispatched stops fixed; vehicles
+  of the depot's fleets without a route are idle — or the fleet, all idle, when it has none;
+* plus, inserted one by one at their cheapest feasible position, the day's orders that have a
+  place and a window but are not on that plan (confirmed options, orders registered with a
+  window) and the options customers hold that have not expired.
+
+Building the timeline of a planned day costs a few hundred milliseconds for 2,000 stops, so it
+is cached in memory: the plan's timeline per (store, depot, day, plan and its finish time,
+fleet, travel), and the layer of inserted orders and holds on top of it per the set of those
+items — a new hold is inserted into the cached layer; a hold that expires or is released
+rebuilds the layer from the plan's timeline. Every key carries what identifies the rows (ids
+*and* creation times), so a store whose ids restart never meets a stale entry. A request that
+finds everything cached costs two small queries per day.
+
+Expired holds never block anything: they are left out as soon as ``expires_at`` passes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from orchestrator.catalog import depot_fleets
+from orchestrator.mapping import (
+    SERVICE_BASE_S,
+    SERVICE_PER_PARCEL_S,
+    SERVICE_SIGNATURE_S,
+    OrderInput,
+    build_problem,
+    local_midnight,
+    stop_id,
+)
+from orchestrator.models import (
+    Depot,
+    Fleet,
+    HoldStatus,
+    OptionHold,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Place,
+    Plan,
+    Route,
+    RouteStop,
+    StopStatus,
+    VehicleType,
+)
+from orchestrator.options import DayPlan
+from orchestrator.planning import current_plan, plan_routes
+from orchestrator.travel import PROFILE_SPEEDS_KMH, StraightLineTravel, TravelTimes
+from routing.insertion import Candidate, LegTravel, StraightLineLegs, Timeline
+from routing.model import StopKind, TimeWindow
+from routing.solution import Route as RoutingRoute
+from routing.solution import Solution, SolveStatus, Visit
+
+__all__ = [
+    "DayCache",
+    "TentativeDay",
+    "default_cache",
+    "legs_for",
+    "order_candidate",
+    "tentative_day",
+]
+
+_PLANNABLE = (OrderStatus.OPEN.value, OrderStatus.PLANNED.value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TentativeDay:
+    """A day ready for option checks: the :class:`~orchestrator.options.DayPlan`, the current
+    plan's id (``None`` without a plan) and its stored route ids by vehicle id."""
+
+    plan: DayPlan
+    plan_id: int | None
+    route_ids: Mapping[str, int]
+    skipped: int = 0
+    """Orders and holds of the day that no longer fit anywhere (the next re-plan sees them)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Base:
+    timeline: Timeline
+    route_ids: Mapping[str, int]
+    travel: object  # kept alive: its id is part of the key
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Layer:
+    items: tuple[Hashable, ...]
+    timeline: Timeline
+    skipped: int
+
+
+class DayCache:
+    """Timelines of planned days and their layers of inserted items, least recently used out.
+
+    Parameters
+    ----------
+    max_days
+        Plans' timelines kept (each holds a few megabytes for a 2,000-stop day).
+    """
+
+    def __init__(self, max_days: int = 32) -> None:
+        self.max_days = max_days
+        self._lock = threading.Lock()
+        self._bases: OrderedDict[Hashable, _Base] = OrderedDict()
+        self._layers: OrderedDict[Hashable, _Layer] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._bases.clear()
+            self._layers.clear()
+
+    def _get(self, table: OrderedDict[Hashable, Any], key: Hashable) -> Any:
+        with self._lock:
+            value = table.get(key)
+            if value is not None:
+                table.move_to_end(key)
+            return value
+
+    def _put(self, table: OrderedDict[Hashable, Any], key: Hashable, value: Any) -> None:
+        with self._lock:
+            table[key] = value
+            table.move_to_end(key)
+            while len(table) > self.max_days:
+                table.popitem(last=False)
+
+
+default_cache = DayCache()
+"""The process's cache (the API's worker threads share it)."""
+
+
+def legs_for(travel: TravelTimes) -> LegTravel:
+    """The legs to and from a new point that agree with ``travel``'s matrices.
+
+    A provider with a ``legs`` method (:class:`~orchestrator.travel.StraightLineTravel`) gives
+    its own; for a road graph the legs are straight lines at the profile speeds with the
+    default detour (an estimate: the next full plan uses the streets).
+    """
+    legs = getattr(travel, "legs", None)
+    if callable(legs):
+        return travel  # type: ignore[return-value]
+    return StraightLineLegs(PROFILE_SPEEDS_KMH, StraightLineTravel().detour_factor)
+
+
+def order_candidate(
+    lat: float,
+    lon: float,
+    window: tuple[int, int],
+    demand: tuple[int, int, int],
+    *,
+    fragile: bool = False,
+    signature_required: bool = False,
+    cold_chain: bool = False,
+    vehicle_types: frozenset[str] | None = None,
+) -> Candidate:
+    """An order as a stop to insert, with the service time and skills the mapping gives it
+    (:mod:`orchestrator.mapping`); ``window`` in seconds since the epoch."""
+    skills = {
+        s
+        for flag, s in (
+            (fragile, "fragile"),
+            (signature_required, "signature"),
+            (cold_chain, "cold"),
+        )
+        if flag
+    }
+    service = (
+        SERVICE_BASE_S
+        + SERVICE_PER_PARCEL_S * demand[2]
+        + (SERVICE_SIGNATURE_S if signature_required else 0)
+    )
+    return Candidate(
+        lat,
+        lon,
+        (TimeWindow(*window),),
+        service=service,
+        demand=demand,
+        kind=StopKind.DELIVERY,
+        skills=frozenset(skills),
+        vehicle_types=vehicle_types,
+    )
+
+
+def tentative_day(
+    session: Session,
+    depot: Depot,
+    day: date,
+    *,
+    now: datetime,
+    travel: TravelTimes,
+    fleets: Sequence[tuple[Fleet, VehicleType]] | None = None,
+    cache: DayCache | None = None,
+) -> TentativeDay:
+    """The depot's tentative plan of ``day`` (see the module's docstring), as of ``now``.
+
+    Parameters
+    ----------
+    session
+        The store.
+    depot, day
+        Which day (the depot's local date).
+    now
+        Holds that expired by then are left out.
+    travel
+        The travel provider the day was (or will be) planned with.
+    fleets
+        The depot's fleets (looked up when not given).
+    cache
+        Where timelines are kept (default: the process's cache).
+    """
+    cache = cache or default_cache
+    assert depot.id is not None
+    fleets = list(fleets) if fleets is not None else list(depot_fleets(session, depot.id))
+    legs = legs_for(travel)
+    midnight = local_midnight(depot, day)
+    plan = current_plan(session, depot.id, day)
+    base_key = (
+        _store_key(session),
+        depot.id,
+        depot.lat,
+        depot.lon,
+        depot.timezone,
+        day,
+        plan.id if plan else None,
+        plan.finished_at if plan else None,
+        _fleet_key(fleets),
+        id(travel),
+    )
+    base: _Base | None = cache._get(cache._bases, base_key)
+    if base is None or base.travel is not travel:
+        base = _build_base(session, depot, fleets, day, plan, travel)
+        cache._put(cache._bases, base_key, base)
+
+    horizon = max((f.shift_end_s for f, _ in fleets), default=86_400)
+    items = _items(session, depot, day, plan, now, midnight, horizon)
+    wanted = tuple(key for key, _ in items)
+    layer: _Layer | None = cache._get(cache._layers, base_key)
+    if layer is None or not set(layer.items) <= set(wanted):
+        layer = _Layer((), base.timeline, 0)
+    if layer.items != wanted:
+        have = set(layer.items)
+        timeline, skipped, done = layer.timeline, layer.skipped, list(layer.items)
+        for key, candidate in items:
+            if key in have:
+                continue
+            (best,) = timeline.best_insertions(candidate, legs)
+            if best.feasible:
+                timeline = timeline.insert(candidate, best, f"{key[0]}-{key[1]}", legs)
+            else:
+                skipped += 1
+            done.append(key)
+        layer = _Layer(tuple(done), timeline, skipped)
+        cache._put(cache._layers, base_key, layer)
+
+    opening = min((f.shift_start_s for f, _ in fleets), default=8 * 3_600)
+    closing = min(horizon, 86_399)
+    day_plan = DayPlan(
+        day=day,
+        timeline=layer.timeline,
+        epoch=midnight,
+        vehicle_kinds={vt.name: vt.kind for _, vt in fleets},
+        opening=_clock(opening),
+        closing=_clock(closing),
+    )
+    return TentativeDay(day_plan, plan.id if plan else None, base.route_ids, layer.skipped)
+
+
+# -- implementation -----------------------------------------------------------------------------
+
+
+def _clock(seconds: int) -> time:
+    seconds = max(0, min(int(seconds), 86_399))
+    return time(seconds // 3_600, seconds % 3_600 // 60, seconds % 60)
+
+
+def _store_key(session: Session) -> Hashable:
+    bind = session.get_bind()
+    return (id(bind), str(getattr(bind, "url", "")))
+
+
+def _fleet_key(fleets: Sequence[tuple[Fleet, VehicleType]]) -> Hashable:
+    return tuple(
+        (
+            tuple(sorted(f.model_dump().items())),
+            tuple(sorted((k, str(v)) for k, v in vt.model_dump().items())),
+        )
+        for f, vt in fleets
+    )
+
+
+def _idle(
+    depot: Depot, fleets: Sequence[tuple[Fleet, VehicleType]], day: date, travel: TravelTimes
+) -> Timeline:
+    mapped = build_problem(depot, fleets, [], day=day, travel=travel)
+    empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
+    return Timeline.from_solution(mapped.problem, empty)
+
+
+def _build_base(
+    session: Session,
+    depot: Depot,
+    fleets: Sequence[tuple[Fleet, VehicleType]],
+    day: date,
+    plan: Plan | None,
+    travel: TravelTimes,
+) -> _Base:
+    """The plan's routes as a timeline, every other vehicle of the fleets idle."""
+    idle = _idle(depot, fleets, day, travel)
+    if plan is None or plan.id is None:
+        return _Base(idle, {}, travel)
+    midnight = local_midnight(depot, day)
+
+    def secs(at: datetime) -> int:
+        return int((at - midnight).total_seconds())
+
+    routes = [r for r in plan_routes(session, plan.id) if r.id is not None]
+    stops = session.exec(
+        select(RouteStop)
+        .join(Route, col(Route.id) == col(RouteStop.route_id))
+        .where(Route.plan_id == plan.id)
+        .order_by(col(RouteStop.route_id), col(RouteStop.sequence))
+    ).all()
+    by_route: dict[int, list[RouteStop]] = {}
+    for s in stops:
+        by_route.setdefault(s.route_id, []).append(s)
+    order_ids = sorted({s.order_id for s in stops})
+    orders = {o.id: o for o in _chunked(session, Order, col(Order.id), order_ids)}
+    items: dict[int, list[OrderItem]] = {}
+    for item in _chunked(session, OrderItem, col(OrderItem.order_id), order_ids):
+        items.setdefault(item.order_id, []).append(item)
+    place_ids = sorted({o.place_id for o in orders.values() if o.place_id is not None})
+    places = {p.id: p for p in _chunked(session, Place, col(Place.id), place_ids)}
+
+    schedules = {r.route_id: r for r in idle.routes}
+    route_ids: dict[str, int] = {}
+    for route in routes:
+        assert route.id is not None
+        todays = by_route.get(route.id, [])
+        if not todays or route.vehicle_id not in schedules:
+            continue
+        inputs = [
+            OrderInput(
+                orders[s.order_id],
+                items.get(s.order_id, []),
+                places.get(orders[s.order_id].place_id),
+            )
+            for s in todays
+        ]
+        mapped = build_problem(depot, fleets, inputs, day=day, travel=travel)
+        problem = mapped.problem
+        visits = []
+        for s in todays:
+            sid = stop_id(s.order_id)
+            if sid not in mapped.order_of_stop:
+                continue  # no longer mappable (its place or skills changed): the plan decides
+            visits.append(
+                Visit(
+                    stop_id=sid,
+                    location=problem.stops[problem.stop_index(sid)].location,
+                    arrival=secs(s.arrival_at),
+                    start=secs(s.service_start_at),
+                    departure=secs(s.departure_at),
+                    wait=s.wait_s,
+                    load=tuple(s.load_after),
+                    distance=s.leg_distance_m,
+                )
+            )
+        solved = RoutingRoute(
+            vehicle_id=route.vehicle_id,
+            vehicle_type=route.vehicle_type,
+            visits=tuple(visits),
+            start_time=secs(route.start_at),
+            end_time=secs(route.end_at),
+            load_at_start=tuple(route.load_at_start),
+            distance=route.distance_m,
+            duration=route.duration_s,
+            cost=route.cost,
+            co2_g=route.co2_g,
+        )
+        fixed = 0
+        for s in todays:
+            if s.status is StopStatus.PLANNED:
+                break
+            fixed += 1
+        timeline = Timeline.from_solution(
+            problem,
+            Solution((solved,), (), SolveStatus.FEASIBLE, 0, 0.0),
+            include_idle=False,
+            fixed_prefix={route.vehicle_id: fixed},
+        )
+        schedules[route.vehicle_id] = timeline.routes[0]
+        route_ids[route.vehicle_id] = route.id
+    return _Base(Timeline(tuple(schedules[r.route_id] for r in idle.routes)), route_ids, travel)
+
+
+def _chunked(session: Session, model: Any, column: Any, ids: Sequence[int]) -> list[Any]:
+    """Rows whose ``column`` is in ``ids``, in chunks (SQLite limits bound parameters)."""
+    out: list[Any] = []
+    for lo in range(0, len(ids), 900):
+        out.extend(session.exec(select(model).where(column.in_(ids[lo : lo + 900]))).all())
+    return out
+
+
+def _demand_subquery() -> Any:
+    return (
+        select(
+            col(OrderItem.order_id).label("order_id"),
+            sa.func.sum(col(OrderItem.weight_g) * col(OrderItem.quantity)).label("weight"),
+            sa.func.sum(col(OrderItem.volume_ml) * col(OrderItem.quantity)).label("volume"),
+            sa.func.sum(col(OrderItem.parcels) * col(OrderItem.quantity)).label("parcels"),
+        )
+        .group_by(col(OrderItem.order_id))
+        .subquery()
+    )
+
+
+def _window(start: datetime, end: datetime, midnight: datetime, horizon: int) -> tuple[int, int]:
+    """As :mod:`orchestrator.mapping` has it: seconds since midnight, clipped to the day."""
+    lo = max(0, min(int((start - midnight).total_seconds()), horizon))
+    hi = max(0, min(int((end - midnight).total_seconds()), horizon))
+    return lo, max(lo, hi)
+
+
+def _items(
+    session: Session,
+    depot: Depot,
+    day: date,
+    plan: Plan | None,
+    now: datetime,
+    midnight: datetime,
+    horizon: int,
+) -> list[tuple[Hashable, Candidate]]:
+    """The day's orders with a place and window that are not on the plan, then the holds that
+    have not expired, as candidates keyed by what identifies them."""
+    demand = _demand_subquery()
+    held = (
+        select(col(OptionHold.order_id))
+        .where(
+            OptionHold.depot_id == depot.id,
+            OptionHold.service_day == day,
+            OptionHold.status == HoldStatus.HELD,
+            col(OptionHold.expires_at) > now,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            col(Order.id),
+            col(Order.created_at),
+            col(Order.window_start),
+            col(Order.window_end),
+            col(Order.fragile),
+            col(Order.signature_required),
+            col(Order.cold_chain),
+            col(Place.id),
+            col(Place.lat),
+            col(Place.lon),
+            demand.c.weight,
+            demand.c.volume,
+            demand.c.parcels,
+        )
+        .join(Place, col(Place.id) == col(Order.place_id))
+        .join(demand, demand.c.order_id == col(Order.id))
+        .where(
+            Order.depot_id == depot.id,
+            Order.service_day == day,
+            col(Order.status).in_(_PLANNABLE),
+            col(Order.window_start).is_not(None),
+            col(Order.window_end).is_not(None),
+            col(Order.id).not_in(held),
+        )
+        .order_by(col(Order.id))
+    )
+    if plan is not None:
+        on_plan = (
+            select(col(RouteStop.order_id))
+            .join(Route, col(Route.id) == col(RouteStop.route_id))
+            .where(Route.plan_id == plan.id)
+            .scalar_subquery()
+        )
+        query = query.where(col(Order.id).not_in(on_plan))
+    out: list[tuple[Hashable, Candidate]] = []
+    for row in session.exec(query):  # type: ignore[call-overload]
+        oid, created, ws, we, fragile, signature, cold, pid, lat, lon, w, v, n = row
+        window = _window(ws, we, midnight, horizon)
+        key = ("order", oid, created, pid, window)
+        demand_t = (int(w or 0), int(v or 0), int(n or 0))
+        out.append(
+            (
+                key,
+                order_candidate(
+                    lat,
+                    lon,
+                    window,
+                    demand_t,
+                    fragile=fragile,
+                    signature_required=signature,
+                    cold_chain=cold,
+                ),
+            )
+        )
+    holds = (
+        select(
+            col(OptionHold.id),
+            col(OptionHold.created_at),
+            col(OptionHold.window_start),
+            col(OptionHold.window_end),
+            col(OptionHold.vehicle_type),
+            col(Order.fragile),
+            col(Order.signature_required),
+            col(Order.cold_chain),
+            col(Place.lat),
+            col(Place.lon),
+            demand.c.weight,
+            demand.c.volume,
+            demand.c.parcels,
+        )
+        .join(Order, col(Order.id) == col(OptionHold.order_id))
+        .join(Place, col(Place.id) == col(OptionHold.place_id))
+        .join(demand, demand.c.order_id == col(OptionHold.order_id))
+        .where(
+            OptionHold.depot_id == depot.id,
+            OptionHold.service_day == day,
+            OptionHold.status == HoldStatus.HELD,
+            col(OptionHold.expires_at) > now,
+        )
+        .order_by(col(OptionHold.id))
+    )
+    for row in session.exec(holds):  # type: ignore[call-overload]
+        hid, created, ws, we, vtype, fragile, signature, cold, lat, lon, w, v, n = row
+        window = _window(ws, we, midnight, horizon)
+        key = ("hold", hid, created, window)
+        demand_t = (int(w or 0), int(v or 0), int(n or 0))
+        out.append(
+            (
+                key,
+                order_candidate(
+                    lat,
+                    lon,
+                    window,
+                    demand_t,
+                    fragile=fragile,
+                    signature_required=signature,
+                    cold_chain=cold,
+                    vehicle_types=frozenset({vtype}),
+                ),
+            )
+        )
+    return out
