@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.jobs import PlanJobs, SolverPool
-from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom
+from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema
 
@@ -88,6 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = PlanJobs(settings, engine)
     app.state.solver = SolverPool()
     install_error_handlers(app)
-    for module in (health, vroom, depots, fleet, customers, orders, plans, routes):
+    for module in (health, vroom, depots, fleet, customers, orders, plans, routes, whereabouts):
         app.include_router(module.router)
     return app
