@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import api.routes.options
+import api.routes.profiles
 from api.errors import install_error_handlers
 from api.jobs import PlanJobs, SolverPool
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = PlanJobs(settings, engine)
     app.state.solver = SolverPool()
     install_error_handlers(app)
+    for concierge_module in (api.routes.profiles, api.routes.options):
+        app.include_router(concierge_module.router)
     for module in (health, vroom, depots, fleet, customers, orders, plans, routes, whereabouts):
         app.include_router(module.router)
     return app

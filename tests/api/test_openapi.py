@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
+import api.routes.options
+import api.routes.profiles
 from api.app import create_app
 from api.errors import ErrorMessage, InvalidInputBody, VroomInputBody
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom
@@ -22,6 +24,7 @@ from orchestrator.settings import Settings
 from tests.api.conftest import Keys, bearer
 
 ROUTERS = (health, vroom, depots, fleet, customers, orders, plans, routes)
+ROUTERS += (api.routes.profiles, api.routes.options)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken
@@ -34,6 +37,12 @@ CONFLICTS = {
     ("get", "/plans/{plan_id}/routes.geojson"),  # the job has not finished
     ("post", "/routes/{route_id}/dispatch"),  # its plan is no longer current
     ("post", "/routes/{route_id}/stops/{stop_id}/outcome"),  # not dispatched, or closed
+}
+CONFLICTS |= {
+    ("get", "/orders/{order_id}/options"),  # the order is dispatched or closed
+    ("post", "/orders/{order_id}/options"),  # no longer fits the day, or the order moved on
+    ("post", "/holds/{hold_id}/confirm"),  # the hold expired or was released
+    ("delete", "/holds/{hold_id}"),  # the hold is confirmed
 }
 """Operations that may answer 409, and why."""
 

@@ -1,0 +1,130 @@
+"""Delivery options of an order, holds on the one chosen, and their confirmation.
+
+* ``GET /orders/{id}/options?days=3&k=5`` — the best options over the next days, ranked and
+  explained;
+* ``POST /orders/{id}/options`` — choose one (as the options answer names it): 201 with a
+  hold that expires;
+* ``GET /holds/{id}``, ``POST /holds/{id}/confirm``, ``DELETE /holds/{id}``.
+
+A customer key reaches only its own orders and holds (others answer 404); planner and admin
+keys reach all; analysts none (403).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request, status
+
+from api.deps import SessionDep
+from api.errors import error_responses
+from api.routes.profiles import ConciergeDep
+from orchestrator.concierge import (
+    MAX_DAYS,
+    MAX_OPTIONS,
+    choose_option,
+    confirm_hold,
+    get_hold,
+    options_for_order,
+    release_hold,
+)
+from orchestrator.models import HoldPublic, OptionChoice, OrderOptionsPublic
+from orchestrator.travel import TravelTimes, travel_from_settings
+
+__all__ = ["CHOICE_EXAMPLE", "router"]
+
+router = APIRouter(tags=["concierge"], responses=error_responses(401))
+
+CHOICE_EXAMPLE = OptionChoice.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+
+
+def _travel(request: Request) -> TravelTimes:
+    """The app's travel provider, made once (a road graph is loaded from its file)."""
+    state = request.app.state
+    travel: TravelTimes | None = getattr(state, "concierge_travel", None)
+    if travel is None:
+        travel = travel_from_settings(state.settings)
+        state.concierge_travel = travel
+    return travel
+
+
+@router.get(
+    "/orders/{order_id}/options",
+    summary="Delivery options of an order",
+    responses=error_responses(403, 404, 409, 422),
+)
+def read_options(
+    order_id: int,
+    caller: ConciergeDep,
+    session: SessionDep,
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days to consider.")] = 3,
+    k: Annotated[int, Query(ge=1, le=MAX_OPTIONS, description="Options to return.")] = 5,
+) -> OrderOptionsPublic:
+    """The best ``k`` options over ``days`` days from the order's service day: place (from
+    the customer's schedule) × window × service level (standard, express on the first day,
+    eco on the day most neighbours are served, within the wait the customer accepts), each
+    feasible against that day's tentative plan, with the vehicle type, ETA window, price,
+    marginal cost and CO2, a score for this customer and one sentence saying why; the
+    greenest is marked. 409 when the order is dispatched or closed."""
+    return options_for_order(
+        session, order_id, days=days, k=k, customer_id=caller.customer_scope,
+        travel=_travel(request),
+    )  # fmt: skip
+
+
+@router.post(
+    "/orders/{order_id}/options",
+    status_code=status.HTTP_201_CREATED,
+    summary="Choose a delivery option (held until it expires)",
+    responses=error_responses(403, 404, 409, 422),
+)
+def choose(
+    order_id: int,
+    caller: ConciergeDep,
+    session: SessionDep,
+    request: Request,
+    option: Annotated[
+        OptionChoice,
+        Body(
+            openapi_examples={"office": {"summary": "An option offered", "value": CHOICE_EXAMPLE}}
+        ),
+    ],
+) -> HoldPublic:
+    """Hold the option, as the options answer names it (``place_id``, ``service_level``,
+    ``window_start``, ``window_end``), for 15 minutes: it takes its room in the day's
+    tentative plan; confirm it with ``POST /holds/{id}/confirm``. A previous hold of the order
+    is released. 422 names the field (a place not the customer's, a window outside the day or
+    not offered); 409 when it no longer fits the day (ask again) or the order can no longer
+    change."""
+    return choose_option(
+        session, order_id, option, customer_id=caller.customer_scope, travel=_travel(request)
+    )
+
+
+@router.get("/holds/{hold_id}", summary="A hold", responses=error_responses(403, 404, 422))
+def read_hold(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
+    """The hold and its status (``held``, ``confirmed``, ``expired``, ``released``)."""
+    return get_hold(session, hold_id, customer_id=caller.customer_scope)
+
+
+@router.post(
+    "/holds/{hold_id}/confirm",
+    summary="Confirm a held option",
+    responses=error_responses(403, 404, 409, 422),
+)
+def confirm(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
+    """Confirm the option: the order gets its place, window and day, which the next plan
+    keeps. 409 when the hold expired or was released (choose again)."""
+    return confirm_hold(session, hold_id, customer_id=caller.customer_scope)
+
+
+@router.delete(
+    "/holds/{hold_id}",
+    summary="Release a held option",
+    responses=error_responses(403, 404, 409, 422),
+)
+def release(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
+    """Give the option up: its room goes back to the day. 409 for a confirmed hold (choose
+    another option to change the delivery)."""
+    return release_hold(session, hold_id, customer_id=caller.customer_scope)
