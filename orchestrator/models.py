@@ -22,10 +22,17 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from sqlmodel import Field, SQLModel
 
 from orchestrator._columns import EnumText, UTCDateTime, utcnow
+from returns.model import Condition, DestinationKind
 from routing.model import VehicleKind
 
 __all__ = [
@@ -639,10 +646,25 @@ class OrderItemBase(SQLModel):
     weight_g: int = Field(ge=0, description="Mass of one unit, grams.")
     volume_ml: int = Field(ge=0, description="Volume of one unit, millilitres.")
     parcels: int = Field(default=1, ge=0, description="Parcels one unit ships in.")
+    sku: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The product's stock-keeping unit (see /products); needed to return it.",
+    )
 
 
 class OrderItemCreate(OrderItemBase):
     """What an order line takes."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_sku(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Lines without a SKU serialise as they did before SKUs existed, so the content hash
+        # of an order registered then (its idempotency check) stays the same.
+        data: dict[str, Any] = handler(self)
+        if data.get("sku") is None:
+            data.pop("sku", None)
+        return data
 
 
 class OrderItem(OrderItemBase, table=True):
@@ -1420,4 +1442,528 @@ __all__ += [  # the concierge section lists its own names
     "ScheduleRuleIn",
     "ScheduleRulePublic",
     "Weekday",
+]
+
+
+# -- returns: the product catalogue, store sales and stock, returns and their stops -------------
+
+
+class ReturnStatus(StrEnum):
+    """Where a return stands: ``requested`` (no pickup chosen yet) → ``scheduled`` (a pickup,
+    locker or store drop-off is chosen) → ``picked_up`` → ``in_transit`` → ``received`` at
+    its destination."""
+
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+
+
+class ReturnReason(StrEnum):
+    """Why the customer sends the item back."""
+
+    TOO_SMALL = "too_small"
+    TOO_LARGE = "too_large"
+    NOT_AS_DESCRIBED = "not_as_described"
+    DEFECTIVE = "defective"
+    CHANGED_MIND = "changed_mind"
+    OTHER = "other"
+
+
+class PickupMethod(StrEnum):
+    """How a returned item leaves the customer."""
+
+    PICKUP = "pickup"
+    """Collected at one of the customer's places, in a window, by a passing delivery route."""
+    LOCKER = "locker"
+    """Dropped into a parcel locker (a customer's place of kind ``locker``), collected that day."""
+    STORE = "store"
+    """Handed in at a store that accepts returns."""
+
+
+class ReturnStopKind(StrEnum):
+    """A return's stop on a route: the ``pickup``, or the ``dropoff`` at the chosen store."""
+
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+
+
+class CarriedTo(StrEnum):
+    """Where the route that collects a return takes it."""
+
+    STORE = "store"
+    """Straight to the destination store, later on the same route."""
+    DEPOT = "depot"
+    """Back to the depot; the onward transfer to the destination is recorded on the return."""
+
+
+class ProductBase(SQLModel):
+    """One variant of the catalogue: a style in one colour and one size."""
+
+    style: str = Field(min_length=1, max_length=100, description="Style (model) code.")
+    category: str = Field(min_length=1, max_length=100, description="E.g. 'dresses'.")
+    size: str = Field(min_length=1, max_length=20)
+    colour: str = Field(min_length=1, max_length=40)
+    list_price_cents: int = Field(gt=0, description="List price of one unit, cents.")
+
+
+class ProductCreate(ProductBase):
+    """What adding a product takes: its SKU and its place in the hierarchy."""
+
+    sku: str = Field(min_length=1, max_length=64)
+
+
+class Product(ProductBase, table=True):
+    """Table ``products``: the catalogue the resale model reads SKUs through."""
+
+    __tablename__ = "products"
+
+    sku: str = Field(primary_key=True, min_length=1, max_length=64)
+    created_at: datetime = _created_at()
+
+
+_PRODUCT_EXAMPLE: dict[str, Any] = {
+    "sku": "DRS-014-BLK-S",
+    "style": "DRS-014",
+    "category": "dresses",
+    "size": "S",
+    "colour": "black",
+    "list_price_cents": 7_990,
+}
+
+
+class ProductPublic(ProductBase):
+    """A product as shown."""
+
+    sku: str
+
+    model_config = _example(**_PRODUCT_EXAMPLE)
+
+
+class StoreUpdate(SQLModel):
+    """Fields of a store that may change; ``None`` leaves a field as it is."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    lat: float | None = Field(default=None, ge=-90.0, le=90.0)
+    lon: float | None = Field(default=None, ge=-180.0, le=180.0)
+    depot_id: int | None = Field(default=None, description="Served from.")
+    accepts_returns: bool | None = None
+    hosts_robots: bool | None = None
+
+
+class StoreSale(SQLModel, table=True):
+    """Table ``store_sales``: units of one SKU a store sold on one day (days without a sale
+    have no row)."""
+
+    __tablename__ = "store_sales"
+    __table_args__ = (
+        sa.UniqueConstraint("store_id", "sku", "day", name="uq_store_sales_store_sku_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="stores.id", index=True, ondelete="CASCADE")
+    sku: str = Field(foreign_key="products.sku", max_length=64)
+    day: date
+    units: int = Field(ge=1)
+
+
+class StoreStock(SQLModel, table=True):
+    """Table ``store_stock``: units of one SKU on a store's shelves (and on their way)."""
+
+    __tablename__ = "store_stock"
+
+    store_id: int = Field(foreign_key="stores.id", primary_key=True, ondelete="CASCADE")
+    sku: str = Field(foreign_key="products.sku", primary_key=True, max_length=64)
+    units: int = Field(ge=0)
+
+
+class SaleIn(SQLModel):
+    """One day's sales of one SKU at a store."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    day: date
+    units: int = Field(default=1, ge=1, description="Units sold that day, 1 or more.")
+
+
+class SalesIn(SQLModel):
+    """Daily sales to record at a store; a day already recorded for a SKU is replaced."""
+
+    sales: list[SaleIn] = Field(min_length=1, max_length=100_000)
+
+
+class SalesLoaded(SQLModel):
+    """What loading sales did."""
+
+    store_id: int
+    records: int = Field(description="Sale records written (new or replaced).")
+    units: int = Field(description="Units in them.")
+    first_day: date
+    last_day: date
+
+    model_config = _example(
+        store_id=2, records=3, units=7, first_day="2025-02-01", last_day="2025-02-03"
+    )
+
+
+class StockLevelIn(SQLModel):
+    """Units of one SKU at a store."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    units: int = Field(ge=0, description="Units on the shelf or on their way, 0 or more.")
+
+
+class StockIn(SQLModel):
+    """A store's whole stock: it replaces what was recorded (SKUs left out hold 0)."""
+
+    stock: list[StockLevelIn] = Field(max_length=100_000)
+
+
+class StockLevelPublic(SQLModel):
+    """Units of one SKU at a store, as shown."""
+
+    sku: str
+    units: int
+
+    model_config = _example(sku="DRS-014-BLK-S", units=2)
+
+
+class ItemReturn(SQLModel, table=True):
+    """Table ``item_returns``: one returned unit of an order line, its pickup and where it goes.
+
+    The destination is the returns engine's decision (:func:`returns.decide`) with its
+    expected net recovery (EUR), its probability of a sale within the horizon, the options it
+    weighed (``options``) and one sentence; it is made when the return starts and again when
+    the pickup is chosen (the item's starting point changes the transfer). Distances in
+    kilometres and CO2 in kilograms, as the engine counts them. ``carried_to`` and the onward
+    transfer are written by planning.
+    """
+
+    __tablename__ = "item_returns"
+    __table_args__ = (sa.Index("ix_item_returns_depot_day", "depot_id", "pickup_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True, ondelete="CASCADE")
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+    order_item_id: int = Field(foreign_key="order_items.id", ondelete="CASCADE")
+    depot_id: int = Field(foreign_key="depots.id", description="The origin warehouse.")
+    sku: str = Field(max_length=64)
+    condition: Condition = _enum(Condition)
+    reason: ReturnReason = _enum(ReturnReason)
+    note: str | None = Field(default=None, max_length=500)
+    status: ReturnStatus = _enum(ReturnStatus, ReturnStatus.REQUESTED)
+    pickup_method: PickupMethod | None = _enum(PickupMethod, None, nullable=True)
+    pickup_place_id: int | None = Field(default=None, foreign_key="places.id", ondelete="SET NULL")
+    pickup_store_id: int | None = Field(default=None, foreign_key="stores.id")
+    pickup_day: date | None = Field(default=None, description="Local date at the depot.")
+    window_start: datetime | None = _timestamp(default=None)
+    window_end: datetime | None = _timestamp(default=None)
+    destination_kind: DestinationKind = _enum(DestinationKind)
+    destination_id: str = Field(max_length=40, description="The engine's destination id.")
+    destination_store_id: int | None = Field(default=None, foreign_key="stores.id")
+    destination_name: str = Field(max_length=200)
+    expected_recovery_eur: float
+    resale_probability: float
+    expected_days: float | None = Field(default=None, description="None: never expected.")
+    explanation: str = Field(max_length=1_000)
+    options: list[dict[str, Any]] = _json(default_factory=list)
+    transfer_km: float
+    transfer_co2_kg: float
+    carried_to: CarriedTo | None = _enum(CarriedTo, None, nullable=True)
+    onward_km: float | None = None
+    onward_co2_kg: float | None = None
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+
+class ReturnCreate(SQLModel):
+    """What starting a return takes: which unit of which order, its condition and why."""
+
+    order_id: int
+    order_item_id: int
+    condition: Condition = _enum(Condition, Condition.A)
+    reason: ReturnReason = _enum(ReturnReason, ReturnReason.OTHER)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class PickupChoice(SQLModel):
+    """The pickup the customer picks (one of the pickup options, or their own).
+
+    ``pickup``: ``place_id`` (one of their places) and ``window_start``/``window_end``
+    (aware). ``locker``: ``place_id`` (a place of kind locker) and ``day``. ``store``:
+    ``store_id`` (a store accepting returns) and ``day``.
+    """
+
+    method: PickupMethod = _enum(PickupMethod)
+    place_id: int | None = None
+    store_id: int | None = None
+    day: date | None = Field(default=None, description="Local date at the depot.")
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+class ReturnPublic(SQLModel):
+    """A return as shown, with its pickup as planned."""
+
+    id: int
+    customer_id: int
+    order_id: int
+    order_item_id: int
+    depot_id: int
+    sku: str
+    condition: Condition
+    reason: ReturnReason
+    note: str | None
+    status: ReturnStatus
+    pickup_method: PickupMethod | None
+    pickup_place_id: int | None
+    pickup_store_id: int | None
+    pickup_day: date | None
+    window_start: datetime | None
+    window_end: datetime | None
+    destination_kind: DestinationKind
+    destination_id: str
+    destination_store_id: int | None
+    destination_name: str
+    expected_recovery_eur: float
+    resale_probability: float
+    expected_days: float | None
+    explanation: str
+    options: list[dict[str, Any]]
+    transfer_km: float
+    transfer_co2_kg: float
+    carried_to: CarriedTo | None
+    onward_km: float | None
+    onward_co2_kg: float | None
+    created_at: datetime
+    updated_at: datetime
+    pickup_eta: datetime | None = Field(
+        default=None, description="Planned start of the pickup in the day's current plan."
+    )
+    pickup_vehicle: str | None = None
+    unserved_reason: str | None = Field(
+        default=None, description="Why the day's current plan leaves the pickup out."
+    )
+    unserved_detail: str | None = None
+
+    model_config = _example(
+        id=4,
+        customer_id=1,
+        order_id=1,
+        order_item_id=1,
+        depot_id=1,
+        sku="DRS-014-BLK-S",
+        condition="A",
+        reason="too_large",
+        note=None,
+        status="scheduled",
+        pickup_method="pickup",
+        pickup_place_id=1,
+        pickup_store_id=None,
+        pickup_day="2025-03-05",
+        window_start="2025-03-05T16:00:00Z",
+        window_end="2025-03-05T18:00:00Z",
+        destination_kind="store",
+        destination_id="store-2",
+        destination_store_id=2,
+        destination_name="Store Kallio",
+        expected_recovery_eur=52.4,
+        resale_probability=0.81,
+        expected_days=6.2,
+        explanation="Store Kallio sold 9 of this style in size S in the last 28 days and "
+        "holds 0; expected 52 EUR net vs 31 EUR at Warehouse HEL1",
+        options=[
+            {
+                "destination_id": "store-2",
+                "name": "Store Kallio",
+                "kind": "store",
+                "eligible": True,
+                "probability": 0.81,
+                "expected_days": 6.2,
+                "expected_net_eur": 52.4,
+                "distance_km": 2.1,
+                "co2_kg": 0.011,
+            }
+        ],
+        transfer_km=2.1,
+        transfer_co2_kg=0.011,
+        carried_to="store",
+        onward_km=None,
+        onward_co2_kg=None,
+        created_at="2025-03-04T10:00:00Z",
+        updated_at="2025-03-04T10:02:00Z",
+        pickup_eta="2025-03-05T16:40:00Z",
+        pickup_vehicle="van-1-1",
+        unserved_reason=None,
+        unserved_detail=None,
+    )
+
+
+class PickupOptionPublic(SQLModel):
+    """One way to hand a return over: a pickup window, a locker day or a store to bring it to.
+
+    Times are aware instants; ``marginal_cost_eur`` and ``co2_g`` are what collecting it adds
+    to the day's tentative plan (0 for a store drop-off); ``distance_m`` is from the place the
+    order was delivered to.
+    """
+
+    method: PickupMethod
+    day: date
+    place_id: int | None = None
+    store_id: int | None = None
+    name: str
+    lat: float
+    lon: float
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    eta_start: datetime | None = None
+    eta_end: datetime | None = None
+    vehicle_type: str | None = None
+    marginal_cost_eur: float
+    co2_g: float
+    distance_m: int
+    explanation: str
+
+    model_config = _example(
+        method="pickup",
+        day="2025-03-05",
+        place_id=1,
+        store_id=None,
+        name="home",
+        lat=60.1755,
+        lon=24.9310,
+        window_start="2025-03-05T16:00:00Z",
+        window_end="2025-03-05T18:00:00Z",
+        eta_start="2025-03-05T16:25:00Z",
+        eta_end="2025-03-05T16:55:00Z",
+        vehicle_type="van",
+        marginal_cost_eur=0.84,
+        co2_g=210.0,
+        distance_m=0,
+        explanation="a van passes by at about 16:40 (adds 0.84 EUR and 210 g CO2 to its route)",
+    )
+
+
+class ReturnStop(SQLModel, table=True):
+    """Table ``return_stops``: a return's pickup or store drop-off on a route, with its ETA.
+
+    ``sequence`` counts in the same space as the route's order stops (``route_stops``), so the
+    two together give the route's visiting order.
+    """
+
+    __tablename__ = "return_stops"
+    __table_args__ = (sa.UniqueConstraint("route_id", "sequence", name="uq_return_stops_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    route_id: int = Field(foreign_key="routes.id", index=True, ondelete="CASCADE")
+    return_id: int = Field(foreign_key="item_returns.id", index=True, ondelete="CASCADE")
+    kind: ReturnStopKind = _enum(ReturnStopKind)
+    store_id: int | None = Field(default=None, foreign_key="stores.id")
+    sequence: int = Field(ge=0, description="0 for the route's first stop.")
+    arrival_at: datetime = _timestamp(description="ETA.")
+    service_start_at: datetime = _timestamp()
+    departure_at: datetime = _timestamp()
+    wait_s: int = Field(description="Seconds waiting for the window to open.")
+    leg_distance_m: int = Field(description="Metres from the previous stop or the depot.")
+    load_after: list[int] = _json(description="On board after the stop, per dimension.")
+
+
+class UnservedReturn(SQLModel, table=True):
+    """Table ``unserved_returns``: a scheduled pickup a plan leaves out, with a typed reason."""
+
+    __tablename__ = "unserved_returns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True, ondelete="CASCADE")
+    return_id: int = Field(foreign_key="item_returns.id", index=True, ondelete="CASCADE")
+    reason: str = Field(max_length=40, description="A routing.UnservedReason value.")
+    detail: str = Field(default="", max_length=1_000)
+
+
+class DestinationFlowPublic(SQLModel):
+    """The returns heading to one destination."""
+
+    destination_id: str
+    destination_kind: DestinationKind
+    store_id: int | None
+    name: str
+    items: int = Field(description="Returns heading there.")
+    by_status: dict[str, int] = Field(description="Of those, how many in each status.")
+    expected_recovery_eur: float = Field(description="Sum of the expected net recoveries.")
+    transfer_km: float = Field(description="Sum of the items' transfer distances.")
+    transfer_co2_kg: float
+    via_depot: int = Field(description="Items a route brings back to the depot first.")
+
+
+class ReturnFlowsPublic(SQLModel):
+    """Where a depot's returns are heading, per destination (stores first, busiest first)."""
+
+    depot_id: int
+    day: date | None = Field(description="Pickup day shown; None: every return not received.")
+    items: int
+    expected_recovery_eur: float
+    destinations: list[DestinationFlowPublic]
+
+    model_config = _example(
+        depot_id=1,
+        day="2025-03-05",
+        items=3,
+        expected_recovery_eur=121.7,
+        destinations=[
+            {
+                "destination_id": "store-2",
+                "destination_kind": "store",
+                "store_id": 2,
+                "name": "Store Kallio",
+                "items": 2,
+                "by_status": {"scheduled": 2},
+                "expected_recovery_eur": 98.1,
+                "transfer_km": 3.4,
+                "transfer_co2_kg": 0.017,
+                "via_depot": 0,
+            },
+            {
+                "destination_id": "outlet",
+                "destination_kind": "outlet",
+                "store_id": None,
+                "name": "Outlet",
+                "items": 1,
+                "by_status": {"requested": 1},
+                "expected_recovery_eur": 23.6,
+                "transfer_km": 12.0,
+                "transfer_co2_kg": 0.06,
+                "via_depot": 0,
+            },
+        ],
+    )
+
+
+__all__ += [  # the returns section lists its own names
+    "CarriedTo",
+    "DestinationFlowPublic",
+    "ItemReturn",
+    "PickupChoice",
+    "PickupMethod",
+    "PickupOptionPublic",
+    "Product",
+    "ProductBase",
+    "ProductCreate",
+    "ProductPublic",
+    "ReturnCreate",
+    "ReturnFlowsPublic",
+    "ReturnPublic",
+    "ReturnReason",
+    "ReturnStatus",
+    "ReturnStop",
+    "ReturnStopKind",
+    "SaleIn",
+    "SalesIn",
+    "SalesLoaded",
+    "StockIn",
+    "StockLevelIn",
+    "StockLevelPublic",
+    "StoreSale",
+    "StoreStock",
+    "StoreUpdate",
+    "UnservedReturn",
 ]
