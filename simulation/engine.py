@@ -1,0 +1,1071 @@
+"""The digital twin: SimPy processes that run the production policies on simulated time.
+
+One replication is one :class:`Twin`: a SimPy environment, the world drawn for it
+(:mod:`simulation.world`) and these processes, each a generator that takes ``env`` first:
+
+* :func:`order_arrivals` — orders reach the system over the day; each customer chooses a place
+  and a window, through the concierge's options (:func:`orchestrator.options.delivery_options`
+  on the day's tentative plan, built and extended by cheap insertion) or home-only slots, and
+  eco customers' orders may be deferred (:func:`orchestrator.consolidation.consolidate`);
+* :func:`planner` — planning waves and re-plans: the waiting orders and the idle vehicles of
+  each hub become domain rows (in memory), :func:`orchestrator.mapping.build_problem` turns
+  them into a routing problem and :func:`routing.solve` plans it, repeatably (PyVRP seed by
+  iterations, OR-Tools' first solution);
+* :func:`drive` — a vehicle drives its route with noisy legs and service times, waits for
+  windows, tries each drop (the customer may be elsewhere) and comes back;
+* :func:`charge` — a robot back at its hub queues for a charging dock (a
+  :class:`simpy.Resource`) and charges its battery (a :class:`simpy.Container`) until full or
+  dispatched; a robot is only planned for trips its charge covers and turns back before a leg
+  that its charge could not bring home;
+* :func:`courier` — a crowdsourced courier reaches the hub, is offered a bundle near their way
+  home, accepts or refuses (logistic in pay and detour), may not show up, rides and drops;
+* :func:`day_end` — at midnight what is still waiting moves to the next day or, after the last
+  day, ends unserved.
+
+Randomness comes from generators spawned from one :class:`numpy.random.SeedSequence` per
+replication, one per concern (world, travel noise, presence, couriers), never the global one:
+same scenario and seed ⇒ same events ⇒ same report, byte for byte.
+
+Units: seconds since midnight of the first simulated day (local time at the hubs), metres,
+grams, millilitres, EUR, grams CO2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time as wallclock
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import simpy
+
+from orchestrator.consolidation import Deferrable, consolidate
+from orchestrator.learning import SlotStats
+from orchestrator.mapping import OrderInput, build_problem, local_midnight
+from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, PlaceKind
+from orchestrator.models import VehicleType as DomainVehicleType
+from orchestrator.options import DayPlan, OptionRequest, ParcelSize, PlaceInfo, delivery_options
+from orchestrator.schedule import resolve
+from routing.insertion import Candidate, StraightLineLegs, Timeline
+from routing.matrix import haversine_m
+from routing.model import Location, Problem, TimeWindow, VehicleKind
+from routing.model import VehicleType as EngineVehicleType
+from routing.solution import Route, Solution, SolveStatus
+from routing.solve import Limits, solve
+from simulation.errors import InvariantError
+from simulation.scenario import COURIER_TYPE, DEFAULT_SHIFTS_H, Scenario
+from simulation.workload import FLEET_CATALOGUE
+from simulation.world import DAY_S, HOUR_S, Courier, OrderSpec, World, build_world
+
+__all__ = [
+    "Agent",
+    "CountingEnvironment",
+    "OrderState",
+    "Status",
+    "Twin",
+    "charge",
+    "courier",
+    "day_end",
+    "drive",
+    "order_arrivals",
+    "planner",
+]
+
+MINUTE_S = 60
+"""Seconds per minute."""
+DETOUR_FACTOR = 1.3
+"""Straight line to street distance, for the concierge's quick insertion checks."""
+_BIG = 1_000_000  # capacity of non-robot vehicles in the "needs a person" dimension
+_MIN_SHIFT_LEFT_S = 15 * MINUTE_S  # a vehicle with less shift left is not planned
+_COURIER_CANDIDATES = 30  # nearest-by-detour parcels considered for a courier's bundle
+_COURIER_WINDOW_AHEAD_S = 90 * MINUTE_S  # a bundle's windows must open within this
+_ROUTING_SEED = 0x51D
+
+
+class Status(StrEnum):
+    """Where an order stands in the simulation."""
+
+    WAITING = "waiting"
+    """Arrived, not on any vehicle yet (or back at the hub after a failed attempt)."""
+    ASSIGNED = "assigned"
+    """On a vehicle's route or a courier's bundle."""
+    DELIVERED = "delivered"
+    """Handed over, left at the door, or put in the hub's locker (final)."""
+    FAILED = "failed"
+    """Every attempt failed and there is no locker: back to the sender (final)."""
+    UNSERVED = "unserved"
+    """Never attempted before the end of the simulation (final)."""
+
+
+FINAL = frozenset({Status.DELIVERED, Status.FAILED, Status.UNSERVED})
+
+
+class CountingEnvironment(simpy.Environment):
+    """A :class:`simpy.Environment` that counts the events it processes."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.events_processed = 0
+
+    def step(self) -> None:
+        """Process the next event, counting it."""
+        self.events_processed += 1
+        super().step()
+
+
+@dataclass(slots=True, eq=False)
+class OrderState:
+    """One order through the simulation: promise, attempts and outcome."""
+
+    spec: OrderSpec
+    day: int
+    """Service day (index from the first simulated day)."""
+    earliest_day: int
+    place: str
+    location: Location
+    window: tuple[int, int]
+    """The promised window, seconds since the first day's midnight."""
+    status: Status = Status.WAITING
+    attempts: int = 0
+    first_attempt_ok: bool | None = None
+    delivered_at: int | None = None
+    delivered_by: str | None = None
+    """Vehicle type (or ``"courier"``) that delivered it; ``"locker"`` for the hub locker."""
+    on_time: bool = False
+    lateness_s: int = 0
+    first_type: str | None = None
+    """Vehicle type of the first attempt."""
+    unserved_reason: str | None = None
+    redelivery: bool = False
+    db_order: Order | None = None
+    db_item: OrderItem | None = None
+    db_place: Place | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Agent:
+    """A hub vehicle and what it did."""
+
+    index: int
+    hub: int
+    type_name: str
+    vtype: EngineVehicleType
+    shift: tuple[int, int]
+    """Shift start and end, seconds since local midnight of each day."""
+    busy: bool = False
+    battery: simpy.Container | None = None
+    charging: simpy.Process | None = None
+    km_m: int = 0
+    active_s: int = 0
+    trips: int = 0
+    attempts: int = 0
+    days_used: set[int] = field(default_factory=set)
+    min_battery_m: float = math.inf
+    turned_back: int = 0
+    charge_since: float | None = None
+    """When the robot started charging on a dock (``None`` when not charging)."""
+
+
+@dataclass(slots=True)
+class CourierLog:
+    """What the courier pool did over a replication."""
+
+    arrived: int = 0
+    offered: int = 0
+    accepted: int = 0
+    no_shows: int = 0
+    pay_eur: float = 0.0
+    km_m: int = 0
+    attempts: int = 0
+    max_parcels: int = 0
+    max_grams: int = 0
+    max_ml: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """A planned route handed to a vehicle: the route, its orders and its travel matrix."""
+
+    route: Route
+    orders: tuple[OrderState, ...]
+    distances: np.ndarray
+    durations: np.ndarray
+    day: int
+
+
+class Twin:
+    """One replication of a scenario, ready to run.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    replication
+        Index of the replication; with ``seed`` it picks the random streams.
+    seed
+        Seed of the run (the scenario's own when ``None``).
+    """
+
+    def __init__(self, scenario: Scenario, replication: int = 0, *, seed: int | None = None):
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = scenario.seed if seed is None else seed
+        streams = np.random.SeedSequence((self.seed, replication)).spawn(4)
+        world_rng, self.noise_rng, self.presence_rng, self.courier_rng = (
+            np.random.default_rng(s) for s in streams
+        )
+        self.env = CountingEnvironment()
+        self.world: World = build_world(scenario, world_rng)
+        self.policies = scenario.policies
+        self.courier_log = CourierLog()
+        self.plan_seconds = 0.0
+        self.plans = 0
+        self.option_seconds = 0.0
+        self._legs = StraightLineLegs(
+            {name: p.speed_kmh for name, p in self.world.profiles.items()},
+            detour_factor=DETOUR_FACTOR,
+        )
+        self._types = _vehicle_types(scenario)
+        self._domain_types: dict[str, DomainVehicleType] = {}
+        self.depots = tuple(
+            Depot(
+                id=i + 1,
+                code=f"SIM-{h.name}"[:40],
+                name=h.name,
+                lat=site.lat,
+                lon=site.lon,
+                timezone=scenario.timezone,
+            )
+            for i, (h, site) in enumerate(zip(scenario.fleet.hubs, self.world.hubs, strict=True))
+        )
+        self.chargers = tuple(
+            simpy.Resource(self.env, capacity=max(1, h.chargers)) for h in scenario.fleet.hubs
+        )
+        self.agents: list[Agent] = []
+        for hi, hub in enumerate(scenario.fleet.hubs):
+            for name in sorted(hub.vehicles):  # sorted: the file's key order must not matter
+                start_h, end_h = scenario.fleet.shifts.get(name, DEFAULT_SHIFTS_H[name])
+                for _ in range(hub.vehicles[name]):
+                    agent = Agent(
+                        index=len(self.agents),
+                        hub=hi,
+                        type_name=name,
+                        vtype=self._types[name],
+                        shift=(round(start_h * HOUR_S), round(end_h * HOUR_S)),
+                    )
+                    if agent.vtype.kind is VehicleKind.ROBOT:
+                        full = float(agent.vtype.range_m or 0)
+                        agent.battery = simpy.Container(self.env, capacity=full, init=full)
+                        agent.min_battery_m = full
+                    self.agents.append(agent)
+        self.orders: list[OrderState] = []
+        self._by_hub: list[list[OrderState]] = [[] for _ in scenario.fleet.hubs]
+        self._tentative: dict[tuple[int, int], Timeline] = {}
+        self._midnights: dict[int, datetime] = {}
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def service_date(self, day: int) -> date:
+        """The calendar date of simulated day ``day``."""
+        return self.scenario.start_date + timedelta(days=day)
+
+    def midnight(self, day: int) -> datetime:
+        """The UTC instant of local midnight at the hubs on day ``day``."""
+        if day not in self._midnights:
+            self._midnights[day] = local_midnight(self.depots[0], self.service_date(day))
+        return self._midnights[day]
+
+    def instant(self, t: float) -> datetime:
+        """Simulated second ``t`` as an aware UTC instant."""
+        day = int(t // DAY_S)
+        return self.midnight(day) + timedelta(seconds=float(t - day * DAY_S))
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Start every process and run the simulation to the end of the last day."""
+        env = self.env
+        env.process(order_arrivals(env, self, self.world.orders))
+        for c in self.world.couriers:
+            env.process(courier(env, self, c))
+        for day in range(self.scenario.days):
+            env.process(planner(env, self, day))
+            env.process(day_end(env, self, day))
+        env.run(until=self.scenario.days * DAY_S)
+        for o in self.orders:
+            if o.status is Status.ASSIGNED:  # still on board when the simulation stops
+                o.status = Status.UNSERVED
+                o.unserved_reason = "on_board_at_end"
+        self.check_conservation()
+
+    def check_conservation(self) -> None:
+        """Every order drawn ended delivered, failed or unserved — none lost, none twice.
+
+        Raises
+        ------
+        InvariantError
+            If an order is missing or not in a final state.
+        """
+        seen = sorted(o.spec.index for o in self.orders)
+        if seen != list(range(len(self.world.orders))):
+            raise InvariantError(
+                f"{len(self.world.orders)} orders drawn but {len(seen)} tracked (or some twice)"
+            )
+        open_ = [o.spec.index for o in self.orders if o.status not in FINAL]
+        if open_:
+            raise InvariantError(f"orders {open_[:10]} ended the run {self.orders[0].status}")
+
+    # -- customers' choices ----------------------------------------------------------------------
+
+    def receive(self, spec: OrderSpec, now: int) -> OrderState:
+        """A new order: its service day (deferred for eco customers under consolidation), its
+        place and window; it then waits for a plan."""
+        day, earliest_day = self._first_day(now)
+        state = OrderState(spec, day, earliest_day, "home", spec.customer.places["home"], (0, 0))
+        if self.policies.consolidation and spec.customer.eco:
+            state.day = self._consolidated_day(state)
+        self._choose(state, now)
+        self.orders.append(state)
+        self._by_hub[spec.hub].append(state)
+        return state
+
+    def _first_day(self, now: int) -> tuple[int, int]:
+        """The day an order placed at ``now`` can first be served (a slot must still start)."""
+        day = int(now // DAY_S)
+        earliest = now + self.scenario.demand.lead_time_min * MINUTE_S
+        last_start = day * DAY_S + round((self.policies.closing_h - 2) * HOUR_S)
+        if earliest > last_start:
+            day += 1
+        return day, day
+
+    def _consolidated_day(self, state: OrderState) -> int:
+        """The day :func:`~orchestrator.consolidation.consolidate` picks for an eco order,
+        among the days it accepts to wait that are still simulated."""
+        prefs = self.scenario.demand.preferences
+        wait = min(prefs.eco_max_wait_days, self.scenario.days - 1 - state.earliest_day)
+        if wait <= 0:
+            return state.earliest_day
+        loc = state.spec.customer.places["home"]
+        known = [
+            o
+            for o in self._by_hub[state.spec.hub]
+            if o.status is Status.WAITING
+            and state.earliest_day <= o.day <= state.earliest_day + wait
+        ]
+        anchors: list[Deferrable] = []
+        if known:
+            lat = np.array([o.location.lat for o in known])
+            lon = np.array([o.location.lon for o in known])
+            near = haversine_m(lat, lon, loc.lat, loc.lon) <= self.policies.consolidation_radius_m
+            anchors = [
+                Deferrable(str(o.spec.index), o.location.lat, o.location.lon,
+                           self.service_date(o.day))
+                for o, ok in zip(known, near, strict=True)
+                if ok
+            ]  # fmt: skip
+        mine = Deferrable(
+            "new", loc.lat, loc.lon, self.service_date(state.earliest_day), max_wait_days=wait
+        )
+        placed = consolidate([*anchors, mine], radius_m=self.policies.consolidation_radius_m)[-1]
+        return state.earliest_day + placed.waited_days
+
+    def _choose(self, state: OrderState, now: int) -> None:
+        """Place and window of an order (or of its next attempt), concierge or home-only."""
+        if self.policies.concierge:
+            t0 = wallclock.perf_counter()
+            chosen = self._concierge(state, now)
+            self.option_seconds += wallclock.perf_counter() - t0
+            if chosen:
+                return
+        self._home_slot(state, now)
+
+    def _slots(self, day: int, now: int) -> list[tuple[int, int]]:
+        """Two-hour windows of ``day`` starting on whole hours, at least the lead time ahead."""
+        earliest = now + self.scenario.demand.lead_time_min * MINUTE_S
+        first = math.ceil(self.policies.opening_h)
+        last = math.floor(self.policies.closing_h) - 2
+        base = day * DAY_S
+        return [
+            (base + h * HOUR_S, base + (h + 2) * HOUR_S)
+            for h in range(first, last + 1)
+            if base + h * HOUR_S >= earliest
+        ]
+
+    def _home_slot(self, state: OrderState, now: int) -> None:
+        """Home-only: a two-hour slot at home; an aware customer picks one when they are home."""
+        slots = self._slots(state.day, now)
+        while not slots:
+            state.day += 1
+            slots = self._slots(state.day, now)
+        customer = state.spec.customer
+        at_home = [
+            s
+            for s in slots
+            if resolve(customer.schedule, self.instant((s[0] + s[1]) // 2)) == "home"
+        ]
+        rng = self.presence_rng
+        aware = rng.random() < self.scenario.demand.preferences.slot_awareness
+        if aware and at_home:
+            pick = at_home[int(rng.integers(len(at_home)))]
+        else:
+            # People at work want evenings: later slots are more popular.
+            weights = np.array([1.0 + (s[0] % DAY_S >= 16 * HOUR_S) for s in slots])
+            pick = slots[int(rng.choice(len(slots), p=weights / weights.sum()))]
+        state.place, state.location, state.window = "home", customer.places["home"], pick
+
+    def _concierge(self, state: OrderState, now: int) -> bool:
+        """The concierge's best option on the order's day, inserted into the tentative plan."""
+        spec = state.spec
+        customer = spec.customer
+        timeline = self._tentative_plan(spec.hub, state.day)
+        midnight = self.midnight(state.day)
+        robot_ok = self._robot_fits(spec.demand)
+        request = OptionRequest(
+            schedule=customer.schedule,
+            places={
+                name: PlaceInfo(name, loc.lat, loc.lon, kind=_place_kind(name).value)
+                for name, loc in customer.places.items()
+            },
+            stats=SlotStats(),
+            parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=_service_s(spec.demand)),
+            accepts_robot=customer.accepts_robot,
+            accepts_courier=customer.accepts_courier,
+            prefers_eco=customer.eco,
+            now=self.instant(now),
+        )
+        plan = DayPlan(
+            day=self.service_date(state.day),
+            timeline=timeline,
+            epoch=midnight,
+            vehicle_kinds={name: vt.kind for name, vt in self._types.items()},
+            opening=_clock(self.policies.opening_h),
+            closing=_clock(self.policies.closing_h),
+        )
+        options = delivery_options(request, [plan], self._legs, k=3)
+        if not options:
+            return False
+        best = options[0]
+        start, end = plan.seconds(best.window_start), plan.seconds(best.window_end)
+        base = state.day * DAY_S
+        state.place = best.place
+        state.location = customer.places[best.place]
+        state.window = (base + start, base + end)
+        candidate = Candidate(
+            state.location.lat,
+            state.location.lon,
+            (TimeWindow(start, end),),
+            service=_service_s(spec.demand),
+            demand=spec.demand,
+        )
+        insertion = timeline.best_insertions(candidate, self._legs)[0]
+        if insertion.feasible:
+            self._tentative[(spec.hub, state.day)] = timeline.insert(
+                candidate, insertion, f"o{spec.index}-{state.attempts}", self._legs
+            )
+        return True
+
+    def _tentative_plan(self, hub: int, day: int) -> Timeline:
+        """The concierge's tentative plan of a hub's day: every vehicle, one trip each."""
+        key = (hub, day)
+        if key not in self._tentative:
+            agents = [a for a in self.agents if a.hub == hub]
+            fleets = [self._fleet(a, a.shift[0], full=True) for a in agents]
+            mapped = build_problem(
+                self.depots[hub], fleets, [], day=self.service_date(day), travel=self.world.travel
+            )
+            empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
+            self._tentative[key] = Timeline.from_solution(mapped.problem, empty)
+        return self._tentative[key]
+
+    def _robot_fits(self, demand: tuple[int, int, int]) -> bool:
+        robot = self._types.get("robot")
+        return robot is not None and all(
+            d <= c for d, c in zip(demand, robot.capacity, strict=True)
+        )
+
+    # -- planning --------------------------------------------------------------------------------
+
+    def plan(self, hub: int, now: int) -> int:
+        """Plan the hub's waiting orders on its idle vehicles; start the trips.
+
+        Returns
+        -------
+        int
+            Orders put on routes.
+        """
+        day = int(now // DAY_S)
+        t = now - day * DAY_S
+        horizon = now + round(self.policies.lookahead_h * HOUR_S)
+        waiting = [
+            o
+            for o in self._by_hub[hub]
+            if o.status is Status.WAITING and o.day == day and o.window[0] <= horizon
+        ]
+        if not waiting:
+            return 0
+        agents = [a for a in self.agents if a.hub == hub and self._plannable(a, day, t)]
+        if not agents:
+            return 0
+        t0 = wallclock.perf_counter()
+        fleets = [self._fleet(a, max(t, a.shift[0])) for a in agents]
+        closing = round(self.policies.closing_h * HOUR_S)
+        inputs = [self._order_input(o, day, t, closing) for o in waiting]
+        mapped = build_problem(
+            self.depots[hub], fleets, inputs, day=self.service_date(day), travel=self.world.travel
+        )
+        order_of = {o.db_order.id: o for o in waiting if o.db_order is not None}
+        refusing = {
+            sid
+            for sid, oid in mapped.order_of_stop.items()
+            if not (order_of[oid].spec.customer.accepts_robot)
+        }
+        problem = _with_robot_consent(mapped.problem, refusing)
+        limits = Limits(
+            time_limit=self.policies.solver_time_limit_s,
+            solution_limit=1,
+            seed_with="auto",
+            seed_iterations=self.policies.solver_iterations,
+        )
+        solution = solve(problem, limits, seed=_ROUTING_SEED)
+        self.plan_seconds += wallclock.perf_counter() - t0
+        self.plans += 1
+        agent_of = {f"{a.index + 1}": a for a in agents}
+        planned = 0
+        for route in solution.routes:
+            agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
+            matrix = problem.matrices[agent.vtype.profile]
+            trip_orders = tuple(order_of[mapped.order_of_stop[v.stop_id]] for v in route.visits)
+            for o in trip_orders:
+                o.status = Status.ASSIGNED
+            planned += len(trip_orders)
+            agent.busy = True
+            self.env.process(
+                drive(
+                    self.env,
+                    self,
+                    agent,
+                    Trip(route, trip_orders, matrix.distances, matrix.durations, day),
+                )
+            )
+        return planned
+
+    def _plannable(self, agent: Agent, day: int, t: int) -> bool:
+        """Idle, with shift left, and — for a robot — charged enough under the dispatch rule."""
+        if agent.busy or t > agent.shift[1] - _MIN_SHIFT_LEFT_S:
+            return False
+        if agent.battery is None:
+            return True
+        full = agent.battery.capacity
+        level = self.battery_level(agent)
+        if self.policies.robot_dispatch == "full_charge":
+            return level >= full
+        return level >= self.policies.robot_min_charge * full and level > 0
+
+    def battery_level(self, agent: Agent) -> float:
+        """A robot's charge now, metres of range, counting the charging under way."""
+        assert agent.battery is not None
+        return min(agent.battery.capacity, agent.battery.level + _charged_so_far(self, agent))
+
+    def _fleet(self, agent: Agent, start_s: int, *, full: bool = False) -> tuple[Fleet, Any]:
+        """The agent as a one-vehicle fleet (id = agent index + 1) of its current type."""
+        vt = agent.vtype
+        name, fixed, range_m = vt.name, vt.fixed_cost, vt.range_m
+        day = int(self.env.now // DAY_S)
+        if not full and day in agent.days_used:
+            name, fixed = f"{name}+", 0.0  # the day's fixed cost is already paid
+        if agent.battery is not None and not full:
+            range_m = max(1, int(self.battery_level(agent)))
+            name = f"{name}@{range_m}"
+        domain = self._domain_types.get(name)
+        if domain is None:
+            domain = DomainVehicleType(
+                id=len(self._domain_types) + 1,
+                name=name,
+                kind=vt.kind,
+                profile=vt.profile,
+                capacity_weight_g=vt.capacity[0],
+                capacity_volume_ml=vt.capacity[1],
+                capacity_parcels=vt.capacity[2],
+                range_m=range_m,
+                max_shift_s=vt.max_shift,
+                fixed_cost=fixed,
+                cost_per_km=vt.cost_per_km,
+                cost_per_hour=vt.cost_per_hour,
+                co2_g_per_km=vt.co2_g_per_km,
+                skills=[],
+            )
+            self._domain_types[name] = domain
+        fleet = Fleet(
+            id=agent.index + 1,
+            depot_id=agent.hub + 1,
+            vehicle_type_id=domain.id,
+            count=1,
+            shift_start_s=min(start_s, agent.shift[1] - 1),
+            shift_end_s=agent.shift[1],
+            open_route=False,
+        )
+        return fleet, domain
+
+    def _order_input(self, o: OrderState, day: int, t: int, closing: int) -> OrderInput:
+        """The order as domain rows; a window already out of reach becomes "as soon as
+        possible" (the delivery will be late)."""
+        if o.db_order is None:
+            oid = o.spec.index + 1
+            o.db_order = Order(
+                id=oid,
+                customer_id=o.spec.customer.index + 1,
+                depot_id=o.spec.hub + 1,
+                service_day=self.service_date(day),
+                idempotency_key=f"sim-{oid}",
+                content_hash="",
+            )
+            weight, volume, parcels = o.spec.demand
+            o.db_item = OrderItem(
+                order_id=oid, weight_g=weight, volume_ml=volume, parcels=parcels, quantity=1
+            )
+        place = o.db_place
+        if place is None or place.name != o.place:
+            place = Place(
+                id=o.spec.index * 4 + list(o.spec.customer.places).index(o.place) + 1,
+                customer_id=o.spec.customer.index + 1,
+                kind=_place_kind(o.place),
+                name=o.place,
+                lat=o.location.lat,
+                lon=o.location.lon,
+            )
+            o.db_place = place
+        base = day * DAY_S
+        start, end = o.window[0] - base, o.window[1] - base
+        if end <= t + _MIN_SHIFT_LEFT_S:
+            start, end = t, max(closing, t + HOUR_S)
+        midnight = self.midnight(day)
+        order = o.db_order
+        order.service_day = self.service_date(day)
+        order.place_id = place.id
+        order.window_start = midnight + timedelta(seconds=max(start, t))
+        order.window_end = midnight + timedelta(seconds=max(end, t + 1))
+        assert o.db_item is not None
+        return OrderInput(order, [o.db_item], place)
+
+    # -- outcomes --------------------------------------------------------------------------------
+
+    def attempt(self, o: OrderState, by: str, now: float) -> bool:
+        """Try to hand over (or leave) the parcel; record the attempt; whether it worked."""
+        o.attempts += 1
+        if o.first_type is None:
+            o.first_type = by
+        customer = o.spec.customer
+        robot = by == "robot"
+        if customer.unattended and o.place == "home" and not robot:
+            ok = True  # left at the door
+        else:
+            followed = self.presence_rng.random() < self.scenario.noise.presence
+            ok = followed and resolve(customer.schedule, self.instant(now)) == o.place
+        if o.first_attempt_ok is None:
+            o.first_attempt_ok = ok
+        if ok:
+            o.status = Status.DELIVERED
+            o.delivered_at = int(now)
+            o.delivered_by = by
+            o.on_time = not o.redelivery and o.window[0] <= now <= o.window[1]
+            o.lateness_s = max(0, int(now) - o.window[1])
+        return ok
+
+    def back_at_hub(self, o: OrderState, now: float) -> None:
+        """A parcel whose drop failed is back at the hub: locker, another attempt, or the
+        sender."""
+        policies = self.policies
+        if policies.failed_attempt == "locker" or o.attempts >= policies.max_attempts:
+            if policies.failed_attempt == "locker":
+                o.status = Status.DELIVERED
+                o.delivered_at = int(now)
+                o.delivered_by = "locker"
+                o.lateness_s = max(0, int(now) - o.window[1])
+            else:
+                o.status = Status.FAILED
+            return
+        o.status = Status.WAITING
+        o.redelivery = True
+        day, _ = self._first_day(int(now))
+        o.day = max(o.day, day)
+        self._choose(o, int(now))
+
+    def release(self, orders: Iterable[OrderState]) -> None:
+        """Orders a courier never came for wait again."""
+        for o in orders:
+            if o.status is Status.ASSIGNED:
+                o.status = Status.WAITING
+
+    def roll_over(self, day: int) -> None:
+        """At the end of ``day``: waiting orders move to the next day with a new window, or
+        end unserved after the last day."""
+        last = day + 1 >= self.scenario.days
+        for o in self.orders:
+            if o.status is not Status.WAITING or o.day > day:
+                continue
+            if last:
+                o.status = Status.UNSERVED
+                o.unserved_reason = "not_planned_in_time"
+            else:
+                o.day = day + 1
+                o.redelivery = True
+                self._choose(o, (day + 1) * DAY_S)
+        if last:
+            for o in self.orders:
+                if o.status is Status.WAITING:
+                    o.status = Status.UNSERVED
+                    o.unserved_reason = "after_last_day"
+
+    # -- couriers --------------------------------------------------------------------------------
+
+    def courier_bundle(self, c: Courier, now: int) -> list[OrderState]:
+        """The parcels offered to a courier: cheapest detours on their way home, within their
+        capacity and the detour limit (straight lines × 1.3; the ride is on the streets)."""
+        pool = self.scenario.fleet.couriers
+        day = int(now // DAY_S)
+        hub = self.world.hubs[c.hub]
+        caps = (round(pool.capacity_kg * 1_000), round(pool.capacity_l * 1_000))
+        eligible = [
+            o
+            for o in self._by_hub[c.hub]
+            if o.status is Status.WAITING
+            and o.day == day
+            and o.spec.customer.accepts_courier
+            and o.spec.demand[0] <= caps[0]
+            and o.spec.demand[1] <= caps[1]
+            and o.spec.demand[2] <= pool.capacity_parcels
+            and o.window[1] > now + _MIN_SHIFT_LEFT_S
+            and o.window[0] < now + _COURIER_WINDOW_AHEAD_S
+        ]
+        if not eligible:
+            return []
+        lat = np.array([o.location.lat for o in eligible])
+        lon = np.array([o.location.lon for o in eligible])
+        direct = float(haversine_m(hub.lat, hub.lon, c.home.lat, c.home.lon))
+        detour = (
+            haversine_m(hub.lat, hub.lon, lat, lon)
+            + haversine_m(lat, lon, c.home.lat, c.home.lon)
+            - direct
+        ) * DETOUR_FACTOR
+        order = np.argsort(detour, kind="stable")[:_COURIER_CANDIDATES]
+        path = [hub, c.home]
+        chosen: list[OrderState] = []
+        load = [0, 0, 0]
+        length = direct * DETOUR_FACTOR
+        limit = direct * DETOUR_FACTOR + pool.max_detour_km * 1_000
+        for i in order.tolist():
+            o = eligible[i]
+            new_load = [a + b for a, b in zip(load, o.spec.demand, strict=True)]
+            if new_load[0] > caps[0] or new_load[1] > caps[1]:
+                continue
+            if new_load[2] > pool.capacity_parcels:
+                break
+            best, where = math.inf, 0
+            for k in range(1, len(path)):
+                a, b = path[k - 1], path[k]
+                added = (
+                    haversine_m(a.lat, a.lon, o.location.lat, o.location.lon)
+                    + haversine_m(o.location.lat, o.location.lon, b.lat, b.lon)
+                    - haversine_m(a.lat, a.lon, b.lat, b.lon)
+                ) * DETOUR_FACTOR
+                if added < best:
+                    best, where = float(added), k
+            if length + best > limit:
+                continue
+            path.insert(where, o.location)
+            chosen.insert(where - 1, o)
+            length += best
+            load = new_load
+        return chosen
+
+
+def _charged_so_far(twin: Twin, agent: Agent) -> float:
+    """Metres of range a robot has gained on the dock since it last settled its battery."""
+    since = agent.charge_since
+    if since is None or agent.battery is None:
+        return 0.0
+    rate = agent.battery.capacity / (twin.scenario.fleet.robots.recharge_h * HOUR_S)
+    return (twin.env.now - since) * rate
+
+
+# -- processes -------------------------------------------------------------------------------------
+
+
+def order_arrivals(
+    env: simpy.Environment, twin: Twin, orders: Sequence[OrderSpec]
+) -> Generator[simpy.Event, Any, None]:
+    """Release the orders at their arrival times (sorted)."""
+    for spec in orders:
+        if spec.arrival > env.now:
+            yield env.timeout(spec.arrival - env.now)
+        twin.receive(spec, int(env.now))
+
+
+def planner(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Event, Any, None]:
+    """The day's planning waves and the re-plans between them, for every hub."""
+    policies = twin.policies
+    base = day * DAY_S
+    ticks = {round(h * HOUR_S) for h in policies.waves_h}
+    if policies.replan_interval_min > 0:
+        step = policies.replan_interval_min * MINUTE_S
+        t = min(ticks)
+        end = round(policies.closing_h * HOUR_S)
+        while t < end:
+            ticks.add(t)
+            t += step
+    for tick in sorted(ticks):
+        if base + tick > env.now:
+            yield env.timeout(base + tick - env.now)
+        for hub in range(len(twin.depots)):
+            twin.plan(hub, int(env.now))
+
+
+def drive(
+    env: simpy.Environment, twin: Twin, agent: Agent, trip: Trip
+) -> Generator[simpy.Event, Any, None]:
+    """A vehicle drives its route: noisy legs, waits for windows, drops, and back to the hub.
+
+    A robot settles its charge when it leaves and turns back before any leg after which its
+    charge could not bring it home.
+    """
+    route = trip.route
+    base = trip.day * DAY_S
+    rng = twin.noise_rng
+    noise = twin.scenario.noise
+    if base + route.start_time > env.now:
+        yield env.timeout(base + route.start_time - env.now)
+    if agent.charging is not None and agent.charging.is_alive:
+        agent.charging.interrupt("dispatched")
+        yield env.timeout(0)  # let the dock settle the charge first
+    depart = env.now
+    agent.trips += 1
+    agent.days_used.add(trip.day)
+    dist, dur = trip.distances, trip.durations
+    here = 0
+    carried: list[OrderState] = []
+    for k, (visit, o) in enumerate(zip(route.visits, trip.orders, strict=True)):
+        if agent.battery is not None:
+            need = int(dist[here, visit.location]) + int(dist[visit.location, 0])
+            if agent.battery.level < need:
+                # Not enough charge to get there and home: back to the hub with the rest.
+                agent.turned_back += 1
+                carried.extend(trip.orders[k:])
+                break
+        yield env.timeout(float(dur[here, visit.location]) * _lognormal(rng, noise.travel_sigma))
+        yield from _move(agent, int(dist[here, visit.location]))
+        if env.now < o.window[0]:
+            yield env.timeout(o.window[0] - env.now)  # early: wait for the window to open
+        agent.attempts += 1
+        if not twin.attempt(o, agent.type_name, env.now):
+            carried.append(o)
+        yield env.timeout(_service_s(o.spec.demand) * _lognormal(rng, noise.service_sigma))
+        here = visit.location
+    if here != 0:
+        yield env.timeout(float(dur[here, 0]) * _lognormal(rng, noise.travel_sigma))
+        yield from _move(agent, int(dist[here, 0]))
+    agent.active_s += int(env.now - depart)
+    for o in carried:
+        twin.back_at_hub(o, env.now)
+    agent.busy = False
+    if agent.battery is not None:
+        agent.charging = env.process(charge(env, twin, agent))
+
+
+def _move(agent: Agent, metres: int) -> Generator[simpy.Event, Any, None]:
+    """Count the distance; a robot's battery pays for it (never below zero)."""
+    agent.km_m += metres
+    if agent.battery is not None and metres > 0:
+        if agent.battery.level < metres:
+            raise InvariantError(
+                f"robot {agent.index} would drive {metres} m on {agent.battery.level:.0f} m of "
+                "charge"
+            )
+        yield agent.battery.get(metres)
+        agent.min_battery_m = min(agent.min_battery_m, agent.battery.level)
+
+
+def charge(env: simpy.Environment, twin: Twin, agent: Agent) -> Generator[simpy.Event, Any, None]:
+    """A robot at its hub queues for a dock and charges until full or dispatched."""
+    battery = agent.battery
+    assert battery is not None
+    rate = battery.capacity / (twin.scenario.fleet.robots.recharge_h * HOUR_S)
+    dock = twin.chargers[agent.hub]
+    with dock.request() as slot:
+        try:
+            yield slot
+            agent.charge_since = env.now
+            missing = battery.capacity - battery.level
+            if missing > 0:
+                yield env.timeout(missing / rate)
+        except simpy.Interrupt:
+            pass
+        gained = _charged_so_far(twin, agent)
+        agent.charge_since = None
+        gained = min(gained, battery.capacity - battery.level)
+        if gained > 0:
+            yield battery.put(gained)
+
+
+def courier(env: simpy.Environment, twin: Twin, c: Courier) -> Generator[simpy.Event, Any, None]:
+    """A crowdsourced courier: reaches the hub, is offered a bundle, accepts or not, rides."""
+    pool = twin.scenario.fleet.couriers
+    log = twin.courier_log
+    rng = twin.courier_rng
+    if c.arrival > env.now:
+        yield env.timeout(c.arrival - env.now)
+    log.arrived += 1
+    bundle = twin.courier_bundle(c, int(env.now))
+    if not bundle:
+        return
+    log.offered += 1
+    hub = twin.world.hubs[c.hub]
+    points = [hub, *(o.location for o in bundle), c.home]
+    matrix = twin.world.travel.matrix(points, "bike")
+    route_m = sum(int(matrix.distances[k, k + 1]) for k in range(len(points) - 1))
+    detour_m = max(0, route_m - int(matrix.distances[0, len(points) - 1]))
+    pay = pool.pay_base_eur + pool.pay_per_parcel_eur * len(bundle)
+    pay += pool.pay_per_km_eur * detour_m / 1_000
+    logit = (
+        pool.acceptance_intercept
+        + pool.acceptance_per_eur * pay
+        - pool.acceptance_per_km * detour_m / 1_000
+    )
+    if rng.random() >= 1.0 / (1.0 + math.exp(-logit)):
+        return
+    log.accepted += 1
+    for o in bundle:
+        o.status = Status.ASSIGNED
+    load = [sum(o.spec.demand[i] for o in bundle) for i in range(3)]
+    if (
+        load[2] > pool.capacity_parcels
+        or load[0] > pool.capacity_kg * 1_000
+        or load[1] > pool.capacity_l * 1_000
+    ):
+        raise InvariantError(f"courier {c.index} offered {load} beyond capacity")
+    log.max_parcels = max(log.max_parcels, load[2])
+    log.max_grams = max(log.max_grams, load[0])
+    log.max_ml = max(log.max_ml, load[1])
+    if rng.random() < pool.no_show:
+        log.no_shows += 1
+        yield env.timeout(pool.no_show_timeout_min * MINUTE_S)
+        twin.release(bundle)
+        return
+    log.pay_eur += pay
+    log.km_m += detour_m
+    sigma = twin.scenario.noise
+    failed: list[OrderState] = []
+    for k, o in enumerate(bundle, start=1):
+        yield env.timeout(
+            float(matrix.durations[k - 1, k]) * _lognormal(twin.noise_rng, sigma.travel_sigma)
+        )
+        if env.now < o.window[0]:
+            yield env.timeout(o.window[0] - env.now)
+        log.attempts += 1
+        if not twin.attempt(o, COURIER_TYPE, env.now):
+            failed.append(o)
+        service = _service_s(o.spec.demand) * _lognormal(twin.noise_rng, sigma.service_sigma)
+        yield env.timeout(service)
+    # A parcel the courier could not drop goes back to the hub with them the next morning.
+    for o in failed:
+        twin.back_at_hub(o, env.now)
+
+
+def day_end(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Event, Any, None]:
+    """Just before midnight: roll waiting orders over, or end them unserved on the last day."""
+    at = (day + 1) * DAY_S - 1
+    if at > env.now:
+        yield env.timeout(at - env.now)
+    twin.roll_over(day)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _lognormal(rng: np.random.Generator, sigma: float) -> float:
+    """A multiplicative noise factor with median 1 (1 exactly when ``sigma`` is 0)."""
+    return float(rng.lognormal(0.0, sigma)) if sigma > 0 else 1.0
+
+
+def _service_s(demand: tuple[int, int, int]) -> int:
+    """Planned seconds at a stop, as :mod:`orchestrator.mapping` plans it (no signature)."""
+    from orchestrator.mapping import SERVICE_BASE_S, SERVICE_PER_PARCEL_S
+
+    return SERVICE_BASE_S + SERVICE_PER_PARCEL_S * demand[2]
+
+
+def _clock(hours: float) -> time:
+    minutes = round(hours * 60)
+    if minutes >= 24 * 60:
+        return time(23, 59)
+    return time(minutes // 60, minutes % 60)
+
+
+def _place_kind(name: str) -> PlaceKind:
+    return {"home": PlaceKind.HOME, "office": PlaceKind.OFFICE, "café": PlaceKind.CAFE}.get(
+        name, PlaceKind.OTHER
+    )
+
+
+def _vehicle_types(scenario: Scenario) -> dict[str, EngineVehicleType]:
+    """The catalogue's types with the scenario's robots and cost factors."""
+    out: dict[str, EngineVehicleType] = {}
+    robots = scenario.fleet.robots
+    for vt in FLEET_CATALOGUE:
+        if vt.name == COURIER_TYPE:
+            continue
+        if vt.kind is VehicleKind.ROBOT:
+            vt = dataclasses.replace(
+                vt,
+                capacity=(
+                    round(robots.payload_kg * 1_000),
+                    round(robots.volume_l * 1_000),
+                    robots.parcels,
+                ),
+                range_m=round(robots.battery_range_km * 1_000),
+            )
+        else:
+            # The catalogue counts litres; the store and every plan count millilitres.
+            vt = dataclasses.replace(vt, capacity=(vt.capacity[0], vt.capacity[1] * 1_000,
+                                                   vt.capacity[2]))  # fmt: skip
+        f = scenario.costs.get(vt.name)
+        if f is not None:
+            vt = dataclasses.replace(
+                vt,
+                fixed_cost=vt.fixed_cost if f.fixed_eur is None else f.fixed_eur,
+                cost_per_km=vt.cost_per_km if f.per_km_eur is None else f.per_km_eur,
+                cost_per_hour=vt.cost_per_hour if f.per_hour_eur is None else f.per_hour_eur,
+                co2_g_per_km=vt.co2_g_per_km if f.co2_g_per_km is None else f.co2_g_per_km,
+            )
+        out[vt.name] = vt
+    return out
+
+
+def _with_robot_consent(problem: Problem, refusing: set[str]) -> Problem:
+    """Keep robots away from customers who refuse them: a "needs a person" capacity
+    dimension (1 per refusing stop; robots carry 0 of it, everyone else plenty), which every
+    solver — PyVRP's seed included — understands."""
+    if not refusing or not any(t.kind is VehicleKind.ROBOT for t in problem.vehicle_types):
+        return problem
+    dims = len(problem.dimensions)
+    stops = tuple(
+        dataclasses.replace(s, demand=(*_padded(s.demand, dims), 1 if s.id in refusing else 0))
+        for s in problem.stops
+    )
+    types = tuple(
+        dataclasses.replace(
+            t, capacity=(*_padded(t.capacity, dims), 0 if t.kind is VehicleKind.ROBOT else _BIG)
+        )
+        for t in problem.vehicle_types
+    )
+    return dataclasses.replace(
+        problem, stops=stops, vehicle_types=types, dimensions=(*problem.dimensions, "person")
+    )
+
+
+def _padded(values: Sequence[int], n: int) -> tuple[int, ...]:
+    return tuple(values[:n]) + (0,) * max(0, n - len(values))

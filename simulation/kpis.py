@@ -1,0 +1,341 @@
+"""What a replication achieved, per vehicle type and overall, and means with 95 % CIs.
+
+Definitions (an order is *due* when its service day falls inside the simulated days; orders
+that arrive too late for the last day are counted apart as ``carried_over``):
+
+* **on-time share** — due orders delivered at their place (not the locker) on the first try
+  of their promised window, service starting inside it;
+* **first-attempt success** — attempted orders whose first attempt worked;
+* **cost per parcel** — EUR of the hub vehicles (the fixed cost once per vehicle and day used,
+  per km, per hour out of the hub) and the couriers' pay, over delivered orders;
+* **CO2 per parcel** — grams over delivered orders; **utilisation** — hours out of the hub
+  over shift hours (hub vehicles), or accepted over offered bundles (couriers);
+* **lateness** — minutes after the promised window's end, over delivered orders.
+
+Conservation is checked: delivered + failed + unserved = orders drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from simulation.engine import OrderState, Status, Twin
+from simulation.errors import InvariantError
+from simulation.scenario import COURIER_TYPE
+from simulation.world import HOUR_S
+
+__all__ = [
+    "Estimate",
+    "Lateness",
+    "ReplicationKpis",
+    "TypeKpis",
+    "estimate",
+    "replication_kpis",
+    "summarise",
+]
+
+_CARRIED = "after_last_day"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeKpis:
+    """One vehicle type (or ``"courier"``) over one replication.
+
+    Parameters
+    ----------
+    vehicle_type
+        Type name.
+    agents
+        Vehicles of the type (couriers: couriers who came to the hub).
+    attempts, delivered
+        Drop attempts made, and orders delivered, by the type.
+    first_attempt_success
+        Share of the orders first attempted by the type whose first attempt worked.
+    on_time_share
+        Share of the orders it delivered that were on time.
+    km, co2_g, cost_eur
+        Kilometres, grams CO2 and EUR of the type.
+    cost_per_parcel, co2_g_per_parcel
+        Per order it delivered (``nan`` when it delivered none).
+    utilisation
+        Hours out of the hub over shift hours (couriers: accepted over offered bundles).
+    """
+
+    vehicle_type: str
+    agents: int
+    attempts: int
+    delivered: int
+    first_attempt_success: float
+    on_time_share: float
+    km: float
+    co2_g: float
+    cost_eur: float
+    cost_per_parcel: float
+    co2_g_per_parcel: float
+    utilisation: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lateness:
+    """Minutes after the promised window's end, over delivered orders (0 when on time)."""
+
+    mean: float
+    p50: float
+    p90: float
+    p95: float
+    max: float
+    late_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationKpis:
+    """Everything measured in one replication (see the module docstring for definitions)."""
+
+    replication: int
+    orders: int
+    due: int
+    delivered: int
+    delivered_at_place: int
+    delivered_to_locker: int
+    failed: int
+    unserved: int
+    carried_over: int
+    unserved_reasons: tuple[tuple[str, int], ...]
+    on_time_share: float
+    first_attempt_success: float
+    cost_eur: float
+    cost_per_parcel: float
+    km: float
+    co2_g: float
+    co2_g_per_parcel: float
+    utilisation: float
+    lateness_min: Lateness
+    mean_wait_days: float
+    courier_offers: int
+    courier_accepted: int
+    courier_no_shows: int
+    courier_max_parcels: int
+    robot_min_charge_m: float
+    robot_turned_back: int
+    per_type: tuple[TypeKpis, ...]
+    events: int
+    plans: int
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A mean over replications with its 95 % t confidence interval (``low``/``high`` are
+    ``nan`` with a single replication)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+def estimate(values: Sequence[float]) -> Estimate:
+    """Mean and 95 % Student-t interval of ``values`` (``nan`` entries are left out)."""
+    x = np.array([v for v in values if not math.isnan(v)], dtype=np.float64)
+    if x.size == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if x.size < 2:
+        return Estimate(_r(mean), math.nan, math.nan, 1)
+    sem = float(x.std(ddof=1) / math.sqrt(x.size))
+    if sem == 0:
+        return Estimate(_r(mean), _r(mean), _r(mean), int(x.size))
+    low, high = stats.t.interval(0.95, x.size - 1, loc=mean, scale=sem)
+    return Estimate(_r(mean), _r(float(low)), _r(float(high)), int(x.size))
+
+
+def replication_kpis(twin: Twin) -> ReplicationKpis:
+    """The KPIs of a replication that has run.
+
+    Raises
+    ------
+    InvariantError
+        If an order is lost (conservation) or an invariant of the fleet was broken.
+    """
+    twin.check_conservation()
+    orders = twin.orders
+    n = len(orders)
+    delivered = [o for o in orders if o.status is Status.DELIVERED]
+    failed = sum(o.status is Status.FAILED for o in orders)
+    unserved = [o for o in orders if o.status is Status.UNSERVED]
+    if len(delivered) + failed + len(unserved) != n:
+        raise InvariantError("delivered + failed + unserved differs from the orders drawn")
+    carried = sum(o.unserved_reason == _CARRIED for o in unserved)
+    due = n - carried
+    reasons: dict[str, int] = {}
+    for o in unserved:
+        key = o.unserved_reason or "unknown"
+        reasons[key] = reasons.get(key, 0) + 1
+    attempted = [o for o in orders if o.first_attempt_ok is not None]
+    at_place = [o for o in delivered if o.delivered_by != "locker"]
+
+    scenario = twin.scenario
+    days = scenario.days
+    per_type: list[TypeKpis] = []
+    total_cost = total_co2 = total_km = busy = shift = 0.0
+    for name in sorted({a.type_name for a in twin.agents}):
+        agents = [a for a in twin.agents if a.type_name == name]
+        vt = agents[0].vtype
+        km = sum(a.km_m for a in agents) / 1_000
+        active_h = sum(a.active_s for a in agents) / HOUR_S
+        fixed = vt.fixed_cost * sum(len(a.days_used) for a in agents)
+        cost = fixed + vt.cost_per_km * km + vt.cost_per_hour * active_h
+        co2 = vt.co2_g_per_km * km
+        shift_h = sum((a.shift[1] - a.shift[0]) for a in agents) * days / HOUR_S
+        use = active_h / shift_h if shift_h else math.nan
+        attempts = sum(a.attempts for a in agents)
+        per_type.append(_type_kpis(name, len(agents), attempts, orders, km, co2, cost, use))
+        total_cost += cost
+        total_co2 += co2
+        total_km += km
+        busy += active_h
+        shift += shift_h
+    log = twin.courier_log
+    if log.arrived:
+        courier_cost = log.pay_eur
+        costs = scenario.costs.get(COURIER_TYPE)
+        g_per_km = 5.0 if costs is None or costs.co2_g_per_km is None else costs.co2_g_per_km
+        km = log.km_m / 1_000
+        use = log.accepted / log.offered if log.offered else math.nan
+        per_type.append(
+            _type_kpis(COURIER_TYPE, log.arrived, log.attempts, orders, km, g_per_km * km,
+                       courier_cost, use)
+        )  # fmt: skip
+        total_cost += courier_cost
+        total_co2 += g_per_km * km
+        total_km += km
+
+    late = np.array([o.lateness_s / 60 for o in delivered], dtype=np.float64)
+    lateness = (
+        Lateness(
+            _r(float(late.mean())),
+            _r(float(np.percentile(late, 50))),
+            _r(float(np.percentile(late, 90))),
+            _r(float(np.percentile(late, 95))),
+            _r(float(late.max())),
+            _r(float(np.mean(late > 0))),
+        )
+        if late.size
+        else Lateness(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
+    )
+    robots = [a for a in twin.agents if a.battery is not None]
+    robot_min = min((a.min_battery_m for a in robots), default=math.nan)
+    return ReplicationKpis(
+        replication=twin.replication,
+        orders=n,
+        due=due,
+        delivered=len(delivered),
+        delivered_at_place=len(at_place),
+        delivered_to_locker=len(delivered) - len(at_place),
+        failed=failed,
+        unserved=len(unserved),
+        carried_over=carried,
+        unserved_reasons=tuple(sorted(reasons.items())),
+        on_time_share=_share(sum(o.on_time for o in orders), due),
+        first_attempt_success=_share(
+            sum(bool(o.first_attempt_ok) for o in attempted), len(attempted)
+        ),
+        cost_eur=_r(total_cost),
+        cost_per_parcel=_share(total_cost, len(delivered)),
+        km=_r(total_km),
+        co2_g=_r(total_co2),
+        co2_g_per_parcel=_share(total_co2, len(delivered)),
+        utilisation=_share(busy, shift),
+        lateness_min=lateness,
+        mean_wait_days=_share(sum(o.day - o.earliest_day for o in delivered), len(delivered)),
+        courier_offers=log.offered,
+        courier_accepted=log.accepted,
+        courier_no_shows=log.no_shows,
+        courier_max_parcels=log.max_parcels,
+        robot_min_charge_m=_r(robot_min) if math.isfinite(robot_min) else math.nan,
+        robot_turned_back=sum(a.turned_back for a in robots),
+        per_type=tuple(per_type),
+        events=twin.env.events_processed,
+        plans=twin.plans,
+    )
+
+
+SUMMARY_METRICS = (
+    "on_time_share",
+    "first_attempt_success",
+    "cost_per_parcel",
+    "co2_g_per_parcel",
+    "km",
+    "utilisation",
+    "delivered",
+    "failed",
+    "unserved",
+    "mean_wait_days",
+)
+"""Replication KPIs summarised with confidence intervals."""
+
+TYPE_METRICS = (
+    "delivered",
+    "first_attempt_success",
+    "on_time_share",
+    "cost_per_parcel",
+    "co2_g_per_parcel",
+    "km",
+    "utilisation",
+)
+"""Per-type KPIs summarised with confidence intervals."""
+
+
+def summarise(
+    reps: Sequence[ReplicationKpis],
+) -> tuple[Mapping[str, Estimate], Mapping[str, Mapping[str, Estimate]]]:
+    """Means and 95 % CIs over replications: overall, and per vehicle type."""
+    overall = {m: estimate([float(getattr(r, m)) for r in reps]) for m in SUMMARY_METRICS}
+    overall["lateness_p90_min"] = estimate([r.lateness_min.p90 for r in reps])
+    types = sorted({t.vehicle_type for r in reps for t in r.per_type})
+    per_type: dict[str, dict[str, Estimate]] = {}
+    for name in types:
+        rows = [t for r in reps for t in r.per_type if t.vehicle_type == name]
+        per_type[name] = {m: estimate([float(getattr(t, m)) for t in rows]) for m in TYPE_METRICS}
+    return overall, per_type
+
+
+def _type_kpis(
+    name: str,
+    agents: int,
+    attempts: int,
+    orders: Sequence[OrderState],
+    km: float,
+    co2: float,
+    cost: float,
+    utilisation: float,
+) -> TypeKpis:
+    mine = [o for o in orders if o.delivered_by == name]
+    first = [o for o in orders if o.first_type == name]
+    return TypeKpis(
+        vehicle_type=name,
+        agents=agents,
+        attempts=attempts,
+        delivered=len(mine),
+        first_attempt_success=_share(sum(bool(o.first_attempt_ok) for o in first), len(first)),
+        on_time_share=_share(sum(o.on_time for o in mine), len(mine)),
+        km=_r(km),
+        co2_g=_r(co2),
+        cost_eur=_r(cost),
+        cost_per_parcel=_share(cost, len(mine)),
+        co2_g_per_parcel=_share(co2, len(mine)),
+        utilisation=_r(utilisation) if not math.isnan(utilisation) else math.nan,
+    )
+
+
+def _share(part: float, whole: float) -> float:
+    return _r(part / whole) if whole else math.nan
+
+
+def _r(x: float) -> float:
+    """Rounded to 6 significant decimals, so reports compare and diff cleanly."""
+    return round(float(x), 6)

@@ -1,0 +1,391 @@
+"""The world of one replication: the city, its travel times, the customers, orders and couriers.
+
+Everything random about *who* orders *what*, *where* and *when* is drawn here, up front, from
+one generator: the replication's demand is fixed before the first event, so two scenarios that
+differ only in policy or fleet see the same customers and parcels (common random numbers) and
+the travel matrices can be prepared once for every point that will ever be visited.
+
+Units: seconds since midnight of the first simulated day (local time at the hubs), metres,
+grams, millilitres, degrees.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from orchestrator.schedule import ScheduleRule, WeeklySchedule
+from routing.errors import InvalidProblemError
+from routing.matrix import ceil_seconds, haversine_m
+from routing.model import Location, TravelMatrix
+from routing.network import BIKE, CAR, Profile, network_matrix, snap
+from simulation.city import generate_city
+from simulation.errors import ScenarioError
+from simulation.scenario import CityGraphML, CityHelsinki, CitySynthetic, Scenario
+from simulation.workload import City
+
+__all__ = [
+    "DAY_S",
+    "SIZE_CLASSES",
+    "Courier",
+    "Customer",
+    "GraphCity",
+    "OrderSpec",
+    "SnappedTravel",
+    "World",
+    "build_world",
+    "load_city",
+]
+
+DAY_S = 86_400
+"""Seconds per simulated day."""
+HOUR_S = 3_600
+"""Seconds per hour."""
+
+SIZE_CLASSES: Mapping[str, tuple[tuple[int, int], tuple[int, int], tuple[int, int]]] = {
+    "small": ((300, 3_000), (2_000, 12_000), (1, 1)),
+    "medium": ((3_000, 10_000), (12_000, 40_000), (1, 1)),
+    "large": ((10_000, 25_000), (40_000, 120_000), (1, 2)),
+    "bulky": ((25_000, 60_000), (120_000, 300_000), (1, 2)),
+}
+"""Per size class: (grams, millilitres, parcels) ranges, inclusive."""
+
+_WEEKDAYS = frozenset(range(5))
+_CAFE_DAYS = frozenset(range(6))
+_CAFES = 12  # café sites in a city (customers who like a café pick the nearest)
+_COURIER_HOME_CANDIDATES = 16
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GraphCity:
+    """A street graph read from GraphML, with addresses at random graph nodes."""
+
+    graph: nx.Graph
+    center: tuple[float, float]
+
+    @classmethod
+    def read(cls, path: Path) -> GraphCity:
+        """Read a GraphML street graph (nodes with ``lat``/``lon`` or ``y``/``x``)."""
+        try:
+            graph = nx.read_graphml(path)
+        except (OSError, nx.NetworkXError, ValueError) as exc:
+            raise ScenarioError("city.path", f"cannot read GraphML {path}: {exc}") from None
+        lat, lon = _node_coords(graph)
+        if lat.size == 0:
+            raise ScenarioError("city.path", f"{path} has no nodes with coordinates")
+        return cls(nx.freeze(graph), (float(lat.mean()), float(lon.mean())))
+
+    def random_points(
+        self, n: int, rng: np.random.Generator, *, prefix: str = "addr-"
+    ) -> list[Location]:
+        """``n`` random graph nodes as addresses."""
+        lat, lon = _node_coords(self.graph)
+        pick = rng.integers(0, lat.size, size=n)
+        return [Location(f"{prefix}{k}", float(lat[i]), float(lon[i])) for k, i in enumerate(pick)]
+
+
+def load_city(scenario: Scenario) -> City:
+    """The scenario's city (cached per process: the same spec gives the same object)."""
+    spec = scenario.city
+    if isinstance(spec, CitySynthetic):
+        return _synthetic(spec.seed, spec.blocks, spec.block_m)
+    if isinstance(spec, CityHelsinki):
+        return _helsinki()
+    assert isinstance(spec, CityGraphML)
+    return _graphml(spec.path.resolve())
+
+
+@lru_cache(maxsize=8)
+def _synthetic(seed: int, blocks: int, block_m: float) -> City:
+    return generate_city(seed, blocks=blocks, block_m=block_m)
+
+
+@lru_cache(maxsize=1)
+def _helsinki() -> City:
+    from simulation.helsinki import load_helsinki  # reads OpenStreetMap: a few seconds
+
+    try:
+        return load_helsinki()
+    except ModuleNotFoundError as exc:
+        raise ScenarioError("city.kind", str(exc)) from None
+
+
+@lru_cache(maxsize=4)
+def _graphml(path: Path) -> City:
+    return GraphCity.read(path)
+
+
+def _node_coords(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
+    lats, lons = [], []
+    for _, data in graph.nodes(data=True):
+        lat, lon = data.get("lat", data.get("y")), data.get("lon", data.get("x"))
+        if lat is not None and lon is not None:
+            lats.append(float(lat))
+            lons.append(float(lon))
+    return np.array(lats), np.array(lons)
+
+
+_Index = dict[tuple[float, float], tuple[int, float]]  # (lat, lon) -> (table row, metres off)
+
+
+class SnappedTravel:
+    """Fastest paths on the street graph between known points, from tables computed once.
+
+    Every point the simulation will visit is known before it starts; each is snapped to the
+    nearest node of each profile's network (:func:`routing.network.snap`) and one
+    :func:`routing.network.network_matrix` between those nodes is computed per profile. A
+    matrix between points is then a gather plus the straight stretch from each point to its
+    node at the profile's speed — the same construction as :func:`~routing.network.network_matrix`
+    (figures may differ from a direct call by a rounding second or metre). A point that was
+    not announced falls back to a direct call.
+
+    Parameters
+    ----------
+    graph
+        Street graph following :mod:`routing.network`'s convention.
+    points
+        Every point to be visited.
+    profiles
+        Profile by name (``"car"``, ``"bike"``, ``"walk"``).
+    """
+
+    def __init__(
+        self, graph: nx.Graph, points: Sequence[Location], profiles: Mapping[str, Profile]
+    ) -> None:
+        self._graph = graph
+        self._profiles = dict(profiles)
+        lats = np.array([p.lat for p in points], dtype=np.float64)
+        lons = np.array([p.lon for p in points], dtype=np.float64)
+        self._tables: dict[str, tuple[_Index, TravelMatrix]] = {}
+        for name, profile in self._profiles.items():
+            nodes = snap(graph, lats, lons, profile=profile)
+            distinct = list(dict.fromkeys(nodes.tolist()))
+            row = {n: i for i, n in enumerate(distinct)}
+            node_locs = [Location(f"n{i}", *_coords_of(graph, n)) for i, n in enumerate(distinct)]
+            table = network_matrix(graph, node_locs, profile)
+            node_lat = np.array([loc.lat for loc in node_locs])
+            node_lon = np.array([loc.lon for loc in node_locs])
+            rows = np.array([row[n] for n in nodes.tolist()], dtype=np.int64)
+            off = haversine_m(lats, lons, node_lat[rows], node_lon[rows])
+            index = {
+                (float(a), float(b)): (int(r), float(o))
+                for a, b, r, o in zip(lats, lons, rows, off, strict=True)
+            }
+            self._tables[name] = (index, table)
+
+    def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
+        """Distances (metres) and durations (seconds) between every pair of ``locations``."""
+        prof = self._profiles.get(profile)
+        if prof is None:
+            raise InvalidProblemError(f"no travel profile {profile!r} in this simulation")
+        index, table = self._tables[profile]
+        try:
+            found = [index[(loc.lat, loc.lon)] for loc in locations]
+        except KeyError:
+            return network_matrix(self._graph, locations, prof)
+        n = len(locations)
+        if n == 0:
+            empty = np.zeros((0, 0), dtype=np.int64)
+            return TravelMatrix(empty, empty)
+        rows = np.array([r for r, _ in found], dtype=np.int64)
+        off_m = np.array([o for _, o in found], dtype=np.float64)
+        off_s = off_m * (3.6 / prof.speed_kmh)
+        sub = np.ix_(rows, rows)
+        seconds = off_s[:, None] + table.durations[sub] + off_s[None, :]
+        metres = off_m[:, None] + table.distances[sub] + off_m[None, :]
+        np.fill_diagonal(seconds, 0.0)
+        np.fill_diagonal(metres, 0.0)
+        return TravelMatrix(
+            distances=np.rint(metres).astype(np.int64), durations=ceil_seconds(seconds)
+        )
+
+
+def _coords_of(graph: nx.Graph, node: object) -> tuple[float, float]:
+    data = graph.nodes[node]
+    return float(data.get("lat", data.get("y"))), float(data.get("lon", data.get("x")))
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who ordered: their places, their week, and what they accept.
+
+    ``places`` maps place names (``"home"``, ``"office"``, ``"café"``) to locations;
+    ``schedule`` says where they are by weekday and hour.
+    """
+
+    index: int
+    places: Mapping[str, Location]
+    schedule: WeeklySchedule
+    eco: bool
+    accepts_robot: bool
+    accepts_courier: bool
+    unattended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """One order as the world draws it: who, when it arrives, how big, which hub serves it.
+
+    ``arrival`` is in seconds since the first day's midnight; ``demand`` is (grams,
+    millilitres, parcels).
+    """
+
+    index: int
+    customer: Customer
+    arrival: int
+    demand: tuple[int, int, int]
+    size: str
+    hub: int
+
+
+@dataclass(frozen=True, slots=True)
+class Courier:
+    """A crowdsourced courier of one day: when they reach the hub and where they live."""
+
+    index: int
+    day: int
+    arrival: int
+    hub: int
+    home: Location
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class World:
+    """The city and everything drawn for one replication."""
+
+    city: City
+    travel: SnappedTravel
+    hubs: tuple[Location, ...]
+    orders: tuple[OrderSpec, ...]
+    couriers: tuple[Courier, ...]
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Draw the replication's customers, orders and couriers, and prepare travel times.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    rng
+        The replication's world generator (nothing else draws from it).
+    """
+    city = load_city(scenario)
+    hubs = tuple(
+        Location(f"hub-{h.name}", h.lat, h.lon)
+        if h.lat is not None and h.lon is not None
+        else Location(f"hub-{h.name}", *city.center)
+        for h in scenario.fleet.hubs
+    )
+    demand = scenario.demand
+    prefs = demand.preferences
+    n = demand.orders_per_day * scenario.days
+    homes = city.random_points(n, rng)
+    offices = city.random_points(n, rng)
+    cafe_sites = city.random_points(_CAFES, rng)
+    kind_u = rng.random(n)
+    flags = rng.random((n, 4))
+    sizes = list(SIZE_CLASSES)
+    mix = np.array([getattr(demand.sizes, s) for s in sizes], dtype=np.float64)
+    size_pick = rng.choice(len(sizes), size=n, p=mix / mix.sum())
+    unit = rng.random((n, 3))
+    hour_p = np.array(demand.hourly_profile, dtype=np.float64)
+    hours = rng.choice(24, size=n, p=hour_p / hour_p.sum())
+    within = rng.random(n)
+
+    hub_lat = np.array([h.lat for h in hubs])
+    hub_lon = np.array([h.lon for h in hubs])
+    orders: list[OrderSpec] = []
+    for k in range(n):
+        home = homes[k]
+        places: dict[str, Location] = {"home": Location(f"home-{k}", home.lat, home.lon)}
+        rules: tuple[ScheduleRule, ...] = ()
+        if kind_u[k] < prefs.office:
+            office = offices[k]
+            places["office"] = Location(f"office-{k}", office.lat, office.lon)
+            rules = (ScheduleRule("office", _WEEKDAYS, time(9), time(17)),)
+        elif kind_u[k] < prefs.office + prefs.cafe:
+            near = haversine_m(
+                np.array([c.lat for c in cafe_sites]),
+                np.array([c.lon for c in cafe_sites]),
+                home.lat,
+                home.lon,
+            )
+            cafe = cafe_sites[int(np.argmin(near))]
+            places["café"] = Location(f"cafe-{int(np.argmin(near))}", cafe.lat, cafe.lon)
+            rules = (ScheduleRule("café", _CAFE_DAYS, time(12), time(15)),)
+        customer = Customer(
+            index=k,
+            places=places,
+            schedule=WeeklySchedule("home", rules, timezone=scenario.timezone),
+            eco=bool(flags[k, 0] < prefs.eco_wait),
+            accepts_robot=bool(flags[k, 1] < prefs.robot_acceptance),
+            accepts_courier=bool(flags[k, 2] < prefs.courier_acceptance),
+            unattended=bool(flags[k, 3] < prefs.unattended),
+        )
+        size = sizes[int(size_pick[k])]
+        (g_lo, g_hi), (v_lo, v_hi), (p_lo, p_hi) = SIZE_CLASSES[size]
+        demand_k = (
+            int(g_lo + unit[k, 0] * (g_hi - g_lo)),
+            int(v_lo + unit[k, 1] * (v_hi - v_lo)),
+            int(p_lo + math.floor(unit[k, 2] * (p_hi - p_lo + 1))),
+        )
+        day = k // demand.orders_per_day
+        arrival = day * DAY_S + int((hours[k] + within[k]) * HOUR_S)
+        hub = int(np.argmin(haversine_m(hub_lat, hub_lon, home.lat, home.lon)))
+        orders.append(OrderSpec(k, customer, arrival, demand_k, size, hub))
+    orders.sort(key=lambda o: (o.arrival, o.index))
+
+    couriers = _couriers(scenario, city, hubs, rng)
+    profiles = {
+        "car": CAR,
+        "bike": BIKE,
+        "walk": Profile("walk", "walk", speed_kmh=scenario.fleet.robots.speed_kmh),
+    }
+    points = list(hubs)
+    for o in orders:
+        points.extend(o.customer.places.values())
+    points.extend(c.home for c in couriers)
+    travel = SnappedTravel(city.graph, points, profiles)
+    return World(city, travel, hubs, tuple(orders), couriers, profiles)
+
+
+def _couriers(
+    scenario: Scenario, city: City, hubs: Sequence[Location], rng: np.random.Generator
+) -> tuple[Courier, ...]:
+    pool = scenario.fleet.couriers
+    if pool.size == 0:
+        return ()
+    names = [h.name for h in scenario.fleet.hubs]
+    hub = names.index(pool.hub) if pool.hub is not None else 0
+    site = hubs[hub]
+    profile = np.array(pool.arrival_profile, dtype=np.float64)
+    out: list[Courier] = []
+    for day in range(scenario.days):
+        hours = rng.choice(24, size=pool.size, p=profile / profile.sum())
+        within = rng.random(pool.size)
+        wanted_m = rng.exponential(pool.commute_km * 1_000, size=pool.size)
+        for i in range(pool.size):
+            candidates = city.random_points(_COURIER_HOME_CANDIDATES, rng)
+            d = haversine_m(
+                np.array([c.lat for c in candidates]),
+                np.array([c.lon for c in candidates]),
+                site.lat,
+                site.lon,
+            )
+            home = candidates[int(np.argmin(np.abs(d - wanted_m[i])))]
+            arrival = day * DAY_S + int((hours[i] + within[i]) * HOUR_S)
+            index = len(out)
+            out.append(
+                Courier(index, day, arrival, hub, Location(f"courier-{index}", home.lat, home.lon))
+            )
+    out.sort(key=lambda c: (c.arrival, c.index))
+    return tuple(out)
