@@ -18,6 +18,20 @@ Conventions of the mapping:
 
 Orders that cannot even be put into the problem — no delivery place chosen, or a skill no
 vehicle of the depot has — are returned in :attr:`MappedProblem.left_out` with a reason.
+
+Return pickups (:class:`PickupInput`) ride on the same routes:
+
+* the pickup is a :attr:`~routing.StopKind.PICKUP` stop ``return-<return id>`` at the
+  customer's place (or locker), in the chosen window, with the demand of one unit of the
+  returned line;
+* when the return's destination is a store served from this depot, the store becomes a
+  location (``store-<store id>``, one per store) and a delivery stop
+  ``return-<return id>-store`` there is paired with the pickup
+  (:class:`~routing.PickupDelivery`): the same vehicle carries it there, later on its route;
+* otherwise the pickup is carried to the vehicle's end, the depot. Open routes (couriers) end
+  elsewhere, so when the depot has open fleets those pickups need the skill
+  :data:`ENDS_AT_DEPOT`, which the mapping gives to every vehicle type none of whose fleets
+  is open.
 """
 
 from __future__ import annotations
@@ -27,13 +41,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, VehicleType
+from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, Store, VehicleType
 from orchestrator.travel import TravelTimes
 from routing.model import (
     Break,
     Location,
+    PickupDelivery,
     Problem,
     Stop,
+    StopKind,
     TimeWindow,
     Vehicle,
 )
@@ -42,12 +58,17 @@ from routing.solution import UnservedReason
 
 __all__ = [
     "DIMENSIONS",
+    "ENDS_AT_DEPOT",
     "NO_PLACE_CHOSEN",
     "LeftOut",
+    "LeftOutReturn",
     "MappedProblem",
     "OrderInput",
+    "PickupInput",
     "build_problem",
+    "dropoff_stop_id",
     "local_midnight",
+    "pickup_stop_id",
     "stop_id",
 ]
 
@@ -63,6 +84,10 @@ SERVICE_PER_PARCEL_S = 30
 """Extra seconds per parcel handed over."""
 SERVICE_SIGNATURE_S = 60
 """Extra seconds when a signature is required."""
+
+ENDS_AT_DEPOT = "ends_at_depot"
+"""Skill of the vehicle types that bring what they pick up back to the depot (only needed, and
+only given, when the depot also has open routes)."""
 
 _SKILL_OF_FLAG = (
     ("fragile", "fragile"),
@@ -81,6 +106,24 @@ class OrderInput:
 
 
 @dataclass(frozen=True, slots=True)
+class PickupInput:
+    """A return to collect on the day.
+
+    ``place`` is where (the customer's place or locker); ``window_start``/``window_end`` the
+    aware instants of the chosen window (``None``: any time of the shift, a locker);
+    ``item`` the returned line (one unit of it is collected); ``store`` the destination store,
+    or ``None`` when the item goes elsewhere (the warehouse, an outlet).
+    """
+
+    return_id: int
+    place: Place
+    item: OrderItem
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    store: Store | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LeftOut:
     """An order kept out of the problem, with an unserved reason and a sentence."""
 
@@ -90,11 +133,23 @@ class LeftOut:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOutReturn:
+    """A return pickup kept out of the problem, with an unserved reason and a sentence."""
+
+    return_id: int
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class MappedProblem:
     """The problem and the maps back to the store.
 
     ``order_of_stop``: stop id → order id; ``fleet_of_vehicle``: vehicle id → fleet id;
-    ``midnight``: the UTC instant that is second 0 of the problem.
+    ``midnight``: the UTC instant that is second 0 of the problem. ``return_of_stop``: the
+    stop id of a return's pickup or store drop-off → the return's id; ``to_store``: the
+    returns whose pickup is paired with a drop-off at their store (the others go to the
+    depot); ``store_of_stop``: drop-off stop id → store id.
     """
 
     problem: Problem
@@ -102,6 +157,10 @@ class MappedProblem:
     fleet_of_vehicle: Mapping[str, int]
     midnight: datetime
     left_out: tuple[LeftOut, ...] = field(default=())
+    return_of_stop: Mapping[str, int] = field(default_factory=dict)
+    to_store: frozenset[int] = frozenset()
+    store_of_stop: Mapping[str, int] = field(default_factory=dict)
+    left_out_returns: tuple[LeftOutReturn, ...] = field(default=())
 
     def at(self, seconds: int) -> datetime:
         """The UTC instant ``seconds`` after :attr:`midnight`."""
@@ -111,6 +170,16 @@ class MappedProblem:
 def stop_id(order_id: int) -> str:
     """The stop id of an order in every problem."""
     return f"order-{order_id}"
+
+
+def pickup_stop_id(return_id: int) -> str:
+    """The stop id of a return's pickup in every problem."""
+    return f"return-{return_id}"
+
+
+def dropoff_stop_id(return_id: int) -> str:
+    """The stop id of a return's drop-off at its destination store."""
+    return f"return-{return_id}-store"
 
 
 def vehicle_id(vtype: VehicleType, fleet: Fleet, n: int) -> str:
@@ -131,6 +200,7 @@ def build_problem(
     day: date,
     travel: TravelTimes,
     locked: Mapping[str, Sequence[int]] | None = None,
+    pickups: Sequence[PickupInput] = (),
 ) -> MappedProblem:
     """Turn a depot's day into a routing problem.
 
@@ -149,11 +219,13 @@ def build_problem(
     locked
         Vehicle id → order ids already dispatched on it, in order: the route must begin
         with them (re-planning a day in progress). Those orders must be in ``orders``.
+    pickups
+        Returns to collect that day (see the module's notes).
 
     Returns
     -------
     MappedProblem
-        The problem, the id maps, and the orders left out with their reasons.
+        The problem, the id maps, and the orders and pickups left out with their reasons.
     """
     midnight = local_midnight(depot, day)
     horizon = max((f.shift_end_s for f, _ in fleets), default=86_400)
@@ -208,13 +280,21 @@ def build_problem(
         )
         order_of_stop[sid] = order.id
 
+    closed_types = _closed_types(fleets)
+    has_open = any(f.open_route for f, _ in fleets)
+    pickup_part = _pickups(depot, pickups, locations, midnight, horizon, closed_types, has_open)
+    stops.extend(pickup_part.stops)
+
     locked = locked or {}
     types: dict[str, EngineVehicleType] = {}
     vehicles: list[Vehicle] = []
     fleet_of_vehicle: dict[str, int] = {}
     for fleet, vt in fleets:
         assert fleet.id is not None
-        types.setdefault(vt.name, _engine_type(vt))
+        extra = (
+            {ENDS_AT_DEPOT} if pickup_part.needs_depot_skill and vt.name in closed_types else set()
+        )
+        types.setdefault(vt.name, _engine_type(vt, extra))
         breaks: tuple[Break, ...] = ()
         if fleet.break_duration_s and fleet.break_earliest_s is not None:
             latest = fleet.break_latest_s if fleet.break_latest_s is not None else horizon
@@ -242,21 +322,138 @@ def build_problem(
         vehicle_types=tuple(types.values()),
         vehicles=tuple(vehicles),
         dimensions=DIMENSIONS,
+        shipments=pickup_part.shipments,
     )
-    return MappedProblem(problem, order_of_stop, fleet_of_vehicle, midnight, tuple(left_out))
+    return MappedProblem(
+        problem,
+        order_of_stop,
+        fleet_of_vehicle,
+        midnight,
+        tuple(left_out),
+        return_of_stop=pickup_part.return_of_stop,
+        to_store=pickup_part.to_store,
+        store_of_stop=pickup_part.store_of_stop,
+        left_out_returns=pickup_part.left_out,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _PickupPart:
+    stops: tuple[Stop, ...]
+    shipments: tuple[PickupDelivery, ...]
+    return_of_stop: Mapping[str, int]
+    to_store: frozenset[int]
+    store_of_stop: Mapping[str, int]
+    left_out: tuple[LeftOutReturn, ...]
+    needs_depot_skill: bool
+
+
+def _closed_types(fleets: Sequence[tuple[Fleet, VehicleType]]) -> frozenset[str]:
+    """Names of the vehicle types none of whose fleets has open routes."""
+    open_types = {vt.name for f, vt in fleets if f.open_route}
+    return frozenset(vt.name for _, vt in fleets if vt.name not in open_types)
+
+
+def _pickups(
+    depot: Depot,
+    pickups: Sequence[PickupInput],
+    locations: list[Location],
+    midnight: datetime,
+    horizon: int,
+    closed_types: frozenset[str],
+    has_open: bool,
+) -> _PickupPart:
+    """The pickup stops, their store drop-offs and pairs; ``locations`` grows in place."""
+    stops: list[Stop] = []
+    shipments: list[PickupDelivery] = []
+    return_of_stop: dict[str, int] = {}
+    store_of_stop: dict[str, int] = {}
+    to_store: set[int] = set()
+    left_out: list[LeftOutReturn] = []
+    store_location: dict[int, int] = {}
+    needs_depot_skill = False
+    for entry in pickups:
+        item = entry.item
+        demand = (item.weight_g, item.volume_ml, item.parcels)
+        store = entry.store
+        paired = store is not None and store.id is not None and store.depot_id == depot.id
+        skills: frozenset[str] = frozenset()
+        if not paired and has_open:
+            if not closed_types:
+                left_out.append(
+                    LeftOutReturn(
+                        entry.return_id,
+                        UnservedReason.NO_VEHICLE_WITH_SKILLS.value,
+                        f"it goes back to depot {depot.code!r}, but every vehicle there ends "
+                        "its route elsewhere — add a fleet whose routes end at the depot",
+                    )
+                )
+                continue
+            skills = frozenset({ENDS_AT_DEPOT})
+            needs_depot_skill = True
+        locations.append(Location(f"place-{entry.place.id}", entry.place.lat, entry.place.lon))
+        pid = pickup_stop_id(entry.return_id)
+        stops.append(
+            Stop(
+                id=pid,
+                location=len(locations) - 1,
+                service=SERVICE_BASE_S + SERVICE_PER_PARCEL_S * demand[2],
+                windows=_clipped(entry.window_start, entry.window_end, midnight, horizon),
+                demand=demand,
+                skills=skills,
+                kind=StopKind.PICKUP,
+            )
+        )
+        return_of_stop[pid] = entry.return_id
+        if not paired:
+            continue
+        assert store is not None and store.id is not None
+        if store.id not in store_location:
+            locations.append(Location(f"store-{store.id}", store.lat, store.lon))
+            store_location[store.id] = len(locations) - 1
+        did = dropoff_stop_id(entry.return_id)
+        stops.append(
+            Stop(
+                id=did,
+                location=store_location[store.id],
+                service=SERVICE_BASE_S,
+                demand=demand,
+                kind=StopKind.DELIVERY,
+            )
+        )
+        shipments.append(PickupDelivery(pid, did))
+        return_of_stop[did] = entry.return_id
+        store_of_stop[did] = store.id
+        to_store.add(entry.return_id)
+    return _PickupPart(
+        tuple(stops),
+        tuple(shipments),
+        return_of_stop,
+        frozenset(to_store),
+        store_of_stop,
+        tuple(left_out),
+        needs_depot_skill,
+    )
 
 
 def _windows(order: Order, midnight: datetime, horizon: int) -> tuple[TimeWindow, ...]:
     """The order's window in seconds since midnight, clipped to ``[0, horizon]``."""
-    if order.window_start is None or order.window_end is None:
+    return _clipped(order.window_start, order.window_end, midnight, horizon)
+
+
+def _clipped(
+    start_at: datetime | None, end_at: datetime | None, midnight: datetime, horizon: int
+) -> tuple[TimeWindow, ...]:
+    """A window of aware instants in seconds since midnight, clipped to ``[0, horizon]``."""
+    if start_at is None or end_at is None:
         return ()
-    start = int((order.window_start - midnight).total_seconds())
-    end = int((order.window_end - midnight).total_seconds())
+    start = int((start_at - midnight).total_seconds())
+    end = int((end_at - midnight).total_seconds())
     start, end = max(0, min(start, horizon)), max(0, min(end, horizon))
     return (TimeWindow(start, max(start, end)),)
 
 
-def _engine_type(vt: VehicleType) -> EngineVehicleType:
+def _engine_type(vt: VehicleType, extra_skills: set[str] | None = None) -> EngineVehicleType:
     return EngineVehicleType(
         name=vt.name,
         kind=vt.kind,
@@ -268,5 +465,5 @@ def _engine_type(vt: VehicleType) -> EngineVehicleType:
         cost_per_km=vt.cost_per_km,
         cost_per_hour=vt.cost_per_hour,
         co2_g_per_km=vt.co2_g_per_km,
-        skills=frozenset(vt.skills),
+        skills=frozenset(vt.skills) | frozenset(extra_skills or ()),
     )

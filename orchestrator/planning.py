@@ -15,11 +15,21 @@ or failed stay where they are as locked route prefixes, and the current plan's r
 warm-start the solver.
 
 :func:`dispatch_route` and :func:`mark_stop_outcome` record the day's progress.
+
+Returns: the day's scheduled return pickups (:class:`~orchestrator.models.ItemReturn`,
+collected at a place or a locker) are planned with the orders (see
+:mod:`orchestrator.mapping`); their stops are stored as ``return_stops``, numbered in the same
+sequence as the route's order stops, the pickups left out as ``unserved_returns`` with their
+reasons, and each planned return records whether its route takes it to its store or back to
+the depot (then with the onward transfer). ``n_served`` and ``n_unserved`` count orders; the
+plan's ``stats["returns"]`` counts the pickups. :func:`day_timeline` turns the day's current
+plan into a :class:`routing.Timeline` for cheap insertion checks (pickup options).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -32,31 +42,53 @@ from orchestrator._columns import utcnow
 from orchestrator.catalog import depot_fleets
 from orchestrator.concierge_profiles import on_stop_outcome
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
-from orchestrator.mapping import MappedProblem, OrderInput, build_problem, stop_id
+from orchestrator.mapping import (
+    MappedProblem,
+    OrderInput,
+    PickupInput,
+    build_problem,
+    dropoff_stop_id,
+    pickup_stop_id,
+    stop_id,
+)
 from orchestrator.models import (
+    CarriedTo,
     Depot,
+    ItemReturn,
     Order,
     OrderEventKind,
     OrderItem,
     OrderStatus,
+    PickupMethod,
     Place,
     Plan,
     PlanKind,
     PlanStatus,
+    ReturnStatus,
+    ReturnStop,
+    ReturnStopKind,
     Route,
     RouteStatus,
     RouteStop,
     StopStatus,
+    Store,
     UnservedOrder,
+    UnservedReturn,
 )
+from orchestrator.options import DayPlan
 from orchestrator.travel import TravelTimes, travel_from_settings
-from routing.solution import Solution
+from returns.model import Point
+from returns.transfer import transfer_co2_kg, transfer_km
+from routing.insertion import Timeline
+from routing.solution import Route as EngineRoute
+from routing.solution import Solution, SolveStatus, UnservedReason, Visit
 from routing.solve import Limits, solve
 
 __all__ = [
     "check_day",
     "check_replan",
     "current_plan",
+    "day_timeline",
     "dispatch_route",
     "mark_stop_outcome",
     "plan_day",
@@ -64,6 +96,7 @@ __all__ = [
     "plan_unserved",
     "replan",
     "route_stops",
+    "scheduled_pickups",
 ]
 
 _PLANNABLE = (OrderStatus.OPEN, OrderStatus.PLANNED)
@@ -330,7 +363,157 @@ def mark_stop_outcome(
     return stop
 
 
+def scheduled_pickups(
+    session: Session, depot_id: int, day: date, *, exclude: Sequence[int] = ()
+) -> list[PickupInput]:
+    """The depot's return pickups of the day: returns ``scheduled`` for collection at a
+    place or a locker on ``day``, with their place, returned line and destination store.
+
+    ``exclude`` leaves out returns by id (a return whose pickup is being chosen again).
+    """
+    rows = session.exec(
+        select(ItemReturn)
+        .where(
+            ItemReturn.depot_id == depot_id,
+            ItemReturn.pickup_day == day,
+            ItemReturn.status == ReturnStatus.SCHEDULED,
+            col(ItemReturn.pickup_method).in_([PickupMethod.PICKUP, PickupMethod.LOCKER]),
+        )
+        .order_by(col(ItemReturn.id))
+    ).all()
+    out = []
+    for ret in rows:
+        if ret.id in exclude or ret.pickup_place_id is None:
+            continue
+        place = session.get(Place, ret.pickup_place_id)
+        item = session.get(OrderItem, ret.order_item_id)
+        assert ret.id is not None and place is not None and item is not None
+        store = (
+            session.get(Store, ret.destination_store_id)
+            if ret.destination_store_id is not None
+            else None
+        )
+        out.append(
+            PickupInput(
+                return_id=ret.id,
+                place=place,
+                item=item,
+                window_start=ret.window_start,
+                window_end=ret.window_end,
+                store=store,
+            )
+        )
+    return out
+
+
+def day_timeline(
+    session: Session,
+    depot_id: int,
+    day: date,
+    *,
+    travel: TravelTimes | None = None,
+    exclude_returns: Sequence[int] = (),
+) -> DayPlan:
+    """The depot's day as it is planned now, ready for cheap insertion checks.
+
+    The day's problem is built as :func:`plan_day` would (orders, fleets, scheduled pickups
+    but ``exclude_returns``); the routes are the current plan's as stored, with their ETAs
+    (stops whose order or return is no longer to be served are skipped), or none when the
+    day has no plan yet (every vehicle idle). Dispatched stops are a fixed prefix.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown depot (field ``depot_id``).
+    """
+    depot = session.get(Depot, depot_id)
+    if depot is None:
+        raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
+    plan = current_plan(session, depot_id, day)
+    stored: list[tuple[Route, list[tuple[int, str, RouteStop | ReturnStop]]]] = []
+    in_plan: set[int] = set()
+    if plan is not None:
+        for route in plan_routes(session, plan.id or 0):
+            assert route.id is not None
+            visits: list[tuple[int, str, RouteStop | ReturnStop]] = []
+            for stop in route_stops(session, route.id):
+                visits.append((stop.sequence, stop_id(stop.order_id), stop))
+                in_plan.add(stop.order_id)
+            for rstop in session.exec(select(ReturnStop).where(ReturnStop.route_id == route.id)):
+                name = pickup_stop_id if rstop.kind is ReturnStopKind.PICKUP else dropoff_stop_id
+                visits.append((rstop.sequence, name(rstop.return_id), rstop))
+            stored.append((route, sorted(visits, key=lambda v: v[0])))
+    mapped = build_problem(
+        depot,
+        depot_fleets(session, depot_id),
+        _gather(session, depot, day, in_plan),
+        day=day,
+        travel=travel or travel_from_settings(),
+        pickups=scheduled_pickups(session, depot_id, day, exclude=exclude_returns),
+    )
+    problem = mapped.problem
+    known = {s.id for s in problem.stops}
+    vehicles = {v.id for v in problem.vehicles}
+    routes: list[EngineRoute] = []
+    fixed: dict[str, int] = {}
+    for route, visits in stored:
+        if route.vehicle_id not in vehicles:
+            continue
+        kept = [(sid, stop) for _, sid, stop in visits if sid in known]
+        fixed[route.vehicle_id] = sum(
+            1
+            for _, stop in itertools.takewhile(
+                lambda v: isinstance(v[1], RouteStop) and v[1].status is not StopStatus.PLANNED,
+                kept,
+            )
+        )
+        routes.append(_engine_route(mapped, route, kept))
+    solution = Solution(tuple(routes), (), SolveStatus.FEASIBLE, 0, 0.0)
+    kinds = {t.name: t.kind for t in problem.vehicle_types}
+    return DayPlan(
+        day=day,
+        timeline=Timeline.from_solution(problem, solution, fixed_prefix=fixed),
+        epoch=mapped.midnight,
+        vehicle_kinds=kinds,
+    )
+
+
 # -- implementation -----------------------------------------------------------------------------
+
+
+def _engine_route(
+    mapped: MappedProblem, route: Route, visits: Sequence[tuple[str, RouteStop | ReturnStop]]
+) -> EngineRoute:
+    """A stored route as the engine's route, in seconds since the day's midnight."""
+
+    def sec(at: datetime) -> int:
+        return int((at - mapped.midnight).total_seconds())
+
+    problem = mapped.problem
+    return EngineRoute(
+        vehicle_id=route.vehicle_id,
+        vehicle_type=route.vehicle_type,
+        visits=tuple(
+            Visit(
+                stop_id=sid,
+                location=problem.stop(sid).location,
+                arrival=sec(stop.arrival_at),
+                start=sec(stop.service_start_at),
+                departure=sec(stop.departure_at),
+                wait=stop.wait_s,
+                load=tuple(stop.load_after),
+                distance=stop.leg_distance_m,
+            )
+            for sid, stop in visits
+        ),
+        start_time=sec(route.start_at),
+        end_time=sec(route.end_at),
+        load_at_start=tuple(route.load_at_start),
+        distance=route.distance_m,
+        duration=route.duration_s,
+        cost=route.cost,
+        co2_g=route.co2_g,
+    )
 
 
 def _plan_stops(session: Session, plan: Plan) -> Sequence[RouteStop]:
@@ -393,7 +576,7 @@ def _plan(
         orders = _gather(session, depot, day, {o for ids in locked.values() for o in ids})
         mapped = build_problem(
             depot, fleets, orders, day=day, travel=travel or travel_from_settings(),
-            locked=locked,
+            locked=locked, pickups=scheduled_pickups(session, depot.id, day),
         )  # fmt: skip
         known = set(mapped.fleet_of_vehicle)
         start = {v: s for v, s in (initial or {}).items() if v in known} or None
@@ -474,8 +657,19 @@ def _persist(
         current.status = PlanStatus.SUPERSEDED
         session.add(current)
 
-    served = sum(len(r.visits) for r in solution.routes)
-    unserved = len(solution.unserved) + len(mapped.left_out)
+    served = sum(1 for r in solution.routes for v in r.visits if v.stop_id in mapped.order_of_stop)
+    unserved = sum(1 for u in solution.unserved if u.stop_id in mapped.order_of_stop)
+    unserved += len(mapped.left_out)
+    solver_stats = _jsonable(solution.stats)
+    assert isinstance(solver_stats, dict)
+    stats: dict[str, Any] = {"status": solution.status.value, **solver_stats}
+    if mapped.return_of_stop or mapped.left_out_returns:
+        pickups = {p for p, r in mapped.return_of_stop.items() if p == pickup_stop_id(r)}
+        on_routes = sum(1 for r in solution.routes for v in r.visits if v.stop_id in pickups)
+        stats["returns"] = {
+            "served": on_routes,
+            "unserved": len(pickups) - on_routes + len(mapped.left_out_returns),
+        }
     plan.sqlmodel_update(
         {
             "status": PlanStatus.CURRENT,
@@ -490,7 +684,7 @@ def _persist(
             "n_routes": len(solution.routes),
             "n_served": served,
             "n_unserved": unserved,
-            "stats": {"status": solution.status.value, **_jsonable(solution.stats)},
+            "stats": stats,
         }
     )
     session.add(plan)
@@ -501,7 +695,7 @@ def _persist(
         kept = [
             previously_routed[mapped.order_of_stop[v.stop_id]]
             for v in r.visits
-            if mapped.order_of_stop[v.stop_id] in previously_routed
+            if mapped.order_of_stop.get(v.stop_id) in previously_routed
         ]
         dispatched = any(s.status is not StopStatus.PLANNED for s in kept)
         route = Route(
@@ -522,6 +716,9 @@ def _persist(
         session.flush()
         assert route.id is not None
         for seq, v in enumerate(r.visits):
+            if v.stop_id in mapped.return_of_stop:
+                _persist_return_stop(session, depot, mapped, route, seq, v)
+                continue
             order_id = mapped.order_of_stop[v.stop_id]
             before = previously_routed.get(order_id)
             status = before.status if before is not None else StopStatus.PLANNED
@@ -549,8 +746,11 @@ def _persist(
                 detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {mapped.at(v.arrival).isoformat()}",
             )  # fmt: skip
 
+    _persist_unserved_returns(session, plan.id, mapped, solution)
     reasons = [
-        (mapped.order_of_stop[u.stop_id], u.reason.value, u.detail) for u in solution.unserved
+        (mapped.order_of_stop[u.stop_id], u.reason.value, u.detail)
+        for u in solution.unserved
+        if u.stop_id in mapped.order_of_stop
     ] + [(o.order_id, o.reason, o.detail) for o in mapped.left_out]
     for order_id, reason, detail in reasons:
         session.add(
@@ -565,6 +765,79 @@ def _persist(
             detail=f"{reason}: {detail}",
         )
     return plan
+
+
+def _persist_return_stop(
+    session: Session, depot: Depot, mapped: MappedProblem, route: Route, seq: int, v: Visit
+) -> None:
+    """Store a return's pickup or drop-off visit; a pickup records where its route takes it."""
+    assert route.id is not None
+    return_id = mapped.return_of_stop[v.stop_id]
+    pickup = v.stop_id == pickup_stop_id(return_id)
+    session.add(
+        ReturnStop(
+            route_id=route.id,
+            return_id=return_id,
+            kind=ReturnStopKind.PICKUP if pickup else ReturnStopKind.DROPOFF,
+            store_id=mapped.store_of_stop.get(v.stop_id),
+            sequence=seq,
+            arrival_at=mapped.at(v.arrival),
+            service_start_at=mapped.at(v.start),
+            departure_at=mapped.at(v.departure),
+            wait_s=v.wait,
+            leg_distance_m=v.distance,
+            load_after=list(v.load),
+        )
+    )
+    if not pickup:
+        return
+    ret = session.get(ItemReturn, return_id)
+    assert ret is not None
+    if return_id in mapped.to_store:
+        ret.carried_to, ret.onward_km, ret.onward_co2_kg = CarriedTo.STORE, None, None
+    else:
+        # Back at the depot; a store destination is still a transfer away (the warehouse,
+        # the outlet and the liquidation channel take it from the depot).
+        store = (
+            session.get(Store, ret.destination_store_id)
+            if ret.destination_store_id is not None
+            else None
+        )
+        km = (
+            transfer_km(Point(depot.lon, depot.lat), Point(store.lon, store.lat))
+            if store is not None
+            else 0.0
+        )
+        ret.carried_to = CarriedTo.DEPOT
+        ret.onward_km, ret.onward_co2_kg = round(km, 3), round(transfer_co2_kg(km), 4)
+    ret.updated_at = utcnow()
+    session.add(ret)
+
+
+def _persist_unserved_returns(
+    session: Session, plan_id: int, mapped: MappedProblem, solution: Solution
+) -> None:
+    """One row per pickup left out; the reason of a pair is that of the half that failed."""
+    reasons: dict[int, tuple[str, str]] = {}
+    for u in solution.unserved:
+        return_id = mapped.return_of_stop.get(u.stop_id)
+        if return_id is None:
+            continue
+        known = reasons.get(return_id)
+        if known is None or known[0] == UnservedReason.PARTNER_UNSERVED.value:
+            reasons[return_id] = (u.reason.value, u.detail)
+    for left in mapped.left_out_returns:
+        reasons[left.return_id] = (left.reason, left.detail)
+    for return_id, (reason, detail) in sorted(reasons.items()):
+        session.add(
+            UnservedReturn(
+                plan_id=plan_id, return_id=return_id, reason=reason, detail=detail[:1_000]
+            )
+        )
+        ret = session.get(ItemReturn, return_id)
+        assert ret is not None
+        ret.carried_to, ret.onward_km, ret.onward_co2_kg = None, None, None
+        session.add(ret)
 
 
 def _set_status(session: Session, order_id: int, status: OrderStatus) -> None:
