@@ -17,6 +17,9 @@ Where things live:
   the tentative plan of a day the options are checked against;
 * :mod:`orchestrator.whereabouts` — "find me at the café": an order on its way redirected,
   its route re-optimised from where the vehicle is;
+* :mod:`orchestrator.returns_flow` — returns: started by the customer, sent where they sell
+  again (the :mod:`returns` engine), collected by the delivery routes, seen as flows per
+  store; :mod:`orchestrator.returns_catalog` — the catalogue, stores' sales and stock;
 * :mod:`orchestrator.travel` — where travel matrices come from;
 * :mod:`orchestrator.errors` — the error tree the API maps to 404/409/422.
 """
@@ -54,6 +57,7 @@ from orchestrator.planning import (
     plan_day,
     replan,
 )
+from orchestrator.returns_flow import choose_pickup, pickup_options, return_flows, start_return
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema, session_scope
 from orchestrator.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
@@ -77,6 +81,7 @@ __all__ = [
     "authenticate",
     "build_problem",
     "choose_option",
+    "choose_pickup",
     "confirm_hold",
     "create_api_key",
     "create_customer",
@@ -95,14 +100,17 @@ __all__ = [
     "interrupt_jobs",
     "mark_stop_outcome",
     "options_for_order",
+    "pickup_options",
     "plan_day",
     "put_profile",
     "register_order",
     "release_hold",
     "replan",
+    "return_flows",
     "revoke_api_key",
     "run_job",
     "session_scope",
+    "start_return",
     "submit_plan",
     "submit_replan",
     "update_whereabouts",
