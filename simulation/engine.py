@@ -224,6 +224,7 @@ class Twin:
         self.policies = scenario.policies
         self.courier_log = CourierLog()
         self.plan_seconds = 0.0
+        self.run_seconds = 0.0
         self.plans = 0
         self.option_seconds = 0.0
         self._legs = StraightLineLegs(
@@ -296,7 +297,9 @@ class Twin:
         for day in range(self.scenario.days):
             env.process(planner(env, self, day))
             env.process(day_end(env, self, day))
+        t0 = wallclock.perf_counter()
         env.run(until=self.scenario.days * DAY_S)
+        self.run_seconds = wallclock.perf_counter() - t0
         for o in self.orders:
             if o.status is Status.ASSIGNED:  # still on board when the simulation stops
                 o.status = Status.UNSERVED
@@ -326,6 +329,8 @@ class Twin:
         """A new order: its service day (deferred for eco customers under consolidation), its
         place and window; it then waits for a plan."""
         day, earliest_day = self._first_day(now)
+        if spec.advance_days:
+            day = earliest_day = int(now // DAY_S) + spec.advance_days
         state = OrderState(spec, day, earliest_day, "home", spec.customer.places["home"], (0, 0))
         if self.policies.consolidation and spec.customer.eco:
             state.day = self._consolidated_day(state)

@@ -213,6 +213,10 @@ class Demand(BaseModel):
     lead_time_min: int = Field(
         60, ge=0, le=24 * 60, description="Earliest window start after an order arrives, minutes."
     )
+    same_day_share: float = Field(
+        1.0, ge=0, le=1, description="Share of orders wanting delivery on the day they arrive; "
+        "the others are booked for the next day."
+    )  # fmt: skip
     sizes: SizeMix = Field(default_factory=SizeMix, description="Parcel size mix.")
     preferences: Preferences = Field(
         default_factory=Preferences, description="Customer preference shares."
@@ -441,8 +445,8 @@ class Scenario(BaseModel):
     name: str = Field("scenario", min_length=1, max_length=100, description="Short name.")
     description: str = Field("", max_length=2_000, description="What the scenario asks.")
     city: City = Field(default_factory=CitySynthetic, description="Where.")
-    demand: Demand
-    fleet: Fleet
+    demand: Demand = Field(description="Orders and their customers.")
+    fleet: Fleet = Field(description="Hubs, vehicles, robots and couriers.")
     policies: Policies = Field(default_factory=Policies, description="Planning policies.")
     noise: Noise = Field(default_factory=Noise, description="Noise of reality.")
     costs: dict[str, CostFactors] = Field(

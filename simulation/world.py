@@ -243,6 +243,8 @@ class OrderSpec:
     demand: tuple[int, int, int]
     size: str
     hub: int
+    advance_days: int = 0
+    """0: wanted on the day it arrives; 1: booked for the next day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +294,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     offices = city.random_points(n, rng)
     cafe_sites = city.random_points(_CAFES, rng)
     kind_u = rng.random(n)
-    flags = rng.random((n, 4))
+    flags = rng.random((n, 5))
     sizes = list(SIZE_CLASSES)
     mix = np.array([getattr(demand.sizes, s) for s in sizes], dtype=np.float64)
     size_pick = rng.choice(len(sizes), size=n, p=mix / mix.sum())
@@ -341,7 +343,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         day = k // demand.orders_per_day
         arrival = day * DAY_S + int((hours[k] + within[k]) * HOUR_S)
         hub = int(np.argmin(haversine_m(hub_lat, hub_lon, home.lat, home.lon)))
-        orders.append(OrderSpec(k, customer, arrival, demand_k, size, hub))
+        advance = int(flags[k, 4] >= demand.same_day_share)
+        orders.append(OrderSpec(k, customer, arrival, demand_k, size, hub, advance))
     orders.sort(key=lambda o: (o.arrival, o.index))
 
     couriers = _couriers(scenario, city, hubs, rng)
