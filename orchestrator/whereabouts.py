@@ -26,6 +26,8 @@ The rules, and the choices made where the store knows less than a telematics fee
   new sequence, no event. Otherwise the new place, the order's place, the remaining stops'
   sequences and ETAs, the route's and the plan's totals and one ``replanned`` event per
   order that moved are written in **one transaction**.
+* **Routes that also collect returns** further on are refused for now (a planner re-plans
+  them): return stops share the route's sequence but record nothing of being done.
 * **Far-away points** are refused before any solve: farther from the depot than
   ``max_radius_m`` (:data:`DEFAULT_MAX_RADIUS_M`) or than half the vehicle type's range.
 
@@ -45,7 +47,7 @@ from datetime import datetime, timedelta
 from numbers import Real
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from orchestrator import events
 from orchestrator._columns import utcnow
@@ -62,6 +64,7 @@ from orchestrator.models import (
     PlaceKind,
     Plan,
     PlanStatus,
+    ReturnStop,
     Route,
     RouteStatus,
     RouteStop,
@@ -238,9 +241,10 @@ def update_whereabouts(
         customer's (``place_id``); a label naming another of their places (``label``).
     Conflict
         The order is closed, not on a route of the current plan, or the next stop of a
-        vehicle on its way; the vehicle's shift or range is used up; the route could not
-        serve every remaining stop afterwards (each named with its reason); the route
-        changed while this call solved. Nothing is written.
+        vehicle on its way; the route collects returns further on; the vehicle's shift or
+        range is used up; the route could not serve every remaining stop afterwards (each
+        named with its reason); the route changed while this call solved. Nothing is
+        written.
     PlanningFailed
         The solver failed for a reason of its own; nothing is written.
     """
@@ -281,6 +285,7 @@ def update_whereabouts(
             "next but one"
         )
 
+    _refuse_returns_ahead(session, route, remaining[0].sequence if on_its_way else -1)
     fleet = session.get(Fleet, route.fleet_id)
     assert fleet is not None
     vtype = session.get(VehicleType, fleet.vehicle_type_id)
@@ -414,6 +419,25 @@ def _check_reach(
         f"{place.lat:.5f}, {place.lon:.5f} (lat, lon) is {far / 1000:,.1f} km from depot "
         f"{depot.code!r}, beyond {limit / 1000:,.1f} km, {why}{hint}",
     )
+
+
+def _refuse_returns_ahead(session: Session, route: Route, after: int) -> None:
+    """Refuse a route that collects returns after sequence ``after``.
+
+    Return pickups and drop-offs share the route's sequence, but their rows say nothing of
+    whether they are done, so re-optimising around them could misplace them: until they do,
+    such a route is re-planned as a whole by a planner.
+    """
+    ahead = session.exec(
+        select(func.count())
+        .select_from(ReturnStop)
+        .where(ReturnStop.route_id == route.id, col(ReturnStop.sequence) > after)
+    ).one()
+    if ahead:
+        raise Conflict(
+            f"{route.vehicle_id} also collects {ahead} return stop(s) on the rest of its route, "
+            "which a redirect cannot re-time yet — ask the planner to re-plan the day instead"
+        )
 
 
 # -- the problem ----------------------------------------------------------------------------------

@@ -16,17 +16,21 @@ from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.events import order_events
 from orchestrator.mapping import local_midnight
 from orchestrator.models import (
+    ItemReturn,
     Order,
     OrderEventKind,
     Place,
     PlaceKind,
     Plan,
+    ReturnReason,
+    ReturnStop,
+    ReturnStopKind,
     Route,
     RouteStatus,
     RouteStop,
     StopStatus,
 )
-from orchestrator.orders import register_order
+from orchestrator.orders import order_items, register_order
 from orchestrator.planning import (
     dispatch_route,
     mark_stop_outcome,
@@ -36,6 +40,7 @@ from orchestrator.planning import (
 )
 from orchestrator.travel import StraightLineTravel
 from orchestrator.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
+from returns.model import Condition, DestinationKind
 from routing import Limits
 from routing.model import Location
 from tests.orchestrator.conftest import DAY, HOUR, World, order_data
@@ -349,6 +354,42 @@ def test_stops_that_no_longer_fit_together_write_nothing(session: Session, day: 
     assert "the route is unchanged" in str(caught.value)
     assert _snapshot(session, [day.route, *day.other_routes]) == before
     assert _place_of(session, last.order_id).id != day.cafe.id
+
+
+def _return_stop(session: Session, day: Day, sequence: int) -> ReturnStop:
+    """A return pickup stored on the dispatched route at ``sequence`` (as planning stores
+    one), for the delivered order's line."""
+    delivered = session.get(Order, day.stops[0].order_id)
+    assert delivered is not None and delivered.id is not None
+    (item,) = order_items(session, delivered.id)
+    item_return = ItemReturn(
+        customer_id=delivered.customer_id, order_id=delivered.id, order_item_id=item.id or 0,
+        depot_id=delivered.depot_id, sku="DRS-BLK-S", condition=Condition.A,
+        reason=ReturnReason.TOO_SMALL, destination_kind=DestinationKind.WAREHOUSE,
+        destination_id="warehouse", destination_name="warehouse", expected_recovery_eur=0.0,
+        resale_probability=0.0, explanation="", transfer_km=0.0, transfer_co2_kg=0.0,
+    )  # fmt: skip
+    session.add(item_return)
+    session.flush()
+    at = day.at(11)
+    stop = ReturnStop(
+        route_id=day.route.id or 0, return_id=item_return.id or 0,
+        kind=ReturnStopKind.PICKUP, sequence=sequence, arrival_at=at, service_start_at=at,
+        departure_at=at, wait_s=0, leg_distance_m=0, load_after=[0, 0, 0],
+    )  # fmt: skip
+    session.add(stop)
+    session.commit()
+    return stop
+
+
+def test_a_route_collecting_returns_further_on_is_refused(session: Session, day: Day) -> None:
+    # Return stops share the route's sequence; a pickup after the next stop would be
+    # disturbed, so the redirect is left to a planner's re-plan.
+    _return_stop(session, day, sequence=len(day.stops) + 1)
+    before = _snapshot(session, [day.route])
+    with pytest.raises(Conflict, match=r"also collects 1 return stop"):
+        _redirect(session, day, day.stops[-1].order_id, place_id=day.cafe.id)
+    assert _snapshot(session, [day.route]) == before
 
 
 def test_after_the_shift_nothing_can_be_redirected(session: Session, day: Day) -> None:
