@@ -250,8 +250,10 @@ class Twin:
         self.agents: list[Agent] = []
         for hi, hub in enumerate(scenario.fleet.hubs):
             for name in sorted(hub.vehicles):  # sorted: the file's key order must not matter
-                start_h, end_h = scenario.fleet.shifts.get(name, DEFAULT_SHIFTS_H[name])
-                for _ in range(hub.vehicles[name]):
+                given = scenario.fleet.shifts.get(name)
+                shifts = (given,) if given is not None else DEFAULT_SHIFTS_H[name]
+                for i in range(hub.vehicles[name]):
+                    start_h, end_h = shifts[i % len(shifts)]
                     agent = Agent(
                         index=len(self.agents),
                         hub=hi,
@@ -389,11 +391,13 @@ class Twin:
                 return
         self._home_slot(state, now)
 
-    def _slots(self, day: int, now: int) -> list[tuple[int, int]]:
-        """Two-hour windows of ``day`` starting on whole hours, at least the lead time ahead."""
+    def _slots(self, day: int, now: int, hub: int) -> list[tuple[int, int]]:
+        """Two-hour windows of ``day`` starting on whole hours, at least the lead time ahead,
+        within opening hours and the hub's shifts (no one sells a slot nobody can drive)."""
         earliest = now + self.scenario.demand.lead_time_min * MINUTE_S
         first = math.ceil(self.policies.opening_h)
-        last = math.floor(self.policies.closing_h) - 2
+        shift_end = max((a.shift[1] for a in self.agents if a.hub == hub), default=DAY_S)
+        last = min(math.floor(self.policies.closing_h), shift_end // HOUR_S) - 2
         base = day * DAY_S
         return [
             (base + h * HOUR_S, base + (h + 2) * HOUR_S)
@@ -403,10 +407,16 @@ class Twin:
 
     def _home_slot(self, state: OrderState, now: int) -> None:
         """Home-only: a two-hour slot at home; an aware customer picks one when they are home."""
-        slots = self._slots(state.day, now)
-        while not slots:
+        hub = state.spec.hub
+        slots = self._slots(state.day, now, hub)
+        for _ in range(7):
+            if slots:
+                break
             state.day += 1
-            slots = self._slots(state.day, now)
+            slots = self._slots(state.day, now, hub)
+        if not slots:  # no vehicle at the hub ever: any time from the opening
+            base = state.day * DAY_S + round(self.policies.opening_h * HOUR_S)
+            slots = [(base, state.day * DAY_S + round(self.policies.closing_h * HOUR_S))]
         customer = state.spec.customer
         at_home = [
             s

@@ -69,15 +69,16 @@ FLEET_TYPES = tuple(vt.name for vt in FLEET_CATALOGUE if vt.name != COURIER_TYPE
 """Vehicle types a hub may hold (from :data:`simulation.workload.FLEET_CATALOGUE`); couriers
 come from :class:`CourierPool` instead."""
 
-DEFAULT_SHIFTS_H: Mapping[str, tuple[float, float]] = {
-    "van": (7.5, 17.0),
-    "van-cold": (8.0, 17.0),
-    "e-van": (7.5, 17.0),
-    "cargo-bike": (8.0, 17.0),
-    "robot": (8.0, 20.0),
+DEFAULT_SHIFTS_H: Mapping[str, tuple[tuple[float, float], ...]] = {
+    "van": ((7.5, 16.0), (11.5, 20.0)),
+    "van-cold": ((9.5, 18.5),),
+    "e-van": ((7.5, 16.0), (11.5, 20.0)),
+    "cargo-bike": ((8.0, 16.0), (12.0, 20.0)),
+    "robot": ((8.0, 20.0),),
 }
-"""Shift of each hub vehicle type, (start, end) in local hours, unless the scenario says
-otherwise; a vehicle may do several trips in its shift."""
+"""Shifts of each hub vehicle type, (start, end) in local hours, handed out in turn to the
+type's vehicles (early and late shifts, so evening slots are covered) unless the scenario
+gives one shift for the type; a vehicle may do several trips in its shift."""
 
 # E-commerce parcels reach the hub overnight and in the morning, fewer in the afternoon.
 DEFAULT_ARRIVALS: tuple[float, ...] = (

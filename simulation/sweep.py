@@ -1,0 +1,214 @@
+"""Sweeps: a grid over fleet mixes and policies, run in local processes, cached, resumable.
+
+:func:`grid` turns a base scenario and axes of dotted-path values
+(``{"fleet.hubs.0.vehicles.robot": [0, 6, 12], "policies.concierge": [True, False]}``) into
+one scenario per combination; :func:`sweep` runs them — in this process or in a pool of local
+processes (the default port; a Dask cluster can be plugged in as another
+:class:`concurrent.futures.Executor`) — with a progress bar. Each point's report is cached
+under ``cache_dir`` by the scenario's digest and the seed, written atomically, so an
+interrupted sweep resumes where it stopped and a point already run is never run again.
+
+The result is a table (:meth:`SweepResult.rows`, :meth:`SweepResult.to_csv`): one row per
+point with the axis values and the means and 95 % CIs of the summary KPIs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from simulation.errors import ScenarioError
+from simulation.report import run
+from simulation.scenario import Scenario
+
+__all__ = ["SweepPoint", "SweepResult", "grid", "sweep"]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPoint:
+    """One combination of the axes: its label, the changed fields and the scenario."""
+
+    label: str
+    changes: Mapping[str, Any]
+    scenario: Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """Each point with its report (as :meth:`simulation.Report.to_dict` gives it)."""
+
+    points: tuple[SweepPoint, ...]
+    reports: tuple[Mapping[str, Any], ...]
+    seed: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per point: label, axis values, then ``<metric>``, ``<metric>_low``,
+        ``<metric>_high`` for every summary KPI."""
+        out = []
+        for point, report in zip(self.points, self.reports, strict=True):
+            row: dict[str, Any] = {"label": point.label, **point.changes}
+            for metric, est in report["summary"].items():
+                row[metric] = est["mean"]
+                row[f"{metric}_low"] = est["low"]
+                row[f"{metric}_high"] = est["high"]
+            out.append(row)
+        return out
+
+    def to_csv(self) -> str:
+        """The rows as CSV."""
+        rows = self.rows()
+        buffer = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return buffer.getvalue()
+
+
+def grid(base: Scenario, axes: Mapping[str, Sequence[Any]]) -> list[SweepPoint]:
+    """Every combination of the axes' values applied to ``base``, in the axes' order.
+
+    Raises
+    ------
+    ScenarioError
+        For an axis without values, a path that does not exist, or a combination that does
+        not validate (named by its label).
+    """
+    for path, values in axes.items():
+        if not values:
+            raise ScenarioError(path, "give this axis at least one value")
+    names = list(axes)
+    points = []
+    for combo in itertools.product(*(axes[n] for n in names)):
+        changes = dict(zip(names, combo, strict=True))
+        label = ", ".join(f"{n.rsplit('.', 1)[-1]}={v}" for n, v in changes.items())
+        try:
+            scenario = base.with_changes(changes)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.field, f"sweep point [{label}]: {exc.message}") from None
+        points.append(SweepPoint(label or base.name, changes, scenario))
+    return points
+
+
+def sweep(
+    points: Sequence[SweepPoint],
+    *,
+    seed: int | None = None,
+    workers: int = 1,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    executor: Executor | None = None,
+) -> SweepResult:
+    """Run every point (all its replications), reusing cached reports.
+
+    Parameters
+    ----------
+    points
+        From :func:`grid`.
+    seed
+        Seed of every point (default: each scenario's own); the same seed gives common random
+        numbers across points (same customers and parcels).
+    workers
+        Local processes; 1 runs in this process.
+    cache_dir
+        Folder of cached reports (``<digest>-<seed>.json``); ``None`` caches nothing.
+    progress
+        Show a progress bar (tqdm, on stderr).
+    executor
+        Run on this executor instead (a Dask ``distributed`` client's executor, say); it
+        must accept :func:`run_point`.
+
+    Returns
+    -------
+    SweepResult
+        The reports in the order of ``points``.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else None
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    reports: list[Mapping[str, Any] | None] = [None] * len(points)
+    todo: list[int] = []
+    for i, point in enumerate(points):
+        cached = _cached(cache, point.scenario, seed)
+        if cached is not None:
+            reports[i] = cached
+        else:
+            todo.append(i)
+    bar = tqdm(total=len(points), initial=len(points) - len(todo), disable=not progress,
+               desc="sweep", unit="scenario")  # fmt: skip
+    try:
+        for i, report in _execute(points, todo, seed, workers, executor):
+            reports[i] = report
+            if cache is not None:
+                _store(cache, points[i].scenario, seed, report)
+            bar.update(1)
+    finally:
+        bar.close()
+    final = tuple(r for r in reports if r is not None)
+    assert len(final) == len(points)
+    used = seed if seed is not None else -1
+    return SweepResult(tuple(points), final, used)
+
+
+def run_point(scenario_data: Mapping[str, Any], seed: int | None) -> dict[str, Any]:
+    """Run one scenario (given as its JSON dump, which every executor can ship) and return
+    its report as a dict."""
+    return run(Scenario.from_dict(scenario_data), seed=seed).to_dict()
+
+
+def _execute(
+    points: Sequence[SweepPoint],
+    todo: Sequence[int],
+    seed: int | None,
+    workers: int,
+    executor: Executor | None,
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    if executor is None and workers <= 1:
+        for i in todo:
+            yield i, run_point(points[i].scenario.model_dump(mode="json"), seed)
+        return
+    # Spawned, not forked: the solvers hold threads that a fork would copy half-way.
+    own = executor is None
+    pool = executor or ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures: dict[Future[dict[str, Any]], int] = {
+            pool.submit(run_point, points[i].scenario.model_dump(mode="json"), seed): i
+            for i in todo
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)
+
+
+def _key(scenario: Scenario, seed: int | None) -> str:
+    return f"{scenario.digest()}-{scenario.seed if seed is None else seed}.json"
+
+
+def _cached(cache: Path | None, scenario: Scenario, seed: int | None) -> Mapping[str, Any] | None:
+    if cache is None:
+        return None
+    path = cache / _key(scenario, seed)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # missing or half-written: run it again
+
+
+def _store(cache: Path, scenario: Scenario, seed: int | None, report: Mapping[str, Any]) -> None:
+    path = cache / _key(scenario, seed)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(report, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)  # atomic: an interrupted sweep never leaves a half report behind
