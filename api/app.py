@@ -18,6 +18,8 @@ from fastapi import FastAPI
 
 import api.routes.options
 import api.routes.profiles
+import api.routes.returns
+import api.routes.stores
 from api.errors import install_error_handlers
 from api.jobs import PlanJobs, SolverPool
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
@@ -94,4 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(concierge_module.router)
     for module in (health, vroom, depots, fleet, customers, orders, plans, routes, whereabouts):
         app.include_router(module.router)
+    for returns_module in (api.routes.stores, api.routes.returns):
+        app.include_router(returns_module.router)
     return app
