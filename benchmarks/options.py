@@ -1,15 +1,27 @@
 """Benchmark the concierge: delivery options against a busy day, and what eco consolidation saves.
 
-``python -m benchmarks.options [--stops 2000] [--routes 100] [--requests 300] [--json FILE]``
+``python -m benchmarks.options [--stops 2000] [--routes 100] [--requests 300] [--no-http]
+[--clients 32] [--per-client 20] [--workers 1] [--think-ms 0] [--json FILE]``
 
 1. **Options in process.** A tentative day of ``--stops`` planned deliveries on ``--routes``
    vans in the synthetic city is built the way the concierge builds it, by cheap insertion of
    one order after another. Then ``--requests`` customers, each with a home and, for most, an
    office and a café in their weekly schedule, ask for the top five options over the next three
    days (each day as busy). Median and 95th percentile wall time per request are reported.
-2. **Options over HTTP** (``--http``): the same question through ``POST
-   /customers/{id}/options`` of a real server on loopback, from ``--clients`` concurrent
-   clients, against a store seeded with the same day; the 95th percentile and the errors.
+2. **Options over HTTP** (on by default; ``--no-http`` skips it): a temporary SQLite store is
+   seeded with a depot, the van fleet and the same busy day *as the current plan* of each of
+   the three days (2,000 orders with their places, windows, routes and stops with ETAs), and
+   ``--clients`` customers with a home, an office and a café, a weekly schedule, a customer
+   key and ``--per-client`` open orders each. A real server (uvicorn, in a subprocess) serves
+   the app on a free loopback port; after one warm-up request (the day's timelines are built
+   from the store then), ``--clients`` threads each ask ``GET /orders/{id}/options?days=3&k=5``
+   for their orders, one after the other, all at once: a closed loop of ``--clients``
+   concurrent requests (``--think-ms`` adds a pause between a client's requests, a person
+   reading the answer; ``--workers`` serves with several processes). The 95th percentile wall
+   time, the median, the throughput and the errors (any answer but 200) are reported. The
+   server does all of each answer's work (no answer is cached): in a closed loop the latency
+   is the number of clients over the throughput, so on a small machine it grows with the
+   clients while the throughput stays.
 3. **Eco consolidation.** Several days of orders on the synthetic city; a share of customers
    (``--eco-share``, 40 % by default) accept a wait of ``--eco-wait`` days. Each day is solved
    with the van fleet twice: every order on its first day, and with the accepting orders moved
@@ -24,8 +36,14 @@ With ``--json FILE`` the figures are written under the keys the issue names:
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import os
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -36,11 +54,36 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlmodel import Session
 
+from orchestrator.catalog import (
+    add_fleet,
+    add_place,
+    create_customer,
+    create_depot,
+    create_vehicle_type,
+)
+from orchestrator.concierge_profiles import put_profile
 from orchestrator.consolidation import Deferrable, consolidate
+from orchestrator.keys import create_api_key
 from orchestrator.learning import SlotStats
+from orchestrator.mapping import local_midnight
+from orchestrator.models import (
+    Order,
+    OrderItem,
+    OrderStatus,
+    Place,
+    PlaceKind,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    Route,
+    RouteStop,
+    StopStatus,
+)
 from orchestrator.options import DayPlan, OptionRequest, ParcelSize, PlaceInfo, delivery_options
 from orchestrator.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.store import create_engine, ensure_schema
 from orchestrator.travel import PROFILE_SPEEDS_KMH
 from routing import Limits, Location, Problem, Stop, TimeWindow, Vehicle, VehicleType, solve
 from routing.insertion import Candidate, StraightLineLegs, Timeline
@@ -75,6 +118,9 @@ class Figures:
     options_per_request: float
     http_p95_ms: float | None
     http_errors: int | None
+    http_median_ms: float | None
+    http_requests: int | None
+    http_rps: float | None
     consolidation_orders: int
     immediate_km: float
     consolidated_km: float
@@ -229,6 +275,374 @@ def _fields(vt: VehicleType) -> dict[str, object]:
     return {name: getattr(vt, name) for name in vt.__slots__}  # type: ignore[attr-defined]
 
 
+# -- options over HTTP ------------------------------------------------------------------------
+
+_PARCEL_G, _PARCEL_ML = 1_000, 3_000
+"""Weight and volume of each planned parcel, grams and millilitres."""
+_SERVER_CODE = """
+import sys, uvicorn
+uvicorn.run("api.app:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
+            workers=int(sys.argv[2]), log_level="warning")
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """What :func:`seed_store` made: each client's key and the orders it asks about."""
+
+    first_day: date
+    clients: tuple[tuple[str, tuple[int, ...]], ...]
+    stops_per_day: int
+
+
+def seed_store(
+    url: str,
+    timeline: Timeline,
+    places: Sequence[Location],
+    *,
+    first_day: date,
+    days: int,
+    clients: int,
+    per_client: int,
+    seed: int,
+) -> Seeded:
+    """A store whose ``days`` days from ``first_day`` each have ``timeline`` as current plan,
+    and ``clients`` customers with a schedule, a key and ``per_client`` open orders."""
+    engine = create_engine(url)
+    ensure_schema(engine)
+    rng = np.random.default_rng(seed + 3)
+    depot_lat, depot_lon = float(timeline.routes[0].lats[0]), float(timeline.routes[0].lons[0])
+    capacity = int(max(int(r.capacity[0]) for r in timeline.routes))
+    with Session(engine) as s:
+        depot = create_depot(
+            s,
+            {
+                "code": "BENCH",
+                "name": "bench",
+                "lat": depot_lat,
+                "lon": depot_lon,
+                "timezone": ZONE.key,
+            },
+        )
+        van = create_vehicle_type(
+            s,
+            {
+                "name": "van",
+                "kind": "van",
+                "profile": "car",
+                "capacity_weight_g": 10_000_000,
+                "capacity_volume_ml": 100_000_000,
+                "capacity_parcels": capacity,
+                "fixed_cost": VAN.fixed_cost,
+                "cost_per_km": VAN.cost_per_km,
+                "cost_per_hour": VAN.cost_per_hour,
+                "co2_g_per_km": VAN.co2_g_per_km,
+            },
+        )
+        fleet = add_fleet(
+            s,
+            {
+                "depot_id": depot.id,
+                "vehicle_type_id": van.id,
+                "count": len(timeline.routes),
+                "shift_start_s": 7 * HOUR,
+                "shift_end_s": 21 * HOUR,
+            },
+        )
+        assert depot.id is not None and fleet.id is not None
+        shop = create_customer(s, {"name": "planned recipients"})
+        stop_places: dict[tuple[float, float], int] = {}
+        for r in timeline.routes:
+            for k in range(1, len(r.starts) - 1):
+                stop_places.setdefault((float(r.lats[k]), float(r.lons[k])), 0)
+        rows = [
+            Place(customer_id=shop.id or 0, kind=PlaceKind.HOME, name=f"p{i}", lat=lat, lon=lon)
+            for i, (lat, lon) in enumerate(stop_places)
+        ]
+        s.add_all(rows)
+        s.flush()
+        for row in rows:
+            stop_places[(row.lat, row.lon)] = row.id or 0
+        for d in range(days):
+            _seed_plan(
+                s,
+                timeline,
+                stop_places,
+                depot.id,
+                fleet.id,
+                shop.id or 0,
+                first_day + timedelta(days=d),
+                local_midnight(depot, first_day + timedelta(days=d)),
+            )
+        s.commit()
+        out = []
+        for c in range(clients):
+            request = customer(c, places, rng)
+            who = create_customer(s, {"name": f"client {c}"})
+            assert who.id is not None
+            ids = {
+                name: add_place(
+                    s, who.id, {"kind": info.kind, "name": name, "lat": info.lat, "lon": info.lon}
+                ).id
+                for name, info in request.places.items()
+            }
+            put_profile(
+                s,
+                who.id,
+                {
+                    "timezone": ZONE.key,
+                    "default_place_id": ids["home"],
+                    "schedule": [
+                        {
+                            "place_id": ids[r.place],
+                            "weekdays": [_DAY_NAMES[w] for w in sorted(r.weekdays)],
+                            "start": r.start.isoformat(),
+                            "end": r.end.isoformat(),
+                        }
+                        for r in request.schedule.rules
+                    ],
+                    "accepts_robot": True,
+                    "eco_max_wait_days": request.eco_max_wait_days,
+                },
+            )
+            orders = [
+                Order(
+                    customer_id=who.id,
+                    depot_id=depot.id,
+                    service_day=first_day,
+                    idempotency_key=f"client-{c}-{k}",
+                    content_hash="0" * 64,
+                )
+                for k in range(per_client)
+            ]
+            s.add_all(orders)
+            s.flush()
+            s.add_all(
+                OrderItem(order_id=o.id or 0, weight_g=_PARCEL_G, volume_ml=_PARCEL_ML)
+                for o in orders
+            )
+            key = create_api_key(s, "customer", who.id)  # commits
+            out.append((key, tuple(o.id or 0 for o in orders)))
+    engine.dispose()
+    return Seeded(first_day, tuple(out), timeline.stop_count)
+
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _seed_plan(
+    s: Session,
+    timeline: Timeline,
+    place_ids: dict[tuple[float, float], int],
+    depot_id: int,
+    fleet_id: int,
+    customer_id: int,
+    day: date,
+    epoch: datetime,
+) -> None:
+    """``timeline`` stored as the current plan of ``day``: orders, routes, stops with ETAs."""
+
+    def at(seconds: int) -> datetime:
+        return (epoch + timedelta(seconds=int(seconds))).astimezone(UTC)
+
+    now = datetime.now(UTC)
+    plan = Plan(
+        depot_id=depot_id,
+        service_day=day,
+        status=PlanStatus.CURRENT,
+        kind=PlanKind.DAY,
+        created_at=now,
+        started_at=now,
+        finished_at=now,
+        time_limit_s=0.0,
+        n_routes=sum(1 for r in timeline.routes if r.stop_ids),
+        n_served=timeline.stop_count,
+        stats={"built_by": "insertion"},
+    )
+    s.add(plan)
+    s.flush()
+    for n, r in enumerate(timeline.routes):
+        if not r.stop_ids:
+            continue
+        stops = len(r.starts) - 2
+        orders = [
+            Order(
+                customer_id=customer_id,
+                depot_id=depot_id,
+                service_day=day,
+                place_id=place_ids[(float(r.lats[k]), float(r.lons[k]))],
+                window_start=at(r.earliest[k]),
+                window_end=at(r.latest[k]),
+                status=OrderStatus.PLANNED,
+                idempotency_key=f"{day}-{r.route_id}-{k}",
+                content_hash="0" * 64,
+            )
+            for k in range(1, stops + 1)
+        ]
+        s.add_all(orders)
+        s.flush()
+        s.add_all(
+            OrderItem(order_id=o.id or 0, weight_g=_PARCEL_G, volume_ml=_PARCEL_ML) for o in orders
+        )
+        km = r.distance / 1000
+        route = Route(
+            plan_id=plan.id or 0,
+            fleet_id=fleet_id,
+            vehicle_id=f"van-{fleet_id}-{n + 1}",
+            vehicle_type="van",
+            start_at=at(r.starts[0]),
+            end_at=at(r.starts[-1]),
+            distance_m=r.distance,
+            duration_s=r.duration,
+            cost=VAN.fixed_cost + km * VAN.cost_per_km + r.duration / 3600 * VAN.cost_per_hour,
+            co2_g=km * VAN.co2_g_per_km,
+            load_at_start=[_PARCEL_G * stops, _PARCEL_ML * stops, stops],
+        )
+        s.add(route)
+        s.flush()
+        s.add_all(
+            RouteStop(
+                route_id=route.id or 0,
+                order_id=o.id or 0,
+                sequence=k - 1,
+                status=StopStatus.PLANNED,
+                arrival_at=at(r.arrivals[k]),
+                service_start_at=at(r.starts[k]),
+                departure_at=at(r.starts[k] + r.services[k]),
+                wait_s=int(r.starts[k] - r.arrivals[k]),
+                leg_distance_m=int(r.leg_distance[k]),
+                load_after=[
+                    _PARCEL_G * int(r.loads[k][0]),
+                    _PARCEL_ML * int(r.loads[k][0]),
+                    int(r.loads[k][0]),
+                ],
+            )
+            for k, o in zip(range(1, stops + 1), orders, strict=True)
+        )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(conn: http.client.HTTPConnection, path: str, key: str) -> tuple[int, bytes]:
+    conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def measure_http(
+    seeded: Seeded, url: str, *, workers: int, think_ms: float = 0.0, timeout_s: float = 120.0
+) -> tuple[list[float], int, float]:
+    """Serve ``url`` with uvicorn in a subprocess and load it: (latencies ms, errors, seconds).
+
+    Each client sends its next request as soon as the last one is answered, or ``think_ms``
+    later (a person reading the answer)."""
+    port = _free_port()
+    env = {**os.environ, "LASTMILE_DATABASE_URL": url}
+    # The server's stderr goes to a file (a pipe nobody reads could fill up and stall it).
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [sys.executable, "-c", _SERVER_CODE, str(port), str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if server.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-2_000:]
+                    raise RuntimeError(f"the server stopped: {tail}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the server did not start in {timeout_s:g} s") from None
+                    time.sleep(0.1)
+            path = "/orders/{}/options?days=3&k=5"
+            # Warm-up: every worker builds the days' timelines from the store once.
+            for key, ids in seeded.clients[: 4 * workers]:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+                status, body = _get(conn, path.format(ids[0]), key)
+                conn.close()
+                if status != 200:
+                    raise RuntimeError(f"warm-up answered {status}: {body[:500]!r}")
+            latencies: list[float] = []
+            errors = [0]
+            lock = threading.Lock()
+            start = threading.Barrier(len(seeded.clients) + 1)
+
+            def client(key: str, ids: Sequence[int]) -> None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+                mine, bad = [], 0
+                start.wait()
+                for order_id in ids:
+                    t0 = time.perf_counter()
+                    try:
+                        status, _ = _get(conn, path.format(order_id), key)
+                    except (OSError, http.client.HTTPException):
+                        status = 0
+                        conn.close()
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+                    mine.append((time.perf_counter() - t0) * 1000)
+                    bad += status != 200
+                    if think_ms:
+                        time.sleep(think_ms / 1000)
+                conn.close()
+                with lock:
+                    latencies.extend(mine)
+                    errors[0] += bad
+
+            threads = [threading.Thread(target=client, args=c, daemon=True) for c in seeded.clients]
+            for t in threads:
+                t.start()
+            start.wait()
+            t0 = time.perf_counter()
+            for t in threads:
+                t.join()
+            return latencies, errors[0], time.perf_counter() - t0
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def run_http(
+    args: argparse.Namespace, timeline: Timeline, places: Sequence[Location], out: IO[str]
+) -> tuple[list[float], int, float]:
+    """Seed a temporary store, serve it, load it; the store is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="lastmile-bench-") as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        t0 = time.perf_counter()
+        first = datetime.now(ZONE).date() + timedelta(days=1)
+        seeded = seed_store(
+            url,
+            timeline,
+            places,
+            first_day=first,
+            days=3,
+            clients=args.clients,
+            per_client=args.per_client,
+            seed=args.seed,
+        )
+        print(
+            f"store seeded in {time.perf_counter() - t0:.1f} s: 3 days from {first} with "
+            f"{seeded.stops_per_day} planned stops each, {args.clients} customers with "
+            f"{args.per_client} open orders each",
+            file=out,
+            flush=True,
+        )
+        return measure_http(seeded, url, workers=args.workers, think_ms=args.think_ms)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.options",
@@ -242,6 +656,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=5, help="days of orders for consolidation")
     p.add_argument("--orders-per-day", type=int, default=200, help="orders per day")
     p.add_argument("--time-limit", type=float, default=3.0, help="seconds per day's solve")
+    p.add_argument("--no-http", dest="http", action="store_false",
+                   help="skip the options over HTTP")  # fmt: skip
+    p.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
+    p.add_argument("--per-client", type=int, default=20, help="requests per HTTP client")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--think-ms", type=float, default=0.0,
+                   help="pause of each HTTP client between requests (default: none)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, help="write the figures to this JSON file")
     return p
@@ -260,6 +681,11 @@ def run(args: argparse.Namespace, out: IO[str]) -> Figures:
         flush=True,
     )
     times, per_request = measure_options(timeline, places, args.requests, args.seed)
+    http_ms: list[float] = []
+    http_errors: int | None = None
+    http_s = 0.0
+    if args.http:
+        http_ms, http_errors, http_s = run_http(args, timeline, places, out)
     n, km0, km1, co0, co1, wait = measure_consolidation(
         args.days, args.orders_per_day, args.eco_share, args.eco_wait, args.seed, args.time_limit
     )
@@ -270,8 +696,11 @@ def run(args: argparse.Namespace, out: IO[str]) -> Figures:
         inprocess_median_ms=round(float(np.median(times)), 2),
         inprocess_p95_ms=round(float(np.percentile(times, 95)), 2),
         options_per_request=round(per_request, 2),
-        http_p95_ms=None,
-        http_errors=None,
+        http_p95_ms=round(float(np.percentile(http_ms, 95)), 2) if http_ms else None,
+        http_errors=http_errors,
+        http_median_ms=round(float(np.median(http_ms)), 2) if http_ms else None,
+        http_requests=len(http_ms) if args.http else None,
+        http_rps=round(len(http_ms) / http_s, 1) if http_ms and http_s > 0 else None,
         consolidation_orders=n,
         immediate_km=round(km0, 1),
         consolidated_km=round(km1, 1),
@@ -289,6 +718,20 @@ def _table(f: Figures, args: argparse.Namespace, out: IO[str]) -> None:
         ("options in process, median", f"{f.inprocess_median_ms:.2f} ms (target <= 20)"),
         ("options in process, p95", f"{f.inprocess_p95_ms:.2f} ms (target <= 50)"),
         ("options per answer", f"{f.options_per_request:.1f}"),
+    ]
+    if f.http_requests is not None:
+        rows += [
+            (
+                f"options over HTTP, {args.clients} clients x {args.per_client}"
+                + (f" (think {args.think_ms:g} ms)" if args.think_ms else "")
+                + ", p95",
+                f"{f.http_p95_ms:.1f} ms (target <= 100)",
+            ),
+            ("options over HTTP, median", f"{f.http_median_ms:.1f} ms"),
+            ("options over HTTP, throughput", f"{f.http_rps:.1f} requests/s"),
+            ("options over HTTP, errors", f"{f.http_errors} of {f.http_requests} (target 0)"),
+        ]
+    rows += [
         (
             f"consolidation: {f.consolidation_orders} orders, {args.eco_share:.0%} wait "
             f"<= {args.eco_wait} d",
@@ -309,7 +752,8 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     """Run the benchmark; the exit code is 2 on bad arguments."""
     args = _parser().parse_args(argv)
     out = sys.stdout if out is None else out
-    for name in ("stops", "routes", "requests", "days", "orders_per_day"):
+    for name in ("stops", "routes", "requests", "days", "orders_per_day", "clients", "per_client",
+                 "workers"):  # fmt: skip
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be 1 or more", file=sys.stderr)
             return 2

@@ -46,6 +46,7 @@ from orchestrator.concierge_days import (
     legs_for,
     order_candidate,
     tentative_day,
+    tentative_days,
 )
 from orchestrator.concierge_profiles import (
     CustomerPreferences,
@@ -169,11 +170,9 @@ def options_for_order(
         raise InvalidInput("k", f"ask for 1 to {MAX_OPTIONS} options, not {k}")
     now = _aware(now)
     ctx = _context(session, order_id, now, customer_id, travel)
-    plans = [
-        tentative_day(session, ctx.depot, ctx.first + timedelta(days=d), now=now,
-                      travel=ctx.travel, cache=cache).plan
-        for d in range(days)
-    ]  # fmt: skip
+    wanted = [ctx.first + timedelta(days=d) for d in range(days)]
+    tentative = tentative_days(session, ctx.depot, wanted, now=now, travel=ctx.travel, cache=cache)
+    plans = [t.plan for t in tentative]
     options = delivery_options(ctx.request, plans, legs_for(ctx.travel), k=k)
     zone = ZoneInfo(ctx.depot.timezone)
     return OrderOptionsPublic(

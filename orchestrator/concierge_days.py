@@ -29,11 +29,13 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from orchestrator._columns import UTCDateTime
 from orchestrator.catalog import depot_fleets
 from orchestrator.mapping import (
     SERVICE_BASE_S,
@@ -54,13 +56,14 @@ from orchestrator.models import (
     OrderStatus,
     Place,
     Plan,
+    PlanStatus,
     Route,
     RouteStop,
     StopStatus,
     VehicleType,
 )
 from orchestrator.options import DayPlan
-from orchestrator.planning import current_plan, plan_routes
+from orchestrator.planning import plan_routes
 from orchestrator.travel import PROFILE_SPEEDS_KMH, StraightLineTravel, TravelTimes
 from routing.insertion import Candidate, LegTravel, StraightLineLegs, Timeline
 from routing.model import StopKind, TimeWindow
@@ -74,9 +77,8 @@ __all__ = [
     "legs_for",
     "order_candidate",
     "tentative_day",
+    "tentative_days",
 ]
-
-_PLANNABLE = (OrderStatus.OPEN.value, OrderStatus.PLANNED.value)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -224,61 +226,75 @@ def tentative_day(
     cache
         Where timelines are kept (default: the process's cache).
     """
+    (one,) = tentative_days(
+        session, depot, [day], now=now, travel=travel, fleets=fleets, cache=cache
+    )
+    return one
+
+
+def tentative_days(
+    session: Session,
+    depot: Depot,
+    days: Sequence[date],
+    *,
+    now: datetime,
+    travel: TravelTimes,
+    fleets: Sequence[tuple[Fleet, VehicleType]] | None = None,
+    cache: DayCache | None = None,
+) -> list[TentativeDay]:
+    """:func:`tentative_day` of several days, with three queries in all when they are cached."""
     cache = cache or default_cache
     assert depot.id is not None
     fleets = list(fleets) if fleets is not None else list(depot_fleets(session, depot.id))
     legs = legs_for(travel)
-    midnight = local_midnight(depot, day)
-    plan = current_plan(session, depot.id, day)
-    base_key = (
-        _store_key(session),
-        depot.id,
-        depot.lat,
-        depot.lon,
-        depot.timezone,
-        day,
-        plan.id if plan else None,
-        plan.finished_at if plan else None,
-        _fleet_key(fleets),
-        id(travel),
-    )
-    base: _Base | None = cache._get(cache._bases, base_key)
-    if base is None or base.travel is not travel:
-        base = _build_base(session, depot, fleets, day, plan, travel)
-        cache._put(cache._bases, base_key, base)
-
     horizon = max((f.shift_end_s for f, _ in fleets), default=86_400)
-    items = _items(session, depot, day, plan, now, midnight, horizon)
-    wanted = tuple(key for key, _ in items)
-    layer: _Layer | None = cache._get(cache._layers, base_key)
-    if layer is None or not set(layer.items) <= set(wanted):
-        layer = _Layer((), base.timeline, 0)
-    if layer.items != wanted:
-        have = set(layer.items)
-        timeline, skipped, done = layer.timeline, layer.skipped, list(layer.items)
-        for key, candidate in items:
-            if key in have:
-                continue
-            (best,) = timeline.best_insertions(candidate, legs)
-            if best.feasible:
-                timeline = timeline.insert(candidate, best, f"{key[0]}-{key[1]}", legs)
-            else:
-                skipped += 1
-            done.append(key)
-        layer = _Layer(tuple(done), timeline, skipped)
-        cache._put(cache._layers, base_key, layer)
-
-    opening = min((f.shift_start_s for f, _ in fleets), default=8 * 3_600)
-    closing = min(horizon, 86_399)
-    day_plan = DayPlan(
-        day=day,
-        timeline=layer.timeline,
-        epoch=midnight,
-        vehicle_kinds={vt.name: vt.kind for _, vt in fleets},
-        opening=_clock(opening),
-        closing=_clock(closing),
-    )
-    return TentativeDay(day_plan, plan.id if plan else None, base.route_ids, layer.skipped)
+    opening = _clock(min((f.shift_start_s for f, _ in fleets), default=8 * 3_600))
+    closing = _clock(min(horizon, 86_399))
+    kinds = {vt.name: vt.kind for _, vt in fleets}
+    fleet_key = _fleet_key(fleets)
+    store_key = _store_key(session)
+    params = {"depot": depot.id, "days": list(days), "now": now}
+    plans = {
+        row[1]: (row[0], row[2])
+        for row in session.exec(_plans_statement(), params=params)  # type: ignore[call-overload]
+    }
+    items = _items(session, depot, days, now, horizon, params)
+    out = []
+    for day in days:
+        midnight = local_midnight(depot, day)
+        plan_id, finished = plans.get(day, (None, None))
+        base_key = (store_key, depot.id, depot.lat, depot.lon, depot.timezone, day, plan_id,
+                    finished, fleet_key, id(travel))  # fmt: skip
+        base: _Base | None = cache._get(cache._bases, base_key)
+        if base is None or base.travel is not travel:
+            plan = session.get(Plan, plan_id) if plan_id is not None else None
+            base = _build_base(session, depot, fleets, day, plan, travel)
+            cache._put(cache._bases, base_key, base)
+        todays = items.get(day, [])
+        wanted = tuple(key for key, _ in todays)
+        layer: _Layer | None = cache._get(cache._layers, base_key)
+        if layer is None or not set(layer.items) <= set(wanted):
+            layer = _Layer((), base.timeline, 0)
+        if layer.items != wanted:
+            have = set(layer.items)
+            timeline, skipped, done = layer.timeline, layer.skipped, list(layer.items)
+            for key, candidate in todays:
+                if key in have:
+                    continue
+                (best,) = timeline.best_insertions(candidate, legs)
+                if best.feasible:
+                    timeline = timeline.insert(candidate, best, f"{key[0]}-{key[1]}", legs)
+                else:
+                    skipped += 1
+                done.append(key)
+            layer = _Layer(tuple(done), timeline, skipped)
+            cache._put(cache._layers, base_key, layer)
+        day_plan = DayPlan(
+            day=day, timeline=layer.timeline, epoch=midnight, vehicle_kinds=kinds,
+            opening=opening, closing=closing,
+        )  # fmt: skip
+        out.append(TentativeDay(day_plan, plan_id, base.route_ids, layer.skipped))
+    return out
 
 
 # -- implementation -----------------------------------------------------------------------------
@@ -294,11 +310,19 @@ def _store_key(session: Session) -> Hashable:
     return (id(bind), str(getattr(bind, "url", "")))
 
 
+_FLEET_FIELDS = ("id", "count", "shift_start_s", "shift_end_s", "open_route", "break_duration_s",
+                 "break_earliest_s", "break_latest_s")  # fmt: skip
+_TYPE_FIELDS = ("id", "name", "kind", "profile", "capacity_weight_g", "capacity_volume_ml",
+                "capacity_parcels", "range_m", "max_shift_s", "fixed_cost", "cost_per_km",
+                "cost_per_hour", "co2_g_per_km")  # fmt: skip
+
+
 def _fleet_key(fleets: Sequence[tuple[Fleet, VehicleType]]) -> Hashable:
     return tuple(
         (
-            tuple(sorted(f.model_dump().items())),
-            tuple(sorted((k, str(v)) for k, v in vt.model_dump().items())),
+            tuple(getattr(f, n) for n in _FLEET_FIELDS),
+            tuple(getattr(vt, n) for n in _TYPE_FIELDS),
+            tuple(vt.skills),
         )
         for f, vt in fleets
     )
@@ -417,16 +441,96 @@ def _chunked(session: Session, model: Any, column: Any, ids: Sequence[int]) -> l
     return out
 
 
-def _demand_subquery() -> Any:
+@lru_cache(maxsize=1)
+def _plans_statement() -> Any:
+    """The current plans of a depot's days (id, day, finished at)."""
+    return select(col(Plan.id), col(Plan.service_day), col(Plan.finished_at)).where(
+        col(Plan.depot_id) == sa.bindparam("depot"),
+        col(Plan.status) == PlanStatus.CURRENT,
+        col(Plan.service_day).in_(sa.bindparam("days", expanding=True)),
+    )
+
+
+def _demand() -> tuple[Any, Any, Any]:
+    """Grams, millilitres and parcels of an order, summed over its lines (grouped by order)."""
+    return (
+        sa.func.sum(col(OrderItem.weight_g) * col(OrderItem.quantity)),
+        sa.func.sum(col(OrderItem.volume_ml) * col(OrderItem.quantity)),
+        sa.func.sum(col(OrderItem.parcels) * col(OrderItem.quantity)),
+    )
+
+
+def _live_holds() -> Any:
+    return (
+        col(OptionHold.depot_id) == sa.bindparam("depot"),
+        col(OptionHold.service_day).in_(sa.bindparam("days", expanding=True)),
+        col(OptionHold.status) == HoldStatus.HELD,
+        col(OptionHold.expires_at) > sa.bindparam("now", type_=UTCDateTime()),
+    )
+
+
+@lru_cache(maxsize=1)
+def _orders_statement() -> Any:
+    """Open orders of the days with a place and a window and no live hold, with their size.
+
+    Open, not planned: an order on the day's current plan is planned (the plan is the base of
+    the tentative day); one a plan left out, or registered or confirmed since, is open.
+    """
+    held = select(col(OptionHold.order_id)).where(*_live_holds()).scalar_subquery()
     return (
         select(
-            col(OrderItem.order_id).label("order_id"),
-            sa.func.sum(col(OrderItem.weight_g) * col(OrderItem.quantity)).label("weight"),
-            sa.func.sum(col(OrderItem.volume_ml) * col(OrderItem.quantity)).label("volume"),
-            sa.func.sum(col(OrderItem.parcels) * col(OrderItem.quantity)).label("parcels"),
+            col(Order.id),
+            col(Order.service_day),
+            col(Order.created_at),
+            col(Order.window_start),
+            col(Order.window_end),
+            col(Order.fragile),
+            col(Order.signature_required),
+            col(Order.cold_chain),
+            col(Place.id),
+            col(Place.lat),
+            col(Place.lon),
+            *_demand(),
         )
-        .group_by(col(OrderItem.order_id))
-        .subquery()
+        .join(Place, col(Place.id) == col(Order.place_id))
+        .join(OrderItem, col(OrderItem.order_id) == col(Order.id))
+        .where(
+            col(Order.depot_id) == sa.bindparam("depot"),
+            col(Order.service_day).in_(sa.bindparam("days", expanding=True)),
+            col(Order.status) == OrderStatus.OPEN,
+            col(Order.window_start).is_not(None),
+            col(Order.window_end).is_not(None),
+            col(Order.id).not_in(held),
+        )
+        .group_by(col(Order.id), col(Place.id))
+        .order_by(col(Order.id))
+    )
+
+
+@lru_cache(maxsize=1)
+def _holds_statement() -> Any:
+    """Live holds of the days, with their place and the order's size."""
+    return (
+        select(
+            col(OptionHold.id),
+            col(OptionHold.service_day),
+            col(OptionHold.created_at),
+            col(OptionHold.window_start),
+            col(OptionHold.window_end),
+            col(OptionHold.vehicle_type),
+            col(Order.fragile),
+            col(Order.signature_required),
+            col(Order.cold_chain),
+            col(Place.lat),
+            col(Place.lon),
+            *_demand(),
+        )
+        .join(Order, col(Order.id) == col(OptionHold.order_id))
+        .join(Place, col(Place.id) == col(OptionHold.place_id))
+        .join(OrderItem, col(OrderItem.order_id) == col(OptionHold.order_id))
+        .where(*_live_holds())
+        .group_by(col(OptionHold.id), col(Order.id), col(Place.id))
+        .order_by(col(OptionHold.id))
     )
 
 
@@ -440,126 +544,29 @@ def _window(start: datetime, end: datetime, midnight: datetime, horizon: int) ->
 def _items(
     session: Session,
     depot: Depot,
-    day: date,
-    plan: Plan | None,
+    days: Sequence[date],
     now: datetime,
-    midnight: datetime,
     horizon: int,
-) -> list[tuple[Hashable, Candidate]]:
-    """The day's orders with a place and window that are not on the plan, then the holds that
+    params: Mapping[str, Any],
+) -> dict[date, list[tuple[Hashable, Candidate]]]:
+    """Per day: its open orders with a place and window (on no plan), then the holds that
     have not expired, as candidates keyed by what identifies them."""
-    demand = _demand_subquery()
-    held = (
-        select(col(OptionHold.order_id))
-        .where(
-            OptionHold.depot_id == depot.id,
-            OptionHold.service_day == day,
-            OptionHold.status == HoldStatus.HELD,
-            col(OptionHold.expires_at) > now,
-        )
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            col(Order.id),
-            col(Order.created_at),
-            col(Order.window_start),
-            col(Order.window_end),
-            col(Order.fragile),
-            col(Order.signature_required),
-            col(Order.cold_chain),
-            col(Place.id),
-            col(Place.lat),
-            col(Place.lon),
-            demand.c.weight,
-            demand.c.volume,
-            demand.c.parcels,
-        )
-        .join(Place, col(Place.id) == col(Order.place_id))
-        .join(demand, demand.c.order_id == col(Order.id))
-        .where(
-            Order.depot_id == depot.id,
-            Order.service_day == day,
-            col(Order.status).in_(_PLANNABLE),
-            col(Order.window_start).is_not(None),
-            col(Order.window_end).is_not(None),
-            col(Order.id).not_in(held),
-        )
-        .order_by(col(Order.id))
-    )
-    if plan is not None:
-        on_plan = (
-            select(col(RouteStop.order_id))
-            .join(Route, col(Route.id) == col(RouteStop.route_id))
-            .where(Route.plan_id == plan.id)
-            .scalar_subquery()
-        )
-        query = query.where(col(Order.id).not_in(on_plan))
-    out: list[tuple[Hashable, Candidate]] = []
-    for row in session.exec(query):  # type: ignore[call-overload]
-        oid, created, ws, we, fragile, signature, cold, pid, lat, lon, w, v, n = row
-        window = _window(ws, we, midnight, horizon)
-        key = ("order", oid, created, pid, window)
-        demand_t = (int(w or 0), int(v or 0), int(n or 0))
-        out.append(
-            (
-                key,
-                order_candidate(
-                    lat,
-                    lon,
-                    window,
-                    demand_t,
-                    fragile=fragile,
-                    signature_required=signature,
-                    cold_chain=cold,
-                ),
-            )
-        )
-    holds = (
-        select(
-            col(OptionHold.id),
-            col(OptionHold.created_at),
-            col(OptionHold.window_start),
-            col(OptionHold.window_end),
-            col(OptionHold.vehicle_type),
-            col(Order.fragile),
-            col(Order.signature_required),
-            col(Order.cold_chain),
-            col(Place.lat),
-            col(Place.lon),
-            demand.c.weight,
-            demand.c.volume,
-            demand.c.parcels,
-        )
-        .join(Order, col(Order.id) == col(OptionHold.order_id))
-        .join(Place, col(Place.id) == col(OptionHold.place_id))
-        .join(demand, demand.c.order_id == col(OptionHold.order_id))
-        .where(
-            OptionHold.depot_id == depot.id,
-            OptionHold.service_day == day,
-            OptionHold.status == HoldStatus.HELD,
-            col(OptionHold.expires_at) > now,
-        )
-        .order_by(col(OptionHold.id))
-    )
-    for row in session.exec(holds):  # type: ignore[call-overload]
-        hid, created, ws, we, vtype, fragile, signature, cold, lat, lon, w, v, n = row
-        window = _window(ws, we, midnight, horizon)
-        key = ("hold", hid, created, window)
-        demand_t = (int(w or 0), int(v or 0), int(n or 0))
-        out.append(
-            (
-                key,
-                order_candidate(
-                    lat,
-                    lon,
-                    window,
-                    demand_t,
-                    fragile=fragile,
-                    signature_required=signature,
-                    cold_chain=cold,
-                    vehicle_types=frozenset({vtype}),
-                ),
-            )
-        )
+    midnights = {day: local_midnight(depot, day) for day in days}
+    out: dict[date, list[tuple[Hashable, Candidate]]] = {day: [] for day in days}
+    for row in session.exec(_orders_statement(), params=params):  # type: ignore[call-overload]
+        oid, day, created, ws, we, fragile, signature, cold, pid, lat, lon, w, v, n = row
+        window = _window(ws, we, midnights[day], horizon)
+        candidate = order_candidate(
+            lat, lon, window, (int(w or 0), int(v or 0), int(n or 0)), fragile=fragile,
+            signature_required=signature, cold_chain=cold,
+        )  # fmt: skip
+        out[day].append((("order", oid, created, pid, window), candidate))
+    for row in session.exec(_holds_statement(), params=params):  # type: ignore[call-overload]
+        hid, day, created, ws, we, vtype, fragile, signature, cold, lat, lon, w, v, n = row
+        window = _window(ws, we, midnights[day], horizon)
+        candidate = order_candidate(
+            lat, lon, window, (int(w or 0), int(v or 0), int(n or 0)), fragile=fragile,
+            signature_required=signature, cold_chain=cold, vehicle_types=frozenset({vtype}),
+        )  # fmt: skip
+        out[day].append((("hold", hid, created, window), candidate))
     return out
