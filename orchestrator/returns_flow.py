@@ -483,14 +483,15 @@ def _history(
     start = end - timedelta(days=policy.history_days - 1)
     sales: list[Sale] = []
     store_ids = [s.id for s in stores]
-    for row in session.exec(
-        select(StoreSale).where(
+    # Plain rows, not table objects: a history holds hundreds of thousands of them.
+    for day, store_id, code, units in session.exec(
+        select(StoreSale.day, StoreSale.store_id, StoreSale.sku, StoreSale.units).where(
             col(StoreSale.store_id).in_(store_ids),
             col(StoreSale.day) >= start,
             col(StoreSale.day) <= end,
         )
     ):
-        sales.append(Sale(row.day, _store_id(row.store_id), row.sku, row.units))
+        sales.append(Sale(day, _store_id(store_id), code, units))
     # Online sales: the depot's order lines of catalogued SKUs, less the units coming back.
     lines = session.exec(
         select(OrderItem.id, OrderItem.sku, Order.service_day, OrderItem.quantity)
