@@ -227,11 +227,15 @@ def choose_option(
     session.exec(select(Depot).where(Depot.id == ctx.depot.id).with_for_update()).one()
     _replace_previous(session, ctx.order, now)
     session.flush()
-    tentative = tentative_day(session, ctx.depot, day, now=now, travel=ctx.travel, cache=cache)
-    option = evaluate_choice(
-        ctx.request, tentative.plan, ctx.first, legs_for(ctx.travel), place=place, level=level,
-        window_start=picked.window_start, window_end=picked.window_end,
-    )  # fmt: skip
+    try:
+        tentative = tentative_day(session, ctx.depot, day, now=now, travel=ctx.travel, cache=cache)
+        option = evaluate_choice(
+            ctx.request, tentative.plan, ctx.first, legs_for(ctx.travel), place=place,
+            level=level, window_start=picked.window_start, window_end=picked.window_end,
+        )  # fmt: skip
+    except BaseException:
+        session.rollback()  # the previous hold stays as it was
+        raise
     if option is None:
         session.rollback()
         raise Conflict(

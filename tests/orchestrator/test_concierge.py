@@ -646,3 +646,29 @@ def test_delete_removes_the_profile_and_unneeded_places(session: Session, world:
     assert profile.updated_at is None and profile.learned == [] and profile.schedule == []
     with pytest.raises(NotFound):
         delete_profile(session, 999)
+
+
+def test_a_dispatched_order_can_no_longer_change(session: Session, world: World) -> None:
+    window = {
+        "window_start": "2025-03-03T10:00:00+02:00",
+        "window_end": "2025-03-03T12:00:00+02:00",
+    }
+    o = register_order(session, order_data(world, **window), "o")
+    plan = plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+    (route,) = plan_routes(session, plan.id or 0)
+    dispatch_route(session, route.id or 0)
+    with pytest.raises(Conflict, match="dispatched"):
+        options_for_order(session, o.id or 0, now=NOW, travel=TRAVEL)
+
+
+def test_a_refused_choice_keeps_the_previous_hold(session: Session, world: World) -> None:
+    o = order(session, world, "o")
+    held = choose_option(session, o.id or 0, choice(options(session, o, days=1)[0]), now=NOW,
+                         travel=TRAVEL)  # fmt: skip
+    bad = {
+        **choice(options(session, o, days=1)[0]),
+        "window_end": datetime(2025, 3, 3, 23, tzinfo=HEL),
+    }
+    with pytest.raises(InvalidInput):
+        choose_option(session, o.id or 0, bad, now=NOW, travel=TRAVEL)
+    assert get_hold(session, held.id, now=NOW).status is HoldStatus.HELD
