@@ -205,13 +205,19 @@ def record_sales(session: Session, store_id: int, data: SalesIn | Mapping[str, A
             )
         )
     }
+    fresh = []
     for sale in payload.sales:
         row = existing.get((sale.sku, sale.day))
         if row is None:
-            row = StoreSale(store_id=store_id, sku=sale.sku, day=sale.day, units=sale.units)
+            fresh.append(
+                {"store_id": store_id, "sku": sale.sku, "day": sale.day, "units": sale.units}
+            )
         else:
             row.units = sale.units
-        session.add(row)
+            session.add(row)
+    if fresh:
+        # One statement for the new days: a store's history is thousands of records.
+        session.execute(sa.insert(StoreSale), fresh)
     session.commit()
     return SalesLoaded(
         store_id=store_id,
