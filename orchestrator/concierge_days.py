@@ -19,7 +19,10 @@ rebuilds the layer from the plan's timeline. Every key carries what identifies t
 *and* creation times), so a store whose ids restart never meets a stale entry. A request that
 finds everything cached costs two small queries per day.
 
-Expired holds never block anything: they are left out as soon as ``expires_at`` passes.
+Expired holds never block anything: they are left out as soon as ``expires_at`` passes. An
+order already on the current plan whose customer chose another option since keeps its planned
+stop here until the next re-plan moves it (the plan is the base; the new choice is on the
+order, which the re-plan reads).
 """
 
 from __future__ import annotations
