@@ -1,7 +1,7 @@
 """Benchmark the concierge: delivery options against a busy day, and what eco consolidation saves.
 
 ``python -m benchmarks.options [--stops 2000] [--routes 100] [--requests 300] [--no-http]
-[--clients 32] [--per-client 20] [--workers 1] [--think-ms 0] [--json FILE]``
+[--clients 32] [--per-client 20] [--workers 2] [--think-ms 0] [--json FILE]``
 
 1. **Options in process.** A tentative day of ``--stops`` planned deliveries on ``--routes``
    vans in the synthetic city is built the way the concierge builds it, by cheap insertion of
@@ -12,12 +12,13 @@
    seeded with a depot, the van fleet and the same busy day *as the current plan* of each of
    the three days (2,000 orders with their places, windows, routes and stops with ETAs), and
    ``--clients`` customers with a home, an office and a café, a weekly schedule, a customer
-   key and ``--per-client`` open orders each. A real server (uvicorn, in a subprocess) serves
-   the app on a free loopback port; after one warm-up request (the day's timelines are built
-   from the store then), ``--clients`` threads each ask ``GET /orders/{id}/options?days=3&k=5``
-   for their orders, one after the other, all at once: a closed loop of ``--clients``
-   concurrent requests (``--think-ms`` adds a pause between a client's requests, a person
-   reading the answer; ``--workers`` serves with several processes). The 95th percentile wall
+   key and ``--per-client`` open orders each. A real server (uvicorn with ``--workers``
+   processes, 2 by default, in a subprocess) serves the app on a free loopback port; after a
+   warm-up request per client (every worker builds the days' timelines from the store then),
+   ``--clients`` threads each ask ``GET /orders/{id}/options?days=3&k=5`` for their orders, one
+   after the other, all at once: a closed loop of ``--clients`` concurrent requests
+   (``--think-ms`` adds exponential pauses of that mean between a client's requests, a person
+   reading the answer, and spreads the clients' starts). The 95th percentile wall
    time, the median, the throughput and the errors (any answer but 200) are reported. The
    server does all of each answer's work (no answer is cached): in a closed loop the latency
    is the number of clients over the throughput, so on a small machine it grows with the
@@ -565,22 +566,39 @@ def measure_http(
                         raise RuntimeError(f"the server did not start in {timeout_s:g} s") from None
                     time.sleep(0.1)
             path = "/orders/{}/options?days=3&k=5"
-            # Warm-up: every worker builds the days' timelines from the store once.
-            for key, ids in seeded.clients[: 4 * workers]:
+            # Warm-up: every client asks once, all at once, so that every worker process
+            # builds the days' timelines from the store before the clock runs.
+            warm: list[tuple[int, bytes]] = []
+
+            def warm_up(key: str, order_id: int) -> None:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
-                status, body = _get(conn, path.format(ids[0]), key)
+                warm.append(_get(conn, path.format(order_id), key))
                 conn.close()
-                if status != 200:
-                    raise RuntimeError(f"warm-up answered {status}: {body[:500]!r}")
+
+            warmers = [
+                threading.Thread(target=warm_up, args=(key, ids[0]), daemon=True)
+                for key, ids in seeded.clients
+            ]
+            for t in warmers:
+                t.start()
+            for t in warmers:
+                t.join()
+            bad_warm = [(status, body) for status, body in warm if status != 200]
+            if bad_warm or len(warm) != len(seeded.clients):
+                raise RuntimeError(f"warm-up failed: {bad_warm[:1]!r}")
             latencies: list[float] = []
             errors = [0]
             lock = threading.Lock()
             start = threading.Barrier(len(seeded.clients) + 1)
 
-            def client(key: str, ids: Sequence[int]) -> None:
+            def client(n: int, key: str, ids: Sequence[int]) -> None:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
                 mine, bad = [], 0
+                # People do not click in step: pauses are exponential, the starts spread.
+                pause = np.random.default_rng(n).exponential(think_ms / 1000, len(ids) + 1)
                 start.wait()
+                if think_ms:
+                    time.sleep(float(pause[-1]))
                 for order_id in ids:
                     t0 = time.perf_counter()
                     try:
@@ -592,13 +610,16 @@ def measure_http(
                     mine.append((time.perf_counter() - t0) * 1000)
                     bad += status != 200
                     if think_ms:
-                        time.sleep(think_ms / 1000)
+                        time.sleep(float(pause[len(mine) - 1]))
                 conn.close()
                 with lock:
                     latencies.extend(mine)
                     errors[0] += bad
 
-            threads = [threading.Thread(target=client, args=c, daemon=True) for c in seeded.clients]
+            threads = [
+                threading.Thread(target=client, args=(n, *c), daemon=True)
+                for n, c in enumerate(seeded.clients)
+            ]
             for t in threads:
                 t.start()
             start.wait()
@@ -660,9 +681,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip the options over HTTP")  # fmt: skip
     p.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
     p.add_argument("--per-client", type=int, default=20, help="requests per HTTP client")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--think-ms", type=float, default=0.0,
-                   help="pause of each HTTP client between requests (default: none)")  # fmt: skip
+                   help="mean pause of an HTTP client between requests (default none)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, help="write the figures to this JSON file")
     return p
@@ -722,7 +743,8 @@ def _table(f: Figures, args: argparse.Namespace, out: IO[str]) -> None:
     if f.http_requests is not None:
         rows += [
             (
-                f"options over HTTP, {args.clients} clients x {args.per_client}"
+                f"options over HTTP, {args.clients} clients x {args.per_client}, "
+                f"{args.workers} worker{'s' if args.workers > 1 else ''}"
                 + (f" (think {args.think_ms:g} ms)" if args.think_ms else "")
                 + ", p95",
                 f"{f.http_p95_ms:.1f} ms (target <= 100)",

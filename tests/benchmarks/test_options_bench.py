@@ -40,7 +40,7 @@ def test_tiny_run_writes_the_named_keys(tmp_path: Path) -> None:
     assert data["http_p95_ms"] > 0
     text = out.getvalue()
     assert "options in process, median" in text
-    assert "options over HTTP, 3 clients x 4, p95" in text
+    assert "options over HTTP, 3 clients x 4, 2 workers, p95" in text
 
 
 def test_without_http(tmp_path: Path) -> None:
