@@ -18,6 +18,7 @@ import api.routes.options
 import api.routes.profiles
 import api.routes.returns
 import api.routes.stores
+import api.routes.whereabouts
 from api.app import create_app
 from api.errors import ErrorMessage, InvalidInputBody, VroomInputBody
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom
@@ -28,6 +29,7 @@ from tests.api.conftest import Keys, bearer
 ROUTERS = (health, vroom, depots, fleet, customers, orders, plans, routes)
 ROUTERS += (api.routes.profiles, api.routes.options)
 ROUTERS += (api.routes.stores, api.routes.returns)
+ROUTERS += (api.routes.whereabouts,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken
@@ -54,6 +56,9 @@ CONFLICTS |= {
     ("post", "/orders/{order_id}/options"),  # no longer fits the day, or the order moved on
     ("post", "/holds/{hold_id}/confirm"),  # the hold expired or was released
     ("delete", "/holds/{hold_id}"),  # the hold is confirmed
+}
+CONFLICTS |= {
+    ("put", "/orders/{order_id}/whereabouts"),  # too late, closed, off the plan, unservable
 }
 """Operations that may answer 409, and why."""
 
