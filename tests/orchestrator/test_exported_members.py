@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 
 import pytest
 
 import orchestrator
 
-MODULES = [
-    "orchestrator.catalog",
-    "orchestrator.concierge",
-    "orchestrator.concierge_days",
-    "orchestrator.concierge_profiles",
-    "orchestrator.errors",
-    "orchestrator.events",
-    "orchestrator.jobs",
-    "orchestrator.keys",
-    "orchestrator.learning",
-    "orchestrator.mapping",
-    "orchestrator.models",
-    "orchestrator.options",
-    "orchestrator.orders",
-    "orchestrator.planning",
-    "orchestrator.queries",
-    "orchestrator.schedule",
-    "orchestrator.settings",
-    "orchestrator.store",
-    "orchestrator.travel",
-]
+MODULES = sorted(
+    f"orchestrator.{m.name}"
+    for m in pkgutil.iter_modules(orchestrator.__path__)
+    if not m.name.startswith("_") and not m.ispkg
+)
+"""Every public module of the package (found, not listed, so a new one cannot be missed)."""
 
 
 def test_package_exports_what_it_lists() -> None:
