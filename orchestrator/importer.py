@@ -47,6 +47,8 @@ column                  needed   meaning
 ``weight_g``            yes,item mass of one unit, grams
 ``volume_ml``           yes,item volume of one unit, millilitres (= cm³)
 ``parcels``             item     parcels one unit ships in (default 1)
+``sku``                 item     the product's stock-keeping unit (see ``/products``); a line
+                                 needs one to be returnable later
 ======================= ======== ===================================================================
 
 Columns whose name starts with ``#`` are ignored (keep your own notes there); any other
@@ -129,10 +131,11 @@ COLUMNS: dict[str, str] = {
     "weight_g": "the mass of one unit in grams",
     "volume_ml": "the volume of one unit in millilitres",
     "parcels": "the number of parcels one unit ships in",
+    "sku": "the product's stock-keeping unit, at most 64 characters",
 }
 """Every column the importer reads, with what it should hold (used in error messages)."""
 
-ITEM_COLUMNS = frozenset({"description", "quantity", "weight_g", "volume_ml", "parcels"})
+ITEM_COLUMNS = frozenset({"description", "quantity", "weight_g", "volume_ml", "parcels", "sku"})
 """Columns that describe one item; all the others describe the order."""
 
 _REQUIRED = ("order_key", "depot", "service_day", "weight_g", "volume_ml")
@@ -507,6 +510,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "weight_g": lambda text, column: _whole(text, column, 0),
     "volume_ml": lambda text, column: _whole(text, column, 0),
     "parcels": lambda text, column: _whole(text, column, 0),
+    "sku": _text(64),
 }
 
 

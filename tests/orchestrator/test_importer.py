@@ -505,3 +505,18 @@ def test_every_column_is_documented(document: str) -> None:
     text = (ROOT / document).read_text(encoding="utf-8")
     missing = [c for c in COLUMNS if f"`{c}`" not in text]
     assert not missing
+
+
+def test_a_sku_column_makes_lines_returnable(
+    engine: Engine, session: Session, world: World, tmp_path: Path
+) -> None:
+    """Lines carry their SKU when the column is there; an empty cell leaves it unset; a SKU
+    longer than 64 characters is an error at its line and column."""
+    header = [*HEADER, "sku"]
+    source = write(tmp_path / "orders.csv", [row("A1", sku="DRS-014-BLK-S"), row("A2")], header)
+    import_orders(engine, source)
+    skus = sorted((i.sku or "") for i in session.exec(select(OrderItem)).all())
+    assert skus == ["", "DRS-014-BLK-S"]
+    bad = write(tmp_path / "bad.csv", [row("A3", sku="X" * 65)], header)
+    (error,) = rejected(engine, bad)
+    assert error.field == ("row", 2, "sku")
