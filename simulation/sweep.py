@@ -2,9 +2,10 @@
 
 :func:`grid` turns a base scenario and axes of dotted-path values
 (``{"fleet.hubs.0.vehicles.robot": [0, 6, 12], "policies.concierge": [True, False]}``) into
-one scenario per combination; :func:`sweep` runs them — in this process or in a pool of local
-processes (the default port; a Dask cluster can be plugged in as another
-:class:`concurrent.futures.Executor`) — with a progress bar. Each point's report is cached
+one scenario per combination; :func:`sweep` runs them — in this process, in a pool of local
+processes (the default port), on a Dask ``distributed`` cluster given its scheduler's address
+(``scheduler="tcp://host:8786"``), or on any :class:`concurrent.futures.Executor` — with a
+progress bar. Every port gives the same reports, byte for byte. Each point's report is cached
 under ``cache_dir`` by the scenario's digest and the seed, written atomically, so an
 interrupted sweep resumes where it stopped and a point already run is never run again.
 
@@ -14,6 +15,7 @@ point with the axis values and the means and 95 % CIs of the summary KPIs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -109,6 +111,7 @@ def sweep(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    scheduler: str | None = None,
 ) -> SweepResult:
     """Run every point (all its replications), reusing cached reports.
 
@@ -128,12 +131,33 @@ def sweep(
     executor
         Run on this executor instead (a Dask ``distributed`` client's executor, say); it
         must accept :func:`run_point`.
+    scheduler
+        Address of a Dask ``distributed`` scheduler (``"tcp://10.0.0.5:8786"``): run the
+        points on its workers (they need lastmile installed). Not with ``executor``.
 
     Returns
     -------
     SweepResult
         The reports in the order of ``points``.
+
+    Raises
+    ------
+    ValueError
+        Both ``executor`` and ``scheduler`` given.
+    ConnectionError
+        The Dask scheduler cannot be reached.
     """
+    if scheduler is not None:
+        if executor is not None:
+            raise ValueError("give either executor or scheduler, not both")
+        with _dask_client(scheduler) as client:
+            return sweep(
+                points,
+                seed=seed,
+                cache_dir=cache_dir,
+                progress=progress,
+                executor=client.get_executor(),
+            )
     cache = Path(cache_dir) if cache_dir is not None else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -191,6 +215,27 @@ def _execute(
     finally:
         if own:
             pool.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask_client(address: str) -> Iterator[Any]:
+    """A Dask client connected to ``address``, closed on exit (Dask imported only here).
+
+    It waits for the scheduler as long as Dask's ``distributed.comm.timeouts.connect`` says
+    (30 s unless configured)."""
+    from distributed import Client
+
+    try:
+        client = Client(address, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConnectionError(
+            f"cannot reach the Dask scheduler at {address!r} ({exc}) — start one (`dask "
+            "scheduler`, then `dask worker ADDRESS`) or check the address"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _key(scenario: Scenario, seed: int | None) -> str:
