@@ -529,9 +529,19 @@ def _free_port() -> int:
 
 
 def _get(conn: http.client.HTTPConnection, path: str, key: str) -> tuple[int, bytes]:
-    conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
-    response = conn.getresponse()
-    return response.status, response.read()
+    """GET ``path`` on a kept-alive connection. When the server has closed the connection
+    while it was idle (uvicorn does after 5 s), reconnect and send again, as HTTP clients do
+    for an idempotent request; any other failure is the caller's."""
+    for attempt in (1, 2):
+        try:
+            conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+            response = conn.getresponse()
+            return response.status, response.read()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            conn.close()  # the next request opens a new connection
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def measure_http(
