@@ -1,0 +1,147 @@
+"""``lastmile simulate``: a tiny scenario and a tiny sweep really run, their files, the errors."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+
+TINY = """\
+name = "tiny"
+seed = 7
+replications = 1
+
+[city]
+kind = "synthetic"
+seed = 3
+blocks = 6
+
+[demand]
+orders_per_day = 40
+
+[[fleet.hubs]]
+name = "hub"
+vehicles = { van = 1, cargo-bike = 1, robot = 2 }
+chargers = 1
+
+[fleet.couriers]
+size = 4
+
+[policies]
+solver_iterations = 50
+"""
+
+
+def simulate(argv: list[str]) -> tuple[int, str, str]:
+    """Run ``lastmile simulate ARGV``: exit code, stdout, stderr."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["simulate", *argv])
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture
+def tiny_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def test_one_scenario_writes_its_reports(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = simulate([str(tiny_file), "--out", str(out)])
+    assert code == 0, stderr
+    assert "tiny: 1 scenario x 1 replications" in stderr
+    header, row, where = stdout.splitlines()
+    assert header.split()[:3] == ["scenario", "delivered", "on_time_share"]
+    assert row.startswith("tiny ")
+    assert str(out) in where
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["scenario"] == "tiny" and report["seed"] == 7
+    delivered = report["summary"]["delivered"]["mean"]
+    assert delivered > 0 and f" {delivered:.3g} " in f" {row} "
+    rows = list(csv.DictReader(io.StringIO((out / "report.csv").read_text(encoding="utf-8"))))
+    assert {r["vehicle_type"] for r in rows} >= {"all", "van"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and html.count("data:image/png;base64,") == 3
+    for name in ("cost_co2", "on_time", "utilisation"):
+        assert (out / "plots" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    # Same scenario and seed, same report, byte for byte; another seed, another report.
+    again = tmp_path / "again"
+    assert simulate([str(tiny_file), "--out", str(again)])[0] == 0
+    assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
+    other = tmp_path / "other"
+    assert simulate([str(tiny_file), "--out", str(other), "--seed", "8"])[0] == 0
+    assert json.loads((other / "report.json").read_text(encoding="utf-8"))["seed"] == 8
+
+
+def test_a_sweep_from_axes_and_from_a_file(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "axes"
+    code, stdout, stderr = simulate(
+        [str(tiny_file), "--out", str(out), "--axis", "policies.concierge=true,false"]
+    )
+    assert code == 0, stderr
+    assert "2 scenarios" in stderr and "sweep" in stderr  # the progress bar
+    labels = [line.split()[0] for line in stdout.splitlines()[1:3]]
+    assert labels == ["concierge=True", "concierge=False"]
+    document = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [p["changes"] for p in document["points"]] == [
+        {"policies.concierge": True},
+        {"policies.concierge": False},
+    ]
+    assert len(list((out / "cache").glob("*.json"))) == 2
+    rows = list(csv.DictReader(io.StringIO((out / "report.csv").read_text(encoding="utf-8"))))
+    assert [r["label"] for r in rows] == ["concierge=True", "concierge=False"]
+    sweep_file = tmp_path / "sweep.toml"
+    sweep_file.write_text('[axes]\n"policies.concierge" = [true, false]\n', encoding="utf-8")
+    from_file = tmp_path / "file"
+    assert simulate([str(tiny_file), "--out", str(from_file), "--sweep", str(sweep_file)])[0] == 0
+    assert (from_file / "report.json").read_bytes() == (out / "report.json").read_bytes()
+
+
+def test_a_bad_scenario_is_one_line_naming_the_field(tiny_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace("orders_per_day = 40", "orders_per_day = -4"), encoding="utf-8")
+    code, stdout, stderr = simulate([str(bad), "--out", str(tmp_path / "x")])
+    assert code == 2 and stdout == ""
+    assert len(stderr.splitlines()) == 1
+    assert "demand.orders_per_day" in stderr and "greater than or equal to 1" in stderr
+    code, _, stderr = simulate([str(tiny_file), "--axis", "noise.presence=0.5,2"])
+    progress, error = stderr.splitlines()  # the announcement, then one line of error
+    assert code == 2 and "tiny: 2 scenarios" in progress
+    assert "noise.presence" in error and "sweep point [presence=2]" in error
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--axis", "policies.concierge"], "write PATH=V1,V2"),
+        (["--scheduler", "tcp://127.0.0.1:9"], "a scheduler runs sweeps"),
+        (["--workers", "0"], "out of range"),
+    ],
+)
+def test_bad_options_exit_2(tiny_file: Path, extra: list[str], says: str) -> None:
+    code, stdout, stderr = simulate([str(tiny_file), *extra])
+    assert code == 2 and stdout == ""
+    assert len(stderr.splitlines()) == 1 and says in stderr
+
+
+def test_a_sweep_file_without_axes_is_refused(tiny_file: Path, tmp_path: Path) -> None:
+    sweep_file = tmp_path / "sweep.toml"
+    sweep_file.write_text("robots = [1, 2]\n", encoding="utf-8")
+    code, _, stderr = simulate([str(tiny_file), "--sweep", str(sweep_file)])
+    assert code == 2 and "add an [axes] table" in stderr
+
+
+def test_other_commands_do_not_import_the_simulator() -> None:
+    probe = "import sys, api.cli; print(any(m.startswith('simulation') for m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
