@@ -19,6 +19,7 @@ from fastapi import FastAPI
 import api.routes.options
 import api.routes.profiles
 import api.routes.returns
+import api.routes.simulations
 import api.routes.stores
 from api.errors import install_error_handlers
 from api.jobs import PlanJobs, SolverPool
@@ -98,4 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for returns_module in (api.routes.stores, api.routes.returns):
         app.include_router(returns_module.router)
+    app.include_router(api.routes.simulations.router)
     return app

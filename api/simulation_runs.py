@@ -27,7 +27,10 @@ from simulation.report import run
 from simulation.scenario import Scenario
 from simulation.sweep import SweepResult, grid, sweep
 
-__all__ = ["KPI_COLUMNS", "PLOTS", "kpi_table", "run_to_folder"]
+__all__ = ["KPI_COLUMNS", "PLOTS", "STARTED", "kpi_table", "run_job", "run_to_folder"]
+
+STARTED = "started"
+"""Marker file :func:`run_job` writes into its folder when a worker picks the job up."""
 
 PLOTS = {"cost_co2": cost_co2_figure, "on_time": on_time_figure, "utilisation": utilisation_figure}
 """The plots written under ``plots/``, by name."""
@@ -128,3 +131,19 @@ def kpi_table(result: SweepResult) -> list[dict[str, Any]]:
     for row in result.rows():
         out.append({"label": row["label"], **{k: row.get(k) for k in KPI_COLUMNS}})
     return out
+
+
+def run_job(
+    scenario_data: Mapping[str, Any],
+    axes: Mapping[str, Sequence[Any]],
+    seed: int | None,
+    folder: str,
+) -> list[dict[str, Any]]:
+    """What a worker process runs for ``POST /simulations``: mark the folder started, run
+    the scenario (its JSON dump) or the sweep into it in this process, return the KPI table.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / STARTED).write_text("", encoding="utf-8")
+    scenario = Scenario.from_dict(scenario_data)
+    return kpi_table(run_to_folder(scenario, out, axes=axes, seed=seed, progress=False))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 import api.routes.options
 import api.routes.profiles
 import api.routes.returns
+import api.routes.simulations
 import api.routes.stores
 import api.routes.whereabouts
 from api.app import create_app
@@ -30,6 +31,7 @@ ROUTERS = (health, vroom, depots, fleet, customers, orders, plans, routes)
 ROUTERS += (api.routes.profiles, api.routes.options)
 ROUTERS += (api.routes.stores, api.routes.returns)
 ROUTERS += (api.routes.whereabouts,)
+ROUTERS += (api.routes.simulations,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken
@@ -59,6 +61,12 @@ CONFLICTS |= {
 }
 CONFLICTS |= {
     ("put", "/orders/{order_id}/whereabouts"),  # too late, closed, off the plan, unservable
+}
+CONFLICTS |= {
+    ("get", "/simulations/{simulation_id}/report.html"),  # the job has not succeeded
+    ("get", "/simulations/{simulation_id}/report.csv"),  # the job has not succeeded
+    ("get", "/simulations/{simulation_id}/report.json"),  # the job has not succeeded
+    ("get", "/simulations/{simulation_id}/plots/{name}.png"),  # the job has not succeeded
 }
 """Operations that may answer 409, and why."""
 

@@ -1,0 +1,400 @@
+"""``/simulations``: the what-if simulator as a job, for analysts.
+
+``POST /simulations`` takes a scenario (the JSON form of a scenario file, see
+:func:`simulation.scenario_json_schema`) or the name of a shipped example, and optional sweep
+axes; it answers 202 with the job's id and a ``Location``. The run happens in a worker
+process of the app's :class:`api.jobs.SolverPool` (the simulator plans with the solvers,
+which hold the GIL), so the server keeps answering. ``GET /simulations/{id}`` shows the
+status (queued, running, succeeded, failed), the progress (points of a sweep done) and, once
+done, the KPIs of every scenario; ``/simulations/{id}/report.html``, ``/report.csv``,
+``/report.json`` and ``/plots/{name}.png`` serve the files :mod:`api.simulation_runs` wrote.
+
+Job state is kept **in memory** and the files in a temporary folder of the server process:
+a simulation is a reproducible computation (same scenario and seed, same numbers), so a job
+a restart forgets is simply submitted again, and keeping it out of the store needs no
+migration. One server process serves a job's results (``lastmile serve`` runs one).
+
+Scenarios with a ``graphml`` city are refused: the path would name a file on the server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+import threading
+import weakref
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, Field, model_validator
+
+from api.deps import Caller, require_role
+from api.errors import error_responses
+from api.jobs import SolverPool
+from api.simulation_runs import KPI_COLUMNS, PLOTS, STARTED, run_job
+from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.models import Role
+
+__all__ = ["EXAMPLES_DIR", "SimulationJob", "SimulationRequest", "router"]
+
+AnalystDep = Annotated[Caller, Depends(require_role(Role.ANALYST, Role.ADMIN))]
+
+router = APIRouter(prefix="/simulations", tags=["simulations"], responses=error_responses(401))
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
+"""The shipped example scenarios (``POST /simulations`` with ``{"example": NAME}``)."""
+
+_MAX_POINTS = 64
+_LOCATION = {202: {"headers": {"Location": {"description": "Where to poll the job."}}}}
+_TINY: dict[str, Any] = {
+    "name": "tiny",
+    "city": {"kind": "synthetic", "seed": 3, "blocks": 6},
+    "demand": {"orders_per_day": 40},
+    "fleet": {"hubs": [{"name": "hub", "vehicles": {"van": 1, "robot": 2}}]},
+    "replications": 1,
+}
+_KPIS_EXAMPLE = {
+    "label": "robot=2",
+    "delivered": 34.0,
+    "on_time_share": 0.795,
+    "first_attempt_success": 0.912,
+    "cost_per_parcel": 7.11,
+    "co2_g_per_parcel": 39.3,
+    "km": 28.1,
+    "utilisation": 0.0987,
+    "unserved": 6.0,
+}
+
+
+class SimulationRequest(BaseModel):
+    """A scenario (or a shipped example) and, for a sweep, the axes to vary."""
+
+    scenario: dict[str, Any] | None = Field(
+        default=None,
+        description="A scenario in the JSON form of a scenario file (the same fields, units "
+        "and checks as `simulation.scenario_json_schema()`); give this or `example`.",
+    )
+    example: str | None = Field(
+        default=None,
+        description="Name of a shipped example scenario (a file of examples/scenarios without "
+        "`.toml`, e.g. `sparse_suburb`); give this or `scenario`.",
+    )
+    axes: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="Sweep axes: a dotted path of the scenario and its values "
+        '(`{"fleet.hubs.0.vehicles.robot": [0, 4]}`); empty runs the scenario alone. At most '
+        f"{_MAX_POINTS} combinations.",
+    )
+    seed: int | None = Field(default=None, ge=0, description="Seed (default: the scenario's).")
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {"scenario": _TINY, "axes": {"fleet.hubs.0.vehicles.robot": [0, 2]}, "seed": 7},
+                {"example": "sparse_suburb", "axes": {}, "seed": None},
+            ]
+        },
+    }
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SimulationRequest:
+        if (self.scenario is None) == (self.example is None):
+            raise ValueError("give either scenario or example (one of them)")
+        return self
+
+
+JobState = Literal["queued", "running", "succeeded", "failed"]
+
+
+class SimulationJob(BaseModel):
+    """A simulation job: its state, progress and, once done, the KPIs of every scenario."""
+
+    id: int = Field(description="The job's id.")
+    status: JobState
+    progress: float = Field(ge=0, le=1, description="Share of the scenarios (sweep points) done.")
+    scenario: str = Field(description="The scenario's name.")
+    points: int = Field(description="Scenarios run: 1, or the sweep's combinations.")
+    replications: int = Field(description="Replications per scenario.")
+    created_at: datetime = Field(description="When the job was submitted.")
+    finished_at: datetime | None = None
+    kpis: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=f"Once succeeded: per scenario its label and the means of {list(KPI_COLUMNS)}"
+        " (shares 0-1, EUR, grams CO2, km).",
+    )
+    files: dict[str, str] = Field(
+        default_factory=dict, description="Once succeeded: where the report and plots are."
+    )
+    error: str | None = Field(default=None, description="Why the job failed.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": 1,
+                    "status": "succeeded",
+                    "progress": 1.0,
+                    "scenario": "tiny",
+                    "points": 1,
+                    "replications": 1,
+                    "created_at": "2026-03-02T08:00:00Z",
+                    "finished_at": "2026-03-02T08:00:03Z",
+                    "kpis": [_KPIS_EXAMPLE],
+                    "files": {
+                        "report.html": "/simulations/1/report.html",
+                        "report.csv": "/simulations/1/report.csv",
+                        "report.json": "/simulations/1/report.json",
+                        "cost_co2": "/simulations/1/plots/cost_co2.png",
+                    },
+                    "error": None,
+                }
+            ]
+        }
+    }
+
+
+@dataclass
+class _Job:
+    id: int
+    scenario: str
+    points: int
+    replications: int
+    folder: Path
+    future: Future[list[dict[str, Any]]]
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+
+
+class _Jobs:
+    """The app's simulation jobs, in memory, with their files under one temporary folder."""
+
+    def __init__(self, pool: SolverPool) -> None:
+        self.pool = pool
+        self.root = Path(tempfile.mkdtemp(prefix="lastmile-simulations-"))
+        # The files go with the jobs: when the app (and so this object) goes away.
+        weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
+        self.jobs: dict[int, _Job] = {}
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def submit(self, scenario: Any, axes: dict[str, list[Any]], seed: int | None) -> _Job:
+        with self.lock:
+            job_id = next(self.ids)
+        folder = self.root / str(job_id)
+        points = 1
+        for values in axes.values():
+            points *= len(values)
+        future = self.pool.submit(
+            run_job, scenario.model_dump(mode="json"), axes, seed, str(folder)
+        )
+        job = _Job(job_id, scenario.name, points, scenario.replications, folder, future)
+
+        def finished(_: Future[list[dict[str, Any]]]) -> None:
+            job.finished_at = datetime.now(UTC)
+
+        future.add_done_callback(finished)
+        with self.lock:
+            self.jobs[job_id] = job
+        return job
+
+    def get(self, job_id: int) -> _Job:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise NotFound("simulation", job_id)
+        return job
+
+
+_JOBS_LOCK = threading.Lock()
+
+
+def _jobs(request: Request) -> _Jobs:
+    """The app's jobs, made on first use (on the app's solver pool, which the app stops)."""
+    state = request.app.state
+    with _JOBS_LOCK:
+        if getattr(state, "simulations", None) is None:
+            state.simulations = _Jobs(state.solver)
+    jobs: _Jobs = state.simulations
+    return jobs
+
+
+def _public(job: _Job) -> SimulationJob:
+    future = job.future
+    kpis: list[dict[str, Any]] = []
+    files: dict[str, str] = {}
+    error = None
+    if not future.done():
+        state: JobState = "running" if (job.folder / STARTED).exists() else "queued"
+        done = len(list((job.folder / "cache").glob("*.json"))) if job.points > 1 else 0
+        progress = min(done / job.points, 0.99)
+    elif future.exception() is not None:
+        state, progress = "failed", 1.0
+        error = str(future.exception()) or type(future.exception()).__name__
+    else:
+        state, progress = "succeeded", 1.0
+        kpis = future.result()
+        base = f"/simulations/{job.id}"
+        files = {name: f"{base}/{name}" for name in ("report.html", "report.csv", "report.json")}
+        files |= {name: f"{base}/plots/{name}.png" for name in PLOTS}
+    return SimulationJob(
+        id=job.id,
+        status=state,
+        progress=round(progress, 3),
+        scenario=job.scenario,
+        points=job.points,
+        replications=job.replications,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        kpis=kpis,
+        files=files,
+        error=error,
+    )
+
+
+def _load(body: SimulationRequest) -> Any:
+    """The validated scenario of the request; :class:`InvalidInput` naming the field."""
+    from simulation import ScenarioError, load_scenario
+    from simulation.scenario import Scenario
+    from simulation.sweep import grid
+
+    try:
+        if body.example is not None:
+            names = sorted(p.stem for p in EXAMPLES_DIR.glob("*.toml"))
+            if body.example not in names:
+                raise InvalidInput(
+                    "example", f"unknown example {body.example!r} — use one of {names}"
+                )
+            scenario = load_scenario(EXAMPLES_DIR / f"{body.example}.toml")
+        else:
+            assert body.scenario is not None
+            city = body.scenario.get("city")
+            if isinstance(city, dict) and city.get("kind") == "graphml":
+                raise InvalidInput(
+                    ("scenario", "city", "kind"),
+                    "a graphml city names a file on the server — use 'synthetic' or 'helsinki' "
+                    "over the API (or `lastmile simulate` with your file)",
+                )
+            scenario = Scenario.from_dict(body.scenario)
+    except ScenarioError as exc:
+        raise InvalidInput(("scenario", *exc.field.split(".")) if exc.field else "scenario",
+                           exc.message) from None  # fmt: skip
+    points = 1
+    for values in body.axes.values():
+        points *= max(len(values), 1)
+    if points > _MAX_POINTS:
+        raise InvalidInput("axes", f"{points} combinations — give at most {_MAX_POINTS}")
+    try:
+        grid(scenario, body.axes)  # every point validates before the job is queued
+    except ScenarioError as exc:
+        raise InvalidInput(("axes", exc.field), exc.message) from None
+    return scenario
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Run a what-if scenario or a sweep (a job)",
+    responses={**_LOCATION, **error_responses(403, 422)},
+)
+def create(
+    request: Request,
+    response: Response,
+    _caller: AnalystDep,
+    body: Annotated[SimulationRequest, Body()],
+) -> SimulationJob:
+    """Queue a simulation of the scenario (or of a shipped example), or of every combination
+    of the sweep axes; answers at once with the job. 422 names the scenario field or axis
+    that is wrong and what to put there; only analyst and admin keys may simulate."""
+    scenario = _load(body)
+    job = _jobs(request).submit(scenario, body.axes, body.seed)
+    response.headers["Location"] = f"/simulations/{job.id}"
+    return _public(job)
+
+
+@router.get(
+    "/{simulation_id}",
+    summary="A simulation job's status, progress and KPIs",
+    responses=error_responses(403, 404, 422),
+)
+def read(simulation_id: int, request: Request, _caller: AnalystDep) -> SimulationJob:
+    """The job: ``queued``, ``running`` (with the share of sweep points done), ``succeeded``
+    (with the KPIs of every scenario and the links to its files) or ``failed`` (with why)."""
+    return _public(_jobs(request).get(simulation_id))
+
+
+def _file(request: Request, simulation_id: int, relative: str) -> Path:
+    job = _jobs(request).get(simulation_id)
+    if not job.future.done():
+        raise Conflict(f"simulation {simulation_id} has not finished — poll "
+                       f"GET /simulations/{simulation_id} until it succeeds")  # fmt: skip
+    if job.future.exception() is not None:
+        raise Conflict(f"simulation {simulation_id} failed, so it has no report — see "
+                       f"GET /simulations/{simulation_id} for why")  # fmt: skip
+    return job.folder / relative
+
+
+class _CSVResponse(PlainTextResponse):
+    media_type = "text/csv"
+
+
+_HTML = {200: {"content": {"text/html": {"example": "<!doctype html><html>…</html>"}}}}
+_CSV = {200: {"content": {"text/csv": {"example": "label,robot,delivered\nrobot=2,2,34.0\n"}}}}
+_PNG = {200: {"content": {"image/png": {"example": "(PNG bytes)"}}}}
+_JSON = {200: {"content": {"application/json": {"example": {"scenario": "tiny", "seed": 7}}}}}
+_FILE_ERRORS = error_responses(401, 403, 404, 409, 422, non_json_route=True)
+
+
+@router.get(
+    "/{simulation_id}/report.html",
+    summary="The self-contained HTML report",
+    response_class=HTMLResponse,
+    responses={**_HTML, **_FILE_ERRORS},
+)
+def report_html(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+    """One page with the plots (cost vs CO2 per parcel with the Pareto front, on-time share,
+    utilisation) and the KPI table with 95 % CIs; 409 until the job has succeeded."""
+    return FileResponse(_file(request, simulation_id, "report.html"), media_type="text/html")
+
+
+@router.get(
+    "/{simulation_id}/report.csv",
+    summary="The KPI table as CSV",
+    response_class=_CSVResponse,
+    responses={**_CSV, **_FILE_ERRORS},
+)
+def report_csv(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+    """One scenario: a row per replication and vehicle type; a sweep: a row per scenario
+    with the means and 95 % CIs of the summary KPIs. 409 until the job has succeeded."""
+    return FileResponse(_file(request, simulation_id, "report.csv"), media_type="text/csv")
+
+
+@router.get(
+    "/{simulation_id}/report.json",
+    summary="The full report as JSON",
+    responses={**_JSON, **_FILE_ERRORS},
+)
+def report_json(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+    """The report as ``lastmile simulate`` writes it (same scenario and seed, same bytes);
+    409 until the job has succeeded."""
+    path = _file(request, simulation_id, "report.json")
+    return FileResponse(path, media_type="application/json")
+
+
+@router.get(
+    "/{simulation_id}/plots/{name}.png",
+    summary="One plot as PNG",
+    response_class=FileResponse,
+    responses={**_PNG, **_FILE_ERRORS},
+)
+def plot(simulation_id: int, name: str, request: Request, _caller: AnalystDep) -> FileResponse:
+    """``cost_co2`` (cost vs CO2 per parcel, Pareto front), ``on_time`` or ``utilisation``;
+    404 for another name, 409 until the job has succeeded."""
+    if name not in PLOTS:
+        raise NotFound("plot", name)
+    return FileResponse(_file(request, simulation_id, f"plots/{name}.png"), media_type="image/png")
