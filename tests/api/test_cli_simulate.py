@@ -145,3 +145,32 @@ def test_other_commands_do_not_import_the_simulator() -> None:
     probe = "import sys, api.cli; print(any(m.startswith('simulation') for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_sweep_on_a_dask_scheduler_matches_the_local_one(tiny_file: Path, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    axis = ["--axis", "fleet.hubs.0.vehicles.robot=0,2"]
+    local = tmp_path / "local"
+    assert simulate([str(tiny_file), "--out", str(local), *axis])[0] == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:  # fmt: skip
+        remote = tmp_path / "remote"
+        code, _, stderr = simulate(
+            [str(tiny_file), "--out", str(remote), "--scheduler", cluster.scheduler_address, *axis]
+        )
+    assert code == 0, stderr
+    for name in ("report.json", "report.csv"):
+        assert (remote / name).read_bytes() == (local / name).read_bytes()
+
+
+def test_an_unreachable_scheduler_fails_with_one_line(tiny_file: Path) -> None:
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code, stdout, stderr = simulate(
+            [str(tiny_file), "--axis", "policies.concierge=true,false", "--scheduler",
+             "tcp://127.0.0.1:9"]
+        )  # fmt: skip
+    assert code == 1 and stdout == ""
+    assert stderr.splitlines()[-1].startswith("error: lastmile simulate: cannot reach the Dask")
