@@ -28,10 +28,10 @@ from orchestrator.planning import (
 from orchestrator.travel import StraightLineTravel
 from routing import Limits
 from tests.api.conftest import Keys, bearer
+from tests.orchestrator.conftest import POINTS
 
 ZONE = ZoneInfo("Europe/Helsinki")
 """The timezone of the test depot (``api.routes.depots.EXAMPLE``)."""
-POINTS = [(60.1755, 24.9310), (60.1640, 24.9460), (60.1810, 24.9520), (60.1590, 24.9230)]
 """Delivery points of the day (lat, lon)."""
 PATH = "/orders/{}/whereabouts"
 
@@ -59,7 +59,7 @@ def day(session: Session, keys: Keys, world: dict[str, Any]) -> Day:
     Aino's orders on one dispatched route, the first delivered."""
     tomorrow = datetime.now(ZONE).date() + timedelta(days=1)
     start, end = (datetime.combine(tomorrow, time(h), ZONE).isoformat() for h in (9, 17))
-    for k, (lat, lon) in enumerate(POINTS):
+    for k, (lat, lon) in enumerate(POINTS[:4]):
         place = add_place(session, keys.customer_id, {"name": f"p{k}", "lat": lat, "lon": lon})
         data = {
             "customer_id": keys.customer_id,

@@ -31,11 +31,29 @@ from orchestrator.catalog import (
 )
 from orchestrator.models import Customer, Depot, Fleet, Place, VehicleType
 from orchestrator.store import create_engine, ensure_schema
+from orchestrator.travel import StraightLineTravel
+from routing import Limits
 
 POSTGRES_ENV = "LASTMILE_TEST_POSTGRES_URL"
 DAY = date(2025, 3, 3)
 """The service day of the tests (a Monday; Helsinki is at UTC+2 in winter)."""
 HOUR = 3_600
+
+LIMITS = Limits(time_limit=5.0, solution_limit=30, seed_with="none")
+"""Small, repeatable solves: OR-Tools alone, stopped after 30 improving solutions."""
+TRAVEL = StraightLineTravel(detour_factor=1.3)
+
+# Delivery points around central Helsinki (lat, lon), a few hundred metres to 3 km apart.
+POINTS = [
+    (60.1755, 24.9310),
+    (60.1640, 24.9460),
+    (60.1810, 24.9520),
+    (60.1590, 24.9230),
+    (60.1702, 24.9612),
+    (60.1868, 24.9290),
+    (60.1620, 24.9000),
+    (60.1920, 24.9600),
+]
 
 
 @dataclass(frozen=True)

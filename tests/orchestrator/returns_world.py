@@ -21,13 +21,8 @@ from orchestrator.planning import (
     route_stops,
 )
 from orchestrator.returns_catalog import put_product, record_sales
-from orchestrator.travel import StraightLineTravel
-from routing import Limits
-from tests.orchestrator.conftest import DAY, World, order_data
+from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
 
-LIMITS = Limits(time_limit=5.0, solution_limit=30, seed_with="none")
-"""Small, repeatable solves (as the planning tests use)."""
-TRAVEL = StraightLineTravel(detour_factor=1.3)
 NOW = datetime(2025, 3, 4, 7, tzinfo=UTC)
 """The day after the delivery, 09:00 in Helsinki: the sales history ends on ``DAY``."""
 PICKUP_DAY = date(2025, 3, 5)

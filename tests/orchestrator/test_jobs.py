@@ -27,13 +27,8 @@ from orchestrator.jobs import (
 from orchestrator.models import Plan, PlanKind, PlanStatus, Route, RouteStop, StopStatus
 from orchestrator.orders import register_order
 from orchestrator.planning import current_plan, dispatch_route, plan_routes, route_stops
-from orchestrator.travel import StraightLineTravel
 from routing import Limits, SolverError
-from tests.orchestrator.conftest import DAY, World, order_data
-
-LIMITS = Limits(time_limit=5.0, solution_limit=30, seed_with="none")
-"""Small, repeatable solves: OR-Tools alone, stopped after 30 improving solutions."""
-TRAVEL = StraightLineTravel(detour_factor=1.3)
+from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
 
 
 def _orders(session: Session, world: World, n: int, *, tag: str = "o") -> None:

@@ -36,25 +36,8 @@ from orchestrator.planning import (
     replan,
     route_stops,
 )
-from orchestrator.travel import StraightLineTravel
-from routing import Limits, SolverError, UnservedReason
-from tests.orchestrator.conftest import DAY, World, order_data
-
-LIMITS = Limits(time_limit=5.0, solution_limit=30, seed_with="none")
-"""Small, repeatable solves: OR-Tools alone, stopped after 30 improving solutions."""
-TRAVEL = StraightLineTravel(detour_factor=1.3)
-
-# Delivery points around central Helsinki (lat, lon), a few hundred metres to 3 km apart.
-POINTS = [
-    (60.1755, 24.9310),
-    (60.1640, 24.9460),
-    (60.1810, 24.9520),
-    (60.1590, 24.9230),
-    (60.1702, 24.9612),
-    (60.1868, 24.9290),
-    (60.1620, 24.9000),
-    (60.1920, 24.9600),
-]
+from routing import SolverError, UnservedReason
+from tests.orchestrator.conftest import DAY, LIMITS, POINTS, TRAVEL, World, order_data
 
 
 def _orders(session: Session, world: World, n: int, *, first: int = 0) -> list[Order]:

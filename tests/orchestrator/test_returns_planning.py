@@ -28,7 +28,7 @@ from orchestrator.orders import register_order
 from orchestrator.planning import day_timeline, plan_day, plan_routes, replan, route_stops
 from orchestrator.returns_flow import choose_pickup, return_public, start_return
 from routing import UnservedReason
-from tests.orchestrator.conftest import World, order_data
+from tests.orchestrator.conftest import POINTS, World, order_data
 from tests.orchestrator.returns_world import (
     LIMITS,
     NOW,
@@ -44,8 +44,6 @@ from tests.orchestrator.returns_world import (
 MIDNIGHT = datetime(2025, 3, 4, 22, tzinfo=UTC)  # PICKUP_DAY's local midnight in Helsinki
 
 # -- planned days in the store ------------------------------------------------------------------
-
-POINTS = [(60.1755, 24.9310), (60.1640, 24.9460), (60.1810, 24.9520), (60.1590, 24.9230)]
 
 
 def _scheduled_return(session: Session, world: World, place: Place, hours: tuple[int, int]) -> int:

@@ -38,28 +38,12 @@ from orchestrator.planning import (
     plan_routes,
     route_stops,
 )
-from orchestrator.travel import StraightLineTravel
 from orchestrator.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
 from returns.model import Condition, DestinationKind
 from routing import Limits
 from routing.model import Location
-from tests.orchestrator.conftest import DAY, HOUR, World, order_data
+from tests.orchestrator.conftest import DAY, HOUR, LIMITS, POINTS, TRAVEL, World, order_data
 
-LIMITS = Limits(time_limit=5.0, solution_limit=30, seed_with="none")
-"""Small, repeatable solves: OR-Tools alone, stopped after 30 improving solutions."""
-TRAVEL = StraightLineTravel(detour_factor=1.3)
-
-# Delivery points around central Helsinki (lat, lon), a few hundred metres to 3 km apart.
-POINTS = [
-    (60.1755, 24.9310),
-    (60.1640, 24.9460),
-    (60.1810, 24.9520),
-    (60.1590, 24.9230),
-    (60.1702, 24.9612),
-    (60.1868, 24.9290),
-    (60.1620, 24.9000),
-    (60.1920, 24.9600),
-]
 KERAVA = (25.1000, 60.4000)
 """[lon, lat] of a town 27 km north of the depot: inside the service area, an hour away."""
 WINDOW = {"window_start": "2025-03-03T09:00:00+02:00", "window_end": "2025-03-03T17:00:00+02:00"}
