@@ -21,7 +21,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from orchestrator.errors import InvalidInput
-from orchestrator.learning import SlotKey, SlotStats, daypart_of, score
+from orchestrator.learning import SlotKey, SlotScore, SlotStats, daypart_of, score
 from orchestrator.schedule import WeeklySchedule, day_segments
 from routing.insertion import Candidate, Insertion, LegTravel, Timeline
 from routing.model import StopKind, TimeWindow, VehicleKind
@@ -240,6 +240,21 @@ class DeliveryOption:
     greenest: bool = False
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Found:
+    """A feasible option before it is dressed: just what ranking needs."""
+
+    plan: DayPlan
+    place: PlaceInfo
+    level: ServiceLevel
+    ins: Insertion
+    score: float
+    preferred: bool
+    cost: float
+    co2_g: float
+    note: str = ""
+
+
 def delivery_options(
     request: OptionRequest,
     days: Sequence[DayPlan],
@@ -262,7 +277,8 @@ def delivery_options(
         raise InvalidInput("k", "ask for at least one option")
     days = sorted(days, key=lambda d: d.day)
     first = days[0].day
-    options: list[DeliveryOption] = []
+    found: list[_Found] = []
+    scores: dict[tuple[SlotKey, date], float] = {}
     for plan in days:
         types = _eligible_types(request, plan)
         for place_name, windows in _place_windows(request, plan, first).items():
@@ -282,14 +298,30 @@ def delivery_options(
                 vehicle_types=types,
             )
             insertions = plan.timeline.best_insertions(candidate, travel)
-            for (level, _), insertion in zip(tagged, insertions, strict=True):
-                if insertion.feasible:
-                    options.append(_option(request, plan, place, level, insertion, policy))
-    if not options:
+            for (level, (start, end)), ins in zip(tagged, insertions, strict=True):
+                if not ins.feasible:
+                    continue
+                local = start.astimezone(request.schedule.zone)
+                slot = SlotKey(place.name, local.weekday(), daypart_of(local.time()))
+                judged = scores.get((slot, plan.day))
+                if judged is None:
+                    judged = scores[slot, plan.day] = _judge(request, plan, place, slot).score
+                found.append(
+                    _Found(
+                        plan, place, level, ins, judged, _preferred(request, start, end),
+                        round(ins.cost, 2), round(ins.co2_g, 1),
+                    )
+                )  # fmt: skip
+    if not found:
         return []
-    options = _eco_consolidation(options, request, days, policy)
-    ranked = sorted(options, key=lambda o: _rank(o, request, options, policy), reverse=True)
-    top = ranked[:k]
+    found = _eco_consolidation(found, request, days, policy)
+    dirtiest = max(f.co2_g for f in found)
+    ranked = sorted(found, key=lambda f: _rank(f, request, dirtiest, policy), reverse=True)
+    top = [
+        replace(o, explanation=o.explanation + f.note) if f.note else o
+        for f in ranked[:k]
+        for o in (_option(request, f.plan, f.place, f.level, f.ins, policy),)
+    ]
     greenest = min(top, key=lambda o: (o.co2_g, -o.score))
     return [replace(o, greenest=o is greenest) for o in top]
 
@@ -355,6 +387,16 @@ def _aligned(
     return out
 
 
+def _judge(request: OptionRequest, plan: DayPlan, place: PlaceInfo, slot: SlotKey) -> SlotScore:
+    """How likely the customer is at ``slot`` on ``plan.day``, and why."""
+    if request.neighbours and not request.schedule.rules:
+        # Nothing declared beyond a home: customers who choose alike say more than a default.
+        return score(
+            request.stats, slot, at=request.now, neighbours=request.neighbours, kind=place.kind
+        )
+    return score(request.stats, slot, at=request.now, schedule=request.schedule, day=plan.day)
+
+
 def _option(
     request: OptionRequest,
     plan: DayPlan,
@@ -370,13 +412,7 @@ def _option(
     eta_hi = min(ins.window.end, eta + policy.eta_spread_s)
     local = window_start.astimezone(request.schedule.zone)
     slot = SlotKey(place.name, local.weekday(), daypart_of(local.time()))
-    if request.neighbours and not request.schedule.rules:
-        # Nothing declared beyond a home: customers who choose alike say more than a default.
-        judged = score(
-            request.stats, slot, at=request.now, neighbours=request.neighbours, kind=place.kind
-        )
-    else:
-        judged = score(request.stats, slot, at=request.now, schedule=request.schedule, day=plan.day)
+    judged = _judge(request, plan, place, slot)
     explanation = judged.explanation
     if _preferred(request, window_start, window_end):
         until = window_end.astimezone(request.schedule.zone)
@@ -404,51 +440,48 @@ def _option(
 
 
 def _eco_consolidation(
-    options: list[DeliveryOption],
+    found: list[_Found],
     request: OptionRequest,
     days: Sequence[DayPlan],
     policy: OptionPolicy,
-) -> list[DeliveryOption]:
+) -> list[_Found]:
     """Keep, per place, only the eco options of the day with the most planned neighbours, and
     say so."""
-    eco = [o for o in options if o.level is ServiceLevel.ECO]
+    eco = [f for f in found if f.level is ServiceLevel.ECO]
     if not eco:
-        return options
-    by_day = {d.day: d for d in days}
+        return found
     best_day: dict[str, tuple[int, date]] = {}
-    for o in eco:
-        place = request.places[o.place]
-        n = by_day[o.day].timeline.stops_near(place.lat, place.lon, policy.neighbour_radius_m)
-        if o.place not in best_day or n > best_day[o.place][0]:
-            best_day[o.place] = (n, o.day)
+    counted: set[tuple[str, date]] = set()
+    for f in eco:
+        name = f.place.name
+        if (name, f.plan.day) in counted:
+            continue
+        counted.add((name, f.plan.day))
+        n = f.plan.timeline.stops_near(f.place.lat, f.place.lon, policy.neighbour_radius_m)
+        if name not in best_day or n > best_day[name][0]:
+            best_day[name] = (n, f.plan.day)
     kept = []
-    for o in options:
-        if o.level is not ServiceLevel.ECO:
-            kept.append(o)
-        elif o.day == best_day[o.place][1]:
-            n = best_day[o.place][0]
+    for f in found:
+        if f.level is not ServiceLevel.ECO:
+            kept.append(f)
+        elif f.plan.day == best_day[f.place.name][1]:
+            n = best_day[f.place.name][0]
             why = (
-                f"eco: {n} neighbours are already served on {o.day:%A}, so one grouped trip "
+                f"eco: {n} neighbours are already served on {f.plan.day:%A}, so one grouped trip "
                 "brings yours"
                 if n
                 else "eco: a wide window lets a passing vehicle bring it"
             )
-            kept.append(replace(o, explanation=f"{o.explanation}; {why}"))
+            kept.append(replace(f, note=f"; {why}"))
     return kept
 
 
-def _rank(
-    o: DeliveryOption,
-    request: OptionRequest,
-    options: Sequence[DeliveryOption],
-    policy: OptionPolicy,
-) -> float:
-    value = o.score - policy.cost_weight * min(o.marginal_cost_eur / policy.cost_scale, 1.0)
-    if _preferred(request, o.window_start, o.window_end):
+def _rank(f: _Found, request: OptionRequest, dirtiest: float, policy: OptionPolicy) -> float:
+    value = f.score - policy.cost_weight * min(f.cost / policy.cost_scale, 1.0)
+    if f.preferred:
         value += policy.preferred_weight
     if request.prefers_eco:
-        dirtiest = max(x.co2_g for x in options)
-        value += policy.eco_weight * (dirtiest - o.co2_g) / 1000
+        value += policy.eco_weight * (dirtiest - f.co2_g) / 1000
     return value
 
 

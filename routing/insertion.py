@@ -580,9 +580,21 @@ def _node_legs(flat: _Flat, candidate: Candidate, travel: LegTravel) -> Legs:
     return Legs(*out)
 
 
+_SHORTLIST = 64
+"""Edges evaluated first, those of the lowest cost bound (exactness is checked, see _best)."""
+
+
 def _best(
     flat: _Flat, routes: Sequence[RouteSchedule], candidate: Candidate, travel: LegTravel
 ) -> tuple[Insertion, ...]:
+    """The cheapest feasible edge per window.
+
+    An edge's cost in any window is at least its cost when the window makes nobody wait (a
+    window can only add waiting), so that cost bounds it. The windows are first checked on
+    the :data:`_SHORTLIST` edges of lowest bound; a window whose best there costs less than
+    the bound of every edge left out is settled — the edge a pass over every edge picks, ties
+    to the lowest index — and the others are checked on every edge.
+    """
     windows = candidate.windows
     if not routes:
         return tuple(_none(w, UnservedReason.NO_VEHICLE_WITH_SKILLS) for w in windows)
@@ -606,63 +618,121 @@ def _best(
     peak = flat.peak_before if candidate.kind is StopKind.DELIVERY else flat.peak_after
     fits = np.all(peak + demand <= flat.capacity[r], axis=1)
 
-    t_in = legs.to_duration[flat.prev_node]
     d_in = legs.to_distance[flat.prev_node]
-    t_out = np.where(flat.last_edge_open, 0, legs.from_duration[flat.next_node])
     d_out = np.where(flat.last_edge_open, 0, legs.from_distance[flat.next_node])
     added_distance = d_in + d_out - flat.leg_distance
     in_range = flat.distance[r] + added_distance <= flat.range_m[r]
-    idle = flat.idle[r]
-
-    arrive_new = flat.departure + t_in  # (E,)
-    w_start = np.array([w.start for w in windows], dtype=np.int64)
-    w_end = np.array([w.end for w in windows], dtype=np.int64)
-    # An idle vehicle leaves as late as the window allows (no waiting at the first stop).
-    start_new = np.maximum(arrive_new[:, None], w_start[None, :])  # (E, W)
-    in_window = start_new <= w_end[None, :]
-    depart_new = start_new + candidate.service
-    arrive_next = depart_new + t_out[:, None] + flat.gap[:, None]
-    start_next = np.maximum(arrive_next, flat.next_earliest[:, None])
-    push = np.maximum(start_next - flat.next_start[:, None], 0)
-    on_time = in_window & (push <= flat.next_slack[:, None])
-    added_duration = np.maximum(push - flat.wait_after_next[:, None], 0)
-    # For an idle vehicle the start moves with the stop: duration is driving plus service.
-    idle_duration = (t_in + candidate.service + t_out)[:, None]
-    added_duration = np.where(idle[:, None], idle_duration, added_duration)
+    base = ok_route & fits & in_range
+    edges = np.flatnonzero(base)
+    if edges.size == 0:
+        reason = _reason(ok_route, fits, in_range)
+        return tuple(_none(w, reason) for w in windows)
 
     per_type = np.array(
         [(t.cost_per_km, t.cost_per_hour, t.fixed_cost, t.co2_g_per_km) for t in flat.types]
-    )[rt]
-    cost_km, cost_h, fixed, co2_km = per_type.T
-    fixed = np.where(idle, fixed, 0.0)
-    cost = (added_distance / 1000.0 * cost_km + fixed)[:, None] + (
-        added_duration / 3600.0 * cost_h[:, None]
     )
-    base = ok_route & fits & in_range
-    feasible = base[:, None] & on_time
+    idle = flat.idle[r]
+    cost_km, cost_h, fixed_t, _ = per_type[rt].T
+    distance_cost = added_distance / 1000.0 * cost_km + np.where(idle, fixed_t, 0.0)
+    # The time a stop adds only grows when its window makes the vehicle wait: the duration
+    # without waiting (or, for an idle vehicle, the trip there and back) bounds it.
+    t_in = legs.to_duration[flat.prev_node]
+    t_out = np.where(flat.last_edge_open, 0, legs.from_duration[flat.next_node])
+    hop = flat.departure + t_in + candidate.service + t_out + flat.gap
+    push = np.maximum(np.maximum(hop, flat.next_earliest) - flat.next_start, 0)
+    least = np.where(
+        idle,
+        t_in + candidate.service + t_out,
+        np.maximum(push - flat.wait_after_next, 0),
+    )
+    bound = distance_cost + least / 3600.0 * cost_h
+
+    w_start = np.array([w.start for w in windows], dtype=np.int64)
+    w_end = np.array([w.end for w in windows], dtype=np.int64)
+    best: list[tuple[int, int, float, int] | None] = [None] * len(windows)
+    todo = np.arange(len(windows))
+    if edges.size > _SHORTLIST:
+        part = np.argpartition(bound[edges], _SHORTLIST)
+        short = np.sort(edges[part[:_SHORTLIST]])
+        floor = float(bound[edges[part[_SHORTLIST:]]].min())
+        found = _evaluate(
+            flat, t_in, t_out, candidate, cost_h, short, w_start, w_end, distance_cost
+        )
+        left = []
+        for wi in todo:
+            hit = found[wi]
+            if hit is not None and hit[2] < floor:
+                best[wi] = hit
+            else:
+                left.append(wi)
+        todo = np.array(left, dtype=np.int64)
+    if todo.size:
+        found = _evaluate(
+            flat, t_in, t_out, candidate, cost_h, edges, w_start[todo], w_end[todo], distance_cost
+        )
+        for wi, hit in zip(todo, found, strict=True):
+            best[wi] = hit
 
     out = []
-    for wi, window in enumerate(windows):
-        col = feasible[:, wi]
-        if not col.any():
+    co2_km = per_type[:, 3]
+    for window, hit in zip(windows, best, strict=True):
+        if hit is None:
             out.append(_none(window, _reason(ok_route, fits, in_range)))
             continue
-        masked = np.where(col, cost[:, wi], np.inf)
-        e = int(np.argmin(masked))
-        route = routes[int(r[e])]
+        e, eta, cost, duration = hit
         out.append(
             Insertion(
                 window=window,
-                route_id=route.route_id,
+                route_id=routes[int(r[e])].route_id,
                 position=int(flat.position[e]),
-                eta=int(start_new[e, wi]),
+                eta=eta,
                 added_distance=int(added_distance[e]),
-                added_duration=int(added_duration[e, wi]),
-                cost=float(cost[e, wi]),
-                co2_g=float(added_distance[e] / 1000.0 * co2_km[e]),
+                added_duration=duration,
+                cost=cost,
+                co2_g=float(added_distance[e] / 1000.0 * co2_km[rt[e]]),
             )
         )
     return tuple(out)
+
+
+def _evaluate(
+    flat: _Flat,
+    t_in: np.ndarray,
+    t_out: np.ndarray,
+    candidate: Candidate,
+    cost_h: np.ndarray,
+    edges: np.ndarray,
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    distance_cost: np.ndarray,
+) -> list[tuple[int, int, float, int] | None]:
+    """Per window, the cheapest feasible one of ``edges`` (sorted): (edge, eta, cost, added
+    duration), or ``None``."""
+    t_in, t_out = t_in[edges], t_out[edges]
+    idle = flat.idle[flat.route[edges]]
+    arrive_new = flat.departure[edges] + t_in
+    # An idle vehicle leaves as late as the window allows (no waiting at the first stop).
+    start_new = np.maximum(arrive_new[:, None], w_start[None, :])  # (E, W)
+    in_window = start_new <= w_end[None, :]
+    arrive_next = start_new + (candidate.service + t_out + flat.gap[edges])[:, None]
+    start_next = np.maximum(arrive_next, flat.next_earliest[edges][:, None])
+    push = np.maximum(start_next - flat.next_start[edges][:, None], 0)
+    on_time = in_window & (push <= flat.next_slack[edges][:, None])
+    added_duration = np.maximum(push - flat.wait_after_next[edges][:, None], 0)
+    # For an idle vehicle the start moves with the stop: duration is driving plus service.
+    idle_duration = (t_in + candidate.service + t_out)[:, None]
+    added_duration = np.where(idle[:, None], idle_duration, added_duration)
+    cost = distance_cost[edges][:, None] + added_duration / 3600.0 * cost_h[edges][:, None]
+    masked = np.where(on_time, cost, np.inf)
+    pick = np.argmin(masked, axis=0)
+    out: list[tuple[int, int, float, int] | None] = []
+    for wi, i in enumerate(pick):
+        c = float(masked[i, wi])
+        if c == np.inf:
+            out.append(None)
+        else:
+            out.append((int(edges[i]), int(start_new[i, wi]), c, int(added_duration[i, wi])))
+    return out
 
 
 def _cap(route: RouteSchedule, dims: int) -> tuple[int, ...]:

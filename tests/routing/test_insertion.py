@@ -348,3 +348,28 @@ def test_stops_near_counts_planned_stops_only(day: tuple[Problem, Solution]) -> 
     timeline = Timeline.from_solution(problem, solution)
     assert timeline.stops_near(BASE_LAT, BASE_LON, 1e7) == timeline.stop_count
     assert timeline.stops_near(0.0, 0.0, 1.0) == 0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    shortlist=st.integers(1, 6),
+    starts_h=st.lists(st.integers(6, 18), min_size=1, max_size=6),
+    width_min=st.sampled_from([15, 60, 120, 240]),
+)
+def test_the_shortlist_picks_what_a_full_pass_picks(
+    seed: int, shortlist: int, starts_h: list[int], width_min: int
+) -> None:
+    """Checking the cheapest-by-distance edges first changes nothing: every window gets the
+    same insertion as when every edge is evaluated (the same edge, ETA, cost and reason)."""
+    problem = random_day(seed, n_stops=10)
+    timeline = Timeline.from_solution(problem, solve(problem, limits=FAST))
+    lat, lon = point(np.random.default_rng(seed + 2))
+    windows = tuple(TimeWindow(h * HOUR, h * HOUR + width_min * 60) for h in starts_h)
+    candidate = Candidate(lat, lon, windows, service=90, demand=(1,))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("routing.insertion._SHORTLIST", 10**6)
+        full = timeline.best_insertions(candidate, LEGS)
+        mp.setattr("routing.insertion._SHORTLIST", shortlist)
+        short = timeline.best_insertions(candidate, LEGS)
+    assert short == full
