@@ -49,7 +49,14 @@ from orchestrator.learning import SlotStats
 from orchestrator.mapping import OrderInput, build_problem, local_midnight
 from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, PlaceKind
 from orchestrator.models import VehicleType as DomainVehicleType
-from orchestrator.options import DayPlan, OptionRequest, ParcelSize, PlaceInfo, delivery_options
+from orchestrator.options import (
+    DayPlan,
+    OptionRequest,
+    ParcelSize,
+    PlaceInfo,
+    ServiceLevel,
+    delivery_options,
+)
 from orchestrator.schedule import resolve
 from routing.insertion import Candidate, StraightLineLegs, Timeline
 from routing.matrix import haversine_m
@@ -85,6 +92,7 @@ _MIN_SHIFT_LEFT_S = 15 * MINUTE_S  # a vehicle with less shift left is not plann
 _COURIER_CANDIDATES = 30  # nearest-by-detour parcels considered for a courier's bundle
 _COURIER_WINDOW_AHEAD_S = 90 * MINUTE_S  # a bundle's windows must open within this
 _ROUTING_SEED = 0x51D
+_CONCIERGE_DAYS = 3  # days the concierge looks at for an order before home-only slots
 
 
 class Status(StrEnum):
@@ -169,6 +177,9 @@ class Agent:
     turned_back: int = 0
     charge_since: float | None = None
     """When the robot started charging on a dock (``None`` when not charging)."""
+    back_s: dict[int, int] = field(default_factory=dict)
+    """Per day used: when the vehicle last came back to the hub, seconds since that day's
+    local midnight (a driver is paid until then when it is past the shift's end)."""
 
 
 @dataclass(slots=True)
@@ -334,7 +345,8 @@ class Twin:
         if spec.advance_days:
             day = earliest_day = int(now // DAY_S) + spec.advance_days
         state = OrderState(spec, day, earliest_day, "home", spec.customer.places["home"], (0, 0))
-        if self.policies.consolidation and spec.customer.eco:
+        if self.policies.consolidation and spec.customer.eco and not self.policies.concierge:
+            # With the concierge, its eco options choose the day (see _concierge).
             state.day = self._consolidated_day(state)
         self._choose(state, now)
         self.orders.append(state)
@@ -385,18 +397,35 @@ class Twin:
         """Place and window of an order (or of its next attempt), concierge or home-only."""
         if self.policies.concierge:
             t0 = wallclock.perf_counter()
-            chosen = self._concierge(state, now)
+            day = state.day
+            # Nothing left on the day (its slots are gone or full): the following days.
+            for _ in range(_CONCIERGE_DAYS):
+                chosen = self._concierge(state, now)
+                if chosen:
+                    break
+                state.day += 1
             self.option_seconds += wallclock.perf_counter() - t0
             if chosen:
                 return
+            state.day = day
         self._home_slot(state, now)
 
-    def _slots(self, day: int, now: int, hub: int) -> list[tuple[int, int]]:
+    def _slots(self, day: int, now: int, spec: OrderSpec) -> list[tuple[int, int]]:
         """Two-hour windows of ``day`` starting on whole hours, at least the lead time ahead,
-        within opening hours and the hub's shifts (no one sells a slot nobody can drive)."""
+        within opening hours and the shifts of the hub's vehicles that may carry the order
+        (no one sells a slot nobody can drive: a robot's evening shift does not open evening
+        slots for a bulky parcel or a customer who refuses robots)."""
         earliest = now + self.scenario.demand.lead_time_min * MINUTE_S
         first = math.ceil(self.policies.opening_h)
-        shift_end = max((a.shift[1] for a in self.agents if a.hub == hub), default=DAY_S)
+        robot_ok = spec.customer.accepts_robot and self._robot_fits(spec.demand)
+        shift_end = max(
+            (
+                a.shift[1]
+                for a in self.agents
+                if a.hub == spec.hub and (a.battery is None or robot_ok)
+            ),
+            default=DAY_S,
+        )
         last = min(math.floor(self.policies.closing_h), shift_end // HOUR_S) - 2
         base = day * DAY_S
         return [
@@ -407,13 +436,12 @@ class Twin:
 
     def _home_slot(self, state: OrderState, now: int) -> None:
         """Home-only: a two-hour slot at home; an aware customer picks one when they are home."""
-        hub = state.spec.hub
-        slots = self._slots(state.day, now, hub)
+        slots = self._slots(state.day, now, state.spec)
         for _ in range(7):
             if slots:
                 break
             state.day += 1
-            slots = self._slots(state.day, now, hub)
+            slots = self._slots(state.day, now, state.spec)
         if not slots:  # no vehicle at the hub ever: any time from the opening
             base = state.day * DAY_S + round(self.policies.opening_h * HOUR_S)
             slots = [(base, state.day * DAY_S + round(self.policies.closing_h * HOUR_S))]
@@ -437,8 +465,7 @@ class Twin:
         """The concierge's best option on the order's day, inserted into the tentative plan."""
         spec = state.spec
         customer = spec.customer
-        timeline = self._tentative_plan(spec.hub, state.day)
-        midnight = self.midnight(state.day)
+        wait = self._eco_wait(state)
         robot_ok = self._robot_fits(spec.demand)
         request = OptionRequest(
             schedule=customer.schedule,
@@ -450,21 +477,32 @@ class Twin:
             parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=_service_s(spec.demand)),
             accepts_robot=customer.accepts_robot,
             accepts_courier=customer.accepts_courier,
+            eco_max_wait_days=wait,
             prefers_eco=customer.eco,
             now=self.instant(now),
         )
-        plan = DayPlan(
-            day=self.service_date(state.day),
-            timeline=timeline,
-            epoch=midnight,
-            vehicle_kinds={name: vt.kind for name, vt in self._types.items()},
-            opening=_clock(self.policies.opening_h),
-            closing=_clock(self.policies.closing_h),
-        )
-        options = delivery_options(request, [plan], self._legs, k=3)
+        kinds = {name: vt.kind for name, vt in self._types.items()}
+        plans = {
+            self.service_date(d): DayPlan(
+                day=self.service_date(d),
+                timeline=self._tentative_plan(spec.hub, d),
+                epoch=self.midnight(d),
+                vehicle_kinds=kinds,
+                opening=_clock(self.policies.opening_h),
+                closing=_clock(self.policies.closing_h),
+            )
+            for d in range(state.day, state.day + wait + 1)
+        }
+        options = delivery_options(request, list(plans.values()), self._legs, k=3 + 7 * bool(wait))
         if not options:
             return False
-        best = options[0]
+        # A customer who accepts to wait for a greener grouped drop takes the eco option (the
+        # day the concierge found most neighbours on, a wide window) when there is one.
+        eco = [o for o in options if o.level is ServiceLevel.ECO]
+        best = eco[0] if eco else options[0]
+        plan = plans[best.day]
+        state.day += (best.day - plans[min(plans)].day).days
+        timeline = plan.timeline
         start, end = plan.seconds(best.window_start), plan.seconds(best.window_end)
         base = state.day * DAY_S
         state.place = best.place
@@ -483,6 +521,15 @@ class Twin:
                 candidate, insertion, f"o{spec.index}-{state.attempts}", self._legs
             )
         return True
+
+    def _eco_wait(self, state: OrderState) -> int:
+        """Days an eco customer's new order may wait for a grouped drop under consolidation
+        (0 for everyone else, for another attempt, or on the last simulated day)."""
+        customer = state.spec.customer
+        if not (self.policies.consolidation and customer.eco) or state.redelivery:
+            return 0
+        prefs = self.scenario.demand.preferences
+        return max(0, min(prefs.eco_max_wait_days, self.scenario.days - 1 - state.day))
 
     def _tentative_plan(self, hub: int, day: int) -> Timeline:
         """The concierge's tentative plan of a hub's day: every vehicle, one trip each."""
@@ -884,6 +931,7 @@ def drive(
         yield env.timeout(float(dur[here, 0]) * _lognormal(rng, noise.travel_sigma))
         yield from _move(agent, int(dist[here, 0]))
     agent.active_s += int(env.now - depart)
+    agent.back_s[trip.day] = max(agent.back_s.get(trip.day, 0), int(env.now) - base)
     for o in carried:
         twin.back_at_hub(o, env.now)
     agent.busy = False
@@ -1042,6 +1090,8 @@ def _vehicle_types(scenario: Scenario) -> dict[str, EngineVehicleType]:
                     robots.parcels,
                 ),
                 range_m=round(robots.battery_range_km * 1_000),
+                fixed_cost=robots.lease_eur_per_day,
+                cost_per_hour=robots.supervision_eur_per_h,
             )
         else:
             # The catalogue counts litres; the store and every plan count millilitres.

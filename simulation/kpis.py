@@ -7,7 +7,9 @@ that arrive too late for the last day are counted apart as ``carried_over``):
   of their promised window, service starting inside it;
 * **first-attempt success** — attempted orders whose first attempt worked;
 * **cost per parcel** — EUR of the hub vehicles (the fixed cost once per vehicle and day used,
-  per km, per hour out of the hub) and the couriers' pay, over delivered orders;
+  per km, and per hour of the driver's or rider's shift on every day the vehicle is used — to
+  their return when later; robots: lease per day used, remote supervision per hour out of the
+  hub, and their hub's charging docks every day) and the couriers' pay, over delivered orders;
 * **CO2 per parcel** — grams over delivered orders; **utilisation** — hours out of the hub
   over shift hours (hub vehicles), or accepted over offered bundles (couriers);
 * **lateness** — minutes after the promised window's end, over delivered orders.
@@ -24,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from simulation.engine import OrderState, Status, Twin
+from routing.model import VehicleKind
+from simulation.engine import Agent, OrderState, Status, Twin
 from simulation.errors import InvariantError
-from simulation.scenario import COURIER_TYPE
+from simulation.scenario import COURIER_TYPE, Scenario
 from simulation.world import HOUR_S
 
 __all__ = [
@@ -35,7 +38,10 @@ __all__ = [
     "ReplicationKpis",
     "TypeKpis",
     "estimate",
+    "paid_hours",
+    "paired_difference",
     "replication_kpis",
+    "robot_dock_cost",
     "summarise",
 ]
 
@@ -138,8 +144,12 @@ class Estimate:
     n: int
 
 
-def estimate(values: Sequence[float]) -> Estimate:
-    """Mean and 95 % Student-t interval of ``values`` (``nan`` entries are left out)."""
+def estimate(values: Sequence[float], *, bounds: tuple[float, float] | None = None) -> Estimate:
+    """Mean and 95 % Student-t interval of ``values`` (``nan`` entries are left out).
+
+    ``bounds`` clips the interval to the values the metric can take (``(0, 1)`` for a
+    share): with three replications a t interval of a share near 1 may reach past it.
+    """
     x = np.array([v for v in values if not math.isnan(v)], dtype=np.float64)
     if x.size == 0:
         return Estimate(math.nan, math.nan, math.nan, 0)
@@ -150,7 +160,29 @@ def estimate(values: Sequence[float]) -> Estimate:
     if sem == 0:
         return Estimate(_r(mean), _r(mean), _r(mean), int(x.size))
     low, high = stats.t.interval(0.95, x.size - 1, loc=mean, scale=sem)
+    if bounds is not None:
+        low, high = max(float(low), bounds[0]), min(float(high), bounds[1])
     return Estimate(_r(mean), _r(float(low)), _r(float(high)), int(x.size))
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> Estimate:
+    """Mean and 95 % CI of ``a[i] - b[i]``: one metric of two scenarios, replication by
+    replication.
+
+    Two scenarios run with the same seed see the same customers, parcels and couriers in each
+    replication (common random numbers), so most of the day-to-day spread cancels in the
+    difference: its interval is far narrower than the two means' intervals suggest, and it is
+    the one to judge "does A beat B" by.
+
+    Raises
+    ------
+    ValueError
+        If the two do not have as many replications.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"{len(a)} against {len(b)} replications — pair runs of the same "
+                         "replications and seed")  # fmt: skip
+    return estimate([float(x) - float(y) for x, y in zip(a, b, strict=True)])
 
 
 def replication_kpis(twin: Twin) -> ReplicationKpis:
@@ -188,7 +220,13 @@ def replication_kpis(twin: Twin) -> ReplicationKpis:
         km = sum(a.km_m for a in agents) / 1_000
         active_h = sum(a.active_s for a in agents) / HOUR_S
         fixed = vt.fixed_cost * sum(len(a.days_used) for a in agents)
-        cost = fixed + vt.cost_per_km * km + vt.cost_per_hour * active_h
+        if vt.kind is VehicleKind.ROBOT:
+            # Remote supervision is paid while a robot is under way; its docks every day.
+            paid_h = active_h
+            fixed += robot_dock_cost(scenario, name)
+        else:
+            paid_h = sum(paid_hours(a) for a in agents)
+        cost = fixed + vt.cost_per_km * km + vt.cost_per_hour * paid_h
         co2 = vt.co2_g_per_km * km
         shift_h = sum((a.shift[1] - a.shift[0]) for a in agents) * days / HOUR_S
         use = active_h / shift_h if shift_h else math.nan
@@ -294,14 +332,46 @@ def summarise(
     reps: Sequence[ReplicationKpis],
 ) -> tuple[Mapping[str, Estimate], Mapping[str, Mapping[str, Estimate]]]:
     """Means and 95 % CIs over replications: overall, and per vehicle type."""
-    overall = {m: estimate([float(getattr(r, m)) for r in reps]) for m in SUMMARY_METRICS}
-    overall["lateness_p90_min"] = estimate([r.lateness_min.p90 for r in reps])
+    overall = {
+        m: estimate([float(getattr(r, m)) for r in reps], bounds=_bounds(m))
+        for m in SUMMARY_METRICS
+    }
+    overall["lateness_p90_min"] = estimate([r.lateness_min.p90 for r in reps], bounds=_NONNEG)
     types = sorted({t.vehicle_type for r in reps for t in r.per_type})
     per_type: dict[str, dict[str, Estimate]] = {}
     for name in types:
         rows = [t for r in reps for t in r.per_type if t.vehicle_type == name]
-        per_type[name] = {m: estimate([float(getattr(t, m)) for t in rows]) for m in TYPE_METRICS}
+        per_type[name] = {
+            m: estimate([float(getattr(t, m)) for t in rows], bounds=_bounds(m))
+            for m in TYPE_METRICS
+        }
     return overall, per_type
+
+
+_SHARES = frozenset({"on_time_share", "first_attempt_success"})
+_UNIT = (0.0, 1.0)
+_NONNEG = (0.0, math.inf)
+
+
+def _bounds(metric: str) -> tuple[float, float]:
+    """Values a metric can take: shares lie in [0, 1], counts, EUR, grams and km are >= 0
+    (utilisation may pass 1 when a vehicle comes back after its shift)."""
+    return _UNIT if metric in _SHARES else _NONNEG
+
+
+def paid_hours(agent: Agent) -> float:
+    """Hours a hub vehicle's driver or rider is paid: the whole shift on every day the vehicle
+    is used (a carrier calls a driver in for a shift, not for the minutes on the road), and
+    until they are back when that is later than the shift's end."""
+    start, end = agent.shift
+    return sum(max(end, agent.back_s.get(day, end)) - start for day in agent.days_used) / HOUR_S
+
+
+def robot_dock_cost(scenario: Scenario, type_name: str = "robot") -> float:
+    """EUR of the charging docks of the hubs that hold robots, over the simulated days: a dock
+    costs its day whether or not the robots run (:class:`~simulation.scenario.RobotSpec`)."""
+    docks = sum(h.chargers for h in scenario.fleet.hubs if h.vehicles.get(type_name, 0) > 0)
+    return docks * scenario.fleet.robots.dock_eur_per_day * scenario.days
 
 
 def _type_kpis(

@@ -276,6 +276,23 @@ class RobotSpec(BaseModel):
     parcels: int = Field(3, ge=1, le=20, description="Parcels per trip at most.")
     battery_range_km: float = Field(7.0, gt=0, le=200, description="Range on a full battery, km.")
     recharge_h: float = Field(2.0, gt=0, le=24, description="Time to charge from empty to full, h.")
+    # What a robot costs beyond its kilometres (``costs.robot`` still overrides the first two):
+    # sidewalk robots sell for ~3,000-8,000 USD; amortised over 3-5 years of ~300 working days
+    # with 10-15 % a year for maintenance, plus insurance and a data link, that is ~5-10 EUR a
+    # day. Remote operators watch robots under way: ~5 robots per operator in city streets (more
+    # on mapped campuses) at ~30 EUR/h all-in is ~6 EUR per robot-hour out of the hub. A
+    # charging dock with its floor space at the hub, ~1,500-3,000 EUR over 3-5 years plus rent,
+    # is ~2-4 EUR a day whether or not the robots run.
+    lease_eur_per_day: float = Field(
+        8.0, ge=0, description="Amortisation, maintenance, insurance and data link per robot "
+        "and day it is used, EUR."
+    )  # fmt: skip
+    supervision_eur_per_h: float = Field(
+        6.0, ge=0, description="Remote supervision per hour a robot is out of the hub, EUR."
+    )
+    dock_eur_per_day: float = Field(
+        3.0, ge=0, description="Per charging dock and simulated day at a hub with robots, EUR."
+    )
 
 
 class CourierPool(BaseModel):
@@ -432,7 +449,11 @@ class CostFactors(BaseModel):
     model_config = _STRICT
     fixed_eur: float | None = Field(None, ge=0, description="Per vehicle and day used, EUR.")
     per_km_eur: float | None = Field(None, ge=0, description="Per kilometre, EUR.")
-    per_hour_eur: float | None = Field(None, ge=0, description="Per hour out of the hub, EUR.")
+    per_hour_eur: float | None = Field(
+        None, ge=0, description="Per paid hour, EUR: a driver's or rider's whole shift on each "
+        "day the vehicle is used (to their return when later); robots: per hour out of the hub "
+        "(remote supervision)."
+    )  # fmt: skip
     co2_g_per_km: float | None = Field(None, ge=0, description="Grams CO2 per kilometre.")
 
 

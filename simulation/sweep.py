@@ -31,6 +31,7 @@ from typing import Any
 from tqdm import tqdm
 
 from simulation.errors import ScenarioError
+from simulation.kpis import Estimate, paired_difference
 from simulation.report import run
 from simulation.scenario import Scenario
 
@@ -66,6 +67,22 @@ class SweepResult:
                 row[f"{metric}_high"] = est["high"]
             out.append(row)
         return out
+
+    def difference(self, metric: str, point: int, baseline: int = 0) -> Estimate:
+        """``metric`` of point ``point`` minus that of point ``baseline``, paired replication by
+        replication (:func:`simulation.kpis.paired_difference`), with its 95 % CI.
+
+        Raises
+        ------
+        KeyError
+            If ``metric`` is not a replication KPI.
+        """
+        a, b = (
+            [float("nan") if r[metric] is None else r[metric]
+             for r in self.reports[i]["replications"]]
+            for i in (point, baseline)
+        )  # fmt: skip
+        return paired_difference(a, b)
 
     def to_csv(self) -> str:
         """The rows as CSV."""

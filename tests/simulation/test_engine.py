@@ -258,7 +258,10 @@ def test_conservation_every_order_ends_final(tiny: Scenario) -> None:
 
 
 def test_consolidation_defers_eco_orders_within_their_wait(tiny: Scenario) -> None:
+    # Home-only: orchestrator.consolidation.consolidate picks the day at arrival.
     scenario = tiny.with_changes({"days": 3, "policies.consolidation": True,
+                                  "policies.concierge": False,
+                                  "fleet.shifts": {"van": [7.5, 20.0], "cargo-bike": [8.0, 20.0]},
                                   "demand.preferences.eco_wait": 0.5,
                                   "demand.same_day_share": 0.3, "demand.orders_per_day": 120,
                                   "demand.preferences.eco_max_wait_days": 2})  # fmt: skip
@@ -281,3 +284,44 @@ def test_trip_is_a_frozen_value(tiny: Scenario) -> None:
     twin.env.process(drive(twin.env, twin, agent, trip))
     twin.env.run(until=10)
     assert not agent.busy and agent.trips == 1 and agent.km_m == 0
+
+
+def test_no_slot_is_sold_that_no_vehicle_able_to_carry_it_can_drive(tiny: Scenario) -> None:
+    # Vans end at 16:00, robots at 20:00: only robot parcels may have evening slots.
+    scenario = tiny.with_changes({"policies.concierge": False, "fleet.couriers.size": 0,
+                                  "fleet.hubs.0.vehicles": {"van": 1, "robot": 2},
+                                  "fleet.shifts": {"van": [7.5, 16.0]}})  # fmt: skip
+    twin = Twin(scenario)
+    arrived(twin, until=DAY_S)
+    by_robot = {
+        o.spec.index: o.spec.customer.accepts_robot and twin._robot_fits(o.spec.demand)
+        for o in twin.orders
+    }
+    assert not all(by_robot.values())
+    for o in twin.orders:
+        if not by_robot[o.spec.index]:
+            assert o.window[1] - o.day * DAY_S <= 16 * HOUR_S, o.window
+    assert any(
+        o.window[1] - o.day * DAY_S > 16 * HOUR_S for o in twin.orders if by_robot[o.spec.index]
+    )
+
+
+def test_concierge_gives_eco_customers_a_wide_window_on_a_grouped_day(tiny: Scenario) -> None:
+    scenario = tiny.with_changes({"days": 3, "policies.consolidation": True,
+                                  "demand.preferences.eco_wait": 0.5,
+                                  "demand.same_day_share": 0.3, "demand.orders_per_day": 60,
+                                  "demand.preferences.eco_max_wait_days": 2})  # fmt: skip
+    twin = Twin(scenario)
+    arrived(twin, until=3 * DAY_S - 10)
+    eco = [o for o in twin.orders if o.spec.customer.eco]
+    others = [o for o in twin.orders if not o.spec.customer.eco]
+    # Eco customers take the concierge's eco option: a window of at least two hours, often
+    # four, on the day it found most neighbours on — some on a later day, within their wait.
+    assert any(o.window[1] - o.window[0] > 2 * HOUR_S for o in eco)
+    assert any(o.day > o.earliest_day for o in eco)
+    assert all(o.day - o.earliest_day <= 2 for o in eco if o.day < scenario.days)
+    assert all(o.window[1] - o.window[0] <= 2 * HOUR_S for o in others)
+    # Without consolidation nobody is offered an eco window.
+    plain = Twin(scenario.with_changes({"policies.consolidation": False}))
+    arrived(plain, until=3 * DAY_S - 10)
+    assert all(o.window[1] - o.window[0] <= 2 * HOUR_S for o in plain.orders)
