@@ -92,7 +92,6 @@ _MIN_SHIFT_LEFT_S = 15 * MINUTE_S  # a vehicle with less shift left is not plann
 _COURIER_CANDIDATES = 30  # nearest-by-detour parcels considered for a courier's bundle
 _COURIER_WINDOW_AHEAD_S = 90 * MINUTE_S  # a bundle's windows must open within this
 _ROUTING_SEED = 0x51D
-_CONCIERGE_DAYS = 3  # days the concierge looks at for an order before home-only slots
 
 
 class Status(StrEnum):
@@ -397,17 +396,10 @@ class Twin:
         """Place and window of an order (or of its next attempt), concierge or home-only."""
         if self.policies.concierge:
             t0 = wallclock.perf_counter()
-            day = state.day
-            # Nothing left on the day (its slots are gone or full): the following days.
-            for _ in range(_CONCIERGE_DAYS):
-                chosen = self._concierge(state, now)
-                if chosen:
-                    break
-                state.day += 1
+            chosen = self._concierge(state, now)
             self.option_seconds += wallclock.perf_counter() - t0
             if chosen:
                 return
-            state.day = day
         self._home_slot(state, now)
 
     def _slots(self, day: int, now: int, spec: OrderSpec) -> list[tuple[int, int]]:

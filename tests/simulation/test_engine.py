@@ -44,7 +44,11 @@ def test_orders_arrive_on_time_with_a_window_after_the_lead_time(tiny: Scenario)
 
 
 def test_concierge_puts_office_workers_at_the_office_in_office_hours(tiny: Scenario) -> None:
-    scenario = tiny.with_changes({"demand.preferences.office": 1.0, "demand.preferences.cafe": 0})
+    # Vans and bikes until 20:00: an office worker's order of the afternoon finds a slot at
+    # home in the evening rather than a home-only slot the next day.
+    late = {"van": [7.5, 20.0], "cargo-bike": [8.0, 20.0]}
+    scenario = tiny.with_changes({"demand.preferences.office": 1.0, "demand.preferences.cafe": 0,
+                                  "fleet.shifts": late})  # fmt: skip
     twin = Twin(scenario)
     arrived(twin, until=DAY_S)
     for o in twin.orders:
