@@ -7,12 +7,10 @@ Shared by ``lastmile simulate`` (:mod:`api.cli`) and ``POST /simulations``
   ``{"seed", "points": [{"label", "changes", "report"}]}``;
 * ``report.csv`` — one scenario: a row per replication and vehicle type; a sweep: a row per
   point with the means and 95 % CIs of the summary KPIs;
+* ``report.parquet`` — the same table as Parquet, typed (:func:`simulation.report.csv_to_parquet`);
 * ``report.html`` — the self-contained report with its plots (:func:`simulation.plots.html_report`);
 * ``plots/cost_co2.png``, ``plots/on_time.png``, ``plots/utilisation.png`` — the same plots;
 * ``cache/`` — a sweep's cached points (a resumed sweep starts from them).
-
-Parquet is not written: it would need pyarrow, which lastmile does not depend on
-(``pandas.read_csv`` reads ``report.csv``).
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.plots import cost_co2_figure, html_report, on_time_figure, utilisation_figure
-from simulation.report import run
+from simulation.report import csv_to_parquet, run
 from simulation.scenario import Scenario
 from simulation.sweep import SweepResult, grid, sweep
 
@@ -96,7 +94,7 @@ def run_to_folder(
         report = run(scenario, seed=seed)
         result = SweepResult(tuple(points), (report.to_dict(),), report.seed)
         (folder / "report.json").write_text(report.to_json(), encoding="utf-8")
-        (folder / "report.csv").write_text(report.to_csv(), encoding="utf-8")
+        table = report.to_csv()
     else:
         result = sweep(
             points,
@@ -115,7 +113,9 @@ def run_to_folder(
         }
         text = json.dumps(document, sort_keys=True, indent=2) + "\n"
         (folder / "report.json").write_text(text, encoding="utf-8")
-        (folder / "report.csv").write_text(result.to_csv(), encoding="utf-8")
+        table = result.to_csv()
+    (folder / "report.csv").write_text(table, encoding="utf-8")
+    csv_to_parquet(table, folder / "report.parquet")
     (folder / "report.html").write_text(html_report(result, title=scenario.name), encoding="utf-8")
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)

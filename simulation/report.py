@@ -23,7 +23,7 @@ from simulation.engine import Twin
 from simulation.kpis import Estimate, ReplicationKpis, replication_kpis, summarise
 from simulation.scenario import Scenario
 
-__all__ = ["Performance", "Report", "run", "run_replication"]
+__all__ = ["Performance", "Report", "csv_to_parquet", "run", "run_replication"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +128,20 @@ class Report:
         json_path.write_text(self.to_json(), encoding="utf-8")
         csv_path.write_text(self.to_csv(), encoding="utf-8")
         return json_path, csv_path
+
+
+def csv_to_parquet(text: str, path: str | Path) -> Path:
+    """Write a report's CSV table (:meth:`Report.to_csv`, :meth:`SweepResult.to_csv`) as
+    Parquet at ``path``: the same rows and columns, typed (integers, floats, text; an empty
+    cell is null), for pandas, Polars, DuckDB or Spark. The same table gives the same bytes.
+    """
+    import pyarrow.csv as pa_csv  # only the Parquet output needs Arrow
+    import pyarrow.parquet as pq
+
+    table = pa_csv.read_csv(io.BytesIO(text.encode("utf-8")))
+    out = Path(path)
+    pq.write_table(table, out)
+    return out
 
 
 def run_replication(scenario: Scenario, replication: int, *, seed: int | None = None) -> Twin:

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 
 from api.cli import main
@@ -74,6 +76,12 @@ def test_the_api_report_equals_the_clis(client: TestClient, keys: Keys, tmp_path
     assert main(["simulate", str(scenario), "--out", str(tmp_path / "out")]) == 0
     served = client.get(done["files"]["report.json"], headers=h)
     assert served.content == (tmp_path / "out" / "report.json").read_bytes()
+    # The CLI writes the table as Parquet too (typed, the rows of report.csv).
+    table = pq.read_table(tmp_path / "out" / "report.parquet")
+    assert table.num_rows == len(
+        (tmp_path / "out" / "report.csv").read_text(encoding="utf-8").splitlines()[1:]
+    )
+    assert table.column("replication").type == pa.int64()
 
 
 def test_bad_scenarios_are_422_naming_the_field(client: TestClient, keys: Keys) -> None:

@@ -19,6 +19,7 @@ from simulation import Scenario, run
 from simulation.engine import Status, Twin
 from simulation.errors import InvariantError
 from simulation.kpis import estimate, replication_kpis
+from simulation.report import csv_to_parquet
 
 
 def test_same_seed_same_report_byte_for_byte(tiny: Scenario) -> None:
@@ -92,3 +93,19 @@ def test_public_names_are_exported() -> None:
     for name in simulation.__all__:
         assert hasattr(simulation, name), name
     assert simulation.__all__ == sorted(simulation.__all__)
+
+
+def test_parquet_holds_the_csv_table_typed(tiny: Scenario, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    report = run(tiny.with_changes({"replications": 2}))
+    path = csv_to_parquet(report.to_csv(), tmp_path / "report.parquet")
+    table = pq.read_table(path)
+    rows = list(csv.DictReader(io.StringIO(report.to_csv())))
+    assert table.num_rows == len(rows) and table.column_names == list(rows[0])
+    assert table.column("replication").to_pylist() == [int(r["replication"]) for r in rows]
+    assert table.column("cost_per_parcel").to_pylist() == [
+        float(r["cost_per_parcel"]) if r["cost_per_parcel"] else None for r in rows
+    ]
+    again = csv_to_parquet(report.to_csv(), tmp_path / "again.parquet")
+    assert again.read_bytes() == path.read_bytes()  # same table, same bytes
