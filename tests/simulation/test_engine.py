@@ -21,6 +21,7 @@ from simulation.engine import (
     drive,
     order_arrivals,
 )
+from simulation.kpis import replication_kpis
 from simulation.scenario import Scenario
 from simulation.world import DAY_S, HOUR_S
 
@@ -329,3 +330,20 @@ def test_concierge_gives_eco_customers_a_wide_window_on_a_grouped_day(tiny: Scen
     plain = Twin(scenario.with_changes({"policies.consolidation": False}))
     arrived(plain, until=3 * DAY_S - 10)
     assert all(o.window[1] - o.window[0] <= 2 * HOUR_S for o in plain.orders)
+
+
+def test_consolidation_defers_some_orders_and_drives_less_per_parcel(tiny: Scenario) -> None:
+    # Sixty orders a day, half of their customers green: grouped drops over three days.
+    scenario = tiny.with_changes({"days": 3, "demand.preferences.eco_wait": 0.5,
+                                  "demand.same_day_share": 0.3, "demand.orders_per_day": 60,
+                                  "demand.preferences.eco_max_wait_days": 2,
+                                  "fleet.couriers.size": 0})  # fmt: skip
+    kpis = {}
+    for consolidation in (False, True):
+        twin = Twin(scenario.with_changes({"policies.consolidation": consolidation}))
+        twin.run()
+        kpis[consolidation] = replication_kpis(twin)
+    on, off = kpis[True], kpis[False]
+    assert on.mean_wait_days > off.mean_wait_days  # some orders were deferred
+    assert on.km / on.delivered <= off.km / off.delivered
+    assert on.co2_g_per_parcel <= off.co2_g_per_parcel
