@@ -124,8 +124,45 @@ def html_report(result: SweepResult, *, title: str = "lastmile what-if simulatio
     for caption, fig in figures:
         parts.append(f"<h2>{html.escape(caption)}</h2><img alt='{html.escape(caption)}' "
                      f"src='data:image/png;base64,{_png(fig)}'>")  # fmt: skip
-    parts.append("<h2>Scenarios</h2>" + _table(result.rows()) + "</body></html>")
+    parts.append("<h2>Scenarios</h2>" + _table(result.rows()))
+    if len(result.points) > 1:
+        parts.append(
+            f"<h2>Against {html.escape(result.points[0].label)}</h2><p>Differences paired "
+            "replication by replication, with 95 % confidence intervals: the scenarios saw the "
+            "same customers and parcels in each replication, so these intervals are far "
+            "narrower than the means' above and are the ones to judge a difference by.</p>"
+            + _differences(result)
+        )
+    parts.append("</body></html>")
     return "\n".join(parts)
+
+
+DIFFERENCE_METRICS = (
+    "cost_per_parcel",
+    "cost_eur",
+    "co2_g_per_parcel",
+    "km",
+    "on_time_share",
+    "delivered",
+    "unserved",
+    "mean_wait_days",
+)
+"""Replication KPIs shown as paired differences against the first point of a sweep."""
+
+
+def _differences(result: SweepResult) -> str:
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in ("scenario", *DIFFERENCE_METRICS))
+    body = []
+    for i, point in enumerate(result.points[1:], start=1):
+        cells = [f"<td>{html.escape(point.label)}</td>"]
+        for metric in DIFFERENCE_METRICS:
+            d = result.difference(metric, i)
+            text = f"{d.mean:+.3g}" if not math.isnan(d.mean) else "–"
+            if not math.isnan(d.low):
+                text += f" ({d.low:+.3g} – {d.high:+.3g})"
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

@@ -34,3 +34,13 @@ def test_html_report_is_self_contained(tiny: Scenario) -> None:
     assert "tiny &lt;sweep&gt;" in page
     assert "concierge=False" in page
     assert "src='http" not in page and "<link" not in page  # nothing to fetch
+
+
+def test_html_report_shows_paired_differences_against_the_first_point(tiny: Scenario) -> None:
+    result = sweep(grid(tiny, {"fleet.couriers.size": [0, 4]}), progress=False)
+    page = html_report(result)
+    assert "<h2>Against size=0</h2>" in page
+    d = result.difference("cost_per_parcel", 1)
+    assert f"<td>{d.mean:+.3g}" in page  # one replication: the difference without an interval
+    alone = html_report(sweep(grid(tiny, {}), progress=False))
+    assert "Against" not in alone
