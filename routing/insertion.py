@@ -35,6 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
+from routing._insertion_scan import scan
 from routing.errors import InvalidProblemError
 from routing.matrix import ceil_seconds, haversine_m
 from routing.model import Problem, StopKind, TimeWindow, VehicleType
@@ -580,159 +581,82 @@ def _node_legs(flat: _Flat, candidate: Candidate, travel: LegTravel) -> Legs:
     return Legs(*out)
 
 
-_SHORTLIST = 64
-"""Edges evaluated first, those of the lowest cost bound (exactness is checked, see _best)."""
-
-
 def _best(
     flat: _Flat, routes: Sequence[RouteSchedule], candidate: Candidate, travel: LegTravel
 ) -> tuple[Insertion, ...]:
-    """The cheapest feasible edge per window.
+    """The cheapest feasible edge per window (the first of equal cost), or why there is none.
 
-    An edge's cost in any window is at least its cost when the window makes nobody wait (a
-    window can only add waiting), so that cost bounds it. The windows are first checked on
-    the :data:`_SHORTLIST` edges of lowest bound; a window whose best there costs less than
-    the bound of every edge left out is settled — the edge a pass over every edge picks, ties
-    to the lowest index — and the others are checked on every edge.
+    The legs come from ``travel`` as arrays; the scan over edges × windows is
+    :func:`routing._insertion_scan.scan`, compiled.
     """
     windows = candidate.windows
     if not routes:
         return tuple(_none(w, UnservedReason.NO_VEHICLE_WITH_SKILLS) for w in windows)
-    eligible_type = np.array(
+    type_ok = np.array(
         [
             candidate.skills <= t.skills
             and (candidate.vehicle_types is None or t.name in candidate.vehicle_types)
             for t in flat.types
         ],
-        dtype=bool,
+        dtype=np.bool_,
     )
-    if not eligible_type.any():
+    if not type_ok.any():
         return tuple(_none(w, UnservedReason.NO_VEHICLE_WITH_SKILLS) for w in windows)
     legs = _node_legs(flat, candidate, travel)
-    r = flat.route
-    rt = flat.route_type[r]
-    ok_route = eligible_type[rt] & flat.allowed
-
+    per_type = np.array(
+        [(t.cost_per_km, t.cost_per_hour, t.fixed_cost, t.co2_g_per_km) for t in flat.types],
+        dtype=np.float64,
+    ).T.copy()
     dims = flat.capacity.shape[1]
     demand = np.array(_padded(candidate.demand, dims), dtype=np.int64)
     peak = flat.peak_before if candidate.kind is StopKind.DELIVERY else flat.peak_after
-    fits = np.all(peak + demand <= flat.capacity[r], axis=1)
-
-    d_in = legs.to_distance[flat.prev_node]
-    d_out = np.where(flat.last_edge_open, 0, legs.from_distance[flat.next_node])
-    added_distance = d_in + d_out - flat.leg_distance
-    in_range = flat.distance[r] + added_distance <= flat.range_m[r]
-    base = ok_route & fits & in_range
-    edges = np.flatnonzero(base)
-    if edges.size == 0:
-        reason = _reason(ok_route, fits, in_range)
-        return tuple(_none(w, reason) for w in windows)
-
-    per_type = np.array(
-        [(t.cost_per_km, t.cost_per_hour, t.fixed_cost, t.co2_g_per_km) for t in flat.types]
-    )
-    idle = flat.idle[r]
-    cost_km, cost_h, fixed_t, _ = per_type[rt].T
-    distance_cost = added_distance / 1000.0 * cost_km + np.where(idle, fixed_t, 0.0)
-    # The time a stop adds only grows when its window makes the vehicle wait: the duration
-    # without waiting (or, for an idle vehicle, the trip there and back) bounds it.
-    t_in = legs.to_duration[flat.prev_node]
-    t_out = np.where(flat.last_edge_open, 0, legs.from_duration[flat.next_node])
-    hop = flat.departure + t_in + candidate.service + t_out + flat.gap
-    push = np.maximum(np.maximum(hop, flat.next_earliest) - flat.next_start, 0)
-    least = np.where(
-        idle,
-        t_in + candidate.service + t_out,
-        np.maximum(push - flat.wait_after_next, 0),
-    )
-    bound = distance_cost + least / 3600.0 * cost_h
-
-    w_start = np.array([w.start for w in windows], dtype=np.int64)
-    w_end = np.array([w.end for w in windows], dtype=np.int64)
-    best: list[tuple[int, int, float, int] | None] = [None] * len(windows)
-    todo = np.arange(len(windows))
-    if edges.size > _SHORTLIST:
-        part = np.argpartition(bound[edges], _SHORTLIST)
-        short = np.sort(edges[part[:_SHORTLIST]])
-        floor = float(bound[edges[part[_SHORTLIST:]]].min())
-        found = _evaluate(
-            flat, t_in, t_out, candidate, cost_h, short, w_start, w_end, distance_cost
-        )
-        left = []
-        for wi in todo:
-            hit = found[wi]
-            if hit is not None and hit[2] < floor:
-                best[wi] = hit
-            else:
-                left.append(wi)
-        todo = np.array(left, dtype=np.int64)
-    if todo.size:
-        found = _evaluate(
-            flat, t_in, t_out, candidate, cost_h, edges, w_start[todo], w_end[todo], distance_cost
-        )
-        for wi, hit in zip(todo, found, strict=True):
-            best[wi] = hit
-
+    n = len(windows)
+    edge = np.empty(n, dtype=np.int64)
+    eta = np.empty(n, dtype=np.int64)
+    cost = np.empty(n, dtype=np.float64)
+    duration = np.empty(n, dtype=np.int64)
+    added = np.empty(n, dtype=np.int64)
+    reached = scan(
+        flat.route, flat.prev_node, flat.next_node, flat.departure, flat.gap, flat.next_start,
+        flat.next_earliest, flat.next_slack, flat.wait_after_next, flat.leg_distance,
+        flat.last_edge_open, peak, flat.allowed, flat.route_type, flat.capacity, flat.distance,
+        flat.range_m, flat.idle, type_ok, per_type[0], per_type[1], per_type[2],
+        legs.to_distance, legs.to_duration, legs.from_distance, legs.from_duration,
+        int(candidate.service), demand,
+        np.array([w.start for w in windows], dtype=np.int64),
+        np.array([w.end for w in windows], dtype=np.int64),
+        edge, eta, cost, duration, added,
+    )  # fmt: skip
+    reason = _REASONS[reached]
     out = []
-    co2_km = per_type[:, 3]
-    for window, hit in zip(windows, best, strict=True):
-        if hit is None:
-            out.append(_none(window, _reason(ok_route, fits, in_range)))
+    for wi, window in enumerate(windows):
+        e = int(edge[wi])
+        if e < 0:
+            out.append(_none(window, reason))
             continue
-        e, eta, cost, duration = hit
+        route = routes[int(flat.route[e])]
         out.append(
             Insertion(
                 window=window,
-                route_id=routes[int(r[e])].route_id,
+                route_id=route.route_id,
                 position=int(flat.position[e]),
-                eta=eta,
-                added_distance=int(added_distance[e]),
-                added_duration=duration,
-                cost=cost,
-                co2_g=float(added_distance[e] / 1000.0 * co2_km[rt[e]]),
+                eta=int(eta[wi]),
+                added_distance=int(added[wi]),
+                added_duration=int(duration[wi]),
+                cost=float(cost[wi]),
+                co2_g=float(added[wi] / 1000.0 * per_type[3][flat.route_type[flat.route[e]]]),
             )
         )
     return tuple(out)
 
 
-def _evaluate(
-    flat: _Flat,
-    t_in: np.ndarray,
-    t_out: np.ndarray,
-    candidate: Candidate,
-    cost_h: np.ndarray,
-    edges: np.ndarray,
-    w_start: np.ndarray,
-    w_end: np.ndarray,
-    distance_cost: np.ndarray,
-) -> list[tuple[int, int, float, int] | None]:
-    """Per window, the cheapest feasible one of ``edges`` (sorted): (edge, eta, cost, added
-    duration), or ``None``."""
-    t_in, t_out = t_in[edges], t_out[edges]
-    idle = flat.idle[flat.route[edges]]
-    arrive_new = flat.departure[edges] + t_in
-    # An idle vehicle leaves as late as the window allows (no waiting at the first stop).
-    start_new = np.maximum(arrive_new[:, None], w_start[None, :])  # (E, W)
-    in_window = start_new <= w_end[None, :]
-    arrive_next = start_new + (candidate.service + t_out + flat.gap[edges])[:, None]
-    start_next = np.maximum(arrive_next, flat.next_earliest[edges][:, None])
-    push = np.maximum(start_next - flat.next_start[edges][:, None], 0)
-    on_time = in_window & (push <= flat.next_slack[edges][:, None])
-    added_duration = np.maximum(push - flat.wait_after_next[edges][:, None], 0)
-    # For an idle vehicle the start moves with the stop: duration is driving plus service.
-    idle_duration = (t_in + candidate.service + t_out)[:, None]
-    added_duration = np.where(idle[:, None], idle_duration, added_duration)
-    cost = distance_cost[edges][:, None] + added_duration / 3600.0 * cost_h[edges][:, None]
-    masked = np.where(on_time, cost, np.inf)
-    pick = np.argmin(masked, axis=0)
-    out: list[tuple[int, int, float, int] | None] = []
-    for wi, i in enumerate(pick):
-        c = float(masked[i, wi])
-        if c == np.inf:
-            out.append(None)
-        else:
-            out.append((int(edges[i]), int(start_new[i, wi]), c, int(added_duration[i, wi])))
-    return out
+_REASONS = (
+    UnservedReason.NO_VEHICLE_WITH_SKILLS,
+    UnservedReason.DEMAND_EXCEEDS_CAPACITY,
+    UnservedReason.BEYOND_RANGE,
+    UnservedReason.WINDOW_UNREACHABLE,
+)
+"""Why no window fits, by how far :func:`scan` got."""
 
 
 def _cap(route: RouteSchedule, dims: int) -> tuple[int, ...]:
@@ -741,16 +665,6 @@ def _cap(route: RouteSchedule, dims: int) -> tuple[int, ...]:
 
 def _none(window: TimeWindow, reason: UnservedReason) -> Insertion:
     return Insertion(window, None, None, None, 0, 0, 0.0, 0.0, reason)
-
-
-def _reason(ok_route: np.ndarray, fits: np.ndarray, in_range: np.ndarray) -> UnservedReason:
-    if not ok_route.any():
-        return UnservedReason.NO_VEHICLE_WITH_SKILLS
-    if not (ok_route & fits).any():
-        return UnservedReason.DEMAND_EXCEEDS_CAPACITY
-    if not (ok_route & fits & in_range).any():
-        return UnservedReason.BEYOND_RANGE
-    return UnservedReason.WINDOW_UNREACHABLE
 
 
 # --- applying an insertion ----------------------------------------------------------------
