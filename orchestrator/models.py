@@ -732,7 +732,7 @@ class Order(OrderBase, table=True):
     """Table ``orders``."""
 
     __tablename__ = "orders"
-    __table_args__ = (sa.Index("ix_orders_depot_day", "depot_id", "service_day"),)
+    __table_args__ = (sa.Index("ix_orders_depot_day_status", "depot_id", "service_day", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
