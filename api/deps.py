@@ -14,9 +14,9 @@ see to that with :attr:`Caller.customer_scope`), so ids cannot be probed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -107,12 +107,12 @@ CurrentKeyDep = Annotated[Caller, Depends(current_key)]
 """The authenticated caller, whatever its role."""
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
     """A dependency admitting only ``roles`` (403 for a valid key of another role)."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def check(caller: CurrentKeyDep) -> Caller:
+    async def check(caller: CurrentKeyDep) -> Caller:
         if caller.role not in allowed:
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,

@@ -36,10 +36,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from orchestrator._columns import utcnow
 from orchestrator._validation import validated
+from orchestrator.catalog import customer_places
 from orchestrator.concierge_days import (
     DayCache,
     default_cache,
@@ -50,7 +52,7 @@ from orchestrator.concierge_days import (
 )
 from orchestrator.concierge_profiles import (
     CustomerPreferences,
-    preferences,
+    preferences_of,
     record_outcome,
 )
 from orchestrator.errors import Conflict, InvalidInput, NotFound
@@ -424,24 +426,19 @@ def _context(
     customer_id: int | None,
     travel: TravelTimes | None,
 ) -> _Context:
-    order = session.get(Order, order_id)
-    if order is None or (customer_id is not None and order.customer_id != customer_id):
+    row = session.exec(_context_statement(), params={"order_id": order_id}).first()  # type: ignore[call-overload]
+    if row is None or (customer_id is not None and row[0].customer_id != customer_id):
         raise NotFound("order", order_id)
+    order, depot, profile, grams, millilitres, parcels = row
     if order.status not in _OPEN:
         raise Conflict(
             f"order {order_id} is {order.status.value}: its delivery can no longer change"
         )
-    depot = session.get(Depot, order.depot_id)
-    assert depot is not None
-    prefs = preferences(session, order.customer_id)
+    places = customer_places(session, order.customer_id)
+    prefs = preferences_of(order.customer_id, profile, places)
     today = now.astimezone(ZoneInfo(depot.timezone)).date()
     first = max(order.service_day, today)
-    items = session.exec(select(OrderItem).where(OrderItem.order_id == order_id)).all()
-    demand = (
-        sum(i.weight_g * i.quantity for i in items),
-        sum(i.volume_ml * i.quantity for i in items),
-        sum(i.parcels * i.quantity for i in items),
-    )
+    demand = (int(grams or 0), int(millilitres or 0), int(parcels or 0))
     skills = frozenset(
         s
         for flag, s in (
@@ -475,6 +472,29 @@ def _context(
         neighbours=None if prefs.declared else _neighbours(session, prefs, now),
     )
     return _Context(order, depot, prefs, request, first, travel or _default_travel())
+
+
+@lru_cache(maxsize=1)
+def _context_statement() -> Any:
+    """The order, its depot, its customer's profile (if any) and its size, in one query."""
+    size = (
+        select(
+            col(OrderItem.order_id).label("order_id"),
+            sa.func.sum(col(OrderItem.weight_g) * col(OrderItem.quantity)).label("grams"),
+            sa.func.sum(col(OrderItem.volume_ml) * col(OrderItem.quantity)).label("ml"),
+            sa.func.sum(col(OrderItem.parcels) * col(OrderItem.quantity)).label("parcels"),
+        )
+        .where(col(OrderItem.order_id) == sa.bindparam("order_id"))
+        .group_by(col(OrderItem.order_id))
+        .subquery()
+    )
+    return (
+        select(Order, Depot, CustomerProfile, size.c.grams, size.c.ml, size.c.parcels)
+        .join(Depot, col(Depot.id) == col(Order.depot_id))
+        .outerjoin(CustomerProfile, col(CustomerProfile.customer_id) == col(Order.customer_id))
+        .outerjoin(size, size.c.order_id == col(Order.id))
+        .where(col(Order.id) == sa.bindparam("order_id"))
+    )
 
 
 def _service_day(picked: OptionChoice, ctx: _Context) -> date:

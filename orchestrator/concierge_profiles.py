@@ -76,6 +76,7 @@ __all__ = [
     "get_profile",
     "on_stop_outcome",
     "preferences",
+    "preferences_of",
     "put_profile",
     "record_outcome",
 ]
@@ -249,6 +250,20 @@ def preferences(session: Session, customer_id: int) -> CustomerPreferences:
     _customer(session, customer_id)
     places = customer_places(session, customer_id)
     profile = session.get(CustomerProfile, customer_id)
+    return preferences_of(customer_id, profile, places)
+
+
+def preferences_of(
+    customer_id: int, profile: CustomerProfile | None, places: Sequence[Place]
+) -> CustomerPreferences:
+    """:func:`preferences` from rows already read: the customer's profile (``None`` when
+    nothing is stored) and places, oldest first.
+
+    Raises
+    ------
+    InvalidInput
+        The customer has no place yet (field ``place_id``).
+    """
     default = _default_place(places, profile.default_place_id if profile else None)
     if default is None:
         raise InvalidInput(

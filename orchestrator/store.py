@@ -64,8 +64,12 @@ def create_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     parsed = sa.make_url(url or Settings().database_url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
-    if parsed.get_backend_name() == "sqlite":
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() != "sqlite":
+        # A server may drop idle connections; a SQLite file cannot, and a ping per checkout
+        # is a query per request.
+        kwargs["pool_pre_ping"] = True
+    else:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
