@@ -7,7 +7,8 @@ process of the app's :class:`api.jobs.SolverPool` (the simulator plans with the 
 which hold the GIL), so the server keeps answering. ``GET /simulations/{id}`` shows the
 status (queued, running, succeeded, failed), the progress (points of a sweep done) and, once
 done, the KPIs of every scenario; ``/simulations/{id}/report.html``, ``/report.csv``,
-``/report.json`` and ``/plots/{name}.png`` serve the files :mod:`api.simulation_runs` wrote.
+``/report.json``, ``/report.parquet`` and ``/plots/{name}.png`` serve the files
+:mod:`api.simulation_runs` wrote.
 
 Job state is kept **in memory** and the files in a temporary folder of the server process:
 a simulation is a reproducible computation (same scenario and seed, same numbers), so a job
@@ -151,6 +152,7 @@ class SimulationJob(BaseModel):
                         "report.html": "/simulations/1/report.html",
                         "report.csv": "/simulations/1/report.csv",
                         "report.json": "/simulations/1/report.json",
+                        "report.parquet": "/simulations/1/report.parquet",
                         "cost_co2": "/simulations/1/plots/cost_co2.png",
                     },
                     "error": None,
@@ -240,7 +242,8 @@ def _public(job: _Job) -> SimulationJob:
         state, progress = "succeeded", 1.0
         kpis = future.result()
         base = f"/simulations/{job.id}"
-        files = {name: f"{base}/{name}" for name in ("report.html", "report.csv", "report.json")}
+        reports = ("report.html", "report.csv", "report.json", "report.parquet")
+        files = {name: f"{base}/{name}" for name in reports if (job.folder / name).exists()}
         files |= {name: f"{base}/plots/{name}.png" for name in PLOTS}
     return SimulationJob(
         id=job.id,
@@ -345,6 +348,8 @@ class _CSVResponse(PlainTextResponse):
 
 _HTML = {200: {"content": {"text/html": {"example": "<!doctype html><html>…</html>"}}}}
 _CSV = {200: {"content": {"text/csv": {"example": "label,robot,delivered\nrobot=2,2,34.0\n"}}}}
+_PARQUET_TYPE = "application/vnd.apache.parquet"
+_PARQUET = {200: {"content": {_PARQUET_TYPE: {"example": "(Parquet bytes)"}}}}
 _PNG = {200: {"content": {"image/png": {"example": "(PNG bytes)"}}}}
 _JSON = {200: {"content": {"application/json": {"example": {"scenario": "tiny", "seed": 7}}}}}
 _FILE_ERRORS = error_responses(401, 403, 404, 409, 422, non_json_route=True)
@@ -372,6 +377,19 @@ def report_csv(simulation_id: int, request: Request, _caller: AnalystDep) -> Fil
     """One scenario: a row per replication and vehicle type; a sweep: a row per scenario
     with the means and 95 % CIs of the summary KPIs. 409 until the job has succeeded."""
     return FileResponse(_file(request, simulation_id, "report.csv"), media_type="text/csv")
+
+
+@router.get(
+    "/{simulation_id}/report.parquet",
+    summary="The KPI table as Parquet",
+    response_class=FileResponse,
+    responses={**_PARQUET, **_FILE_ERRORS},
+)
+def report_parquet(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+    """The rows and columns of ``report.csv``, typed, for pandas, Polars, DuckDB or Spark;
+    409 until the job has succeeded."""
+    path = _file(request, simulation_id, "report.parquet")
+    return FileResponse(path, media_type=_PARQUET_TYPE)
 
 
 @router.get(

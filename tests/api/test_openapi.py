@@ -66,6 +66,7 @@ CONFLICTS |= {
     ("get", "/simulations/{simulation_id}/report.html"),  # the job has not succeeded
     ("get", "/simulations/{simulation_id}/report.csv"),  # the job has not succeeded
     ("get", "/simulations/{simulation_id}/report.json"),  # the job has not succeeded
+    ("get", "/simulations/{simulation_id}/report.parquet"),  # the job has not succeeded
     ("get", "/simulations/{simulation_id}/plots/{name}.png"),  # the job has not succeeded
 }
 """Operations that may answer 409, and why."""

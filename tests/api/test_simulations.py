@@ -82,6 +82,11 @@ def test_the_api_report_equals_the_clis(client: TestClient, keys: Keys, tmp_path
         (tmp_path / "out" / "report.csv").read_text(encoding="utf-8").splitlines()[1:]
     )
     assert table.column("replication").type == pa.int64()
+    # The API serves the same Parquet table.
+    parquet = client.get(done["files"]["report.parquet"], headers=h)
+    assert parquet.status_code == 200
+    assert parquet.headers["content-type"] == "application/vnd.apache.parquet"
+    assert pq.read_table(pa.BufferReader(parquet.content)).equals(table)
 
 
 def test_bad_scenarios_are_422_naming_the_field(client: TestClient, keys: Keys) -> None:
