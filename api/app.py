@@ -46,7 +46,7 @@ mixed fleet; plans are solved as background jobs and come back as JSON or GeoJSO
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -> FastAPI:
     """Build the app on the store ``settings`` names.
 
     Parameters
@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings
         Store and planner settings; ``None`` reads ``LASTMILE_*`` environment variables.
         The schema is created or migrated when the app starts, so an empty database works.
+    recover_jobs
+        Mark the plan jobs a previous server left unfinished as failed on start-up; off in
+        the workers of a multi-process server, whose supervisor does it once
+        (:mod:`api.serve`).
 
     Returns
     -------
@@ -73,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_schema(engine)
-        app.state.jobs.start()
+        if recover_jobs:
+            app.state.jobs.start()
         try:
             yield
         finally:

@@ -251,24 +251,35 @@ def _demo_command(
 @click.option("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
 @click.option("--port", type=_Whole(1, 65_535), default=8000, help="TCP port (default 8000)")
 @click.option(
+    "--workers",
+    type=_Whole(1, 64),
+    default=1,
+    help="server processes sharing the port, one per core (default 1)",
+)
+@click.option(
     "--log-level",
     type=click.Choice(("critical", "error", "warning", "info", "debug")),
     default="info",
     help="uvicorn's log level (default info)",
 )
-def _serve(host: str, port: int, log_level: str) -> int:
-    import uvicorn  # imported here: the demo does not need the web stack
-
+def _serve(host: str, port: int, workers: int, log_level: str) -> int:
     from api.app import create_app
+    from api.serve import serve
 
     try:
-        app = create_app()
+        app = create_app()  # a bad setting fails here, in one line, not in every worker
     except Exception as exc:  # a bad LASTMILE_* setting or an unreachable store
         _error("lastmile serve", str(exc))
         return 1
-    click.echo(f"lastmile serve: http://{host}:{port} (docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
-    return 0
+    processes = f", {workers} processes" if workers > 1 else ""
+    click.echo(f"lastmile serve: http://{host}:{port} (docs at /docs){processes}")
+    try:
+        return serve(
+            host, port, workers=workers, log_level=log_level, app=app if workers == 1 else None
+        )
+    except OrchestratorError as exc:
+        _error("lastmile serve", str(exc))
+        return 1
 
 
 @cli.group(

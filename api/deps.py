@@ -32,10 +32,12 @@ __all__ = [
     "AdminDep",
     "Caller",
     "CurrentKeyDep",
+    "KeyCheck",
     "PlannerDep",
     "SessionDep",
     "StaffDep",
     "get_session",
+    "key_check",
     "require_role",
 ]
 
@@ -92,6 +94,54 @@ def current_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller behind ``Authorization: Bearer <key>``; 401 without a valid key."""
+    return _caller(session, credentials)
+
+
+CurrentKeyDep = Annotated[Caller, Depends(current_key)]
+"""The authenticated caller, whatever its role."""
+
+
+def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
+    """A dependency admitting only ``roles`` (403 for a valid key of another role)."""
+    allowed = frozenset(roles)
+
+    async def check(caller: CurrentKeyDep) -> Caller:
+        return _admitted(caller, allowed)
+
+    check.roles = allowed  # type: ignore[attr-defined]  # lets tests find role-restricted routes
+    return check
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """A key read from the request but not yet checked, and the roles that may pass.
+
+    For a route that does all its work in one worker thread: :meth:`caller` checks the key
+    there, on the route's own session, instead of in thread hops of its own.
+    """
+
+    credentials: HTTPAuthorizationCredentials | None
+    roles: frozenset[Role]
+
+    def caller(self, session: Session) -> Caller:
+        """The caller; 401 without a valid key, 403 for a key of another role."""
+        return _admitted(_caller(session, self.credentials), self.roles)
+
+
+def key_check(*roles: Role) -> Callable[..., Coroutine[Any, Any, KeyCheck]]:
+    """A dependency that reads the key for :class:`KeyCheck` (no store, no thread)."""
+    allowed = frozenset(roles)
+
+    async def read(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> KeyCheck:
+        return KeyCheck(credentials, allowed)
+
+    read.roles = allowed  # type: ignore[attr-defined]  # lets tests find role-restricted routes
+    return read
+
+
+def _caller(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Caller:
     if credentials is None:
         raise _unauthorized(
             "missing API key — send `Authorization: Bearer <key>` "
@@ -103,25 +153,14 @@ def current_key(
     return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
 
 
-CurrentKeyDep = Annotated[Caller, Depends(current_key)]
-"""The authenticated caller, whatever its role."""
-
-
-def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
-    """A dependency admitting only ``roles`` (403 for a valid key of another role)."""
-    allowed = frozenset(roles)
-    names = ", ".join(sorted(r.value for r in allowed))
-
-    async def check(caller: CurrentKeyDep) -> Caller:
-        if caller.role not in allowed:
-            raise HTTPException(
-                status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"{_a(caller.role.value)} key may not do this — use a key of role {names}",
-            )
-        return caller
-
-    check.roles = allowed  # type: ignore[attr-defined]  # lets tests find role-restricted routes
-    return check
+def _admitted(caller: Caller, allowed: frozenset[Role]) -> Caller:
+    if caller.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=f"{_a(caller.role.value)} key may not do this — use a key of role {names}",
+        )
+    return caller
 
 
 def _a(word: str) -> str:

@@ -44,7 +44,7 @@ from orchestrator.settings import Settings
 from orchestrator.store import create_engine, session_scope
 from orchestrator.travel import TravelTimes, travel_from_settings
 
-__all__ = ["DEFAULT_WORKERS", "PlanJobs", "SolverPool"]
+__all__ = ["DEFAULT_WORKERS", "PlanJobs", "SolverPool", "recover_interrupted"]
 
 _log = logging.getLogger(__name__)
 
@@ -111,6 +111,15 @@ class SolverPool:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def recover_interrupted(engine: Engine) -> list[int]:
+    """Mark the plan jobs a previous server left queued or running as failed; their ids."""
+    with session_scope(engine) as session:
+        ids = interrupt_jobs(session)
+    if ids:
+        _log.warning("plan jobs %s were interrupted by a restart; marked failed", ids)
+    return ids
+
+
 class PlanJobs:
     """Runs the store's plan jobs in a :class:`SolverPool`.
 
@@ -133,11 +142,7 @@ class PlanJobs:
 
     def start(self) -> list[int]:
         """Mark the jobs a previous server left queued or running as failed; their ids."""
-        with session_scope(self._engine) as session:
-            ids = interrupt_jobs(session)
-        if ids:
-            _log.warning("plan jobs %s were interrupted by a restart; marked failed", ids)
-        return ids
+        return recover_interrupted(self._engine)
 
     def enqueue(self, plan_id: int) -> None:
         """Run the queued job ``plan_id`` in a worker as soon as one is free."""

@@ -281,9 +281,9 @@ def _fields(vt: VehicleType) -> dict[str, object]:
 _PARCEL_G, _PARCEL_ML = 1_000, 3_000
 """Weight and volume of each planned parcel, grams and millilitres."""
 _SERVER_CODE = """
-import sys, uvicorn
-uvicorn.run("api.app:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
-            workers=int(sys.argv[2]), log_level="warning")
+import sys
+from api.serve import serve
+sys.exit(serve("127.0.0.1", int(sys.argv[1]), workers=int(sys.argv[2]), log_level="warning"))
 """
 
 

@@ -12,11 +12,13 @@ keys reach all; analysts none (403).
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
-from api.deps import SessionDep
+from api.deps import KeyCheck, SessionDep, engine_of, key_check
 from api.errors import error_responses
 from api.routes.profiles import ConciergeDep
 from orchestrator.concierge import (
@@ -28,12 +30,19 @@ from orchestrator.concierge import (
     options_for_order,
     release_hold,
 )
-from orchestrator.models import HoldPublic, OptionChoice, OrderOptionsPublic
+from orchestrator.models import HoldPublic, OptionChoice, OrderOptionsPublic, Role
+from orchestrator.store import session_scope
 from orchestrator.travel import TravelTimes, travel_from_settings
 
 __all__ = ["CHOICE_EXAMPLE", "router"]
 
 router = APIRouter(tags=["concierge"], responses=error_responses(401))
+
+OptionsKeyDep = Annotated[KeyCheck, Depends(key_check(Role.CUSTOMER, Role.PLANNER, Role.ADMIN))]
+"""The caller's key, checked in the thread that computes the options."""
+_ANSWERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="options")
+"""Threads computing delivery options: two, so one can compute while the other waits on the
+store."""
 
 CHOICE_EXAMPLE = OptionChoice.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
@@ -53,10 +62,9 @@ def _travel(request: Request) -> TravelTimes:
     summary="Delivery options of an order",
     responses=error_responses(403, 404, 409, 422),
 )
-def read_options(
+async def read_options(
     order_id: int,
-    caller: ConciergeDep,
-    session: SessionDep,
+    key: OptionsKeyDep,
     request: Request,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days to consider.")] = 3,
     k: Annotated[int, Query(ge=1, le=MAX_OPTIONS, description="Options to return.")] = 5,
@@ -67,10 +75,19 @@ def read_options(
     feasible against that day's tentative plan, with the vehicle type, ETA window, price,
     marginal cost and CO2, a score for this customer and one sentence saying why; the
     greenest is marked. 409 when the order is dispatched or closed."""
-    return options_for_order(
-        session, order_id, days=days, k=k, customer_id=caller.customer_scope,
-        travel=_travel(request),
-    )  # fmt: skip
+    engine, travel = engine_of(request), _travel(request)
+
+    def answer() -> OrderOptionsPublic:
+        with session_scope(engine) as session:
+            caller = key.caller(session)
+            return options_for_order(
+                session, order_id, days=days, k=k, customer_id=caller.customer_scope,
+                travel=travel,
+            )  # fmt: skip
+
+    # The whole answer in one hop to a small pool, first come first served: a CPU-bound
+    # answer gains nothing from more threads fighting over the interpreter.
+    return await asyncio.get_running_loop().run_in_executor(_ANSWERS, answer)
 
 
 @router.post(

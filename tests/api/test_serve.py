@@ -117,3 +117,93 @@ def test_serve_and_keys_create_over_real_http(server: str, env: dict[str, str]) 
     assert status == 200, output
     assert output["code"] == 0
     assert output["summary"]["unassigned"] == 0
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+        return [int(c) for c in f.read().split()]
+
+
+def _sockets(port: int, state: str) -> set[str]:
+    """Inodes of the IPv4 TCP sockets on local ``port`` in ``state`` (0A listen, 01 open)."""
+    inodes = set()
+    with open("/proc/net/tcp", encoding="ascii") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _owned(pid: int, inodes: set[str]) -> set[str]:
+    owned = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            owned.add(target[8:-1])
+    return owned
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+def test_two_workers_each_listen_share_the_clients_and_stop_together(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [*lastmile(), "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    connections: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while len(_sockets(port, "0A")) < 2:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "two workers did not listen in time"
+            time.sleep(0.2)
+        workers = [
+            pid for pid in _children(process.pid)
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]  # fmt: skip
+        assert len(workers) == 2
+        listening = _sockets(port, "0A")
+        assert all(len(_owned(pid, listening)) == 1 for pid in workers)
+        # Sixteen kept-alive clients land on both workers (all on one: p = 2^-15).
+        for _ in range(16):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=REQUEST_S)
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+            connections.append(conn)
+        served = _sockets(port, "01")
+        assert all(_owned(pid, served) for pid in workers)
+    finally:
+        for conn in connections:
+            conn.close()
+        process.terminate()
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        finally:
+            log.close()
+    assert code == 0
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_serve_names_a_taken_port_in_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [*lastmile(), "serve", "--port", str(port), "--workers", "2"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
