@@ -7,10 +7,11 @@ the field path), commits, and returns the stored row. Look-ups return ``X | None
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator._validation import validated
 from orchestrator.errors import Conflict, InvalidInput, NotFound
@@ -80,9 +81,28 @@ def add_place(session: Session, customer_id: int, data: PlaceCreate | Mapping[st
 
 def customer_places(session: Session, customer_id: int) -> Sequence[Place]:
     """The customer's places, oldest first."""
-    return session.exec(
-        select(Place).where(Place.customer_id == customer_id).order_by(Place.id)
-    ).all()
+    return session.exec(_places_of(), params={"customer": customer_id}).all()  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=1)
+def _places_of() -> Any:
+    """A customer's places, oldest first (built once: every options request asks it)."""
+    return (
+        select(Place)
+        .where(col(Place.customer_id) == sa.bindparam("customer"))
+        .order_by(col(Place.id))
+    )
+
+
+@lru_cache(maxsize=1)
+def _fleets_of() -> Any:
+    """A depot's fleets with their vehicle types, in id order (built once)."""
+    return (
+        select(Fleet, VehicleType)
+        .join(VehicleType, col(VehicleType.id) == col(Fleet.vehicle_type_id))
+        .where(col(Fleet.depot_id) == sa.bindparam("depot"))
+        .order_by(col(Fleet.id))
+    )
 
 
 def create_depot(session: Session, data: DepotCreate | Mapping[str, Any]) -> Depot:
@@ -137,10 +157,5 @@ def add_fleet(session: Session, data: FleetCreate | Mapping[str, Any]) -> Fleet:
 
 def depot_fleets(session: Session, depot_id: int) -> Sequence[tuple[Fleet, VehicleType]]:
     """The depot's fleets with their vehicle types, in id order."""
-    rows = session.exec(
-        select(Fleet, VehicleType)
-        .join(VehicleType, VehicleType.id == Fleet.vehicle_type_id)  # type: ignore[arg-type]
-        .where(Fleet.depot_id == depot_id)
-        .order_by(Fleet.id)
-    ).all()
+    rows = session.exec(_fleets_of(), params={"depot": depot_id}).all()  # type: ignore[call-overload]
     return [(f, vt) for f, vt in rows]

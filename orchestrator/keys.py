@@ -12,8 +12,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from orchestrator._columns import utcnow
 from orchestrator.errors import InvalidInput, NotFound
@@ -78,12 +81,18 @@ def authenticate(session: Session, key: str, *, now: datetime | None = None) -> 
     if not key or not key.startswith(KEY_PREFIX):
         return None
     digest = _digest(key)
-    found = session.exec(select(ApiKey).where(ApiKey.key_hash == digest)).first()
+    found = session.exec(_by_digest(), params={"digest": digest}).first()  # type: ignore[call-overload]
     if found is None or not hmac.compare_digest(found.key_hash, digest):
         return None
     if found.revoked_at is not None and found.revoked_at <= (now or utcnow()):
         return None
     return found
+
+
+@lru_cache(maxsize=1)
+def _by_digest() -> Any:
+    """The key with a digest (built once: every request asks it)."""
+    return select(ApiKey).where(col(ApiKey.key_hash) == sa.bindparam("digest"))
 
 
 def revoke_api_key(session: Session, key_id: int) -> ApiKey:

@@ -37,7 +37,7 @@ import numpy as np
 
 from routing._insertion_scan import scan
 from routing.errors import InvalidProblemError
-from routing.matrix import ceil_seconds, haversine_m
+from routing.matrix import EARTH_RADIUS_M, ceil_seconds, haversine_m
 from routing.model import Problem, StopKind, TimeWindow, VehicleType
 from routing.solution import Route, Solution, UnservedReason
 
@@ -267,6 +267,7 @@ class Timeline:
 
     routes: tuple[RouteSchedule, ...]
     _flat: _Flat = field(init=False, repr=False)
+    _by_lat: tuple[np.ndarray, np.ndarray] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_flat", _Flat.of(self.routes))
@@ -316,8 +317,17 @@ class Timeline:
 
     def stops_near(self, lat: float, lon: float, radius_m: float) -> int:
         """How many planned stops lie within ``radius_m`` great-circle metres of a point."""
-        flat = self._flat
-        d = haversine_m(flat.lats[flat.is_stop], flat.lons[flat.is_stop], lat, lon)
+        if self._by_lat is None:
+            flat = self._flat
+            order = np.argsort(flat.lats[flat.is_stop], kind="stable")
+            by_lat = (flat.lats[flat.is_stop][order], flat.lons[flat.is_stop][order])
+            object.__setattr__(self, "_by_lat", by_lat)
+        lats, lons = self._by_lat  # type: ignore[misc]
+        # No stop further in latitude than the radius (plus a metre against rounding) can be
+        # within it: a great circle is never shorter than the meridian arc between latitudes.
+        band = np.degrees((radius_m + 1.0) / EARTH_RADIUS_M)
+        lo, hi = np.searchsorted(lats, (lat - band, lat + band))
+        d = haversine_m(lats[lo:hi], lons[lo:hi], lat, lon)
         return int(np.count_nonzero(d <= radius_m))
 
     def best_insertions(self, candidate: Candidate, travel: LegTravel) -> tuple[Insertion, ...]:

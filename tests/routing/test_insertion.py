@@ -31,7 +31,7 @@ from routing import (
     solve,
 )
 from routing.insertion import Candidate, Insertion, StraightLineLegs, Timeline
-from routing.matrix import straight_line_matrix
+from routing.matrix import haversine_m, straight_line_matrix
 from tests.routing.conftest import route_feasible_distance
 
 HOUR = 3_600
@@ -351,6 +351,29 @@ def test_stops_near_counts_planned_stops_only(day: tuple[Problem, Solution]) -> 
     timeline = Timeline.from_solution(problem, solution)
     assert timeline.stops_near(BASE_LAT, BASE_LON, 1e7) == timeline.stop_count
     assert timeline.stops_near(0.0, 0.0, 1.0) == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    radius_m=st.floats(0.0, 5_000.0),
+    exact=st.booleans(),
+)
+def test_stops_near_counts_what_measuring_every_stop_counts(
+    seed: int, radius_m: float, exact: bool
+) -> None:
+    """The latitude band it looks in first never leaves a stop out, even one exactly at the
+    radius."""
+    problem = random_day(seed % 7, n_stops=12)
+    timeline = Timeline.from_solution(problem, solve(problem, limits=FAST))
+    lat, lon = point(np.random.default_rng(seed))
+    stops = [(float(r.lats[i]), float(r.lons[i])) for r in timeline.routes
+             for i in range(1, len(r.lats) - 1)]  # fmt: skip
+    distances = haversine_m(np.array([a for a, _ in stops]), np.array([b for _, b in stops]),
+                            lat, lon)  # fmt: skip
+    if exact and len(distances):
+        radius_m = float(distances[seed % len(distances)])  # a stop right on the edge
+    assert timeline.stops_near(lat, lon, radius_m) == int(np.count_nonzero(distances <= radius_m))
 
 
 def reference_best(timeline: Timeline, candidate: Candidate) -> list[tuple[object, ...]]:
