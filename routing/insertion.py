@@ -494,6 +494,7 @@ class _Flat:
     distance: np.ndarray
     range_m: np.ndarray
     idle: np.ndarray
+    per_type: np.ndarray  # (4, types): cost per km, per hour, fixed, grams CO2 per km
 
     @classmethod
     def of(cls, routes: Sequence[RouteSchedule]) -> _Flat:
@@ -554,6 +555,7 @@ class _Flat:
                 distance=empty,
                 range_m=empty,
                 idle=empty.astype(bool),
+                per_type=_per_type(()),
             )
         types = tuple(dict.fromkeys(r.vehicle_type for r in routes))
         dims = routes[0].loads.shape[1]
@@ -572,11 +574,19 @@ class _Flat:
                 dtype=np.int64,
             ),
             idle=np.array([r.idle for r in routes], dtype=bool),
+            per_type=_per_type(types),
         )
+
+
+def _per_type(types: Sequence[VehicleType]) -> np.ndarray:
+    rows = [(t.cost_per_km, t.cost_per_hour, t.fixed_cost, t.co2_g_per_km) for t in types]
+    return np.array(rows, dtype=np.float64).reshape(-1, 4).T.copy()
 
 
 def _node_legs(flat: _Flat, candidate: Candidate, travel: LegTravel) -> Legs:
     """Legs between every node and the candidate, each node on its own route's profile."""
+    if len(flat.profiles) == 1:  # one profile, the usual day: no masks to merge
+        return travel.legs(flat.lats, flat.lons, candidate.lat, candidate.lon, flat.profiles[0])
     n = flat.lats.shape[0]
     out = [np.zeros(n, dtype=np.int64) for _ in range(4)]
     for pi, profile in enumerate(flat.profiles):
@@ -613,10 +623,7 @@ def _best(
     if not type_ok.any():
         return tuple(_none(w, UnservedReason.NO_VEHICLE_WITH_SKILLS) for w in windows)
     legs = _node_legs(flat, candidate, travel)
-    per_type = np.array(
-        [(t.cost_per_km, t.cost_per_hour, t.fixed_cost, t.co2_g_per_km) for t in flat.types],
-        dtype=np.float64,
-    ).T.copy()
+    per_type = flat.per_type
     dims = flat.capacity.shape[1]
     demand = np.array(_padded(candidate.demand, dims), dtype=np.int64)
     peak = flat.peak_before if candidate.kind is StopKind.DELIVERY else flat.peak_after
