@@ -478,19 +478,22 @@ def _orders_statement() -> Any:
 
     Open, not planned: an order on the day's current plan is planned (the plan is the base of
     the tentative day); one a plan left out, or registered or confirmed since, is open.
+    Columns as :func:`_pending_statement` has them (0 for an order, no vehicle type).
     """
     held = select(col(OptionHold.order_id)).where(*_live_holds()).scalar_subquery()
     return (
         select(
+            sa.literal(0).label("kind"),
             col(Order.id),
             col(Order.service_day),
             col(Order.created_at),
             col(Order.window_start),
             col(Order.window_end),
+            sa.cast(sa.null(), sa.String).label("vehicle_type"),
             col(Order.fragile),
             col(Order.signature_required),
             col(Order.cold_chain),
-            col(Place.id),
+            col(Place.id).label("place_id"),
             col(Place.lat),
             col(Place.lon),
             *_demand(),
@@ -506,15 +509,16 @@ def _orders_statement() -> Any:
             col(Order.id).not_in(held),
         )
         .group_by(col(Order.id), col(Place.id))
-        .order_by(col(Order.id))
     )
 
 
 @lru_cache(maxsize=1)
 def _holds_statement() -> Any:
-    """Live holds of the days, with their place and the order's size."""
+    """Live holds of the days, with their place and the order's size (1 for a hold, no
+    place id)."""
     return (
         select(
+            sa.literal(1).label("kind"),
             col(OptionHold.id),
             col(OptionHold.service_day),
             col(OptionHold.created_at),
@@ -524,6 +528,7 @@ def _holds_statement() -> Any:
             col(Order.fragile),
             col(Order.signature_required),
             col(Order.cold_chain),
+            sa.cast(sa.null(), sa.Integer).label("place_id"),
             col(Place.lat),
             col(Place.lon),
             *_demand(),
@@ -533,8 +538,14 @@ def _holds_statement() -> Any:
         .join(OrderItem, col(OrderItem.order_id) == col(OptionHold.order_id))
         .where(*_live_holds())
         .group_by(col(OptionHold.id), col(Order.id), col(Place.id))
-        .order_by(col(OptionHold.id))
     )
+
+
+@lru_cache(maxsize=1)
+def _pending_statement() -> Any:
+    """The days' open orders, then their live holds, each by id, in one query."""
+    both = sa.union_all(_orders_statement(), _holds_statement()).subquery()
+    return select(*both.c).order_by(both.c.kind, both.c.id)
 
 
 def _window(start: datetime, end: datetime, midnight: datetime, horizon: int) -> tuple[int, int]:
@@ -556,20 +567,14 @@ def _items(
     have not expired, as candidates keyed by what identifies them."""
     midnights = {day: local_midnight(depot, day) for day in days}
     out: dict[date, list[tuple[Hashable, Candidate]]] = {day: [] for day in days}
-    for row in session.exec(_orders_statement(), params=params):  # type: ignore[call-overload]
-        oid, day, created, ws, we, fragile, signature, cold, pid, lat, lon, w, v, n = row
+    for row in session.exec(_pending_statement(), params=params):  # type: ignore[call-overload]
+        kind, rid, day, created, ws, we, vtype, fragile, signature, cold, pid, lat, lon, *size = row
         window = _window(ws, we, midnights[day], horizon)
         candidate = order_candidate(
-            lat, lon, window, (int(w or 0), int(v or 0), int(n or 0)), fragile=fragile,
+            lat, lon, window, tuple(int(x or 0) for x in size), fragile=fragile,
             signature_required=signature, cold_chain=cold,
+            vehicle_types=frozenset({vtype}) if vtype is not None else None,
         )  # fmt: skip
-        out[day].append((("order", oid, created, pid, window), candidate))
-    for row in session.exec(_holds_statement(), params=params):  # type: ignore[call-overload]
-        hid, day, created, ws, we, vtype, fragile, signature, cold, lat, lon, w, v, n = row
-        window = _window(ws, we, midnights[day], horizon)
-        candidate = order_candidate(
-            lat, lon, window, (int(w or 0), int(v or 0), int(n or 0)), fragile=fragile,
-            signature_required=signature, cold_chain=cold, vehicle_types=frozenset({vtype}),
-        )  # fmt: skip
-        out[day].append((("hold", hid, created, window), candidate))
+        key = ("order", rid, created, pid, window) if kind == 0 else ("hold", rid, created, window)
+        out[day].append((key, candidate))
     return out
