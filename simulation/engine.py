@@ -33,6 +33,7 @@ grams, millilitres, EUR, grams CO2.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time as wallclock
 from collections.abc import Generator, Iterable, Sequence
@@ -46,8 +47,8 @@ import simpy
 
 from orchestrator.consolidation import Deferrable, consolidate
 from orchestrator.learning import SlotStats
-from orchestrator.mapping import OrderInput, build_problem, local_midnight
-from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, PlaceKind
+from orchestrator.mapping import OrderInput, PickupInput, build_problem, local_midnight
+from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, PlaceKind, Store
 from orchestrator.models import VehicleType as DomainVehicleType
 from orchestrator.options import (
     DayPlan,
@@ -58,6 +59,7 @@ from orchestrator.options import (
     delivery_options,
 )
 from orchestrator.schedule import resolve
+from returns import Condition
 from routing.insertion import Candidate, StraightLineLegs, Timeline
 from routing.matrix import haversine_m
 from routing.model import Location, Problem, TimeWindow, VehicleKind
@@ -65,6 +67,14 @@ from routing.model import VehicleType as EngineVehicleType
 from routing.solution import Route, Solution, SolveStatus
 from routing.solve import Limits, solve
 from simulation.errors import InvariantError
+from simulation.pickups import (
+    RETURN_FINAL,
+    Market,
+    ReturnState,
+    ReturnStatus,
+    ReturnVisit,
+    build_market,
+)
 from simulation.scenario import COURIER_TYPE, DEFAULT_SHIFTS_H, Scenario
 from simulation.workload import FLEET_CATALOGUE
 from simulation.world import DAY_S, HOUR_S, Courier, OrderSpec, World, build_world
@@ -92,6 +102,9 @@ _MIN_SHIFT_LEFT_S = 15 * MINUTE_S  # a vehicle with less shift left is not plann
 _COURIER_CANDIDATES = 30  # nearest-by-detour parcels considered for a courier's bundle
 _COURIER_WINDOW_AHEAD_S = 90 * MINUTE_S  # a bundle's windows must open within this
 _ROUTING_SEED = 0x51D
+_RETURNS_STREAM = 0x7E7  # the returns generator's key: the other streams stay as they were
+_RETURN_PLACE_ID = 10_000_000  # place ids of pickups, apart from the orders' places
+_CONDITIONS = (Condition.A, Condition.B, Condition.C)
 
 
 class Status(StrEnum):
@@ -202,7 +215,7 @@ class Trip:
     """A planned route handed to a vehicle: the route, its orders and its travel matrix."""
 
     route: Route
-    orders: tuple[OrderState, ...]
+    orders: tuple[OrderState | ReturnVisit, ...]
     distances: np.ndarray
     durations: np.ndarray
     day: int
@@ -230,7 +243,34 @@ class Twin:
             np.random.default_rng(s) for s in streams
         )
         self.env = CountingEnvironment()
-        self.world: World = build_world(scenario, world_rng)
+        spec = scenario.returns
+        self.returns_rng = np.random.default_rng(
+            np.random.SeedSequence((self.seed, replication, _RETURNS_STREAM))
+        )
+        self.world: World = build_world(
+            scenario, world_rng, returns_rng=self.returns_rng if spec.enabled else None
+        )
+        self.market: Market | None = None
+        self.returns: list[ReturnState] = []
+        self.returns_beyond_horizon = 0
+        self.returns_no_room = 0
+        self.max_load_share = 0.0
+        if spec.enabled:
+            self.market = build_market(
+                spec, self.world.stores, self.world.hubs, scenario.start_date, self.returns_rng
+            )
+            n = len(self.world.orders)
+            weights = np.array(spec.delay_weights, dtype=np.float64)
+            mix = np.array([spec.conditions.A, spec.conditions.B, spec.conditions.C])
+            # Drawn per order up front, so a return does not depend on the order of events.
+            self._return_u = self.returns_rng.random(n)
+            self._return_delay = 1 + self.returns_rng.choice(
+                len(weights), size=n, p=weights / weights.sum()
+            )
+            self._return_condition = self.returns_rng.choice(3, size=n, p=mix / mix.sum())
+            self._return_sku = self.returns_rng.choice(
+                len(self.market.catalogue), size=n, p=self.market.popularity
+            )
         self.policies = scenario.policies
         self.courier_log = CourierLog()
         self.plan_seconds = 0.0
@@ -316,6 +356,12 @@ class Twin:
             if o.status is Status.ASSIGNED:  # still on board when the simulation stops
                 o.status = Status.UNSERVED
                 o.unserved_reason = "on_board_at_end"
+        for r in self.returns:
+            if r.status not in RETURN_FINAL:
+                r.unserved_reason = (
+                    "on_board_at_end" if r.status is ReturnStatus.ON_BOARD else "after_last_day"
+                )
+                r.status = ReturnStatus.UNSERVED
         self.check_conservation()
 
     def check_conservation(self) -> None:
@@ -334,6 +380,15 @@ class Twin:
         open_ = [o.spec.index for o in self.orders if o.status not in FINAL]
         if open_:
             raise InvariantError(f"orders {open_[:10]} ended the run {self.orders[0].status}")
+        if sorted(r.index for r in self.returns) != list(range(len(self.returns))):
+            raise InvariantError(f"{len(self.returns)} returns asked but some tracked twice")
+        for r in self.returns:
+            if r.status not in RETURN_FINAL:
+                raise InvariantError(f"return {r.index} ended the run {r.status}")
+            if r.status is ReturnStatus.UNSERVED and not r.unserved_reason:
+                raise InvariantError(f"return {r.index} ended unserved without a reason")
+            if r.status is ReturnStatus.COLLECTED and r.picked_by is None:
+                raise InvariantError(f"return {r.index} collected but never picked up")
 
     # -- customers' choices ----------------------------------------------------------------------
 
@@ -560,7 +615,16 @@ class Twin:
             for o in self._by_hub[hub]
             if o.status is Status.WAITING and o.day == day and o.window[0] <= horizon
         ]
-        if not waiting:
+        pickups = [
+            r
+            for r in self.returns
+            if r.hub == hub
+            and r.status is ReturnStatus.WAITING
+            and r.day == day
+            and r.window[0] <= horizon
+            and r.window[1] > now + _MIN_SHIFT_LEFT_S
+        ]
+        if not waiting and not pickups:
             return 0
         agents = [a for a in self.agents if a.hub == hub and self._plannable(a, day, t)]
         if not agents:
@@ -570,7 +634,12 @@ class Twin:
         closing = round(self.policies.closing_h * HOUR_S)
         inputs = [self._order_input(o, day, t, closing) for o in waiting]
         mapped = build_problem(
-            self.depots[hub], fleets, inputs, day=self.service_date(day), travel=self.world.travel
+            self.depots[hub],
+            fleets,
+            inputs,
+            day=self.service_date(day),
+            travel=self.world.travel,
+            pickups=[self._pickup_input(r, day, t) for r in pickups],
         )
         order_of = {o.db_order.id: o for o in waiting if o.db_order is not None}
         refusing = {
@@ -578,6 +647,9 @@ class Twin:
             for sid, oid in mapped.order_of_stop.items()
             if not (order_of[oid].spec.customer.accepts_robot)
         }
+        # A robot cannot take a parcel back from a customer: pickups need a person.
+        refusing |= set(mapped.return_of_stop)
+        return_of = {r.index + 1: r for r in pickups}
         problem = _with_robot_consent(mapped.problem, refusing)
         limits = Limits(
             time_limit=self.policies.solver_time_limit_s,
@@ -593,10 +665,22 @@ class Twin:
         for route in solution.routes:
             agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
             matrix = problem.matrices[agent.vtype.profile]
-            trip_orders = tuple(order_of[mapped.order_of_stop[v.stop_id]] for v in route.visits)
+            trip_orders = tuple(
+                order_of[mapped.order_of_stop[v.stop_id]]
+                if v.stop_id in mapped.order_of_stop
+                else ReturnVisit(
+                    return_of[mapped.return_of_stop[v.stop_id]], v.stop_id in mapped.store_of_stop
+                )
+                for v in route.visits
+            )
             for o in trip_orders:
-                o.status = Status.ASSIGNED
-            planned += len(trip_orders)
+                if isinstance(o, OrderState):
+                    o.status = Status.ASSIGNED
+                    planned += 1
+                elif not o.drop:
+                    o.ret.status = ReturnStatus.ASSIGNED
+            if len(trip_orders) > planned:
+                self._charge_pickups(route, trip_orders, matrix.distances, agent, planned > 0)
             agent.busy = True
             self.env.process(
                 drive(
@@ -607,6 +691,31 @@ class Twin:
                 )
             )
         return planned
+
+    def _charge_pickups(
+        self,
+        route: Route,
+        visits: Sequence[OrderState | ReturnVisit],
+        distances: np.ndarray,
+        agent: Agent,
+        on_tour: bool,
+    ) -> None:
+        """Share out among a route's pickups the planned metres (and grams CO2) they add: the
+        route against the same route with their stops left out."""
+
+        def metres(locations: list[int]) -> int:
+            path = [0, *locations, 0]
+            return sum(int(distances[a, b]) for a, b in itertools.pairwise(path))
+
+        every = [v.location for v in route.visits]
+        pairs = zip(route.visits, visits, strict=True)
+        only = [v.location for v, o in pairs if isinstance(o, OrderState)]
+        added = max(0, metres(every) - metres(only))
+        mine = [o.ret for o in visits if isinstance(o, ReturnVisit) and not o.drop]
+        for ret in mine:
+            ret.added_m += added / len(mine)
+            ret.added_co2_g += added / len(mine) / 1_000 * agent.vtype.co2_g_per_km
+            ret.on_tour = on_tour
 
     def _plannable(self, agent: Agent, day: int, t: int) -> bool:
         """Idle, with shift left, and — for a robot — charged enough under the dispatch rule."""
@@ -728,7 +837,151 @@ class Twin:
             o.delivered_by = by
             o.on_time = not o.redelivery and o.window[0] <= now <= o.window[1]
             o.lateness_s = max(0, int(now) - o.window[1])
+            if self.market is not None:
+                self._maybe_return(o, int(now))
         return ok
+
+    # -- returns ---------------------------------------------------------------------------------
+
+    def _maybe_return(self, o: OrderState, now: int) -> None:
+        """A delivered parcel may come back: the customer asks some days later for a pickup
+        at home, and the returns engine decides where the item goes."""
+        k = o.spec.index
+        spec = self.scenario.returns
+        if self._return_u[k] >= spec.share:
+            return
+        day = now // DAY_S + int(self._return_delay[k])
+        if day >= self.scenario.days:
+            self.returns_beyond_horizon += 1  # asked for after the simulated days
+            return
+        assert self.market is not None
+        customer = o.spec.customer
+        home = customer.places["home"]
+        condition = _CONDITIONS[int(self._return_condition[k])]
+        decision = self.market.decide(int(self._return_sku[k]), condition, home, o.spec.hub)
+        chosen = decision.chosen
+        store: int | None = None
+        if chosen.destination.kind.value == "store":
+            index = int(chosen.destination.id.removeprefix("store-")) - 1
+            # A store served from another hub: the item goes to this hub and on from there.
+            store = index if self.market.store_hub[index] == o.spec.hub else None
+        ret = ReturnState(
+            index=len(self.returns),
+            order=k,
+            hub=o.spec.hub,
+            customer=customer,
+            location=Location(f"pickup-{len(self.returns)}", home.lat, home.lon),
+            demand=o.spec.demand,
+            day=day,
+            window=(0, 0),
+            destination=chosen.destination.id,
+            destination_kind=chosen.destination.kind.value,
+            store=store,
+            resale_probability=chosen.estimate.probability,
+            expected_net_eur=chosen.expected_net,
+        )
+        ret.window = self._pickup_window(ret)
+        self.returns.append(ret)
+
+    def _pickup_window(self, ret: ReturnState) -> tuple[int, int]:
+        """A two-hour window on the pickup day when the customer's week has them at home
+        (any window of the opening hours when it never does)."""
+        first = math.ceil(self.policies.opening_h)
+        last = math.floor(self.policies.closing_h) - 2
+        base = ret.day * DAY_S
+        slots = [(base + h * HOUR_S, base + (h + 2) * HOUR_S) for h in range(first, last + 1)]
+        if not slots:
+            return base + round(self.policies.opening_h * HOUR_S), base + round(
+                self.policies.closing_h * HOUR_S
+            )
+        schedule = ret.customer.schedule  # type: ignore[attr-defined]
+        home = [s for s in slots if resolve(schedule, self.instant((s[0] + s[1]) // 2)) == "home"]
+        pool = home or slots
+        return pool[int(self.returns_rng.integers(len(pool)))]
+
+    def _pickup_input(self, ret: ReturnState, day: int, t: int) -> PickupInput:
+        """The return as the production mapping takes it: a place, one unit of the line, the
+        window and — when its store is served from this hub — the store."""
+        weight, volume, parcels = ret.demand
+        place = Place(
+            id=_RETURN_PLACE_ID + ret.index,
+            customer_id=ret.order + 1,
+            kind=PlaceKind.HOME,
+            name="home",
+            lat=ret.location.lat,
+            lon=ret.location.lon,
+        )
+        item = OrderItem(
+            order_id=ret.order + 1, weight_g=weight, volume_ml=volume, parcels=parcels, quantity=1
+        )
+        store = None
+        if ret.store is not None:
+            site = self.world.stores[ret.store]
+            store = Store(
+                id=ret.store + 1,
+                code=site.id,
+                name=f"Store {ret.store + 1}",
+                lat=site.lat,
+                lon=site.lon,
+                depot_id=ret.hub + 1,
+            )
+        midnight = self.midnight(day)
+        base = day * DAY_S
+        start, end = ret.window[0] - base, ret.window[1] - base
+        return PickupInput(
+            return_id=ret.index + 1,
+            place=place,
+            item=item,
+            window_start=midnight + timedelta(seconds=max(start, t)),
+            window_end=midnight + timedelta(seconds=max(end, t + 1)),
+            store=store,
+        )
+
+    def pickup(self, ret: ReturnState, agent: Agent, load: list[int], now: float) -> bool:
+        """Try to collect a return: the customer must be at home and the item must fit on
+        board next to what the vehicle still carries; whether it was picked up."""
+        ret.attempts += 1
+        rng = self.returns_rng
+        present = rng.random() < self.scenario.noise.presence and (
+            resolve(ret.customer.schedule, self.instant(now)) == "home"  # type: ignore[attr-defined]
+        )
+        fits = all(
+            a + b <= c for a, b, c in zip(load, ret.demand, agent.vtype.capacity, strict=True)
+        )
+        if present and fits:
+            ret.status = ReturnStatus.ON_BOARD
+            ret.picked_by = agent.index
+            ret.picked_at = int(now)
+            for i in range(3):
+                load[i] += ret.demand[i]
+            return True
+        if not fits:
+            # Parcels whose drop failed are still on board: the pickup waits for a re-plan.
+            self.returns_no_room += 1
+            ret.attempts -= 1
+            ret.status = ReturnStatus.WAITING
+            return False
+        self._retry_return(ret, "customer_absent")
+        return False
+
+    def _retry_return(self, ret: ReturnState, reason: str) -> None:
+        """A pickup that did not happen: another window the next day, or unserved."""
+        ret.status = ReturnStatus.WAITING
+        if ret.attempts >= self.scenario.returns.max_attempts:
+            ret.status, ret.unserved_reason = ReturnStatus.UNSERVED, reason
+            return
+        if ret.day + 1 >= self.scenario.days:
+            ret.status, ret.unserved_reason = ReturnStatus.UNSERVED, "after_last_day"
+            return
+        ret.day += 1
+        ret.window = self._pickup_window(ret)
+
+    def collected(self, ret: ReturnState, agent: Agent, now: float, *, to: str) -> None:
+        """A return dropped at its store or brought back to the hub."""
+        ret.status = ReturnStatus.COLLECTED
+        ret.dropped_by = agent.index
+        ret.collected_at = int(now)
+        ret.collected_to = to
 
     def back_at_hub(self, o: OrderState, now: float) -> None:
         """A parcel whose drop failed is back at the hub: locker, another attempt, or the
@@ -748,6 +1001,11 @@ class Twin:
         day, _ = self._first_day(int(now))
         o.day = max(o.day, day)
         self._choose(o, int(now))
+
+    def release_return(self, ret: ReturnState) -> None:
+        """A pickup the vehicle did not make waits for another plan."""
+        if ret.status is ReturnStatus.ASSIGNED:
+            ret.status = ReturnStatus.WAITING
 
     def release(self, orders: Iterable[OrderState]) -> None:
         """Orders a courier never came for wait again."""
@@ -774,6 +1032,14 @@ class Twin:
                 if o.status is Status.WAITING:
                     o.status = Status.UNSERVED
                     o.unserved_reason = "after_last_day"
+        for r in self.returns:
+            if r.status is not ReturnStatus.WAITING or r.day > day:
+                continue
+            if last:
+                r.status, r.unserved_reason = ReturnStatus.UNSERVED, "not_planned_in_time"
+            else:  # the customer is offered a window the next day
+                r.day = day + 1
+                r.window = self._pickup_window(r)
 
     # -- couriers --------------------------------------------------------------------------------
 
@@ -902,21 +1168,39 @@ def drive(
     dist, dur = trip.distances, trip.durations
     here = 0
     carried: list[OrderState] = []
+    # What is on board (grams, millilitres, parcels): the parcels to drop, then returns.
+    load = [sum(o.spec.demand[i] for o in trip.orders if isinstance(o, OrderState))
+            for i in range(3)]  # fmt: skip
+    on_board: list[ReturnState] = []
+    _check_load(twin, agent, load)
     for k, (visit, o) in enumerate(zip(route.visits, trip.orders, strict=True)):
+        if isinstance(o, ReturnVisit):
+            if o.drop and o.ret not in on_board:
+                continue  # its pickup did not happen: nothing to bring to the store
+            if not o.drop and agent.battery is not None:
+                twin.release_return(o.ret)
+                continue
         if agent.battery is not None:
             need = int(dist[here, visit.location]) + int(dist[visit.location, 0])
             if agent.battery.level < need:
                 # Not enough charge to get there and home: back to the hub with the rest.
                 agent.turned_back += 1
-                carried.extend(trip.orders[k:])
+                carried.extend(x for x in trip.orders[k:] if isinstance(x, OrderState))
                 break
         yield env.timeout(float(dur[here, visit.location]) * _lognormal(rng, noise.travel_sigma))
         yield from _move(agent, int(dist[here, visit.location]))
+        if isinstance(o, ReturnVisit):
+            yield from _return_stop(env, twin, agent, o, load, on_board)
+            here = visit.location
+            continue
         if env.now < o.window[0]:
             yield env.timeout(o.window[0] - env.now)  # early: wait for the window to open
         agent.attempts += 1
         if not twin.attempt(o, agent.type_name, env.now):
             carried.append(o)
+        else:
+            for i in range(3):
+                load[i] -= o.spec.demand[i]
         yield env.timeout(_service_s(o.spec.demand) * _lognormal(rng, noise.service_sigma))
         here = visit.location
     if here != 0:
@@ -926,9 +1210,51 @@ def drive(
     agent.back_s[trip.day] = max(agent.back_s.get(trip.day, 0), int(env.now) - base)
     for o in carried:
         twin.back_at_hub(o, env.now)
+    for ret in on_board:  # bound for the hub (or a store it could not reach)
+        twin.collected(ret, agent, env.now, to="hub")
+    for o in trip.orders:  # pickups never reached (a robot turned back)
+        if isinstance(o, ReturnVisit) and o.ret.status is ReturnStatus.ASSIGNED:
+            twin.release_return(o.ret)
     agent.busy = False
     if agent.battery is not None:
         agent.charging = env.process(charge(env, twin, agent))
+
+
+def _return_stop(
+    env: simpy.Environment,
+    twin: Twin,
+    agent: Agent,
+    visit: ReturnVisit,
+    load: list[int],
+    on_board: list[ReturnState],
+) -> Generator[simpy.Event, Any, None]:
+    """A return's stop: its pickup at the customer's (in its window) or its drop at the store."""
+    ret = visit.ret
+    noise = twin.scenario.noise
+    if visit.drop:
+        on_board.remove(ret)
+        for i in range(3):
+            load[i] -= ret.demand[i]
+        twin.collected(ret, agent, env.now, to="store")
+        service = _service_s((0, 0, 0))
+    else:
+        if env.now < ret.window[0]:
+            yield env.timeout(ret.window[0] - env.now)
+        if twin.pickup(ret, agent, load, env.now):
+            _check_load(twin, agent, load)
+            on_board.append(ret)  # to its store later on the route, or to the hub
+        service = _service_s(ret.demand)
+    yield env.timeout(service * _lognormal(twin.noise_rng, noise.service_sigma))
+
+
+def _check_load(twin: Twin, agent: Agent, load: Sequence[int]) -> None:
+    """What is on board fits the vehicle, in every dimension."""
+    cap = agent.vtype.capacity
+    if any(a > c for a, c in zip(load, cap, strict=True)):
+        raise InvariantError(f"vehicle {agent.index} carries {list(load)} beyond {list(cap)}")
+    if twin.market is not None:
+        share = max(a / c for a, c in zip(load, cap, strict=True) if c > 0)
+        twin.max_load_share = max(twin.max_load_share, share)
 
 
 def _move(agent: Agent, metres: int) -> Generator[simpy.Event, Any, None]:

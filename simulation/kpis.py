@@ -14,7 +14,18 @@ that arrive too late for the last day are counted apart as ``carried_over``):
   over shift hours (hub vehicles), or accepted over offered bundles (couriers);
 * **lateness** — minutes after the promised window's end, over delivered orders.
 
-Conservation is checked: delivered + failed + unserved = orders drawn.
+Returns (when the scenario simulates them; ``returns`` is ``None`` otherwise): returns *asked*
+for a pickup day inside the simulated days (those asked for later are counted apart as
+``beyond_horizon``); **collected** — picked up and dropped at their store or brought to the hub;
+**on a delivery tour** — collected on a trip that also delivered orders (else a dedicated trip);
+**to a store** — dropped at a store (else the hub); **added km / CO2** — planned metres the
+pickups and their drops add to the routes they rode on (the route against the same route
+without them), with the vehicle's grams per km; **expected resale share** — the returns
+engine's probability that the item sells within its horizon at the chosen destination,
+averaged over returns asked.
+
+Conservation is checked: delivered + failed + unserved = orders drawn; every return ends
+collected or unserved with a reason.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from scipy import stats
 from routing.model import VehicleKind
 from simulation.engine import Agent, OrderState, Status, Twin
 from simulation.errors import InvariantError
+from simulation.pickups import ReturnStatus
 from simulation.scenario import COURIER_TYPE, Scenario
 from simulation.world import HOUR_S
 
@@ -36,6 +48,7 @@ __all__ = [
     "Estimate",
     "Lateness",
     "ReplicationKpis",
+    "ReturnKpis",
     "TypeKpis",
     "estimate",
     "paid_hours",
@@ -99,6 +112,30 @@ class Lateness:
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnKpis:
+    """Returns over one replication (see the module docstring for definitions)."""
+
+    asked: int
+    collected: int
+    unserved: int
+    unserved_reasons: tuple[tuple[str, int], ...]
+    beyond_horizon: int
+    collected_share: float
+    on_tour_share: float
+    """Of the collected: on a trip that also delivered orders."""
+    to_store_share: float
+    """Of the collected: dropped at a store (else brought to the hub)."""
+    added_km: float
+    added_co2_g: float
+    expected_resale_share: float
+    expected_recovery_eur: float
+    no_room: int
+    """Pickups skipped because parcels whose drop failed filled the vehicle."""
+    max_load_share: float
+    """Fullest a vehicle ever was, over its capacity (the fullest dimension)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicationKpis:
     """Everything measured in one replication (see the module docstring for definitions)."""
 
@@ -131,6 +168,8 @@ class ReplicationKpis:
     per_type: tuple[TypeKpis, ...]
     events: int
     plans: int
+    returns: ReturnKpis | None = None
+    """``None`` when the scenario does not simulate returns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +338,35 @@ def replication_kpis(twin: Twin) -> ReplicationKpis:
         per_type=tuple(per_type),
         events=twin.env.events_processed,
         plans=twin.plans,
+        returns=_return_kpis(twin) if twin.market is not None else None,
+    )
+
+
+def _return_kpis(twin: Twin) -> ReturnKpis:
+    rets = twin.returns
+    collected = [r for r in rets if r.status is ReturnStatus.COLLECTED]
+    unserved = [r for r in rets if r.status is ReturnStatus.UNSERVED]
+    if len(collected) + len(unserved) != len(rets):
+        raise InvariantError("collected + unserved returns differs from the returns asked")
+    reasons: dict[str, int] = {}
+    for r in unserved:
+        key = r.unserved_reason or "unknown"
+        reasons[key] = reasons.get(key, 0) + 1
+    return ReturnKpis(
+        asked=len(rets),
+        collected=len(collected),
+        unserved=len(unserved),
+        unserved_reasons=tuple(sorted(reasons.items())),
+        beyond_horizon=twin.returns_beyond_horizon,
+        collected_share=_share(len(collected), len(rets)),
+        on_tour_share=_share(sum(bool(r.on_tour) for r in collected), len(collected)),
+        to_store_share=_share(sum(r.collected_to == "store" for r in collected), len(collected)),
+        added_km=_r(sum(r.added_m for r in rets) / 1_000),
+        added_co2_g=_r(sum(r.added_co2_g for r in rets)),
+        expected_resale_share=_share(sum(r.resale_probability for r in rets), len(rets)),
+        expected_recovery_eur=_r(sum(r.expected_net_eur for r in rets)),
+        no_room=twin.returns_no_room,
+        max_load_share=_r(twin.max_load_share),
     )
 
 
@@ -327,6 +395,18 @@ TYPE_METRICS = (
 )
 """Per-type KPIs summarised with confidence intervals."""
 
+RETURN_METRICS = (
+    "asked",
+    "collected",
+    "collected_share",
+    "on_tour_share",
+    "to_store_share",
+    "added_km",
+    "added_co2_g",
+    "expected_resale_share",
+)
+"""Return KPIs summarised with confidence intervals (as ``returns_<metric>``)."""
+
 
 def summarise(
     reps: Sequence[ReplicationKpis],
@@ -337,6 +417,13 @@ def summarise(
         for m in SUMMARY_METRICS
     }
     overall["lateness_p90_min"] = estimate([r.lateness_min.p90 for r in reps], bounds=_NONNEG)
+    with_returns = [r.returns for r in reps if r.returns is not None]
+    if with_returns:
+        for m in RETURN_METRICS:
+            bounds = _UNIT if m.endswith("_share") else _NONNEG
+            overall[f"returns_{m}"] = estimate(
+                [float(getattr(r, m)) for r in with_returns], bounds=bounds
+            )
     types = sorted({t.vehicle_type for r in reps for t in r.per_type})
     per_type: dict[str, dict[str, Estimate]] = {}
     for name in types:

@@ -85,7 +85,7 @@ class Report:
                 t: {k: dataclasses.asdict(v) for k, v in m.items()}
                 for t, m in self.per_type.items()
             },
-            "replications": [dataclasses.asdict(r) for r in self.replications],
+            "replications": [_replication(r) for r in self.replications],
         }
         if performance:
             out["performance"] = dataclasses.asdict(self.performance)
@@ -204,6 +204,15 @@ def run(scenario: Scenario, *, seed: int | None = None) -> Report:
             events_per_second=round(events / core, 1),
         ),
     )
+
+
+def _replication(r: ReplicationKpis) -> dict[str, Any]:
+    """A replication's KPIs; without returns simulated, no ``returns`` key (the report of a
+    scenario written before returns existed keeps its bytes)."""
+    out = dataclasses.asdict(r)
+    if out["returns"] is None:
+        del out["returns"]
+    return out
 
 
 def _clean(value: Any) -> Any:

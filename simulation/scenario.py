@@ -47,6 +47,7 @@ __all__ = [
     "CityGraphML",
     "CityHelsinki",
     "CitySynthetic",
+    "ConditionMix",
     "CostFactors",
     "CourierPool",
     "Demand",
@@ -55,6 +56,7 @@ __all__ = [
     "Noise",
     "Policies",
     "Preferences",
+    "Returns",
     "RobotSpec",
     "Scenario",
     "SizeMix",
@@ -457,6 +459,90 @@ class CostFactors(BaseModel):
     co2_g_per_km: float | None = Field(None, ge=0, description="Grams CO2 per kilometre.")
 
 
+class ConditionMix(BaseModel):
+    """Shares of returned items by condition grade (normalised; they need not sum to 1).
+
+    A: as new; B: worn or repaired, sold at a discount; C: damaged, outlet or liquidation only.
+    """
+
+    model_config = _STRICT
+    A: float = Field(0.6, ge=0, description="Relative share of grade A (as new).")
+    B: float = Field(0.3, ge=0, description="Relative share of grade B (worn or repaired).")
+    C: float = Field(0.1, ge=0, description="Relative share of grade C (damaged).")
+
+    @model_validator(mode="after")
+    def _some(self) -> ConditionMix:
+        if self.A + self.B + self.C <= 0:
+            raise ValueError("give at least one condition grade a positive share")
+        return self
+
+
+class Returns(BaseModel):
+    """Returns picked up on the way: off while ``share`` is 0 (the default).
+
+    A delivered parcel is returned with probability ``share``; the customer asks
+    ``delay_weights``-distributed days later and picks a two-hour pickup window on that day,
+    at home. The returns engine (:func:`returns.decide`) sends the item to the store most
+    likely to resell it, or to the hub (warehouse, outlet, liquidation); the planning wave of
+    the pickup day puts the pickup on a route, paired with a drop-off at the store on the same
+    route, as production does. Stores are drawn at random addresses of the city, each with a
+    sales history drawn from the replication's seed.
+    """
+
+    model_config = _STRICT
+    share: float = Field(
+        0.0, ge=0, le=1, description="Share of delivered parcels returned (0: returns off)."
+    )
+    delay_weights: tuple[float, ...] = Field(
+        (0.5, 0.3, 0.2),
+        min_length=1,
+        max_length=30,
+        description="Relative chance the customer asks for the pickup 1, 2, 3, ... days after "
+        "the delivery (one weight per day, >= 0, not all 0).",
+    )
+    conditions: ConditionMix = Field(
+        default_factory=ConditionMix, description="Condition grades of returned items."
+    )
+    stores: int = Field(4, ge=0, le=200, description="Stores accepting returns in the city.")
+    skus: int = Field(24, ge=1, le=2_000, description="SKUs in the catalogue sold online.")
+    history_days: int = Field(
+        56, ge=7, le=365, description="Days of store and online sales history before the "
+        "first simulated day, days."
+    )  # fmt: skip
+    store_sales_per_day: float = Field(
+        4.0, gt=0, le=10_000, description="Mean units a store sells per day, all SKUs."
+    )
+    price_eur: tuple[float, float] = Field(
+        (20.0, 120.0), description="Range of list prices of the SKUs, EUR (low, high)."
+    )
+    max_attempts: int = Field(
+        2, ge=1, le=10, description="Pickup attempts (customer not there) before the return "
+        "ends unserved."
+    )  # fmt: skip
+
+    @field_validator("delay_weights")
+    @classmethod
+    def _delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v < 0 for v in value):
+            raise ValueError("weights must be >= 0 — a negative chance has no meaning")
+        if sum(value) <= 0:
+            raise ValueError("give at least one day a positive weight")
+        return value
+
+    @field_validator("price_eur")
+    @classmethod
+    def _prices(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 < low <= high:
+            raise ValueError(f"({low}, {high}) must satisfy 0 < low <= high — prices in EUR")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        """Whether returns are simulated."""
+        return self.share > 0
+
+
 # -- the scenario -------------------------------------------------------------------------------
 
 
@@ -475,6 +561,9 @@ class Scenario(BaseModel):
         default_factory=dict,
         description="Cost and emission factors per vehicle type (or 'courier'), overriding "
         "the catalogue.",
+    )
+    returns: Returns = Field(
+        default_factory=Returns, description="Returns picked up on the way (off by default)."
     )
     seed: int = Field(0, ge=0, description="Seed of every random draw.")
     replications: int = Field(3, ge=1, le=1_000, description="Independent replications.")
@@ -531,8 +620,16 @@ class Scenario(BaseModel):
 
     def digest(self) -> str:
         """sha256 of the scenario's canonical JSON: same scenario, same digest (sweep caches)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def canonical(self) -> dict[str, Any]:
+        """The scenario's JSON fields; an untouched ``returns`` section is left out, so a
+        scenario written before returns existed keeps its digest (and its cached reports)."""
+        data = self.model_dump(mode="json")
+        if data.get("returns") == Returns().model_dump(mode="json"):
+            del data["returns"]
+        return data
 
     def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-path fields changed and validated again

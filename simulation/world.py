@@ -268,9 +268,16 @@ class World:
     orders: tuple[OrderSpec, ...]
     couriers: tuple[Courier, ...]
     profiles: Mapping[str, Profile] = field(default_factory=dict)
+    stores: tuple[Location, ...] = ()
+    """Stores accepting returns (only when the scenario simulates returns)."""
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+def build_world(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    returns_rng: np.random.Generator | None = None,
+) -> World:
     """Draw the replication's customers, orders and couriers, and prepare travel times.
 
     Parameters
@@ -279,6 +286,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         The scenario.
     rng
         The replication's world generator (nothing else draws from it).
+    returns_rng
+        The replication's returns generator: draws the stores when the scenario simulates
+        returns (the world generator is left alone, so the customers stay the same).
     """
     city = load_city(scenario)
     hubs = tuple(
@@ -357,8 +367,13 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     for o in orders:
         points.extend(o.customer.places.values())
     points.extend(c.home for c in couriers)
+    stores: tuple[Location, ...] = ()
+    if scenario.returns.enabled and returns_rng is not None:
+        spots = city.random_points(scenario.returns.stores, returns_rng)
+        stores = tuple(Location(f"store-{i + 1}", p.lat, p.lon) for i, p in enumerate(spots))
+        points.extend(stores)
     travel = SnappedTravel(city.graph, points, profiles)
-    return World(city, travel, hubs, tuple(orders), couriers, profiles)
+    return World(city, travel, hubs, tuple(orders), couriers, profiles, stores)
 
 
 def _couriers(
