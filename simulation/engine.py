@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import simpy
@@ -320,6 +321,7 @@ class Twin:
         self._by_hub: list[list[OrderState]] = [[] for _ in scenario.fleet.hubs]
         self._tentative: dict[tuple[int, int], Timeline] = {}
         self._midnights: dict[int, datetime] = {}
+        self._day_s: dict[int, int] = {}
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -332,6 +334,30 @@ class Twin:
         if day not in self._midnights:
             self._midnights[day] = local_midnight(self.depots[0], self.service_date(day))
         return self._midnights[day]
+
+    def clock_s(self, day: int, wall_s: float) -> int:
+        """Seconds since local midnight of day ``day`` at the local wall-clock time ``wall_s``
+        (seconds on a 24-hour clock face: ``7.5 * 3600`` is 07:30).
+
+        The simulated clock counts seconds elapsed since each day's local midnight (as
+        :func:`orchestrator.mapping.build_problem` does); they equal the wall clock except on a
+        daylight-saving change: on 2026-03-29 in Helsinki 07:30 is 6.5 h after midnight, on
+        2026-10-25 8.5 h. A wall time the change skips counts from the earlier offset.
+        """
+        whole = round(wall_s)
+        if day not in self._day_s:
+            self._day_s[day] = int((self.midnight(day + 1) - self.midnight(day)).total_seconds())
+        if self._day_s[day] == DAY_S:
+            return whole
+        if whole >= DAY_S:
+            return self._day_s[day] + whole - DAY_S
+        naive = datetime.combine(self.service_date(day), time()) + timedelta(seconds=whole)
+        at = naive.replace(tzinfo=ZoneInfo(self.scenario.timezone))
+        return int((at - self.midnight(day)).total_seconds())
+
+    def shift(self, agent: Agent, day: int) -> tuple[int, int]:
+        """An agent's shift on ``day``, seconds since that day's local midnight."""
+        return self.clock_s(day, agent.shift[0]), self.clock_s(day, agent.shift[1])
 
     def instant(self, t: float) -> datetime:
         """Simulated second ``t`` as an aware UTC instant."""
@@ -411,7 +437,7 @@ class Twin:
         """The day an order placed at ``now`` can first be served (a slot must still start)."""
         day = int(now // DAY_S)
         earliest = now + self.scenario.demand.lead_time_min * MINUTE_S
-        last_start = day * DAY_S + round((self.policies.closing_h - 2) * HOUR_S)
+        last_start = day * DAY_S + self.clock_s(day, (self.policies.closing_h - 2) * HOUR_S)
         if earliest > last_start:
             day += 1
         return day, day
@@ -467,7 +493,7 @@ class Twin:
         robot_ok = spec.customer.accepts_robot and self._robot_fits(spec.demand)
         shift_end = max(
             (
-                a.shift[1]
+                a.shift[1]  # wall clock, like the hours compared with it below
                 for a in self.agents
                 if a.hub == spec.hub and (a.battery is None or robot_ok)
             ),
@@ -475,11 +501,11 @@ class Twin:
         )
         last = min(math.floor(self.policies.closing_h), shift_end // HOUR_S) - 2
         base = day * DAY_S
-        return [
-            (base + h * HOUR_S, base + (h + 2) * HOUR_S)
+        slots = [
+            (base + self.clock_s(day, h * HOUR_S), base + self.clock_s(day, (h + 2) * HOUR_S))
             for h in range(first, last + 1)
-            if base + h * HOUR_S >= earliest
         ]
+        return [s for s in slots if s[0] >= earliest]
 
     def _home_slot(self, state: OrderState, now: int) -> None:
         """Home-only: a two-hour slot at home; an aware customer picks one when they are home."""
@@ -490,8 +516,13 @@ class Twin:
             state.day += 1
             slots = self._slots(state.day, now, state.spec)
         if not slots:  # no vehicle at the hub ever: any time from the opening
-            base = state.day * DAY_S + round(self.policies.opening_h * HOUR_S)
-            slots = [(base, state.day * DAY_S + round(self.policies.closing_h * HOUR_S))]
+            base = state.day * DAY_S
+            slots = [
+                (
+                    base + self.clock_s(state.day, self.policies.opening_h * HOUR_S),
+                    base + self.clock_s(state.day, self.policies.closing_h * HOUR_S),
+                )
+            ]
         customer = state.spec.customer
         at_home = [
             s
@@ -504,7 +535,8 @@ class Twin:
             pick = at_home[int(rng.integers(len(at_home)))]
         else:
             # People at work want evenings: later slots are more popular.
-            weights = np.array([1.0 + (s[0] % DAY_S >= 16 * HOUR_S) for s in slots])
+            evening = state.day * DAY_S + self.clock_s(state.day, 16 * HOUR_S)
+            weights = np.array([1.0 + (s[0] >= evening) for s in slots])
             pick = slots[int(rng.choice(len(slots), p=weights / weights.sum()))]
         state.place, state.location, state.window = "home", customer.places["home"], pick
 
@@ -583,7 +615,7 @@ class Twin:
         key = (hub, day)
         if key not in self._tentative:
             agents = [a for a in self.agents if a.hub == hub]
-            fleets = [self._fleet(a, a.shift[0], full=True) for a in agents]
+            fleets = [self._fleet(a, self.shift(a, day)[0], full=True, day=day) for a in agents]
             mapped = build_problem(
                 self.depots[hub], fleets, [], day=self.service_date(day), travel=self.world.travel
             )
@@ -630,8 +662,8 @@ class Twin:
         if not agents:
             return 0
         t0 = wallclock.perf_counter()
-        fleets = [self._fleet(a, max(t, a.shift[0])) for a in agents]
-        closing = round(self.policies.closing_h * HOUR_S)
+        fleets = [self._fleet(a, max(t, self.shift(a, day)[0]), day=day) for a in agents]
+        closing = self.clock_s(day, self.policies.closing_h * HOUR_S)
         inputs = [self._order_input(o, day, t, closing) for o in waiting]
         mapped = build_problem(
             self.depots[hub],
@@ -719,7 +751,7 @@ class Twin:
 
     def _plannable(self, agent: Agent, day: int, t: int) -> bool:
         """Idle, with shift left, and — for a robot — charged enough under the dispatch rule."""
-        if agent.busy or t > agent.shift[1] - _MIN_SHIFT_LEFT_S:
+        if agent.busy or t > self.shift(agent, day)[1] - _MIN_SHIFT_LEFT_S:
             return False
         if agent.battery is None:
             return True
@@ -734,12 +766,14 @@ class Twin:
         assert agent.battery is not None
         return min(agent.battery.capacity, agent.battery.level + _charged_so_far(self, agent))
 
-    def _fleet(self, agent: Agent, start_s: int, *, full: bool = False) -> tuple[Fleet, Any]:
-        """The agent as a one-vehicle fleet (id = agent index + 1) of its current type."""
+    def _fleet(
+        self, agent: Agent, start_s: int, *, day: int, full: bool = False
+    ) -> tuple[Fleet, Any]:
+        """The agent as a one-vehicle fleet (id = agent index + 1) of its current type, on
+        its shift of ``day``."""
         vt = agent.vtype
         name, fixed, range_m = vt.name, vt.fixed_cost, vt.range_m
-        day = int(self.env.now // DAY_S)
-        if not full and day in agent.days_used:
+        if not full and int(self.env.now // DAY_S) in agent.days_used:
             name, fixed = f"{name}+", 0.0  # the day's fixed cost is already paid
         if agent.battery is not None and not full:
             range_m = max(1, int(self.battery_level(agent)))
@@ -768,8 +802,8 @@ class Twin:
             depot_id=agent.hub + 1,
             vehicle_type_id=domain.id,
             count=1,
-            shift_start_s=min(start_s, agent.shift[1] - 1),
-            shift_end_s=agent.shift[1],
+            shift_start_s=min(start_s, self.shift(agent, day)[1] - 1),
+            shift_end_s=self.shift(agent, day)[1],
             open_route=False,
         )
         return fleet, domain
@@ -888,11 +922,15 @@ class Twin:
         (any window of the opening hours when it never does)."""
         first = math.ceil(self.policies.opening_h)
         last = math.floor(self.policies.closing_h) - 2
-        base = ret.day * DAY_S
-        slots = [(base + h * HOUR_S, base + (h + 2) * HOUR_S) for h in range(first, last + 1)]
+        base, day = ret.day * DAY_S, ret.day
+        slots = [
+            (base + self.clock_s(day, h * HOUR_S), base + self.clock_s(day, (h + 2) * HOUR_S))
+            for h in range(first, last + 1)
+        ]
         if not slots:
-            return base + round(self.policies.opening_h * HOUR_S), base + round(
-                self.policies.closing_h * HOUR_S
+            return (
+                base + self.clock_s(day, self.policies.opening_h * HOUR_S),
+                base + self.clock_s(day, self.policies.closing_h * HOUR_S),
             )
         schedule = ret.customer.schedule  # type: ignore[attr-defined]
         home = [s for s in slots if resolve(schedule, self.instant((s[0] + s[1]) // 2)) == "home"]
@@ -1130,11 +1168,11 @@ def planner(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Eve
     """The day's planning waves and the re-plans between them, for every hub."""
     policies = twin.policies
     base = day * DAY_S
-    ticks = {round(h * HOUR_S) for h in policies.waves_h}
+    ticks = {twin.clock_s(day, h * HOUR_S) for h in policies.waves_h}
     if policies.replan_interval_min > 0:
         step = policies.replan_interval_min * MINUTE_S
         t = min(ticks)
-        end = round(policies.closing_h * HOUR_S)
+        end = twin.clock_s(day, policies.closing_h * HOUR_S)
         while t < end:
             ticks.add(t)
             t += step
