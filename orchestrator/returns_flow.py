@@ -100,6 +100,7 @@ __all__ = [
     "Tariff",
     "advance_return",
     "choose_pickup",
+    "destinations_from",
     "get_return",
     "list_returns",
     "pickup_options",
@@ -423,34 +424,10 @@ def _decide(
             )
         )
     }
-    depot_at = Point(depot.lon, depot.lat)
-    candidates = [
-        (sid, s.name, DestinationKind.STORE, Point(s.lon, s.lat), stock.get(sid, 0))
-        for sid, s in stores.items()
-    ] + [
-        (warehouse_id(depot.id), f"Warehouse {depot.code}", DestinationKind.WAREHOUSE, depot_at, 0),
-        (OUTLET_ID, "Outlet", DestinationKind.OUTLET, depot_at, 0),
-        (LIQUIDATION_ID, "Liquidation", DestinationKind.LIQUIDATION, depot_at, 0),
-    ]
-    detour = policy.decision.detour_factor
+    shops = [(sid, s.name, Point(s.lon, s.lat), stock.get(sid, 0)) for sid, s in stores.items()]
+    warehouse = (warehouse_id(depot.id), f"Warehouse {depot.code}", Point(depot.lon, depot.lat))
     try:
-        destinations = []
-        for ident, name, kind, where, units in candidates:
-            tariff = policy.tariffs[kind]
-            km = transfer_km(at, where, detour_factor=detour)
-            destinations.append(
-                Destination(
-                    id=ident,
-                    name=name,
-                    kind=kind,
-                    location=where,
-                    transfer_cost=tariff.base_eur + tariff.per_km_eur * km,
-                    handling_cost=tariff.handling_eur,
-                    stock=units,
-                    markdown=tariff.markdown,
-                    clearance_days=tariff.clearance_days,
-                )
-            )
+        destinations = destinations_from(at, shops, warehouse, policy)
         item = ReturnedItem(
             sku=product.sku,
             style=product.style,
@@ -465,6 +442,46 @@ def _decide(
         return decide(item, destinations, model, policy.decision), stores
     except InvalidReturnInput as exc:
         raise InvalidInput(exc.field, exc.message) from exc
+
+
+def destinations_from(
+    at: Point,
+    stores: Sequence[tuple[str, str, Point, int]],
+    warehouse: tuple[str, str, Point],
+    policy: ReturnsPolicy,
+) -> list[Destination]:
+    """Where a unit returned at ``at`` may go, priced by ``policy``'s tariffs: the stores
+    (id, name, location, units on the shelf), the depot's warehouse (id, name, location), and
+    the outlet and the liquidation channel, reached from the depot.
+
+    Pure: :func:`start_return` feeds it from the store, the simulator from its own market.
+    """
+    house, house_name, depot_at = warehouse
+    candidates = [
+        (ident, name, DestinationKind.STORE, where, units) for ident, name, where, units in stores
+    ] + [
+        (house, house_name, DestinationKind.WAREHOUSE, depot_at, 0),
+        (OUTLET_ID, "Outlet", DestinationKind.OUTLET, depot_at, 0),
+        (LIQUIDATION_ID, "Liquidation", DestinationKind.LIQUIDATION, depot_at, 0),
+    ]
+    out = []
+    for ident, name, kind, where, units in candidates:
+        tariff = policy.tariffs[kind]
+        km = transfer_km(at, where, detour_factor=policy.decision.detour_factor)
+        out.append(
+            Destination(
+                id=ident,
+                name=name,
+                kind=kind,
+                location=where,
+                transfer_cost=tariff.base_eur + tariff.per_km_eur * km,
+                handling_cost=tariff.handling_eur,
+                stock=units,
+                markdown=tariff.markdown,
+                clearance_days=tariff.clearance_days,
+            )
+        )
+    return out
 
 
 def _history(

@@ -23,12 +23,10 @@ from enum import StrEnum
 
 import numpy as np
 
-from orchestrator.returns_flow import LIQUIDATION_ID, OUTLET_ID, ReturnsPolicy
+from orchestrator.returns_flow import ReturnsPolicy, destinations_from
 from returns import (
     Condition,
     Decision,
-    Destination,
-    DestinationKind,
     Point,
     ResaleModel,
     ReturnedItem,
@@ -37,7 +35,6 @@ from returns import (
     Variant,
     decide,
     fit_resale_model,
-    transfer_km,
 )
 from routing.matrix import haversine_m
 from routing.model import Location
@@ -94,32 +91,13 @@ class Market:
         variant = self.catalogue[sku]
         origin = Point(at.lon, at.lat)
         depot = self.hubs[hub]
-        depot_at = Point(depot.lon, depot.lat)
-        candidates = [
-            (store_id(i), f"Store {i + 1}", DestinationKind.STORE, Point(s.lon, s.lat))
-            for i, s in enumerate(self.stores)
-        ] + [
-            (warehouse_id(hub), f"Warehouse {hub + 1}", DestinationKind.WAREHOUSE, depot_at),
-            (OUTLET_ID, "Outlet", DestinationKind.OUTLET, depot_at),
-            (LIQUIDATION_ID, "Liquidation", DestinationKind.LIQUIDATION, depot_at),
-        ]
-        detour = self.policy.decision.detour_factor
-        destinations = []
-        for ident, name, kind, where in candidates:
-            tariff = self.policy.tariffs[kind]
-            km = transfer_km(origin, where, detour_factor=detour)
-            destinations.append(
-                Destination(
-                    id=ident,
-                    name=name,
-                    kind=kind,
-                    location=where,
-                    transfer_cost=tariff.base_eur + tariff.per_km_eur * km,
-                    handling_cost=tariff.handling_eur,
-                    markdown=tariff.markdown,
-                    clearance_days=tariff.clearance_days,
-                )
-            )
+        destinations = destinations_from(
+            origin,
+            [(store_id(i), f"Store {i + 1}", Point(s.lon, s.lat), 0)
+             for i, s in enumerate(self.stores)],
+            (warehouse_id(hub), f"Warehouse {hub + 1}", Point(depot.lon, depot.lat)),
+            self.policy,
+        )  # fmt: skip
         item = ReturnedItem(
             sku=variant.sku,
             style=variant.style,
