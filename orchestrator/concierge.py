@@ -47,6 +47,7 @@ from orchestrator.concierge_days import (
     default_cache,
     legs_for,
     order_candidate,
+    order_size,
     tentative_day,
     tentative_days,
 )
@@ -477,12 +478,13 @@ def _context(
 @lru_cache(maxsize=1)
 def _context_statement() -> Any:
     """The order, its depot, its customer's profile (if any) and its size, in one query."""
+    grams, millilitres, parcels = order_size()
     size = (
         select(
             col(OrderItem.order_id).label("order_id"),
-            sa.func.sum(col(OrderItem.weight_g) * col(OrderItem.quantity)).label("grams"),
-            sa.func.sum(col(OrderItem.volume_ml) * col(OrderItem.quantity)).label("ml"),
-            sa.func.sum(col(OrderItem.parcels) * col(OrderItem.quantity)).label("parcels"),
+            grams.label("grams"),
+            millilitres.label("ml"),
+            parcels.label("parcels"),
         )
         .where(col(OrderItem.order_id) == sa.bindparam("order_id"))
         .group_by(col(OrderItem.order_id))

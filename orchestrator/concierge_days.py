@@ -79,6 +79,7 @@ __all__ = [
     "default_cache",
     "legs_for",
     "order_candidate",
+    "order_size",
     "tentative_day",
     "tentative_days",
 ]
@@ -454,8 +455,9 @@ def _plans_statement() -> Any:
     )
 
 
-def _demand() -> tuple[Any, Any, Any]:
-    """Grams, millilitres and parcels of an order, summed over its lines (grouped by order)."""
+def order_size() -> tuple[Any, Any, Any]:
+    """Grams, millilitres and parcels of an order, summed over its lines (grouped by order):
+    the SQL expressions, for a query that groups by order."""
     return (
         sa.func.sum(col(OrderItem.weight_g) * col(OrderItem.quantity)),
         sa.func.sum(col(OrderItem.volume_ml) * col(OrderItem.quantity)),
@@ -496,7 +498,7 @@ def _orders_statement() -> Any:
             col(Place.id).label("place_id"),
             col(Place.lat),
             col(Place.lon),
-            *_demand(),
+            *order_size(),
         )
         .join(Place, col(Place.id) == col(Order.place_id))
         .join(OrderItem, col(OrderItem.order_id) == col(Order.id))
@@ -531,7 +533,7 @@ def _holds_statement() -> Any:
             sa.cast(sa.null(), sa.Integer).label("place_id"),
             col(Place.lat),
             col(Place.lon),
-            *_demand(),
+            *order_size(),
         )
         .join(Order, col(Order.id) == col(OptionHold.order_id))
         .join(Place, col(Place.id) == col(OptionHold.place_id))
