@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import networkx as nx
 import numpy as np
@@ -41,6 +42,7 @@ __all__ = [
     "SnappedTravel",
     "World",
     "build_world",
+    "elapsed_s",
     "load_city",
 ]
 
@@ -56,6 +58,30 @@ SIZE_CLASSES: Mapping[str, tuple[tuple[int, int], tuple[int, int], tuple[int, in
     "bulky": ((25_000, 60_000), (120_000, 300_000), (1, 2)),
 }
 """Per size class: (grams, millilitres, parcels) ranges, inclusive."""
+
+
+def elapsed_s(day: date, timezone: str, wall_s: float) -> int:
+    """Seconds elapsed since local midnight of ``day`` at the local wall-clock time ``wall_s``
+    (seconds on a 24-hour clock face: ``7.5 * 3600`` is 07:30), in ``timezone``.
+
+    The simulated clock counts elapsed seconds, as the planner does; they equal the wall clock
+    except on a daylight-saving change: on 2026-03-29 in Helsinki 07:30 is 6.5 h after
+    midnight, on 2026-10-25 8.5 h. A wall time the change skips counts from the earlier
+    offset; a time past 24:00 runs on in elapsed seconds.
+    """
+    zone = ZoneInfo(timezone)
+    # Instants in UTC: two aware times of one zone subtract as wall clocks.
+    midnight = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    after = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    whole = round(wall_s)
+    length = int((after - midnight).total_seconds())
+    if length == DAY_S:
+        return whole
+    if whole >= DAY_S:
+        return length + whole - DAY_S
+    at = (datetime.combine(day, time()) + timedelta(seconds=whole)).replace(tzinfo=zone)
+    return int((at.astimezone(UTC) - midnight).total_seconds())
+
 
 _WEEKDAYS = frozenset(range(5))
 _CAFE_DAYS = frozenset(range(6))
@@ -351,7 +377,7 @@ def build_world(
             int(p_lo + math.floor(unit[k, 2] * (p_hi - p_lo + 1))),
         )
         day = k // demand.orders_per_day
-        arrival = day * DAY_S + int((hours[k] + within[k]) * HOUR_S)
+        arrival = day * DAY_S + _arrival_s(scenario, day, (hours[k] + within[k]) * HOUR_S)
         hub = int(np.argmin(haversine_m(hub_lat, hub_lon, home.lat, home.lon)))
         advance = int(flags[k, 4] >= demand.same_day_share)
         orders.append(OrderSpec(k, customer, arrival, demand_k, size, hub, advance))
@@ -374,6 +400,13 @@ def build_world(
         points.extend(stores)
     travel = SnappedTravel(city.graph, points, profiles)
     return World(city, travel, hubs, tuple(orders), couriers, profiles, stores)
+
+
+def _arrival_s(scenario: Scenario, day: int, wall_s: float) -> int:
+    """An arrival drawn at wall-clock ``wall_s`` on simulated day ``day``, in elapsed seconds
+    since that day's midnight, kept within the day (the hourly profiles are by wall clock)."""
+    on = scenario.start_date + timedelta(days=day)
+    return min(elapsed_s(on, scenario.timezone, math.floor(wall_s)), DAY_S - 1)
 
 
 def _couriers(
@@ -400,7 +433,7 @@ def _couriers(
                 site.lon,
             )
             home = candidates[int(np.argmin(np.abs(d - wanted_m[i])))]
-            arrival = day * DAY_S + int((hours[i] + within[i]) * HOUR_S)
+            arrival = day * DAY_S + _arrival_s(scenario, day, (hours[i] + within[i]) * HOUR_S)
             index = len(out)
             out.append(
                 Courier(index, day, arrival, hub, Location(f"courier-{index}", home.lat, home.lon))

@@ -11,6 +11,7 @@ import pytest
 from simulation.engine import Twin
 from simulation.report import run_replication
 from simulation.scenario import Scenario
+from simulation.world import elapsed_s
 from tests.simulation.conftest import tiny_dict
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -59,3 +60,26 @@ def test_slots_and_pickups_keep_to_opening_hours_on_a_dst_change(day: date) -> N
     # The first slot of the change day opens at the opening hour on the wall clock.
     firsts = [twin.instant(w[0]).astimezone(HELSINKI) for w in windows if w[0] // 86_400 == 1]
     assert min(t.hour for t in firsts) == opening
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 2), date(2026, 3, 29), date(2026, 10, 25)])
+@pytest.mark.parametrize("wall_h", [0.0, 2.5, 3.5, 7.5, 12.0, 23.99])
+def test_the_world_converts_wall_clock_times_as_the_twin_does(day: date, wall_h: float) -> None:
+    # Arrivals (drawn by wall-clock hour) and the twin's slots must use one clock.
+    twin = Twin(home_only(day), 0)
+    assert elapsed_s(day, "Europe/Helsinki", wall_h * 3_600) == twin.clock_s(0, wall_h * 3_600)
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 29), date(2026, 10, 25)])
+def test_orders_arrive_at_the_profile_s_wall_clock_hour_on_a_dst_change(day: date) -> None:
+    # Every order and courier arrives between 10:00 and 11:00 on the wall clock.
+    profile = [0.0] * 24
+    profile[10] = 1.0
+    data = tiny_dict(start_date=day.isoformat())
+    data["demand"] = {**data["demand"], "hourly_profile": profile}
+    data["fleet"]["couriers"] = {"size": 4, "arrival_profile": profile}
+    twin = Twin(Scenario.from_dict(data), 0)
+    arrivals = [o.arrival for o in twin.world.orders] + [c.arrival for c in twin.world.couriers]
+    assert len(arrivals) == 44
+    hours = {twin.instant(t).astimezone(HELSINKI).hour for t in arrivals}
+    assert hours == {10}
