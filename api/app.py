@@ -22,7 +22,7 @@ import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
 from api.errors import install_error_handlers
-from api.jobs import PlanJobs, SolverPool
+from api.jobs import PlanJobs, SimulationJobs, SolverPool
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from orchestrator.settings import Settings
 from orchestrator.store import create_engine, ensure_schema
@@ -55,21 +55,23 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         Store and planner settings; ``None`` reads ``LASTMILE_*`` environment variables.
         The schema is created or migrated when the app starts, so an empty database works.
     recover_jobs
-        Mark the plan jobs a previous server left unfinished as failed on start-up; off in
-        the workers of a multi-process server, whose supervisor does it once
-        (:mod:`api.serve`).
+        Mark the plan jobs a previous server left unfinished as failed, and queue again the
+        simulation jobs it left running, on start-up; off in the workers of a multi-process
+        server, whose supervisor does it once (:mod:`api.serve`).
 
     Returns
     -------
     fastapi.FastAPI
-        The app; ``app.state.engine`` is its store, ``app.state.jobs`` its plan jobs and
-        ``app.state.solver`` the worker processes of ``POST /solve/vroom``.
+        The app; ``app.state.engine`` is its store, ``app.state.jobs`` its plan jobs,
+        ``app.state.simulations`` its simulation jobs and ``app.state.solver`` the worker
+        processes of ``POST /solve/vroom``.
 
     Notes
     -----
-    On start-up the app migrates the store and marks the plan jobs a previous server left
-    queued or running as failed (see :mod:`api.jobs`); on shutdown it marks its own queued
-    jobs so and waits for the running ones.
+    On start-up the app migrates the store, marks the plan jobs a previous server left
+    queued or running as failed and takes up the queued simulation jobs (see
+    :mod:`api.jobs`); on shutdown it marks its own queued plan jobs so and waits for the
+    running ones, and stops its running simulations, which stay queued for the next start.
     """
     settings = settings or Settings()
     engine = create_engine(settings.database_url)
@@ -79,9 +81,11 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         ensure_schema(engine)
         if recover_jobs:
             app.state.jobs.start()
+        app.state.simulations.start()
         try:
             yield
         finally:
+            app.state.simulations.shutdown()
             app.state.solver.shutdown()
             app.state.jobs.shutdown()
             engine.dispose()
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.engine = engine
     app.state.jobs = PlanJobs(settings, engine)
     app.state.solver = SolverPool()
+    app.state.simulations = SimulationJobs(settings, engine)
     install_error_handlers(app)
     for concierge_module in (api.routes.profiles, api.routes.options):
         app.include_router(concierge_module.router)

@@ -20,6 +20,29 @@ failed (:data:`orchestrator.jobs.INTERRUPTED`) by :meth:`PlanJobs.start`, and jo
 queued when this server stops are marked so by :meth:`PlanJobs.shutdown`; running ones are
 waited for. One server process runs the jobs of a store (``lastmile serve`` runs one).
 
+:class:`SimulationJobs` runs simulation jobs (``POST /simulations``), whose state also lives
+in the store (:mod:`orchestrator.simulation_jobs`), so that every process of a
+``lastmile serve --workers N`` answers for every job and a restart loses none. Unlike plans
+they are *resumed* after a restart, not failed: a simulation changes nothing in the world,
+its result does not age (same request, same numbers) and a sweep's finished points are
+cached in the job's folder, so running it again costs only the points still missing.
+
+* On start-up, once per store (the supervisor of ``lastmile serve --workers N``, or the app
+  of a one-process server), :func:`recover_interrupted` queues again the jobs a stopped
+  server left running. Then every app's :meth:`SimulationJobs.start` hands all queued jobs
+  to its own runner; each run begins by claiming its job with a conditional update
+  (:func:`orchestrator.simulation_jobs.claim_job`), so whichever process is free first runs
+  a job and the others skip it — exactly one runs each.
+* ``POST /simulations`` stores a queued job and hands it to the runner of the process that
+  took the request.
+* A run is a process of its own (``spawn``), started by one of a few runner threads that
+  wait for it: a sweep may run for hours, and a server asked to stop should stop now, not
+  when the sweep ends. :meth:`SimulationJobs.shutdown` terminates the running ones and
+  gives their jobs back to the queue; jobs still queued stay queued. The next start resumes
+  them all.
+* A run that records nothing and exits abnormally (killed, out of memory) is recorded
+  failed with its exit code.
+
 :class:`SolverPool` also runs the synchronous ``POST /solve/vroom`` solves
 (:meth:`SolverPool.run`), so the event loop only awaits them.
 """
@@ -32,19 +55,24 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from api.simulation_runs import run_job as run_simulation
 from orchestrator.errors import OrchestratorError
 from orchestrator.jobs import interrupt_jobs, run_job
 from orchestrator.settings import Settings
+from orchestrator.simulation_jobs import claim_job, fail_job, queued_jobs, release_job
+from orchestrator.simulation_jobs import requeue_interrupted as requeue_simulations
 from orchestrator.store import create_engine, session_scope
 from orchestrator.travel import TravelTimes, travel_from_settings
 
-__all__ = ["DEFAULT_WORKERS", "PlanJobs", "SolverPool", "recover_interrupted"]
+__all__ = ["DEFAULT_WORKERS", "PlanJobs", "SimulationJobs", "SolverPool", "recover_interrupted"]
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +80,8 @@ T = TypeVar("T")
 
 DEFAULT_WORKERS = 2
 """Solves at the same time per pool (a small machine has two cores)."""
+
+_SPAWN = multiprocessing.get_context("spawn")
 
 _CANCELLED = "interrupted: the server stopped before this job started — submit it again"
 
@@ -112,11 +142,20 @@ class SolverPool:
 
 
 def recover_interrupted(engine: Engine) -> list[int]:
-    """Mark the plan jobs a previous server left queued or running as failed; their ids."""
+    """Mark the plan jobs a previous server left queued or running as failed, and queue
+    again the simulation jobs it left running; the plan jobs' ids.
+
+    Run it once per store at start-up, before any process runs jobs (see the module's
+    docstring).
+    """
     with session_scope(engine) as session:
         ids = interrupt_jobs(session)
+        simulations = requeue_simulations(session)
     if ids:
         _log.warning("plan jobs %s were interrupted by a restart; marked failed", ids)
+    if simulations:
+        _log.warning("simulation jobs %s were interrupted by a restart; queued again",
+                     simulations)  # fmt: skip
     return ids
 
 
@@ -172,6 +211,99 @@ class PlanJobs:
     def _interrupt(self, plan_id: int, reason: str) -> None:
         with session_scope(self._engine) as session:
             interrupt_jobs(session, [plan_id], reason=reason)
+
+
+class SimulationJobs:
+    """Runs the store's simulation jobs, each in a process of its own (see the module's
+    docstring).
+
+    Parameters
+    ----------
+    settings
+        The store's URL and the simulations folder (``simulations_dir``) of the runs.
+    engine
+        This process's engine on the same store (to claim jobs and record abnormal ends).
+    workers
+        Jobs run at the same time by this server process.
+    """
+
+    def __init__(
+        self, settings: Settings, engine: Engine, *, workers: int = DEFAULT_WORKERS
+    ) -> None:
+        self._url = settings.database_url
+        self._engine = engine
+        self.root = Path(settings.simulations_dir).resolve()
+        """The simulations folder: a job's files are in its sub-folder ``folder``."""
+        self._runners = ThreadPoolExecutor(workers, thread_name_prefix="lastmile-simulation")
+        self._lock = threading.Lock()
+        self._running: dict[int, BaseProcess] = {}
+        self._closed = False
+
+    def start(self) -> list[int]:
+        """Take up the store's queued jobs (new, or left by a stopped server); their ids."""
+        with session_scope(self._engine) as session:
+            ids = queued_jobs(session)
+        for job_id in ids:
+            self.enqueue(job_id)
+        if ids:
+            _log.info("simulation jobs %s queued in the store; running them here if free", ids)
+        return ids
+
+    def enqueue(self, job_id: int) -> None:
+        """Run the queued job ``job_id`` when a runner is free, unless another process has
+        claimed it by then. After :meth:`shutdown` the job stays queued for the next start."""
+        with self._lock:
+            if self._closed:
+                return
+            self._runners.submit(self._run, job_id)
+
+    def shutdown(self) -> None:
+        """Stop: running jobs are stopped and queued again, queued ones stay queued."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running.values())
+        self._runners.shutdown(wait=False, cancel_futures=True)
+        for process in running:
+            process.terminate()
+        self._runners.shutdown(wait=True)
+
+    def _run(self, job_id: int) -> None:
+        """One job, in a runner thread: claim it, run it in a process, wait for the end."""
+        token: str | None = None
+        try:
+            with session_scope(self._engine) as session:
+                token = claim_job(session, job_id)
+            if token is None:
+                return  # another process runs it, or ran it
+            process = _SPAWN.Process(
+                target=run_simulation,
+                args=(job_id, token, self._url, str(self.root)),
+                name=f"lastmile-simulation-{job_id}",
+                daemon=True,  # never outlives this server process
+            )
+            with self._lock:
+                stopping = self._closed
+                if not stopping:
+                    process.start()
+                    self._running[job_id] = process
+            if not stopping:
+                process.join()
+                with self._lock:
+                    self._running.pop(job_id, None)
+                    stopping = self._closed
+            with session_scope(self._engine) as session:
+                if stopping:
+                    release_job(session, job_id, token)  # no-op if the run recorded its end
+                elif process.exitcode != 0:
+                    fail_job(session, job_id, token,
+                             f"the simulation process stopped unexpectedly (exit code "
+                             f"{process.exitcode}) — submit it again")  # fmt: skip
+        except Exception as exc:  # a runner thread has nobody to tell but the log and store
+            _log.exception("simulation job %s: the runner failed", job_id)
+            if token is not None:
+                with session_scope(self._engine) as session:
+                    fail_job(session, job_id, token, f"the server could not run this job "
+                             f"({exc!r}) — submit it again")  # fmt: skip
 
 
 # -- in the worker processes -----------------------------------------------------------------

@@ -11,24 +11,29 @@ Shared by ``lastmile simulate`` (:mod:`api.cli`) and ``POST /simulations``
 * ``report.html`` — the self-contained report with its plots (:func:`simulation.plots.html_report`);
 * ``plots/cost_co2.png``, ``plots/on_time.png``, ``plots/utilisation.png`` — the same plots;
 * ``cache/`` — a sweep's cached points (a resumed sweep starts from them).
+
+:func:`run_job` is what a server's worker process runs for a job stored by
+``POST /simulations`` (:mod:`orchestrator.simulation_jobs`).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from orchestrator.models import SimulationStatus
+from orchestrator.simulation_jobs import fail_job, finish_job, get_job
+from orchestrator.store import create_engine, session_scope
 from simulation.plots import cost_co2_figure, html_report, on_time_figure, utilisation_figure
 from simulation.report import csv_to_parquet, run
 from simulation.scenario import Scenario
 from simulation.sweep import SweepResult, grid, sweep
 
-__all__ = ["KPI_COLUMNS", "PLOTS", "STARTED", "kpi_table", "run_job", "run_to_folder"]
-
-STARTED = "started"
-"""Marker file :func:`run_job` writes into its folder when a worker picks the job up."""
+__all__ = ["KPI_COLUMNS", "PLOTS", "kpi_table", "run_job", "run_to_folder"]
 
 PLOTS = {"cost_co2": cost_co2_figure, "on_time": on_time_figure, "utilisation": utilisation_figure}
 """The plots written under ``plots/``, by name."""
@@ -133,17 +138,58 @@ def kpi_table(result: SweepResult) -> list[dict[str, Any]]:
     return out
 
 
-def run_job(
-    scenario_data: Mapping[str, Any],
-    axes: Mapping[str, Sequence[Any]],
-    seed: int | None,
-    folder: str,
-) -> list[dict[str, Any]]:
-    """What a worker process runs for ``POST /simulations``: mark the folder started, run
-    the scenario (its JSON dump) or the sweep into it in this process, return the KPI table.
+def _finite(value: Any) -> Any:
+    """``None`` for NaN and infinities, which a JSON column cannot hold."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
+    """Run the simulation job ``job_id`` in this process (a worker process of the server,
+    :class:`api.jobs.SimulationJobs`) and record how it ended; its final status.
+
+    The server claimed the job (:func:`orchestrator.simulation_jobs.claim_job`) and hands
+    over the run's ``token``: this reads the request from the store, runs the scenario or
+    the sweep into the job's folder under ``root`` and records ``succeeded`` with the KPI
+    table, or ``failed`` with the exception's message on one line. A sweep's points already
+    in the folder's ``cache/`` (a run a restart stopped) are not run again. If the job is no
+    longer this run's (a restart re-queued it), nothing is recorded.
+
+    Parameters
+    ----------
+    job_id
+        The job.
+    token
+        The claim of this run.
+    database_url
+        The store's SQLAlchemy URL (a file or a server: this is another process).
+    root
+        The simulations folder (``Settings.simulations_dir``); the job's files go into its
+        sub-folder named by the job.
     """
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / STARTED).write_text("", encoding="utf-8")
-    scenario = Scenario.from_dict(scenario_data)
-    return kpi_table(run_to_folder(scenario, out, axes=axes, seed=seed, progress=False))
+    # Ctrl-C reaches the whole process group; the server decides when to stop a run.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine = create_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            job = get_job(session, job_id)
+            if job is None or job.claim != token:
+                return "lost"
+            folder, request = Path(root) / job.folder, job.request
+        # No session is open while the job runs (it may run for hours).
+        try:
+            scenario = Scenario.from_dict(request["scenario"])
+            axes = {path: list(values) for path, values in request["axes"]}
+            result = run_to_folder(scenario, folder, axes=axes, seed=request["seed"],
+                                   progress=False)  # fmt: skip
+            # NaN (a KPI without parcels) is null in JSON, as the API has always shown it.
+            kpis = [{k: _finite(v) for k, v in row.items()} for row in kpi_table(result)]
+        except Exception as exc:  # recorded for the analyst: the job is theirs to fix
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            with session_scope(engine) as session:
+                fail_job(session, job_id, token, reason)
+            return SimulationStatus.FAILED.value
+        with session_scope(engine) as session:
+            finish_job(session, job_id, token, kpis)
+        return SimulationStatus.SUCCEEDED.value
+    finally:
+        engine.dispose()

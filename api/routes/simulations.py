@@ -2,45 +2,42 @@
 
 ``POST /simulations`` takes a scenario (the JSON form of a scenario file, see
 :func:`simulation.scenario_json_schema`) or the name of a shipped example, and optional sweep
-axes; it answers 202 with the job's id and a ``Location``. The run happens in a worker
-process of the app's :class:`api.jobs.SolverPool` (the simulator plans with the solvers,
-which hold the GIL), so the server keeps answering. ``GET /simulations/{id}`` shows the
-status (queued, running, succeeded, failed), the progress (points of a sweep done) and, once
-done, the KPIs of every scenario; ``/simulations/{id}/report.html``, ``/report.csv``,
+axes; it answers 202 with the job's id and a ``Location``. The run happens in a process of
+its own beside the server (:class:`api.jobs.SimulationJobs`; the simulator plans with the
+solvers, which hold the GIL), so the server keeps answering. ``GET /simulations/{id}`` shows
+the status (queued, running, succeeded, failed), the progress (points of a sweep done) and,
+once done, the KPIs of every scenario; ``/simulations/{id}/report.html``, ``/report.csv``,
 ``/report.json``, ``/report.parquet`` and ``/plots/{name}.png`` serve the files
 :mod:`api.simulation_runs` wrote.
 
-Job state is kept **in memory** and the files in a temporary folder of the server process:
-a simulation is a reproducible computation (same scenario and seed, same numbers), so a job
-a restart forgets is simply submitted again, and keeping it out of the store needs no
-migration. One server process serves a job's results (``lastmile serve`` runs one).
+Jobs are kept **in the store** (:mod:`orchestrator.simulation_jobs`, table
+``simulation_jobs``) and their files in a folder of their own under the lasting simulations
+folder (``LASTMILE_SIMULATIONS_DIR``, default ``./var/simulations``). So any process of
+``lastmile serve --workers N`` answers for any job, whichever process took it, and a
+restart loses nothing: jobs a stopped server left queued or running are resumed by the next
+one, a sweep from the points it had finished (they are cached in the job's folder).
 
 Scenarios with a ``graphml`` city are refused: the path would name a file on the server.
 """
 
 from __future__ import annotations
 
-import itertools
-import shutil
-import tempfile
-import threading
-import weakref
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field, model_validator
+from sqlmodel import Session
 
-from api.deps import Caller, require_role
+from api.deps import Caller, SessionDep, require_role
 from api.errors import error_responses
-from api.jobs import SolverPool
-from api.simulation_runs import KPI_COLUMNS, PLOTS, STARTED, run_job
+from api.jobs import SimulationJobs
+from api.simulation_runs import KPI_COLUMNS, PLOTS
 from orchestrator.errors import Conflict, InvalidInput, NotFound
-from orchestrator.models import Role
+from orchestrator.models import Role, Simulation, SimulationStatus
+from orchestrator.simulation_jobs import create_job, get_job
 
 __all__ = ["EXAMPLES_DIR", "SimulationJob", "SimulationRequest", "router"]
 
@@ -162,92 +159,39 @@ class SimulationJob(BaseModel):
     }
 
 
-@dataclass
-class _Job:
-    id: int
-    scenario: str
-    points: int
-    replications: int
-    folder: Path
-    future: Future[list[dict[str, Any]]]
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    finished_at: datetime | None = None
+def _runner(request: Request) -> SimulationJobs:
+    runner: SimulationJobs = request.app.state.simulations
+    return runner
 
 
-class _Jobs:
-    """The app's simulation jobs, in memory, with their files under one temporary folder."""
-
-    def __init__(self, pool: SolverPool) -> None:
-        self.pool = pool
-        self.root = Path(tempfile.mkdtemp(prefix="lastmile-simulations-"))
-        # The files go with the jobs: when the app (and so this object) goes away.
-        weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
-        self.jobs: dict[int, _Job] = {}
-        self.ids = itertools.count(1)
-        self.lock = threading.Lock()
-
-    def submit(self, scenario: Any, axes: dict[str, list[Any]], seed: int | None) -> _Job:
-        with self.lock:
-            job_id = next(self.ids)
-        folder = self.root / str(job_id)
-        points = 1
-        for values in axes.values():
-            points *= len(values)
-        future = self.pool.submit(
-            run_job, scenario.model_dump(mode="json"), axes, seed, str(folder)
-        )
-        job = _Job(job_id, scenario.name, points, scenario.replications, folder, future)
-
-        def finished(_: Future[list[dict[str, Any]]]) -> None:
-            job.finished_at = datetime.now(UTC)
-
-        future.add_done_callback(finished)
-        with self.lock:
-            self.jobs[job_id] = job
-        return job
-
-    def get(self, job_id: int) -> _Job:
-        job = self.jobs.get(job_id)
-        if job is None:
-            raise NotFound("simulation", job_id)
-        return job
+def _job(session: Session, simulation_id: int) -> Simulation:
+    job = get_job(session, simulation_id)
+    if job is None:
+        raise NotFound("simulation", simulation_id)
+    return job
 
 
-_JOBS_LOCK = threading.Lock()
-
-
-def _jobs(request: Request) -> _Jobs:
-    """The app's jobs, made on first use (on the app's solver pool, which the app stops)."""
-    state = request.app.state
-    with _JOBS_LOCK:
-        if getattr(state, "simulations", None) is None:
-            state.simulations = _Jobs(state.solver)
-    jobs: _Jobs = state.simulations
-    return jobs
-
-
-def _public(job: _Job) -> SimulationJob:
-    future = job.future
+def _public(job: Simulation, root: Path) -> SimulationJob:
+    assert job.id is not None
+    folder = root / job.folder
     kpis: list[dict[str, Any]] = []
     files: dict[str, str] = {}
-    error = None
-    if not future.done():
-        state: JobState = "running" if (job.folder / STARTED).exists() else "queued"
-        done = len(list((job.folder / "cache").glob("*.json"))) if job.points > 1 else 0
+    state = SimulationStatus(job.status)
+    if state in (SimulationStatus.QUEUED, SimulationStatus.RUNNING):
+        # A sweep caches each point as it ends (a resumed job starts from the ones done).
+        done = len(list((folder / "cache").glob("*.json"))) if job.points > 1 else 0
         progress = min(done / job.points, 0.99)
-    elif future.exception() is not None:
-        state, progress = "failed", 1.0
-        error = str(future.exception()) or type(future.exception()).__name__
     else:
-        state, progress = "succeeded", 1.0
-        kpis = future.result()
+        progress = 1.0
+    if state is SimulationStatus.SUCCEEDED:
+        kpis = list(job.kpis or [])
         base = f"/simulations/{job.id}"
         reports = ("report.html", "report.csv", "report.json", "report.parquet")
-        files = {name: f"{base}/{name}" for name in reports if (job.folder / name).exists()}
+        files = {name: f"{base}/{name}" for name in reports if (folder / name).exists()}
         files |= {name: f"{base}/plots/{name}.png" for name in PLOTS}
     return SimulationJob(
         id=job.id,
-        status=state,
+        status=state.value,
         progress=round(progress, 3),
         scenario=job.scenario,
         points=job.points,
@@ -256,7 +200,7 @@ def _public(job: _Job) -> SimulationJob:
         finished_at=job.finished_at,
         kpis=kpis,
         files=files,
-        error=error,
+        error=job.error if state is SimulationStatus.FAILED else None,
     )
 
 
@@ -308,6 +252,7 @@ def _load(body: SimulationRequest) -> Any:
 def create(
     request: Request,
     response: Response,
+    session: SessionDep,
     _caller: AnalystDep,
     body: Annotated[SimulationRequest, Body()],
 ) -> SimulationJob:
@@ -315,9 +260,26 @@ def create(
     of the sweep axes; answers at once with the job. 422 names the scenario field or axis
     that is wrong and what to put there; only analyst and admin keys may simulate."""
     scenario = _load(body)
-    job = _jobs(request).submit(scenario, body.axes, body.seed)
+    points = 1
+    for values in body.axes.values():
+        points *= len(values)
+    job = create_job(
+        session,
+        scenario=scenario.name,
+        # Axes as pairs: their order orders the sweep's points, whatever the JSON column.
+        request={
+            "scenario": scenario.model_dump(mode="json"),
+            "axes": [[path, list(values)] for path, values in body.axes.items()],
+            "seed": body.seed,
+        },
+        points=points,
+        replications=scenario.replications,
+    )
+    assert job.id is not None
+    runner = _runner(request)
+    runner.enqueue(job.id)
     response.headers["Location"] = f"/simulations/{job.id}"
-    return _public(job)
+    return _public(job, runner.root)
 
 
 @router.get(
@@ -325,21 +287,23 @@ def create(
     summary="A simulation job's status, progress and KPIs",
     responses=error_responses(403, 404, 422),
 )
-def read(simulation_id: int, request: Request, _caller: AnalystDep) -> SimulationJob:
+def read(
+    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+) -> SimulationJob:
     """The job: ``queued``, ``running`` (with the share of sweep points done), ``succeeded``
     (with the KPIs of every scenario and the links to its files) or ``failed`` (with why)."""
-    return _public(_jobs(request).get(simulation_id))
+    return _public(_job(session, simulation_id), _runner(request).root)
 
 
-def _file(request: Request, simulation_id: int, relative: str) -> Path:
-    job = _jobs(request).get(simulation_id)
-    if not job.future.done():
-        raise Conflict(f"simulation {simulation_id} has not finished — poll "
-                       f"GET /simulations/{simulation_id} until it succeeds")  # fmt: skip
-    if job.future.exception() is not None:
+def _file(request: Request, session: Session, simulation_id: int, relative: str) -> Path:
+    job = _job(session, simulation_id)
+    if job.status is SimulationStatus.FAILED:
         raise Conflict(f"simulation {simulation_id} failed, so it has no report — see "
                        f"GET /simulations/{simulation_id} for why")  # fmt: skip
-    return job.folder / relative
+    if job.status is not SimulationStatus.SUCCEEDED:
+        raise Conflict(f"simulation {simulation_id} has not finished — poll "
+                       f"GET /simulations/{simulation_id} until it succeeds")  # fmt: skip
+    return _runner(request).root / job.folder / relative
 
 
 class _CSVResponse(PlainTextResponse):
@@ -361,10 +325,14 @@ _FILE_ERRORS = error_responses(401, 403, 404, 409, 422, non_json_route=True)
     response_class=HTMLResponse,
     responses={**_HTML, **_FILE_ERRORS},
 )
-def report_html(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+def report_html(
+    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+) -> FileResponse:
     """One page with the plots (cost vs CO2 per parcel with the Pareto front, on-time share,
     utilisation) and the KPI table with 95 % CIs; 409 until the job has succeeded."""
-    return FileResponse(_file(request, simulation_id, "report.html"), media_type="text/html")
+    return FileResponse(
+        _file(request, session, simulation_id, "report.html"), media_type="text/html"
+    )
 
 
 @router.get(
@@ -373,10 +341,12 @@ def report_html(simulation_id: int, request: Request, _caller: AnalystDep) -> Fi
     response_class=_CSVResponse,
     responses={**_CSV, **_FILE_ERRORS},
 )
-def report_csv(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+def report_csv(
+    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+) -> FileResponse:
     """One scenario: a row per replication and vehicle type; a sweep: a row per scenario
     with the means and 95 % CIs of the summary KPIs. 409 until the job has succeeded."""
-    return FileResponse(_file(request, simulation_id, "report.csv"), media_type="text/csv")
+    return FileResponse(_file(request, session, simulation_id, "report.csv"), media_type="text/csv")
 
 
 @router.get(
@@ -385,10 +355,12 @@ def report_csv(simulation_id: int, request: Request, _caller: AnalystDep) -> Fil
     response_class=FileResponse,
     responses={**_PARQUET, **_FILE_ERRORS},
 )
-def report_parquet(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+def report_parquet(
+    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+) -> FileResponse:
     """The rows and columns of ``report.csv``, typed, for pandas, Polars, DuckDB or Spark;
     409 until the job has succeeded."""
-    path = _file(request, simulation_id, "report.parquet")
+    path = _file(request, session, simulation_id, "report.parquet")
     return FileResponse(path, media_type=_PARQUET_TYPE)
 
 
@@ -397,10 +369,12 @@ def report_parquet(simulation_id: int, request: Request, _caller: AnalystDep) ->
     summary="The full report as JSON",
     responses={**_JSON, **_FILE_ERRORS},
 )
-def report_json(simulation_id: int, request: Request, _caller: AnalystDep) -> FileResponse:
+def report_json(
+    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+) -> FileResponse:
     """The report as ``lastmile simulate`` writes it (same scenario and seed, same bytes);
     409 until the job has succeeded."""
-    path = _file(request, simulation_id, "report.json")
+    path = _file(request, session, simulation_id, "report.json")
     return FileResponse(path, media_type="application/json")
 
 
@@ -410,9 +384,13 @@ def report_json(simulation_id: int, request: Request, _caller: AnalystDep) -> Fi
     response_class=FileResponse,
     responses={**_PNG, **_FILE_ERRORS},
 )
-def plot(simulation_id: int, name: str, request: Request, _caller: AnalystDep) -> FileResponse:
+def plot(
+    simulation_id: int, name: str, request: Request, session: SessionDep, _caller: AnalystDep
+) -> FileResponse:
     """``cost_co2`` (cost vs CO2 per parcel, Pareto front), ``on_time`` or ``utilisation``;
     404 for another name, 409 until the job has succeeded."""
     if name not in PLOTS:
         raise NotFound("plot", name)
-    return FileResponse(_file(request, simulation_id, f"plots/{name}.png"), media_type="image/png")
+    return FileResponse(
+        _file(request, session, simulation_id, f"plots/{name}.png"), media_type="image/png"
+    )

@@ -10,13 +10,26 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.cli import main
+from orchestrator.settings import Settings
 from tests.api.conftest import Keys, bearer
 from tests.simulation.conftest import tiny_dict
 
 DEADLINE_S = 120.0
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    """The app on an empty SQLite file, its simulation files in ``tmp_path`` too."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'api.db'}", simulations_dir=tmp_path / "simulations"
+    )
+    return create_app(settings)
 
 
 def wait(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
