@@ -10,7 +10,8 @@ One replication is one :class:`Twin`: a SimPy environment, the world drawn for i
 * :func:`planner` — planning waves and re-plans: the waiting orders and the idle vehicles of
   each hub become domain rows (in memory), :func:`orchestrator.mapping.build_problem` turns
   them into a routing problem and :func:`routing.solve` plans it, repeatably (PyVRP seed by
-  iterations, OR-Tools' first solution);
+  iterations, OR-Tools' first solution); only the trips that must leave before the next plan
+  are handed out, the rest is planned again then (a rolling horizon);
 * :func:`drive` — a vehicle drives its route with noisy legs and service times, waits for
   windows, tries each drop (the customer may be elsewhere) and comes back;
 * :func:`charge` — a robot back at its hub queues for a charging dock (a
@@ -188,6 +189,8 @@ class Agent:
     days_used: set[int] = field(default_factory=set)
     min_battery_m: float = math.inf
     turned_back: int = 0
+    held_s: int = 0
+    """Seconds at the hub between being handed a trip and leaving on it."""
     charge_since: float | None = None
     """When the robot started charging on a dock (``None`` when not charging)."""
     back_s: dict[int, int] = field(default_factory=dict)
@@ -220,6 +223,8 @@ class Trip:
     distances: np.ndarray
     durations: np.ndarray
     day: int
+    planned_at: int = 0
+    """When the trip was handed out, seconds since the first day's midnight."""
 
 
 class Twin:
@@ -631,8 +636,25 @@ class Twin:
 
     # -- planning --------------------------------------------------------------------------------
 
-    def plan(self, hub: int, now: int) -> int:
-        """Plan the hub's waiting orders on its idle vehicles; start the trips.
+    def plan(self, hub: int, now: int, *, commit_before: int | None = None) -> int:
+        """Plan the hub's waiting orders on its idle vehicles; start the trips that must leave
+        before the next plan.
+
+        The plan looks ``lookahead_h`` ahead, but a trip that would leave at or after
+        ``commit_before`` (the next planning tick) is not handed out: its orders wait and the
+        next plan, knowing more orders and vehicles back at the hub, plans them again. A
+        vehicle is not tied up at the hub for hours by a trip it could start later (a rolling
+        horizon: only the part of the plan that must start now is carried out).
+
+        Parameters
+        ----------
+        hub
+            Index of the hub.
+        now
+            Seconds since the first day's midnight.
+        commit_before
+            Seconds since the first day's midnight: trips leaving at or after it stay
+            unplanned (``None``: every trip is handed out, as after the day's last plan).
 
         Returns
         -------
@@ -695,6 +717,8 @@ class Twin:
         agent_of = {f"{a.index + 1}": a for a in agents}
         planned = 0
         for route in solution.routes:
+            if commit_before is not None and day * DAY_S + route.start_time >= commit_before:
+                continue  # it can leave after the next plan: planned again then
             agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
             matrix = problem.matrices[agent.vtype.profile]
             trip_orders = tuple(
@@ -719,7 +743,7 @@ class Twin:
                     self.env,
                     self,
                     agent,
-                    Trip(route, trip_orders, matrix.distances, matrix.durations, day),
+                    Trip(route, trip_orders, matrix.distances, matrix.durations, day, now),
                 )
             )
         return planned
@@ -1165,7 +1189,8 @@ def order_arrivals(
 
 
 def planner(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Event, Any, None]:
-    """The day's planning waves and the re-plans between them, for every hub."""
+    """The day's planning waves and the re-plans between them, for every hub; each plan hands
+    out the trips that leave before the next one."""
     policies = twin.policies
     base = day * DAY_S
     ticks = {twin.clock_s(day, h * HOUR_S) for h in policies.waves_h}
@@ -1176,11 +1201,13 @@ def planner(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Eve
         while t < end:
             ticks.add(t)
             t += step
-    for tick in sorted(ticks):
+    order = sorted(ticks)
+    for tick, after in itertools.zip_longest(order, order[1:]):
         if base + tick > env.now:
             yield env.timeout(base + tick - env.now)
+        until = None if after is None else base + after
         for hub in range(len(twin.depots)):
-            twin.plan(hub, int(env.now))
+            twin.plan(hub, int(env.now), commit_before=until)
 
 
 def drive(
@@ -1201,6 +1228,7 @@ def drive(
         agent.charging.interrupt("dispatched")
         yield env.timeout(0)  # let the dock settle the charge first
     depart = env.now
+    agent.held_s += max(0, int(depart) - trip.planned_at)
     agent.trips += 1
     agent.days_used.add(trip.day)
     dist, dur = trip.distances, trip.durations

@@ -75,6 +75,30 @@ def test_a_planning_wave_puts_waiting_orders_on_idle_vehicles(tiny: Scenario) ->
     assert any(a.busy for a in twin.agents)
 
 
+@pytest.mark.parametrize(
+    "interval_min",
+    [
+        30,  # re-plans every half hour
+        0,  # waves only: a trip may be handed out up to a wave ahead, no more
+    ],
+)
+def test_a_vehicle_is_handed_a_trip_only_when_it_must_leave_before_the_next_plan(
+    tiny: Scenario, interval_min: int
+) -> None:
+    # A plan looks hours ahead; a vehicle committed at 07:00 to a trip that leaves at 13:00
+    # would sit at the hub, unavailable, all morning.
+    waves = [7.0, 11.0, 15.0]
+    scenario = tiny.with_changes({"policies.replan_interval_min": interval_min,
+                                  "policies.waves_h": waves,
+                                  "demand.preferences.robot_acceptance": 1.0})  # fmt: skip
+    twin = Twin(scenario)
+    twin.run()
+    trips = sum(a.trips for a in twin.agents)
+    assert trips > 0
+    gap_s = interval_min * 60 if interval_min else 4 * HOUR_S  # the longest gap between plans
+    assert sum(a.held_s for a in twin.agents) <= trips * gap_s
+
+
 def test_customers_who_refuse_robots_never_get_one(tiny: Scenario) -> None:
     scenario = tiny.with_changes({"demand.preferences.robot_acceptance": 0.0})
     twin = Twin(scenario)
