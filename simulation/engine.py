@@ -184,6 +184,9 @@ class Agent:
     charging: simpy.Process | None = None
     km_m: int = 0
     active_s: int = 0
+    """Seconds out of the hub (on the move, waiting for windows, at doors)."""
+    moving_s: float = 0.0
+    """Seconds on the move between stops (a robot's remote supervision is paid for these)."""
     trips: int = 0
     attempts: int = 0
     days_used: set[int] = field(default_factory=set)
@@ -816,6 +819,9 @@ class Twin:
                 max_shift_s=vt.max_shift,
                 fixed_cost=fixed,
                 cost_per_km=vt.cost_per_km,
+                # A robot's hour stays priced for every hour out of the hub, though supervision
+                # is paid on the move only: a robot waiting at a door is not delivering
+                # elsewhere (priced per km, plans kept robots waiting for hours).
                 cost_per_hour=vt.cost_per_hour,
                 co2_g_per_km=vt.co2_g_per_km,
                 skills=[],
@@ -1253,7 +1259,7 @@ def drive(
                 agent.turned_back += 1
                 carried.extend(x for x in trip.orders[k:] if isinstance(x, OrderState))
                 break
-        yield env.timeout(float(dur[here, visit.location]) * _lognormal(rng, noise.travel_sigma))
+        yield from _leg(env, agent, float(dur[here, visit.location]), rng, noise.travel_sigma)
         yield from _move(agent, int(dist[here, visit.location]))
         if isinstance(o, ReturnVisit):
             yield from _return_stop(env, twin, agent, o, load, on_board)
@@ -1270,7 +1276,7 @@ def drive(
         yield env.timeout(_service_s(o.spec.demand) * _lognormal(rng, noise.service_sigma))
         here = visit.location
     if here != 0:
-        yield env.timeout(float(dur[here, 0]) * _lognormal(rng, noise.travel_sigma))
+        yield from _leg(env, agent, float(dur[here, 0]), rng, noise.travel_sigma)
         yield from _move(agent, int(dist[here, 0]))
     agent.active_s += int(env.now - depart)
     agent.back_s[trip.day] = max(agent.back_s.get(trip.day, 0), int(env.now) - base)
@@ -1321,6 +1327,15 @@ def _check_load(twin: Twin, agent: Agent, load: Sequence[int]) -> None:
     if twin.market is not None:
         share = max(a / c for a, c in zip(load, cap, strict=True) if c > 0)
         twin.max_load_share = max(twin.max_load_share, share)
+
+
+def _leg(
+    env: simpy.Environment, agent: Agent, planned_s: float, rng: np.random.Generator, sigma: float
+) -> Generator[simpy.Event, Any, None]:
+    """Travel one leg: the planned seconds with noise, counted as time on the move."""
+    took = planned_s * _lognormal(rng, sigma)
+    yield env.timeout(took)
+    agent.moving_s += took
 
 
 def _move(agent: Agent, metres: int) -> Generator[simpy.Event, Any, None]:

@@ -8,8 +8,8 @@ that arrive too late for the last day are counted apart as ``carried_over``):
 * **first-attempt success** — attempted orders whose first attempt worked;
 * **cost per parcel** — EUR of the hub vehicles (the fixed cost once per vehicle and day used,
   per km, and per hour of the driver's or rider's shift on every day the vehicle is used — to
-  their return when later; robots: lease per day used, remote supervision per hour out of the
-  hub, and their hub's charging docks every day) and the couriers' pay, over delivered orders;
+  their return when later; robots: lease per day used, remote supervision per hour on the
+  move, and their hub's charging docks every day) and the couriers' pay, over delivered orders;
 * **CO2 per parcel** — grams over delivered orders; **utilisation** — hours out of the hub
   over shift hours (hub vehicles), or accepted over offered bundles (couriers);
 * **lateness** — minutes after the promised window's end, over delivered orders.
@@ -260,8 +260,10 @@ def replication_kpis(twin: Twin) -> ReplicationKpis:
         active_h = sum(a.active_s for a in agents) / HOUR_S
         fixed = vt.fixed_cost * sum(len(a.days_used) for a in agents)
         if vt.kind is VehicleKind.ROBOT:
-            # Remote supervision is paid while a robot is under way; its docks every day.
-            paid_h = active_h
+            # Remote supervision is paid while a robot moves (a robot parked at a door, waiting
+            # for its window or its customer, needs no operator); its docks every day. The
+            # planner still prices its every hour out: waiting ties a robot up.
+            paid_h = sum(a.moving_s for a in agents) / HOUR_S
             fixed += robot_dock_cost(scenario, name)
         else:
             paid_h = sum(paid_hours(a) for a in agents)

@@ -281,8 +281,9 @@ class RobotSpec(BaseModel):
     # What a robot costs beyond its kilometres (``costs.robot`` still overrides the first two):
     # sidewalk robots sell for ~3,000-8,000 USD; amortised over 3-5 years of ~300 working days
     # with 10-15 % a year for maintenance, plus insurance and a data link, that is ~5-10 EUR a
-    # day. Remote operators watch robots under way: ~5 robots per operator in city streets (more
-    # on mapped campuses) at ~30 EUR/h all-in is ~6 EUR per robot-hour out of the hub. A
+    # day. Remote operators watch robots on the move (crossings, obstacles; a robot parked at a
+    # door waiting for its customer needs none): ~5 moving robots per operator in city streets
+    # (more on mapped campuses) at ~30 EUR/h all-in is ~6 EUR per robot-hour on the move. A
     # charging dock with its floor space at the hub, ~1,500-3,000 EUR over 3-5 years plus rent,
     # is ~2-4 EUR a day whether or not the robots run.
     lease_eur_per_day: float = Field(
@@ -290,7 +291,7 @@ class RobotSpec(BaseModel):
         "and day it is used, EUR."
     )  # fmt: skip
     supervision_eur_per_h: float = Field(
-        6.0, ge=0, description="Remote supervision per hour a robot is out of the hub, EUR."
+        6.0, ge=0, description="Remote supervision per hour a robot is on the move, EUR."
     )
     dock_eur_per_day: float = Field(
         3.0, ge=0, description="Per charging dock and simulated day at a hub with robots, EUR."
@@ -453,7 +454,7 @@ class CostFactors(BaseModel):
     per_km_eur: float | None = Field(None, ge=0, description="Per kilometre, EUR.")
     per_hour_eur: float | None = Field(
         None, ge=0, description="Per paid hour, EUR: a driver's or rider's whole shift on each "
-        "day the vehicle is used (to their return when later); robots: per hour out of the hub "
+        "day the vehicle is used (to their return when later); robots: per hour on the move "
         "(remote supervision)."
     )  # fmt: skip
     co2_g_per_km: float | None = Field(None, ge=0, description="Grams CO2 per kilometre.")

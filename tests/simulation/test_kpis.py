@@ -36,12 +36,14 @@ def test_robots_cost_their_lease_supervision_kilometres_and_docks(ran: Twin) -> 
     spec = ran.scenario.fleet.robots
     assert sum(a.trips for a in robots) > 0  # the robots worked, so every component counts
     days_used = sum(len(a.days_used) for a in robots)
-    active_h = sum(a.active_s for a in robots) / HOUR_S
+    # Supervision is paid on the move, not for the minutes at doors (a strictly shorter time).
+    moving_h = sum(a.moving_s for a in robots) / HOUR_S
+    assert 0 < moving_h < sum(a.active_s for a in robots) / HOUR_S
     km = sum(a.km_m for a in robots) / 1_000
     docks = ran.scenario.fleet.hubs[0].chargers * spec.dock_eur_per_day * ran.scenario.days
     expected = (
         spec.lease_eur_per_day * days_used
-        + spec.supervision_eur_per_h * active_h
+        + spec.supervision_eur_per_h * moving_h
         + robots[0].vtype.cost_per_km * km
         + docks
     )
