@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulation.errors import ScenarioError
@@ -661,7 +662,7 @@ class Scenario(BaseModel):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (``.toml``, or ``.yaml``/``.yml`` with PyYAML).
+    """Read and validate a scenario file (``.toml``, or ``.yaml``/``.yml``).
 
     Raises
     ------
@@ -680,12 +681,6 @@ def load_scenario(path: str | Path) -> Scenario:
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError("", f"{source} is not valid TOML: {exc}") from None
     elif suffix in (".yaml", ".yml"):
-        try:
-            import yaml  # optional: TOML needs nothing beyond the standard library
-        except ModuleNotFoundError:
-            raise ScenarioError(
-                "", f"{source}: YAML scenarios need PyYAML (`pip install pyyaml`) — or use TOML"
-            ) from None
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from simulation.errors import ScenarioError
 from simulation.scenario import Scenario, load_scenario, scenario_json_schema
@@ -160,3 +162,27 @@ def test_schema_documents_every_field_with_a_description() -> None:
 def test_example_scenarios_load(path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.description
+
+
+def test_a_yaml_scenario_is_the_toml_one(tmp_path: Path) -> None:
+    toml = EXAMPLES / "eco_consolidation.toml"
+    with toml.open("rb") as f:
+        data = tomllib.load(f)
+    path = tmp_path / "eco.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_scenario(path) == load_scenario(toml)
+
+
+def test_a_bad_yaml_value_names_its_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yml"
+    path.write_text(
+        "demand:\n  orders_per_day: 10\n  preferences:\n    eco_wait: 1.5\n"
+        "fleet:\n  hubs:\n    - name: hub\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.field == "demand.preferences.eco_wait"
+    path.write_text("demand: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="is not valid YAML"):
+        load_scenario(path)
