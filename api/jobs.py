@@ -279,7 +279,7 @@ class SimulationJobs:
                 target=run_simulation,
                 args=(job_id, token, self._url, str(self.root)),
                 name=f"lastmile-simulation-{job_id}",
-                daemon=True,  # never outlives this server process
+                daemon=True,  # stopped if this server process exits without shutdown()
             )
             with self._lock:
                 stopping = self._closed

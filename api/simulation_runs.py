@@ -23,6 +23,7 @@ import math
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from orchestrator.models import SimulationStatus
@@ -143,6 +144,10 @@ def _finite(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # not an Exception: the job is not recorded failed
+
+
 def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
     """Run the simulation job ``job_id`` in this process (a worker process of the server,
     :class:`api.jobs.SimulationJobs`) and record how it ended; its final status.
@@ -166,8 +171,11 @@ def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
         The simulations folder (``Settings.simulations_dir``); the job's files go into its
         sub-folder named by the job.
     """
-    # Ctrl-C reaches the whole process group; the server decides when to stop a run.
+    # Ctrl-C reaches the whole process group; the server decides when to stop a run, and
+    # stops it with SIGTERM: exit cleanly (the store's connection closed, the cached points
+    # of a sweep kept) at the next step of the simulation.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     engine = create_engine(database_url)
     try:
         with session_scope(engine) as session:
