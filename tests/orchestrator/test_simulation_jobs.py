@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from orchestrator.models import SimulationStatus
+from orchestrator.settings import Settings
 from orchestrator.simulation_jobs import (
     claim_job,
     create_job,
@@ -136,6 +139,19 @@ def test_a_released_or_interrupted_job_is_queued_again(session: Session) -> None
     assert job is not None and job.attempts == 2 and job.status is SimulationStatus.SUCCEEDED
     succeeded_job = get_job(session, succeeded)
     assert succeeded_job is not None and succeeded_job.status is SimulationStatus.SUCCEEDED
+
+
+def test_the_files_go_beside_the_default_database_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LASTMILE_SIMULATIONS_DIR", raising=False)
+    monkeypatch.delenv("LASTMILE_DATABASE_URL", raising=False)
+    settings = Settings()
+    assert settings.simulations_dir == tmp_path / "var" / "simulations"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'var' / 'lastmile.db'}"
+    monkeypatch.setenv("LASTMILE_SIMULATIONS_DIR", str(tmp_path / "elsewhere"))
+    assert Settings().simulations_dir == tmp_path / "elsewhere"
 
 
 def test_0006_adds_the_table_and_downgrades(empty_engine: Engine) -> None:
