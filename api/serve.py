@@ -14,7 +14,9 @@ within a few answers.
 
 Plan jobs a previous server left unfinished are marked failed once, by the supervising
 process, before the workers start — never by a worker, which could catch another worker's
-job just queued.
+job just queued. Simulation jobs it left running are queued again there instead (a simulation
+is reproducible and a sweep's finished points are cached, so it resumes); every worker then
+offers the queued ones to its runner, and the first free one claims each.
 """
 
 from __future__ import annotations
