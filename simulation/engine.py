@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import simpy
@@ -79,7 +78,7 @@ from simulation.pickups import (
 )
 from simulation.scenario import COURIER_TYPE, DEFAULT_SHIFTS_H, Scenario
 from simulation.workload import FLEET_CATALOGUE
-from simulation.world import DAY_S, HOUR_S, Courier, OrderSpec, World, build_world
+from simulation.world import DAY_S, HOUR_S, Courier, OrderSpec, World, build_world, elapsed_s
 
 __all__ = [
     "Agent",
@@ -329,7 +328,7 @@ class Twin:
         self._by_hub: list[list[OrderState]] = [[] for _ in scenario.fleet.hubs]
         self._tentative: dict[tuple[int, int], Timeline] = {}
         self._midnights: dict[int, datetime] = {}
-        self._day_s: dict[int, int] = {}
+        self._clock: dict[tuple[int, int], int] = {}
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -352,16 +351,10 @@ class Twin:
         daylight-saving change: on 2026-03-29 in Helsinki 07:30 is 6.5 h after midnight, on
         2026-10-25 8.5 h. A wall time the change skips counts from the earlier offset.
         """
-        whole = round(wall_s)
-        if day not in self._day_s:
-            self._day_s[day] = int((self.midnight(day + 1) - self.midnight(day)).total_seconds())
-        if self._day_s[day] == DAY_S:
-            return whole
-        if whole >= DAY_S:
-            return self._day_s[day] + whole - DAY_S
-        naive = datetime.combine(self.service_date(day), time()) + timedelta(seconds=whole)
-        at = naive.replace(tzinfo=ZoneInfo(self.scenario.timezone))
-        return int((at - self.midnight(day)).total_seconds())
+        key = (day, round(wall_s))
+        if key not in self._clock:
+            self._clock[key] = elapsed_s(self.service_date(day), self.scenario.timezone, wall_s)
+        return self._clock[key]
 
     def shift(self, agent: Agent, day: int) -> tuple[int, int]:
         """An agent's shift on ``day``, seconds since that day's local midnight."""
@@ -732,14 +725,16 @@ class Twin:
                 )
                 for v in route.visits
             )
+            deliveries = 0  # of this route: whether its pickups ride on a delivery tour
             for o in trip_orders:
                 if isinstance(o, OrderState):
                     o.status = Status.ASSIGNED
-                    planned += 1
+                    deliveries += 1
                 elif not o.drop:
                     o.ret.status = ReturnStatus.ASSIGNED
-            if len(trip_orders) > planned:
-                self._charge_pickups(route, trip_orders, matrix.distances, agent, planned > 0)
+            planned += deliveries
+            if len(trip_orders) > deliveries:
+                self._charge_pickups(route, trip_orders, matrix.distances, agent, deliveries > 0)
             agent.busy = True
             self.env.process(
                 drive(

@@ -31,7 +31,7 @@ collected or unserved with a reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -266,7 +266,7 @@ def replication_kpis(twin: Twin) -> ReplicationKpis:
             paid_h = sum(a.moving_s for a in agents) / HOUR_S
             fixed += robot_dock_cost(scenario, name)
         else:
-            paid_h = sum(paid_hours(a) for a in agents)
+            paid_h = sum(paid_hours(a, twin.clock_s) for a in agents)
         cost = fixed + vt.cost_per_km * km + vt.cost_per_hour * paid_h
         co2 = vt.co2_g_per_km * km
         shift_h = sum((a.shift[1] - a.shift[0]) for a in agents) * days / HOUR_S
@@ -448,12 +448,22 @@ def _bounds(metric: str) -> tuple[float, float]:
     return _UNIT if metric in _SHARES else _NONNEG
 
 
-def paid_hours(agent: Agent) -> float:
+def paid_hours(agent: Agent, clock: Callable[[int, float], int] | None = None) -> float:
     """Hours a hub vehicle's driver or rider is paid: the whole shift on every day the vehicle
     is used (a carrier calls a driver in for a shift, not for the minutes on the road), and
-    until they are back when that is later than the shift's end."""
-    start, end = agent.shift
-    return sum(max(end, agent.back_s.get(day, end)) - start for day in agent.days_used) / HOUR_S
+    until they are back when that is later than the shift's end.
+
+    ``clock(day, wall_s)`` turns the shift's wall-clock hours into elapsed seconds on ``day``
+    (:meth:`simulation.engine.Twin.clock_s`), the clock the vehicle's return is counted on: a
+    shift across a daylight-saving change is an hour shorter or longer. Without it, wall clock.
+    """
+    total = 0
+    for day in agent.days_used:
+        start, end = agent.shift
+        if clock is not None:
+            start, end = clock(day, start), clock(day, end)
+        total += max(end, agent.back_s.get(day, end)) - start
+    return total / HOUR_S
 
 
 def robot_dock_cost(scenario: Scenario, type_name: str = "robot") -> float:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from simulation.engine import Twin
+from simulation.kpis import paid_hours
 from simulation.report import run_replication
 from simulation.scenario import Scenario
 from simulation.world import elapsed_s
@@ -83,3 +84,16 @@ def test_orders_arrive_at_the_profile_s_wall_clock_hour_on_a_dst_change(day: dat
     assert len(arrivals) == 44
     hours = {twin.instant(t).astimezone(HELSINKI).hour for t in arrivals}
     assert hours == {10}
+
+
+@pytest.mark.parametrize(("day", "hours"), [(date(2026, 3, 29), -1), (date(2026, 10, 25), 1)])
+def test_a_shift_across_a_dst_change_is_paid_for_the_hours_worked(day: date, hours: int) -> None:
+    # A van on 02:00-12:00 by the wall clock works 9 h on the spring day, 11 h on the autumn one.
+    data = tiny_dict(start_date=day.isoformat())
+    data["fleet"]["hubs"][0]["vehicles"] = {"van": 1}
+    data["fleet"]["shifts"] = {"van": [2.0, 12.0]}
+    twin = Twin(Scenario.from_dict(data), 0)
+    (van,) = twin.agents
+    van.days_used.add(0)
+    assert paid_hours(van, twin.clock_s) == pytest.approx(10 + hours)
+    assert paid_hours(van) == pytest.approx(10)  # on the wall clock

@@ -147,3 +147,12 @@ def test_returns_are_an_axis_of_a_sweep(tiny: Scenario) -> None:
     # One simulated day: every return is asked for after it, so none is planned.
     t = run_replication(changed, 0)
     assert t.market is not None and not t.returns and t.returns_beyond_horizon > 0
+
+
+def test_every_collected_pickup_is_charged_on_its_own_route(twin: Twin) -> None:
+    # A pickup on a trip without deliveries is a dedicated trip and adds metres of its own; one
+    # on a delivery tour is marked so. Counted per route, not over the wave's routes so far.
+    collected = [r for r in twin.returns if r.status is ReturnStatus.COLLECTED]
+    assert any(not r.on_tour for r in collected) or any(r.on_tour for r in collected)
+    for r in collected:
+        assert r.on_tour or r.added_m > 0, f"return {r.index} rode a dedicated trip for free"
