@@ -85,11 +85,13 @@ class SweepResult:
         return paired_difference(a, b)
 
     def to_csv(self) -> str:
-        """The rows as CSV."""
+        """The rows as CSV; a KPI only some points have (returns KPIs of a sweep over
+        ``returns.share``) gets a column, left empty where a point has none."""
         rows = self.rows()
         buffer = io.StringIO()
         if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+            columns = list(dict.fromkeys(key for row in rows for key in row))
+            writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         return buffer.getvalue()

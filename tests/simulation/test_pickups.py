@@ -3,7 +3,10 @@ routes paired with their store drops, capacity with pickups on board, conservati
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +14,10 @@ import pytest
 from simulation.engine import Twin, _check_load
 from simulation.errors import InvariantError, ScenarioError
 from simulation.pickups import RETURN_FINAL, ReturnStatus
-from simulation.report import run, run_replication
+from simulation.plots import html_report
+from simulation.report import csv_to_parquet, run, run_replication
 from simulation.scenario import Scenario
+from simulation.sweep import grid, sweep
 from tests.simulation.conftest import tiny_dict
 
 
@@ -156,3 +161,15 @@ def test_every_collected_pickup_is_charged_on_its_own_route(twin: Twin) -> None:
     assert any(not r.on_tour for r in collected) or any(r.on_tour for r in collected)
     for r in collected:
         assert r.on_tour or r.added_m > 0, f"return {r.index} rode a dedicated trip for free"
+
+
+def test_a_sweep_turning_returns_on_writes_every_kpi_column(tmp_path: Path) -> None:
+    # The returns KPIs exist only where returns are simulated: the first point has none.
+    points = grid(Scenario.from_dict(returns_dict()), {"returns.share": [0, 0.4]})
+    result = sweep(points, progress=False)
+    header, off, on = list(csv.reader(io.StringIO(result.to_csv())))
+    assert "returns_collected" in header
+    column = header.index("returns_collected")
+    assert off[column] == "" and float(on[column]) > 0
+    csv_to_parquet(result.to_csv(), tmp_path / "report.parquet")
+    html_report(result, title="returns on and off")
