@@ -44,6 +44,9 @@ _STATUS = {
     7: "optimal",
 }
 
+_TIMEOUT = 4
+"""``RoutingModel.status()`` when the time ran out before a first solution."""
+
 NEIGHBOURS = 40
 """Nearest neighbours each local-search operator considers per node, on large problems."""
 
@@ -372,6 +375,7 @@ class OrToolsModel:
         time_limit: float,
         solution_limit: int | None = None,
         initial_routes: Mapping[int, Sequence[int]] | None = None,
+        repair: bool = False,
         first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
         metaheuristic: str = "GUIDED_LOCAL_SEARCH",
         log: bool = False,
@@ -388,6 +392,10 @@ class OrToolsModel:
             Vehicle index -> stop indices, used as the first solution when OR-Tools accepts
             it (locked prefixes must come first); otherwise the search starts from scratch
             and ``stats["warm_start"]`` says so.
+        repair
+            When the initial routes break a constraint (a seed from a relaxed problem), keep
+            of each route the stops it can hold and leave the rest to the search, instead of
+            starting from scratch; ``stats["warm_start_repaired"]`` counts the stops taken out.
         """
         routing = self.routing
         params = pywrapcp.DefaultRoutingSearchParameters()
@@ -405,11 +413,17 @@ class OrToolsModel:
         if n > GRANULAR_ABOVE:
             params.ls_operator_neighbors_ratio = NEIGHBOURS / n
             params.ls_operator_min_neighbors = NEIGHBOURS
+        t0 = time.perf_counter()
+        first_at: list[float] = []
+        if initial_routes is None:
+            # When the first solution came (the time to a first plan); once, then a no-op.
+            routing.AddAtSolutionCallback(
+                lambda: first_at.append(time.perf_counter()) if not first_at else None
+            )
         routing.CloseModelWithParameters(params)
         self._apply_locks()
 
         stats: dict[str, object] = {"build_seconds": round(self.build_seconds, 3)}
-        t0 = time.perf_counter()
         assignment = None
         if initial_routes is not None:
             routes = [
@@ -422,6 +436,11 @@ class OrToolsModel:
             ]
             t_read = time.perf_counter()
             start = routing.ReadAssignmentFromRoutes(routes, True)
+            if start is None and repair:
+                routes, removed = self._repaired(routes)
+                start = routing.ReadAssignmentFromRoutes(routes, True)
+                if start is not None:
+                    stats["warm_start_repaired"] = removed
             stats["warm_start_seconds"] = round(time.perf_counter() - t_read, 3)
             if start is not None:
                 stats["warm_start"] = "used"
@@ -432,7 +451,14 @@ class OrToolsModel:
         if assignment is None:
             assignment = routing.SolveWithParameters(params)
         stats["search_seconds"] = round(time.perf_counter() - t0, 3)
+        if first_at:
+            stats["first_solution_seconds"] = round(first_at[0] - t0, 3)
         stats["ortools_status"] = _STATUS.get(routing.status(), str(routing.status()))
+        if assignment is None and routing.status() == _TIMEOUT:
+            # Out of time before a first solution: nothing is planned, and the caller says
+            # that the search, not the fleet, fell short.
+            stats["timed_out"] = True
+            return RawPlan((), tuple(self.stop_nodes), 0, stats["ortools_status"], stats)  # type: ignore[arg-type]
         if assignment is None:
             raise SolverError(
                 "OR-Tools found no solution that keeps the locked (dispatched) stops in place "
@@ -440,6 +466,61 @@ class OrToolsModel:
                 "prefixes and shift ends"
             )
         return self._extract(assignment, stats)
+
+    def _feasible(self, vehicle: int, route: Sequence[int]) -> bool:
+        """Whether the vehicle alone can drive this route (routing indices) in this model."""
+        routes: list[list[int]] = [[] for _ in self.problem.vehicles]
+        routes[vehicle] = list(route)
+        return self.routing.ReadAssignmentFromRoutes(routes, True) is not None
+
+    def _repaired(self, routes: Sequence[Sequence[int]]) -> tuple[list[list[int]], int]:
+        """Each route cut down to stops it can hold, in order; and how many were taken out.
+
+        A route that breaks a constraint keeps its longest feasible prefix, then every later
+        stop that still fits, in order (a pickup leaves with its delivery). Routes are checked
+        one by one: every constraint binds a single route, so feasible routes stay feasible
+        together.
+        """
+        partner: dict[int, int] = {}
+        for pd in self.problem.shipments:
+            p, d = self.problem.stop_index(pd.pickup), self.problem.stop_index(pd.delivery)
+            if p in self.node_of_stop and d in self.node_of_stop:
+                pi, di = self._index_of_stop(p), self._index_of_stop(d)
+                partner[pi], partner[di] = di, pi
+        out: list[list[int]] = []
+        removed = 0
+        for vi, route in enumerate(routes):
+            if not route or self._feasible(vi, route):
+                out.append(list(route))
+                continue
+            lo, hi = 0, len(route) - 1  # route[:lo] is feasible, route[:hi + 1] is not
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if self._feasible(vi, route[:mid]):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            kept = list(route[:lo])
+            position = {idx: k for k, idx in enumerate(route)}
+            pending: set[int] = set()  # first halves of pairs whose second half is to come
+            for idx in route[lo:]:
+                other = partner.get(idx)
+                if other is not None and position.get(other, -1) > position[idx]:
+                    pending.add(idx)
+                    kept.append(idx)
+                    continue
+                if other is not None and other not in pending:
+                    continue  # its first half was taken out
+                pending.discard(other)  # type: ignore[arg-type]
+                trial = [i for i in [*kept, idx] if i not in pending]
+                if self._feasible(vi, trial):
+                    kept.append(idx)
+                elif other is not None:
+                    kept.remove(other)
+            kept = [i for i in kept if i not in pending]
+            removed += len(route) - len(kept)
+            out.append(kept)
+        return out, removed
 
     def _extract(self, sol: pywrapcp.Assignment, stats: dict[str, object]) -> RawPlan:
         routing, manager, time_dim = self.routing, self.manager, self.time_dim

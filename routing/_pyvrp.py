@@ -1,11 +1,25 @@
-"""A first solution from PyVRP, for OR-Tools to start from.
+"""PyVRP on lastmile's problems: a seed for OR-Tools, and the "PyVRP alone" baseline.
 
-PyVRP's iterated local search finds near-best-known solutions on plain VRPTW/CVRP much
-faster than OR-Tools' own first-solution heuristics. It cannot express everything lastmile
-needs (skills, several windows per stop, breaks, locked prefixes, pickup-and-delivery pairs
-with our semantics, open routes), so it is only a seed: its routes are handed to OR-Tools as
-initial routes, and the final plan is always an OR-Tools assignment with every side
-constraint checked. This is the only module that imports PyVRP.
+PyVRP's iterated local search finds near-best plans on vehicle routing problems much faster
+than OR-Tools' own heuristics. PyVRP 0.14 expresses most of what a delivery day holds, and
+this module translates all of it:
+
+* **skills** as routing *profiles*: one profile per (travel matrix, vehicle skill set), in
+  which every stop needing a skill the vehicles lack is unreachable (its arcs cost
+  ``pyvrp.constants.MAX_VALUE``). Each stop therefore gets a location of its own;
+* **several windows** as a required, mutually exclusive *client group*: one copy of the stop
+  per window, exactly one of which is visited;
+* **pickup-and-delivery pairs** as PyVRP *shipments* (each half with at most one window);
+* **optional stops** with their drop penalty as a *prize*; several depots; open routes (an
+  extra end depot that every stop reaches for free);
+* **breaks**, which PyVRP cannot express, are *relaxed*: each driver's route may last its
+  shift less its breaks, so that OR-Tools, which schedules the breaks, can repair the plan.
+
+What it cannot express — a locked (dispatched) prefix, a pair whose half has several windows
+— :func:`why_not` names. Its routes are only a seed: they are handed to OR-Tools as initial
+routes, and the final plan is always an OR-Tools assignment with every side constraint checked.
+:func:`solve_alone` runs PyVRP by itself on the same translation, the baseline the routing
+benchmarks measure lastmile against. This is the only module that imports PyVRP.
 """
 
 from __future__ import annotations
@@ -26,11 +40,27 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime
 
 from routing._ortools import COST_SCALE
-from routing.model import Problem, StopKind
+from routing.diagnose import diagnose
+from routing.errors import RoutingError
+from routing.model import Problem, Stop, StopKind
 
-__all__ = ["SeedResult", "can_express", "seed_routes", "why_not"]
+__all__ = [
+    "AloneResult",
+    "NotExpressible",
+    "SeedResult",
+    "Translation",
+    "can_express",
+    "seed_routes",
+    "solve_alone",
+    "translate",
+    "why_not",
+]
 
 _INF = np.iinfo(np.int64).max
+
+
+class NotExpressible(RoutingError):
+    """The problem holds something PyVRP cannot express (the message says what)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,26 +71,238 @@ class SeedResult:
     stats: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AloneResult:
+    """PyVRP's own plan: vehicle id -> stop ids, or ``None`` when it found no feasible plan.
+
+    ``seconds`` is the wall-clock time of the whole call (translation included);
+    ``first_feasible_seconds`` when PyVRP first held a plan serving every required stop.
+    """
+
+    routes: dict[str, list[str]] | None
+    seconds: float
+    first_feasible_seconds: float | None
+    stats: dict[str, object] = field(default_factory=dict)
+
+
 def why_not(problem: Problem) -> str | None:
     """Why PyVRP cannot express the problem, or ``None`` when it can."""
-    if problem.shipments:
-        return "the problem has pickup-and-delivery pairs"
-    if any(v.breaks for v in problem.vehicles):
-        return "a vehicle has breaks"
     if any(v.locked for v in problem.vehicles):
         return "a vehicle has a locked prefix"
-    if any(v.end is None for v in problem.vehicles):
-        return "a vehicle has an open route"
-    if any(len(s.windows) > 1 for s in problem.stops):
-        return "a stop has several time windows"
-    if any(s.skills for s in problem.stops):
-        return "a stop requires skills"
+    for pd in problem.shipments:
+        for sid in (pd.pickup, pd.delivery):
+            if len(problem.stop(sid).windows) > 1:
+                return f"stop {sid!r} of a pickup-and-delivery pair has several time windows"
     return None
 
 
 def can_express(problem: Problem) -> bool:
     """Whether :func:`seed_routes` can run on the problem."""
     return why_not(problem) is None
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A problem as PyVRP data, and the way back.
+
+    ``client_stop[c]`` is the problem stop index of PyVRP client ``c`` (copies of a stop with
+    several windows map to the same stop); ``shipment_stops[k]`` the (pickup, delivery) stop
+    indices of shipment ``k``; ``members[t]`` the problem vehicle indices of PyVRP vehicle
+    type ``t``; ``relaxed`` what the translation left out (breaks).
+    """
+
+    data: pyvrp.ProblemData
+    client_stop: tuple[int, ...]
+    shipment_stops: tuple[tuple[int, int], ...]
+    members: tuple[tuple[int, ...], ...]
+    relaxed: tuple[str, ...] = ()
+
+
+def translate(problem: Problem, servable: Sequence[int]) -> Translation:
+    """Translate the problem restricted to the ``servable`` stop indices.
+
+    Raises :class:`NotExpressible` when :func:`why_not` names a reason.
+    """
+    reason = why_not(problem)
+    if reason is not None:
+        raise NotExpressible(f"PyVRP cannot express this problem: {reason}")
+    stops = problem.stops
+    keep = set(servable)
+    pairs = [
+        (problem.stop_index(pd.pickup), problem.stop_index(pd.delivery)) for pd in problem.shipments
+    ]
+    paired = {s for pair in pairs for s in pair}
+    pairs = [(p, d) for p, d in pairs if p in keep and d in keep]
+    singles = [s for s in servable if s not in paired]
+
+    # -- locations: the depots, an open end if needed, then one per stop --------------------
+    depot_locs = sorted(
+        {v.start for v in problem.vehicles} | {v.end for v in problem.vehicles if v.end is not None}
+    )
+    depot_of = {loc: k for k, loc in enumerate(depot_locs)}
+    has_open = any(v.end is None for v in problem.vehicles)
+    open_depot = len(depot_locs) if has_open else -1
+    n_depots = len(depot_locs) + (1 if has_open else 0)
+    stop_order = singles + [s for pair in pairs for s in pair]
+    loc_of_stop = {s: n_depots + k for k, s in enumerate(stop_order)}
+    problem_loc = depot_locs + ([depot_locs[0]] if has_open else [])
+    problem_loc += [stops[s].location for s in stop_order]
+    index = np.array(problem_loc, dtype=np.int64)
+    locations = [pyvrp.Location(problem.locations[i].lon, problem.locations[i].lat) for i in index]
+    depots = [pyvrp.Depot(k) for k in range(n_depots)]
+
+    # -- clients, client groups (several windows) and shipments ------------------------------
+    n_dim = len(problem.dimensions)
+    zero = [0] * n_dim
+    clients: list[pyvrp.Client] = []
+    client_stop: list[int] = []
+    groups: list[pyvrp.ClientGroup] = []
+    for s in singles:
+        stop = stops[s]
+        demand = list(problem.demand(stop))
+        load = {
+            "delivery": demand if stop.kind is StopKind.DELIVERY else zero,
+            "pickup": demand if stop.kind is StopKind.PICKUP else zero,
+        }
+        windows = stop.windows or None
+        if windows is None or len(windows) == 1:
+            early, late = (windows[0].start, windows[0].end) if windows else (0, _INF)
+            clients.append(
+                pyvrp.Client(
+                    loc_of_stop[s],
+                    service_duration=stop.service,
+                    tw_early=early,
+                    tw_late=late,
+                    prize=_prize(stop),
+                    required=stop.penalty is None,
+                    name=stop.id,
+                    **load,
+                )
+            )
+            client_stop.append(s)
+            continue
+        group = pyvrp.ClientGroup(required=stop.penalty is None, name=stop.id)
+        for w in windows:
+            group.add_client(len(clients))
+            clients.append(
+                pyvrp.Client(
+                    loc_of_stop[s],
+                    service_duration=stop.service,
+                    tw_early=w.start,
+                    tw_late=w.end,
+                    prize=_prize(stop),
+                    required=False,
+                    group=len(groups),
+                    name=stop.id,
+                    **load,
+                )
+            )
+            client_stop.append(s)
+        groups.append(group)
+
+    shipments = []
+    for p, d in pairs:
+        pick, drop = stops[p], stops[d]
+        pw = pick.windows[0] if pick.windows else None
+        dw = drop.windows[0] if drop.windows else None
+        shipments.append(
+            pyvrp.Shipment(
+                loc_of_stop[p],
+                loc_of_stop[d],
+                pickup_tw_early=pw.start if pw else 0,
+                pickup_tw_late=pw.end if pw else _INF,
+                pickup_service_duration=pick.service,
+                delivery_tw_early=dw.start if dw else 0,
+                delivery_tw_late=dw.end if dw else _INF,
+                delivery_service_duration=drop.service,
+                amount=list(problem.demand(pick)),
+                prize=_prize(pick),
+                required=pick.penalty is None or drop.penalty is None,
+                name=f"{pick.id}->{drop.id}",
+            )
+        )
+
+    # -- profiles: one per (travel matrix, vehicle skills) -----------------------------------
+    sub = np.ix_(index, index)
+    # An arc a profile may not use: longer than any shift (so it always means time warp) and
+    # costlier than any route. PyVRP's own "missing edge" value (2**44) slows its search to a
+    # crawl through the penalties it induces, so a bound from the data is used instead.
+    horizon = max(problem.horizon, 1)
+    far_m = 10 * int(max(m.distances.max(initial=0) for m in problem.matrices.values())) + 10**6
+    far_s = 2 * horizon
+    profile_keys: list[tuple[str, frozenset[str]]] = []
+    distances: list[np.ndarray] = []
+    durations: list[np.ndarray] = []
+    for vt_name in sorted({v.type for v in problem.vehicles}):
+        vt = problem.vehicle_type(vt_name)
+        key = (vt.profile, vt.skills)
+        if key in profile_keys:
+            continue
+        profile_keys.append(key)
+        m = problem.matrices[vt.profile]
+        dist = np.ascontiguousarray(m.distances[sub])
+        dur = np.ascontiguousarray(m.durations[sub])
+        if has_open:
+            dist[:, open_depot] = 0
+            dur[:, open_depot] = 0
+            dist[open_depot, :] = far_m
+            dur[open_depot, :] = far_s
+            dist[open_depot, open_depot] = dur[open_depot, open_depot] = 0
+        banned = [loc_of_stop[s] for s in stop_order if not stops[s].skills <= vt.skills]
+        if banned:
+            for arr, far in ((dist, far_m), (dur, far_s)):
+                arr[banned, :] = far
+                arr[:, banned] = far
+                arr[banned, banned] = 0
+        distances.append(dist)
+        durations.append(dur)
+
+    # -- vehicle types: vehicles alike in type, depots and shift ---------------------------
+    kinds: dict[tuple[object, ...], list[int]] = {}
+    for vi, v in enumerate(problem.vehicles):
+        breaks = sum(b.duration for b in v.breaks)
+        kinds.setdefault((v.type, v.start, v.end, v.shift.start, v.shift.end, breaks), []).append(
+            vi
+        )
+    vehicle_types = []
+    members: list[tuple[int, ...]] = []
+    relaxed: set[str] = set()
+    for (type_name, start, end, shift_start, shift_end, breaks), vis in kinds.items():
+        vt = problem.vehicle_type(str(type_name))
+        longest = int(shift_end) - int(shift_start)  # type: ignore[call-overload]
+        if vt.max_shift is not None:
+            longest = min(longest, vt.max_shift)
+        if breaks:
+            # Relaxed: the driver works the shift less its breaks; OR-Tools places them.
+            longest -= int(breaks)  # type: ignore[call-overload]
+            relaxed.add("breaks")
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                len(vis),
+                capacity=list(problem.capacity(vt)),
+                start_depot=depot_of[start],  # type: ignore[index]
+                end_depot=open_depot if end is None else depot_of[end],  # type: ignore[index]
+                fixed_cost=round(vt.fixed_cost * COST_SCALE),
+                tw_early=int(shift_start),  # type: ignore[call-overload]
+                tw_late=int(shift_end),  # type: ignore[call-overload]
+                shift_duration=longest,
+                max_distance=vt.range_m if vt.range_m is not None else _INF,
+                unit_distance_cost=round(vt.cost_per_km * COST_SCALE / 1000.0),
+                unit_duration_cost=round(vt.cost_per_hour * COST_SCALE / 3600.0),
+                profile=profile_keys.index((vt.profile, vt.skills)),
+                name=str(type_name),
+            )
+        )
+        members.append(tuple(vis))
+
+    data = pyvrp.ProblemData(
+        locations, clients, depots, vehicle_types, distances, durations, groups, shipments
+    )
+    return Translation(data, tuple(client_stop), tuple(pairs), tuple(members), tuple(relaxed))
+
+
+def _prize(stop: Stop) -> int:
+    return round((stop.penalty or 0) * COST_SCALE * (1 + stop.priority))
 
 
 def seed_routes(
@@ -77,85 +319,27 @@ def seed_routes(
     Parameters
     ----------
     time_limit
-        Wall-clock seconds for PyVRP (ignored when ``iterations`` is given).
+        Wall-clock seconds for PyVRP, translation included (ignored when ``iterations`` is
+        given).
     iterations
         Stop after this many iterations instead (repeatable, independent of timing).
     seed
         PyVRP's random seed (worker ``k`` uses ``seed + k``).
     workers
         Processes to run PyVRP in, each with its own seed; the best result is kept.
+
+    ``stats["first_feasible_seconds"]`` is when the first complete feasible plan existed
+    (in whichever worker found one first), counted from the call.
     """
-    t0 = time.perf_counter()
-    groups: dict[tuple[object, ...], list[int]] = {}
-    for vi, v in enumerate(problem.vehicles):
-        key = (v.type, v.start, v.end, v.shift.start, v.shift.end)
-        groups.setdefault(key, []).append(vi)
-
-    depot_locs = sorted({v.start for v in problem.vehicles} | {v.end for v in problem.vehicles})
-    depot_of = {loc: k for k, loc in enumerate(depot_locs)}
-    stop_locs = [problem.stops[s].location for s in servable]
-    loc_index = np.array(depot_locs + stop_locs, dtype=np.int64)
-    locations = [
-        pyvrp.Location(problem.locations[i].lon, problem.locations[i].lat) for i in loc_index
-    ]
-    depots = [pyvrp.Depot(k) for k in range(len(depot_locs))]
-
-    n_dim = len(problem.dimensions)
-    clients = []
-    for k, s in enumerate(servable):
-        stop = problem.stops[s]
-        demand = list(problem.demand(stop))
-        zero = [0] * n_dim
-        window = stop.windows[0] if stop.windows else None
-        clients.append(
-            pyvrp.Client(
-                len(depot_locs) + k,
-                delivery=demand if stop.kind is StopKind.DELIVERY else zero,
-                pickup=demand if stop.kind is StopKind.PICKUP else zero,
-                service_duration=stop.service,
-                tw_early=window.start if window else 0,
-                tw_late=window.end if window else _INF,
-                prize=round((stop.penalty or 0) * COST_SCALE * (1 + stop.priority)),
-                required=stop.penalty is None,
-            )
-        )
-
-    profiles = sorted({problem.vehicle_type(v.type).profile for v in problem.vehicles})
-    profile_of = {p: k for k, p in enumerate(profiles)}
-    sub = np.ix_(loc_index, loc_index)
-    distances = [np.ascontiguousarray(problem.matrices[p].distances[sub]) for p in profiles]
-    durations = [np.ascontiguousarray(problem.matrices[p].durations[sub]) for p in profiles]
-
-    vehicle_types = []
-    members: list[list[int]] = []
-    for (type_name, start, end, shift_start, shift_end), vis in groups.items():
-        vt = problem.vehicle_type(str(type_name))
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                len(vis),
-                capacity=list(problem.capacity(vt)),
-                start_depot=depot_of[start],  # type: ignore[index]
-                end_depot=depot_of[end],  # type: ignore[index]
-                fixed_cost=round(vt.fixed_cost * COST_SCALE),
-                tw_early=int(shift_start),  # type: ignore[call-overload]
-                tw_late=int(shift_end),  # type: ignore[call-overload]
-                shift_duration=vt.max_shift if vt.max_shift is not None else _INF,
-                max_distance=vt.range_m if vt.range_m is not None else _INF,
-                unit_distance_cost=round(vt.cost_per_km * COST_SCALE / 1000.0),
-                unit_duration_cost=round(vt.cost_per_hour * COST_SCALE / 3600.0),
-                profile=profile_of[vt.profile],
-            )
-        )
-        members.append(vis)
-
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distances, durations)
-    deadline = time.time() + time_limit
+    t0, wall0 = time.perf_counter(), time.time()
+    tr = translate(problem, servable)
+    deadline = time.time() + max(0.01, time_limit - (time.perf_counter() - t0))
     runs: list[_Run] = []
     # A portfolio: other seeds in fresh interpreters (``python -m routing._pyvrp``; unlike
     # multiprocessing this never re-imports the caller's main script), the first seed in this
     # process; the best feasible result wins.
-    children = [_start_worker(data, deadline, iterations, seed + k) for k in range(1, workers)]
-    runs.append(_run(data, deadline, iterations, seed))
+    children = [_start_worker(tr.data, deadline, iterations, seed + k) for k in range(1, workers)]
+    runs.append(_run(tr.data, deadline, iterations, seed))
     for child in children:
         assert child.stdout is not None
         with child.stdout:
@@ -164,6 +348,7 @@ def seed_routes(
             runs.append(pickle.loads(out))
     feasible = [r for r in runs if r.feasible]
     best = min(feasible, key=lambda r: r.cost) if feasible else runs[0]
+    firsts = [r.first_feasible_at for r in runs if r.first_feasible_at is not None]
     stats: dict[str, object] = {
         "seconds": round(time.perf_counter() - t0, 3),
         "iterations": sum(r.iterations for r in runs),
@@ -171,46 +356,122 @@ def seed_routes(
         "feasible": best.feasible,
         "cost": best.cost if best.feasible else None,
         "costs": [r.cost if r.feasible else None for r in runs],
+        "first_feasible_seconds": (round(min(firsts) - wall0, 3) if firsts else None),
+        "client_groups": len(tr.data.groups()),
+        "shipments": len(tr.shipment_stops),
+        "profiles": tr.data.num_profiles,
     }
+    if tr.relaxed:
+        stats["relaxed"] = list(tr.relaxed)
     if not best.feasible:
         return SeedResult(None, stats)
+    return SeedResult(_by_vehicle_index(tr, best.routes), stats)
 
-    routes: dict[int, list[int]] = {}
-    used = [0] * len(members)
-    for t, clients_of_route in best.routes:
-        vi = members[t][used[t]]
+
+def solve_alone(problem: Problem, *, time_limit: float, seed: int = 0) -> AloneResult:
+    """PyVRP alone, one thread, on the same translation as the seed: the benchmark baseline.
+
+    Unservable stops (see :func:`routing.diagnose.diagnose`) are left out as for lastmile.
+    Breaks cannot be kept by PyVRP, so a problem with breaks raises :class:`NotExpressible`,
+    as does anything :func:`why_not` names.
+    """
+    t0, wall0 = time.perf_counter(), time.time()
+    if any(v.breaks for v in problem.vehicles):
+        raise NotExpressible("PyVRP cannot express this problem: a vehicle has breaks")
+    servable = diagnose(problem).servable
+    tr = translate(problem, servable)
+    deadline = time.time() + max(0.01, time_limit - (time.perf_counter() - t0))
+    run = _run(tr.data, deadline, None, seed)
+    first = None if run.first_feasible_at is None else round(run.first_feasible_at - wall0, 3)
+    seconds = time.perf_counter() - t0
+    stats: dict[str, object] = {"iterations": run.iterations, "cost": run.cost}
+    if not run.feasible:
+        return AloneResult(None, seconds, first, stats)
+    routes = {
+        problem.vehicles[vi].id: [problem.stops[s].id for s in stop_indices]
+        for vi, stop_indices in _by_vehicle_index(tr, run.routes).items()
+    }
+    return AloneResult(routes, seconds, first, stats)
+
+
+def _by_vehicle_index(
+    tr: Translation, routes: Sequence[tuple[int, list[tuple[str, int]]]]
+) -> dict[int, list[int]]:
+    """PyVRP routes (type, [(activity kind, index)]) as vehicle index -> stop indices."""
+    out: dict[int, list[int]] = {}
+    used = [0] * len(tr.members)
+    for t, activities in routes:
+        vi = tr.members[t][used[t]]
         used[t] += 1
-        routes[vi] = [servable[c] for c in clients_of_route]
-    return SeedResult(routes, stats)
+        seq: list[int] = []
+        for kind, idx in activities:
+            if kind == "client":
+                seq.append(tr.client_stop[idx])
+            else:
+                seq.append(tr.shipment_stops[idx][0 if kind == "pickup" else 1])
+        out[vi] = seq
+    return out
 
 
 @dataclass(frozen=True, slots=True)
 class _Run:
-    """One PyVRP run, as plain data that crosses process boundaries."""
+    """One PyVRP run, as plain data that crosses process boundaries.
+
+    ``routes`` lists (vehicle type, [(activity kind, index)]) with kinds ``"client"``,
+    ``"pickup"`` and ``"delivery"``; ``first_feasible_at`` is a ``time.time()`` stamp.
+    """
 
     feasible: bool
     cost: int
     iterations: int
-    routes: list[tuple[int, list[int]]]
+    routes: list[tuple[int, list[tuple[str, int]]]]
+    first_feasible_at: float | None = None
+
+
+class _Watch:
+    """A stopping criterion that also notes when the best plan first became feasible."""
+
+    def __init__(self, inner: MaxIterations | MaxRuntime) -> None:
+        self.inner = inner
+        self.first_feasible_at: float | None = None
+
+    def __call__(self, best_cost: float) -> bool:
+        if self.first_feasible_at is None and best_cost < _INF:
+            self.first_feasible_at = time.time()
+        return bool(self.inner(best_cost))
 
 
 def _run(data: pyvrp.ProblemData, deadline: float, iterations: int | None, seed: int) -> _Run:
     """Run PyVRP until the wall-clock ``deadline`` (or for ``iterations``)."""
     if iterations is not None:
-        stop: MaxIterations | MaxRuntime = MaxIterations(iterations)
+        inner: MaxIterations | MaxRuntime = MaxIterations(iterations)
     else:
-        stop = MaxRuntime(max(0.01, deadline - time.time()))
+        inner = MaxRuntime(max(0.01, deadline - time.time()))
+    stop = _Watch(inner)
     with warnings.catch_warnings():
         # Our drop penalties for mandatory stops are deliberately huge; PyVRP warns that its
         # penalty bounds are then loose. Harmless for a seed that OR-Tools re-checks.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
     routes = [
-        (r.vehicle_type(), [a.idx for a in r.schedule() if a.is_client()])
+        (
+            r.vehicle_type(),
+            [
+                ("client" if a.is_client() else "pickup" if a.is_pickup() else "delivery", a.idx)
+                for a in r.schedule()
+                if not a.is_depot()
+            ],
+        )
         for r in result.best.routes()
     ]
     feasible = result.is_feasible()
-    return _Run(feasible, int(result.cost()) if feasible else 0, result.num_iterations, routes)
+    return _Run(
+        feasible,
+        int(result.cost()) if feasible else 0,
+        result.num_iterations,
+        routes,  # type: ignore[arg-type]
+        stop.first_feasible_at,
+    )
 
 
 def _start_worker(

@@ -34,6 +34,8 @@ class UnservedReason(StrEnum):
     """The other half of its pickup-and-delivery pair cannot be served."""
     DROPPED_BY_OPTIMISER = "dropped_by_optimiser"
     """Servable alone, but the optimiser found no room for it at an acceptable cost."""
+    SEARCH_TIME_EXHAUSTED = "search_time_exhausted"
+    """Mandatory and servable by a vehicle the plan left idle: the search ran out of time."""
 
 
 class SolveStatus(StrEnum):
@@ -43,6 +45,9 @@ class SolveStatus(StrEnum):
     """Proven optimal (tiny problems only)."""
     FEASIBLE = "feasible"
     """A solution was found within the limits."""
+    TIME_EXHAUSTED = "time_exhausted"
+    """A solution was found, but the time ran out before every servable mandatory stop was
+    placed (those stops are unserved with reason ``search_time_exhausted``): allow more time."""
     NO_STOPS = "no_stops"
     """Nothing could be routed (no stops, or none servable)."""
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from routing import _pyvrp
 from routing._ortools import OrToolsModel, RawPlan, RawRoute
-from routing.diagnose import diagnose
+from routing.diagnose import Eligibility, diagnose
 from routing.errors import InvalidProblemError, RoutingWarning
 from routing.model import Problem, StopKind
 from routing.solution import (
@@ -127,6 +127,7 @@ def solve(
     start_routes = _initial_routes(problem, initial_routes) if initial_routes else None
     remaining = limits.time_limit - (time.perf_counter() - t0)
     use_seed = _wants_seed(problem, limits, len(servable)) and start_routes is None
+    seed_started = time.perf_counter()
     if use_seed:
         seed_budget = remaining * limits.seed_share
         seeded = _pyvrp.seed_routes(
@@ -143,11 +144,13 @@ def solve(
     stats["seed_with"] = "pyvrp" if use_seed else "none"
 
     model = OrToolsModel(problem, eligibility)
+    search_started = time.perf_counter()
     remaining = max(0.05, limits.time_limit - (time.perf_counter() - t0))
     raw = model.search(
         time_limit=remaining,
         solution_limit=limits.solution_limit,
         initial_routes=start_routes,
+        repair=use_seed,
     )
     if initial_routes and raw.stats.get("warm_start", "").startswith("rejected"):  # type: ignore[union-attr]
         warnings.warn(
@@ -157,12 +160,17 @@ def solve(
             stacklevel=2,
         )
     stats.update(raw.stats)
-    unserved.extend(_dropped(problem, raw))
+    first = _first_plan_seconds(stats, seed_started, search_started, t0)
+    if first is not None:
+        stats["first_plan_seconds"] = first
     routes = tuple(_route(problem, r) for r in raw.routes)
+    dropped = _dropped(problem, raw, eligibility, routes)
+    unserved.extend(dropped)
+    short = any(u.reason is UnservedReason.SEARCH_TIME_EXHAUSTED for u in dropped)
     return Solution(
         routes=routes,
         unserved=tuple(sorted(unserved, key=lambda u: problem.stop_index(u.stop_id))),
-        status=SolveStatus.FEASIBLE,
+        status=SolveStatus.TIME_EXHAUSTED if short else SolveStatus.FEASIBLE,
         objective=raw.objective,
         wall_time=time.perf_counter() - t0,
         stats=stats,
@@ -205,14 +213,54 @@ def _initial_routes(problem: Problem, given: Mapping[str, Sequence[str]]) -> dic
     return out
 
 
-def _dropped(problem: Problem, raw: RawPlan) -> list[Unserved]:
+def _first_plan_seconds(
+    stats: Mapping[str, object], seed_started: float, search_started: float, t0: float
+) -> float | None:
+    """Seconds from the call to the first plan that served every stop it could.
+
+    With a seed, when PyVRP first held a complete feasible plan; without one, when OR-Tools
+    found its first solution.
+    """
+    seed = stats.get("seed")
+    if isinstance(seed, Mapping) and seed.get("first_feasible_seconds") is not None:
+        return round(seed_started - t0 + float(seed["first_feasible_seconds"]), 3)
+    first = stats.get("first_solution_seconds")
+    if first is None:
+        return None
+    return round(search_started - t0 + float(first), 3)  # type: ignore[arg-type]
+
+
+def _dropped(
+    problem: Problem, raw: RawPlan, eligibility: Eligibility, routes: Sequence[Route]
+) -> list[Unserved]:
+    """Typed reasons for the stops the search left out.
+
+    A mandatory stop that some vehicle left idle could serve on its own was dropped only
+    because the search ran out of time (its penalty outweighs any route): more time, not
+    another vehicle, is the fix. So is every stop when the time ran out before a first plan.
+    """
+    used = {r.vehicle_id for r in routes}
+    idle = {vi for vi, v in enumerate(problem.vehicles) if v.id not in used}
     out = []
+    timed_out = bool(raw.stats.get("timed_out"))
     for s in raw.dropped:
         stop = problem.stops[s]
+        if timed_out or (stop.penalty is None and idle.intersection(eligibility.allowed[s])):
+            out.append(
+                Unserved(
+                    stop.id,
+                    UnservedReason.SEARCH_TIME_EXHAUSTED,
+                    "the search ran out of time before placing it"
+                    + ("" if timed_out else " (an idle vehicle could serve it)")
+                    + "; allow the plan more time",
+                )
+            )
+            continue
         if stop.penalty is None:
             detail = (
                 "it fits a vehicle on its own but not together with the other stops "
-                "(capacity, time windows or shift length); add a vehicle or widen its window"
+                "(capacity, time windows or shift length); add a vehicle, widen its window "
+                "or allow the plan more time"
             )
         else:
             detail = (

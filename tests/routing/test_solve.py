@@ -408,9 +408,9 @@ def test_pyvrp_seed_gives_a_feasible_or_tools_plan() -> None:
 
 
 def test_pyvrp_seed_is_skipped_with_a_warning_when_it_cannot_express_the_problem() -> None:
-    stops = [Stop("s1", 1, windows=(TimeWindow(8 * H, 9 * H), TimeWindow(10 * H, 11 * H)))]
-    with pytest.warns(RoutingWarning, match="several time windows"):
-        sol = solve(line_problem(1, stops=stops), Limits(time_limit=0.5, seed_with="pyvrp"))
+    vehicles = (Vehicle("v1", "van", 0, 0, TimeWindow(8 * H, 18 * H), locked=("s1",)),)
+    with pytest.warns(RoutingWarning, match="locked prefix"):
+        sol = solve(line_problem(2, vehicles=vehicles), Limits(time_limit=0.5, seed_with="pyvrp"))
     assert sol.stats["seed_with"] == "none"
 
 
