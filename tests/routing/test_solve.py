@@ -404,7 +404,9 @@ def test_pyvrp_seed_gives_a_feasible_or_tools_plan() -> None:
     assert sol.stats["seed_with"] == "pyvrp"
     assert sol.stats["warm_start"] == "used"
     assert sol.unserved == ()
-    assert sol.objective <= sol.stats["seed"]["cost"]  # type: ignore[index]
+    # OR-Tools never leaves its start worse (PyVRP prices the same routes on finer units, so
+    # its own figure is not comparable to the digit).
+    assert sol.objective <= sol.stats["warm_start_objective"]  # type: ignore[operator]
 
 
 def test_pyvrp_seed_is_skipped_with_a_warning_when_it_cannot_express_the_problem() -> None:
