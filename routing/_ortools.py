@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing._repair import cut
 from routing.diagnose import Eligibility
 from routing.errors import SolverError
 from routing.model import Problem, StopKind, VehicleType
@@ -437,7 +438,9 @@ class OrToolsModel:
             t_read = time.perf_counter()
             start = routing.ReadAssignmentFromRoutes(routes, True)
             if start is None and repair:
-                routes, removed = self._repaired(routes)
+                # Route by route, asking OR-Tools (exact, but slow with breaks: the caller
+                # repairs a relaxed seed with routing._repair first).
+                routes, removed = self._repaired(routes, self._feasible)
                 start = routing.ReadAssignmentFromRoutes(routes, True)
                 if start is not None:
                     stats["warm_start_repaired"] = removed
@@ -467,60 +470,44 @@ class OrToolsModel:
             )
         return self._extract(assignment, stats)
 
+    def accepts(self, routes: Mapping[int, Sequence[int]], *, time_limit: float = 5.0) -> bool:
+        """Whether OR-Tools takes these routes (vehicle index -> stop indices) as a solution.
+
+        Closes the model (with ``time_limit`` seconds for the check; closing again is a no-op
+        in OR-Tools); for tests and diagnostics.
+        """
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+        self.routing.CloseModelWithParameters(params)
+        indexed = [
+            [self._index_of_stop(s) for s in routes.get(vi, ())]
+            for vi in range(len(self.problem.vehicles))
+        ]
+        return self.routing.ReadAssignmentFromRoutes(indexed, True) is not None
+
     def _feasible(self, vehicle: int, route: Sequence[int]) -> bool:
         """Whether the vehicle alone can drive this route (routing indices) in this model."""
         routes: list[list[int]] = [[] for _ in self.problem.vehicles]
         routes[vehicle] = list(route)
         return self.routing.ReadAssignmentFromRoutes(routes, True) is not None
 
-    def _repaired(self, routes: Sequence[Sequence[int]]) -> tuple[list[list[int]], int]:
-        """Each route cut down to stops it can hold, in order; and how many were taken out.
-
-        A route that breaks a constraint keeps its longest feasible prefix, then every later
-        stop that still fits, in order (a pickup leaves with its delivery). Routes are checked
-        one by one: every constraint binds a single route, so feasible routes stay feasible
-        together.
-        """
+    def _repaired(
+        self, routes: Sequence[Sequence[int]], fits: Callable[[int, Sequence[int]], bool]
+    ) -> tuple[list[list[int]], int]:
+        """Each route cut down (:func:`routing._repair.cut`) to what ``fits`` accepts, and how
+        many stops were taken out. Every constraint binds a single route, so routes checked
+        one by one stay feasible together."""
         partner: dict[int, int] = {}
         for pd in self.problem.shipments:
             p, d = self.problem.stop_index(pd.pickup), self.problem.stop_index(pd.delivery)
             if p in self.node_of_stop and d in self.node_of_stop:
                 pi, di = self._index_of_stop(p), self._index_of_stop(d)
                 partner[pi], partner[di] = di, pi
-        out: list[list[int]] = []
-        removed = 0
-        for vi, route in enumerate(routes):
-            if not route or self._feasible(vi, route):
-                out.append(list(route))
-                continue
-            lo, hi = 0, len(route) - 1  # route[:lo] is feasible, route[:hi + 1] is not
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if self._feasible(vi, route[:mid]):
-                    lo = mid
-                else:
-                    hi = mid - 1
-            kept = list(route[:lo])
-            position = {idx: k for k, idx in enumerate(route)}
-            pending: set[int] = set()  # first halves of pairs whose second half is to come
-            for idx in route[lo:]:
-                other = partner.get(idx)
-                if other is not None and position.get(other, -1) > position[idx]:
-                    pending.add(idx)
-                    kept.append(idx)
-                    continue
-                if other is not None and other not in pending:
-                    continue  # its first half was taken out
-                pending.discard(other)  # type: ignore[arg-type]
-                trial = [i for i in [*kept, idx] if i not in pending]
-                if self._feasible(vi, trial):
-                    kept.append(idx)
-                elif other is not None:
-                    kept.remove(other)
-            kept = [i for i in kept if i not in pending]
-            removed += len(route) - len(kept)
-            out.append(kept)
-        return out, removed
+        out = [
+            cut(list(route), lambda seq, vi=vi: fits(vi, seq), partner) if route else []  # type: ignore[misc]
+            for vi, route in enumerate(routes)
+        ]
+        return out, sum(len(a) - len(b) for a, b in zip(routes, out, strict=True))
 
     def _extract(self, sol: pywrapcp.Assignment, stats: dict[str, object]) -> RawPlan:
         routing, manager, time_dim = self.routing, self.manager, self.time_dim

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from routing import _pyvrp
+from routing import _pyvrp, _repair
 from routing._ortools import OrToolsModel, RawPlan, RawRoute
 from routing.diagnose import Eligibility, diagnose
 from routing.errors import InvalidProblemError, RoutingWarning
@@ -141,6 +141,10 @@ def solve(
         stats["seed"] = seeded.stats
         if seeded.routes is not None:
             start_routes = seeded.routes
+            if seeded.stats.get("relaxed"):
+                fixed = _repair.repair(problem, seeded.routes, eligibility.allowed)
+                start_routes = fixed.routes
+                stats["seed_repair"] = {"cut": fixed.cut, "reinserted": fixed.reinserted}
     stats["seed_with"] = "pyvrp" if use_seed else "none"
 
     model = OrToolsModel(problem, eligibility)
