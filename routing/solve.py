@@ -52,7 +52,11 @@ class Limits:
         PyVRP can express (one window per stop, no skills, breaks, shipments, locks or open
         routes) and has more than a handful of stops.
     seed_share
-        Fraction of ``time_limit`` given to the seed (the rest goes to OR-Tools).
+        Fraction of ``time_limit`` given to the seed (the rest goes to OR-Tools); ``None``
+        chooses by size: :data:`SEED_SHARE` up to :data:`LARGE_STOPS` servable stops,
+        :data:`LARGE_SEED_SHARE` above, where OR-Tools' guided local search no longer improves
+        a PyVRP seed in the time it would get (measured: 1000 product stops, 11 s of it left
+        the objective unchanged) and PyVRP gains the most from more time.
     seed_iterations
         Stop the seed after this many PyVRP iterations instead of by time (repeatable).
     workers
@@ -63,7 +67,7 @@ class Limits:
     time_limit: float = 10.0
     solution_limit: int | None = None
     seed_with: SeedMode = "auto"
-    seed_share: float = 0.8
+    seed_share: float | None = None
     seed_iterations: int | None = None
     workers: int = 1
 
@@ -78,9 +82,19 @@ class Limits:
             )
         if self.workers < 1:
             raise InvalidProblemError(f"workers {self.workers} must be >= 1")
-        if not 0.0 < self.seed_share < 1.0:
+        if self.seed_share is not None and not 0.0 < self.seed_share < 1.0:
             raise InvalidProblemError(f"seed_share {self.seed_share} must be in (0, 1)")
 
+
+SEED_SHARE = 0.8
+"""Share of the time the seed gets on problems up to :data:`LARGE_STOPS` stops."""
+
+LARGE_STOPS = 500
+"""Above this many servable stops the seed gets :data:`LARGE_SEED_SHARE` of the time."""
+
+LARGE_SEED_SHARE = 0.95
+"""Share of the time the seed gets on large problems; OR-Tools then checks it, keeps every
+side constraint and gives the ETAs."""
 
 AUTO_SEED_MIN_STOPS = 30
 """Below this many stops OR-Tools alone is as good, and a seed is not worth its start-up."""
@@ -129,7 +143,10 @@ def solve(
     use_seed = _wants_seed(problem, limits, len(servable)) and start_routes is None
     seed_started = time.perf_counter()
     if use_seed:
-        seed_budget = remaining * limits.seed_share
+        share = limits.seed_share
+        if share is None:
+            share = SEED_SHARE if len(servable) <= LARGE_STOPS else LARGE_SEED_SHARE
+        seed_budget = remaining * share
         seeded = _pyvrp.seed_routes(
             problem,
             servable,
