@@ -6,6 +6,7 @@ replayed here by the tests' own checker (``route_feasible_distance``), not trust
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 
 import numpy as np
@@ -218,3 +219,13 @@ def test_a_dropped_stop_an_idle_vehicle_could_serve_is_blamed_on_time() -> None:
     (reason,) = _dropped(problem, raw, diagnose(problem), ())
     assert reason == Unserved(reason.stop_id, UnservedReason.SEARCH_TIME_EXHAUSTED, reason.detail)
     assert "more time" in reason.detail
+
+
+def test_a_day_above_the_threshold_is_solved_by_zones(monkeypatch: pytest.MonkeyPatch) -> None:
+    solve_module = importlib.import_module("routing.solve")  # routing.solve is the function
+    monkeypatch.setattr(solve_module, "DECOMPOSE_ABOVE", 50)
+    problem = _city(120, vehicles_per_type=6)
+    limits = Limits(time_limit=8.0, workers=1, solution_limit=50, seed_iterations=100)
+    solution = solve(problem, limits)
+    assert solution.stats["zones"] > 1  # type: ignore[operator]
+    assert solution.unserved == () and violations(problem, solution) == []
