@@ -318,14 +318,15 @@ def solve_by_zones(
         Time and search settings of the whole call (default ``Limits()``): ``time_limit``
         bounds the call (seconds, plus a fraction of a second); ``solution_limit``,
         ``seed_with``, ``seed_share`` and ``seed_iterations`` apply to every part, each part
-        seeding in one process (``workers`` is ignored: the parts are the parallelism).
+        seeding in one process (``limits.workers`` is not used: the parts are the
+        parallelism; ``limits.scheduler`` stands in for ``scheduler`` when that is not given).
     seed
         Random seed; each part solves with its own seed derived from it and from the part's
         place in the call (round, zone or group), so a call is repeatable.
     scheduler
         Address of a Dask ``distributed`` scheduler (``"tcp://10.0.0.5:8786"``): solve the
         parts on its workers (lastmile installed, one thread per worker process). ``None``
-        solves them in local processes.
+        (and no ``limits.scheduler``) solves them in local processes.
     zone_stops
         About how many stops a zone holds. A problem with no more servable stops than this
         is passed to :func:`routing.solve` whole.
@@ -353,6 +354,7 @@ def solve_by_zones(
         The Dask scheduler cannot be reached.
     """
     limits = limits or Limits()
+    scheduler = scheduler if scheduler is not None else limits.scheduler
     if zone_stops < MIN_ZONE_STOPS:
         raise ValueError(
             f"zone_stops {zone_stops} is below {MIN_ZONE_STOPS}: zones that small cut routes "
@@ -542,16 +544,8 @@ class _Decomposition:
         }
 
     def _limits(self, seconds: float) -> Limits:
-        """The call's limits for one part of ``seconds``, seeded in the part's own process."""
-        base = self.limits
-        return Limits(
-            time_limit=max(0.05, seconds),
-            solution_limit=base.solution_limit,
-            seed_with=base.seed_with,
-            seed_share=base.seed_share,
-            seed_iterations=base.seed_iterations,
-            workers=1,
-        )
+        """The call's limits for one part of ``seconds``, solved whole in its own process."""
+        return replace(self.limits, time_limit=max(0.05, seconds), workers=1, scheduler=None)
 
     # -- improvement across borders -----------------------------------------------------------
 
@@ -673,7 +667,10 @@ class _Decomposition:
         if not chosen:
             return []
 
+        # Each unserved atom joins the group nearest in angle that stays within a zone's size
+        # (so that no group is ever large enough for solve() to decompose it again).
         extra: list[list[int]] = [[] for _ in chosen]
+        sizes = [sum(len(plan.routes[vi].visits) for vi in vs) for vs in chosen]
         left_out = _zones.atoms(problem, plan.unserved(), self.xy)
         idle = set(plan.idle())
         left_out = [a for a in left_out if a.vehicle is None or a.vehicle in idle]
@@ -681,9 +678,17 @@ class _Decomposition:
             where = _zones.angles(np.array([a.xy for a in left_out]), self.centre)
             for a, angle in zip(left_out, where.tolist(), strict=True):
                 gap = np.abs(np.angle(np.exp(1j * (np.array(means) - angle))))
-                extra[int(np.argmin(gap))].extend(a.stops)
+                g = next(
+                    (int(g) for g in np.argsort(gap, kind="stable")
+                     if sizes[g] + len(a.stops) <= self.zone_stops),
+                    None,
+                )  # fmt: skip
+                if g is None:
+                    continue  # every group is full: it waits for the next pass
+                extra[g].extend(a.stops)
+                sizes[g] += len(a.stops)
                 if a.vehicle is not None:
-                    chosen[int(np.argmin(gap))].append(a.vehicle)
+                    chosen[g].append(a.vehicle)
                     idle.discard(a.vehicle)
 
         classes = _zones.vehicle_classes(

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from distributed import LocalCluster
 
+from benchmarks.product import generate
 from routing import (
     Limits,
     Location,
@@ -213,6 +214,16 @@ def test_a_zone_short_of_vehicles_has_its_leftovers_served_in_the_second_round()
     assert rounds[1]["left_out"] == 0
     assert solution.unserved == ()
     assert violations(problem, solution) == []
+
+
+@pytest.mark.slow
+def test_a_product_day_of_1500_stops_is_served_whole_in_its_time() -> None:
+    problem = generate(1500, seed=2)
+    solution = solve_by_zones(problem, Limits(time_limit=40.0), zone_stops=400, workers=2)
+    assert solution.wall_time < 40.0 + 1.5
+    assert solution.unserved == ()
+    assert violations(problem, solution) == []
+    assert solution.stats["zones"] == 4
 
 
 def test_a_problem_within_one_zone_is_solved_whole() -> None:
