@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from routing._replay import route_fits
-from routing.model import Problem
+from routing.model import Problem, StopKind
 
 __all__ = ["Repaired", "cut", "repair"]
 
@@ -98,13 +98,14 @@ def repair(
     for vi, route in routes.items():
         kept = cut(list(route), lambda seq, vi=vi: fits(vi, seq), partner)  # type: ignore[misc]
         out[vi] = kept
-        loose.extend(s for s in route if s not in set(kept))
+        kept_set = set(kept)
+        loose.extend(s for s in route if s not in kept_set)
     n_cut = len(loose)
 
     units: list[tuple[int, ...]] = []
     for s in loose:
         if s in partner:
-            if problem.stops[s].kind.value == "pickup":
+            if problem.stops[s].kind is StopKind.PICKUP:
                 units.append((s, partner[s]))
         else:
             units.append((s,))

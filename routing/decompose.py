@@ -307,6 +307,7 @@ def solve_by_zones(
     scheduler: str | None = None,
     zone_stops: int = ZONE_STOPS,
     workers: int | None = None,
+    eligibility: Eligibility | None = None,
 ) -> Solution:
     """Plan a large day by zones solved in parallel, then across their borders.
 
@@ -333,6 +334,10 @@ def solve_by_zones(
     workers
         Local worker processes (default: the CPUs this process may use); 1 solves the parts
         one after the other in this process. Ignored with ``scheduler``.
+
+    eligibility
+        The problem's :func:`~routing.diagnose.diagnose`, when the caller has it already
+        (:func:`routing.solve` does; 2.7 s at 10,000 stops).
 
     Returns
     -------
@@ -368,7 +373,8 @@ def solve_by_zones(
     deadline = t0 + limits.time_limit - TAIL_SECONDS
     big = len(problem.stops) > zone_stops
     with _runner(scheduler, workers, warm=big) if big else contextlib.nullcontext() as runner:
-        eligibility = diagnose(problem)
+        if eligibility is None:
+            eligibility = diagnose(problem)
         servable = eligibility.servable
         if not servable:
             return Solution(

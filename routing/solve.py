@@ -49,12 +49,13 @@ class Limits:
     seed_with
         ``"pyvrp"``: build a first solution with PyVRP and hand it to OR-Tools as initial
         routes; ``"none"``: OR-Tools alone; ``"auto"``: PyVRP when the problem fits what
-        PyVRP can express (one window per stop, no skills, breaks, shipments, locks or open
-        routes) and has more than a handful of stops.
+        PyVRP can express (everything but locked prefixes; see :func:`routing._pyvrp.why_not`)
+        and has more than a handful of stops.
     seed_share
-        Fraction of ``time_limit`` given to the seed (the rest goes to OR-Tools); ``None``
-        chooses by size: :data:`SEED_SHARE` up to :data:`LARGE_STOPS` servable stops,
-        :data:`LARGE_SEED_SHARE` above (the same for now; see there).
+        Fraction of ``time_limit`` given to the seed (the rest goes to OR-Tools). 0.95 was
+        tried above 500 stops (OR-Tools' local search had left a 1000-stop seed unchanged in
+        11 s) and given up: at 1000 stops and 30 s the 1.5 s left were too few for OR-Tools
+        even to read the seed back, and nothing was served.
     seed_iterations
         Stop the seed after this many PyVRP iterations instead of by time (repeatable).
     workers
@@ -69,7 +70,7 @@ class Limits:
     time_limit: float = 10.0
     solution_limit: int | None = None
     seed_with: SeedMode = "auto"
-    seed_share: float | None = None
+    seed_share: float = 0.8
     seed_iterations: int | None = None
     workers: int = 1
     scheduler: str | None = None
@@ -85,20 +86,9 @@ class Limits:
             )
         if self.workers < 1:
             raise InvalidProblemError(f"workers {self.workers} must be >= 1")
-        if self.seed_share is not None and not 0.0 < self.seed_share < 1.0:
+        if not 0.0 < self.seed_share < 1.0:
             raise InvalidProblemError(f"seed_share {self.seed_share} must be in (0, 1)")
 
-
-SEED_SHARE = 0.8
-"""Share of the time the seed gets on problems up to :data:`LARGE_STOPS` stops."""
-
-LARGE_STOPS = 500
-"""Above this many servable stops the seed gets :data:`LARGE_SEED_SHARE` of the time."""
-
-LARGE_SEED_SHARE = 0.8
-"""Share of the time the seed gets on large problems. 0.95 was tried (OR-Tools' local search
-had left a 1000-stop seed unchanged in 11 s) and reverted: with 1.5 s left, OR-Tools could not
-even read the seed back within its limit at 1000 stops and 30 s, and nothing was served."""
 
 DECOMPOSE_ABOVE = 1200
 """Above this many servable stops a day is solved by zones (:mod:`routing.decompose`). One
@@ -157,6 +147,7 @@ def solve(
             seed=seed,
             scheduler=limits.scheduler,
             workers=limits.workers,
+            eligibility=eligibility,
             # Zones (and the groups re-solved across their borders) stay below the threshold,
             # so their solves never decompose again.
             zone_stops=max(
@@ -169,10 +160,7 @@ def solve(
     use_seed = _wants_seed(problem, limits, len(servable)) and start_routes is None
     seed_started = time.perf_counter()
     if use_seed:
-        share = limits.seed_share
-        if share is None:
-            share = SEED_SHARE if len(servable) <= LARGE_STOPS else LARGE_SEED_SHARE
-        seed_budget = remaining * share
+        seed_budget = remaining * limits.seed_share
         seeded = _pyvrp.seed_routes(
             problem,
             servable,
