@@ -6,6 +6,9 @@ checks that claim against OR-Tools itself on random problems (windows, breaks, p
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +99,27 @@ def test_a_route_the_replay_accepts_or_tools_accepts(problem: Problem, data: st.
         return
     model = OrToolsModel(problem, eligibility)
     assert model.accepts({vi: route}), (vehicle, [problem.stops[s] for s in route])
+
+
+def test_a_repaired_seed_with_breaks_is_kept_whole() -> None:
+    # A 400-stop day with breaks, and a repaired PyVRP seed for it (tests/routing/data). OR-Tools
+    # reads it back as feasible, but its search cannot take it as a first solution. It used to
+    # read for the whole time limit (a read went on looking for a cheaper schedule), then start
+    # from nothing and drop about 50 stops; now the read stops at its first solution and the
+    # seed stands as the plan.
+    from benchmarks.product import generate
+
+    data = json.loads((Path(__file__).parent / "data" / "breaks_400_seed.json").read_text())
+    problem = generate(400, seed=0, variant="breaks")
+    assert data["instance"] == "product-breaks-400-s0"
+    vehicle = {v.id: k for k, v in enumerate(problem.vehicles)}
+    routes = {
+        vehicle[vid]: [problem.stop_index(s) for s in stops]
+        for vid, stops in data["routes"].items()
+    }
+    raw = OrToolsModel(problem, diagnose(problem)).search(
+        time_limit=4.0, initial_routes=routes, repair=True
+    )
+    assert raw.dropped == ()
+    assert str(raw.stats["warm_start"]).startswith("used")
+    assert float(raw.stats["warm_start_seconds"]) < 4.0  # type: ignore[arg-type]
