@@ -20,6 +20,7 @@ from routing.model import (
     VehicleType,
 )
 from routing.solution import (
+    Reload,
     Route,
     ScheduledBreak,
     Solution,
@@ -39,6 +40,7 @@ __all__ = [
     "Location",
     "PickupDelivery",
     "Problem",
+    "Reload",
     "Route",
     "RoutingError",
     "RoutingWarning",

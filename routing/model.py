@@ -310,6 +310,14 @@ class Vehicle:
     locked
         Stop ids already dispatched, in order: the route must begin with exactly these
         (used when re-planning a day in progress).
+    reload_at
+        Indices into :attr:`Problem.locations` (its depot, a hub) where it may return during
+        the shift to load again and go out on another trip: several trips a day, each within
+        the capacity. Empty: one trip. Deliveries only (not with pickups).
+    max_reloads
+        Reloads at most per day (each a visit to one of ``reload_at``), 0..10.
+    reload_time
+        Seconds each reload takes at the hub (parking, loading), >= 0.
     """
 
     id: str
@@ -319,6 +327,34 @@ class Vehicle:
     shift: TimeWindow = TimeWindow(0, 86_400)
     breaks: tuple[Break, ...] = ()
     locked: tuple[str, ...] = ()
+    reload_at: tuple[int, ...] = ()
+    max_reloads: int = 3
+    reload_time: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reload_at", tuple(self.reload_at))
+        if not 0 <= self.max_reloads <= MAX_RELOADS:
+            raise InvalidProblemError(
+                f"vehicle {self.id!r}: max_reloads {self.max_reloads} must be 0..{MAX_RELOADS}"
+            )
+        if self.reload_time < 0:
+            raise InvalidProblemError(
+                f"vehicle {self.id!r}: reload_time {self.reload_time} s must be >= 0"
+            )
+        if len(set(self.reload_at)) != len(self.reload_at):
+            raise InvalidProblemError(
+                f"vehicle {self.id!r}: reload_at {self.reload_at} names a place twice"
+            )
+
+    @property
+    def reloads(self) -> bool:
+        """Whether the vehicle may make several trips (reload somewhere at least once)."""
+        return bool(self.reload_at) and self.max_reloads > 0
+
+
+MAX_RELOADS = 10
+"""Most reloads a vehicle may make in a day (the OR-Tools model holds a node per possible
+reload and hub)."""
 
 
 def _readonly(a: np.ndarray, name: str) -> np.ndarray:
@@ -522,6 +558,18 @@ class Problem:
                     raise InvalidProblemError(
                         f"vehicle {v.id!r}: {role} location index {loc} is outside 0..{n_loc - 1}"
                     )
+            for loc in v.reload_at:
+                if not 0 <= loc < n_loc:
+                    raise InvalidProblemError(
+                        f"vehicle {v.id!r}: reload_at location index {loc} is outside "
+                        f"0..{n_loc - 1}"
+                    )
+            if v.reloads and (self.shipments or any(s.kind is StopKind.PICKUP for s in self.stops)):
+                raise InvalidProblemError(
+                    f"vehicle {v.id!r} may reload (reload_at), but the day has pickups: several "
+                    "trips a day are planned for deliveries only — leave reload_at empty or plan "
+                    "the pickups separately"
+                )
             self._validate_workable(v)
             for sid in v.locked:
                 if sid not in stops:

@@ -81,12 +81,32 @@ class ScheduledBreak:
 
 
 @dataclass(frozen=True, slots=True)
+class Reload:
+    """A return to a depot or hub to load the next trip.
+
+    ``location`` indexes :attr:`~routing.model.Problem.locations`; ``arrival``, ``start`` and
+    ``departure`` are seconds; ``before`` is the index in :attr:`Route.visits` of the first
+    stop of the trip it loads; ``load`` is what the vehicle carries out (per dimension).
+    """
+
+    location: int
+    arrival: int
+    start: int
+    departure: int
+    before: int
+    load: tuple[int, ...]
+    distance: int
+    """Metres driven from the previous stop to here."""
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One vehicle's day.
 
     ``start_time`` is when it leaves its start, ``end_time`` when it reaches its end (or
     leaves its last stop on an open route); ``duration = end_time - start_time`` seconds.
-    ``load_at_start`` is what is loaded at the depot. ``cost`` includes the fixed cost.
+    ``load_at_start`` is what is loaded at the depot (for the first trip when the vehicle
+    reloads: see ``reloads``). ``cost`` includes the fixed cost.
     """
 
     vehicle_id: str
@@ -100,6 +120,13 @@ class Route:
     cost: float
     co2_g: float
     breaks: tuple[ScheduledBreak, ...] = ()
+    reloads: tuple[Reload, ...] = ()
+
+    @property
+    def trips(self) -> tuple[tuple[Visit, ...], ...]:
+        """The visits cut into trips at the reloads (one trip when there are none)."""
+        cuts = [0, *(r.before for r in self.reloads), len(self.visits)]
+        return tuple(self.visits[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
 
     @property
     def stop_ids(self) -> tuple[str, ...]:
