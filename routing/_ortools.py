@@ -7,7 +7,8 @@ assignment into a plain :class:`RawPlan`. It never prints; "no solution" becomes
 
 Nodes: the servable stops first (in problem order), then one node per distinct depot
 location used by a vehicle, then one "open end" node that is free to reach (zero distance,
-time and cost), shared by every vehicle whose route is open.
+time and cost), shared by every vehicle whose route is open, then the reload nodes: one per
+possible reload of a vehicle at each of its reload places (optional, that vehicle's only).
 
 Costs: the objective is in units of ``1 / COST_SCALE`` of the currency, per vehicle
 ``fixed + per-km * distance + per-hour * (end - start)``, plus drop penalties.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing._reloads import location_of
 from routing._repair import cut
 from routing.diagnose import Eligibility
 from routing.errors import SolverError
@@ -68,6 +70,8 @@ class RawRoute:
     start_time: int
     end_time: int
     breaks: tuple[tuple[int, int], ...]
+    reloads: tuple[tuple[int, int, int], ...] = ()
+    """(stops served before it, location, start of the reload in s) per reload."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +133,31 @@ class OrToolsModel:
         depot_node = {loc: n_stops + k for k, loc in enumerate(depot_locs)}
         has_open = any(v.end is None for v in problem.vehicles)
         self.open_node = n_stops + len(depot_locs) if has_open else -1
-        n_nodes = n_stops + len(depot_locs) + (1 if has_open else 0)
+        # Several trips a day: a node per possible reload of a vehicle at each of its places,
+        # optional (free to skip) and served by that vehicle only.
+        first_reload = n_stops + len(depot_locs) + (1 if has_open else 0)
+        self.reload_nodes: list[tuple[int, int]] = [
+            (vi, place)
+            for vi, v in enumerate(problem.vehicles)
+            if v.reloads
+            for place in v.reload_at
+            for _ in range(v.max_reloads)
+        ]
+        self.first_reload = first_reload
+        n_nodes = first_reload + len(self.reload_nodes)
 
         stops = problem.stops
         loc = np.array(
-            [stops[s].location for s in self.stop_nodes] + depot_locs + ([0] if has_open else []),
+            [stops[s].location for s in self.stop_nodes]
+            + depot_locs
+            + ([0] if has_open else [])
+            + [place for _, place in self.reload_nodes],
             dtype=np.int64,
         )
         service = np.zeros(n_nodes, dtype=np.int64)
         service[:n_stops] = [stops[s].service for s in self.stop_nodes]
+        for k, (vi, _) in enumerate(self.reload_nodes):
+            service[first_reload + k] = problem.vehicles[vi].reload_time
         self.service = service
 
         starts = [depot_node[v.start] for v in problem.vehicles]
@@ -249,6 +269,9 @@ class OrToolsModel:
             problem.stop_index(p.delivery) for p in problem.shipments
         }
         has_pickups = any(stops[s].kind is StopKind.PICKUP for s in self.stop_nodes)
+        reload_indices = {
+            manager.NodeToIndex(first_reload + k) for k in range(len(self.reload_nodes))
+        }
         for k, dim_name in enumerate(problem.dimensions):
             demand = np.zeros(n_nodes, dtype=np.int64)
             demand[:n_stops] = [problem.demand(stops[s])[k] for s in self.stop_nodes]
@@ -256,15 +279,24 @@ class OrToolsModel:
                 continue
             caps = [problem.capacity(vt)[k] for vt in vtypes]
             if not has_pickups:
+                # Cumul: delivered so far on this trip. A reload gives back a full vehicle:
+                # its transit is minus the capacity and its slack (0..capacity) lets the cumul
+                # fall to anything from 0 up; everywhere else the slack is 0.
+                for r, (vi, _) in enumerate(self.reload_nodes):
+                    demand[first_reload + r] = -caps[vi]
                 cb = routing.RegisterUnaryTransitVector(demand.tolist())
-                add_dimension(
+                dim = add_dimension(
                     routing,
                     [cb] * len(caps),
                     name=f"load:{dim_name}",
-                    slack_max=0,
+                    slack_max=max(caps) if self.reload_nodes else 0,
                     capacities=caps,
                     fix_start_cumul_to_zero=True,
                 )
+                if self.reload_nodes:
+                    for i in range(routing.Size()):
+                        if i not in reload_indices:
+                            dim.SlackVar(i).SetValue(0)
                 continue
             # Load on board = loaded at the depot (all depot deliveries of the route)
             # - delivered so far + picked up so far; it must stay within capacity.
@@ -339,6 +371,11 @@ class OrToolsModel:
                 penalty = round(stop.penalty * COST_SCALE * (1 + stop.priority))
             routing.AddDisjunction([idx], penalty)
 
+        for r, (vi, _) in enumerate(self.reload_nodes):
+            idx = manager.NodeToIndex(first_reload + r)
+            routing.VehicleVar(idx).SetValues([-1, vi])
+            routing.AddDisjunction([idx], 0)
+
         for pd in problem.shipments:
             p, d = problem.stop_index(pd.pickup), problem.stop_index(pd.delivery)
             if p not in self.node_of_stop or d not in self.node_of_stop:
@@ -383,6 +420,23 @@ class OrToolsModel:
 
     def _index_of_stop(self, stop_index: int) -> int:
         return self.manager.NodeToIndex(self.node_of_stop[stop_index])
+
+    def _indices(self, vehicle: int, route: Sequence[int]) -> list[int]:
+        """A plain route (stop indices and reload entries, :mod:`routing._reloads`) as routing
+        indices; stops left out of the model and reloads beyond the vehicle's are skipped."""
+        free: dict[int, list[int]] = {}
+        for k, (vi, place) in enumerate(self.reload_nodes):
+            if vi == vehicle:
+                free.setdefault(place, []).append(self.first_reload + k)
+        out = []
+        for entry in route:
+            place = location_of(entry)
+            if place is None:
+                if entry in self.node_of_stop:
+                    out.append(self._index_of_stop(entry))
+            elif free.get(place):
+                out.append(self.manager.NodeToIndex(free[place].pop(0)))
+        return out
 
     def _apply_locks(self) -> None:
         """Fix the already-dispatched prefix of each route as hard constraints."""
@@ -454,11 +508,7 @@ class OrToolsModel:
         assignment = None
         if initial_routes is not None:
             routes = [
-                [
-                    self._index_of_stop(s)
-                    for s in initial_routes.get(vi, ())
-                    if s in self.node_of_stop
-                ]
+                self._indices(vi, initial_routes.get(vi, ()))
                 for vi in range(len(self.problem.vehicles))
             ]
             t_read = time.perf_counter()
@@ -512,8 +562,7 @@ class OrToolsModel:
         params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
         self.routing.CloseModelWithParameters(params)
         indexed = [
-            [self._index_of_stop(s) for s in routes.get(vi, ())]
-            for vi in range(len(self.problem.vehicles))
+            self._indices(vi, routes.get(vi, ())) for vi in range(len(self.problem.vehicles))
         ]
         return self._read(indexed) is not None
 
@@ -550,19 +599,31 @@ class OrToolsModel:
             idx = sol.Value(routing.NextVar(idx))
             seq: list[int] = []
             starts: list[int] = []
+            reloads: list[tuple[int, int, int]] = []
             while not routing.IsEnd(idx):
-                seq.append(self.stop_nodes[manager.IndexToNode(idx)])
-                starts.append(sol.Value(time_dim.CumulVar(idx)))
+                node = manager.IndexToNode(idx)
+                if node >= self.first_reload:
+                    _, place = self.reload_nodes[node - self.first_reload]
+                    reloads.append((len(seq), place, sol.Value(time_dim.CumulVar(idx))))
+                else:
+                    seq.append(self.stop_nodes[node])
+                    starts.append(sol.Value(time_dim.CumulVar(idx)))
                 idx = sol.Value(routing.NextVar(idx))
             if not seq:
                 continue
+            # A reload after the last stop loads nothing (free to skip, so rare): left out.
+            reloads = [r for r in reloads if r[0] < len(seq)]
             end_time = sol.Value(time_dim.CumulVar(idx))
             breaks = tuple(
                 (sol.StartValue(iv), iv.DurationMin())
                 for iv in self.break_intervals.get(vi, [])
                 if sol.PerformedValue(iv)
             )
-            routes.append(RawRoute(vi, tuple(seq), tuple(starts), start_time, end_time, breaks))
+            routes.append(
+                RawRoute(
+                    vi, tuple(seq), tuple(starts), start_time, end_time, breaks, tuple(reloads)
+                )
+            )
         dropped = tuple(
             s
             for node, s in enumerate(self.stop_nodes)

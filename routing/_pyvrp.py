@@ -40,6 +40,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime
 
 from routing._ortools import COST_SCALE
+from routing._reloads import location_of, marker
 from routing.diagnose import diagnose
 from routing.errors import RoutingError
 from routing.model import Problem, Stop, StopKind
@@ -101,6 +102,8 @@ class AloneResult:
     seconds: float
     first_feasible_seconds: float | None
     stats: dict[str, object] = field(default_factory=dict)
+    reloads: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Vehicle id -> (stops served before it, location) per reload."""
 
 
 def why_not(problem: Problem) -> str | None:
@@ -134,6 +137,8 @@ class Translation:
     shipment_stops: tuple[tuple[int, int], ...]
     members: tuple[tuple[int, ...], ...]
     relaxed: tuple[str, ...] = ()
+    depot_place: tuple[int, ...] = ()
+    """The problem location of each PyVRP depot (reload depots included)."""
 
 
 def translate(problem: Problem, servable: Sequence[int]) -> Translation:
@@ -161,13 +166,26 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
     has_open = any(v.end is None for v in problem.vehicles)
     open_depot = len(depot_locs) if has_open else -1
     n_depots = len(depot_locs) + (1 if has_open else 0)
+    # Reload places not already a depot get a location of their own, before the stops.
+    hubs = sorted({p for v in problem.vehicles if v.reloads for p in v.reload_at} - set(depot_locs))
+    place_loc = {**depot_of, **{p: n_depots + j for j, p in enumerate(hubs)}}
+    n_fixed = n_depots + len(hubs)
     stop_order = singles + [s for pair in pairs for s in pair]
-    loc_of_stop = {s: n_depots + k for k, s in enumerate(stop_order)}
-    problem_loc = depot_locs + ([depot_locs[0]] if has_open else [])
+    loc_of_stop = {s: n_fixed + k for k, s in enumerate(stop_order)}
+    problem_loc = depot_locs + ([depot_locs[0]] if has_open else []) + hubs
     problem_loc += [stops[s].location for s in stop_order]
     index = np.array(problem_loc, dtype=np.int64)
     locations = [pyvrp.Location(problem.locations[i].lon, problem.locations[i].lat) for i in index]
     depots = [pyvrp.Depot(k) for k in range(n_depots)]
+    depot_place = [*depot_locs, *([depot_locs[0]] if has_open else [])]
+    # A reload depot per (place, reload time): the reload's time is the depot's service.
+    reload_depot: dict[tuple[int, int], int] = {}
+    for v in problem.vehicles:
+        for p in v.reload_at if v.reloads else ():
+            if (p, v.reload_time) not in reload_depot:
+                reload_depot[(p, v.reload_time)] = len(depots)
+                depots.append(pyvrp.Depot(place_loc[p], service_duration=v.reload_time))
+                depot_place.append(p)
 
     # -- clients, client groups (several windows) and shipments ------------------------------
     n_dim = len(problem.dimensions)
@@ -279,13 +297,22 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
     kinds: dict[tuple[object, ...], list[int]] = {}
     for vi, v in enumerate(problem.vehicles):
         breaks = sum(b.duration for b in v.breaks)
-        kinds.setdefault((v.type, v.start, v.end, v.shift.start, v.shift.end, breaks), []).append(
-            vi
-        )
+        reloads = tuple(reload_depot[(p, v.reload_time)] for p in v.reload_at) if v.reloads else ()
+        key = (v.type, v.start, v.end, v.shift.start, v.shift.end, breaks, reloads)
+        kinds.setdefault(key + ((v.max_reloads,) if reloads else (0,)), []).append(vi)
     vehicle_types = []
     members: list[tuple[int, ...]] = []
     relaxed: set[str] = set()
-    for (type_name, start, end, shift_start, shift_end, breaks), vis in kinds.items():
+    for (
+        type_name,
+        start,
+        end,
+        shift_start,
+        shift_end,
+        breaks,
+        reloads,
+        max_reloads,
+    ), vis in kinds.items():
         vt = problem.vehicle_type(str(type_name))
         longest = int(shift_end) - int(shift_start)  # type: ignore[call-overload]
         if vt.max_shift is not None:
@@ -308,6 +335,8 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
                 unit_distance_cost=round(vt.cost_per_km * SCALE / 1000.0),
                 unit_duration_cost=round(vt.cost_per_hour * SCALE / 3600.0),
                 profile=profile_keys.index((vt.profile, vt.skills)),
+                reload_depots=list(reloads),  # type: ignore[call-overload]
+                max_reloads=int(max_reloads) if reloads else 0,  # type: ignore[call-overload]
                 name=str(type_name),
             )
         )
@@ -316,7 +345,14 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
     data = pyvrp.ProblemData(
         locations, clients, depots, vehicle_types, distances, durations, groups, shipments
     )
-    return Translation(data, tuple(client_stop), tuple(pairs), tuple(members), tuple(relaxed))
+    return Translation(
+        data,
+        tuple(client_stop),
+        tuple(pairs),
+        tuple(members),
+        tuple(relaxed),
+        tuple(depot_place),
+    )
 
 
 def _prize(stop: Stop) -> int:
@@ -405,11 +441,18 @@ def solve_alone(problem: Problem, *, time_limit: float, seed: int = 0) -> AloneR
     stats: dict[str, object] = {"iterations": run.iterations, "cost": run.cost / SCALE}
     if not run.feasible:
         return AloneResult(None, seconds, first, stats)
-    routes = {
-        problem.vehicles[vi].id: [problem.stops[s].id for s in stop_indices]
-        for vi, stop_indices in _by_vehicle_index(tr, run.routes).items()
-    }
-    return AloneResult(routes, seconds, first, stats)
+    routes: dict[str, list[str]] = {}
+    reloads: dict[str, list[tuple[int, int]]] = {}
+    for vi, plain in _by_vehicle_index(tr, run.routes).items():
+        vid = problem.vehicles[vi].id
+        ids = routes[vid] = []
+        for entry in plain:
+            place = location_of(entry)
+            if place is None:
+                ids.append(problem.stops[entry].id)
+            elif ids:  # a reload before the first stop loads nothing new
+                reloads.setdefault(vid, []).append((len(ids), place))
+    return AloneResult(routes, seconds, first, stats, reloads)
 
 
 def _by_vehicle_index(
@@ -425,6 +468,8 @@ def _by_vehicle_index(
         for kind, idx in activities:
             if kind == "client":
                 seq.append(tr.client_stop[idx])
+            elif kind == "depot":
+                seq.append(marker(tr.depot_place[idx]))
             else:
                 seq.append(tr.shipment_stops[idx][0 if kind == "pickup" else 1])
         out[vi] = seq
@@ -474,17 +519,7 @@ def _run(data: pyvrp.ProblemData, deadline: float, iterations: int | None, seed:
         result = pyvrp.solve(
             data, stop=stop, seed=seed, collect_stats=False, display=False, params=params
         )
-    routes = [
-        (
-            r.vehicle_type(),
-            [
-                ("client" if a.is_client() else "pickup" if a.is_pickup() else "delivery", a.idx)
-                for a in r.schedule()
-                if not a.is_depot()
-            ],
-        )
-        for r in result.best.routes()
-    ]
+    routes = [(r.vehicle_type(), _activities(r)) for r in result.best.routes()]
     feasible = result.is_feasible()
     return _Run(
         feasible,
@@ -493,6 +528,21 @@ def _run(data: pyvrp.ProblemData, deadline: float, iterations: int | None, seed:
         routes,  # type: ignore[arg-type]
         stop.first_feasible_at,
     )
+
+
+def _activities(route: pyvrp.Route) -> list[tuple[str, int]]:
+    """A PyVRP route as (kind, index) pairs: ``"client"``, ``"pickup"``, ``"delivery"``, and
+    ``"depot"`` for a reload between two trips (the start and end depots are left out)."""
+    schedule = list(route.schedule())
+    out = []
+    for k, a in enumerate(schedule):
+        if a.is_depot():
+            if 0 < k < len(schedule) - 1:
+                out.append(("depot", a.idx))
+            continue
+        kind = "client" if a.is_client() else "pickup" if a.is_pickup() else "delivery"
+        out.append((kind, a.idx))
+    return out
 
 
 def _start_worker(

@@ -81,7 +81,8 @@ def repair(
     ``allowed[s]`` lists the vehicles that could serve stop ``s`` alone (from
     :func:`routing.diagnose.diagnose`). Reinsertion goes tightest window first, each stop (or
     pair) to the position that adds the least distance cost (plus the fixed cost of a vehicle
-    not yet used); a stop that fits nowhere stays out for OR-Tools to place.
+    not yet used); a stop that fits nowhere stays out for OR-Tools to place. Routes of
+    vehicles that reload (several trips) are left as they are, for OR-Tools to check.
     """
     stops, vehicles = problem.stops, problem.vehicles
     paired = frozenset(pd.delivery for pd in problem.shipments)
@@ -96,6 +97,10 @@ def repair(
     out: dict[int, list[int]] = {}
     loose: list[int] = []
     for vi, route in routes.items():
+        if vehicles[vi].reloads:
+            # Several trips: the replay knows one trip only; OR-Tools checks such a route.
+            out[vi] = list(route)
+            continue
         kept = cut(list(route), lambda seq, vi=vi: fits(vi, seq), partner)  # type: ignore[misc]
         out[vi] = kept
         kept_set = set(kept)
@@ -121,6 +126,8 @@ def repair(
         candidates: list[tuple[float, int, list[int]]] = []
         idle_seen: set[tuple[object, ...]] = set()
         for vi in sorted(options):
+            if vehicles[vi].reloads:
+                continue
             route = out.get(vi, [])
             if not route:
                 v = vehicles[vi]

@@ -446,6 +446,8 @@ class Part:
     vehicles: tuple[Vehicle, ...]
     dimensions: tuple[str, ...]
     shipments: tuple[PickupDelivery, ...]
+    parent_index: tuple[int, ...] = ()
+    """The parent's location index of each of ``locations``."""
 
     def problem(self) -> Problem:
         """The sub-problem, validated like any other."""
@@ -489,6 +491,7 @@ def part(problem: Problem, stops: Sequence[int], vehicles: Sequence[int]) -> Par
         used.add(v.start)
         if v.end is not None:
             used.add(v.end)
+        used.update(v.reload_at)
     index = np.array(sorted(used), dtype=np.int64)
     where = {int(loc): k for k, loc in enumerate(index)}
     grid = np.ix_(index, index)
@@ -510,9 +513,11 @@ def part(problem: Problem, stops: Sequence[int], vehicles: Sequence[int]) -> Par
                 problem.vehicles[vi],
                 start=where[problem.vehicles[vi].start],
                 end=None if problem.vehicles[vi].end is None else where[problem.vehicles[vi].end],
+                reload_at=tuple(where[p] for p in problem.vehicles[vi].reload_at),
             )
             for vi in fleet
         ),
         dimensions=problem.dimensions,
         shipments=tuple(pd for pd in problem.shipments if pd.pickup in ids and pd.delivery in ids),
+        parent_index=tuple(index.tolist()),
     )

@@ -133,6 +133,19 @@ def _solve_task(task: _Task) -> _Outcome:
         solution = solve(
             task.part.problem(), task.limits, initial_routes=task.initial_routes, seed=task.seed
         )
+        if any(r.reloads for r in solution.routes):
+            # Reload places back at the parent's location indices (stops are found by id).
+            index = task.part.parent_index
+            solution = replace(
+                solution,
+                routes=tuple(
+                    replace(
+                        r,
+                        reloads=tuple(replace(x, location=index[x.location]) for x in r.reloads),
+                    )
+                    for r in solution.routes
+                ),
+            )
     said = tuple(str(w.message) for w in caught if issubclass(w.category, RoutingWarning))
     return _Outcome(solution, time.perf_counter() - t0, _peak_rss_kib(), said)
 

@@ -5,6 +5,7 @@ Units as in :mod:`routing.model`: seconds since the epoch, metres, grams CO2, cu
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -126,7 +127,7 @@ class Route:
     def trips(self) -> tuple[tuple[Visit, ...], ...]:
         """The visits cut into trips at the reloads (one trip when there are none)."""
         cuts = [0, *(r.before for r in self.reloads), len(self.visits)]
-        return tuple(self.visits[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
+        return tuple(self.visits[a:b] for a, b in itertools.pairwise(cuts))
 
     @property
     def stop_ids(self) -> tuple[str, ...]:

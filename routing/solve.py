@@ -9,6 +9,7 @@ every stop it dropped.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from routing.diagnose import Eligibility, diagnose
 from routing.errors import InvalidProblemError, RoutingWarning
 from routing.model import Problem, StopKind
 from routing.solution import (
+    Reload,
     Route,
     ScheduledBreak,
     Solution,
@@ -313,21 +315,45 @@ def _route(problem: Problem, raw: RawRoute) -> Route:
     stops = [problem.stops[s] for s in raw.stops]
     paired = {p.delivery for p in problem.shipments}
     n_dim = len(problem.dimensions)
-    load = [0] * n_dim
-    for s in stops:
-        if s.kind is StopKind.DELIVERY and s.id not in paired:
-            load = [a + b for a, b in zip(load, problem.demand(s), strict=True)]
-    load_at_start = tuple(load)
+    # Where each trip begins (the start, then each reload) and what it carries out.
+    reload_at = {before: (place, start) for before, place, start in raw.reloads}
+    cuts = [0, *sorted(reload_at), len(stops)]
+    trip_load: dict[int, list[int]] = {}
+    for a, b in itertools.pairwise(cuts):
+        load = [0] * n_dim
+        for s in stops[a:b]:
+            if s.kind is StopKind.DELIVERY and s.id not in paired:
+                load = [x + y for x, y in zip(load, problem.demand(s), strict=True)]
+        trip_load[a] = load
+    load_at_start = tuple(trip_load[0])
 
     breaks = tuple(ScheduledBreak(start, duration) for start, duration in raw.breaks)
     visits: list[Visit] = []
+    reloads: list[Reload] = []
     prev_loc, prev_departure = vehicle.start, raw.start_time
     distance = 0
-    for s, start in zip(stops, raw.starts, strict=True):
-        leg = int(m.distances[prev_loc, s.location])
-        arrival = prev_departure + int(m.durations[prev_loc, s.location])
+    load = list(load_at_start)
+
+    def arrive(at: int, start: int) -> int:
+        """Arrival at ``at`` leaving ``prev_loc`` at ``prev_departure``, with any break taken
+        on the way, no later than the service start."""
+        arrival = prev_departure + int(m.durations[prev_loc, at])
         on_break = sum(b.duration for b in breaks if prev_departure <= b.start < start)
-        arrival = min(arrival + on_break, start) if on_break else arrival
+        return min(arrival + on_break, start) if on_break else arrival
+
+    for k, (s, start) in enumerate(zip(stops, raw.starts, strict=True)):
+        if k in reload_at:
+            place, begin = reload_at[k]
+            leg = int(m.distances[prev_loc, place])
+            load = list(trip_load[k])
+            departure = begin + vehicle.reload_time
+            reloads.append(
+                Reload(place, arrive(place, begin), begin, departure, k, tuple(load), leg)
+            )
+            distance += leg
+            prev_loc, prev_departure = place, departure
+        leg = int(m.distances[prev_loc, s.location])
+        arrival = arrive(s.location, start)
         sign = 1 if s.kind is StopKind.PICKUP else -1
         load = [a + sign * b for a, b in zip(load, problem.demand(s), strict=True)]
         departure = start + s.service
@@ -366,4 +392,5 @@ def _route(problem: Problem, raw: RawRoute) -> Route:
         cost=round(cost, 4),
         co2_g=round(vt.co2_g_per_km * km, 3),
         breaks=breaks,
+        reloads=tuple(reloads),
     )

@@ -203,10 +203,24 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
         for k, s in enumerate(stops):
             where[s.id] = (name, k)
 
-        load = [0] * n_dim
-        for s in stops:
-            if s.kind is StopKind.DELIVERY and s.id not in paired:
-                load = _add(load, problem.demand(s))
+        def trip_load(a: int, route: Route = route, stops: list[Stop] = stops) -> list[int]:
+            """Loaded for the trip that begins with stop ``a`` (until the next reload)."""
+            b = min([r.before for r in route.reloads if r.before > a], default=len(stops))
+            out = [0] * n_dim
+            for s in stops[a:b]:
+                if s.kind is StopKind.DELIVERY and s.id not in paired:
+                    out = _add(out, problem.demand(s))
+            return out
+
+        reload_before = {r.before: r for r in route.reloads}
+        if len(reload_before) != len(route.reloads) or not all(
+            0 < b < len(stops) for b in reload_before
+        ):
+            out.append(f"{name}: reloads {route.reloads} not each between two stops")
+        if route.reloads and (not vehicle.reloads or len(route.reloads) > vehicle.max_reloads):
+            allowed = vehicle.max_reloads if vehicle.reloads else 0
+            out.append(f"{name}: {len(route.reloads)} reloads, vehicle allows {allowed}")
+        load = trip_load(0)
         if tuple(load) != tuple(route.load_at_start):
             out.append(f"{name}: load_at_start {route.load_at_start}, recomputed {load}")
         if any(a > c for a, c in zip(load, cap, strict=True)):
@@ -215,7 +229,26 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
         if not vehicle.shift.start <= route.start_time <= vehicle.shift.end:
             out.append(f"{name}: starts at {route.start_time}, shift {vehicle.shift}")
         ready, loc, distance = route.start_time, vehicle.start, 0
-        for visit, s in zip(route.visits, stops, strict=True):
+        for k, (visit, s) in enumerate(zip(route.visits, stops, strict=True)):
+            if k in reload_before:
+                r = reload_before[k]
+                here = f"{name} reload before {s.id}"
+                if r.location not in vehicle.reload_at:
+                    out.append(f"{here}: at {r.location}, not one of {vehicle.reload_at}")
+                leg = int(m.distances[loc, r.location])
+                distance += leg
+                if r.distance != leg:
+                    out.append(f"{here}: leg {r.distance} m, matrix says {leg} m")
+                if r.start < ready + int(m.durations[loc, r.location]):
+                    out.append(f"{here}: starts {r.start} before it can arrive")
+                if r.departure != r.start + vehicle.reload_time:
+                    out.append(f"{here}: departure {r.departure} != start + reload time")
+                load = trip_load(k)
+                if tuple(load) != tuple(r.load):
+                    out.append(f"{here}: load {r.load}, recomputed {load}")
+                if any(a > c for a, c in zip(load, cap, strict=True)):
+                    out.append(f"{here}: loads {load}, capacity {cap}")
+                ready, loc = r.departure, r.location
             leg = int(m.distances[loc, s.location])
             arrival = ready + int(m.durations[loc, s.location])
             distance += leg
