@@ -3,7 +3,8 @@
 The public suites (Solomon, Homberger, X) measure plain VRPTW / CVRP distance. lastmile's days
 look different: a mixed fleet (diesel vans, e-vans, cargo bikes) from two hubs, two shifts,
 skills, customers with two windows, costs in EUR per vehicle, km and hour; in the variants
-also returns to stores (pickup-and-delivery pairs) or drivers' breaks. :func:`generate` builds
+also returns to stores (pickup-and-delivery pairs), drivers' breaks, or cargo bikes and
+sidewalk robots making several trips a day from a micro-hub. :func:`generate` builds
 such a day, reproducibly from a seed (one ``numpy.random.Generator``).
 
 Every parameter is a module constant, with its unit:
@@ -32,18 +33,34 @@ Every parameter is a module constant, with its unit:
   :data:`STORE_COUNT` stores (window :data:`STORE_WINDOW_S`).
 * **Variant "breaks"**: every driver of a type in :data:`BREAK_TYPES` takes one break of
   :data:`BREAK_S` seconds starting within :data:`BREAK_HALF_WINDOW_S` of their shift's middle.
+* **Variant "reloads"** (several trips a day): the same base stops; a micro-hub
+  (:data:`MICRO_HUB_NAME`, the last location) at the densest spot of the day — the centroid of
+  the base stops within :data:`MICRO_HUB_RADIUS_M` metres of the stop with the most such
+  neighbours. The vehicle types are :data:`RELOAD_VEHICLE_TYPES`: vans and e-vans as in the
+  base day (from the two hubs, no reloads), cargo bikes with a smaller box
+  (:data:`RELOAD_BIKE_CAPACITY` parcels) and sidewalk robots (:data:`ROBOT_TYPE`: the "walk"
+  profile at :data:`RELOAD_SPEED_KMH`, a few parcels, cheap, a short range); both work from
+  the micro-hub (start and end there, shifts alternating over :data:`SHIFTS_S`) and reload
+  there, ``reload_at = (micro-hub,)``, with ``(max_reloads, reload_time s)`` per type from
+  :data:`RELOADS`. Bikes are as many as in the base day, robots :data:`ROBOTS_PER_STOP` per
+  stop (at least :data:`MIN_ROBOTS`). One trip cannot carry a vehicle's share of the day:
+  the day's parcels over the fleet are ~33 from 200 stops on (fewer on small days, where the
+  minimum counts inflate the fleet), against 20 for a bike and 8 for a robot.
 
 Ids: stops ``s0001`` ... (base stops first, then pickups, then store deliveries), vehicles
-``van-01``, ``e-van-01``, ``bike-01``. Every stop is servable by some vehicle on its own
-(checked with :func:`routing.diagnose.diagnose` on every generated problem).
+``van-01``, ``e-van-01``, ``bike-01`` (and ``robot-01`` in "reloads"). Every stop is servable
+by some vehicle on its own (checked with :func:`routing.diagnose.diagnose` on every generated
+problem).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from routing import (
     Break,
@@ -75,13 +92,22 @@ __all__ = [
     "EVENING_STARTS_S",
     "FLEET_SHARES",
     "HUBS",
+    "MICRO_HUB_NAME",
+    "MICRO_HUB_RADIUS_M",
     "MIN_PER_TYPE",
+    "MIN_ROBOTS",
     "MORNING_STARTS_S",
     "ONE_WINDOW_WIDTH_S",
     "PAIR_SHARE",
     "PARCELS",
     "PICKUP_DAY_S",
+    "RELOADS",
+    "RELOAD_BIKE_CAPACITY",
+    "RELOAD_SPEED_KMH",
+    "RELOAD_VEHICLE_TYPES",
     "RETURN_PARCELS",
+    "ROBOTS_PER_STOP",
+    "ROBOT_TYPE",
     "SERVICE_S",
     "SHIFTS_S",
     "SKILL_SHARE",
@@ -204,7 +230,7 @@ SHIFTS_S: tuple[tuple[int, int], ...] = ((7 * _H, 15 * _H), (13 * _H, 21 * _H))
 
 # -- variants ---------------------------------------------------------------------------------
 
-VARIANTS: tuple[str, ...] = ("base", "pairs", "breaks")
+VARIANTS: tuple[str, ...] = ("base", "pairs", "breaks", "reloads")
 """The variants :func:`generate` builds."""
 PAIR_SHARE = 0.20
 """Variant "pairs": extra pickup stops (returns) per base stop, each paired with a store."""
@@ -224,6 +250,49 @@ BREAK_S = 1_800
 BREAK_HALF_WINDOW_S = _H
 """Variant "breaks": the break starts within this many seconds of the shift's middle."""
 
+MICRO_HUB_NAME = "hub-micro"
+"""Variant "reloads": name of the micro-hub, the last of the problem's locations."""
+MICRO_HUB_RADIUS_M = 1_000.0
+"""Variant "reloads": the micro-hub sits at the centroid of the base stops within this many
+metres (straight line) of the base stop with the most base stops that close (ties: the first)."""
+RELOAD_SPEED_KMH: dict[str, float] = {"walk": 6.0}
+"""Variant "reloads": the robots' travel profile, km/h (sidewalks at walking pace, as
+:data:`routing.network.WALK`), on the same detoured straight-line distances."""
+RELOAD_BIKE_CAPACITY = 20
+"""Variant "reloads": parcels per trip of a micro-hub cargo bike (a smaller box than the
+base day's 25: about six stops a trip)."""
+ROBOT_TYPE = VehicleType(
+    name="robot",
+    kind=VehicleKind.ROBOT,
+    capacity=(8,),
+    profile="walk",
+    range_m=20_000,
+    fixed_cost=8.0,
+    cost_per_km=0.02,
+    cost_per_hour=6.0,
+    co2_g_per_km=2.0,
+)
+"""Variant "reloads": a sidewalk delivery robot — 8 parcels, walking pace, 20 km a day on one
+battery, EUR 8 a day used, 0.02 per km, 6 per hour (remote supervision), 2 g CO2 per km
+(electricity); no skills."""
+RELOAD_VEHICLE_TYPES: tuple[VehicleType, ...] = (
+    *(
+        replace(vt, capacity=(RELOAD_BIKE_CAPACITY,)) if vt.name == "bike" else vt
+        for vt in VEHICLE_TYPES
+    ),
+    ROBOT_TYPE,
+)
+"""Variant "reloads": the vehicle types — vans and e-vans as in :data:`VEHICLE_TYPES`, the
+cargo bike with :data:`RELOAD_BIKE_CAPACITY`, and :data:`ROBOT_TYPE`."""
+RELOADS: dict[str, tuple[int, int]] = {"bike": (3, 600), "robot": (4, 300)}
+"""Variant "reloads": per vehicle type working from the micro-hub, (max_reloads, reload_time
+in seconds): a bike may go out four times a day and loads in 10 min, a robot five times in
+5 min."""
+ROBOTS_PER_STOP = 0.02
+"""Variant "reloads": robots per base stop (4 for 200 stops)."""
+MIN_ROBOTS = 2
+"""Variant "reloads": at least this many robots (one per shift)."""
+
 _SEED_SALT = 0x1A57
 """Mixed into the seed so that the product stream differs from other users of the same seed."""
 
@@ -234,10 +303,14 @@ def instance_name(stops: int, seed: int, variant: str = "base") -> str:
     return f"product-{middle}{stops}-s{seed}"
 
 
-def fleet_size(stops: int) -> dict[str, int]:
-    """Vehicles per type for ``stops`` base stops (see :data:`VEHICLES_PER_STOP`)."""
+def fleet_size(stops: int, variant: str = "base") -> dict[str, int]:
+    """Vehicles per type for ``stops`` base stops (see :data:`VEHICLES_PER_STOP`); the
+    "reloads" variant adds robots (:data:`ROBOTS_PER_STOP`, at least :data:`MIN_ROBOTS`)."""
     total = stops * VEHICLES_PER_STOP
-    return {name: max(MIN_PER_TYPE, round(share * total)) for name, share in FLEET_SHARES.items()}
+    sizes = {name: max(MIN_PER_TYPE, round(share * total)) for name, share in FLEET_SHARES.items()}
+    if variant == "reloads":
+        sizes[ROBOT_TYPE.name] = max(MIN_ROBOTS, round(ROBOTS_PER_STOP * stops))
+    return sizes
 
 
 def generate(stops: int, *, seed: int = 0, variant: str = "base") -> Problem:
@@ -252,7 +325,7 @@ def generate(stops: int, *, seed: int = 0, variant: str = "base") -> Problem:
         Seed of the ``numpy.random.Generator``; the same (stops, seed) gives the same base
         stops in every variant.
     variant
-        ``"base"``, ``"pairs"`` or ``"breaks"`` (see the module docstring).
+        ``"base"``, ``"pairs"``, ``"breaks"`` or ``"reloads"`` (see the module docstring).
 
     Raises
     ------
@@ -283,26 +356,34 @@ def generate(stops: int, *, seed: int = 0, variant: str = "base") -> Problem:
         len(HUBS) + stops,
         len(HUBS) + stops + n_pairs,
     )
+    reloads = variant == "reloads"
+    micro_xy = _micro_hub(stop_xy)[None, :] if reloads else np.empty((0, 2))
     names = (
         [name for name, _, _ in HUBS]
         + [f"loc-{k + 1:04d}" for k in range(stops + n_pairs)]
         + [f"store-{k + 1}" for k in range(len(store_xy))]
+        + [MICRO_HUB_NAME] * len(micro_xy)
     )
-    xy = np.concatenate([hub_xy, stop_xy, pickup_xy, store_xy])
+    xy = np.concatenate([hub_xy, stop_xy, pickup_xy, store_xy, micro_xy])
     locations = tuple(
         Location(name, *_to_degrees(x, y)) for name, (x, y) in zip(names, xy, strict=True)
     )
 
+    speeds = {**SPEED_KMH, **RELOAD_SPEED_KMH} if reloads else SPEED_KMH
     matrices = {
         profile: straight_line_matrix(locations, speed_kmh=speed, detour_factor=DETOUR_FACTOR)
-        for profile, speed in SPEED_KMH.items()
+        for profile, speed in speeds.items()
     }
     problem = Problem(
         locations=locations,
         matrices=matrices,
         stops=(*base, *pickups, *deliveries),
-        vehicle_types=VEHICLE_TYPES,
-        vehicles=_fleet(stops, with_breaks=variant == "breaks"),
+        vehicle_types=RELOAD_VEHICLE_TYPES if reloads else VEHICLE_TYPES,
+        vehicles=_fleet(
+            stops,
+            with_breaks=variant == "breaks",
+            micro_hub=len(locations) - 1 if reloads else None,
+        ),
         dimensions=("parcels",),
         shipments=pairs,
     )
@@ -331,6 +412,16 @@ def _to_degrees(east_m: float, north_m: float) -> tuple[float, float]:
 def _uniform_points(rng: np.random.Generator, n: int) -> np.ndarray:
     half = CITY_SIDE_M / 2.0
     return rng.uniform(-half, half, size=(n, 2))
+
+
+def _micro_hub(stop_xy: np.ndarray) -> np.ndarray:
+    """The micro-hub (metres east, north): the centroid of the stops within
+    :data:`MICRO_HUB_RADIUS_M` of the stop with the most stops that close."""
+    tree = cKDTree(stop_xy)
+    counts = tree.query_ball_point(stop_xy, r=MICRO_HUB_RADIUS_M, return_length=True)
+    densest = int(np.argmax(counts))  # the first of equals
+    near = sorted(tree.query_ball_point(stop_xy[densest], r=MICRO_HUB_RADIUS_M))
+    return np.round(stop_xy[near].mean(axis=0))
 
 
 def _stop_points(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -438,10 +529,12 @@ def _pair_stops(
 # -- fleet ------------------------------------------------------------------------------------
 
 
-def _fleet(stops: int, *, with_breaks: bool) -> tuple[Vehicle, ...]:
-    """Vehicles per type, alternating shifts (k % 2) and hubs (k // 2 % 2)."""
+def _fleet(stops: int, *, with_breaks: bool, micro_hub: int | None = None) -> tuple[Vehicle, ...]:
+    """Vehicles per type, alternating shifts (k % 2) and hubs (k // 2 % 2); with a
+    ``micro_hub`` (location index) the types of :data:`RELOADS` work from it and reload there."""
     vehicles = []
-    for name, count in fleet_size(stops).items():
+    variant = "base" if micro_hub is None else "reloads"
+    for name, count in fleet_size(stops, variant).items():
         for k in range(count):
             start, end = SHIFTS_S[k % len(SHIFTS_S)]
             hub = (k // len(SHIFTS_S)) % len(HUBS)
@@ -450,14 +543,23 @@ def _fleet(stops: int, *, with_breaks: bool) -> tuple[Vehicle, ...]:
                 middle = (start + end) // 2
                 window = TimeWindow(middle - BREAK_HALF_WINDOW_S, middle + BREAK_HALF_WINDOW_S)
                 breaks = (Break(window, BREAK_S),)
-            vehicles.append(
-                Vehicle(
-                    id=f"{name}-{k + 1:02d}",
-                    type=name,
-                    start=hub,
-                    end=hub,
-                    shift=TimeWindow(start, end),
-                    breaks=breaks,
-                )
+            vehicle = Vehicle(
+                id=f"{name}-{k + 1:02d}",
+                type=name,
+                start=hub,
+                end=hub,
+                shift=TimeWindow(start, end),
+                breaks=breaks,
             )
+            if micro_hub is not None and name in RELOADS:
+                max_reloads, reload_time = RELOADS[name]
+                vehicle = replace(
+                    vehicle,
+                    start=micro_hub,
+                    end=micro_hub,
+                    reload_at=(micro_hub,),
+                    max_reloads=max_reloads,
+                    reload_time=reload_time,
+                )
+            vehicles.append(vehicle)
     return tuple(vehicles)

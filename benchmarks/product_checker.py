@@ -1,8 +1,9 @@
 """One independent checker and one common cost for plans on a ``routing.Problem``.
 
 Every solver in the product benchmark (lastmile, PyVRP, VROOM) hands back the same thing —
-vehicle id -> stop ids in visiting order, and optionally the break start times it chose — and
-:func:`check_plan` judges it on the problem's own matrices, trusting nothing the solver says.
+vehicle id -> stop ids in visiting order, and optionally the break start times it chose and
+the reloads it made — and :func:`check_plan` judges it on the problem's own matrices, trusting
+nothing the solver says.
 
 The rules (times in seconds since midnight, distances in metres):
 
@@ -22,6 +23,16 @@ The rules (times in seconds since midnight, distances in metres):
 * **load**, per capacity dimension: deliveries not in a pair are loaded at the start; a
   paired pickup rides until its delivery; an unpaired pickup rides to the end; the load never
   exceeds the vehicle type's capacity.
+* **reloads** (several trips a day), given per vehicle as ``(before, location)`` pairs:
+  ``before`` is the index in the vehicle's stop list of the first stop after the reload
+  (0..len; equal ``before`` means reloads in a row), ``location`` a problem location. The
+  location must be one of the vehicle's ``reload_at``, and there are at most ``max_reloads``.
+  The leg around a reload drives from the previous stop (or the start) to the hub on the
+  profile matrix, spends ``reload_time`` seconds there (no window: any wait happens at the
+  next stop) and drives on to the next stop (or the end); its metres count in the distance,
+  the range and the cost. The load binds per trip: the start loads the first trip's
+  deliveries, each reload the next trip's; a reload unloads unpaired pickups (the hub is a
+  depot) while paired pickups ride on to their delivery.
 * **skills**: a stop's skills are a subset of its vehicle type's skills.
 * **limits**: ``range_m`` (route metres) and ``max_shift`` (the route's minimal duration).
 * **pairs**: pickup and delivery on the same route, the pickup first; half a pair served is
@@ -53,6 +64,9 @@ from routing.model import fmt_time
 
 __all__ = ["PlanCheck", "PlanCost", "RouteCheck", "check_plan", "plan_cost"]
 
+Reloads = Mapping[str, Sequence[tuple[int, int]]]
+"""Vehicle id -> ``(before, location)`` per reload (see the module docstring)."""
+
 _MAX_LISTED = 50
 """Violations listed one by one before the rest is summarised (a broken plan can have 1000s)."""
 
@@ -64,7 +78,8 @@ class RouteCheck:
     ``departure`` is the latest departure (s) that still achieves ``end_time``, the earliest
     return (or last departure on an open route); ``duration_s = end_time - departure``.
     ``breaks`` are the break starts (s) of the checked schedule, given or placed.
-    ``cost`` in EUR, ``co2_g`` in grams, ``distance_m`` in metres.
+    ``cost`` in EUR, ``co2_g`` in grams, ``distance_m`` in metres (hub legs included);
+    ``reloads`` how many reloads were replayed.
     """
 
     vehicle_id: str
@@ -76,6 +91,7 @@ class RouteCheck:
     breaks: tuple[int, ...]
     cost: float
     co2_g: float
+    reloads: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +147,17 @@ def plan_cost(
     problem: Problem,
     routes: Mapping[str, Sequence[str]],
     breaks: Mapping[str, Sequence[int]] | None = None,
+    reloads: Reloads | None = None,
 ) -> PlanCost:
     """The common cost of a plan (module docstring); the arguments of :func:`check_plan`."""
-    return check_plan(problem, routes, breaks).cost
+    return check_plan(problem, routes, breaks, reloads).cost
 
 
 def check_plan(
     problem: Problem,
     routes: Mapping[str, Sequence[str]],
     breaks: Mapping[str, Sequence[int]] | None = None,
+    reloads: Reloads | None = None,
 ) -> PlanCheck:
     """Replay a plan on the problem and list every broken rule.
 
@@ -153,8 +171,13 @@ def check_plan(
         Optionally vehicle id -> break start times (s), one per break of the vehicle, in any
         order (matched to the vehicle's breaks by time). Vehicles missing here get their
         breaks placed by the checker.
+    reloads
+        Optionally vehicle id -> ``(before, location)`` per reload, ``before`` indexing the
+        vehicle's list in ``routes`` (the index of the first stop after the reload). Vehicles
+        missing here make one trip.
     """
     breaks = breaks or {}
+    reloads = reloads or {}
     violations: list[str] = []
     vehicles = {v.id: v for v in problem.vehicles}
     known = {s.id for s in problem.stops}
@@ -175,7 +198,9 @@ def check_plan(
         if unknown:
             violations.append(f"{vid}: unknown stop id(s) {_short(unknown)}")
         stops: list[Stop] = []
+        kept_before: list[int] = []  # stops kept before each index of ``sequence``
         for sid in sequence:
+            kept_before.append(len(stops))
             if sid not in known:
                 continue
             if sid in where:
@@ -189,7 +214,11 @@ def check_plan(
             violations.append(
                 f"{vid}: the route must begin with its locked stops {list(vehicle.locked)}"
             )
-        route = _Route(problem, vehicle, stops)
+        trips, reload_faults = _reload_specs(
+            problem, vehicle, reloads.get(vid, ()), [*kept_before, len(stops)]
+        )
+        violations.extend(reload_faults)
+        route = _Route(problem, vehicle, stops, trips)
         violations.extend(route.skill_violations())
         violations.extend(route.load_violations())
         report, time_violations = route.replay(breaks.get(vid))
@@ -240,6 +269,45 @@ def _pair_violations(problem: Problem, where: Mapping[str, tuple[str, int]]) -> 
     return out
 
 
+def _reload_specs(
+    problem: Problem,
+    vehicle: Vehicle,
+    given: Sequence[tuple[int, int]],
+    kept_before: Sequence[int],
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """The reloads as (stops kept before it, location), sorted by that index (stable), and
+    the faults: an index outside the route or an unknown location (that reload is left out),
+    a place not in ``reload_at``, more than ``max_reloads``."""
+    vid, n = vehicle.id, len(kept_before) - 1
+    names = problem.locations
+    specs: list[tuple[int, int]] = []
+    faults: list[str] = []
+    for k, (before, location) in enumerate(given):
+        before, location = int(before), int(location)
+        if not 0 <= before <= n:
+            faults.append(
+                f"{vid}: reload #{k} before index {before} is outside the route's 0..{n} — "
+                "give the index of the first stop after the reload"
+            )
+            continue
+        if not 0 <= location < len(names):
+            faults.append(
+                f"{vid}: reload #{k} at location {location} is outside 0..{len(names) - 1}"
+            )
+            continue
+        if location not in vehicle.reload_at:
+            allowed = [f"{i} ({names[i].id})" for i in vehicle.reload_at] or "none"
+            faults.append(
+                f"{vid}: reload #{k} at location {location} ({names[location].id}) is not one of "
+                f"its reload places (reload_at: {allowed})"
+            )
+        specs.append((kept_before[before], location))
+    if vehicle.reload_at and len(given) > vehicle.max_reloads:
+        faults.append(f"{vid}: {len(given)} reloads, more than max_reloads {vehicle.max_reloads}")
+    specs.sort(key=lambda spec: spec[0])
+    return specs, faults
+
+
 def _short(values: Sequence[str]) -> str:
     shown = ", ".join(values[:10])
     return shown + (f", ... ({len(values)} in all)" if len(values) > 10 else "")
@@ -287,25 +355,44 @@ class _Leg:
 
 
 class _Route:
-    """A vehicle's stop sequence on the problem, replayed by the rules of the module."""
+    """A vehicle's stop sequence on the problem, replayed by the rules of the module.
 
-    def __init__(self, problem: Problem, vehicle: Vehicle, stops: list[Stop]) -> None:
+    ``reloads`` are (index of the first stop after it, location), sorted by the index.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        vehicle: Vehicle,
+        stops: list[Stop],
+        reloads: Sequence[tuple[int, int]] = (),
+    ) -> None:
         self.problem = problem
         self.vehicle = vehicle
         self.vtype = problem.vehicle_type(vehicle.type)
         self.matrix: TravelMatrix = problem.matrices[self.vtype.profile]
         self.stops = stops
         self.shift = vehicle.shift
-        # Location sequence: start, stops..., end (open route: the end is the last stop).
-        last = stops[-1].location if stops else vehicle.start
-        end = last if vehicle.end is None else vehicle.end
-        self.locs = [vehicle.start, *(s.location for s in stops), end]
-        durations = self.matrix.durations
-        self.travel = [int(durations[a, b]) for a, b in itertools.pairwise(self.locs)]
-        if vehicle.end is None:
-            self.travel[-1] = 0
-        legs = [int(self.matrix.distances[a, b]) for a, b in itertools.pairwise(self.locs)]
-        self.distance = sum(legs[:-1]) + (0 if vehicle.end is None else legs[-1])
+        self.reloads = list(reloads)
+        # Leg g (0..n) runs from the start or stop g-1 through its hubs to stop g or the end
+        # (an open route ends at its last stop, or at its last hub).
+        n = len(stops)
+        stop_locs = [s.location for s in stops]
+        self.travel: list[int] = []
+        self.distance = 0
+        for g in range(n + 1):
+            hubs = [loc for before, loc in self.reloads if before == g]
+            waypoints = [vehicle.start if g == 0 else stop_locs[g - 1], *hubs]
+            if g < n:
+                waypoints.append(stop_locs[g])
+            elif vehicle.end is not None:
+                waypoints.append(vehicle.end)
+            pairs = list(itertools.pairwise(waypoints))
+            self.travel.append(
+                sum(int(self.matrix.durations[a, b]) for a, b in pairs)
+                + vehicle.reload_time * len(hubs)
+            )
+            self.distance += sum(int(self.matrix.distances[a, b]) for a, b in pairs)
 
     # -- static rules -------------------------------------------------------------------------
 
@@ -319,33 +406,57 @@ class _Route:
         ]
 
     def load_violations(self) -> list[str]:
+        """The first moment the load exceeds the capacity: at the start, out of a reload, or
+        after a stop (one report per route)."""
         problem = self.problem
-        paired = {p.delivery: p.pickup for p in problem.shipments}
+        paired_delivery = {p.delivery: p.pickup for p in problem.shipments}
+        paired_pickup = {p.pickup for p in problem.shipments}
         capacity = np.array(problem.capacity(self.vtype), dtype=np.int64)
-        load = np.zeros(len(problem.dimensions), dtype=np.int64)
-        for s in self.stops:
-            if s.kind is StopKind.DELIVERY and s.id not in paired:
-                load += problem.demand(s)
-        out = []
-        where = "at the start"
+        zero = np.zeros(len(problem.dimensions), dtype=np.int64)
+        # What each trip loads: its deliveries not in a pair.
+        n_trips = len(self.reloads) + 1
+        trip_loads = [zero.copy() for _ in range(n_trips)]
+        for i, s in enumerate(self.stops):
+            if s.kind is StopKind.DELIVERY and s.id not in paired_delivery:
+                trip_loads[sum(before <= i for before, _ in self.reloads)] += problem.demand(s)
+        # On board: this trip's deliveries still to make, unpaired pickups (unloaded at a
+        # reload) and paired pickups (riding to their delivery).
+        loaded, returns, riding = trip_loads[0], zero.copy(), zero.copy()
         picked: set[str] = set()
-        for s in [None, *self.stops]:
-            if s is not None:
-                demand = np.array(problem.demand(s), dtype=np.int64)
-                if s.kind is StopKind.PICKUP:
-                    load += demand
-                    picked.add(s.id)
-                elif s.id not in paired or paired[s.id] in picked:
-                    load -= demand
-                where = f"after {s.id}"
-            over = load > capacity
-            if over.any():
-                dims = [
-                    f"{problem.dimensions[k]} {int(load[k])} > {int(capacity[k])}"
-                    for k in np.flatnonzero(over)
-                ]
-                out.append(f"{self.vehicle.id}: load {where} exceeds capacity ({', '.join(dims)})")
-                break  # one report per route is enough
+        trip = 0
+
+        def over(where: str) -> list[str]:
+            load = loaded + returns + riding
+            dims = [
+                f"{problem.dimensions[k]} {int(load[k])} > {int(capacity[k])}"
+                for k in np.flatnonzero(load > capacity)
+            ]
+            if not dims:
+                return []
+            return [f"{self.vehicle.id}: load {where} exceeds capacity ({', '.join(dims)})"]
+
+        out = over("at the start")
+        for i in range(len(self.stops) + 1):
+            while not out and trip < len(self.reloads) and self.reloads[trip][0] == i:
+                hub = problem.locations[self.reloads[trip][1]].id
+                trip += 1
+                loaded, returns = trip_loads[trip], zero.copy()
+                out = over(f"out of reload #{trip - 1} at {hub}")
+            if out or i == len(self.stops):
+                return out  # one report per route is enough
+            s = self.stops[i]
+            demand = np.array(problem.demand(s), dtype=np.int64)
+            if s.kind is StopKind.PICKUP:
+                picked.add(s.id)
+                if s.id in paired_pickup:
+                    riding = riding + demand
+                else:
+                    returns = returns + demand
+            elif s.id not in paired_delivery:
+                loaded = loaded - demand
+            elif paired_delivery[s.id] in picked:
+                riding = riding - demand
+            out = over(f"after {s.id}")
         return out
 
     # -- time -----------------------------------------------------------------------------------
@@ -530,5 +641,6 @@ class _Route:
             breaks=tuple(checked.break_starts[k] for k in sorted(checked.break_starts)),
             cost=round(cost, 4),
             co2_g=round(vt.co2_g_per_km * km, 3),
+            reloads=len(self.reloads),
         )
         return report, faults

@@ -3,7 +3,8 @@
 Run from the repository root::
 
     python -m benchmarks.routing --suite product --sizes 200,400,1000 --time-limit 10 \\
-        --compare pyvrp,vroom [--variant base|pairs|breaks] [--seed 0] [--json out/p.json]
+        --compare pyvrp,vroom [--variant base|pairs|breaks|reloads] [--seed 0] \\
+        [--json out/p.json]
 
 Per instance (``product-200-s0``: 200 base stops, instance seed 0) each solver runs once, one
 after the other (never two at once), with the same wall-clock budget:
@@ -12,16 +13,20 @@ after the other (never two at once), with the same wall-clock budget:
   for its PyVRP seed portfolio when the problem allows one).
 * **pyvrp**: ``routing._pyvrp.solve_alone(problem, time_limit=..., seed=0)``, PyVRP alone in
   one thread. It cannot keep breaks: such a row is "not run" and stays out of the ratios.
+  With reloads its plan's reloads (``AloneResult.reloads``) go to the checker.
 * **vroom**: pyvroom on the same matrices (per profile: durations and distances), exploration
   level 5, 2 threads, ``timeout`` = the time limit. VROOM prices ``per_hour`` on *travel*
   time only (our common cost prices the whole route duration); its costs are integers, so EUR
-  are scaled by :data:`VROOM_COST_SCALE`.
+  are scaled by :data:`VROOM_COST_SCALE`. VROOM has no reloads (several trips a day): on a
+  day where a vehicle may reload its row is "not run" (a one-trip plan would be judged on
+  another problem).
 
 Every plan goes through :func:`benchmarks.product_checker.check_plan` (the independent checker
 and the common cost in EUR). ``seconds`` is wall clock including building the solver's model;
-``first plan s`` is when the solver had its first complete plan, where it says so. The summary
-gives lastmile's cost over PyVRP's (mean and max) and over VROOM's (mean), on instances where
-both plans are feasible and complete.
+``first plan s`` is when the solver had its first complete plan, where it says so; a row whose
+plan reloads ends with the number of reloads. The summary gives lastmile's cost over PyVRP's
+(mean and max) and over VROOM's (mean), on instances where both plans are feasible and
+complete.
 """
 
 from __future__ import annotations
@@ -84,6 +89,8 @@ class PlanRun:
 
     ``routes``: vehicle id -> stop ids (``None`` when the solver gave no plan); ``breaks``:
     vehicle id -> break starts (s) for the vehicles whose breaks the solver scheduled;
+    ``reloads``: vehicle id -> ``(before, location)`` per reload (``before``: index in that
+    vehicle's stop ids of the first stop after the reload);
     ``seconds``: wall clock including model building; ``first_plan_seconds``: when its first
     plan existed, if it says; ``not_run``: why the solver could not take the instance at all.
     """
@@ -93,13 +100,15 @@ class PlanRun:
     seconds: float | None
     first_plan_seconds: float | None = None
     breaks: dict[str, list[int]] = field(default_factory=dict)
+    reloads: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     not_run: str | None = None
     error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ProductRow:
-    """One (instance, solver) line: the checker's verdict and the common cost in EUR."""
+    """One (instance, solver) line: the checker's verdict and the common cost in EUR;
+    ``reloads`` counts the reloads of the plan (not in the JSON row)."""
 
     instance: str
     stops: int
@@ -114,6 +123,7 @@ class ProductRow:
     note: str = ""
     violations: tuple[str, ...] = ()
     missing: int = 0
+    reloads: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """The JSON row: instance, stops, solver, served, cost, feasible, seconds, first plan."""
@@ -144,7 +154,7 @@ def run_lastmile(problem: routing.Problem, time_limit: float) -> PlanRun:
     """``routing.solve`` with ``Limits(time_limit, workers=2)`` and seed 0.
 
     Break starts are passed on for every used vehicle that has breaks, so a vehicle whose
-    breaks the solver left out is caught by the checker.
+    breaks the solver left out is caught by the checker; so are the routes' reloads.
     """
     started = time.perf_counter()
     try:
@@ -165,6 +175,11 @@ def run_lastmile(problem: routing.Problem, time_limit: float) -> PlanRun:
             for r in solution.routes
             if r.vehicle_id in with_breaks
         },
+        reloads={
+            r.vehicle_id: [(rl.before, rl.location) for rl in r.reloads]
+            for r in solution.routes
+            if r.reloads
+        },
     )
 
 
@@ -172,7 +187,8 @@ def run_pyvrp(problem: routing.Problem, time_limit: float) -> PlanRun:
     """PyVRP alone (one thread) through ``routing._pyvrp.solve_alone``.
 
     A problem PyVRP cannot express (``NotExpressible``: breaks) is a "not run" row, as is a
-    checkout where ``solve_alone`` does not exist yet.
+    checkout where ``solve_alone`` does not exist yet. The reloads of its plan come from
+    ``AloneResult.reloads`` (none on a checkout without them).
     """
     from routing import _pyvrp  # late: importing PyVRP costs a second
 
@@ -189,11 +205,13 @@ def run_pyvrp(problem: routing.Problem, time_limit: float) -> PlanRun:
         return _failed("pyvrp", started, exc)
     seconds = time.perf_counter() - started
     routes = None if result.routes is None else {v: list(s) for v, s in result.routes.items()}
+    reloads = getattr(result, "reloads", None) or {}
     return PlanRun(
         "pyvrp",
         routes,
         seconds,
         first_plan_seconds=result.first_feasible_seconds,
+        reloads={v: [(int(b), int(loc)) for b, loc in r] for v, r in reloads.items()},
         error=None if routes is not None else "PyVRP found no feasible plan",
     )
 
@@ -291,8 +309,18 @@ def vroom_input(problem: routing.Problem) -> Any:
 def run_vroom(problem: routing.Problem, time_limit: float) -> PlanRun:
     """pyvroom at exploration level 5 on 2 threads, stopped by ``timeout`` = ``time_limit``.
 
-    Break starts come from VROOM's break steps (arrival + waiting time).
+    Break starts come from VROOM's break steps (arrival + waiting time). A day where a vehicle
+    may reload is a "not run" row: VROOM plans one trip per vehicle.
     """
+    reloading = [v.id for v in problem.vehicles if v.reloads]
+    if reloading:
+        return PlanRun(
+            "vroom",
+            None,
+            None,
+            not_run=f"VROOM cannot express reloads (several trips a day; {len(reloading)} "
+            f"vehicle(s) may reload, e.g. {reloading[0]})",
+        )
     started = time.perf_counter()
     try:
         answer = (
@@ -336,7 +364,7 @@ def evaluate(instance: str, problem: routing.Problem, run: PlanRun) -> ProductRo
     if run.routes is None:
         note = f"no plan: {run.error or 'the solver returned nothing'}"
         return row(served=0, feasible=False, seconds=seconds, note=note)
-    check: PlanCheck = check_plan(problem, run.routes, run.breaks)
+    check: PlanCheck = check_plan(problem, run.routes, run.breaks, run.reloads)
     return row(
         served=check.served,
         vehicles=check.cost.vehicles,
@@ -347,6 +375,7 @@ def evaluate(instance: str, problem: routing.Problem, run: PlanRun) -> ProductRo
         first_plan_seconds=first,
         violations=check.violations,
         missing=len(check.missing),
+        reloads=sum(r.reloads for r in check.routes),
     )
 
 
@@ -407,7 +436,8 @@ def _fmt(value: float | int | None, spec: str) -> str:
 
 
 def format_row(row: ProductRow) -> str:
-    """One fixed-width table line (a "not run" row carries its reason instead of numbers)."""
+    """One fixed-width table line (a "not run" row carries its reason instead of numbers; a
+    plan with reloads ends with their number)."""
     head = f"{row.instance:<22} {row.stops:>5d} {row.solver:<9}"
     if row.note.startswith("not run"):
         return f"{head} {row.note}"
@@ -419,6 +449,7 @@ def format_row(row: ProductRow) -> str:
         f"{head} {served:>11} {_fmt(row.vehicles, 'd'):>4} {_fmt(row.cost, '.2f'):>10} "
         f"{_fmt(row.km, '.1f'):>8} {feasible:<10} {_fmt(row.seconds, '.2f'):>7} "
         f"{_fmt(row.first_plan_seconds, '.2f'):>7}"
+        + (f" {row.reloads} reloads" if row.reloads else "")
     )
 
 
@@ -439,6 +470,7 @@ def _summary_lines(
             f"{sum(bool(r.missing) for r in ran)} incomplete, "
             f"{sum(bool(r.violations) or r.note.startswith('no plan') for r in ran)} with "
             "violations or no plan"
+            + (f", {sum(r.reloads for r in ran)} reloads" if any(r.reloads for r in ran) else "")
         )
     if "pyvrp" in compare:
         mean, worst = summary["mean_ratio_pyvrp"], summary["max_ratio_pyvrp"]

@@ -18,10 +18,11 @@ def same(a: Problem, b: Problem) -> bool:
         and a.vehicles == b.vehicles
         and a.locations == b.locations
         and a.shipments == b.shipments
+        and a.matrices.keys() == b.matrices.keys()
         and all(
             np.array_equal(a.matrices[k].distances, b.matrices[k].distances)
             and np.array_equal(a.matrices[k].durations, b.matrices[k].durations)
-            for k in ("car", "bike")
+            for k in a.matrices
         )
     )
 
@@ -137,7 +138,7 @@ def test_breaks_variant() -> None:
 
 
 def test_bad_arguments_say_what_to_fix() -> None:
-    with pytest.raises(ValueError, match="use one of base, pairs, breaks"):
+    with pytest.raises(ValueError, match="use one of base, pairs, breaks, reloads"):
         generate(10, variant="holiday")
     with pytest.raises(ValueError, match="stops must be 1 or more"):
         generate(0)
@@ -146,3 +147,61 @@ def test_bad_arguments_say_what_to_fix() -> None:
 def test_instance_names() -> None:
     assert instance_name(200, 0) == "product-200-s0"
     assert instance_name(200, 1, "pairs") == "product-pairs-200-s1"
+
+
+def test_reloads_variant_keeps_the_base_day_and_its_vans() -> None:
+    base = generate(200, seed=0)
+    day = generate(200, seed=0, variant="reloads")
+    assert day.stops == base.stops
+    assert day.locations[:-1] == base.locations
+    assert day.locations[-1].id == product.MICRO_HUB_NAME
+    vans = [v for v in day.vehicles if v.type in ("van", "e-van")]
+    assert vans == [v for v in base.vehicles if v.type in ("van", "e-van")]
+    assert all(not v.reloads for v in vans)
+    by_type = {vt.name: vt for vt in day.vehicle_types}
+    assert by_type["van"] == product.VEHICLE_TYPES[0]
+    assert by_type["e-van"] == product.VEHICLE_TYPES[1]
+    assert product.fleet_size(200, "reloads") == {"van": 7, "e-van": 5, "bike": 5, "robot": 4}
+
+
+def test_reloads_variant_bikes_and_robots_reload_at_the_micro_hub() -> None:
+    p = generate(400, seed=1, variant="reloads")
+    micro = len(p.locations) - 1
+    by_type = {vt.name: vt for vt in p.vehicle_types}
+    for name in ("bike", "robot"):
+        mine = [v for v in p.vehicles if v.type == name]
+        max_reloads, reload_time = product.RELOADS[name]
+        assert mine and all(
+            (v.start, v.end, v.reload_at, v.max_reloads, v.reload_time)
+            == (micro, micro, (micro,), max_reloads, reload_time)
+            for v in mine
+        )
+        assert {(v.shift.start, v.shift.end) for v in mine} == set(product.SHIFTS_S)
+    assert 3 <= product.RELOADS["bike"][0] <= 4 and 300 <= product.RELOADS["bike"][1] <= 600
+    # One trip cannot carry a vehicle's share of the day.
+    share = sum(s.demand[0] for s in p.stops) / len(p.vehicles)
+    assert by_type["bike"].capacity[0] == product.RELOAD_BIKE_CAPACITY < share
+    assert by_type["robot"].capacity[0] < by_type["bike"].capacity[0]
+    # Robots: the walking profile, cheap, a short range.
+    robot = by_type["robot"]
+    assert robot.profile == "walk" and robot.range_m is not None and robot.range_m <= 20_000
+    assert robot.fixed_cost < by_type["bike"].fixed_cost
+    assert robot.cost_per_hour < by_type["bike"].cost_per_hour
+    far = p.matrices["car"].distances > 1_000
+    ratio = p.matrices["walk"].durations[far] / p.matrices["car"].durations[far]
+    assert np.allclose(ratio, 25 / product.RELOAD_SPEED_KMH["walk"], rtol=0.01)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_micro_hub_is_in_the_densest_part(seed: int) -> None:
+    p = generate(400, seed=seed, variant="reloads")
+    straight = p.matrices["car"].distances / product.DETOUR_FACTOR
+    stop_locs = [s.location for s in p.stops]
+
+    def near(loc: int) -> int:
+        return int((straight[loc, stop_locs] <= product.MICRO_HUB_RADIUS_M + 1).sum())
+
+    densest = max(near(loc) for loc in stop_locs)
+    micro = len(p.locations) - 1
+    assert near(micro) >= 0.75 * densest
+    assert near(micro) > max(near(hub) for hub in range(len(product.HUBS)))

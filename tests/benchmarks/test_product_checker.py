@@ -339,3 +339,119 @@ def test_minimal_duration_matches_a_scan_of_departures(p: Problem) -> None:
             latest = departure
     assert route.departure == latest
     assert route.duration_s == route.end_time - latest
+
+
+# -- reloads (several trips a day) --------------------------------------------------------------
+
+
+def reloading(
+    p: Problem, *, reload_at: tuple[int, ...] = (0,), max_reloads: int = 1, reload_time: int = 120
+) -> Problem:
+    """The problem with v1 allowed to reload (by default at the depot, once, in 2 min)."""
+    v1 = replace(
+        p.vehicles[0], reload_at=reload_at, max_reloads=max_reloads, reload_time=reload_time
+    )
+    return replace(p, vehicles=(v1, *p.vehicles[1:]))
+
+
+def heavy_day(
+    c_window: tuple[int, int] = (0, 10_000),
+    *,
+    shift: tuple[int, int] = (0, 20_000),
+    reload_time: int = 120,
+) -> Problem:
+    """Stops a, b, c at 1, 2, 3 km with 3 parcels each: 9 parcels for a van taking 6; v1 may
+    reload once at the depot."""
+    stops = tuple(
+        stop(sid, k + 1, (0, 10_000) if sid != "c" else c_window, service=60, demand=(3,))
+        for k, sid in enumerate("abc")
+    )
+    return reloading(tiny(stops, shift=shift), reload_time=reload_time)
+
+
+def test_a_plan_with_a_reload_passes_and_pays_for_the_hub_legs() -> None:
+    # a 100-160, b 260-320, depot at 520, reloaded by 640, c 940-1000, home at 1300;
+    # 1 + 1 + 2 km, then 3 + 3 km: 10 km where one trip would drive 6.
+    p = heavy_day()
+    result = check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(2, 0)]})
+    assert result.feasible, result.violations
+    route = result.routes[0]
+    assert (route.distance_m, route.end_time, route.duration_s, route.reloads) == (
+        10_000,
+        1300,
+        1300,
+        1,
+    )
+    assert result.cost.cost == pytest.approx(10.0 + 1.0 * 10.0 + 36.0 * 1300 / 3600)
+    assert plan_cost(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(2, 0)]}) == result.cost
+
+
+def test_capacity_binds_per_trip() -> None:
+    p = heavy_day()
+    assert_broken(check_plan(p, {"v1": ["a", "b", "c"]}), "load at the start exceeds capacity")
+    assert check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(1, 0)]}).feasible  # 3 + 6
+    # A reload before the first stop leaves all 9 parcels to the second trip.
+    assert_broken(
+        check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(0, 0)]}),
+        "load out of reload #0 at p0 exceeds capacity (parcels 9 > 6)",
+    )
+
+
+def test_times_count_the_hub_legs_and_the_reload_time() -> None:
+    # c must start by 900: with the 120 s reload it is reached at 940, without it at 820.
+    plan = {"v1": ["a", "b", "c"]}
+    reloads = {"v1": [(2, 0)]}
+    assert check_plan(heavy_day((0, 900), reload_time=0), plan, reloads=reloads).feasible
+    assert_broken(
+        check_plan(heavy_day((0, 900)), plan, reloads=reloads), "stop c can start service at 00:15"
+    )
+
+
+def test_the_hub_legs_count_against_the_shift_end() -> None:
+    p = heavy_day(shift=(0, 1200))
+    assert_broken(
+        check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(2, 0)]}),
+        "is back at 00:21, after its shift ends at 00:20",
+    )
+
+
+def test_the_hub_legs_count_against_the_range() -> None:
+    p = heavy_day()
+    ranged = replace(p, vehicle_types=(replace(VAN, range_m=8_000), p.vehicle_types[1]))
+    assert_broken(
+        check_plan(ranged, {"v1": ["a", "b", "c"]}, reloads={"v1": [(2, 0)]}),
+        "drives 10000 m, beyond the range 8000 m",
+    )
+
+
+def test_at_most_max_reloads() -> None:
+    p = heavy_day()
+    assert check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(1, 0)]}).feasible
+    assert_broken(
+        check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(1, 0), (2, 0)]}),
+        "v1: 2 reloads, more than max_reloads 1",
+    )
+
+
+def test_reloads_only_at_the_vehicles_reload_places() -> None:
+    p = heavy_day()
+    assert_broken(
+        check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(2, 4)]}),
+        "v1: reload #0 at location 4 (p4) is not one of its reload places (reload_at: ['0 (p0)'])",
+    )
+    assert_broken(
+        check_plan(p, {"v1": ["a"], "v2": ["b", "c"]}, reloads={"v2": [(1, 0)]}),
+        "v2: reload #0 at location 0 (p0) is not one of its reload places (reload_at: none)",
+    )
+
+
+def test_a_reload_indexes_the_route() -> None:
+    p = heavy_day()
+    assert_broken(
+        check_plan(p, {"v1": ["a", "b", "c"]}, reloads={"v1": [(4, 0)]}),
+        "reload #0 before index 4 is outside the route's 0..3",
+    )
+    # The index counts the route as given: a duplicate dropped by the checker does not move it.
+    result = check_plan(p, {"v1": ["a", "a", "b", "c"]}, reloads={"v1": [(3, 0)]})
+    assert result.routes[0].distance_m == 10_000
+    assert all("load" not in v for v in result.violations), result.violations

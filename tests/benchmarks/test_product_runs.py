@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.product import generate
 from benchmarks.product_checker import check_plan
-from benchmarks.product_runs import run_lastmile, run_pyvrp, run_vroom
+from benchmarks.product_runs import (
+    PlanRun,
+    evaluate,
+    format_row,
+    run_lastmile,
+    run_pyvrp,
+    run_vroom,
+)
 from benchmarks.routing import main
-from routing import _pyvrp
+from routing import (
+    Location,
+    Problem,
+    Stop,
+    TimeWindow,
+    TravelMatrix,
+    Vehicle,
+    VehicleType,
+    _pyvrp,
+)
 
 JSON_KEYS = {
     "suite",
@@ -38,11 +56,30 @@ needs_solve_alone = pytest.mark.skipif(
 )
 
 
-def assert_checked(problem: object, run: object) -> None:
+def assert_checked(problem: Problem, run: PlanRun) -> None:
     """The run has a plan and the checker finds it feasible and complete."""
-    assert run.routes is not None, run.error  # type: ignore[attr-defined]
-    result = check_plan(problem, run.routes, run.breaks)  # type: ignore[arg-type,attr-defined]
+    assert run.routes is not None, run.error
+    result = check_plan(problem, run.routes, run.breaks, run.reloads)
     assert result.feasible, (result.violations, result.missing)
+
+
+@pytest.fixture
+def two_trips() -> Problem:
+    """One bike for 8 parcels and four 3-parcel stops 1-4 km east of its hub: two trips."""
+    xs = np.array([0, 1000, 2000, 3000, 4000])
+    dist = np.abs(xs[:, None] - xs[None, :])
+    return Problem(
+        locations=tuple(Location(f"p{k}", 60.0, 24.0 + k / 100) for k in range(5)),
+        matrices={"bike": TravelMatrix(dist, dist // 4)},
+        stops=tuple(
+            Stop(f"s{k}", k, service=60, windows=(TimeWindow(0, 20_000),), demand=(3,))
+            for k in range(1, 5)
+        ),
+        vehicle_types=(VehicleType("bike", capacity=(8,), profile="bike", cost_per_km=1.0),),
+        vehicles=(
+            Vehicle("bike-1", "bike", 0, 0, TimeWindow(0, 20_000), reload_at=(0,), reload_time=300),
+        ),
+    )
 
 
 @pytest.mark.parametrize("variant", ["base", "breaks", "pairs"])
@@ -68,6 +105,44 @@ def test_pyvrp_plan_passes_the_checker() -> None:
     problem = generate(30, seed=2)
     run = run_pyvrp(problem, 1.0)
     assert_checked(problem, run)
+
+
+@pytest.mark.parametrize("runner", [run_lastmile, run_pyvrp])
+def test_reloads_reach_the_checker(
+    runner: Callable[[Problem, float], PlanRun], two_trips: Problem
+) -> None:
+    if runner is run_pyvrp and not hasattr(_pyvrp, "solve_alone"):
+        pytest.skip("routing._pyvrp.solve_alone not there yet")
+    run = runner(two_trips, 1.0)
+    assert_checked(two_trips, run)
+    assert sorted(run.routes["bike-1"]) == ["s1", "s2", "s3", "s4"]
+    assert [loc for _, loc in run.reloads["bike-1"]] == [0]  # 12 parcels in two trips
+    row = evaluate("two-trips", two_trips, run)
+    assert (row.feasible, row.reloads) == (True, 1)
+    assert format_row(row).endswith(" 1 reloads")
+
+
+def test_a_plan_without_its_reloads_breaks_capacity(two_trips: Problem) -> None:
+    routes = {"bike-1": ["s1", "s2", "s3", "s4"]}
+    one_trip = evaluate("two-trips", two_trips, PlanRun("x", routes, 1.0))
+    assert one_trip.feasible is False and "load at the start exceeds" in one_trip.violations[0]
+    two = evaluate("two-trips", two_trips, PlanRun("x", routes, 1.0, reloads={"bike-1": [(2, 0)]}))
+    assert two.feasible is True and two.reloads == 1
+    # 1 + 1 km, back 2 km, then 3 + 1 + 4 km: 12 km at 1 EUR.
+    assert (two.km, two.cost) == (12.0, 12.0)
+
+
+def test_lastmile_plan_passes_the_checker_with_reloads() -> None:
+    problem = generate(30, seed=0, variant="reloads")
+    run = run_lastmile(problem, 2.0)
+    assert_checked(problem, run)
+    assert run.seconds is not None and run.seconds < 6.0
+
+
+def test_vroom_does_not_run_with_reloads() -> None:
+    run = run_vroom(generate(20, variant="reloads"), 1.0)
+    assert run.routes is None
+    assert run.not_run is not None and "VROOM cannot express reloads" in run.not_run
 
 
 @needs_solve_alone
@@ -117,6 +192,22 @@ def test_cli_compares_and_reports_not_run_rows(
         assert payload["mean_ratio_vroom"] == pytest.approx(
             rows["lastmile"]["cost"] / rows["vroom"]["cost"], rel=1e-3
         )
+
+
+def test_cli_runs_the_reloads_variant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "reloads.json"
+    args = ["--suite", "product", "--sizes", "15", "--time-limit", "1", "--variant", "reloads"]
+    assert main([*args, "--compare", "pyvrp,vroom", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "not run: VROOM cannot express reloads" in out
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    assert set(payload) == JSON_KEYS and payload["variant"] == "reloads"
+    rows = {r["solver"]: r for r in payload["rows"]}
+    assert list(rows) == ["lastmile", "pyvrp", "vroom"]
+    assert all(set(r) == ROW_KEYS for r in rows.values())
+    assert all(r["instance"] == "product-reloads-15-s0" for r in rows.values())
+    assert rows["lastmile"]["served"] == 15
+    assert rows["vroom"]["cost"] is None and payload["mean_ratio_vroom"] is None
 
 
 @pytest.mark.parametrize(
