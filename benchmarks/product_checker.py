@@ -466,7 +466,9 @@ class _Route:
 
     def forward(self, departure: int, breaks: Sequence[_Break]) -> _Pass:
         """Earliest times from ``departure``; breaks with a ``gap`` go in that leg, breaks
-        without one (given starts) go in the leg during which their start falls."""
+        without one (given starts) go in the leg during which their start falls, or before a
+        service that could not end before they start when waiting for them keeps the service
+        in a window."""
         run = _Pass([], {}, {}, departure, [])
         by_time = sorted((b for b in breaks if b.gap is None), key=lambda b: b.lo)
         n = len(self.stops)
@@ -477,7 +479,9 @@ class _Route:
             for b in sorted((b for b in breaks if b.gap == g), key=lambda b: b.lo):
                 self._take(b, g, leg, run)
             while by_time and (
-                stop is None or by_time[0].lo < self._service_start(stop, leg.ready)[0]
+                stop is None
+                or by_time[0].lo < self._service_start(stop, leg.ready)[0]
+                or self._waits_for(by_time[0], leg, stop)
             ):
                 self._take(by_time.pop(0), g, leg, run)
             if stop is None:
@@ -518,6 +522,18 @@ class _Route:
         run.break_starts[b.index], run.break_gaps[b.index] = start, gap
         leg.free = start + b.duration
         leg.taken += b.duration
+
+    def _waits_for(self, b: _Break, leg: _Leg, stop: Stop) -> bool:
+        """Whether a break given to start while ``stop``'s earliest service would still be on
+        is taken before that service instead: the driver waits for the break, then serves,
+        and the service still starts within a window. (Served first, the two would overlap.)
+        """
+        start, _ = self._service_start(stop, leg.ready)
+        if not b.lo < start + stop.service or b.lo < leg.free:
+            return False
+        after = max(leg.free, b.lo) + b.duration
+        ready = max(after, leg.t_dep + leg.tau + leg.taken + b.duration)
+        return self._service_start(stop, ready)[1] is None
 
     def _service_start(self, stop: Stop, ready: int) -> tuple[int, int | None]:
         """Service start from ``ready``: the earliest window still open; else ``ready`` and the

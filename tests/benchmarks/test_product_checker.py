@@ -242,7 +242,7 @@ def test_given_break_starts_are_checked_as_given() -> None:
 
 
 def test_a_given_break_may_not_overlap_a_service() -> None:
-    slow = (stop("a", 1, (0, 10_000), service=600, demand=(1,)),)  # service 100-700
+    slow = (stop("a", 1, (0, 650), service=600, demand=(1,)),)  # service 100-700, by 650
     p = tiny(slow, breaks=(LUNCH,))
     assert_broken(check_plan(p, {"v1": ["a"]}, {"v1": [600]}), "is before the service at a ends")
     assert check_plan(p, {"v1": ["a"]}, {"v1": [700]}).feasible
@@ -455,3 +455,18 @@ def test_a_reload_indexes_the_route() -> None:
     result = check_plan(p, {"v1": ["a", "a", "b", "c"]}, reloads={"v1": [(3, 0)]})
     assert result.routes[0].distance_m == 10_000
     assert all("load" not in v for v in result.violations), result.violations
+
+
+def test_a_given_break_during_the_earliest_service_may_be_waited_for() -> None:
+    # a at 1 km, service 600, window 0-10,000: served at once it would run 100-700 over a
+    # break given at 600; the driver may instead wait, break 600-900 and serve 900-1500.
+    slow = (stop("a", 1, (0, 10_000), service=600, demand=(1,)),)
+    result = check_plan(tiny(slow, breaks=(LUNCH,)), {"v1": ["a"]}, {"v1": [600]})
+    assert result.feasible, result.violations
+    assert result.routes[0].breaks == (600,)
+    # With a window that closes before the break ends, waiting is no way out.
+    tight = (stop("a", 1, (0, 800), service=600, demand=(1,)),)
+    assert_broken(
+        check_plan(tiny(tight, breaks=(LUNCH,)), {"v1": ["a"]}, {"v1": [600]}),
+        "is before the service at a ends",
+    )
