@@ -105,6 +105,12 @@ SEARCH_MIN_SECONDS = 1.0
 """What OR-Tools gets at least after a seed, when the time limit is 2 s or more: to read the
 seed back, check every side constraint and try its own moves."""
 
+BREAKS_SEED_SHARE = 0.8
+"""The seed's share at most when drivers take breaks: OR-Tools then places the breaks in a seed
+planned without them, and reading such a plan back can take seconds. On the 200-stop product
+day with breaks at 30 s, 80 % served all 200 stops in time; 95 % left 1.5 s, the read timed
+out, and the route-by-route repair served 199 and overran by 3.9 s."""
+
 AUTO_SEED_MIN_STOPS = 30
 """Below this many stops OR-Tools alone is as good, and a seed is not worth its start-up."""
 
@@ -169,9 +175,10 @@ def solve(
     use_seed = _wants_seed(problem, limits, len(servable)) and start_routes is None
     seed_started = time.perf_counter()
     if use_seed:
-        seed_budget = min(
-            remaining * limits.seed_share, max(remaining / 2, remaining - SEARCH_MIN_SECONDS)
-        )
+        share = limits.seed_share
+        if any(v.breaks for v in problem.vehicles):
+            share = min(share, BREAKS_SEED_SHARE)
+        seed_budget = min(remaining * share, max(remaining / 2, remaining - SEARCH_MIN_SECONDS))
         seeded = _pyvrp.seed_routes(
             problem,
             servable,
