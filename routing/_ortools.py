@@ -494,12 +494,6 @@ class OrToolsModel:
         if n > GRANULAR_ABOVE:
             params.ls_operator_neighbors_ratio = NEIGHBOURS / n
             params.ls_operator_min_neighbors = NEIGHBOURS
-        if self.break_intervals:
-            # OR-Tools' scheduling optimizers do not know the constraints that keep a break
-            # within its route: with them on, a 400-stop day with breaks could not start from
-            # a plan OR-Tools had just read back as feasible (the first-solution finalizer
-            # failed after 0.1 s), and the search began again from nothing.
-            params.disable_scheduling_beware_this_may_degrade_performance = True
         t0 = time.perf_counter()
         routing.CloseModelWithParameters(params)
         self._apply_locks()
