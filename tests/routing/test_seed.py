@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -229,3 +230,19 @@ def test_a_day_above_the_threshold_is_solved_by_zones(monkeypatch: pytest.Monkey
     solution = solve(problem, limits)
     assert solution.stats["zones"] > 1  # type: ignore[operator]
     assert solution.unserved == () and violations(problem, solution) == []
+
+
+def test_waiting_weighs_in_the_neighbourhoods_only_where_time_is_free() -> None:
+    # Paid by the hour (the town's vans and bikes): waiting already costs in the objective,
+    # and PyVRP's own weight stays. Distance only at 0.1 EUR per km: a second of driving
+    # costs 100 units per metre x 8 m/s = 800 on a van, x 4 m/s = 400 on a bike; waiting is
+    # weighed by the median, 600.
+    town = _city(10)
+    assert _pyvrp.translate(town, diagnose(town).servable).wait_scale == 1.0
+    free_time = replace(
+        town,
+        vehicle_types=tuple(replace(t, cost_per_km=0.1, cost_per_hour=0.0)
+                            for t in town.vehicle_types),
+    )  # fmt: skip
+    tr = _pyvrp.translate(free_time, diagnose(free_time).servable)
+    assert tr.wait_scale == pytest.approx(600, rel=0.05)
