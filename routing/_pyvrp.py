@@ -273,10 +273,6 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
     distances: list[np.ndarray] = []
     durations: list[np.ndarray] = []
     speed: dict[str, float] = {}  # metres per second on each travel matrix, arcs in use
-    for name in sorted({problem.vehicle_type(v.type).profile for v in problem.vehicles}):
-        total_s = float(problem.matrices[name].durations[sub].sum())
-        total_m = float(problem.matrices[name].distances[sub].sum())
-        speed[name] = total_m / total_s if total_s > 0 else 0.0
     for vt_name in sorted({v.type for v in problem.vehicles}):
         vt = problem.vehicle_type(vt_name)
         key = (vt.profile, vt.skills)
@@ -286,6 +282,9 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
         m = problem.matrices[vt.profile]
         dist = np.ascontiguousarray(m.distances[sub])
         dur = np.ascontiguousarray(m.durations[sub])
+        if vt.profile not in speed:  # before open ends and banned arcs change the copies
+            total_s = float(dur.sum())
+            speed[vt.profile] = float(dist.sum()) / total_s if total_s > 0 else 0.0
         if has_open:
             dist[:, open_depot] = 0
             dur[:, open_depot] = 0
