@@ -25,7 +25,7 @@ from api.errors import install_error_handlers
 from api.jobs import PlanJobs, SimulationJobs, SolverPool
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from orchestrator.settings import Settings
-from orchestrator.store import create_engine, ensure_schema
+from orchestrator.store.engine import create_engine, ensure_schema
 
 __all__ = ["create_app"]
 

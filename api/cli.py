@@ -11,7 +11,7 @@ writes ``report.json``, ``report.csv``, ``report.html`` and the plots into ``--o
 (:mod:`api.simulation_runs`).
 
 ``lastmile import ORDERS.CSV [--dry-run]`` registers the orders of a CSV file
-(:func:`orchestrator.importer.import_orders`; the columns are documented there and in
+(:func:`orchestrator.intake.importer.import_orders`; the columns are documented there and in
 ``docs/import.md``): all of them or, when any row is wrong, none, listing every error as
 ``FILE:LINE:COLUMN: message``. ``lastmile plan --depot ID --day YYYY-MM-DD`` plans a depot's
 day from the store. ``lastmile serve --host H --port P`` serves the HTTP API
@@ -38,14 +38,14 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from orchestrator.access.keys import create_api_key
 from orchestrator.errors import InvalidInput, OrchestratorError
-from orchestrator.importer import ImportRejected, import_orders
-from orchestrator.keys import create_api_key
+from orchestrator.intake.importer import ImportRejected, import_orders
 from orchestrator.models import Role
-from orchestrator.planning import plan_day, plan_unserved
+from orchestrator.planning.plans import plan_day, plan_unserved
+from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
-from orchestrator.store import create_engine, ensure_schema, session_scope
-from orchestrator.travel import travel_from_settings
+from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 from routing.solve import Limits
 
 __all__ = ["MAX_ORDERS", "cli", "main"]

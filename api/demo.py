@@ -8,9 +8,9 @@
    the schema is created or migrated on first use) and seed the day into it through the
    orchestrator's services (:func:`simulation.seed_store.seed_store`: depot, vehicle types,
    fleets, customers and their places, orders — idempotently, so a second run reuses them);
-3. plan the day with :func:`orchestrator.planning.plan_day` — the same service ``lastmile
+3. plan the day with :func:`orchestrator.planning.plans.plan_day` — the same service ``lastmile
    plan`` and ``POST /plans`` use — on travel times from the city's streets (the saved
-   GraphML, through :func:`orchestrator.travel.travel_from_settings` as
+   GraphML, through :func:`orchestrator.planning.travel.travel_from_settings` as
    ``LASTMILE_ROAD_GRAPH`` would give them; a ``LASTMILE_ROAD_GRAPH`` already set is not used,
    since the demo plans on its own city);
 4. read the persisted plan back from the store and print it: a table per route (vehicle,
@@ -46,9 +46,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from api.maps import write_map
-from orchestrator.catalog import depot_fleets
 from orchestrator.errors import Conflict, NotFound, OrchestratorError
-from orchestrator.mapping import vehicle_id
+from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     Depot,
     Order,
@@ -58,10 +57,11 @@ from orchestrator.models import (
     RouteStop,
     UnservedOrder,
 )
-from orchestrator.planning import plan_day, plan_routes, plan_unserved, route_stops
+from orchestrator.planning.plans import plan_day, plan_routes, plan_unserved, route_stops
+from orchestrator.planning.problem import vehicle_id
+from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
-from orchestrator.store import create_engine, ensure_schema, session_scope
-from orchestrator.travel import travel_from_settings
+from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 from routing.errors import RoutingError
 from routing.geojson import PALETTE
 from routing.model import Location

@@ -23,9 +23,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from orchestrator.keys import authenticate
+from orchestrator.access.keys import authenticate
 from orchestrator.models import Role
-from orchestrator.store import session_scope
+from orchestrator.store.engine import session_scope
 
 __all__ = [
     "STAFF",

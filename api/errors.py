@@ -8,7 +8,8 @@ error                                         code  body
 :class:`orchestrator.NotFound`                404   ``{"detail": "order 7 not found — ..."}``
 :class:`orchestrator.Conflict`                409   ``{"detail": "<what to do instead>"}``
 :class:`orchestrator.InvalidInput`            422   ``detail`` list + ``message`` + ``field``
-:class:`orchestrator.vroom.VroomInputError`   422   the same (it is an ``InvalidInput``), plus
+:class:`orchestrator.vroom.format.VroomInputError`   422   the same (it is an ``InvalidInput``),
+plus
                                                     VROOM's ``code`` 2 and ``error``
 :class:`routing.InvalidProblemError`          422   the same, field ``body``
 FastAPI's ``RequestValidationError``          422   FastAPI's ``detail`` list + ``message``
@@ -40,7 +41,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
-from orchestrator.vroom import VroomInputError, error_output
+from orchestrator.vroom.format import VroomInputError, error_output
 from routing.errors import InvalidProblemError
 
 __all__ = [

@@ -10,18 +10,18 @@ by a fresh pool. As with any ``spawn`` program, a script that serves the app its
 guard its entry point with ``if __name__ == "__main__":`` (a worker imports the main
 module); ``lastmile serve``, ``uvicorn api.app:...`` and pytest do.
 
-:class:`PlanJobs` runs plan jobs. Their state lives in the store (:mod:`orchestrator.jobs`):
+:class:`PlanJobs` runs plan jobs. Their state lives in the store (:mod:`orchestrator.jobs.plans`):
 ``POST /plans`` stores a queued plan row and hands its id to :meth:`PlanJobs.enqueue`; a
 worker opens its own engine on the same database URL and runs
-:func:`orchestrator.jobs.run_job`, which claims the row, plans the day into it and records
+:func:`orchestrator.jobs.plans.run_job`, which claims the row, plans the day into it and records
 the outcome. So the store must be reachable from another process (a file or a server, not
 an in-memory SQLite database). Jobs a previous server left queued or running are marked
-failed (:data:`orchestrator.jobs.INTERRUPTED`) by :meth:`PlanJobs.start`, and jobs still
+failed (:data:`orchestrator.jobs.plans.INTERRUPTED`) by :meth:`PlanJobs.start`, and jobs still
 queued when this server stops are marked so by :meth:`PlanJobs.shutdown`; running ones are
 waited for. One server process runs the jobs of a store (``lastmile serve`` runs one).
 
 :class:`SimulationJobs` runs simulation jobs (``POST /simulations``), whose state also lives
-in the store (:mod:`orchestrator.simulation_jobs`), so that every process of a
+in the store (:mod:`orchestrator.jobs.simulations`), so that every process of a
 ``lastmile serve --workers N`` answers for every job and a restart loses none. Unlike plans
 they are *resumed* after a restart, not failed: a simulation changes nothing in the world,
 its result does not age (same request, same numbers) and a sweep's finished points are
@@ -31,7 +31,7 @@ cached in the job's folder, so running it again costs only the points still miss
   of a one-process server), :func:`recover_interrupted` queues again the jobs a stopped
   server left running. Then every app's :meth:`SimulationJobs.start` hands all queued jobs
   to its own runner; each run begins by claiming its job with a conditional update
-  (:func:`orchestrator.simulation_jobs.claim_job`), so whichever process is free first runs
+  (:func:`orchestrator.jobs.simulations.claim_job`), so whichever process is free first runs
   a job and the others skip it — exactly one runs each.
 * ``POST /simulations`` stores a queued job and hands it to the runner of the process that
   took the request.
@@ -65,12 +65,12 @@ from sqlalchemy.engine import Engine
 
 from api.simulation_runs import run_job as run_simulation
 from orchestrator.errors import OrchestratorError
-from orchestrator.jobs import interrupt_jobs, run_job
+from orchestrator.jobs.plans import interrupt_jobs, run_job
+from orchestrator.jobs.simulations import claim_job, fail_job, queued_jobs, release_job
+from orchestrator.jobs.simulations import requeue_interrupted as requeue_simulations
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
 from orchestrator.settings import Settings
-from orchestrator.simulation_jobs import claim_job, fail_job, queued_jobs, release_job
-from orchestrator.simulation_jobs import requeue_interrupted as requeue_simulations
-from orchestrator.store import create_engine, session_scope
-from orchestrator.travel import TravelTimes, travel_from_settings
+from orchestrator.store.engine import create_engine, session_scope
 
 __all__ = ["DEFAULT_WORKERS", "PlanJobs", "SimulationJobs", "SolverPool", "recover_interrupted"]
 

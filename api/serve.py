@@ -134,7 +134,7 @@ def _listener(host: str, port: int) -> socket.socket:
 
 def _recover_jobs() -> None:
     from api.jobs import recover_interrupted
-    from orchestrator.store import create_engine, ensure_schema
+    from orchestrator.store.engine import create_engine, ensure_schema
 
     engine = create_engine(Settings().database_url)
     try:

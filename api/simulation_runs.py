@@ -13,7 +13,7 @@ Shared by ``lastmile simulate`` (:mod:`api.cli`) and ``POST /simulations``
 * ``cache/`` — a sweep's cached points (a resumed sweep starts from them).
 
 :func:`run_job` is what a server's worker process runs for a job stored by
-``POST /simulations`` (:mod:`orchestrator.simulation_jobs`).
+``POST /simulations`` (:mod:`orchestrator.jobs.simulations`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from orchestrator.jobs.simulations import fail_job, finish_job, get_job
 from orchestrator.models import SimulationStatus
-from orchestrator.simulation_jobs import fail_job, finish_job, get_job
-from orchestrator.store import create_engine, session_scope
+from orchestrator.store.engine import create_engine, session_scope
 from simulation.plots import cost_co2_figure, html_report, on_time_figure, utilisation_figure
 from simulation.report import csv_to_parquet, run
 from simulation.scenario import Scenario
@@ -152,7 +152,7 @@ def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
     """Run the simulation job ``job_id`` in this process (a worker process of the server,
     :class:`api.jobs.SimulationJobs`) and record how it ended; its final status.
 
-    The server claimed the job (:func:`orchestrator.simulation_jobs.claim_job`) and hands
+    The server claimed the job (:func:`orchestrator.jobs.simulations.claim_job`) and hands
     over the run's ``token``: this reads the request from the store, runs the scenario or
     the sweep into the job's folder under ``root`` and records ``succeeded`` with the KPI
     table, or ``failed`` with the exception's message on one line. A sweep's points already

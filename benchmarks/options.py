@@ -26,7 +26,7 @@
 3. **Eco consolidation.** Several days of orders on the synthetic city; a share of customers
    (``--eco-share``, 40 % by default) accept a wait of ``--eco-wait`` days. Each day is solved
    with the van fleet twice: every order on its first day, and with the accepting orders moved
-   by :func:`orchestrator.consolidation.consolidate`. Kilometres and CO2 over all days are
+   by :func:`orchestrator.concierge.consolidation.consolidate`. Kilometres and CO2 over all days are
    compared.
 
 With ``--json FILE`` the figures are written under the keys the issue names:
@@ -58,18 +58,25 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlmodel import Session
 
-from orchestrator.catalog import (
+from orchestrator.access.keys import create_api_key
+from orchestrator.concierge.consolidation import Deferrable, consolidate
+from orchestrator.concierge.learning import SlotStats
+from orchestrator.concierge.options import (
+    DayPlan,
+    OptionRequest,
+    ParcelSize,
+    PlaceInfo,
+    delivery_options,
+)
+from orchestrator.concierge.profiles import put_profile
+from orchestrator.concierge.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.intake.catalog import (
     add_fleet,
     add_place,
     create_customer,
     create_depot,
     create_vehicle_type,
 )
-from orchestrator.concierge_profiles import put_profile
-from orchestrator.consolidation import Deferrable, consolidate
-from orchestrator.keys import create_api_key
-from orchestrator.learning import SlotStats
-from orchestrator.mapping import local_midnight
 from orchestrator.models import (
     Order,
     OrderItem,
@@ -83,10 +90,9 @@ from orchestrator.models import (
     RouteStop,
     StopStatus,
 )
-from orchestrator.options import DayPlan, OptionRequest, ParcelSize, PlaceInfo, delivery_options
-from orchestrator.schedule import ScheduleRule, WeeklySchedule
-from orchestrator.store import create_engine, ensure_schema
-from orchestrator.travel import PROFILE_SPEEDS_KMH
+from orchestrator.planning.problem import local_midnight
+from orchestrator.planning.travel import PROFILE_SPEEDS_KMH
+from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits, Location, Problem, Stop, TimeWindow, Vehicle, VehicleType, solve
 from routing.insertion import Candidate, StraightLineLegs, Timeline
 from routing.matrix import straight_line_matrix

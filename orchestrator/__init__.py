@@ -1,30 +1,39 @@
 """The domain, the store and the services that turn customers and orders into routing problems.
 
-Where things live:
+Rooms, each named for what it holds (``docs/architecture.md`` has what each may import):
 
-* :mod:`orchestrator.models` — the tables and their SQLModel families;
-* :mod:`orchestrator.store` — engines (SQLite by default, PostgreSQL by URL), sessions and
-  :func:`ensure_schema` (Alembic migrations in :mod:`orchestrator.migrations`);
-* :mod:`orchestrator.catalog`, :mod:`orchestrator.orders`, :mod:`orchestrator.planning`,
-  :mod:`orchestrator.keys` — the services (plain Python; the API sits on top of them);
-* :mod:`orchestrator.importer` — orders from a CSV file, all or nothing;
-* :mod:`orchestrator.jobs` — plans solved in the background, their state kept in the store;
-* :mod:`orchestrator.queries` — read-only lists and joined look-ups;
-* :mod:`orchestrator.mapping` — the one function that builds a :class:`routing.Problem`;
-* :mod:`orchestrator.concierge` — an order's delivery options, holds and their confirmation;
-  :mod:`orchestrator.concierge_profiles` — customers' preferences (see, correct, export,
-  delete) and what their choices and deliveries teach; :mod:`orchestrator.concierge_days` —
-  the tentative plan of a day the options are checked against;
-* :mod:`orchestrator.whereabouts` — "find me at the café": an order on its way redirected,
-  its route re-optimised from where the vehicle is;
-* :mod:`orchestrator.returns_flow` — returns: started by the customer, sent where they sell
-  again (the :mod:`returns` engine), collected by the delivery routes, seen as flows per
-  store; :mod:`orchestrator.returns_catalog` — the catalogue, stores' sales and stock;
-* :mod:`orchestrator.travel` — where travel matrices come from;
-* :mod:`orchestrator.errors` — the error tree the API maps to 404/409/422.
+* :mod:`orchestrator.models` — the tables and the input/output classes of each resource;
+* :mod:`orchestrator.store` — engines, sessions, migrations, the order event log, read queries;
+* :mod:`orchestrator.access` — API keys and roles;
+* :mod:`orchestrator.intake` — standing data (customers, places, depots, stores, the fleet),
+  orders one by one and from a CSV file;
+* :mod:`orchestrator.planning` — a depot's day: the routing problem, travel times, plans and
+  re-plans, dispatch and outcomes, the tentative day options are checked against, "find me at
+  the café";
+* :mod:`orchestrator.concierge` — delivery options, holds, profiles, schedules, learning, eco
+  consolidation;
+* :mod:`orchestrator.returns_flow` — returns from the customer to the store that resells them;
+* :mod:`orchestrator.jobs` — plans and simulations run in the background;
+* :mod:`orchestrator.vroom` — VROOM's JSON format in and out;
+* :mod:`orchestrator.errors` — the error tree the API maps to 404/409/422;
+  :mod:`orchestrator.settings` — ``LASTMILE_*`` settings.
 """
 
-from orchestrator.catalog import (
+from orchestrator.access.keys import authenticate, create_api_key, revoke_api_key
+from orchestrator.concierge.offers import (
+    choose_option,
+    confirm_hold,
+    options_for_order,
+    release_hold,
+)
+from orchestrator.concierge.profiles import (
+    delete_profile,
+    export_customer,
+    get_profile,
+    put_profile,
+)
+from orchestrator.errors import Conflict, InvalidInput, NotFound, OrchestratorError, PlanningFailed
+from orchestrator.intake.catalog import (
     add_fleet,
     add_place,
     create_customer,
@@ -32,36 +41,22 @@ from orchestrator.catalog import (
     create_store,
     create_vehicle_type,
 )
-from orchestrator.concierge import (
-    choose_option,
-    confirm_hold,
-    options_for_order,
-    release_hold,
-)
-from orchestrator.concierge_profiles import (
-    delete_profile,
-    export_customer,
-    get_profile,
-    put_profile,
-)
-from orchestrator.errors import Conflict, InvalidInput, NotFound, OrchestratorError, PlanningFailed
-from orchestrator.importer import ImportRejected, ImportSummary, import_orders
-from orchestrator.jobs import interrupt_jobs, run_job, submit_plan, submit_replan
-from orchestrator.keys import authenticate, create_api_key, revoke_api_key
-from orchestrator.mapping import build_problem
-from orchestrator.orders import get_order, register_order
-from orchestrator.planning import (
+from orchestrator.intake.importer import ImportRejected, ImportSummary, import_orders
+from orchestrator.intake.orders import get_order, register_order
+from orchestrator.jobs.plans import interrupt_jobs, run_job, submit_plan, submit_replan
+from orchestrator.planning.plans import (
     current_plan,
     dispatch_route,
     mark_stop_outcome,
     plan_day,
     replan,
 )
-from orchestrator.returns_flow import choose_pickup, pickup_options, return_flows, start_return
+from orchestrator.planning.problem import build_problem
+from orchestrator.planning.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
+from orchestrator.planning.whereabouts import WhereaboutsResult, update_whereabouts
+from orchestrator.returns_flow.flow import choose_pickup, pickup_options, return_flows, start_return
 from orchestrator.settings import Settings
-from orchestrator.store import create_engine, ensure_schema, session_scope
-from orchestrator.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
-from orchestrator.whereabouts import WhereaboutsResult, update_whereabouts
+from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 
 __all__ = [
     "Conflict",

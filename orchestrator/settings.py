@@ -12,7 +12,7 @@
 ``LASTMILE_ROAD_GRAPH``
     Optional path of a GraphML street graph following :mod:`routing.network`'s convention.
     When set, travel matrices come from fastest paths on it; otherwise from straight lines
-    stretched by ``LASTMILE_DETOUR_FACTOR`` (see :mod:`orchestrator.travel`).
+    stretched by ``LASTMILE_DETOUR_FACTOR`` (see :mod:`orchestrator.planning.travel`).
 ``LASTMILE_DETOUR_FACTOR``
     Straight-line to road distance multiplier, >= 1 (default 1.3, a common urban value).
 """

@@ -4,11 +4,12 @@ One replication is one :class:`Twin`: a SimPy environment, the world drawn for i
 (:mod:`simulation.world`) and these processes, each a generator that takes ``env`` first:
 
 * :func:`order_arrivals` — orders reach the system over the day; each customer chooses a place
-  and a window, through the concierge's options (:func:`orchestrator.options.delivery_options`
+  and a window, through the concierge's options
+  (:func:`orchestrator.concierge.options.delivery_options`
   on the day's tentative plan, built and extended by cheap insertion) or home-only slots, and
-  eco customers' orders may be deferred (:func:`orchestrator.consolidation.consolidate`);
+  eco customers' orders may be deferred (:func:`orchestrator.concierge.consolidation.consolidate`);
 * :func:`planner` — planning waves and re-plans: the waiting orders and the idle vehicles of
-  each hub become domain rows (in memory), :func:`orchestrator.mapping.build_problem` turns
+  each hub become domain rows (in memory), :func:`orchestrator.planning.problem.build_problem` turns
   them into a routing problem and :func:`routing.solve` plans it, repeatably (PyVRP seed by
   iterations, OR-Tools' first solution); only the trips that must leave before the next plan
   are handed out, the rest is planned again then (a rolling horizon);
@@ -46,12 +47,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from orchestrator.consolidation import Deferrable, consolidate
-from orchestrator.learning import SlotStats
-from orchestrator.mapping import OrderInput, PickupInput, build_problem, local_midnight
-from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, PlaceKind, Store
-from orchestrator.models import VehicleType as DomainVehicleType
-from orchestrator.options import (
+from orchestrator.concierge.consolidation import Deferrable, consolidate
+from orchestrator.concierge.learning import SlotStats
+from orchestrator.concierge.options import (
     DayPlan,
     OptionRequest,
     ParcelSize,
@@ -59,7 +57,10 @@ from orchestrator.options import (
     ServiceLevel,
     delivery_options,
 )
-from orchestrator.schedule import resolve
+from orchestrator.concierge.schedule import resolve
+from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, PlaceKind, Store
+from orchestrator.models import VehicleType as DomainVehicleType
+from orchestrator.planning.problem import OrderInput, PickupInput, build_problem, local_midnight
 from returns import Condition
 from routing.insertion import Candidate, StraightLineLegs, Timeline
 from routing.matrix import haversine_m
@@ -347,7 +348,8 @@ class Twin:
         (seconds on a 24-hour clock face: ``7.5 * 3600`` is 07:30).
 
         The simulated clock counts seconds elapsed since each day's local midnight (as
-        :func:`orchestrator.mapping.build_problem` does); they equal the wall clock except on a
+        :func:`orchestrator.planning.problem.build_problem` does); they equal the wall clock except
+        on a
         daylight-saving change: on 2026-03-29 in Helsinki 07:30 is 6.5 h after midnight, on
         2026-10-25 8.5 h. A wall time the change skips counts from the earlier offset.
         """
@@ -444,7 +446,7 @@ class Twin:
         return day, day
 
     def _consolidated_day(self, state: OrderState) -> int:
-        """The day :func:`~orchestrator.consolidation.consolidate` picks for an eco order,
+        """The day :func:`~orchestrator.concierge.consolidation.consolidate` picks for an eco order,
         among the days it accepts to wait that are still simulated."""
         prefs = self.scenario.demand.preferences
         wait = min(prefs.eco_max_wait_days, self.scenario.days - 1 - state.earliest_day)
@@ -1449,8 +1451,9 @@ def _lognormal(rng: np.random.Generator, sigma: float) -> float:
 
 
 def _service_s(demand: tuple[int, int, int]) -> int:
-    """Planned seconds at a stop, as :mod:`orchestrator.mapping` plans it (no signature)."""
-    from orchestrator.mapping import SERVICE_BASE_S, SERVICE_PER_PARCEL_S
+    """Planned seconds at a stop, as :mod:`orchestrator.planning.problem` plans it (no
+    signature)."""
+    from orchestrator.planning.problem import SERVICE_BASE_S, SERVICE_PER_PARCEL_S
 
     return SERVICE_BASE_S + SERVICE_PER_PARCEL_S * demand[2]
 

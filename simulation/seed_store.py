@@ -4,7 +4,7 @@ The demo, and anyone who wants a realistic store to try the API on, need more th
 problem: a depot, its vehicle types and fleets, customers with their named places, and the
 day's orders with their windows. :func:`seed_store` takes the day
 :func:`simulation.workload.demo_day` draws for a city and registers it with
-:mod:`orchestrator.catalog` and :func:`orchestrator.orders.register_order` — the same
+:mod:`orchestrator.intake.catalog` and :func:`orchestrator.intake.orders.register_order` — the same
 services the HTTP API calls — so what the demo plans is what a planner would see.
 
 From the workload to the store:
@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from orchestrator.catalog import (
+from orchestrator.errors import Conflict
+from orchestrator.intake.catalog import (
     add_fleet,
     add_place,
     create_customer,
@@ -53,8 +54,7 @@ from orchestrator.catalog import (
     depot_fleets,
     vehicle_type_by_name,
 )
-from orchestrator.errors import Conflict
-from orchestrator.mapping import local_midnight
+from orchestrator.intake.orders import register_order
 from orchestrator.models import (
     Customer,
     DeliveryMode,
@@ -65,7 +65,7 @@ from orchestrator.models import (
     PlaceKind,
     VehicleTypeCreate,
 )
-from orchestrator.orders import register_order
+from orchestrator.planning.problem import local_midnight
 from routing.matrix import haversine_m
 from routing.model import Location, Stop, TimeWindow, Vehicle
 from routing.model import VehicleType as EngineVehicleType

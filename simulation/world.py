@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import networkx as nx
 import numpy as np
 
-from orchestrator.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.concierge.schedule import ScheduleRule, WeeklySchedule
 from routing.errors import InvalidProblemError
 from routing.matrix import ceil_seconds, haversine_m
 from routing.model import Location, TravelMatrix

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Body, HTTPException, Query, status
 
 from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
-from orchestrator.catalog import add_place, create_customer, customer_places
 from orchestrator.errors import NotFound
+from orchestrator.intake.catalog import add_place, create_customer, customer_places
 from orchestrator.models import (
     Customer,
     CustomerCreate,
@@ -22,7 +22,7 @@ from orchestrator.models import (
     PlacePublic,
     Role,
 )
-from orchestrator.queries import list_customers
+from orchestrator.store.queries import list_customers
 
 __all__ = ["CUSTOMER_EXAMPLE", "PLACE_EXAMPLE", "router", "visible_customer"]
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Body, Query, status
 
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
-from orchestrator.catalog import create_depot, depot_fleets
 from orchestrator.errors import NotFound
+from orchestrator.intake.catalog import create_depot, depot_fleets
 from orchestrator.models import Depot, DepotCreate, DepotPublic, FleetPublic
-from orchestrator.queries import list_depots
+from orchestrator.store.queries import list_depots
 
 __all__ = ["EXAMPLE", "router"]
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body, Query, status
 
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
-from orchestrator.catalog import add_fleet, create_vehicle_type
 from orchestrator.errors import NotFound
+from orchestrator.intake.catalog import add_fleet, create_vehicle_type
 from orchestrator.models import (
     Fleet,
     FleetCreate,
@@ -18,7 +18,7 @@ from orchestrator.models import (
     VehicleTypeCreate,
     VehicleTypePublic,
 )
-from orchestrator.queries import list_vehicle_types
+from orchestrator.store.queries import list_vehicle_types
 
 __all__ = ["FLEET_EXAMPLE", "VEHICLE_TYPE_EXAMPLE", "router"]
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, status
 from api.deps import KeyCheck, SessionDep, engine_of, key_check
 from api.errors import error_responses
 from api.routes.profiles import ConciergeDep
-from orchestrator.concierge import (
+from orchestrator.concierge.offers import (
     MAX_DAYS,
     MAX_OPTIONS,
     choose_option,
@@ -31,8 +31,8 @@ from orchestrator.concierge import (
     release_hold,
 )
 from orchestrator.models import HoldPublic, OptionChoice, OrderOptionsPublic, Role
-from orchestrator.store import session_scope
-from orchestrator.travel import TravelTimes, travel_from_settings
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.store.engine import session_scope
 
 __all__ = ["CHOICE_EXAMPLE", "router"]
 

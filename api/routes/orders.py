@@ -15,7 +15,7 @@ from pydantic import ValidationInfo, field_validator
 from api.deps import Caller, CurrentKeyDep, SessionDep
 from api.errors import error_responses
 from orchestrator.errors import Conflict, InvalidInput, NotFound
-from orchestrator.events import order_events
+from orchestrator.intake.orders import MAX_KEY_LENGTH, get_order, order_public, register_order
 from orchestrator.models import (
     OrderCreate,
     OrderEventPublic,
@@ -23,8 +23,8 @@ from orchestrator.models import (
     OrderStatus,
     Role,
 )
-from orchestrator.orders import MAX_KEY_LENGTH, get_order, order_public, register_order
-from orchestrator.queries import list_orders
+from orchestrator.store.events import order_events
+from orchestrator.store.queries import list_orders
 
 __all__ = ["EXAMPLE", "OrderIn", "router"]
 

@@ -22,7 +22,7 @@ from api.errors import error_responses
 from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson
 from api.jobs import PlanJobs
 from orchestrator.errors import Conflict, NotFound
-from orchestrator.jobs import JobState, job_progress, job_state, submit_plan, submit_replan
+from orchestrator.jobs.plans import JobState, job_progress, job_state, submit_plan, submit_replan
 from orchestrator.models import (
     PLAN_EXAMPLE,
     ROUTE_EXAMPLE,
@@ -38,8 +38,8 @@ from orchestrator.models import (
     RouteStopPublic,
     UnservedOrderPublic,
 )
-from orchestrator.planning import plan_routes, plan_unserved
-from orchestrator.queries import stops_with_places, unserved_with_places
+from orchestrator.planning.plans import plan_routes, plan_unserved
+from orchestrator.store.queries import stops_with_places, unserved_with_places
 from routing.solve import Limits
 
 __all__ = ["PlanJobPublic", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]

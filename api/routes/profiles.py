@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends
 from api.deps import Caller, SessionDep, require_role
 from api.errors import error_responses
 from api.routes.customers import visible_customer
-from orchestrator.concierge_profiles import (
+from orchestrator.concierge.profiles import (
     delete_profile,
     export_customer,
     get_profile,

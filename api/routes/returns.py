@@ -26,7 +26,8 @@ from orchestrator.models import (
     ReturnStatus,
     Role,
 )
-from orchestrator.returns_flow import (
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.returns_flow.flow import (
     advance_return,
     choose_pickup,
     get_return,
@@ -37,7 +38,6 @@ from orchestrator.returns_flow import (
     start_return,
 )
 from orchestrator.settings import Settings
-from orchestrator.travel import TravelTimes, travel_from_settings
 
 __all__ = ["EXAMPLE", "PICKUP_EXAMPLE", "ProgressRequest", "router"]
 

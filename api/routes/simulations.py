@@ -10,7 +10,7 @@ once done, the KPIs of every scenario; ``/simulations/{id}/report.html``, ``/rep
 ``/report.json``, ``/report.parquet`` and ``/plots/{name}.png`` serve the files
 :mod:`api.simulation_runs` wrote.
 
-Jobs are kept **in the store** (:mod:`orchestrator.simulation_jobs`, table
+Jobs are kept **in the store** (:mod:`orchestrator.jobs.simulations`, table
 ``simulation_jobs``) and their files in a folder of their own under the lasting simulations
 folder (``LASTMILE_SIMULATIONS_DIR``, default ``./var/simulations``). So any process of
 ``lastmile serve --workers N`` answers for any job, whichever process took it, and a
@@ -36,8 +36,8 @@ from api.errors import error_responses
 from api.jobs import SimulationJobs
 from api.simulation_runs import KPI_COLUMNS, PLOTS
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.jobs.simulations import create_job, get_job
 from orchestrator.models import Role, Simulation, SimulationStatus
-from orchestrator.simulation_jobs import create_job, get_job
 
 __all__ = ["EXAMPLES_DIR", "SimulationJob", "SimulationRequest", "router"]
 

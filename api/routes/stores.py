@@ -14,8 +14,8 @@ from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
-from orchestrator.catalog import create_store
 from orchestrator.errors import NotFound
+from orchestrator.intake.catalog import create_store
 from orchestrator.models import (
     ProductBase,
     ProductPublic,
@@ -28,7 +28,7 @@ from orchestrator.models import (
     StorePublic,
     StoreUpdate,
 )
-from orchestrator.returns_catalog import (
+from orchestrator.returns_flow.catalog import (
     delete_store,
     get_product,
     list_products,

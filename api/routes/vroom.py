@@ -1,7 +1,7 @@
 """``POST /solve/vroom``: a standalone problem in VROOM's JSON format, answered in VROOM's.
 
 Users of VROOM, openrouteservice and Fleetbase switch by changing a URL. The supported subset
-and the choices made are documented in :mod:`orchestrator.vroom`; an invalid or unsupported
+and the choices made are documented in :mod:`orchestrator.vroom.format`; an invalid or unsupported
 input is a 422 naming the field (``jobs[3].time_windows[0]``) with VROOM's ``code`` 2.
 
 The answer comes in the response, as VROOM's clients expect, but the solve runs in a worker
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Query, Request
 from api.deps import PlannerDep
 from api.errors import error_responses
 from api.jobs import SolverPool
-from orchestrator.vroom import solve_vroom
+from orchestrator.vroom.format import solve_vroom
 from routing.solve import Limits
 
 __all__ = ["DEFAULT_TIME_LIMIT_S", "EXAMPLE", "MAX_TIME_LIMIT_S", "OUTPUT_EXAMPLE", "router"]

@@ -2,7 +2,8 @@
 
 The customer says where they are today — one of their places, or a point that becomes a new
 place of theirs — and the route carrying the order is re-optimised from where its vehicle is;
-the answer is the new ETA. The rules live in :mod:`orchestrator.whereabouts`; this route only
+the answer is the new ETA. The rules live in :mod:`orchestrator.planning.whereabouts`; this route
+only
 checks who may ask and shows the times in the depot's timezone.
 
 A customer key reaches only its own customer's orders (others answer 404, as unknown ids) and
@@ -22,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Caller, SessionDep, require_role
 from api.errors import error_responses
 from orchestrator.models import PlacePublic, Role
-from orchestrator.travel import TravelTimes, travel_from_settings
-from orchestrator.whereabouts import WhereaboutsResult, update_whereabouts
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.planning.whereabouts import WhereaboutsResult, update_whereabouts
 
 __all__ = ["WhereaboutsIn", "WhereaboutsOut", "router"]
 

@@ -25,8 +25,8 @@ from sqlmodel import Session
 from api.app import create_app
 from api.routes.depots import EXAMPLE as DEPOT
 from api.routes.fleet import FLEET_EXAMPLE, VEHICLE_TYPE_EXAMPLE
-from orchestrator.catalog import create_customer
-from orchestrator.keys import create_api_key
+from orchestrator.access.keys import create_api_key
+from orchestrator.intake.catalog import create_customer
 from orchestrator.settings import Settings
 
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from orchestrator.keys import revoke_api_key
+from orchestrator.access.keys import revoke_api_key
 from orchestrator.models import ApiKey
 from tests.api.conftest import Keys, bearer
 

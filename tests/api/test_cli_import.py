@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from api.cli import main
 from orchestrator.models import Customer, Order
-from orchestrator.store import create_engine, ensure_schema
+from orchestrator.store.engine import create_engine, ensure_schema
 from tests.api.test_serve import lastmile
 from tests.orchestrator.conftest import DAY, make_world
 
@@ -124,7 +124,7 @@ def test_a_dry_run_writes_nothing(store: str) -> None:
 
 
 def test_progress_goes_to_stderr(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("orchestrator.importer.PROGRESS_EVERY", 4)
+    monkeypatch.setattr("orchestrator.intake.importer.PROGRESS_EVERY", 4)
     code, out, err = run(["import", str(EXAMPLE)])
     assert code == 0
     assert err.splitlines() == [

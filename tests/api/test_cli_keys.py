@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import Session
 
 from api.cli import main
-from orchestrator.catalog import create_customer
-from orchestrator.keys import authenticate
+from orchestrator.access.keys import authenticate
+from orchestrator.intake.catalog import create_customer
+from orchestrator.intake.orders import register_order
 from orchestrator.models import Role
-from orchestrator.orders import register_order
-from orchestrator.store import create_engine, ensure_schema
+from orchestrator.store.engine import create_engine, ensure_schema
 from tests.orchestrator.conftest import DAY, make_world, order_data
 
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from orchestrator.concierge import clear_caches
+from orchestrator.concierge.offers import clear_caches
 from orchestrator.models import OptionHold
 from tests.api.conftest import Keys, bearer
 

@@ -20,12 +20,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.demo import run_demo
-from orchestrator.catalog import create_vehicle_type
+from orchestrator.intake.catalog import create_vehicle_type
 from orchestrator.models import Customer, Order, Plan, PlanStatus, Route
-from orchestrator.planning import current_plan, plan_day
+from orchestrator.planning.plans import current_plan, plan_day
+from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
-from orchestrator.store import create_engine, ensure_schema
-from orchestrator.travel import travel_from_settings
+from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits
 
 DAY = date(2025, 3, 3)

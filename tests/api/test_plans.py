@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
-from orchestrator.jobs import INTERRUPTED, submit_plan
+from orchestrator.jobs.plans import INTERRUPTED, submit_plan
 from orchestrator.models import PlanStatus
 from orchestrator.settings import Settings
 from tests.api.conftest import Keys, bearer

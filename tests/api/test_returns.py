@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.routes.stores import PRODUCT_EXAMPLE, STORE_EXAMPLE
-from orchestrator.planning import (
+from orchestrator.planning.plans import (
     dispatch_route,
     mark_stop_outcome,
     plan_day,
     plan_routes,
     route_stops,
 )
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
 from tests.api.conftest import Keys, bearer
 from tests.api.test_resources import order, post_order

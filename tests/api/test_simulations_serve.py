@@ -27,11 +27,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
-from orchestrator.keys import create_api_key
+from orchestrator.access.keys import create_api_key
+from orchestrator.jobs.simulations import claim_job, create_job, get_job
 from orchestrator.models import Simulation, SimulationStatus
 from orchestrator.settings import Settings
-from orchestrator.simulation_jobs import claim_job, create_job, get_job
-from orchestrator.store import create_engine, ensure_schema
+from orchestrator.store.engine import create_engine, ensure_schema
 from tests.api.conftest import bearer
 from tests.api.test_serve import STARTUP_S, free_port, lastmile
 from tests.simulation.conftest import tiny_dict

@@ -15,17 +15,17 @@ from sqlmodel import Session
 
 from api.errors import ErrorMessage, InvalidInputBody
 from api.routes.whereabouts import WhereaboutsOut
-from orchestrator.catalog import add_place
+from orchestrator.intake.catalog import add_place
+from orchestrator.intake.orders import register_order
 from orchestrator.models import Order, RouteStop
-from orchestrator.orders import register_order
-from orchestrator.planning import (
+from orchestrator.planning.plans import (
     dispatch_route,
     mark_stop_outcome,
     plan_day,
     plan_routes,
     route_stops,
 )
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
 from tests.api.conftest import Keys, bearer
 from tests.orchestrator.conftest import POINTS

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from orchestrator.catalog import (
+from orchestrator.intake.catalog import (
     add_fleet,
     add_place,
     create_customer,
@@ -30,8 +30,8 @@ from orchestrator.catalog import (
     create_vehicle_type,
 )
 from orchestrator.models import Customer, Depot, Fleet, Place, VehicleType
-from orchestrator.store import create_engine, ensure_schema
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.travel import StraightLineTravel
+from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits
 
 POSTGRES_ENV = "LASTMILE_TEST_POSTGRES_URL"

@@ -10,17 +10,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from orchestrator.catalog import create_store
+from orchestrator.intake.catalog import create_store
+from orchestrator.intake.orders import order_items, register_order
 from orchestrator.models import Order, OrderItem, Store
-from orchestrator.orders import order_items, register_order
-from orchestrator.planning import (
+from orchestrator.planning.plans import (
     dispatch_route,
     mark_stop_outcome,
     plan_day,
     plan_routes,
     route_stops,
 )
-from orchestrator.returns_catalog import put_product, record_sales
+from orchestrator.returns_flow.catalog import put_product, record_sales
 from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
 
 NOW = datetime(2025, 3, 4, 7, tzinfo=UTC)

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from orchestrator.catalog import add_fleet, add_place, create_customer, create_vehicle_type
-from orchestrator.concierge import (
+from orchestrator.concierge.offers import (
     choose_option,
     clear_caches,
     confirm_hold,
@@ -23,15 +22,15 @@ from orchestrator.concierge import (
     options_for_order,
     release_hold,
 )
-from orchestrator.concierge_days import tentative_day
-from orchestrator.concierge_profiles import (
+from orchestrator.concierge.profiles import (
     delete_profile,
     export_customer,
     get_profile,
     put_profile,
 )
 from orchestrator.errors import Conflict, InvalidInput, NotFound
-from orchestrator.mapping import OrderInput, build_problem, stop_id
+from orchestrator.intake.catalog import add_fleet, add_place, create_customer, create_vehicle_type
+from orchestrator.intake.orders import register_order
 from orchestrator.models import (
     CustomerProfile,
     HoldStatus,
@@ -42,15 +41,16 @@ from orchestrator.models import (
     Place,
     RouteStop,
 )
-from orchestrator.orders import register_order
-from orchestrator.planning import (
+from orchestrator.planning.plans import (
     dispatch_route,
     mark_stop_outcome,
     plan_day,
     plan_routes,
     route_stops,
 )
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.problem import OrderInput, build_problem, stop_id
+from orchestrator.planning.tentative import tentative_day
+from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
 from tests.orchestrator.conftest import DAY, HOUR, World, order_data
 from tests.routing.conftest import route_feasible_distance

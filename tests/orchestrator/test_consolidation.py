@@ -1,4 +1,5 @@
-"""Tests of orchestrator.consolidation: deferring within the accepted wait to group drops."""
+"""Tests of orchestrator.concierge.consolidation: deferring within the accepted wait to group
+drops."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.consolidation import Deferrable, consolidate
+from orchestrator.concierge.consolidation import Deferrable, consolidate
 from orchestrator.errors import InvalidInput
 
 MON = date(2026, 11, 23)

@@ -1,4 +1,4 @@
-"""orchestrator.importer: orders from a CSV file, all or nothing, once per order_key.
+"""orchestrator.intake.importer: orders from a CSV file, all or nothing, once per order_key.
 
 Every test runs on a SQLite file and on a real PostgreSQL server (see ``conftest.py``); the
 files are real files written to ``tmp_path``.
@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 import orchestrator
-from orchestrator import importer
 from orchestrator.errors import InvalidInput
-from orchestrator.events import order_events
-from orchestrator.importer import COLUMNS, ImportRejected, ImportSummary, import_orders
+from orchestrator.intake import importer
+from orchestrator.intake.importer import COLUMNS, ImportRejected, ImportSummary, import_orders
+from orchestrator.intake.orders import order_items
 from orchestrator.models import Customer, Order, OrderEventKind, OrderItem, Place
-from orchestrator.orders import order_items
+from orchestrator.store.events import order_events
 from tests.orchestrator.conftest import World
 
 ROOT = Path(__file__).resolve().parents[2]

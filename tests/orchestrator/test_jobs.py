@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from orchestrator import planning
 from orchestrator.errors import Conflict, InvalidInput, NotFound
-from orchestrator.jobs import (
+from orchestrator.intake.orders import register_order
+from orchestrator.jobs.plans import (
     DEFAULT_LIMITS,
     INTERRUPTED,
     JobState,
@@ -25,8 +25,8 @@ from orchestrator.jobs import (
     unfinished_jobs,
 )
 from orchestrator.models import Plan, PlanKind, PlanStatus, Route, RouteStop, StopStatus
-from orchestrator.orders import register_order
-from orchestrator.planning import current_plan, dispatch_route, plan_routes, route_stops
+from orchestrator.planning import plans as planning
+from orchestrator.planning.plans import current_plan, dispatch_route, plan_routes, route_stops
 from routing import Limits, SolverError
 from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
 

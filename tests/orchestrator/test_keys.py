@@ -7,8 +7,8 @@ import hashlib
 import pytest
 from sqlmodel import Session, select
 
+from orchestrator.access.keys import authenticate, create_api_key, revoke_api_key
 from orchestrator.errors import InvalidInput
-from orchestrator.keys import authenticate, create_api_key, revoke_api_key
 from orchestrator.models import ApiKey, Role
 from tests.orchestrator.conftest import World
 

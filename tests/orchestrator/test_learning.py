@@ -1,4 +1,5 @@
-"""Tests of orchestrator.learning: evidence moves the ranking the expected way, and fades."""
+"""Tests of orchestrator.concierge.learning: evidence moves the ranking the expected way, and
+fades."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.errors import InvalidInput
-from orchestrator.learning import (
+from orchestrator.concierge.learning import (
     Outcome,
     SlotKey,
     SlotStats,
@@ -17,7 +17,8 @@ from orchestrator.learning import (
     neighbour_prior,
     score,
 )
-from orchestrator.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.concierge.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.errors import InvalidInput
 
 NOW = datetime(2026, 11, 28, 8, tzinfo=UTC)
 SATURDAY = date(2026, 11, 28)

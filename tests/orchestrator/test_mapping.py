@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from orchestrator.catalog import depot_fleets
-from orchestrator.mapping import (
+from orchestrator.intake.catalog import depot_fleets
+from orchestrator.intake.orders import order_items, register_order
+from orchestrator.models import Order, Place
+from orchestrator.planning.problem import (
     DIMENSIONS,
     NO_PLACE_CHOSEN,
     OrderInput,
@@ -15,9 +17,7 @@ from orchestrator.mapping import (
     local_midnight,
     stop_id,
 )
-from orchestrator.models import Order, Place
-from orchestrator.orders import order_items, register_order
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.travel import StraightLineTravel
 from routing import TimeWindow, UnservedReason
 from tests.orchestrator.conftest import DAY, HOUR, World, order_data
 

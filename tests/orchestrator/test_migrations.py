@@ -19,11 +19,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from orchestrator.jobs import run_job, submit_plan
+from orchestrator.jobs.plans import run_job, submit_plan
 from orchestrator.models import Plan, PlanKind, PlanStatus
-from orchestrator.planning import current_plan, plan_routes, route_stops
-from orchestrator.store import alembic_config, create_engine, ensure_schema
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.plans import current_plan, plan_routes, route_stops
+from orchestrator.planning.travel import StraightLineTravel
+from orchestrator.store.engine import alembic_config, create_engine, ensure_schema
 from routing import Limits
 from tests.orchestrator.conftest import POSTGRES_ENV
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from orchestrator.concierge_days import _orders_statement
+from orchestrator.planning.tentative import _orders_statement
 from tests.orchestrator.test_migrations import DAY, _fill_0001, _migrate, _snapshot, empty_engine
 
 __all__ = ["empty_engine"]  # the fixture, re-used from the 0001/0002 tests

@@ -1,4 +1,5 @@
-"""Tests of orchestrator.options: every option offered is feasible, priced, explained, ranked."""
+"""Tests of orchestrator.concierge.options: every option offered is feasible, priced, explained,
+ranked."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from orchestrator.errors import InvalidInput
-from orchestrator.learning import Outcome, SlotKey, SlotStats
-from orchestrator.options import (
+from orchestrator.concierge.learning import Outcome, SlotKey, SlotStats
+from orchestrator.concierge.options import (
     DayPlan,
     OptionRequest,
     ParcelSize,
@@ -18,7 +18,8 @@ from orchestrator.options import (
     ServiceLevel,
     delivery_options,
 )
-from orchestrator.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.concierge.schedule import ScheduleRule, WeeklySchedule
+from orchestrator.errors import InvalidInput
 from routing import (
     Limits,
     Location,

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from orchestrator.errors import Conflict, InvalidInput
-from orchestrator.events import order_events
+from orchestrator.intake.orders import get_order, order_public, register_order
 from orchestrator.models import Order, OrderEventKind, OrderStatus
-from orchestrator.orders import get_order, order_public, register_order
+from orchestrator.store.events import order_events
 from tests.orchestrator.conftest import World, order_data
 
 
@@ -107,7 +107,7 @@ def test_key_registered_concurrently_returns_the_winner(
     session: Session, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another request stores the same key between this one's look-up and its insert.
-    from orchestrator import orders
+    from orchestrator.intake import orders
 
     real = orders._by_key
 

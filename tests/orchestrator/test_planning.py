@@ -9,10 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, func, select
 
-from orchestrator import planning
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
-from orchestrator.events import order_events
-from orchestrator.mapping import NO_PLACE_CHOSEN
+from orchestrator.intake.orders import register_order
 from orchestrator.models import (
     Order,
     OrderEvent,
@@ -25,8 +23,8 @@ from orchestrator.models import (
     RouteStop,
     StopStatus,
 )
-from orchestrator.orders import register_order
-from orchestrator.planning import (
+from orchestrator.planning import plans as planning
+from orchestrator.planning.plans import (
     current_plan,
     dispatch_route,
     mark_stop_outcome,
@@ -36,13 +34,15 @@ from orchestrator.planning import (
     replan,
     route_stops,
 )
+from orchestrator.planning.problem import NO_PLACE_CHOSEN
+from orchestrator.store.events import order_events
 from routing import SolverError, UnservedReason
 from tests.orchestrator.conftest import DAY, LIMITS, POINTS, TRAVEL, World, order_data
 
 
 def _orders(session: Session, world: World, n: int, *, first: int = 0) -> list[Order]:
     """``n`` orders of the world's customer, each to its own new place."""
-    from orchestrator.catalog import add_place
+    from orchestrator.intake.catalog import add_place
 
     out = []
     for k in range(first, first + n):

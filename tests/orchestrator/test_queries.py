@@ -6,11 +6,12 @@ from datetime import date
 
 from sqlmodel import Session
 
-from orchestrator.catalog import add_place, create_customer
+from orchestrator.intake.catalog import add_place, create_customer
+from orchestrator.intake.orders import register_order
 from orchestrator.models import OrderStatus
-from orchestrator.orders import register_order
-from orchestrator.planning import plan_day, plan_routes
-from orchestrator.queries import (
+from orchestrator.planning.plans import plan_day, plan_routes
+from orchestrator.planning.travel import StraightLineTravel
+from orchestrator.store.queries import (
     customer_place,
     list_customers,
     list_depots,
@@ -19,7 +20,6 @@ from orchestrator.queries import (
     stops_with_places,
     unserved_with_places,
 )
-from orchestrator.travel import StraightLineTravel
 from routing import Limits
 from tests.orchestrator.conftest import DAY, World, order_data
 

@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
-from orchestrator.catalog import create_store
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.catalog import create_store
 from orchestrator.models import Store, StoreSale, StoreStock
-from orchestrator.returns_catalog import (
+from orchestrator.returns_flow.catalog import (
     delete_store,
     get_product,
     list_products,
@@ -24,7 +24,7 @@ from orchestrator.returns_catalog import (
     stock_of_store,
     update_store,
 )
-from orchestrator.returns_flow import start_return
+from orchestrator.returns_flow.flow import start_return
 from tests.orchestrator.conftest import World
 from tests.orchestrator.returns_world import NOW, catalogue, delivered, return_of, shops, sku
 
@@ -179,7 +179,9 @@ def test_bad_stock_names_the_level(
     assert [(s.sku, s.units) for s in session.exec(select(StoreStock))] == [(sku("M"), 3)]
 
 
-@pytest.mark.parametrize("module", ["orchestrator.returns_catalog", "orchestrator.returns_flow"])
+@pytest.mark.parametrize(
+    "module", ["orchestrator.returns_flow.catalog", "orchestrator.returns_flow.flow"]
+)
 def test_the_returns_modules_list_what_they_export(module: str) -> None:
     mod = importlib.import_module(module)
     public = {

@@ -9,18 +9,18 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from orchestrator.catalog import add_place, create_customer
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.catalog import add_place, create_customer
+from orchestrator.intake.orders import order_items, register_order
 from orchestrator.models import (
     CarriedTo,
     DestinationKind,
     PickupMethod,
     ReturnStatus,
 )
-from orchestrator.orders import order_items, register_order
-from orchestrator.planning import plan_day
-from orchestrator.returns_catalog import replace_stock
-from orchestrator.returns_flow import (
+from orchestrator.planning.plans import plan_day
+from orchestrator.returns_flow.catalog import replace_stock
+from orchestrator.returns_flow.flow import (
     LIQUIDATION_ID,
     OUTLET_ID,
     ReturnsPolicy,
@@ -368,7 +368,7 @@ def test_a_bad_choice_names_the_field(
 
 
 def test_a_store_that_takes_no_returns_is_refused(session: Session, shop_world: World) -> None:
-    from orchestrator.catalog import create_store
+    from orchestrator.intake.catalog import create_store
 
     shut = create_store(session, {"code": "X", "name": "X", "lat": 60.17, "lon": 24.94})
     [(order, line)] = delivered(session, shop_world, sku("S"))

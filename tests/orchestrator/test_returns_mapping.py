@@ -9,15 +9,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.mapping import (
+from orchestrator.models import Depot, Fleet, OrderItem, Place, Store, VehicleType
+from orchestrator.planning.problem import (
     ENDS_AT_DEPOT,
     PickupInput,
     build_problem,
     dropoff_stop_id,
     pickup_stop_id,
 )
-from orchestrator.models import Depot, Fleet, OrderItem, Place, Store, VehicleType
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.travel import StraightLineTravel
 from routing import StopKind, TimeWindow, UnservedReason
 from tests.orchestrator.conftest import HOUR
 

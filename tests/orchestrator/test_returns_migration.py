@@ -22,7 +22,7 @@ from orchestrator.models import (
     StoreStock,
     UnservedReturn,
 )
-from orchestrator.store import alembic_config
+from orchestrator.store.engine import alembic_config
 from tests.orchestrator.test_migrations import DAY, _fill_0001, _snapshot, empty_engine
 
 __all__ = ["empty_engine"]  # the fixture, re-used from the 0001/0002 tests

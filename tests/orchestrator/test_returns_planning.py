@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from orchestrator.catalog import add_place, create_vehicle_type
-from orchestrator.mapping import dropoff_stop_id, pickup_stop_id
+from orchestrator.intake.catalog import add_place, create_vehicle_type
+from orchestrator.intake.orders import register_order
 from orchestrator.models import (
     CarriedTo,
     Depot,
@@ -24,9 +24,9 @@ from orchestrator.models import (
     Store,
     UnservedReturn,
 )
-from orchestrator.orders import register_order
-from orchestrator.planning import day_timeline, plan_day, plan_routes, replan, route_stops
-from orchestrator.returns_flow import choose_pickup, return_public, start_return
+from orchestrator.planning.plans import day_timeline, plan_day, plan_routes, replan, route_stops
+from orchestrator.planning.problem import dropoff_stop_id, pickup_stop_id
+from orchestrator.returns_flow.flow import choose_pickup, return_public, start_return
 from routing import UnservedReason
 from tests.orchestrator.conftest import POINTS, World, order_data
 from tests.orchestrator.returns_world import (

@@ -1,4 +1,4 @@
-"""Tests of orchestrator.schedule: where a customer is, by weekday and local time."""
+"""Tests of orchestrator.concierge.schedule: where a customer is, by weekday and local time."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from orchestrator.concierge.schedule import ScheduleRule, WeeklySchedule, day_segments, resolve
 from orchestrator.errors import InvalidInput
-from orchestrator.schedule import ScheduleRule, WeeklySchedule, day_segments, resolve
 
 HEL = ZoneInfo("Europe/Helsinki")
 WEEKDAYS = frozenset(range(5))

@@ -14,9 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from orchestrator.models import SimulationStatus
-from orchestrator.settings import Settings
-from orchestrator.simulation_jobs import (
+from orchestrator.jobs.simulations import (
     claim_job,
     create_job,
     fail_job,
@@ -26,6 +24,8 @@ from orchestrator.simulation_jobs import (
     release_job,
     requeue_interrupted,
 )
+from orchestrator.models import SimulationStatus
+from orchestrator.settings import Settings
 from tests.orchestrator.test_migrations import _fill_0001, _migrate, _snapshot, empty_engine
 
 __all__ = ["empty_engine"]  # the fixture, re-used from the 0001/0002 tests

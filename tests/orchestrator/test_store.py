@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, select
 
 from orchestrator.models import Customer
 from orchestrator.settings import Settings
-from orchestrator.store import create_engine, ensure_schema
+from orchestrator.store.engine import create_engine, ensure_schema
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:

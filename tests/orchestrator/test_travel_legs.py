@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.travel import StraightLineTravel
 from routing.model import Location
 
 lat = st.floats(60.10, 60.25)

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, func, select
 
-from orchestrator.catalog import add_place, create_customer
 from orchestrator.errors import Conflict, InvalidInput, NotFound
-from orchestrator.events import order_events
-from orchestrator.mapping import local_midnight
+from orchestrator.intake.catalog import add_place, create_customer
+from orchestrator.intake.orders import order_items, register_order
 from orchestrator.models import (
     ItemReturn,
     Order,
@@ -30,15 +29,16 @@ from orchestrator.models import (
     RouteStop,
     StopStatus,
 )
-from orchestrator.orders import order_items, register_order
-from orchestrator.planning import (
+from orchestrator.planning.plans import (
     dispatch_route,
     mark_stop_outcome,
     plan_day,
     plan_routes,
     route_stops,
 )
-from orchestrator.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
+from orchestrator.planning.problem import local_midnight
+from orchestrator.planning.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
+from orchestrator.store.events import order_events
 from returns.model import Condition, DestinationKind
 from routing import Limits
 from routing.model import Location

@@ -287,7 +287,7 @@ def test_conservation_every_order_ends_final(tiny: Scenario) -> None:
 
 
 def test_consolidation_defers_eco_orders_within_their_wait(tiny: Scenario) -> None:
-    # Home-only: orchestrator.consolidation.consolidate picks the day at arrival.
+    # Home-only: orchestrator.concierge.consolidation.consolidate picks the day at arrival.
     scenario = tiny.with_changes({"days": 3, "policies.consolidation": True,
                                   "policies.concierge": False,
                                   "fleet.shifts": {"van": [7.5, 20.0], "cargo-bike": [8.0, 20.0]},

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from orchestrator.catalog import create_vehicle_type, depot_fleets
 from orchestrator.errors import Conflict
-from orchestrator.mapping import local_midnight
+from orchestrator.intake.catalog import create_vehicle_type, depot_fleets
 from orchestrator.models import Customer, Depot, Fleet, Order, OrderItem, Place, VehicleType
-from orchestrator.planning import plan_day, plan_unserved
-from orchestrator.store import create_engine, ensure_schema
-from orchestrator.travel import StraightLineTravel
+from orchestrator.planning.plans import plan_day, plan_unserved
+from orchestrator.planning.problem import local_midnight
+from orchestrator.planning.travel import StraightLineTravel
+from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits
 from simulation.city import SyntheticCity, generate_city
 from simulation.helsinki import District, load_helsinki

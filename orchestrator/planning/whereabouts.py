@@ -31,7 +31,7 @@ The rules, and the choices made where the store knows less than a telematics fee
 * **Far-away points** are refused before any solve: farther from the depot than
   ``max_radius_m`` (:data:`DEFAULT_MAX_RADIUS_M`) or than half the vehicle type's range.
 
-The routing problem comes from :func:`orchestrator.mapping.build_problem` (so ids, times,
+The routing problem comes from :func:`orchestrator.planning.problem.build_problem` (so ids, times,
 windows, service times and capacities are those of every plan), narrowed to the one vehicle,
 whose start is moved to its current position.
 """
@@ -49,10 +49,7 @@ from numbers import Real
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from orchestrator import events
-from orchestrator._columns import utcnow
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
-from orchestrator.mapping import MappedProblem, OrderInput, build_problem, stop_id
 from orchestrator.models import (
     Depot,
     Fleet,
@@ -71,9 +68,12 @@ from orchestrator.models import (
     StopStatus,
     VehicleType,
 )
-from orchestrator.planning import current_plan, route_stops
-from orchestrator.queries import customer_place
-from orchestrator.travel import TravelTimes, travel_from_settings
+from orchestrator.models.columns import utcnow
+from orchestrator.planning.plans import current_plan, route_stops
+from orchestrator.planning.problem import MappedProblem, OrderInput, build_problem, stop_id
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.store import events
+from orchestrator.store.queries import customer_place
 from routing.diagnose import diagnose
 from routing.errors import InvalidProblemError, SolverError
 from routing.matrix import haversine_m

@@ -11,7 +11,7 @@ route collects it, and the planner sees where returns are heading.
   the stores accepting returns nearest to them, for a drop-off.
 * :func:`choose_pickup` — the choice is checked again, the decision is made again from the
   item's new starting point, and the return is ``scheduled``; planning then collects it
-  (:mod:`orchestrator.planning`).
+  (:mod:`orchestrator.planning.plans`).
 * :func:`return_flows` — per destination: items incoming, expected recovery, transfer km/CO2.
 * :func:`advance_return` — picked up, in transit, received.
 
@@ -39,10 +39,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import utcnow
 from orchestrator._validation import validated
-from orchestrator.catalog import customer_places, depot_fleets
+from orchestrator.concierge.options import DayPlan
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.catalog import customer_places, depot_fleets
+from orchestrator.intake.orders import get_order
 from orchestrator.models import (
     CarriedTo,
     Depot,
@@ -69,10 +70,9 @@ from orchestrator.models import (
     StoreStock,
     UnservedReturn,
 )
-from orchestrator.options import DayPlan
-from orchestrator.orders import get_order
-from orchestrator.planning import current_plan, day_timeline
-from orchestrator.travel import StraightLineTravel, TravelTimes, travel_from_settings
+from orchestrator.models.columns import utcnow
+from orchestrator.planning.plans import current_plan, day_timeline
+from orchestrator.planning.travel import StraightLineTravel, TravelTimes, travel_from_settings
 from returns import (
     Condition,
     Decision,

@@ -1,7 +1,8 @@
 """Plan jobs: a depot's day planned in the background, with its state kept in the store.
 
 The job *is* the plan's row. :func:`submit_plan` and :func:`submit_replan` check the request
-the way :func:`~orchestrator.planning.plan_day` and :func:`~orchestrator.planning.replan`
+the way :func:`~orchestrator.planning.plans.plan_day` and
+:func:`~orchestrator.planning.plans.replan`
 would and store a :class:`~orchestrator.models.Plan` with status ``queued``, its kind, time
 limit, seed and limits; its id is the job id. :func:`run_job` — in whatever worker runs
 jobs — claims the row (``queued`` → ``running``, ``started_at``) and plans the day into it:
@@ -34,11 +35,11 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import utcnow
 from orchestrator.errors import Conflict, NotFound, OrchestratorError, PlanningFailed
 from orchestrator.models import Plan, PlanKind, PlanStatus
-from orchestrator.planning import check_day, check_replan, plan_day, replan
-from orchestrator.travel import TravelTimes
+from orchestrator.models.columns import utcnow
+from orchestrator.planning.plans import check_day, check_replan, plan_day, replan
+from orchestrator.planning.travel import TravelTimes
 from routing.solve import Limits
 
 __all__ = [

@@ -16,7 +16,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from orchestrator import events
 from orchestrator._validation import validated
 from orchestrator.errors import Conflict, InvalidInput
 from orchestrator.models import (
@@ -30,6 +29,7 @@ from orchestrator.models import (
     OrderPublic,
     Place,
 )
+from orchestrator.store import events
 
 __all__ = ["MAX_KEY_LENGTH", "get_order", "order_items", "order_public", "register_order"]
 

@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, Store, VehicleType
-from orchestrator.travel import TravelTimes
+from orchestrator.planning.travel import TravelTimes
 from routing.model import (
     Break,
     Location,

@@ -18,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import utcnow
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import ApiKey, Customer, Role
+from orchestrator.models.columns import utcnow
 
 __all__ = ["KEY_PREFIX", "PREFIX_LENGTH", "authenticate", "create_api_key", "revoke_api_key"]
 

@@ -4,7 +4,7 @@ The profile (table ``customer_profiles``) keeps only what delivery options need:
 customer is by weekday (rules naming *their own* places), the times they prefer, whether a
 robot or a crowdsourced courier may bring their parcels, how green and how patient they are,
 their language and hand-off instructions, and what their choices and deliveries taught
-(:class:`orchestrator.learning.SlotStats`, as JSON). A customer who stored nothing has the
+(:class:`orchestrator.concierge.learning.SlotStats`, as JSON). A customer who stored nothing has the
 defaults: at their home all week, no robot, couriers fine, no eco wait.
 
 Privacy, as the services here implement it:
@@ -22,7 +22,7 @@ Privacy, as the services here implement it:
   deleted. Nothing else about the customer remains.
 
 Learning: :func:`record_outcome` adds one observation to the customer's statistics in the
-caller's transaction; :func:`on_stop_outcome` is the hook :func:`orchestrator.planning.
+caller's transaction; :func:`on_stop_outcome` is the hook :func:`orchestrator.planning.plans.
 mark_stop_outcome` calls (delivered → ``delivered``, failed → ``not_at_home``).
 """
 
@@ -35,12 +35,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import utcnow
 from orchestrator._validation import validated
-from orchestrator.catalog import customer_places
+from orchestrator.concierge.learning import Outcome, SlotKey, SlotStats, daypart_of
+from orchestrator.concierge.options import PlaceInfo, PreferredWindow
+from orchestrator.concierge.schedule import WEEKDAYS, ScheduleRule, WeeklySchedule
 from orchestrator.errors import InvalidInput, NotFound
-from orchestrator.events import order_events
-from orchestrator.learning import Outcome, SlotKey, SlotStats, daypart_of
+from orchestrator.intake.catalog import customer_places
+from orchestrator.intake.orders import order_public
 from orchestrator.models import (
     Customer,
     CustomerExport,
@@ -63,9 +64,8 @@ from orchestrator.models import (
     ScheduleRulePublic,
     StopStatus,
 )
-from orchestrator.options import PlaceInfo, PreferredWindow
-from orchestrator.orders import order_public
-from orchestrator.schedule import WEEKDAYS, ScheduleRule, WeeklySchedule
+from orchestrator.models.columns import utcnow
+from orchestrator.store.events import order_events
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -238,7 +238,7 @@ def put_profile(
 
 
 def preferences(session: Session, customer_id: int) -> CustomerPreferences:
-    """The customer's profile as plain values for :mod:`orchestrator.options`.
+    """The customer's profile as plain values for :mod:`orchestrator.concierge.options`.
 
     Raises
     ------
@@ -339,7 +339,7 @@ def record_outcome(
 
 def on_stop_outcome(session: Session, stop: RouteStop, outcome: StopStatus, at: datetime) -> None:
     """Learn from a closed stop: ``delivered`` or ``failed`` (counted as not at home) at the
-    order's place and window. Called by :func:`orchestrator.planning.mark_stop_outcome`
+    order's place and window. Called by :func:`orchestrator.planning.plans.mark_stop_outcome`
     before it commits."""
     order = session.get(Order, stop.order_id)
     if order is None or order.place_id is None:

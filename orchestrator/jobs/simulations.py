@@ -22,7 +22,7 @@ Life of a job (:class:`~orchestrator.models.SimulationStatus`)::
   running under the caller's token, so a run that lost its claim changes nothing.
 * :func:`requeue_interrupted` — at start-up, once per store, before any process runs jobs —
   gives back the jobs a stopped server left running. Unlike plans
-  (:func:`orchestrator.jobs.interrupt_jobs`, which fails them: a re-plan could supersede a
+  (:func:`orchestrator.jobs.plans.interrupt_jobs`, which fails them: a re-plan could supersede a
   newer plan), a simulation has no effect on the world and its result does not age: the
   same request gives the same numbers, and a sweep's finished points are cached in its
   folder, so resuming it costs only the points still missing.
@@ -36,8 +36,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import utcnow
 from orchestrator.models import Simulation, SimulationStatus
+from orchestrator.models.columns import utcnow
 
 __all__ = [
     "claim_job",

@@ -1,14 +1,14 @@
 """Planning a depot's day, re-planning it while it runs, and recording what happened.
 
 :func:`plan_day` gathers the depot's open orders for a service day, builds the routing
-problem through :func:`orchestrator.mapping.build_problem`, solves it, and stores the plan,
+problem through :func:`orchestrator.planning.problem.build_problem`, solves it, and stores the plan,
 its routes and stops (with ETAs), the unserved orders with their reasons and an event per
 order — in **one transaction**. The new plan becomes the day's ``current`` plan and the
 previous one ``superseded``. If the solve fails, nothing of it is written: the previous plan
 stays current, and a ``failed`` plan records the error.
 
 Both fill a queued plan row instead of adding one when given ``job=`` — that is how
-:mod:`orchestrator.jobs` runs plans in the background; the guarantees are the same.
+:mod:`orchestrator.jobs.plans` runs plans in the background; the guarantees are the same.
 
 :func:`replan` does the same during the day: stops already dispatched (on board), delivered
 or failed stay where they are as locked route prefixes, and the current plan's routes
@@ -18,7 +18,8 @@ warm-start the solver.
 
 Returns: the day's scheduled return pickups (:class:`~orchestrator.models.ItemReturn`,
 collected at a place or a locker) are planned with the orders (see
-:mod:`orchestrator.mapping`); their stops are stored as ``return_stops``, numbered in the same
+:mod:`orchestrator.planning.problem`); their stops are stored as ``return_stops``, numbered in the
+same
 sequence as the route's order stops, the pickups left out as ``unserved_returns`` with their
 reasons, and each planned return records whether its route takes it to its store or back to
 the depot (then with the onward transfer). ``n_served`` and ``n_unserved`` count orders; the
@@ -37,20 +38,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from orchestrator import events
-from orchestrator._columns import utcnow
-from orchestrator.catalog import depot_fleets
-from orchestrator.concierge_profiles import on_stop_outcome
+from orchestrator.concierge.options import DayPlan
+from orchestrator.concierge.profiles import on_stop_outcome
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
-from orchestrator.mapping import (
-    MappedProblem,
-    OrderInput,
-    PickupInput,
-    build_problem,
-    dropoff_stop_id,
-    pickup_stop_id,
-    stop_id,
-)
+from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     CarriedTo,
     Depot,
@@ -75,8 +66,18 @@ from orchestrator.models import (
     UnservedOrder,
     UnservedReturn,
 )
-from orchestrator.options import DayPlan
-from orchestrator.travel import TravelTimes, travel_from_settings
+from orchestrator.models.columns import utcnow
+from orchestrator.planning.problem import (
+    MappedProblem,
+    OrderInput,
+    PickupInput,
+    build_problem,
+    dropoff_stop_id,
+    pickup_stop_id,
+    stop_id,
+)
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.store import events
 from returns.model import Point
 from returns.transfer import transfer_co2_kg, transfer_km
 from routing.insertion import Timeline
@@ -207,7 +208,7 @@ def plan_day(
     seed
         Seed of the solver's randomised parts (same data and seed, same plan).
     job
-        A ``running`` plan row of this depot and day (see :mod:`orchestrator.jobs`) to fill
+        A ``running`` plan row of this depot and day (see :mod:`orchestrator.jobs.plans`) to fill
         instead of adding a new row; ``None`` in a direct call.
 
     Returns

@@ -2,7 +2,7 @@
 
 Each resource has ``XBase`` (the fields a client supplies), ``XCreate`` (what creating one
 takes, validated), ``X`` (the table) and ``XPublic`` (what is shown); some have ``XUpdate``.
-Table objects stay inside :mod:`orchestrator`: :mod:`orchestrator.mapping` turns them into
+Table objects stay inside :mod:`orchestrator`: :mod:`orchestrator.planning.problem` turns them into
 :mod:`routing` dataclasses.
 
 Units, everywhere: coordinates in WGS84 degrees, distances in **metres**, durations in
@@ -31,7 +31,7 @@ from pydantic import (
 )
 from sqlmodel import Field, SQLModel
 
-from orchestrator._columns import EnumText, UTCDateTime, utcnow
+from orchestrator.models.columns import EnumText, UTCDateTime, utcnow
 from returns.model import Condition, DestinationKind
 from routing.model import VehicleKind
 
@@ -149,8 +149,9 @@ class OrderStatus(StrEnum):
 class PlanStatus(StrEnum):
     """Life of a plan: ``queued`` → ``running`` → ``current`` (later ``superseded``) or ``failed``.
 
-    A plan requested as a job (:mod:`orchestrator.jobs`) is stored ``queued`` at once and is
-    ``running`` while it solves; a plan made in one call (:func:`orchestrator.planning.plan_day`)
+    A plan requested as a job (:mod:`orchestrator.jobs.plans`) is stored ``queued`` at once and is
+    ``running`` while it solves; a plan made in one call
+    (:func:`orchestrator.planning.plans.plan_day`)
     is stored only when it is done. Exactly one ``current`` plan per depot and day at most.
     """
 
@@ -808,7 +809,7 @@ class OrderEventPublic(SQLModel):
 class Plan(SQLModel, table=True):
     """Table ``plans``: one solve for a depot's service day — its request, status and result.
 
-    The row is also the job of a plan solved in the background (:mod:`orchestrator.jobs`):
+    The row is also the job of a plan solved in the background (:mod:`orchestrator.jobs.plans`):
     ``kind``, ``time_limit_s``, ``seed`` and ``limits`` are the request, ``status``,
     ``started_at``, ``finished_at`` and ``error`` its life, the rest the result.
     """
@@ -1041,7 +1042,7 @@ class CustomerProfile(SQLModel, table=True):
     naming their own places by id, wall-clock times in ``timezone``), the windows they prefer,
     what may bring their parcels, how green and how patient they are, the language and the
     hand-off instructions, and what their choices and deliveries taught (``stats``, the JSON
-    of :class:`orchestrator.learning.SlotStats`).
+    of :class:`orchestrator.concierge.learning.SlotStats`).
     """
 
     __tablename__ = "customer_profiles"
@@ -1973,7 +1974,7 @@ __all__ += [  # the returns section lists its own names
 
 
 class SimulationStatus(StrEnum):
-    """Life of a simulation job (:mod:`orchestrator.simulation_jobs`)."""
+    """Life of a simulation job (:mod:`orchestrator.jobs.simulations`)."""
 
     QUEUED = "queued"
     """Waiting for a server process to run it (new, or left unfinished by a stopped server)."""

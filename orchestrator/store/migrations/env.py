@@ -1,6 +1,6 @@
 """Alembic environment: runs the migrations on the connection the store hands over.
 
-:func:`orchestrator.store.ensure_schema` passes a connection in
+:func:`orchestrator.store.engine.ensure_schema` passes a connection in
 ``config.attributes["connection"]``; without one (plain ``alembic`` on the command line with
 ``-x`` nothing), the engine comes from ``LASTMILE_DATABASE_URL``. SQLite uses batch mode,
 because it cannot alter most things in place.
@@ -12,7 +12,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import orchestrator.models  # noqa: F401  (registers the tables on the metadata)
-from orchestrator.store import create_engine
+from orchestrator.store.engine import create_engine
 
 target_metadata = SQLModel.metadata
 

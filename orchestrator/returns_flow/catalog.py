@@ -6,7 +6,7 @@ already on its shelves; planners load both here (``record_sales`` appends or rep
 ``replace_stock`` replaces a store's whole stock). Every SKU must be in the catalogue first:
 a sale of an unknown SKU is refused with its field path rather than dropped.
 
-Like :mod:`orchestrator.catalog`, each write validates its input (raising
+Like :mod:`orchestrator.intake.catalog`, each write validates its input (raising
 :class:`~orchestrator.errors.InvalidInput` with the field path), commits and returns what it
 stored; look-ups return ``X | None``.
 """

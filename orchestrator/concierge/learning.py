@@ -22,8 +22,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from orchestrator.concierge.schedule import WeeklySchedule, resolve
 from orchestrator.errors import InvalidInput
-from orchestrator.schedule import WeeklySchedule, resolve
 
 __all__ = [
     "DAYPARTS",

@@ -3,22 +3,23 @@
 For an order still to be planned, :func:`options_for_order` offers the best options over the
 next days — the places the customer's schedule puts them at × windows × service level
 (standard, express, eco), each checked by cheap insertion against that day's tentative plan
-(:mod:`orchestrator.concierge_days`), priced, scored for this customer and explained
-(:mod:`orchestrator.options`).
+(:mod:`orchestrator.planning.tentative`), priced, scored for this customer and explained
+(:mod:`orchestrator.concierge.options`).
 
 :func:`choose_option` reserves the chosen option: a hold that expires (15 minutes by
 default) and takes its room in the day's tentative plan, so the next customer sees the day
 with it. Choosing again releases the previous hold (and, for a confirmed one, counts as
 rescheduled). :func:`confirm_hold` writes the place, the window and the day onto the order:
-the next full plan builds its routing problem from them (:mod:`orchestrator.mapping`), so it
+the next full plan builds its routing problem from them (:mod:`orchestrator.planning.problem`), so
+it
 may move the stop only within the promised window and place. An expired hold answers
 :class:`~orchestrator.errors.Conflict`; it never blocks anything, since the tentative plan
 leaves it out the moment it expires.
 
 Learning: each choice counts for the chosen place and slot, and half against the other places
-offered that day; delivery outcomes count through :func:`orchestrator.concierge_profiles.
+offered that day; delivery outcomes count through :func:`orchestrator.concierge.profiles.
 on_stop_outcome`. A customer who declared no schedule rule is scored with the choices of
-customers who choose alike (:func:`orchestrator.learning.neighbour_prior` over a bounded
+customers who choose alike (:func:`orchestrator.concierge.learning.neighbour_prior` over a bounded
 sample of recent profiles).
 
 Concurrency: on PostgreSQL, choosing locks the depot's row, so two customers cannot both take
@@ -39,25 +40,24 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import utcnow
 from orchestrator._validation import validated
-from orchestrator.catalog import customer_places
-from orchestrator.concierge_days import (
-    DayCache,
-    default_cache,
-    legs_for,
-    order_candidate,
-    order_size,
-    tentative_day,
-    tentative_days,
+from orchestrator.concierge.learning import Outcome, SlotStats, neighbour_prior
+from orchestrator.concierge.options import (
+    DeliveryOption,
+    OptionRequest,
+    ParcelSize,
+    ServiceLevel,
+    delivery_options,
+    evaluate_choice,
+    offered_windows,
 )
-from orchestrator.concierge_profiles import (
+from orchestrator.concierge.profiles import (
     CustomerPreferences,
     preferences_of,
     record_outcome,
 )
 from orchestrator.errors import Conflict, InvalidInput, NotFound
-from orchestrator.learning import Outcome, SlotStats, neighbour_prior
+from orchestrator.intake.catalog import customer_places
 from orchestrator.models import (
     CustomerProfile,
     DeliveryOptionPublic,
@@ -73,17 +73,18 @@ from orchestrator.models import (
     Place,
     PlaceKind,
 )
-from orchestrator.options import (
-    DeliveryOption,
-    OptionRequest,
-    ParcelSize,
-    ServiceLevel,
-    delivery_options,
-    evaluate_choice,
-    offered_windows,
+from orchestrator.models.columns import utcnow
+from orchestrator.planning.tentative import (
+    DayCache,
+    default_cache,
+    legs_for,
+    order_candidate,
+    order_size,
+    tentative_day,
+    tentative_days,
 )
+from orchestrator.planning.travel import TravelTimes, travel_from_settings
 from orchestrator.settings import Settings
-from orchestrator.travel import TravelTimes, travel_from_settings
 
 __all__ = [
     "HOLD_MINUTES",

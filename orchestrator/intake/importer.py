@@ -60,7 +60,7 @@ The import runs in **one transaction**: either every order of the file is regist
 found already registered) or, when any row is wrong, nothing is written at all and
 :class:`ImportRejected` lists every error — line, column, what is wrong and how to fix it (at
 most :data:`MAX_ERRORS`; then the import stops reading). Orders are registered through
-:func:`orchestrator.orders.register_order`, so importing the same file twice registers its
+:func:`orchestrator.intake.orders.register_order`, so importing the same file twice registers its
 orders once, and an ``order_key`` already used for a *different* order is an error.
 Customers and places the import creates are part of the same transaction. A dry run does all
 of this, reports what it would have done, and rolls back.
@@ -90,10 +90,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from orchestrator.catalog import add_place, create_customer, customer_places
 from orchestrator.errors import Conflict, InvalidInput
+from orchestrator.intake.catalog import add_place, create_customer, customer_places
+from orchestrator.intake.orders import MAX_KEY_LENGTH, register_order
 from orchestrator.models import Customer, DeliveryMode, Depot, Order, PlaceKind
-from orchestrator.orders import MAX_KEY_LENGTH, register_order
 
 __all__ = [
     "COLUMNS",
@@ -216,7 +216,7 @@ def import_orders(
     Parameters
     ----------
     engine
-        The store, migrated (:func:`orchestrator.store.ensure_schema`). The import opens its
+        The store, migrated (:func:`orchestrator.store.engine.ensure_schema`). The import opens its
         own connection and transaction, so it takes an engine rather than a session.
     source
         Path of the CSV file (UTF-8), or an iterable of its lines (for instance a text

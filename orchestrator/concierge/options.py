@@ -6,10 +6,11 @@ places the customer's schedule puts them at × windows inside those stretches ×
 day that already has the most stops near them, within the wait they accept) — and checks each
 against that day's tentative plan by cheap insertion (:class:`routing.Timeline`), never by a
 full re-solve. Each feasible option carries the marginal cost and CO2 of serving it, a price,
-an ETA window, a personal score from :mod:`orchestrator.learning` and one sentence saying why.
+an ETA window, a personal score from :mod:`orchestrator.concierge.learning` and one sentence saying
+why.
 
 The core here is pure: the day's timelines, the customer's profile and the parcel come in as
-plain values; :mod:`orchestrator.concierge` gathers them from the store and keeps holds.
+plain values; :mod:`orchestrator.concierge.offers` gathers them from the store and keeps holds.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from orchestrator.concierge.learning import SlotKey, SlotScore, SlotStats, daypart_of, score
+from orchestrator.concierge.schedule import WeeklySchedule, day_segments
 from orchestrator.errors import InvalidInput
-from orchestrator.learning import SlotKey, SlotScore, SlotStats, daypart_of, score
-from orchestrator.schedule import WeeklySchedule, day_segments
 from routing.insertion import Candidate, Insertion, LegTravel, Timeline
 from routing.model import StopKind, TimeWindow, VehicleKind
 
@@ -67,7 +68,8 @@ class PlaceInfo:
 
 @dataclass(frozen=True, slots=True)
 class ParcelSize:
-    """The order's demand per planning dimension (as :mod:`orchestrator.mapping` builds it),
+    """The order's demand per planning dimension (as :mod:`orchestrator.planning.problem` builds
+    it),
     whether it is small enough for a sidewalk robot, the service time (seconds) and the
     skills a vehicle needs for it (``fragile``, ``signature``, ``cold``)."""
 
@@ -131,7 +133,8 @@ class OptionRequest:
     preferred_windows
         Times of day the customer prefers: options inside one rank higher and say so.
     neighbours
-        Look-alike success rates (:func:`orchestrator.learning.neighbour_prior`), used as the
+        Look-alike success rates (:func:`orchestrator.concierge.learning.neighbour_prior`), used as
+        the
         prior of a customer whose schedule declares no rule.
     """
 
@@ -166,7 +169,7 @@ class DayPlan:
     """The tentative plan of one service day, ready for insertion checks.
 
     ``epoch`` is the instant the timeline's seconds count from (the depot's local midnight as
-    :mod:`orchestrator.mapping` uses); ``vehicle_kinds`` maps vehicle type names to kinds.
+    :mod:`orchestrator.planning.problem` uses); ``vehicle_kinds`` maps vehicle type names to kinds.
     """
 
     day: date

@@ -4,7 +4,7 @@ A day's tentative plan is
 
 * its **current plan** when it has one — the stored routes and stops, re-timed into a
   :class:`routing.insertion.Timeline` through the one mapping
-  (:func:`orchestrator.mapping.build_problem` for each route's orders, and a
+  (:func:`orchestrator.planning.problem.build_problem` for each route's orders, and a
   :class:`routing.Solution` of the stored sequence and ETAs), dispatched stops fixed; vehicles
   of the depot's fleets without a route are idle — or the fleet, all idle, when it has none;
 * plus, inserted one by one at their cheapest feasible position, the day's orders that have a
@@ -38,17 +38,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator._columns import UTCDateTime
-from orchestrator.catalog import depot_fleets
-from orchestrator.mapping import (
-    SERVICE_BASE_S,
-    SERVICE_PER_PARCEL_S,
-    SERVICE_SIGNATURE_S,
-    OrderInput,
-    build_problem,
-    local_midnight,
-    stop_id,
-)
+from orchestrator.concierge.options import DayPlan
+from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     Depot,
     Fleet,
@@ -65,9 +56,18 @@ from orchestrator.models import (
     StopStatus,
     VehicleType,
 )
-from orchestrator.options import DayPlan
-from orchestrator.planning import plan_routes
-from orchestrator.travel import PROFILE_SPEEDS_KMH, StraightLineTravel, TravelTimes
+from orchestrator.models.columns import UTCDateTime
+from orchestrator.planning.plans import plan_routes
+from orchestrator.planning.problem import (
+    SERVICE_BASE_S,
+    SERVICE_PER_PARCEL_S,
+    SERVICE_SIGNATURE_S,
+    OrderInput,
+    build_problem,
+    local_midnight,
+    stop_id,
+)
+from orchestrator.planning.travel import PROFILE_SPEEDS_KMH, StraightLineTravel, TravelTimes
 from routing.insertion import Candidate, LegTravel, StraightLineLegs, Timeline
 from routing.model import StopKind, TimeWindow
 from routing.solution import Route as RoutingRoute
@@ -87,7 +87,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, eq=False)
 class TentativeDay:
-    """A day ready for option checks: the :class:`~orchestrator.options.DayPlan`, the current
+    """A day ready for option checks: the :class:`~orchestrator.concierge.options.DayPlan`, the
+    current
     plan's id (``None`` without a plan) and its stored route ids by vehicle id."""
 
     plan: DayPlan
@@ -154,7 +155,8 @@ default_cache = DayCache()
 def legs_for(travel: TravelTimes) -> LegTravel:
     """The legs to and from a new point that agree with ``travel``'s matrices.
 
-    A provider with a ``legs`` method (:class:`~orchestrator.travel.StraightLineTravel`) gives
+    A provider with a ``legs`` method (:class:`~orchestrator.planning.travel.StraightLineTravel`)
+    gives
     its own; for a road graph the legs are straight lines at the profile speeds with the
     default detour (an estimate: the next full plan uses the streets).
     """
@@ -176,7 +178,7 @@ def order_candidate(
     vehicle_types: frozenset[str] | None = None,
 ) -> Candidate:
     """An order as a stop to insert, with the service time and skills the mapping gives it
-    (:mod:`orchestrator.mapping`); ``window`` in seconds since the epoch."""
+    (:mod:`orchestrator.planning.problem`); ``window`` in seconds since the epoch."""
     skills = {
         s
         for flag, s in (
@@ -551,7 +553,8 @@ def _pending_statement() -> Any:
 
 
 def _window(start: datetime, end: datetime, midnight: datetime, horizon: int) -> tuple[int, int]:
-    """As :mod:`orchestrator.mapping` has it: seconds since midnight, clipped to the day."""
+    """As :mod:`orchestrator.planning.problem` has it: seconds since midnight, clipped to the
+    day."""
     lo = max(0, min(int((start - midnight).total_seconds()), horizon))
     hi = max(0, min(int((end - midnight).total_seconds()), horizon))
     return lo, max(lo, hi)

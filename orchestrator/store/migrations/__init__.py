@@ -1,0 +1,2 @@
+"""Alembic migrations of the store; run them with
+:func:`orchestrator.store.engine.ensure_schema`."""
