@@ -186,7 +186,8 @@ def _explain(
         )
     others = [o for o in options if o is not chosen]
     warehouses = [o for o in others if o.destination.kind is DestinationKind.WAREHOUSE]
-    rival = (warehouses or [o for o in others if o.eligible] or others or [None])[0]
+    candidates = warehouses or [o for o in others if o.eligible] or others
+    rival = candidates[0] if candidates else None
     worth = f"expected {_money(chosen.expected_net, policy.currency)} net"
     if rival is not None:
         worth += f" vs {_money(rival.expected_net, policy.currency)} at {rival.destination.name}"

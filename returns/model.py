@@ -41,10 +41,9 @@ def _text(value: object, name: str, what: str) -> None:
 
 
 def _amount(value: object, name: str, what: str, *, positive: bool = False) -> None:
-    ok_type = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok_type or not math.isfinite(value):  # type: ignore[arg-type]
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise InvalidReturnInput(name, f"{value!r} is not a number — give the {what}")
-    if value < 0:  # type: ignore[operator]
+    if value < 0:
         bound = "above 0" if positive else "0 or more"
         raise InvalidReturnInput(name, f"{value} is negative — give the {what}, {bound}")
     if positive and value == 0:

@@ -472,7 +472,7 @@ class ResaleModel:
                     "it among the destinations even if it sold nothing), or give "
                     "clearance_days for a channel that takes everything",
                 )
-            rows.append(-1 if dest.clearance_days is not None else int(i))  # type: ignore[arg-type]
+            rows.append(-1 if i is None or dest.clearance_days is not None else int(i))
         judged = [k for k, i in enumerate(rows) if i >= 0]
         idx = np.array([rows[k] for k in judged], dtype=np.int64)
         stock = np.array([destinations[k].stock for k in judged], dtype=np.float64)
@@ -569,7 +569,9 @@ def _fit(arrays: _Arrays, config: ResaleConfig, end: int) -> ResaleModel:
 
     # Size within category at each destination, tilted by the style's own national size mix
     # (a style that runs small sells more large sizes everywhere).
-    def taste(option_of_sku: NDArray[np.int64], n_opt: int) -> tuple[NDArray, NDArray, float]:
+    def taste(
+        option_of_sku: NDArray[np.int64], n_opt: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
         x = _group(counts, cat_of_sku * n_opt + option_of_sku, n_cat * n_opt)
         parent = np.repeat(np.arange(n_cat), n_opt)
         base = _network_share(x.sum(axis=0), parent, n_cat)

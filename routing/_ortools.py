@@ -16,10 +16,12 @@ Costs: the objective is in units of ``1 / COST_SCALE`` of the currency, per vehi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -347,9 +349,9 @@ class OrToolsModel:
         max_fixed = max((round(vt.fixed_cost * COST_SCALE) for vt in vtypes), default=0)
         optional_max = max(
             (
-                round(stops[s].penalty * COST_SCALE * (1 + stops[s].priority))
-                for s in self.stop_nodes
-                if stops[s].penalty is not None
+                round(st.penalty * COST_SCALE * (1 + st.priority))
+                for st in (stops[s] for s in self.stop_nodes)
+                if st.penalty is not None
             ),
             default=0,
         )
@@ -419,7 +421,8 @@ class OrToolsModel:
     # ------------------------------------------------------------------------------------------
 
     def _index_of_stop(self, stop_index: int) -> int:
-        return self.manager.NodeToIndex(self.node_of_stop[stop_index])
+        # OR-Tools ships no type information: its calls return Any.
+        return cast(int, self.manager.NodeToIndex(self.node_of_stop[stop_index]))
 
     def _indices(self, vehicle: int, route: Sequence[int]) -> list[int]:
         """A plain route (stop indices and reload entries, :mod:`routing._reloads`) as routing
@@ -430,12 +433,12 @@ class OrToolsModel:
                 free.setdefault(place, []).append(self.first_reload + k)
         out = []
         for entry in route:
-            place = location_of(entry)
-            if place is None:
+            at = location_of(entry)
+            if at is None:
                 if entry in self.node_of_stop:
                     out.append(self._index_of_stop(entry))
-            elif free.get(place):
-                out.append(self.manager.NodeToIndex(free[place].pop(0)))
+            elif free.get(at):
+                out.append(self.manager.NodeToIndex(free[at].pop(0)))
         return out
 
     def _apply_locks(self) -> None:
@@ -532,19 +535,20 @@ class OrToolsModel:
         stats["search_seconds"] = round(time.perf_counter() - t0, 3)
         if initial_routes is None and self._first_at:
             stats["first_solution_seconds"] = round(self._first_at[0] - t0, 3)
-        stats["ortools_status"] = _STATUS.get(routing.status(), str(routing.status()))
+        status = _STATUS.get(routing.status(), str(routing.status()))
+        stats["ortools_status"] = status
         if assignment is None and routing.status() == _TIMEOUT:
             # Out of time before a first solution: nothing is planned, and the caller says
             # that the search, not the fleet, fell short.
             stats["timed_out"] = True
-            return RawPlan((), tuple(self.stop_nodes), 0, stats["ortools_status"], stats)  # type: ignore[arg-type]
+            return RawPlan((), tuple(self.stop_nodes), 0, status, stats)
         if assignment is None:
             raise SolverError(
                 "OR-Tools found no solution that keeps the locked (dispatched) stops in place "
-                f"within the shifts (status: {stats['ortools_status']}); check the locked "
+                f"within the shifts (status: {status}); check the locked "
                 "prefixes and shift ends"
             )
-        return self._extract(assignment, stats)
+        return self._extract(assignment, status, stats)
 
     def accepts(self, routes: Mapping[int, Sequence[int]], *, time_limit: float = 5.0) -> bool:
         """Whether OR-Tools takes these routes (vehicle index -> stop indices) as a solution.
@@ -579,12 +583,12 @@ class OrToolsModel:
                 pi, di = self._index_of_stop(p), self._index_of_stop(d)
                 partner[pi], partner[di] = di, pi
         out = [
-            cut(list(route), lambda seq, vi=vi: fits(vi, seq), partner) if route else []  # type: ignore[misc]
+            cut(list(route), functools.partial(fits, vi), partner) if route else []
             for vi, route in enumerate(routes)
         ]
         return out, sum(len(a) - len(b) for a, b in zip(routes, out, strict=True))
 
-    def _extract(self, sol: pywrapcp.Assignment, stats: dict[str, object]) -> RawPlan:
+    def _extract(self, sol: pywrapcp.Assignment, status: str, stats: dict[str, object]) -> RawPlan:
         routing, manager, time_dim = self.routing, self.manager, self.time_dim
         routes: list[RawRoute] = []
         for vi in range(len(self.problem.vehicles)):
@@ -623,4 +627,4 @@ class OrToolsModel:
             for node, s in enumerate(self.stop_nodes)
             if sol.Value(routing.NextVar(manager.NodeToIndex(node))) == manager.NodeToIndex(node)
         )
-        return RawPlan(tuple(routes), dropped, sol.ObjectiveValue(), stats["ortools_status"], stats)  # type: ignore[arg-type]
+        return RawPlan(tuple(routes), dropped, sol.ObjectiveValue(), status, stats)

@@ -199,10 +199,8 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
     for s in singles:
         stop = stops[s]
         demand = list(problem.demand(stop))
-        load = {
-            "delivery": demand if stop.kind is StopKind.DELIVERY else zero,
-            "pickup": demand if stop.kind is StopKind.PICKUP else zero,
-        }
+        delivery = demand if stop.kind is StopKind.DELIVERY else zero
+        pickup = demand if stop.kind is StopKind.PICKUP else zero
         windows = stop.windows or None
         if windows is None or len(windows) == 1:
             early, late = (windows[0].start, windows[0].end) if windows else (0, _INF)
@@ -215,7 +213,8 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
                     prize=_prize(stop),
                     required=stop.penalty is None,
                     name=stop.id,
-                    **load,
+                    delivery=delivery,
+                    pickup=pickup,
                 )
             )
             client_stop.append(s)
@@ -233,7 +232,8 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
                     required=False,
                     group=len(groups),
                     name=stop.id,
-                    **load,
+                    delivery=delivery,
+                    pickup=pickup,
                 )
             )
             client_stop.append(s)
@@ -301,12 +301,13 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
         durations.append(dur)
 
     # -- vehicle types: vehicles alike in type, depots and shift ---------------------------
-    kinds: dict[tuple[object, ...], list[int]] = {}
+    # (type, start, end, shift start, shift end, break time, reload depots, max reloads)
+    kinds: dict[tuple[str, int, int | None, int, int, int, tuple[int, ...], int], list[int]] = {}
     for vi, v in enumerate(problem.vehicles):
         breaks = sum(b.duration for b in v.breaks)
         reloads = tuple(reload_depot[(p, v.reload_time)] for p in v.reload_at) if v.reloads else ()
-        key = (v.type, v.start, v.end, v.shift.start, v.shift.end, breaks, reloads)
-        kinds.setdefault(key + ((v.max_reloads,) if reloads else (0,)), []).append(vi)
+        kind = (v.type, v.start, v.end, v.shift.start, v.shift.end, breaks, reloads)
+        kinds.setdefault(kind + ((v.max_reloads,) if reloads else (0,)), []).append(vi)
     vehicle_types = []
     members: list[tuple[int, ...]] = []
     relaxed: set[str] = set()
@@ -321,36 +322,43 @@ def translate(problem: Problem, servable: Sequence[int]) -> Translation:
         max_reloads,
     ), vis in kinds.items():
         vt = problem.vehicle_type(str(type_name))
-        longest = int(shift_end) - int(shift_start)  # type: ignore[call-overload]
+        longest = int(shift_end) - int(shift_start)
         if vt.max_shift is not None:
             longest = min(longest, vt.max_shift)
         if breaks:
             # Relaxed: the driver works the shift less its breaks; OR-Tools places them.
-            longest -= int(breaks)  # type: ignore[call-overload]
+            longest -= int(breaks)
             relaxed.add("breaks")
         vehicle_types.append(
             pyvrp.VehicleType(
                 len(vis),
                 capacity=list(problem.capacity(vt)),
-                start_depot=depot_of[start],  # type: ignore[index]
-                end_depot=open_depot if end is None else depot_of[end],  # type: ignore[index]
+                start_depot=depot_of[start],
+                end_depot=open_depot if end is None else depot_of[end],
                 fixed_cost=round(vt.fixed_cost * SCALE),
-                tw_early=int(shift_start),  # type: ignore[call-overload]
-                tw_late=int(shift_end),  # type: ignore[call-overload]
+                tw_early=int(shift_start),
+                tw_late=int(shift_end),
                 shift_duration=longest,
                 max_distance=vt.range_m if vt.range_m is not None else _INF,
                 unit_distance_cost=round(vt.cost_per_km * SCALE / 1000.0),
                 unit_duration_cost=round(vt.cost_per_hour * SCALE / 3600.0),
                 profile=profile_keys.index((vt.profile, vt.skills)),
-                reload_depots=list(reloads),  # type: ignore[call-overload]
-                max_reloads=int(max_reloads) if reloads else 0,  # type: ignore[call-overload]
+                reload_depots=list(reloads),
+                max_reloads=int(max_reloads) if reloads else 0,
                 name=str(type_name),
             )
         )
         members.append(tuple(vis))
 
     data = pyvrp.ProblemData(
-        locations, clients, depots, vehicle_types, distances, durations, groups, shipments
+        locations,
+        clients,
+        depots,
+        vehicle_types,
+        distances,  # type: ignore[arg-type]  # pyvrp's stubs want np.ndarray[int], which no array is
+        durations,  # type: ignore[arg-type]  # (the same)
+        groups,
+        shipments,
     )
     return Translation(
         data,
@@ -512,7 +520,7 @@ class _Watch:
         self.inner = inner
         self.first_feasible_at: float | None = None
 
-    def __call__(self, best_cost: float) -> bool:
+    def __call__(self, best_cost: int) -> bool:
         if self.first_feasible_at is None and best_cost < _INF:
             self.first_feasible_at = time.time()
         return bool(self.inner(best_cost))
@@ -573,7 +581,7 @@ def _run(
         feasible,
         int(result.cost()) if feasible else 0,
         result.num_iterations,
-        routes,  # type: ignore[arg-type]
+        routes,
         stop.first_feasible_at,
     )
 

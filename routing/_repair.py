@@ -12,6 +12,7 @@ checks the result and has the last word.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ def cut(route: Sequence[T], fits: Callable[[Sequence[T]], bool], partner: Mappin
     kept = list(route[:lo])
     position = {item: k for k, item in enumerate(route)}
     # First halves of pairs whose second half is to come (also those of the prefix).
-    pending: set[T] = {i for i in kept if position.get(partner.get(i), -1) >= lo}  # type: ignore[arg-type]
+    pending: set[T] = {i for i in kept if i in partner and position.get(partner[i], -1) >= lo}
     for item in route[lo:]:
         other = partner.get(item)
         if other is not None and position.get(other, -1) > position[item]:
@@ -101,7 +102,7 @@ def repair(
             # Several trips: the replay knows one trip only; OR-Tools checks such a route.
             out[vi] = list(route)
             continue
-        kept = cut(list(route), lambda seq, vi=vi: fits(vi, seq), partner)  # type: ignore[misc]
+        kept = cut(list(route), functools.partial(fits, vi), partner)
         out[vi] = kept
         kept_set = set(kept)
         loose.extend(s for s in route if s not in kept_set)
@@ -154,7 +155,7 @@ def _placements(route: list[int], unit: tuple[int, ...]) -> list[list[int]]:
     if len(unit) == 1:
         return [[*route[:i], unit[0], *route[i:]] for i in range(n + 1)]
     p, d = unit
-    out = []
+    out: list[list[int]] = []
     for i in range(n + 1):
         with_p = [*route[:i], p, *route[i:]]
         out.extend([*with_p[:j], d, *with_p[j:]] for j in range(i + 1, n + 2))

@@ -358,10 +358,10 @@ def allocate(
             if (held[z] * eligible[k] > 0).any() or not eligible[k].any():
                 continue
             order = np.argsort(-weight[k], kind="stable")
-            c = next((int(c) for c in order if eligible[k, c] and left[c]), None)
-            if c is not None:
-                taken[z].append(left[c].pop(0))
-                held[z, c] += 1
+            pick = next((int(c) for c in order if eligible[k, c] and left[c]), None)
+            if pick is not None:
+                taken[z].append(left[pick].pop(0))
+                held[z, pick] += 1
                 continue
             donors = [
                 (int(held[y, c]), -y, y, int(c))
@@ -510,12 +510,12 @@ def part(problem: Problem, stops: Sequence[int], vehicles: Sequence[int]) -> Par
         vehicle_types=problem.vehicle_types,
         vehicles=tuple(
             replace(
-                problem.vehicles[vi],
-                start=where[problem.vehicles[vi].start],
-                end=None if problem.vehicles[vi].end is None else where[problem.vehicles[vi].end],
-                reload_at=tuple(where[p] for p in problem.vehicles[vi].reload_at),
+                v,
+                start=where[v.start],
+                end=None if v.end is None else where[v.end],
+                reload_at=tuple(where[p] for p in v.reload_at),
             )
-            for vi in fleet
+            for v in (problem.vehicles[vi] for vi in fleet)
         ),
         dimensions=problem.dimensions,
         shipments=tuple(pd for pd in problem.shipments if pd.pickup in ids and pd.delivery in ids),

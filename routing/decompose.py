@@ -220,7 +220,7 @@ def _dask_client(address: str) -> Iterator[Any]:
     from distributed import Client
 
     try:
-        client = Client(address, set_as_default=False)
+        client = Client(address, set_as_default=False)  # type: ignore[no-untyped-call]  # distributed leaves Client() unannotated
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConnectionError(
             f"cannot reach the Dask scheduler at {address!r} ({exc}) — start one (`dask "
@@ -230,7 +230,7 @@ def _dask_client(address: str) -> Iterator[Any]:
     try:
         yield client
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]  # distributed leaves close() unannotated
 
 
 # -- the plan as it grows ---------------------------------------------------------------------
@@ -438,6 +438,7 @@ class _Decomposition:
         self.centre = _zones.fleet_centre(problem, self.xy)
         self.rate = 0.0  # seconds of part time per stop, set by the first round
         self.overrun = 1.0  # the parts' longest time over their budget, so far
+        self.worker_peak_kib = 0  # the highest peak memory of a worker, so far
         self.stats: dict[str, object] = {
             "diagnosed_unserved": len(eligibility.unserved),
             "executor": runner.kind,
@@ -464,7 +465,9 @@ class _Decomposition:
         servable = list(self.eligibility.servable)
         atoms = _zones.atoms(self.problem, servable, self.xy)
         k = _zone_count(len(servable), self.zone_stops, self.runner.slots)
-        cut, zones, fleet = self._zones(atoms, k, range(len(self.problem.vehicles)), FLEET_SLACK)
+        cut, zones, fleet = self._sweep_zones(
+            atoms, k, range(len(self.problem.vehicles)), FLEET_SLACK
+        )
         self.stats["zones"] = len(zones)
         self.stats["zone_sizes"] = [len(z) for z in zones]
         self.stats["zone_vehicles"] = [len(v) for v in fleet.zones]
@@ -490,12 +493,12 @@ class _Decomposition:
             return
         n = sum(len(a.stops) for a in atoms)
         k = _zone_count(n, self.zone_stops, self.runner.slots)
-        _, zones, fleet = self._zones(atoms, k, sorted(idle), SECOND_ROUND_SLACK)
+        _, zones, fleet = self._sweep_zones(atoms, k, sorted(idle), SECOND_ROUND_SLACK)
         wanted = [max(MIN_PART_SECONDS, self.rate * len(z)) for z in zones]
         budget = 0.5 * (deadline - time.perf_counter())
         rounds.append(self._round(2, zones, fleet.zones, budget, wanted))
 
-    def _zones(
+    def _sweep_zones(
         self, atoms: Sequence[_zones.Atom], k: int, pool: Sequence[int], slack: float
     ) -> tuple[_zones.Sweep, list[list[int]], _zones.Allocation]:
         """The atoms swept into ``k`` zones (stop lists), and the pool's vehicles shared."""
@@ -748,7 +751,7 @@ class _Decomposition:
 
     def _note_memory(self, outcomes: Sequence[_Outcome]) -> None:
         peak = max((o.peak_rss_kib for o in outcomes), default=0)
-        self.stats["_worker_peak_kib"] = max(int(self.stats.get("_worker_peak_kib", 0)), peak)  # type: ignore[call-overload]
+        self.worker_peak_kib = max(self.worker_peak_kib, peak)
 
     def _solution(self, t0: float) -> Solution:
         problem, plan = self.problem, self.plan
@@ -801,7 +804,7 @@ class _Decomposition:
         )
         cost = sum(r.cost for r in routes)
         stats = dict(self.stats)
-        worker_kib = int(stats.pop("_worker_peak_kib", 0))  # type: ignore[call-overload]
+        worker_kib = self.worker_peak_kib
         stats["peak_rss_mb"] = {
             "parent": round(_peak_rss_kib() / 1024, 1),
             "workers": round(worker_kib / 1024, 1),

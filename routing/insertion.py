@@ -317,12 +317,13 @@ class Timeline:
 
     def stops_near(self, lat: float, lon: float, radius_m: float) -> int:
         """How many planned stops lie within ``radius_m`` great-circle metres of a point."""
-        if self._by_lat is None:
+        by_lat = self._by_lat
+        if by_lat is None:
             flat = self._flat
             order = np.argsort(flat.lats[flat.is_stop], kind="stable")
             by_lat = (flat.lats[flat.is_stop][order], flat.lons[flat.is_stop][order])
             object.__setattr__(self, "_by_lat", by_lat)
-        lats, lons = self._by_lat  # type: ignore[misc]
+        lats, lons = by_lat
         # No stop further in latitude than the radius (plus a metre against rounding) can be
         # within it: a great circle is never shorter than the meridian arc between latitudes.
         band = np.degrees((radius_m + 1.0) / EARTH_RADIUS_M)
@@ -402,7 +403,7 @@ def _schedule(problem: Problem, vehicle_id: str, route: Route | None, prefix: in
         loads.append(_padded(visit.load, dims))
     open_end = vehicle.end is None
     end_time = route.end_time if route is not None else start_time
-    locs.append(locs[-1] if open_end else vehicle.end)  # type: ignore[arg-type]
+    locs.append(locs[-1] if vehicle.end is None else vehicle.end)
     arrivals.append(end_time)
     starts.append(end_time)
     services.append(0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from routing.errors import InvalidProblemError
 from routing.model import Location, TravelMatrix
@@ -35,7 +35,9 @@ EARTH_RADIUS_M = 6_371_008.8
 _CEIL_TOLERANCE_S = 1e-6
 
 
-def haversine_m(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
+def haversine_m(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+) -> NDArray[np.float64]:
     """Great-circle distance between points, vectorised with numpy broadcasting.
 
     Parameters
@@ -56,13 +58,15 @@ def haversine_m(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLi
     phi2 = np.radians(np.asarray(lat2, dtype=np.float64))
     dphi = phi2 - phi1
     dlam = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
-    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2.0) ** 2
+    a: NDArray[np.float64] = (
+        np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2.0) ** 2
+    )
     a = np.clip(a, 0.0, 1.0)
     # atan2 rather than arcsin keeps full precision for nearly antipodal points.
     return 2.0 * EARTH_RADIUS_M * np.arctan2(np.sqrt(a), np.sqrt(1.0 - a))
 
 
-def haversine_matrix(lats: ArrayLike, lons: ArrayLike) -> np.ndarray:
+def haversine_matrix(lats: ArrayLike, lons: ArrayLike) -> NDArray[np.float64]:
     """All-pairs great-circle distances.
 
     Parameters

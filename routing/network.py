@@ -43,7 +43,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
@@ -145,7 +145,7 @@ def snap(
     lons: ArrayLike,
     *,
     profile: Profile | str | None = None,
-) -> np.ndarray:
+) -> NDArray[np.int64] | NDArray[np.object_]:
     """Nearest graph node to each point.
 
     Parameters
@@ -309,7 +309,7 @@ def _node_table(graph: nx.Graph) -> tuple[list[Hashable], np.ndarray, np.ndarray
     return ids, np.array(lat, dtype=np.float64), np.array(lon, dtype=np.float64)
 
 
-def _id_array(ids: Sequence[Hashable]) -> np.ndarray:
+def _id_array(ids: Sequence[Hashable]) -> NDArray[np.int64] | NDArray[np.object_]:
     if all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in ids):
         return np.array(ids, dtype=np.int64)
     out = np.empty(len(ids), dtype=object)
@@ -332,7 +332,9 @@ class _Snapper:
     def _project(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         return EARTH_RADIUS_M * np.column_stack((np.radians(lon) * self._coslat, np.radians(lat)))
 
-    def nearest(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(
+        self, lat: np.ndarray, lon: np.ndarray
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """Index of the nearest node per point, and the great-circle metres to it."""
         _, index = self._tree.query(self._project(lat, lon))
         index = np.asarray(index, dtype=np.intp)

@@ -205,7 +205,8 @@ def solve(
         initial_routes=start_routes,
         repair=bool(use_seed and stats.get("seed_repair")),
     )
-    if initial_routes and raw.stats.get("warm_start", "").startswith("rejected"):  # type: ignore[union-attr]
+    warm_start = raw.stats.get("warm_start", "")  # a sentence when it had routes to start from
+    if initial_routes and isinstance(warm_start, str) and warm_start.startswith("rejected"):
         warnings.warn(
             "the initial routes could not be used as a warm start (they break a constraint); "
             "solved from scratch",
@@ -278,9 +279,9 @@ def _first_plan_seconds(
     if isinstance(seed, Mapping) and seed.get("first_feasible_seconds") is not None:
         return round(seed_started - t0 + float(seed["first_feasible_seconds"]), 3)
     first = stats.get("first_solution_seconds")
-    if first is None:
+    if not isinstance(first, int | float):  # None: no first solution was timed
         return None
-    return round(search_started - t0 + float(first), 3)  # type: ignore[arg-type]
+    return round(search_started - t0 + float(first), 3)
 
 
 def _dropped(
