@@ -41,7 +41,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
-from orchestrator.vroom.format import VroomInputError, error_output
+from orchestrator.vroom import VroomInputError, error_output
 from routing.errors import InvalidProblemError
 
 __all__ = [

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.instances import DEFAULT_DATA_DIR, Instance, find_instances, read_instance
-from orchestrator.vroom.format import solve_vroom
+from orchestrator.vroom import solve_vroom
 from routing import Limits
 
 __all__ = ["Judged", "judge", "main", "vroom_input"]

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Query, Request
 from api.deps import PlannerDep
 from api.errors import error_responses
 from api.jobs import SolverPool
-from orchestrator.vroom.format import solve_vroom
+from orchestrator.vroom import solve_vroom
 from routing.solve import Limits
 
 __all__ = ["DEFAULT_TIME_LIMIT_S", "EXAMPLE", "MAX_TIME_LIMIT_S", "OUTPUT_EXAMPLE", "router"]

@@ -1,38 +1,87 @@
-"""The tables of the store and the input/output classes of each resource (SQLModel)."""
+"""The tables of the store and the input/output classes of each resource (SQLModel), one
+module per family of resources.
 
-from orchestrator.models.tables import (
-    DAY_S,
-    PLAN_EXAMPLE,
-    ROUTE_EXAMPLE,
-    ROUTE_STOP_EXAMPLE,
-    UNSERVED_EXAMPLE,
-    ApiKey,
-    ApiKeyPublic,
-    CarriedTo,
+Each resource has ``XBase`` (the fields a client supplies), ``XCreate`` (what creating one
+takes, validated), ``X`` (the table) and ``XPublic`` (what is shown); some have ``XUpdate``.
+Table objects stay inside :mod:`orchestrator`: :mod:`orchestrator.planning.problem` turns them
+into :mod:`routing` dataclasses.
+
+Units, everywhere: coordinates in WGS84 degrees, distances in **metres**, durations in
+**seconds**, masses in **grams**, volumes in **millilitres**, money in **cents** (orders) or
+EUR (vehicle costs, plan costs), CO2 in **grams**. Timestamps are timezone-aware and stored
+in UTC. Times of day (shifts, breaks) are **seconds since local midnight** of the depot's
+timezone on the service day.
+
+Importing this package registers every table on ``SQLModel.metadata`` (foreign keys name their
+tables, so the order of the modules does not matter) and the ORM hooks that keep the order
+event log append-only. No comment in these modules is load-bearing for the schema: the
+migrations in :mod:`orchestrator.store.migrations` are, and a test checks that both agree.
+"""
+
+from orchestrator.models.api_keys import ApiKey, ApiKeyPublic, Role
+from orchestrator.models.concierge import (
+    CustomerExport,
+    CustomerProfile,
+    DeliveryOptionPublic,
+    HoldPublic,
+    HoldStatus,
+    LearnedSlot,
+    OptionChoice,
+    OptionHold,
+    OrderOptionsPublic,
+    PreferredWindowIn,
+    ProfileDeleted,
+    ProfilePublic,
+    ProfileUpdate,
+    ScheduleRuleIn,
+    ScheduleRulePublic,
+    Weekday,
+)
+from orchestrator.models.customers import (
     Customer,
     CustomerBase,
     CustomerCreate,
-    CustomerExport,
-    CustomerProfile,
     CustomerPublic,
     CustomerUpdate,
-    DeliveryMode,
-    DeliveryOptionPublic,
+    Place,
+    PlaceBase,
+    PlaceCreate,
+    PlaceKind,
+    PlacePublic,
+)
+from orchestrator.models.fleet import (
+    DAY_S,
     Depot,
     DepotBase,
     DepotCreate,
     DepotPublic,
-    DestinationFlowPublic,
     Fleet,
     FleetBase,
     FleetCreate,
     FleetPublic,
-    HoldPublic,
-    HoldStatus,
+    VehicleType,
+    VehicleTypeBase,
+    VehicleTypeCreate,
+    VehicleTypePublic,
+)
+from orchestrator.models.item_returns import (
+    CarriedTo,
+    DestinationFlowPublic,
     ItemReturn,
-    LearnedSlot,
-    OptionChoice,
-    OptionHold,
+    PickupChoice,
+    PickupMethod,
+    PickupOptionPublic,
+    ReturnCreate,
+    ReturnFlowsPublic,
+    ReturnPublic,
+    ReturnReason,
+    ReturnStatus,
+    ReturnStop,
+    ReturnStopKind,
+    UnservedReturn,
+)
+from orchestrator.models.orders import (
+    DeliveryMode,
     Order,
     OrderBase,
     OrderCreate,
@@ -43,53 +92,39 @@ from orchestrator.models.tables import (
     OrderItemBase,
     OrderItemCreate,
     OrderItemPublic,
-    OrderOptionsPublic,
     OrderPublic,
     OrderStatus,
-    PickupChoice,
-    PickupMethod,
-    PickupOptionPublic,
-    Place,
-    PlaceBase,
-    PlaceCreate,
-    PlaceKind,
-    PlacePublic,
+)
+from orchestrator.models.plans import (
+    PLAN_EXAMPLE,
+    ROUTE_EXAMPLE,
+    ROUTE_STOP_EXAMPLE,
+    UNSERVED_EXAMPLE,
     Plan,
     PlanKind,
     PlanPublic,
     PlanStatus,
-    PreferredWindowIn,
-    Product,
-    ProductBase,
-    ProductCreate,
-    ProductPublic,
-    ProfileDeleted,
-    ProfilePublic,
-    ProfileUpdate,
-    ReturnCreate,
-    ReturnFlowsPublic,
-    ReturnPublic,
-    ReturnReason,
-    ReturnStatus,
-    ReturnStop,
-    ReturnStopKind,
-    Role,
     Route,
     RoutePublic,
     RouteStatus,
     RouteStop,
     RouteStopPublic,
+    StopStatus,
+    UnservedOrder,
+    UnservedOrderPublic,
+)
+from orchestrator.models.simulations import Simulation, SimulationStatus
+from orchestrator.models.stores import (
+    Product,
+    ProductBase,
+    ProductCreate,
+    ProductPublic,
     SaleIn,
     SalesIn,
     SalesLoaded,
-    ScheduleRuleIn,
-    ScheduleRulePublic,
-    Simulation,
-    SimulationStatus,
     StockIn,
     StockLevelIn,
     StockLevelPublic,
-    StopStatus,
     Store,
     StoreBase,
     StoreCreate,
@@ -97,14 +132,6 @@ from orchestrator.models.tables import (
     StoreSale,
     StoreStock,
     StoreUpdate,
-    UnservedOrder,
-    UnservedOrderPublic,
-    UnservedReturn,
-    VehicleType,
-    VehicleTypeBase,
-    VehicleTypeCreate,
-    VehicleTypePublic,
-    Weekday,
 )
 from returns.model import Condition, DestinationKind
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from orchestrator.errors import InvalidInput, OrchestratorError
-from orchestrator.vroom.format import (
+from orchestrator.vroom import (
     VroomInputError,
     error_output,
     field_parts,

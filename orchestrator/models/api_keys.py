@@ -1,0 +1,58 @@
+"""API keys and the role each carries (what the API layer lets its holder do)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from orchestrator.models._fields import (
+    created_at_field,
+    enum_field,
+    example_config,
+    timestamp_field,
+)
+
+__all__ = ["ApiKey", "ApiKeyPublic", "Role"]
+
+
+class Role(StrEnum):
+    """What an API key may do (enforced by the API layer)."""
+
+    PLANNER = "planner"
+    CUSTOMER = "customer"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class ApiKey(SQLModel, table=True):
+    """Table ``api_keys``: only the sha256 of a key is kept, and its first characters."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=16, description="First characters, to recognise a key.")
+    key_hash: str = Field(max_length=64, unique=True, description="sha256 hex of the key.")
+    role: Role = enum_field(Role)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", ondelete="CASCADE")
+    created_at: datetime = created_at_field()
+    revoked_at: datetime | None = timestamp_field(default=None)
+
+
+class ApiKeyPublic(SQLModel):
+    """An API key as shown (never the key itself)."""
+
+    id: int
+    prefix: str
+    role: Role
+    customer_id: int | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    model_config = example_config(
+        id=1,
+        prefix="lmk_3f9a",
+        role="planner",
+        customer_id=None,
+        created_at="2025-03-01T08:00:00Z",
+        revoked_at=None,
+    )

@@ -1,0 +1,253 @@
+"""Orders: what to deliver from a depot on a service day, their lines, and the append-only
+log of what happened to each.
+
+Importing this module registers the ORM hooks that refuse to change or delete a logged event."""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import SerializerFunctionWrapHandler, model_serializer, model_validator
+from sqlmodel import Field, SQLModel
+
+from orchestrator.models._fields import (
+    created_at_field,
+    enum_field,
+    example_config,
+    timestamp_field,
+)
+
+__all__ = [
+    "DeliveryMode",
+    "Order",
+    "OrderBase",
+    "OrderCreate",
+    "OrderEvent",
+    "OrderEventKind",
+    "OrderEventPublic",
+    "OrderItem",
+    "OrderItemBase",
+    "OrderItemCreate",
+    "OrderItemPublic",
+    "OrderPublic",
+    "OrderStatus",
+]
+
+
+class DeliveryMode(StrEnum):
+    """How the parcel changes hands once it arrives."""
+
+    HAND_OVER = "hand_over"
+    """To the customer in person (signature possible)."""
+    LEAVE_AT_DOOR = "leave_at_door"
+    """Unattended, at the door or an agreed safe place."""
+    LOCKER = "locker"
+    """Into a parcel locker compartment."""
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands. ``open`` orders wait for a plan; closed ones never move again."""
+
+    OPEN = "open"
+    PLANNED = "planned"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OrderEventKind(StrEnum):
+    """What happened to an order, as recorded in the append-only event log."""
+
+    CREATED = "created"
+    PLANNED = "planned"
+    UNSERVED = "unserved"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REPLANNED = "replanned"
+
+
+_ITEM_EXAMPLE: dict[str, Any] = {
+    "id": 1,
+    "description": "shoes",
+    "quantity": 1,
+    "weight_g": 1_200,
+    "volume_ml": 9_000,
+    "parcels": 1,
+}
+
+
+class OrderItemBase(SQLModel):
+    """One line of an order; the sizes are per unit, multiplied by ``quantity``."""
+
+    description: str = Field(default="", max_length=200)
+    quantity: int = Field(default=1, ge=1)
+    weight_g: int = Field(ge=0, description="Mass of one unit, grams.")
+    volume_ml: int = Field(ge=0, description="Volume of one unit, millilitres.")
+    parcels: int = Field(default=1, ge=0, description="Parcels one unit ships in.")
+    sku: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The product's stock-keeping unit (see /products); needed to return it.",
+    )
+
+
+class OrderItemCreate(OrderItemBase):
+    """What an order line takes."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_sku(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Lines without a SKU serialise as they did before SKUs existed, so the content hash
+        # of an order registered then (its idempotency check) stays the same.
+        data: dict[str, Any] = handler(self)
+        if data.get("sku") is None:
+            data.pop("sku", None)
+        return data
+
+
+class OrderItem(OrderItemBase, table=True):
+    """Table ``order_items``."""
+
+    __tablename__ = "order_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+
+
+class OrderItemPublic(OrderItemBase):
+    """An order line as shown."""
+
+    id: int
+
+    model_config = example_config(**_ITEM_EXAMPLE)
+
+
+class OrderBase(SQLModel):
+    """An order to deliver from a depot on a service day.
+
+    The delivery place, window and mode are chosen by the customer, possibly after the order
+    is placed; an order without a place cannot be planned (it is reported unserved).
+    """
+
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    depot_id: int = Field(foreign_key="depots.id")
+    service_day: date = Field(description="Local date of the depot on which to deliver.")
+    place_id: int | None = Field(default=None, foreign_key="places.id")
+    window_start: datetime | None = timestamp_field(default=None)
+    window_end: datetime | None = timestamp_field(default=None)
+    mode: DeliveryMode | None = enum_field(DeliveryMode, None, nullable=True)
+    value_cents: int = Field(default=0, ge=0, description="Goods value, cents.")
+    fragile: bool = False
+    signature_required: bool = False
+    cold_chain: bool = False
+    reference: str | None = Field(default=None, max_length=100, description="Shop's order number.")
+
+
+class OrderCreate(OrderBase):
+    """What registering an order takes: the order and at least one line."""
+
+    items: list[OrderItemCreate] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _window(self) -> "OrderCreate":
+        start, end = self.window_start, self.window_end
+        if (start is None) != (end is None):
+            raise ValueError("give both window_start and window_end, or neither")
+        if start is not None and end is not None:
+            if start.tzinfo is None or end.tzinfo is None:
+                raise ValueError("window times need a UTC offset, e.g. 2025-03-01T09:00:00+02:00")
+            if end <= start:
+                raise ValueError(
+                    f"window ends at {end.isoformat()} before it starts at "
+                    f"{start.isoformat()} — swap start and end"
+                )
+            # One instant, one spelling: the idempotency check hashes the content.
+            self.window_start, self.window_end = start.astimezone(UTC), end.astimezone(UTC)
+        return self
+
+
+class Order(OrderBase, table=True):
+    """Table ``orders``."""
+
+    __tablename__ = "orders"
+    __table_args__ = (sa.Index("ix_orders_depot_day_status", "depot_id", "service_day", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    content_hash: str = Field(max_length=64, description="sha256 of the registered content.")
+    status: OrderStatus = enum_field(OrderStatus, OrderStatus.OPEN)
+    created_at: datetime = created_at_field()
+
+
+class OrderPublic(OrderBase):
+    """An order as shown, with its lines."""
+
+    id: int
+    status: OrderStatus
+    created_at: datetime
+    items: list[OrderItemPublic] = []
+
+    model_config = example_config(
+        id=1,
+        customer_id=1,
+        depot_id=1,
+        service_day="2025-03-03",
+        place_id=1,
+        window_start="2025-03-03T08:00:00Z",
+        window_end="2025-03-03T10:00:00Z",
+        mode="hand_over",
+        value_cents=4_990,
+        fragile=False,
+        signature_required=True,
+        cold_chain=False,
+        reference="SHOP-10042",
+        status="planned",
+        created_at="2025-03-01T09:05:00Z",
+        items=[_ITEM_EXAMPLE],
+    )
+
+
+class OrderEvent(SQLModel, table=True):
+    """Table ``order_events``: what happened to each order, append-only."""
+
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+    kind: OrderEventKind = enum_field(OrderEventKind)
+    at: datetime = created_at_field()
+    plan_id: int | None = Field(default=None, foreign_key="plans.id")
+    detail: str = Field(default="", max_length=1_000)
+
+
+class OrderEventPublic(SQLModel):
+    """An order event as shown."""
+
+    id: int
+    order_id: int
+    kind: OrderEventKind
+    at: datetime
+    plan_id: int | None
+    detail: str
+
+    model_config = example_config(
+        id=2,
+        order_id=1,
+        kind="planned",
+        at="2025-03-02T18:00:11Z",
+        plan_id=3,
+        detail="on e-van-1-1, stop 4, ETA 2025-03-03T08:41:00+00:00",
+    )
+
+
+def _refuse_change(_mapper: Any, _connection: Any, target: OrderEvent) -> None:
+    raise ValueError(
+        f"order event {target.id} is append-only — record a new event instead of changing one"
+    )
+
+
+# The event log is append-only: the ORM refuses to update or delete an event.
+sa.event.listen(OrderEvent, "before_update", _refuse_change)
+sa.event.listen(OrderEvent, "before_delete", _refuse_change)
