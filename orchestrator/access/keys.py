@@ -81,7 +81,7 @@ def authenticate(session: Session, key: str, *, now: datetime | None = None) -> 
     if not key or not key.startswith(KEY_PREFIX):
         return None
     digest = _digest(key)
-    found = session.exec(_by_digest(), params={"digest": digest}).first()  # type: ignore[call-overload]
+    found: ApiKey | None = session.exec(_by_digest(), params={"digest": digest}).first()
     if found is None or not hmac.compare_digest(found.key_hash, digest):
         return None
     if found.revoked_at is not None and found.revoked_at <= (now or utcnow()):

@@ -74,17 +74,15 @@ from orchestrator.models import (
     PlaceKind,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.planning.service import service_seconds
 from orchestrator.planning.tentative import (
     DayCache,
     default_cache,
-    legs_for,
-    order_candidate,
     order_size,
     tentative_day,
     tentative_days,
 )
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
-from orchestrator.settings import Settings
+from orchestrator.planning.travel import TravelTimes, legs_for
 
 __all__ = [
     "HOLD_MINUTES",
@@ -134,7 +132,7 @@ def options_for_order(
     k: int = 5,
     now: datetime | None = None,
     customer_id: int | None = None,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     cache: DayCache | None = None,
 ) -> OrderOptionsPublic:
     """The top ``k`` delivery options for an order over ``days`` days, best first.
@@ -194,7 +192,7 @@ def choose_option(
     now: datetime | None = None,
     customer_id: int | None = None,
     hold_minutes: int = HOLD_MINUTES,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     cache: DayCache | None = None,
 ) -> HoldPublic:
     """Hold the chosen option for the order until it expires; commit.
@@ -410,25 +408,14 @@ def _aware(now: datetime | None) -> datetime:
     return now.astimezone(UTC)
 
 
-@lru_cache(maxsize=4)
-def _travel_of(road_graph: str | None, detour: float) -> TravelTimes:
-    return travel_from_settings(Settings(road_graph=road_graph, detour_factor=detour))
-
-
-def _default_travel() -> TravelTimes:
-    settings = Settings()
-    road = str(settings.road_graph) if settings.road_graph is not None else None
-    return _travel_of(road, settings.detour_factor)
-
-
 def _context(
     session: Session,
     order_id: int,
     now: datetime,
     customer_id: int | None,
-    travel: TravelTimes | None,
+    travel: TravelTimes,
 ) -> _Context:
-    row = session.exec(_context_statement(), params={"order_id": order_id}).first()  # type: ignore[call-overload]
+    row = session.exec(_context_statement(), params={"order_id": order_id}).first()
     if row is None or (customer_id is not None and row[0].customer_id != customer_id):
         raise NotFound("order", order_id)
     order, depot, profile, grams, millilitres, parcels = row
@@ -456,10 +443,7 @@ def _context(
         and not order.signature_required
         and not order.cold_chain
     )
-    # The service time the mapping will give the stop.
-    service = order_candidate(
-        0.0, 0.0, (0, 1), demand, signature_required=order.signature_required
-    ).service
+    service = service_seconds(demand[2], signature=order.signature_required, weight_g=demand[0])
     request = OptionRequest(
         schedule=prefs.schedule,
         places=prefs.places,
@@ -473,7 +457,7 @@ def _context(
         preferred_windows=prefs.preferred_windows,
         neighbours=None if prefs.declared else _neighbours(session, prefs, now),
     )
-    return _Context(order, depot, prefs, request, first, travel or _default_travel())
+    return _Context(order, depot, prefs, request, first, travel)
 
 
 @lru_cache(maxsize=1)
@@ -492,7 +476,9 @@ def _context_statement() -> Any:
         .subquery()
     )
     return (
-        select(Order, Depot, CustomerProfile, size.c.grams, size.c.ml, size.c.parcels)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
+            Order, Depot, CustomerProfile, size.c.grams, size.c.ml, size.c.parcels
+        )
         .join(Depot, col(Depot.id) == col(Order.depot_id))
         .outerjoin(CustomerProfile, col(CustomerProfile.customer_id) == col(Order.customer_id))
         .outerjoin(size, size.c.order_id == col(Order.id))

@@ -125,7 +125,7 @@ def _default_place(places: Sequence[Place], wanted: int | None) -> Place | None:
     if wanted is not None and wanted in by_id:
         return by_id[wanted]
     homes = [p for p in places if p.kind is PlaceKind.HOME]
-    return (homes or list(places) or [None])[0]
+    return homes[0] if homes else next(iter(places), None)
 
 
 def _days(names: Sequence[str]) -> frozenset[int]:
@@ -180,7 +180,13 @@ def put_profile(
         )
     rules: list[dict[str, Any]] = []
     for i, rule in enumerate(update.schedule):
-        place = by_id.get(rule.place_id) if rule.place_id is not None else by_name.get(rule.place)
+        place = (
+            by_id.get(rule.place_id)
+            if rule.place_id is not None
+            else by_name.get(rule.place)
+            if rule.place is not None
+            else None
+        )
         if place is None:
             field, value = (
                 ("place_id", rule.place_id) if rule.place_id is not None else ("place", rule.place)

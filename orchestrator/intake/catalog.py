@@ -39,8 +39,19 @@ __all__ = [
     "create_vehicle_type",
     "customer_places",
     "depot_fleets",
+    "same_point",
     "vehicle_type_by_name",
 ]
+
+
+SAME_POINT_DEG = 1e-6
+"""Coordinates within this many degrees on both axes (about 10 cm) are the same point."""
+
+
+def same_point(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> bool:
+    """Whether two coordinates are the same place: the one rule the CSV import and "find me
+    at the café" use before creating a place that a customer already has."""
+    return abs(lat_a - lat_b) <= SAME_POINT_DEG and abs(lon_a - lon_b) <= SAME_POINT_DEG
 
 
 def _commit_unique(session: Session, row: Any, what: str) -> None:
@@ -81,7 +92,8 @@ def add_place(session: Session, customer_id: int, data: PlaceCreate | Mapping[st
 
 def customer_places(session: Session, customer_id: int) -> Sequence[Place]:
     """The customer's places, oldest first."""
-    return session.exec(_places_of(), params={"customer": customer_id}).all()  # type: ignore[call-overload]
+    places: Sequence[Place] = session.exec(_places_of(), params={"customer": customer_id}).all()
+    return places
 
 
 @lru_cache(maxsize=1)
@@ -157,5 +169,5 @@ def add_fleet(session: Session, data: FleetCreate | Mapping[str, Any]) -> Fleet:
 
 def depot_fleets(session: Session, depot_id: int) -> Sequence[tuple[Fleet, VehicleType]]:
     """The depot's fleets with their vehicle types, in id order."""
-    rows = session.exec(_fleets_of(), params={"depot": depot_id}).all()  # type: ignore[call-overload]
+    rows = session.exec(_fleets_of(), params={"depot": depot_id}).all()
     return [(f, vt) for f, vt in rows]

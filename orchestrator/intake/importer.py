@@ -88,10 +88,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator.errors import Conflict, InvalidInput
-from orchestrator.intake.catalog import add_place, create_customer, customer_places
+from orchestrator.intake.catalog import add_place, create_customer, customer_places, same_point
 from orchestrator.intake.orders import MAX_KEY_LENGTH, register_order
 from orchestrator.models import Customer, DeliveryMode, Depot, Order, PlaceKind
 
@@ -148,9 +148,6 @@ PROGRESS_EVERY = 1_000
 
 _CACHE_SIZE = 10_000
 """Entries per look-up cache (customers, their places) before it starts afresh."""
-
-_SAME_POINT_DEG = 1e-7
-"""Coordinates closer than this (about a centimetre) are the same point."""
 
 _FLAGS = {"true": True, "yes": True, "y": True, "1": True}
 _FLAGS.update({"false": False, "no": False, "n": False, "0": False, "": False})
@@ -767,7 +764,7 @@ class _Import:
             self.depots[text] = depot
         depot = self.depots[text]
         if depot is None:
-            codes = self.session.exec(select(Depot.code).order_by(Depot.id).limit(6)).all()
+            codes = self.session.exec(select(Depot.code).order_by(col(Depot.id)).limit(6)).all()
             known = f"the store has {', '.join(codes[:5])}{', ...' if len(codes) > 5 else ''}"
             self.error(
                 line,
@@ -827,14 +824,16 @@ class _Import:
         ids = self.by_email.get(email.lower())
         if ids is None:
             self.remember(self.by_email)
-            ids = list(
-                self.session.exec(
+            ids = [
+                i
+                for i in self.session.exec(
                     select(Customer.id)
                     .where(sa.func.lower(Customer.email) == email.lower())
-                    .order_by(Customer.id)  # type: ignore[arg-type]
+                    .order_by(col(Customer.id))
                 ).all()
-            )
-            self.by_email[email.lower()] = ids  # type: ignore[assignment]
+                if i is not None
+            ]
+            self.by_email[email.lower()] = ids
         if len(ids) > 1:
             self.error(
                 line,
@@ -879,7 +878,11 @@ class _Import:
         if name is not None:
             named = next((p for p in places if p.name == name), None)
             if named is not None:
-                if lat is not None and lon is not None and not _same(named, lat, lon):
+                if (
+                    lat is not None
+                    and lon is not None
+                    and not same_point(named.lat, named.lon, lat, lon)
+                ):
                     self.error(
                         line,
                         "lat",
@@ -900,7 +903,7 @@ class _Import:
                 return None
         else:
             assert lat is not None and lon is not None
-            at_point = next((p for p in places if _same(p, lat, lon)), None)
+            at_point = next((p for p in places if same_point(p.lat, p.lon, lat, lon)), None)
             if at_point is not None:
                 return at_point.id
             taken = {p.name for p in places}
@@ -938,10 +941,6 @@ class _Spot(NamedTuple):
     name: str
     lat: float
     lon: float
-
-
-def _same(place: _Spot, lat: float, lon: float) -> bool:
-    return abs(place.lat - lat) <= _SAME_POINT_DEG and abs(place.lon - lon) <= _SAME_POINT_DEG
 
 
 def _spills(row: list[str], width: int) -> bool:

@@ -141,7 +141,7 @@ def submit_replan(
     )
 
 
-def run_job(session: Session, plan_id: int, *, travel: TravelTimes | None = None) -> Plan:
+def run_job(session: Session, plan_id: int, *, travel: TravelTimes) -> Plan:
     """Run the queued job ``plan_id`` to its end; returns its row, ``current`` or ``failed``.
 
     A job runs at most once: the row is claimed by a conditional update, so a second runner

@@ -23,14 +23,13 @@ same
 sequence as the route's order stops, the pickups left out as ``unserved_returns`` with their
 reasons, and each planned return records whether its route takes it to its store or back to
 the depot (then with the onward transfer). ``n_served`` and ``n_unserved`` count orders; the
-plan's ``stats["returns"]`` counts the pickups. :func:`day_timeline` turns the day's current
-plan into a :class:`routing.Timeline` for cheap insertion checks (pickup options).
+plan's ``stats["returns"]`` counts the pickups. :func:`orchestrator.planning.tentative.day_timeline`
+turns the day's current plan into a :class:`routing.Timeline` for cheap insertion checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -38,7 +37,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from orchestrator.concierge.options import DayPlan
 from orchestrator.concierge.profiles import on_stop_outcome
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
 from orchestrator.intake.catalog import depot_fleets
@@ -67,29 +65,25 @@ from orchestrator.models import (
     UnservedReturn,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.planning.inputs import OrderInput, PickupInput
 from orchestrator.planning.problem import (
     MappedProblem,
-    OrderInput,
-    PickupInput,
     build_problem,
-    dropoff_stop_id,
     pickup_stop_id,
     stop_id,
 )
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.planning.rows import depot_input, fleet_inputs, order_input, pickup_input
+from orchestrator.planning.travel import TravelTimes
 from orchestrator.store import events
 from returns.model import Point
 from returns.transfer import transfer_co2_kg, transfer_km
-from routing.insertion import Timeline
-from routing.solution import Route as EngineRoute
-from routing.solution import Solution, SolveStatus, UnservedReason, Visit
+from routing.solution import Solution, UnservedReason, Visit
 from routing.solve import Limits, solve
 
 __all__ = [
     "check_day",
     "check_replan",
     "current_plan",
-    "day_timeline",
     "dispatch_route",
     "mark_stop_outcome",
     "plan_day",
@@ -186,7 +180,7 @@ def plan_day(
     day: date,
     *,
     limits: Limits | None = None,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     seed: int = 0,
     job: Plan | None = None,
 ) -> Plan:
@@ -237,7 +231,7 @@ def replan(
     plan_id: int,
     *,
     limits: Limits | None = None,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     seed: int = 0,
     job: Plan | None = None,
 ) -> Plan:
@@ -394,133 +388,15 @@ def scheduled_pickups(
             if ret.destination_store_id is not None
             else None
         )
-        out.append(
-            PickupInput(
-                return_id=ret.id,
-                place=place,
-                item=item,
-                window_start=ret.window_start,
-                window_end=ret.window_end,
-                store=store,
-            )
-        )
+        out.append(pickup_input(ret.id, place, item, ret.window_start, ret.window_end, store))
     return out
-
-
-def day_timeline(
-    session: Session,
-    depot_id: int,
-    day: date,
-    *,
-    travel: TravelTimes | None = None,
-    exclude_returns: Sequence[int] = (),
-) -> DayPlan:
-    """The depot's day as it is planned now, ready for cheap insertion checks.
-
-    The day's problem is built as :func:`plan_day` would (orders, fleets, scheduled pickups
-    but ``exclude_returns``); the routes are the current plan's as stored, with their ETAs
-    (stops whose order or return is no longer to be served are skipped), or none when the
-    day has no plan yet (every vehicle idle). Dispatched stops are a fixed prefix.
-
-    Raises
-    ------
-    InvalidInput
-        Unknown depot (field ``depot_id``).
-    """
-    depot = session.get(Depot, depot_id)
-    if depot is None:
-        raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
-    plan = current_plan(session, depot_id, day)
-    stored: list[tuple[Route, list[tuple[int, str, RouteStop | ReturnStop]]]] = []
-    in_plan: set[int] = set()
-    if plan is not None:
-        for route in plan_routes(session, plan.id or 0):
-            assert route.id is not None
-            visits: list[tuple[int, str, RouteStop | ReturnStop]] = []
-            for stop in route_stops(session, route.id):
-                visits.append((stop.sequence, stop_id(stop.order_id), stop))
-                in_plan.add(stop.order_id)
-            for rstop in session.exec(select(ReturnStop).where(ReturnStop.route_id == route.id)):
-                name = pickup_stop_id if rstop.kind is ReturnStopKind.PICKUP else dropoff_stop_id
-                visits.append((rstop.sequence, name(rstop.return_id), rstop))
-            stored.append((route, sorted(visits, key=lambda v: v[0])))
-    mapped = build_problem(
-        depot,
-        depot_fleets(session, depot_id),
-        _gather(session, depot, day, in_plan),
-        day=day,
-        travel=travel or travel_from_settings(),
-        pickups=scheduled_pickups(session, depot_id, day, exclude=exclude_returns),
-    )
-    problem = mapped.problem
-    known = {s.id for s in problem.stops}
-    vehicles = {v.id for v in problem.vehicles}
-    routes: list[EngineRoute] = []
-    fixed: dict[str, int] = {}
-    for route, visits in stored:
-        if route.vehicle_id not in vehicles:
-            continue
-        kept = [(sid, stop) for _, sid, stop in visits if sid in known]
-        fixed[route.vehicle_id] = sum(
-            1
-            for _, stop in itertools.takewhile(
-                lambda v: isinstance(v[1], RouteStop) and v[1].status is not StopStatus.PLANNED,
-                kept,
-            )
-        )
-        routes.append(_engine_route(mapped, route, kept))
-    solution = Solution(tuple(routes), (), SolveStatus.FEASIBLE, 0, 0.0)
-    kinds = {t.name: t.kind for t in problem.vehicle_types}
-    return DayPlan(
-        day=day,
-        timeline=Timeline.from_solution(problem, solution, fixed_prefix=fixed),
-        epoch=mapped.midnight,
-        vehicle_kinds=kinds,
-    )
 
 
 # -- implementation -----------------------------------------------------------------------------
 
 
-def _engine_route(
-    mapped: MappedProblem, route: Route, visits: Sequence[tuple[str, RouteStop | ReturnStop]]
-) -> EngineRoute:
-    """A stored route as the engine's route, in seconds since the day's midnight."""
-
-    def sec(at: datetime) -> int:
-        return int((at - mapped.midnight).total_seconds())
-
-    problem = mapped.problem
-    return EngineRoute(
-        vehicle_id=route.vehicle_id,
-        vehicle_type=route.vehicle_type,
-        visits=tuple(
-            Visit(
-                stop_id=sid,
-                location=problem.stop(sid).location,
-                arrival=sec(stop.arrival_at),
-                start=sec(stop.service_start_at),
-                departure=sec(stop.departure_at),
-                wait=stop.wait_s,
-                load=tuple(stop.load_after),
-                distance=stop.leg_distance_m,
-            )
-            for sid, stop in visits
-        ),
-        start_time=sec(route.start_at),
-        end_time=sec(route.end_at),
-        load_at_start=tuple(route.load_at_start),
-        distance=route.distance_m,
-        duration=route.duration_s,
-        cost=route.cost,
-        co2_g=route.co2_g,
-    )
-
-
 def _plan_stops(session: Session, plan: Plan) -> Sequence[RouteStop]:
-    return session.exec(
-        select(RouteStop).join(Route).where(Route.plan_id == plan.id)  # type: ignore[arg-type]
-    ).all()
+    return session.exec(select(RouteStop).join(Route).where(Route.plan_id == plan.id)).all()
 
 
 def _gather(session: Session, depot: Depot, day: date, extra_ids: set[int]) -> list[OrderInput]:
@@ -543,7 +419,7 @@ def _gather(session: Session, depot: Depot, day: date, extra_ids: set[int]) -> l
     places = {
         p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(sorted(place_ids))))
     }
-    return [OrderInput(o, items.get(o.id or 0, []), places.get(o.place_id)) for o in orders]
+    return [order_input(o, items.get(o.id or 0, []), places.get(o.place_id)) for o in orders]
 
 
 def _plan(
@@ -554,7 +430,7 @@ def _plan(
     locked: Mapping[str, Sequence[int]],
     initial: Mapping[str, Sequence[str]] | None,
     limits: Limits | None,
-    travel: TravelTimes | None,
+    travel: TravelTimes,
     seed: int,
     kind: PlanKind,
     job: Plan | None,
@@ -576,7 +452,8 @@ def _plan(
         fleets = depot_fleets(session, depot.id)
         orders = _gather(session, depot, day, {o for ids in locked.values() for o in ids})
         mapped = build_problem(
-            depot, fleets, orders, day=day, travel=travel or travel_from_settings(),
+            depot_input(depot), fleet_inputs(fleets), orders, day=day,
+            travel=travel,
             locked=locked, pickups=scheduled_pickups(session, depot.id, day),
         )  # fmt: skip
         known = set(mapped.fleet_of_vehicle)
@@ -640,7 +517,9 @@ def _persist(
     if plan.id is not None:
         # A job's row: still ours? (It is failed as interrupted when a new server started
         # while this solve ran on; the lock makes that update wait for this transaction.)
-        stored = session.exec(select(Plan.status).where(Plan.id == plan.id).with_for_update()).one()
+        stored = PlanStatus(
+            session.exec(select(Plan.status).where(Plan.id == plan.id).with_for_update()).one()
+        )
         if stored is not PlanStatus.RUNNING:
             raise Conflict(
                 f"plan job {plan.id} is {stored.value}, no longer running — submit it again"

@@ -39,9 +39,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, Store, VehicleType
+from orchestrator.planning.inputs import (
+    DepotInput,
+    FleetInput,
+    VehicleTypeInput,
+)
+from orchestrator.planning.inputs import OrderInput as PlannedOrder
+from orchestrator.planning.inputs import PickupInput as PlannedPickup
+from orchestrator.planning.rows import depot_input, fleet_inputs, order_input, pickup_input
+from orchestrator.planning.service import (  # noqa: F401  (the twin reads these until it calls service_seconds)
+    SERVICE_BASE_S,
+    SERVICE_PER_PARCEL_S,
+    service_seconds,
+)
 from orchestrator.planning.travel import TravelTimes
 from routing.model import (
     Break,
@@ -78,27 +92,15 @@ DIMENSIONS = ("weight_g", "volume_ml", "parcels")
 NO_PLACE_CHOSEN = "no_place_chosen"
 """Unserved reason of an order whose customer has not chosen where to receive it."""
 
-SERVICE_BASE_S = 90
-"""Seconds at every stop: park, walk to the door, ring."""
-SERVICE_PER_PARCEL_S = 30
-"""Extra seconds per parcel handed over."""
-SERVICE_SIGNATURE_S = 60
-"""Extra seconds when a signature is required."""
-
 ENDS_AT_DEPOT = "ends_at_depot"
 """Skill of the vehicle types that bring what they pick up back to the depot (only needed, and
 only given, when the depot also has open routes)."""
 
-_SKILL_OF_FLAG = (
-    ("fragile", "fragile"),
-    ("signature_required", "signature"),
-    ("cold_chain", "cold"),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class OrderInput:
-    """An order with its lines and chosen place (``None`` when not chosen yet)."""
+    """Rows of an order, its lines and chosen place; converted by :func:`build_problem` until
+    the simulator builds :class:`~orchestrator.planning.inputs.OrderInput` values itself."""
 
     order: Order
     items: Sequence[OrderItem]
@@ -107,13 +109,8 @@ class OrderInput:
 
 @dataclass(frozen=True, slots=True)
 class PickupInput:
-    """A return to collect on the day.
-
-    ``place`` is where (the customer's place or locker); ``window_start``/``window_end`` the
-    aware instants of the chosen window (``None``: any time of the shift, a locker);
-    ``item`` the returned line (one unit of it is collected); ``store`` the destination store,
-    or ``None`` when the item goes elsewhere (the warehouse, an outlet).
-    """
+    """Rows of a return to collect; converted by :func:`build_problem` until the simulator
+    builds :class:`~orchestrator.planning.inputs.PickupInput` values itself."""
 
     return_id: int
     place: Place
@@ -182,25 +179,41 @@ def dropoff_stop_id(return_id: int) -> str:
     return f"return-{return_id}-store"
 
 
-def vehicle_id(vtype: VehicleType, fleet: Fleet, n: int) -> str:
-    """The id of the ``n``-th (0-based) vehicle of a fleet."""
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def vehicle_id(vtype: _Named, fleet: _Identified, n: int) -> str:
+    """The id of the ``n``-th (0-based) vehicle of a fleet (a row or a
+    :class:`~orchestrator.planning.inputs.FleetInput`) of vehicle type ``vtype``."""
     return f"{vtype.name}-{fleet.id}-{n + 1}"
 
 
-def local_midnight(depot: Depot, day: date) -> datetime:
+class _Zoned(Protocol):
+    @property
+    def timezone(self) -> str: ...
+
+
+def local_midnight(depot: _Zoned, day: date) -> datetime:
     """The UTC instant of midnight at the depot on ``day``."""
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(depot.timezone)).astimezone(UTC)
 
 
 def build_problem(
-    depot: Depot,
-    fleets: Sequence[tuple[Fleet, VehicleType]],
-    orders: Sequence[OrderInput],
+    depot: DepotInput | Depot,
+    fleets: Sequence[FleetInput] | Sequence[tuple[Fleet, VehicleType]],
+    orders: Sequence[PlannedOrder | OrderInput],
     *,
     day: date,
     travel: TravelTimes,
     locked: Mapping[str, Sequence[int]] | None = None,
-    pickups: Sequence[PickupInput] = (),
+    pickups: Sequence[PlannedPickup | PickupInput] = (),
 ) -> MappedProblem:
     """Turn a depot's day into a routing problem.
 
@@ -211,7 +224,7 @@ def build_problem(
     fleets
         The depot's fleets with their vehicle types; each fleet gives ``count`` vehicles.
     orders
-        The orders to plan, with their lines and chosen places.
+        The orders to plan, with their demand and chosen places.
     day
         The service day (local date at the depot).
     travel
@@ -227,18 +240,23 @@ def build_problem(
     MappedProblem
         The problem, the id maps, and the orders and pickups left out with their reasons.
     """
+    depot = depot_input(depot) if isinstance(depot, Depot) else depot
+    fleet_list = _fleets(fleets)
     midnight = local_midnight(depot, day)
-    horizon = max((f.shift_end_s for f, _ in fleets), default=86_400)
-    skills_available: set[str] = set().union(*(set(vt.skills) for _, vt in fleets))
+    horizon = max((f.shift_end_s for f in fleet_list), default=86_400)
+    skills_available: set[str] = set().union(*(f.vehicle_type.skills for f in fleet_list))
 
     locations = [Location(f"depot-{depot.id}", depot.lat, depot.lon)]
     stops: list[Stop] = []
     order_of_stop: dict[str, int] = {}
     left_out: list[LeftOut] = []
     for entry in orders:
-        order = entry.order
-        assert order.id is not None
-        if entry.place is None:
+        order = (
+            order_input(entry.order, entry.items, entry.place)
+            if isinstance(entry, OrderInput)
+            else entry
+        )
+        if order.place is None:
             left_out.append(
                 LeftOut(
                     order.id,
@@ -247,7 +265,7 @@ def build_problem(
                 )
             )
             continue
-        skills = {skill for flag, skill in _SKILL_OF_FLAG if getattr(order, flag)}
+        skills = order.skills
         missing = skills - skills_available
         if missing:
             left_out.append(
@@ -259,38 +277,42 @@ def build_problem(
                 )
             )
             continue
-        locations.append(Location(f"place-{entry.place.id}", entry.place.lat, entry.place.lon))
-        demand = (
-            sum(i.weight_g * i.quantity for i in entry.items),
-            sum(i.volume_ml * i.quantity for i in entry.items),
-            sum(i.parcels * i.quantity for i in entry.items),
-        )
+        locations.append(Location(f"place-{order.place.id}", order.place.lat, order.place.lon))
+        demand = order.demand
         sid = stop_id(order.id)
         stops.append(
             Stop(
                 id=sid,
                 location=len(locations) - 1,
-                service=SERVICE_BASE_S
-                + SERVICE_PER_PARCEL_S * demand[2]
-                + (SERVICE_SIGNATURE_S if order.signature_required else 0),
-                windows=_windows(order, midnight, horizon),
+                service=service_seconds(
+                    demand[2], signature=order.signature_required, weight_g=demand[0]
+                ),
+                windows=_clipped(order.window_start, order.window_end, midnight, horizon),
                 demand=demand,
-                skills=frozenset(skills),
+                skills=skills,
             )
         )
         order_of_stop[sid] = order.id
 
-    closed_types = _closed_types(fleets)
-    has_open = any(f.open_route for f, _ in fleets)
-    pickup_part = _pickups(depot, pickups, locations, midnight, horizon, closed_types, has_open)
+    closed_types = _closed_types(fleet_list)
+    has_open = any(f.open_route for f in fleet_list)
+    planned_pickups = [
+        pickup_input(p.return_id, p.place, p.item, p.window_start, p.window_end, p.store)
+        if isinstance(p, PickupInput)
+        else p
+        for p in pickups
+    ]
+    pickup_part = _pickups(
+        depot, planned_pickups, locations, midnight, horizon, closed_types, has_open
+    )
     stops.extend(pickup_part.stops)
 
     locked = locked or {}
     types: dict[str, EngineVehicleType] = {}
     vehicles: list[Vehicle] = []
     fleet_of_vehicle: dict[str, int] = {}
-    for fleet, vt in fleets:
-        assert fleet.id is not None
+    for fleet in fleet_list:
+        vt = fleet.vehicle_type
         extra = (
             {ENDS_AT_DEPOT} if pickup_part.needs_depot_skill and vt.name in closed_types else set()
         )
@@ -337,6 +359,19 @@ def build_problem(
     )
 
 
+def _fleets(
+    fleets: Sequence[FleetInput] | Sequence[tuple[Fleet, VehicleType]],
+) -> tuple[FleetInput, ...]:
+    """Fleets as values (rows of fleets and vehicle types converted by the store's rule)."""
+    out: list[FleetInput] = []
+    for fleet in fleets:
+        if isinstance(fleet, FleetInput):
+            out.append(fleet)
+        else:
+            out.extend(fleet_inputs([fleet]))
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class _PickupPart:
     stops: tuple[Stop, ...]
@@ -348,15 +383,15 @@ class _PickupPart:
     needs_depot_skill: bool
 
 
-def _closed_types(fleets: Sequence[tuple[Fleet, VehicleType]]) -> frozenset[str]:
+def _closed_types(fleets: Sequence[FleetInput]) -> frozenset[str]:
     """Names of the vehicle types none of whose fleets has open routes."""
-    open_types = {vt.name for f, vt in fleets if f.open_route}
-    return frozenset(vt.name for _, vt in fleets if vt.name not in open_types)
+    open_types = {f.vehicle_type.name for f in fleets if f.open_route}
+    return frozenset(f.vehicle_type.name for f in fleets if f.vehicle_type.name not in open_types)
 
 
 def _pickups(
-    depot: Depot,
-    pickups: Sequence[PickupInput],
+    depot: DepotInput,
+    pickups: Sequence[PlannedPickup],
     locations: list[Location],
     midnight: datetime,
     horizon: int,
@@ -373,10 +408,9 @@ def _pickups(
     store_location: dict[int, int] = {}
     needs_depot_skill = False
     for entry in pickups:
-        item = entry.item
-        demand = (item.weight_g, item.volume_ml, item.parcels)
+        demand = entry.demand
         store = entry.store
-        paired = store is not None and store.id is not None and store.depot_id == depot.id
+        paired = store is not None and store.depot_id == depot.id
         skills: frozenset[str] = frozenset()
         if not paired and has_open:
             if not closed_types:
@@ -397,7 +431,7 @@ def _pickups(
             Stop(
                 id=pid,
                 location=len(locations) - 1,
-                service=SERVICE_BASE_S + SERVICE_PER_PARCEL_S * demand[2],
+                service=service_seconds(demand[2], weight_g=demand[0]),
                 windows=_clipped(entry.window_start, entry.window_end, midnight, horizon),
                 demand=demand,
                 skills=skills,
@@ -407,7 +441,7 @@ def _pickups(
         return_of_stop[pid] = entry.return_id
         if not paired:
             continue
-        assert store is not None and store.id is not None
+        assert store is not None
         if store.id not in store_location:
             locations.append(Location(f"store-{store.id}", store.lat, store.lon))
             store_location[store.id] = len(locations) - 1
@@ -416,7 +450,7 @@ def _pickups(
             Stop(
                 id=did,
                 location=store_location[store.id],
-                service=SERVICE_BASE_S,
+                service=service_seconds(0),  # handed over at the store's counter
                 demand=demand,
                 kind=StopKind.DELIVERY,
             )
@@ -436,11 +470,6 @@ def _pickups(
     )
 
 
-def _windows(order: Order, midnight: datetime, horizon: int) -> tuple[TimeWindow, ...]:
-    """The order's window in seconds since midnight, clipped to ``[0, horizon]``."""
-    return _clipped(order.window_start, order.window_end, midnight, horizon)
-
-
 def _clipped(
     start_at: datetime | None, end_at: datetime | None, midnight: datetime, horizon: int
 ) -> tuple[TimeWindow, ...]:
@@ -453,11 +482,11 @@ def _clipped(
     return (TimeWindow(start, max(start, end)),)
 
 
-def _engine_type(vt: VehicleType, extra_skills: set[str] | None = None) -> EngineVehicleType:
+def _engine_type(vt: VehicleTypeInput, extra_skills: set[str] | None = None) -> EngineVehicleType:
     return EngineVehicleType(
         name=vt.name,
         kind=vt.kind,
-        capacity=(vt.capacity_weight_g, vt.capacity_volume_ml, vt.capacity_parcels),
+        capacity=vt.capacity,
         profile=vt.profile,
         range_m=vt.range_m,
         max_shift=vt.max_shift_s,
@@ -465,5 +494,5 @@ def _engine_type(vt: VehicleType, extra_skills: set[str] | None = None) -> Engin
         cost_per_km=vt.cost_per_km,
         cost_per_hour=vt.cost_per_hour,
         co2_g_per_km=vt.co2_g_per_km,
-        skills=frozenset(vt.skills) | frozenset(extra_skills or ()),
+        skills=vt.skills | frozenset(extra_skills or ()),
     )

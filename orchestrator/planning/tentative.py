@@ -27,6 +27,7 @@ order, which the re-plan reads).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
@@ -39,6 +40,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from orchestrator.concierge.options import DayPlan
+from orchestrator.errors import InvalidInput
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     Depot,
@@ -51,24 +53,26 @@ from orchestrator.models import (
     Place,
     Plan,
     PlanStatus,
+    ReturnStop,
+    ReturnStopKind,
     Route,
     RouteStop,
     StopStatus,
     VehicleType,
 )
 from orchestrator.models.columns import UTCDateTime
-from orchestrator.planning.plans import plan_routes
+from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
-    SERVICE_BASE_S,
-    SERVICE_PER_PARCEL_S,
-    SERVICE_SIGNATURE_S,
-    OrderInput,
     build_problem,
+    dropoff_stop_id,
     local_midnight,
+    pickup_stop_id,
     stop_id,
 )
-from orchestrator.planning.travel import PROFILE_SPEEDS_KMH, StraightLineTravel, TravelTimes
-from routing.insertion import Candidate, LegTravel, StraightLineLegs, Timeline
+from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
+from orchestrator.planning.service import service_seconds
+from orchestrator.planning.travel import TravelTimes, legs_for
+from routing.insertion import Candidate, Timeline
 from routing.model import StopKind, TimeWindow
 from routing.solution import Route as RoutingRoute
 from routing.solution import Solution, SolveStatus, Visit
@@ -76,8 +80,8 @@ from routing.solution import Solution, SolveStatus, Visit
 __all__ = [
     "DayCache",
     "TentativeDay",
+    "day_timeline",
     "default_cache",
-    "legs_for",
     "order_candidate",
     "order_size",
     "tentative_day",
@@ -152,20 +156,6 @@ default_cache = DayCache()
 """The process's cache (the API's worker threads share it)."""
 
 
-def legs_for(travel: TravelTimes) -> LegTravel:
-    """The legs to and from a new point that agree with ``travel``'s matrices.
-
-    A provider with a ``legs`` method (:class:`~orchestrator.planning.travel.StraightLineTravel`)
-    gives
-    its own; for a road graph the legs are straight lines at the profile speeds with the
-    default detour (an estimate: the next full plan uses the streets).
-    """
-    legs = getattr(travel, "legs", None)
-    if callable(legs):
-        return travel  # type: ignore[return-value]
-    return StraightLineLegs(PROFILE_SPEEDS_KMH, StraightLineTravel().detour_factor)
-
-
 def order_candidate(
     lat: float,
     lon: float,
@@ -188,11 +178,7 @@ def order_candidate(
         )
         if flag
     }
-    service = (
-        SERVICE_BASE_S
-        + SERVICE_PER_PARCEL_S * demand[2]
-        + (SERVICE_SIGNATURE_S if signature_required else 0)
-    )
+    service = service_seconds(demand[2], signature=signature_required, weight_g=demand[0])
     return Candidate(
         lat,
         lon,
@@ -260,10 +246,7 @@ def tentative_days(
     fleet_key = _fleet_key(fleets)
     store_key = _store_key(session)
     params = {"depot": depot.id, "days": list(days), "now": now}
-    plans = {
-        row[1]: (row[0], row[2])
-        for row in session.exec(_plans_statement(), params=params)  # type: ignore[call-overload]
-    }
+    plans = {row[1]: (row[0], row[2]) for row in session.exec(_plans_statement(), params=params)}
     items = _items(session, depot, days, now, horizon, params)
     out = []
     for day in days:
@@ -289,7 +272,7 @@ def tentative_days(
                     continue
                 (best,) = timeline.best_insertions(candidate, legs)
                 if best.feasible:
-                    timeline = timeline.insert(candidate, best, f"{key[0]}-{key[1]}", legs)
+                    timeline = timeline.insert(candidate, best, _item_id(key), legs)
                 else:
                     skipped += 1
                 done.append(key)
@@ -303,7 +286,46 @@ def tentative_days(
     return out
 
 
+def day_timeline(
+    session: Session,
+    depot_id: int,
+    day: date,
+    *,
+    travel: TravelTimes,
+    exclude_returns: Sequence[int] = (),
+) -> DayPlan:
+    """The depot's day as it is planned now, ready for cheap insertion checks: the current
+    plan's routes (order and return stops, but ``exclude_returns``) or, without a plan, every
+    vehicle idle — the same builder as :func:`tentative_days`, without the layer of holds.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown depot (field ``depot_id``).
+    """
+    depot = session.get(Depot, depot_id)
+    if depot is None:
+        raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
+    fleets = list(depot_fleets(session, depot_id))
+    base = _build_base(
+        session, depot, fleets, day, current_plan(session, depot_id, day), travel,
+        exclude_returns,
+    )  # fmt: skip
+    return DayPlan(
+        day=day,
+        timeline=base.timeline,
+        epoch=local_midnight(depot, day),
+        vehicle_kinds={vt.name: vt.kind for _, vt in fleets},
+    )
+
+
 # -- implementation -----------------------------------------------------------------------------
+
+
+def _item_id(key: Hashable) -> str:
+    """The stop id of an inserted order or hold: its kind and id (``order-12``, ``hold-3``)."""
+    assert isinstance(key, tuple)
+    return f"{key[0]}-{key[1]}"
 
 
 def _clock(seconds: int) -> time:
@@ -337,7 +359,7 @@ def _fleet_key(fleets: Sequence[tuple[Fleet, VehicleType]]) -> Hashable:
 def _idle(
     depot: Depot, fleets: Sequence[tuple[Fleet, VehicleType]], day: date, travel: TravelTimes
 ) -> Timeline:
-    mapped = build_problem(depot, fleets, [], day=day, travel=travel)
+    mapped = build_problem(depot_input(depot), fleet_inputs(fleets), [], day=day, travel=travel)
     empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
     return Timeline.from_solution(mapped.problem, empty)
 
@@ -349,11 +371,21 @@ def _build_base(
     day: date,
     plan: Plan | None,
     travel: TravelTimes,
+    exclude_returns: Sequence[int] = (),
 ) -> _Base:
-    """The plan's routes as a timeline, every other vehicle of the fleets idle."""
+    """The plan's routes as a timeline, every other vehicle of the fleets idle.
+
+    This is the one builder of a planned day: each stored route is re-timed with its order
+    stops *and* its return stops (pickups still scheduled, and their drop-offs at a store),
+    in their stored sequence and ETAs; ``exclude_returns`` leaves returns out by id (one whose
+    pickup is being chosen again). A stop that can no longer be mapped (its place or skills
+    changed, its return was cancelled) is left for the next re-plan to decide. The stops up
+    to the first one still planned are fixed (dispatched and done).
+    """
     idle = _idle(depot, fleets, day, travel)
     if plan is None or plan.id is None:
         return _Base(idle, {}, travel)
+    assert depot.id is not None
     midnight = local_midnight(depot, day)
 
     def secs(at: datetime) -> int:
@@ -366,9 +398,21 @@ def _build_base(
         .where(Route.plan_id == plan.id)
         .order_by(col(RouteStop.route_id), col(RouteStop.sequence))
     ).all()
-    by_route: dict[int, list[RouteStop]] = {}
+    by_route: dict[int, list[RouteStop | ReturnStop]] = {}
     for s in stops:
         by_route.setdefault(s.route_id, []).append(s)
+    return_stops = session.exec(
+        select(ReturnStop)
+        .join(Route, col(Route.id) == col(ReturnStop.route_id))
+        .where(Route.plan_id == plan.id)
+    ).all()
+    for rs in return_stops:
+        by_route.setdefault(rs.route_id, []).append(rs)
+    pickups = (
+        {p.return_id: p for p in scheduled_pickups(session, depot.id, day, exclude=exclude_returns)}
+        if return_stops
+        else {}
+    )
     order_ids = sorted({s.order_id for s in stops})
     orders = {o.id: o for o in _chunked(session, Order, col(Order.id), order_ids)}
     items: dict[int, list[OrderItem]] = {}
@@ -381,25 +425,32 @@ def _build_base(
     route_ids: dict[str, int] = {}
     for route in routes:
         assert route.id is not None
-        todays = by_route.get(route.id, [])
+        todays = sorted(by_route.get(route.id, []), key=lambda s: s.sequence)
         if not todays or route.vehicle_id not in schedules:
             continue
         inputs = [
-            OrderInput(
+            order_input(
                 orders[s.order_id],
                 items.get(s.order_id, []),
                 places.get(orders[s.order_id].place_id),
             )
             for s in todays
+            if isinstance(s, RouteStop)
         ]
-        mapped = build_problem(depot, fleets, inputs, day=day, travel=travel)
+        returns_here = sorted({s.return_id for s in todays if isinstance(s, ReturnStop)})
+        mapped = build_problem(
+            depot_input(depot), fleet_inputs(fleets), inputs, day=day, travel=travel,
+            pickups=[pickups[r] for r in returns_here if r in pickups],
+        )  # fmt: skip
         problem = mapped.problem
-        visits = []
-        for s in todays:
-            sid = stop_id(s.order_id)
-            if sid not in mapped.order_of_stop:
-                continue  # no longer mappable (its place or skills changed): the plan decides
-            visits.append(
+        known = {stop.id for stop in problem.stops}
+        kept = [(sid, s) for s in todays if (sid := _stop_id_of(s)) in known]
+        if not kept:
+            continue
+        solved = RoutingRoute(
+            vehicle_id=route.vehicle_id,
+            vehicle_type=route.vehicle_type,
+            visits=tuple(
                 Visit(
                     stop_id=sid,
                     location=problem.stops[problem.stop_index(sid)].location,
@@ -410,11 +461,8 @@ def _build_base(
                     load=tuple(s.load_after),
                     distance=s.leg_distance_m,
                 )
-            )
-        solved = RoutingRoute(
-            vehicle_id=route.vehicle_id,
-            vehicle_type=route.vehicle_type,
-            visits=tuple(visits),
+                for sid, s in kept
+            ),
             start_time=secs(route.start_at),
             end_time=secs(route.end_at),
             load_at_start=tuple(route.load_at_start),
@@ -423,11 +471,13 @@ def _build_base(
             cost=route.cost,
             co2_g=route.co2_g,
         )
-        fixed = 0
-        for s in todays:
-            if s.status is StopStatus.PLANNED:
-                break
-            fixed += 1
+        fixed = sum(
+            1
+            for _ in itertools.takewhile(
+                lambda v: isinstance(v[1], RouteStop) and v[1].status is not StopStatus.PLANNED,
+                kept,
+            )
+        )
         timeline = Timeline.from_solution(
             problem,
             Solution((solved,), (), SolveStatus.FEASIBLE, 0, 0.0),
@@ -437,6 +487,15 @@ def _build_base(
         schedules[route.vehicle_id] = timeline.routes[0]
         route_ids[route.vehicle_id] = route.id
     return _Base(Timeline(tuple(schedules[r.route_id] for r in idle.routes)), route_ids, travel)
+
+
+def _stop_id_of(stop: RouteStop | ReturnStop) -> str:
+    """The engine's stop id of a stored stop (:mod:`orchestrator.planning.problem`'s ids)."""
+    if isinstance(stop, RouteStop):
+        return stop_id(stop.order_id)
+    if stop.kind is ReturnStopKind.PICKUP:
+        return pickup_stop_id(stop.return_id)
+    return dropoff_stop_id(stop.return_id)
 
 
 def _chunked(session: Session, model: Any, column: Any, ids: Sequence[int]) -> list[Any]:
@@ -486,7 +545,7 @@ def _orders_statement() -> Any:
     """
     held = select(col(OptionHold.order_id)).where(*_live_holds()).scalar_subquery()
     return (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
             sa.literal(0).label("kind"),
             col(Order.id),
             col(Order.service_day),
@@ -521,7 +580,7 @@ def _holds_statement() -> Any:
     """Live holds of the days, with their place and the order's size (1 for a hold, no
     place id)."""
     return (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
             sa.literal(1).label("kind"),
             col(OptionHold.id),
             col(OptionHold.service_day),
@@ -572,11 +631,12 @@ def _items(
     have not expired, as candidates keyed by what identifies them."""
     midnights = {day: local_midnight(depot, day) for day in days}
     out: dict[date, list[tuple[Hashable, Candidate]]] = {day: [] for day in days}
-    for row in session.exec(_pending_statement(), params=params):  # type: ignore[call-overload]
+    for row in session.exec(_pending_statement(), params=params):
         kind, rid, day, created, ws, we, vtype, fragile, signature, cold, pid, lat, lon, *size = row
         window = _window(ws, we, midnights[day], horizon)
         candidate = order_candidate(
-            lat, lon, window, tuple(int(x or 0) for x in size), fragile=fragile,
+            lat, lon, window, (int(size[0] or 0), int(size[1] or 0), int(size[2] or 0)),
+            fragile=fragile,
             signature_required=signature, cold_chain=cold,
             vehicle_types=frozenset({vtype}) if vtype is not None else None,
         )  # fmt: skip

@@ -28,7 +28,7 @@ import networkx as nx
 import numpy as np
 
 from orchestrator.settings import Settings
-from routing.insertion import Legs, StraightLineLegs
+from routing.insertion import Legs, LegTravel, StraightLineLegs
 from routing.matrix import straight_line_matrix
 from routing.model import Location, TravelMatrix
 from routing.network import network_matrix
@@ -38,6 +38,7 @@ __all__ = [
     "RoadGraphTravel",
     "StraightLineTravel",
     "TravelTimes",
+    "legs_for",
     "travel_from_settings",
 ]
 
@@ -97,3 +98,16 @@ def travel_from_settings(settings: Settings | None = None) -> TravelTimes:
     if settings.road_graph is not None:
         return RoadGraphTravel.from_graphml(settings.road_graph)
     return StraightLineTravel(detour_factor=settings.detour_factor)
+
+
+def legs_for(travel: TravelTimes) -> LegTravel:
+    """The legs between a planned day's points and one new point that agree with ``travel``.
+
+    :class:`StraightLineTravel` gives its own (rounded exactly as its matrices, so an option
+    checked by insertion and the next full plan agree to the second); for a road graph the legs
+    are straight lines at :data:`PROFILE_SPEEDS_KMH` with the default detour — an estimate for
+    insertion checks: the next full plan uses the streets.
+    """
+    if isinstance(travel, StraightLineTravel):
+        return travel
+    return StraightLineLegs(PROFILE_SPEEDS_KMH, StraightLineTravel().detour_factor)

@@ -50,6 +50,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
+from orchestrator.intake.catalog import same_point
 from orchestrator.models import (
     Depot,
     Fleet,
@@ -69,9 +70,11 @@ from orchestrator.models import (
     VehicleType,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.planning.inputs import OrderInput
 from orchestrator.planning.plans import current_plan, route_stops
-from orchestrator.planning.problem import MappedProblem, OrderInput, build_problem, stop_id
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.planning.problem import MappedProblem, build_problem, stop_id
+from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
+from orchestrator.planning.travel import TravelTimes
 from orchestrator.store import events
 from orchestrator.store.queries import customer_place
 from routing.diagnose import diagnose
@@ -192,7 +195,7 @@ def update_whereabouts(
     point: Sequence[float] | None = None,
     label: str | None = None,
     now: datetime | None = None,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     limits: Limits | None = None,
     customer_id: int | None = None,
     max_radius_m: float = DEFAULT_MAX_RADIUS_M,
@@ -300,7 +303,7 @@ def update_whereabouts(
 
     mapped, problem, departure = _problem(
         session, depot, route, fleet, vtype, stops, remaining, order, place, now, on_its_way,
-        travel or travel_from_settings(),
+        travel,
     )  # fmt: skip
     solved = _solve(problem, route, remaining, order, place, limits or REDIRECT_LIMITS)
     try:
@@ -375,7 +378,7 @@ def _target_place(
     }
     wanted = label.strip() if label is not None else DEFAULT_LABEL
     same = mine.get(wanted)
-    if same is not None and _same_spot(same, lat, lon):
+    if same is not None and same_point(same.lat, same.lon, lat, lon):
         return same, False
     if same is not None and label is not None:
         raise InvalidInput(
@@ -391,11 +394,6 @@ def _target_place(
     return Place(
         customer_id=order.customer_id, kind=PlaceKind.OTHER, name=name, lat=lat, lon=lon
     ), True
-
-
-def _same_spot(place: Place, lat: float, lon: float) -> bool:
-    """Within a metre or so (six decimals of a degree)."""
-    return round(place.lat, 6) == round(lat, 6) and round(place.lon, 6) == round(lon, 6)
 
 
 def _check_reach(
@@ -502,7 +500,13 @@ def _problem(
     if position is not None:
         extra = Location(f"place-{position.id}", position.lat, position.lon)
     provider: TravelTimes = travel if extra is None else _AlsoFrom(travel, extra)
-    mapped = build_problem(depot, [(fleet, vtype)], inputs, day=order.service_day, travel=provider)
+    mapped = build_problem(
+        depot_input(depot),
+        fleet_inputs([(fleet, vtype)]),
+        inputs,
+        day=order.service_day,
+        travel=provider,
+    )
     if mapped.left_out:
         left_out = [(o.order_id, o.reason, o.detail) for o in mapped.left_out]
         raise Conflict(_unserved_message(order, place, route, left_out))
@@ -579,7 +583,7 @@ def _inputs(
     place_ids = sorted({o.place_id for o in orders.values() if o.place_id is not None})
     places = {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(place_ids)))}
     return [
-        OrderInput(
+        order_input(
             orders[oid],
             items.get(oid, []),
             place if oid == redirected.id else places.get(orders[oid].place_id),
@@ -761,6 +765,7 @@ def _write(
         events.record(
             session, eta.order_id, OrderEventKind.REPLANNED, plan_id=plan.id, detail=detail
         )
+    assert order.id is not None
     mine = by_order[order.id]
     return _result(
         order.id or 0, place, created, True, route, depot, window, stops, mine, tuple(etas),

@@ -71,8 +71,10 @@ from orchestrator.models import (
     UnservedReturn,
 )
 from orchestrator.models.columns import utcnow
-from orchestrator.planning.plans import current_plan, day_timeline
-from orchestrator.planning.travel import StraightLineTravel, TravelTimes, travel_from_settings
+from orchestrator.planning.plans import current_plan
+from orchestrator.planning.service import service_seconds
+from orchestrator.planning.tentative import day_timeline
+from orchestrator.planning.travel import TravelTimes, legs_for
 from returns import (
     Condition,
     Decision,
@@ -90,7 +92,7 @@ from returns import (
     fit_resale_model,
     transfer_km,
 )
-from routing.insertion import Candidate, Insertion, LegTravel, StraightLineLegs
+from routing.insertion import Candidate, Insertion
 from routing.model import StopKind, TimeWindow
 
 __all__ = [
@@ -502,7 +504,9 @@ def _history(
     store_ids = [s.id for s in stores]
     # Plain rows, not table objects: a history holds hundreds of thousands of them.
     for day, store_id, code, units in session.exec(
-        select(StoreSale.day, StoreSale.store_id, StoreSale.sku, StoreSale.units).where(
+        select(
+            col(StoreSale.day), col(StoreSale.store_id), col(StoreSale.sku), col(StoreSale.units)
+        ).where(
             col(StoreSale.store_id).in_(store_ids),
             col(StoreSale.day) >= start,
             col(StoreSale.day) <= end,
@@ -511,7 +515,9 @@ def _history(
         sales.append(Sale(day, _store_id(store_id), code, units))
     # Online sales: the depot's order lines of catalogued SKUs, less the units coming back.
     lines = session.exec(
-        select(OrderItem.id, OrderItem.sku, Order.service_day, OrderItem.quantity)
+        select(
+            col(OrderItem.id), col(OrderItem.sku), col(Order.service_day), col(OrderItem.quantity)
+        )
         .join(Order, col(Order.id) == OrderItem.order_id)
         .join(Product, col(Product.sku) == OrderItem.sku)
         .where(
@@ -530,9 +536,9 @@ def _history(
     if pending_line is not None:
         returned[pending_line] += 1
     online: Counter[tuple[str, date]] = Counter()
-    for line_id, code, day, quantity in lines:
-        if code is not None and quantity > returned[line_id]:
-            online[(code, day)] += quantity - returned[line_id]
+    for line_id, sku, day, quantity in lines:
+        if sku is not None and line_id is not None and quantity > returned[line_id]:
+            online[(sku, day)] += quantity - returned[line_id]
     warehouse = warehouse_id(depot.id or 0)
     sales.extend(Sale(day, warehouse, code, units) for (code, day), units in sorted(online.items()))
     if not sales:
@@ -609,14 +615,6 @@ def _changeable(ret: ItemReturn) -> None:
         raise Conflict(f"return {ret.id} is {ret.status.value} — its pickup can no longer change")
 
 
-def _legs(travel: TravelTimes) -> LegTravel:
-    """Legs that agree with ``travel`` for straight lines; road graphs are approximated by
-    straight lines with the usual detour (an insertion check, not the plan)."""
-    if isinstance(travel, StraightLineTravel):
-        return StraightLineLegs(travel.speeds_kmh, travel.detour_factor)
-    return StraightLineLegs(StraightLineTravel().speeds_kmh, StraightLineTravel().detour_factor)
-
-
 def _collecting_types(session: Session, depot_id: int) -> frozenset[str] | None:
     """Vehicle types that bring pickups back to the depot, when some fleets end elsewhere."""
     fleets = depot_fleets(session, depot_id)
@@ -654,7 +652,7 @@ def _candidate(
         place.lat,
         place.lon,
         tuple(TimeWindow(plan.seconds(a), plan.seconds(b)) for a, b in windows),
-        service=90 + 30 * item.parcels,
+        service=service_seconds(item.parcels, weight_g=item.weight_g),
         demand=(item.weight_g, item.volume_ml, item.parcels),
         kind=StopKind.PICKUP,
         vehicle_types=types,
@@ -686,7 +684,7 @@ def pickup_options(
     *,
     customer_id: int | None = None,
     now: datetime | None = None,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     policy: ReturnsPolicy | None = None,
 ) -> list[PickupOptionPublic]:
     """The ways the item may leave the customer over the next days.
@@ -715,8 +713,7 @@ def pickup_options(
     zone = ZoneInfo(depot.timezone)
     moment = now or datetime.now(UTC)
     today = _today(depot, moment)
-    travel = travel or travel_from_settings()
-    legs = _legs(travel)
+    legs = legs_for(travel)
     types = _collecting_types(session, depot.id or 0)
     home = session.get(Place, order.place_id) if order.place_id is not None else None
     origin = Point(home.lon, home.lat) if home is not None else Point(depot.lon, depot.lat)
@@ -803,7 +800,7 @@ def choose_pickup(
     *,
     customer_id: int | None = None,
     now: datetime | None = None,
-    travel: TravelTimes | None = None,
+    travel: TravelTimes,
     policy: ReturnsPolicy | None = None,
 ) -> ItemReturn:
     """Record how the item leaves the customer; the return becomes ``scheduled``.
@@ -834,7 +831,6 @@ def choose_pickup(
     zone = ZoneInfo(depot.timezone)
     moment = now or datetime.now(UTC)
     today = _today(depot, moment)
-    travel = travel or travel_from_settings()
 
     place: Place | None = None
     store: Store | None = None
@@ -957,7 +953,7 @@ def _check_collectable(
         raise Conflict(f"{day} is over for collections — choose a later day")
     types = _collecting_types(session, ret.depot_id)
     (ins,) = plan.timeline.best_insertions(
-        _candidate(place, item, plan, windows[:1], types), _legs(travel)
+        _candidate(place, item, plan, windows[:1], types), legs_for(travel)
     )
     if not ins.feasible:
         reason = ins.reason.value if ins.reason is not None else "no room"

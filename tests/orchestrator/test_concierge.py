@@ -344,7 +344,7 @@ def test_another_customers_order_is_not_found(session: Session, world: World) ->
         options_for_order(session, o.id or 0, now=NOW, customer_id=other.id, travel=TRAVEL)
     opt = options(session, o, days=1)[0]
     with pytest.raises(NotFound):
-        choose_option(session, o.id or 0, choice(opt), now=NOW, customer_id=other.id)
+        choose_option(session, o.id or 0, choice(opt), now=NOW, customer_id=other.id, travel=TRAVEL)
     hold = choose_option(session, o.id or 0, choice(opt), now=NOW, travel=TRAVEL)
     for call in (get_hold, confirm_hold, release_hold):
         with pytest.raises(NotFound):

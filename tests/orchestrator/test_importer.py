@@ -500,7 +500,7 @@ def test_lines_from_a_stream(engine: Engine, session: Session, world: World) -> 
 # -- the documentation --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("document", ["docs/import.md", "orchestrator/importer.py"])
+@pytest.mark.parametrize("document", ["docs/import.md", "orchestrator/intake/importer.py"])
 def test_every_column_is_documented(document: str) -> None:
     text = (ROOT / document).read_text(encoding="utf-8")
     missing = [c for c in COLUMNS if f"`{c}`" not in text]

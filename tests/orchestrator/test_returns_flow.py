@@ -126,7 +126,11 @@ def test_a_customer_cannot_return_another_customers_order(
         pickup_options(session, ret.id or 0, customer_id=stranger.id, now=NOW, travel=TRAVEL)
     with pytest.raises(NotFound, match="return"):
         choose_pickup(
-            session, ret.id or 0, {"method": "store", "store_id": 1}, customer_id=stranger.id
+            session,
+            ret.id or 0,
+            {"method": "store", "store_id": 1},
+            customer_id=stranger.id,
+            travel=TRAVEL,
         )
     assert list_returns(session, customer_id=stranger.id) == []
     assert [r.id for r in list_returns(session, customer_id=shop_world.customer.id)] == [ret.id]
@@ -374,7 +378,9 @@ def test_a_store_that_takes_no_returns_is_refused(session: Session, shop_world: 
     [(order, line)] = delivered(session, shop_world, sku("S"))
     ret = start_return(session, return_of(order, line), now=NOW)
     with pytest.raises(InvalidInput, match="does not take returns"):
-        choose_pickup(session, ret.id or 0, {"method": "store", "store_id": shut.id}, now=NOW)
+        choose_pickup(
+            session, ret.id or 0, {"method": "store", "store_id": shut.id}, now=NOW, travel=TRAVEL
+        )
 
 
 def test_a_window_no_vehicle_can_serve_is_a_conflict(session: Session, shop_world: World) -> None:
@@ -398,7 +404,9 @@ def test_progress_moves_forward_only(session: Session, shop_world: World) -> Non
     with pytest.raises(Conflict, match="no pickup chosen"):
         advance_return(session, ret.id or 0, "picked_up")
     kallio = shops_of(session)["KAL"]
-    choose_pickup(session, ret.id or 0, {"method": "store", "store_id": kallio}, now=NOW)
+    choose_pickup(
+        session, ret.id or 0, {"method": "store", "store_id": kallio}, now=NOW, travel=TRAVEL
+    )
     with pytest.raises(InvalidInput) as caught:
         advance_return(session, ret.id or 0, "scheduled")
     assert caught.value.field == ("status",)
@@ -420,7 +428,8 @@ def test_flows_sum_per_destination(session: Session, shop_world: World) -> None:
     kallio = shops_of(session)["KAL"]
     for ret in rets[:2]:
         choose_pickup(session, ret.id or 0, {"method": "store", "store_id": kallio,
-                                             "day": PICKUP_DAY.isoformat()}, now=NOW)  # fmt: skip
+                                             "day": PICKUP_DAY.isoformat()},
+                      now=NOW, travel=TRAVEL)  # fmt: skip
 
     everything = return_flows(session, shop_world.depot.id or 0)
     day = return_flows(session, shop_world.depot.id or 0, PICKUP_DAY)

@@ -24,8 +24,9 @@ from orchestrator.models import (
     Store,
     UnservedReturn,
 )
-from orchestrator.planning.plans import day_timeline, plan_day, plan_routes, replan, route_stops
+from orchestrator.planning.plans import plan_day, plan_routes, replan, route_stops
 from orchestrator.planning.problem import dropoff_stop_id, pickup_stop_id
+from orchestrator.planning.tentative import day_timeline
 from orchestrator.returns_flow.flow import choose_pickup, return_public, start_return
 from routing import UnservedReason
 from tests.orchestrator.conftest import POINTS, World, order_data

@@ -1,0 +1,142 @@
+"""What a depot, a place, an order, a fleet and a return pickup mean to the planner.
+
+Plain immutable values: :func:`orchestrator.planning.problem.build_problem` takes these and
+nothing else, so planning does not depend on how they are stored. The store side makes them
+from table rows (:mod:`orchestrator.planning.rows`); the simulator makes them from its
+simulated orders and fleets without touching a table model.
+
+Units: degrees (WGS 84) for coordinates, grams, millilitres and parcels for demand, seconds
+since the depot's local midnight for shifts and breaks, EUR and grams of CO2 for costs; windows
+are aware instants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from routing.model import VehicleKind
+
+__all__ = [
+    "DepotInput",
+    "FleetInput",
+    "OrderInput",
+    "PickupInput",
+    "PlaceInput",
+    "StoreInput",
+    "VehicleTypeInput",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DepotInput:
+    """Where a day's vehicles start: its id, short code (named in messages), coordinates and
+    IANA time zone (the service day's midnight is local)."""
+
+    id: int
+    code: str
+    lat: float
+    lon: float
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceInput:
+    """A point a vehicle stops at: a customer's place or locker, by its id (``None`` for a
+    point not stored yet, such as where a customer says they are now)."""
+
+    id: int | None
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInput:
+    """A store a return is carried to; served from ``depot_id``'s routes (``None``: from no
+    depot's, so a pickup for it goes to the depot)."""
+
+    id: int
+    depot_id: int | None
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderInput:
+    """An order to deliver: where (``None`` until the customer has chosen), how much
+    (grams, millilitres, parcels — all its lines), when (aware instants; ``None``: any time
+    of the shift) and how it must be handled."""
+
+    id: int
+    place: PlaceInput | None
+    demand: tuple[int, int, int]
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    fragile: bool = False
+    signature_required: bool = False
+    cold_chain: bool = False
+
+    @property
+    def skills(self) -> frozenset[str]:
+        """The vehicle skills its handling needs: ``fragile``, ``signature``, ``cold``."""
+        flags = (
+            (self.fragile, "fragile"),
+            (self.signature_required, "signature"),
+            (self.cold_chain, "cold"),
+        )
+        return frozenset(skill for flag, skill in flags if flag)
+
+
+@dataclass(frozen=True, slots=True)
+class PickupInput:
+    """A return to collect on the day.
+
+    ``place`` is where (the customer's place or locker); ``window_start``/``window_end`` the
+    aware instants of the chosen window (``None``: any time of the shift, a locker);
+    ``demand`` one unit of the returned line; ``store`` the destination store, or ``None`` when
+    the item goes elsewhere (the warehouse, an outlet).
+    """
+
+    return_id: int
+    place: PlaceInput
+    demand: tuple[int, int, int]
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    store: StoreInput | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleTypeInput:
+    """A kind of vehicle: capacity per dimension (grams, millilitres, parcels), travel profile
+    (``car``, ``bike``, ``walk``), limits (metres, seconds; ``None``: none), costs (EUR per
+    day, km and hour), grams of CO2 per km and skills."""
+
+    name: str
+    kind: VehicleKind
+    capacity: tuple[int, int, int]
+    profile: str = "car"
+    range_m: int | None = None
+    max_shift_s: int | None = None
+    fixed_cost: float = 0.0
+    cost_per_km: float = 0.0
+    cost_per_hour: float = 0.0
+    co2_g_per_km: float = 0.0
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class FleetInput:
+    """``count`` vehicles of one type with one shift (seconds since local midnight), whose
+    routes end at the depot unless ``open_route`` (couriers), with an optional break of
+    ``break_duration_s`` starting between ``break_earliest_s`` and ``break_latest_s``
+    (``None``: the end of the day)."""
+
+    id: int
+    vehicle_type: VehicleTypeInput
+    count: int
+    shift_start_s: int
+    shift_end_s: int
+    open_route: bool = False
+    break_duration_s: int = 0
+    break_earliest_s: int | None = None
+    break_latest_s: int | None = None
