@@ -24,6 +24,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from routing.matrix import URBAN_DETOUR_FACTOR
+
 __all__ = ["DEFAULT_SIMULATIONS_DIR", "DEFAULT_SQLITE_PATH", "Settings"]
 
 DEFAULT_SQLITE_PATH = Path("var") / "lastmile.db"
@@ -49,5 +51,7 @@ class Settings(BaseSettings):
         default=None, description="GraphML street graph for travel matrices (optional)."
     )
     detour_factor: float = Field(
-        default=1.3, ge=1.0, description="Straight-line to road distance multiplier."
+        default=URBAN_DETOUR_FACTOR,
+        ge=1.0,
+        description="Straight-line to road distance multiplier.",
     )

@@ -21,6 +21,7 @@ from routing.model import Location, TravelMatrix
 
 __all__ = [
     "EARTH_RADIUS_M",
+    "URBAN_DETOUR_FACTOR",
     "ceil_seconds",
     "haversine_m",
     "haversine_matrix",
@@ -29,6 +30,10 @@ __all__ = [
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius in metres (IUGG), the sphere all straight-line distances use."""
+
+URBAN_DETOUR_FACTOR = 1.3
+"""Road distance over straight-line distance in a city, a common urban value: the default of
+every straight-line estimate in lastmile (planning, options, VROOM input, the simulator)."""
 
 # Float sums such as 100 m / (36 km/h / 3.6) land a hair above the whole second; rounding up
 # must not turn an exact 10 s into 11 s.

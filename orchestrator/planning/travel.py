@@ -29,7 +29,7 @@ import numpy as np
 
 from orchestrator.settings import Settings
 from routing.insertion import Legs, LegTravel, StraightLineLegs
-from routing.matrix import straight_line_matrix
+from routing.matrix import URBAN_DETOUR_FACTOR, straight_line_matrix
 from routing.model import Location, TravelMatrix
 from routing.network import network_matrix
 
@@ -58,7 +58,7 @@ class TravelTimes(Protocol):
 class StraightLineTravel:
     """Straight lines times ``detour_factor``, at the profile's speed from ``speeds_kmh``."""
 
-    detour_factor: float = 1.3
+    detour_factor: float = URBAN_DETOUR_FACTOR
     speeds_kmh: Mapping[str, float] = field(default_factory=lambda: PROFILE_SPEEDS_KMH)
 
     def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
