@@ -44,16 +44,11 @@ from orchestrator.intake.catalog import (
 from orchestrator.intake.importer import ImportRejected, ImportSummary, import_orders
 from orchestrator.intake.orders import get_order, register_order
 from orchestrator.jobs.plans import interrupt_jobs, run_job, submit_plan, submit_replan
-from orchestrator.planning.plans import (
-    current_plan,
-    dispatch_route,
-    mark_stop_outcome,
-    plan_day,
-    replan,
-)
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.operations.whereabouts import WhereaboutsResult, update_whereabouts
+from orchestrator.planning.plans import current_plan, plan_day, replan
 from orchestrator.planning.problem import build_problem
 from orchestrator.planning.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
-from orchestrator.planning.whereabouts import WhereaboutsResult, update_whereabouts
 from orchestrator.returns_flow.flow import choose_pickup, pickup_options, return_flows, start_return
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope

@@ -65,3 +65,55 @@ def test_one_module_owns_each_solver(module: str, owners: set[str]) -> None:
     # The benchmark runs PyVRP itself for the side-by-side comparison.
     importers.discard("benchmarks/routing.py")
     assert importers == owners
+
+
+# The orchestrator's rooms and the rooms each may import (besides itself and the shared
+# modules errors, settings and _validation). The arrows form no cycle: a room on the left
+# never needs one further right. See docs/architecture.md.
+ROOMS = {
+    "models": set(),
+    "store": {"models"},
+    "access": {"models", "store"},
+    "intake": {"models", "store"},
+    "planning": {"models", "store", "intake"},
+    "concierge": {"models", "store", "intake", "planning"},
+    "returns_flow": {"models", "store", "intake", "planning"},
+    "operations": {"models", "store", "intake", "planning", "concierge"},
+    "jobs": {"models", "store", "planning"},
+    "vroom": set(),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of every module the file imports (``from a.b import c`` gives ``a.b``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_every_orchestrator_module_lives_in_a_room() -> None:
+    loose = {
+        p.name
+        for p in (ROOT / "orchestrator").glob("*.py")
+        if p.name not in {"__init__.py", "errors.py", "settings.py", "_validation.py"}
+    }
+    rooms = {p.name for p in (ROOT / "orchestrator").iterdir() if (p / "__init__.py").exists()}
+    assert not loose, f"put {sorted(loose)} in a room of orchestrator/"
+    assert rooms == set(ROOMS), f"list the rooms {sorted(rooms ^ set(ROOMS))} in ROOMS"
+
+
+@pytest.mark.parametrize("room", sorted(ROOMS))
+def test_a_room_imports_only_the_rooms_below_it(room: str) -> None:
+    for path in sorted((ROOT / "orchestrator" / room).rglob("*.py")):
+        used = {
+            name.split(".")[1]
+            for name in imported_modules(path)
+            if name.startswith("orchestrator.") and name.split(".")[1] in ROOMS
+        }
+        extra = used - ROOMS[room] - {room}
+        assert not extra, f"{path.relative_to(ROOT)} imports the rooms {sorted(extra)}"

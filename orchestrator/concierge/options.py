@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 from orchestrator.concierge.learning import SlotKey, SlotScore, SlotStats, daypart_of, score
 from orchestrator.concierge.schedule import WeeklySchedule, day_segments
 from orchestrator.errors import InvalidInput
-from routing.insertion import Candidate, Insertion, LegTravel, Timeline
+from orchestrator.planning.day_plan import DayPlan
+from routing.insertion import Candidate, Insertion, LegTravel
 from routing.model import StopKind, TimeWindow, VehicleKind
 
 _MIN_ECO = timedelta(hours=2)
@@ -162,30 +163,6 @@ class OptionRequest:
             raise InvalidInput("eco_max_wait_days", "the accepted wait must be 0 days or more")
         if self.now.tzinfo is None:
             raise InvalidInput("now", "give the current time with an offset")
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class DayPlan:
-    """The tentative plan of one service day, ready for insertion checks.
-
-    ``epoch`` is the instant the timeline's seconds count from (the depot's local midnight as
-    :mod:`orchestrator.planning.problem` uses); ``vehicle_kinds`` maps vehicle type names to kinds.
-    """
-
-    day: date
-    timeline: Timeline
-    epoch: datetime
-    vehicle_kinds: Mapping[str, VehicleKind]
-    opening: time = time(8)
-    closing: time = time(20)
-
-    def seconds(self, at: datetime) -> int:
-        """``at`` as seconds on the timeline."""
-        return int((at - self.epoch).total_seconds())
-
-    def instant(self, seconds: int) -> datetime:
-        """Seconds on the timeline as an aware instant (UTC)."""
-        return (self.epoch + timedelta(seconds=seconds)).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

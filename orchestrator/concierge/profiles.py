@@ -345,7 +345,7 @@ def record_outcome(
 
 def on_stop_outcome(session: Session, stop: RouteStop, outcome: StopStatus, at: datetime) -> None:
     """Learn from a closed stop: ``delivered`` or ``failed`` (counted as not at home) at the
-    order's place and window. Called by :func:`orchestrator.planning.plans.mark_stop_outcome`
+    order's place and window. Called by :func:`orchestrator.operations.dispatch.mark_stop_outcome`
     before it commits."""
     order = session.get(Order, stop.order_id)
     if order is None or order.place_id is None:

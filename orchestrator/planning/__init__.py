@@ -3,9 +3,13 @@
 * :mod:`~orchestrator.planning.problem` — the one place planning input becomes a
   :class:`routing.Problem` (stop and vehicle ids, windows, service times);
 * :mod:`~orchestrator.planning.travel` — where travel times come from;
-* :mod:`~orchestrator.planning.plans` — plan a day, re-plan it, dispatch routes, record outcomes;
+* :mod:`~orchestrator.planning.inputs` — what a depot, place, order, fleet and pickup mean to
+  the planner (plain values); :mod:`~orchestrator.planning.rows` makes them from the store's rows;
+* :mod:`~orchestrator.planning.service` — the one service-time rule;
+* :mod:`~orchestrator.planning.plans` — plan a day, re-plan it, the current plan and its routes;
 * :mod:`~orchestrator.planning.tentative` — a day's tentative plan, which delivery and pickup
   options are checked against;
-* :mod:`~orchestrator.planning.whereabouts` — "find me at the café": an order on its way
-  redirected, its route re-optimised from where the vehicle is.
+* :mod:`~orchestrator.planning.day_plan` — a day's timeline ready for insertion checks.
+
+The day as it runs (dispatch, outcomes, redirects) is :mod:`orchestrator.operations`.
 """

@@ -39,7 +39,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from orchestrator.concierge.options import DayPlan
 from orchestrator.errors import InvalidInput
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
@@ -61,6 +60,7 @@ from orchestrator.models import (
     VehicleType,
 )
 from orchestrator.models.columns import UTCDateTime
+from orchestrator.planning.day_plan import DayPlan
 from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
     build_problem,

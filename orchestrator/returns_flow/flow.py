@@ -40,7 +40,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from orchestrator._validation import validated
-from orchestrator.concierge.options import DayPlan
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.intake.catalog import customer_places, depot_fleets
 from orchestrator.intake.orders import get_order
@@ -71,6 +70,7 @@ from orchestrator.models import (
     UnservedReturn,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.planning.day_plan import DayPlan
 from orchestrator.planning.plans import current_plan
 from orchestrator.planning.service import service_seconds
 from orchestrator.planning.tentative import day_timeline

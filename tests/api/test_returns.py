@@ -13,13 +13,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.routes.stores import PRODUCT_EXAMPLE, STORE_EXAMPLE
-from orchestrator.planning.plans import (
-    dispatch_route,
-    mark_stop_outcome,
-    plan_day,
-    plan_routes,
-    route_stops,
-)
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
 from tests.api.conftest import Keys, bearer

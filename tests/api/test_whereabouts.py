@@ -18,13 +18,8 @@ from api.routes.whereabouts import WhereaboutsOut
 from orchestrator.intake.catalog import add_place
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Order, RouteStop
-from orchestrator.planning.plans import (
-    dispatch_route,
-    mark_stop_outcome,
-    plan_day,
-    plan_routes,
-    route_stops,
-)
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
 from tests.api.conftest import Keys, bearer

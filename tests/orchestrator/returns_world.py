@@ -13,13 +13,8 @@ from sqlmodel import Session
 from orchestrator.intake.catalog import create_store
 from orchestrator.intake.orders import order_items, register_order
 from orchestrator.models import Order, OrderItem, Store
-from orchestrator.planning.plans import (
-    dispatch_route,
-    mark_stop_outcome,
-    plan_day,
-    plan_routes,
-    route_stops,
-)
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.returns_flow.catalog import put_product, record_sales
 from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
 

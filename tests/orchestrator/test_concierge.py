@@ -41,13 +41,8 @@ from orchestrator.models import (
     Place,
     RouteStop,
 )
-from orchestrator.planning.plans import (
-    dispatch_route,
-    mark_stop_outcome,
-    plan_day,
-    plan_routes,
-    route_stops,
-)
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.problem import OrderInput, build_problem, stop_id
 from orchestrator.planning.tentative import tentative_day
 from orchestrator.planning.travel import StraightLineTravel

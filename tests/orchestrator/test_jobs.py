@@ -25,8 +25,9 @@ from orchestrator.jobs.plans import (
     unfinished_jobs,
 )
 from orchestrator.models import Plan, PlanKind, PlanStatus, Route, RouteStop, StopStatus
+from orchestrator.operations.dispatch import dispatch_route
 from orchestrator.planning import plans as planning
-from orchestrator.planning.plans import current_plan, dispatch_route, plan_routes, route_stops
+from orchestrator.planning.plans import current_plan, plan_routes, route_stops
 from routing import Limits, SolverError
 from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
 

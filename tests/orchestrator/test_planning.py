@@ -23,11 +23,10 @@ from orchestrator.models import (
     RouteStop,
     StopStatus,
 )
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.planning import plans as planning
 from orchestrator.planning.plans import (
     current_plan,
-    dispatch_route,
-    mark_stop_outcome,
     plan_day,
     plan_routes,
     plan_unserved,

@@ -29,15 +29,10 @@ from orchestrator.models import (
     RouteStop,
     StopStatus,
 )
-from orchestrator.planning.plans import (
-    dispatch_route,
-    mark_stop_outcome,
-    plan_day,
-    plan_routes,
-    route_stops,
-)
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.operations.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
+from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.problem import local_midnight
-from orchestrator.planning.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
 from orchestrator.store.events import order_events
 from returns.model import Condition, DestinationKind
 from routing import Limits
