@@ -49,7 +49,7 @@ from orchestrator.operations.whereabouts import WhereaboutsResult, update_wherea
 from orchestrator.planning.plans import current_plan, plan_day, replan
 from orchestrator.planning.problem import build_problem
 from orchestrator.planning.travel import RoadGraphTravel, StraightLineTravel, TravelTimes
-from orchestrator.returns_flow.flow import choose_pickup, pickup_options, return_flows, start_return
+from orchestrator.returns_flow import choose_pickup, pickup_options, return_flows, start_return
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.intake.catalog import create_store
 from orchestrator.models import Store, StoreSale, StoreStock
+from orchestrator.returns_flow import start_return
 from orchestrator.returns_flow.catalog import (
     delete_store,
     get_product,
@@ -24,7 +25,6 @@ from orchestrator.returns_flow.catalog import (
     stock_of_store,
     update_store,
 )
-from orchestrator.returns_flow.flow import start_return
 from tests.orchestrator.conftest import World
 from tests.orchestrator.returns_world import NOW, catalogue, delivered, return_of, shops, sku
 
@@ -180,7 +180,15 @@ def test_bad_stock_names_the_level(
 
 
 @pytest.mark.parametrize(
-    "module", ["orchestrator.returns_flow.catalog", "orchestrator.returns_flow.flow"]
+    "module",
+    [
+        "orchestrator.returns_flow.catalog",
+        "orchestrator.returns_flow.decision",
+        "orchestrator.returns_flow.flows",
+        "orchestrator.returns_flow.lifecycle",
+        "orchestrator.returns_flow.pickups",
+        "orchestrator.returns_flow.policy",
+    ],
 )
 def test_the_returns_modules_list_what_they_export(module: str) -> None:
     mod = importlib.import_module(module)

@@ -19,8 +19,7 @@ from orchestrator.models import (
     ReturnStatus,
 )
 from orchestrator.planning.plans import plan_day
-from orchestrator.returns_flow.catalog import replace_stock
-from orchestrator.returns_flow.flow import (
+from orchestrator.returns_flow import (
     LIQUIDATION_ID,
     OUTLET_ID,
     ReturnsPolicy,
@@ -34,6 +33,7 @@ from orchestrator.returns_flow.flow import (
     start_return,
     warehouse_id,
 )
+from orchestrator.returns_flow.catalog import replace_stock
 from tests.orchestrator.conftest import World, order_data
 from tests.orchestrator.returns_world import (
     LIMITS,

@@ -27,7 +27,7 @@ from orchestrator.models import (
 from orchestrator.planning.plans import plan_day, plan_routes, replan, route_stops
 from orchestrator.planning.problem import dropoff_stop_id, pickup_stop_id
 from orchestrator.planning.tentative import day_timeline
-from orchestrator.returns_flow.flow import choose_pickup, return_public, start_return
+from orchestrator.returns_flow import choose_pickup, return_public, start_return
 from routing import UnservedReason
 from tests.orchestrator.conftest import POINTS, World, order_data
 from tests.orchestrator.returns_world import (
