@@ -9,7 +9,7 @@ Each Solomon instance (read by :mod:`benchmarks.instances`, DIMACS integers: tra
 distance = ``floor(10 * euclid)``) is written as one VROOM input with a ``matrices.car.durations``
 matrix, the file's fleet, capacity, windows and service times. VROOM solves it (``exploration
 level`` and threads as given; it stops on its own) and lastmile solves the very same JSON
-through :mod:`orchestrator.vroom.format` within ``--time-limit`` seconds. Both answers are judged
+through :mod:`orchestrator.vroom` within ``--time-limit`` seconds. Both answers are judged
 here,
 on the instance's matrix alone: the travel cost of the routes as sequenced (VROOM's objective
 with default costs), the number of routes, unassigned tasks, and time-window or capacity

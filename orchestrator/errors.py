@@ -10,7 +10,7 @@ The tree::
     │                            is gone, marking a stop that is already closed (409)
     ├── InvalidInput             the input is wrong; ``field`` is the path of the culprit,
     │   │                        such as ``("items", 0, "weight_g")`` (422; also a ValueError)
-    │   └── VroomInputError      (in :mod:`orchestrator.vroom.format`) a VROOM payload is invalid or
+    │   └── VroomInputError      (in :mod:`orchestrator.vroom`) a VROOM payload is invalid or
     │                            unsupported; ``field_path`` in VROOM's spelling
     │                            (``jobs[3].time_windows[0]``)
     └── PlanningFailed           the solver failed; the previous plan is left as it was

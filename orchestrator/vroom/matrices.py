@@ -16,7 +16,7 @@ import numpy as np
 from orchestrator.vroom._reader import Reader
 from orchestrator.vroom.errors import VroomInputError
 from orchestrator.vroom.model import VroomMatrices
-from routing.matrix import haversine_matrix
+from routing.matrix import URBAN_DETOUR_FACTOR, haversine_matrix
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -48,7 +48,7 @@ PROFILE_SPEEDS_KMH: Mapping[str, float] = MappingProxyType(
 """Average speed in km/h along the detoured straight line, per VROOM / openrouteservice profile,
 used only when no matrices are given. Unknown profiles move at the ``car`` speed."""
 
-DETOUR_FACTOR = 1.3
+DETOUR_FACTOR = URBAN_DETOUR_FACTOR
 """Road distance over great-circle distance assumed without matrices (a common urban value)."""
 
 _MATRIX_KEYS = {"durations", "distances", "costs"}
