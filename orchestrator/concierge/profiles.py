@@ -466,7 +466,7 @@ def _public(session: Session, customer_id: int, profile: CustomerProfile | None)
     learned = [
         LearnedSlot(
             place=key.place,
-            weekday=WEEKDAYS[key.weekday],  # type: ignore[arg-type]
+            weekday=WEEKDAYS[key.weekday],  # type: ignore[arg-type]  # a Weekday literal by construction
             daypart=key.daypart,
             successes=round(e.successes, 3),
             failures=round(e.failures, 3),

@@ -571,7 +571,7 @@ class _Import:
         width = self.width
         try:
             while True:
-                line = reader.line_num + 1  # type: ignore[attr-defined]
+                line = reader.line_num + 1  # type: ignore[attr-defined]  # csv.reader objects have line_num
                 try:
                     row = next(reader)
                 except StopIteration:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator._validation import validated
 from orchestrator.errors import Conflict, InvalidInput
@@ -142,7 +142,7 @@ def get_order(session: Session, order_id: int, *, customer_id: int | None = None
 def order_items(session: Session, order_id: int) -> Sequence[OrderItem]:
     """The order's lines, in the order they were given."""
     return session.exec(
-        select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)  # type: ignore[arg-type]
+        select(OrderItem).where(OrderItem.order_id == order_id).order_by(col(OrderItem.id))
     ).all()
 
 

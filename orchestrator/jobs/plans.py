@@ -169,7 +169,7 @@ def run_job(session: Session, plan_id: int, *, travel: TravelTimes) -> Plan:
         sa.update(Plan)
         .where(col(Plan.id) == plan_id, col(Plan.status) == PlanStatus.QUEUED)
         .values(status=PlanStatus.RUNNING, started_at=utcnow())
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     session.commit()
     job = session.get(Plan, plan_id)
     if job is None:

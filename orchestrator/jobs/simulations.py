@@ -113,7 +113,7 @@ def claim_job(session: Session, job_id: int) -> str | None:
             started_at=utcnow(),
             attempts=col(Simulation.attempts) + 1,
         )
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     session.commit()
     return token if claimed else None
 
@@ -179,6 +179,6 @@ def _end(session: Session, job_id: int, token: str, **values: Any) -> bool:
             col(Simulation.claim) == token,
         )
         .values(**values)
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     session.commit()
     return bool(changed)

@@ -554,7 +554,7 @@ def _problem(
             problem,
             locations=locations,
             matrices=matrices,
-            vehicle_types=(dataclasses.replace(engine_type, **changes),),  # type: ignore[arg-type]
+            vehicle_types=(dataclasses.replace(engine_type, **changes),),  # type: ignore[arg-type]  # changes: dict[str, Any]
             vehicles=(vehicle,),
         )
     except InvalidProblemError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator.models import OrderEvent, OrderEventKind
 
@@ -33,5 +33,5 @@ def record(
 def order_events(session: Session, order_id: int) -> Sequence[OrderEvent]:
     """The order's events, oldest first."""
     return session.exec(
-        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)  # type: ignore[arg-type]
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))
     ).all()
