@@ -42,8 +42,10 @@ from orchestrator.models import (
     RouteStop,
 )
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.planning.inputs import OrderInput
 from orchestrator.planning.plans import plan_day, plan_routes, route_stops
-from orchestrator.planning.problem import OrderInput, build_problem, stop_id
+from orchestrator.planning.problem import build_problem, stop_id
+from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
 from orchestrator.planning.tentative import tentative_day
 from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
@@ -386,7 +388,7 @@ def _inputs(session: Session, orders: list[Order]) -> list[OrderInput]:
     out = []
     for o in orders:
         items = session.exec(select(OrderItem).where(OrderItem.order_id == o.id)).all()
-        out.append(OrderInput(o, items, session.get(Place, o.place_id) if o.place_id else None))
+        out.append(order_input(o, items, session.get(Place, o.place_id) if o.place_id else None))
     return out
 
 
@@ -431,8 +433,8 @@ def test_every_option_is_feasible_when_replayed(session: Session, world: World) 
         by_stop[f"hold-{hold.id}"] = as_confirmed
         ordered = [by_stop[s] for s in route.stop_ids]
         fleets = [(world.fleet, world.van)]
-        mapped = build_problem(world.depot, fleets, _inputs(session, ordered), day=DAY,
-                               travel=TRAVEL)  # fmt: skip
+        mapped = build_problem(depot_input(world.depot), fleet_inputs(fleets),
+                               _inputs(session, ordered), day=DAY, travel=TRAVEL)  # fmt: skip
         vehicle = next(v for v in mapped.problem.vehicles if v.id == route.route_id)
         stops = [mapped.problem.stop(stop_id(x.id or 0)) for x in ordered]
         distance = route_feasible_distance(

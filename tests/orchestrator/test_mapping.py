@@ -9,14 +9,15 @@ from sqlmodel import Session
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.intake.orders import order_items, register_order
 from orchestrator.models import Order, Place
+from orchestrator.planning.inputs import OrderInput
 from orchestrator.planning.problem import (
     DIMENSIONS,
     NO_PLACE_CHOSEN,
-    OrderInput,
     build_problem,
     local_midnight,
     stop_id,
 )
+from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
 from orchestrator.planning.travel import StraightLineTravel
 from routing import TimeWindow, UnservedReason
 from tests.orchestrator.conftest import DAY, HOUR, World, order_data
@@ -26,7 +27,7 @@ TRAVEL = StraightLineTravel()
 
 def _inputs(session: Session, orders: list[Order]) -> list[OrderInput]:
     return [
-        OrderInput(
+        order_input(
             o,
             order_items(session, o.id or 0),
             session.get(Place, o.place_id) if o.place_id else None,
@@ -56,9 +57,12 @@ def test_orders_become_stops_in_store_units(session: Session, world: World) -> N
         "k",
     )
     mapped = build_problem(
-        world.depot, depot_fleets(session, world.depot.id or 0), _inputs(session, [order]),
-        day=DAY, travel=TRAVEL,
-    )  # fmt: skip
+        depot_input(world.depot),
+        fleet_inputs(depot_fleets(session, world.depot.id or 0)),
+        _inputs(session, [order]),
+        day=DAY,
+        travel=TRAVEL,
+    )
     problem = mapped.problem
     assert problem.dimensions == DIMENSIONS
     stop = problem.stop(stop_id(order.id or 0))
@@ -81,9 +85,12 @@ def test_orders_that_cannot_be_stops_are_left_out_with_reasons(
     no_place = register_order(session, order_data(world, place_id=None), "a")
     cold = register_order(session, order_data(world, cold_chain=True), "b")
     mapped = build_problem(
-        world.depot, depot_fleets(session, world.depot.id or 0),
-        _inputs(session, [no_place, cold]), day=DAY, travel=TRAVEL,
-    )  # fmt: skip
+        depot_input(world.depot),
+        fleet_inputs(depot_fleets(session, world.depot.id or 0)),
+        _inputs(session, [no_place, cold]),
+        day=DAY,
+        travel=TRAVEL,
+    )
     assert mapped.problem.stops == ()
     assert {(o.order_id, o.reason) for o in mapped.left_out} == {
         (no_place.id, NO_PLACE_CHOSEN),
@@ -95,9 +102,13 @@ def test_locked_orders_become_locked_prefixes(session: Session, world: World) ->
     orders = [register_order(session, order_data(world), f"k{i}") for i in range(2)]
     vid = f"van-{world.fleet.id}-1"
     mapped = build_problem(
-        world.depot, depot_fleets(session, world.depot.id or 0), _inputs(session, orders),
-        day=DAY, travel=TRAVEL, locked={vid: [orders[1].id or 0]},
-    )  # fmt: skip
+        depot_input(world.depot),
+        fleet_inputs(depot_fleets(session, world.depot.id or 0)),
+        _inputs(session, orders),
+        day=DAY,
+        travel=TRAVEL,
+        locked={vid: [orders[1].id or 0]},
+    )
     vehicles = {v.id: v for v in mapped.problem.vehicles}
     assert vehicles[vid].locked == (stop_id(orders[1].id or 0),)
     assert all(not v.locked for k, v in vehicles.items() if k != vid)

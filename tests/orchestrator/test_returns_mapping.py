@@ -4,25 +4,41 @@ the store is the depot's, else carried to the depot — by a vehicle that ends t
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.models import Depot, Fleet, OrderItem, Place, Store, VehicleType
+from orchestrator.planning.inputs import PickupInput
 from orchestrator.planning.problem import (
     ENDS_AT_DEPOT,
-    PickupInput,
     build_problem,
     dropoff_stop_id,
     pickup_stop_id,
 )
+from orchestrator.planning.rows import depot_input, fleet_inputs, pickup_input
 from orchestrator.planning.travel import StraightLineTravel
 from routing import StopKind, TimeWindow, UnservedReason
 from tests.orchestrator.conftest import HOUR
 
 PICKUP_DAY = date(2025, 3, 5)
 MIDNIGHT = datetime(2025, 3, 4, 22, tzinfo=UTC)  # PICKUP_DAY's local midnight in Helsinki
+
+
+class _Return(NamedTuple):
+    """A return to collect as the store has it: rows (the store's rule makes it a value)."""
+
+    return_id: int
+    place: Place
+    item: OrderItem
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    store: Store | None = None
+
+
+def _planned(entries: list[_Return]) -> list[PickupInput]:
+    return [pickup_input(*entry) for entry in entries]
 
 
 def _depot(**changes: Any) -> Depot:
@@ -41,7 +57,7 @@ def _fleet(fleet_id: int = 1, *, open_route: bool = False, type_id: int = 1) -> 
 
 
 @st.composite
-def pickups(draw: st.DrawFn) -> list[PickupInput]:
+def pickups(draw: st.DrawFn) -> list[_Return]:
     """Returns at random places, to a store of the depot, of another depot, or to none."""
     stores = [
         Store(id=1, code="A", name="A", lat=60.18, lon=24.95, depot_id=1),
@@ -66,17 +82,21 @@ def pickups(draw: st.DrawFn) -> list[PickupInput]:
             else (None, None)
         )
         store = draw(st.sampled_from([None, *stores]))
-        out.append(PickupInput(k + 1, place, item, *window, store=store))
+        out.append(_Return(k + 1, place, item, *window, store=store))
     return out
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pickups())
-def test_pickups_pair_with_the_depots_stores_only(entries: list[PickupInput]) -> None:
+def test_pickups_pair_with_the_depots_stores_only(entries: list[_Return]) -> None:
     mapped = build_problem(
-        _depot(), [(_fleet(), _van())], [], day=PICKUP_DAY, travel=StraightLineTravel(),
-        pickups=entries,
-    )  # fmt: skip
+        depot_input(_depot()),
+        fleet_inputs([(_fleet(), _van())]),
+        [],
+        day=PICKUP_DAY,
+        travel=StraightLineTravel(),
+        pickups=_planned(entries),
+    )
     problem = mapped.problem
     pairs = {p.pickup: p.delivery for p in problem.shipments}
     for entry in entries:
@@ -114,25 +134,40 @@ def test_pickups_to_the_depot_need_a_vehicle_that_ends_there() -> None:
                           capacity_volume_ml=60_000, capacity_parcels=10)  # fmt: skip
     place = Place(id=7, customer_id=1, name="home", lat=60.17, lon=24.93)
     item = OrderItem(id=1, order_id=1, weight_g=500, volume_ml=1_000, parcels=1)
-    to_depot = [PickupInput(5, place, item)]
+    to_depot = _planned([_Return(5, place, item)])
     mixed = [(_fleet(1), _van()), (_fleet(2, open_route=True, type_id=2), courier)]
 
     mapped = build_problem(
-        _depot(), mixed, [], day=PICKUP_DAY, travel=StraightLineTravel(), pickups=to_depot
+        depot_input(_depot()),
+        fleet_inputs(mixed),
+        [],
+        day=PICKUP_DAY,
+        travel=StraightLineTravel(),
+        pickups=to_depot,
     )
     assert mapped.problem.stop(pickup_stop_id(5)).skills == frozenset({ENDS_AT_DEPOT})
     assert ENDS_AT_DEPOT in mapped.problem.vehicle_type("van").skills
     assert ENDS_AT_DEPOT not in mapped.problem.vehicle_type("courier").skills
 
     only_couriers = build_problem(
-        _depot(), mixed[1:], [], day=PICKUP_DAY, travel=StraightLineTravel(), pickups=to_depot
+        depot_input(_depot()),
+        fleet_inputs(mixed[1:]),
+        [],
+        day=PICKUP_DAY,
+        travel=StraightLineTravel(),
+        pickups=to_depot,
     )
     (left,) = only_couriers.left_out_returns
     assert left.return_id == 5 and left.reason == UnservedReason.NO_VEHICLE_WITH_SKILLS.value
     assert "ends its route elsewhere" in left.detail
     # Without open routes nothing changes for the fleet.
     plain = build_problem(
-        _depot(), mixed[:1], [], day=PICKUP_DAY, travel=StraightLineTravel(), pickups=to_depot
+        depot_input(_depot()),
+        fleet_inputs(mixed[:1]),
+        [],
+        day=PICKUP_DAY,
+        travel=StraightLineTravel(),
+        pickups=to_depot,
     )
     assert plain.problem.stop(pickup_stop_id(5)).skills == frozenset()
     assert plain.problem.vehicle_type("van").skills == frozenset()
