@@ -96,7 +96,7 @@ from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits, Location, Problem, Stop, TimeWindow, Vehicle, VehicleType, solve
 from routing.insertion import Candidate, StraightLineLegs, Timeline
 from routing.matrix import straight_line_matrix
-from simulation.city import generate_city
+from simulation.cities.synthetic import generate_city
 
 __all__ = ["main"]
 

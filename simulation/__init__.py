@@ -1,4 +1,4 @@
-"""The what-if simulator and the synthetic city it runs on.
+"""The what-if simulator and the cities it runs on.
 
 ``simulation.run(scenario, *, seed=None) -> Report`` runs a scenario's replications on
 simulated time with the production planning and option policies (a digital twin) and returns
@@ -8,15 +8,18 @@ Where things live:
 
 * :mod:`simulation.scenario` — the scenario file (TOML/YAML, validated, every field with its
   unit) and :func:`load_scenario`;
-* :mod:`simulation.world` — the city, its travel times, the customers, orders and couriers of a
-  replication;
-* :mod:`simulation.engine` — the SimPy processes (arrivals, planning waves, vehicles, robots'
-  charging, couriers, the day's end);
+* :mod:`simulation.cities` — the cities: the synthetic street grid, the real Helsinki district,
+  any GraphML street graph, the city a scenario names and travel times on its streets;
+* :mod:`simulation.world` — the customers, orders and couriers drawn for a replication, and the
+  simulated clock's units;
+* :mod:`simulation.twin` — the digital twin: building a replication (:mod:`simulation.twin.setup`)
+  and its SimPy processes (arrivals, planning waves, vehicles, robots' charging, couriers,
+  returns, the day's end), one module each;
+* :mod:`simulation.pickups` — the returns market and each return's path;
 * :mod:`simulation.kpis` and :mod:`simulation.report` — what was measured, and ``run``;
+  :mod:`simulation.sweep` and :mod:`simulation.plots` — grids of scenarios and their figures;
 * :mod:`simulation.errors` — :class:`SimulationError` and its tree;
-* :mod:`simulation.city`, :mod:`simulation.helsinki`, :mod:`simulation.workload`,
-  :mod:`simulation.seed_store` — the synthetic city, the real Helsinki district, the demo day
-  and seeding a store.
+* :mod:`simulation.workload`, :mod:`simulation.seed_store` — the demo day and seeding a store.
 """
 
 from simulation.errors import InvariantError, ScenarioError, SimulationError

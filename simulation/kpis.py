@@ -38,10 +38,10 @@ import numpy as np
 from scipy import stats
 
 from routing.model import VehicleKind
-from simulation.engine import Agent, OrderState, Status, Twin
 from simulation.errors import InvariantError
 from simulation.pickups import ReturnStatus
 from simulation.scenario import COURIER_TYPE, Scenario
+from simulation.twin import Agent, OrderState, Status, Twin
 from simulation.world import HOUR_S
 
 __all__ = [
@@ -454,7 +454,7 @@ def paid_hours(agent: Agent, clock: Callable[[int, float], int] | None = None) -
     until they are back when that is later than the shift's end.
 
     ``clock(day, wall_s)`` turns the shift's wall-clock hours into elapsed seconds on ``day``
-    (:meth:`simulation.engine.Twin.clock_s`), the clock the vehicle's return is counted on: a
+    (:meth:`simulation.twin.Twin.clock_s`), the clock the vehicle's return is counted on: a
     shift across a daylight-saving change is an hour shorter or longer. Without it, wall clock.
     """
     total = 0

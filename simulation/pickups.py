@@ -5,8 +5,8 @@ asks some days later (``returns.delay_weights``) and picks a two-hour window at 
 item goes is decided by the production returns engine — :func:`returns.fit_resale_model` on a
 sales history and :func:`returns.decide` over the stores, the hub's warehouse, an outlet and a
 liquidation channel, valued with the production tariffs
-(:class:`orchestrator.returns_flow.flow.ReturnsPolicy`) — exactly as
-:func:`orchestrator.returns_flow.flow.start_return` does, except that the history and the stores
+(:class:`orchestrator.returns_flow.ReturnsPolicy`) — exactly as
+:func:`orchestrator.returns_flow.start_return` does, except that the history and the stores
 come from this module instead of the database (that function needs a database session).
 
 The stores, the catalogue and the sales history are drawn from the replication's returns
@@ -23,7 +23,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from orchestrator.returns_flow.flow import ReturnsPolicy, destinations_from
+from orchestrator.returns_flow import ReturnsPolicy, destinations_from
 from returns import (
     Condition,
     Decision,
@@ -39,6 +39,7 @@ from returns import (
 from routing.matrix import haversine_m
 from routing.model import Location
 from simulation.scenario import Returns
+from simulation.world import Customer
 
 __all__ = ["Market", "ReturnState", "ReturnStatus", "ReturnVisit", "build_market"]
 
@@ -87,7 +88,7 @@ class Market:
     def decide(self, sku: int, condition: Condition, at: Location, hub: int) -> Decision:
         """Where one returned unit of SKU ``sku`` at ``at`` goes: the stores, the hub's
         warehouse, the outlet and the liquidation channel, as
-        :func:`orchestrator.returns_flow.flow.start_return` weighs them."""
+        :func:`orchestrator.returns_flow.start_return` weighs them."""
         variant = self.catalogue[sku]
         origin = Point(at.lon, at.lat)
         depot = self.hubs[hub]
@@ -201,8 +202,8 @@ class ReturnState:
     order: int
     """Index of the returned order (its :class:`~simulation.world.OrderSpec`)."""
     hub: int
-    customer: object
-    """The :class:`~simulation.world.Customer` returning it."""
+    customer: Customer
+    """The customer returning it."""
     location: Location
     demand: tuple[int, int, int]
     """Grams, millilitres, parcels picked up."""

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulation.engine import Twin
 from simulation.kpis import Estimate, ReplicationKpis, replication_kpis, summarise
 from simulation.scenario import Scenario
+from simulation.twin import Twin
 
 __all__ = ["Performance", "Report", "csv_to_parquet", "run", "run_replication"]
 
@@ -89,7 +89,8 @@ class Report:
         }
         if performance:
             out["performance"] = dataclasses.asdict(self.performance)
-        return _clean(out)
+        cleaned: dict[str, Any] = _clean(out)
+        return cleaned
 
     def to_json(self, *, performance: bool = False) -> str:
         """The report as JSON, keys sorted: same scenario and seed, same text."""

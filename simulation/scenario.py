@@ -119,13 +119,15 @@ def _check_profile(values: tuple[float, ...]) -> tuple[float, ...]:
 
 
 class CitySynthetic(BaseModel):
-    """The synthetic street grid of :func:`simulation.city.generate_city`."""
+    """The synthetic street grid of :func:`simulation.cities.synthetic.generate_city`."""
 
     model_config = _STRICT
     kind: Literal["synthetic"] = "synthetic"
-    seed: int = Field(0, ge=0, description="Seed of the street plan (not of the demand).")
-    blocks: int = Field(20, ge=2, le=120, description="Blocks along each side of the grid.")
-    block_m: float = Field(150.0, gt=0, le=2_000, description="Nominal block length, metres.")
+    seed: int = Field(default=0, ge=0, description="Seed of the street plan (not of the demand).")
+    blocks: int = Field(default=20, ge=2, le=120, description="Blocks along each side of the grid.")
+    block_m: float = Field(
+        default=150.0, gt=0, le=2_000, description="Nominal block length, metres."
+    )
 
 
 class CityGraphML(BaseModel):
@@ -157,10 +159,10 @@ class SizeMix(BaseModel):
     """
 
     model_config = _STRICT
-    small: float = Field(0.5, ge=0, description="Relative share of small parcels.")
-    medium: float = Field(0.32, ge=0, description="Relative share of medium parcels.")
-    large: float = Field(0.14, ge=0, description="Relative share of large parcels.")
-    bulky: float = Field(0.04, ge=0, description="Relative share of bulky parcels.")
+    small: float = Field(default=0.5, ge=0, description="Relative share of small parcels.")
+    medium: float = Field(default=0.32, ge=0, description="Relative share of medium parcels.")
+    large: float = Field(default=0.14, ge=0, description="Relative share of large parcels.")
+    bulky: float = Field(default=0.04, ge=0, description="Relative share of bulky parcels.")
 
     @model_validator(mode="after")
     def _some(self) -> SizeMix:
@@ -174,29 +176,42 @@ class Preferences(BaseModel):
 
     model_config = _STRICT
     office: float = Field(
-        0.35, ge=0, le=1, description="Share at an office Mon-Fri 09:00-17:00 (home otherwise)."
+        default=0.35,
+        ge=0,
+        le=1,
+        description="Share at an office Mon-Fri 09:00-17:00 (home otherwise).",
     )
     cafe: float = Field(
-        0.1, ge=0, le=1, description="Share at a café Mon-Sat 12:00-15:00 (home otherwise)."
+        default=0.1, ge=0, le=1, description="Share at a café Mon-Sat 12:00-15:00 (home otherwise)."
     )
     eco_wait: float = Field(
-        0.2, ge=0, le=1, description="Share accepting a later day for a greener grouped drop."
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share accepting a later day for a greener grouped drop.",
     )
-    eco_max_wait_days: int = Field(2, ge=0, le=14, description="Longest wait they accept, days.")
+    eco_max_wait_days: int = Field(
+        default=2, ge=0, le=14, description="Longest wait they accept, days."
+    )
     robot_acceptance: float = Field(
-        0.6, ge=0, le=1, description="Share accepting delivery by a sidewalk robot."
+        default=0.6, ge=0, le=1, description="Share accepting delivery by a sidewalk robot."
     )
     courier_acceptance: float = Field(
-        0.9, ge=0, le=1, description="Share accepting a crowdsourced courier."
+        default=0.9, ge=0, le=1, description="Share accepting a crowdsourced courier."
     )
     unattended: float = Field(
-        0.25, ge=0, le=1, description="Share of parcels that may be left at the door (no one "
-        "needs to be there)."
-    )  # fmt: skip
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of parcels that may be left at the door (no one needs to be there).",
+    )
     slot_awareness: float = Field(
-        0.5, ge=0, le=1, description="Without the concierge: chance a customer picks a home "
-        "slot when their week says they are at home (else by slot popularity)."
-    )  # fmt: skip
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Without the concierge: chance a customer picks a home "
+        "slot when their week says they are at home (else by slot popularity).",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Preferences:
@@ -215,12 +230,18 @@ class Demand(BaseModel):
     orders_per_day: int = Field(ge=1, le=200_000, description="New orders per day.")
     hourly_profile: tuple[float, ...] = _profile("Order arrivals", DEFAULT_ARRIVALS)
     lead_time_min: int = Field(
-        60, ge=0, le=24 * 60, description="Earliest window start after an order arrives, minutes."
+        default=60,
+        ge=0,
+        le=24 * 60,
+        description="Earliest window start after an order arrives, minutes.",
     )
     same_day_share: float = Field(
-        1.0, ge=0, le=1, description="Share of orders wanting delivery on the day they arrive; "
-        "the others are booked for the next day."
-    )  # fmt: skip
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of orders wanting delivery on the day they arrive; "
+        "the others are booked for the next day.",
+    )
     sizes: SizeMix = Field(default_factory=SizeMix, description="Parcel size mix.")
     preferences: Preferences = Field(
         default_factory=Preferences, description="Customer preference shares."
@@ -238,15 +259,15 @@ class Hub(BaseModel):
     model_config = _STRICT
     name: str = Field(min_length=1, max_length=40, description="Name of the hub (unique).")
     lat: float | None = Field(
-        None, ge=-90, le=90, description="Latitude, degrees (default: the city centre)."
+        default=None, ge=-90, le=90, description="Latitude, degrees (default: the city centre)."
     )
     lon: float | None = Field(
-        None, ge=-180, le=180, description="Longitude, degrees (default: the city centre)."
+        default=None, ge=-180, le=180, description="Longitude, degrees (default: the city centre)."
     )
     vehicles: dict[str, int] = Field(
         description=f"Vehicles per type name, one of {list(FLEET_TYPES)}: count >= 0."
     )
-    chargers: int = Field(4, ge=0, le=1_000, description="Robot charging docks at the hub.")
+    chargers: int = Field(default=4, ge=0, le=1_000, description="Robot charging docks at the hub.")
 
     @field_validator("vehicles")
     @classmethod
@@ -273,12 +294,16 @@ class RobotSpec(BaseModel):
     """Sidewalk robots: walking pace, a small locked bin, a battery."""
 
     model_config = _STRICT
-    speed_kmh: float = Field(6.0, gt=0, le=20, description="Speed on sidewalks, km/h.")
-    payload_kg: float = Field(20.0, gt=0, le=200, description="Payload, kg.")
-    volume_l: float = Field(45.0, gt=0, le=500, description="Bin volume, litres.")
-    parcels: int = Field(3, ge=1, le=20, description="Parcels per trip at most.")
-    battery_range_km: float = Field(7.0, gt=0, le=200, description="Range on a full battery, km.")
-    recharge_h: float = Field(2.0, gt=0, le=24, description="Time to charge from empty to full, h.")
+    speed_kmh: float = Field(default=6.0, gt=0, le=20, description="Speed on sidewalks, km/h.")
+    payload_kg: float = Field(default=20.0, gt=0, le=200, description="Payload, kg.")
+    volume_l: float = Field(default=45.0, gt=0, le=500, description="Bin volume, litres.")
+    parcels: int = Field(default=3, ge=1, le=20, description="Parcels per trip at most.")
+    battery_range_km: float = Field(
+        default=7.0, gt=0, le=200, description="Range on a full battery, km."
+    )
+    recharge_h: float = Field(
+        default=2.0, gt=0, le=24, description="Time to charge from empty to full, h."
+    )
     # What a robot costs beyond its kilometres (``costs.robot`` still overrides the first two):
     # sidewalk robots sell for ~3,000-8,000 USD; amortised over 3-5 years of ~300 working days
     # with 10-15 % a year for maintenance, plus insurance and a data link, that is ~5-10 EUR a
@@ -288,14 +313,18 @@ class RobotSpec(BaseModel):
     # charging dock with its floor space at the hub, ~1,500-3,000 EUR over 3-5 years plus rent,
     # is ~2-4 EUR a day whether or not the robots run.
     lease_eur_per_day: float = Field(
-        8.0, ge=0, description="Amortisation, maintenance, insurance and data link per robot "
-        "and day it is used, EUR."
-    )  # fmt: skip
+        default=8.0,
+        ge=0,
+        description="Amortisation, maintenance, insurance and data link per robot "
+        "and day it is used, EUR.",
+    )
     supervision_eur_per_h: float = Field(
-        6.0, ge=0, description="Remote supervision per hour a robot is on the move, EUR."
+        default=6.0, ge=0, description="Remote supervision per hour a robot is on the move, EUR."
     )
     dock_eur_per_day: float = Field(
-        3.0, ge=0, description="Per charging dock and simulated day at a hub with robots, EUR."
+        default=3.0,
+        ge=0,
+        description="Per charging dock and simulated day at a hub with robots, EUR.",
     )
 
 
@@ -309,26 +338,41 @@ class CourierPool(BaseModel):
     """
 
     model_config = _STRICT
-    size: int = Field(0, ge=0, le=100_000, description="Couriers coming to the hub per day.")
-    hub: str | None = Field(None, description="Hub they come to (default: the first hub).")
+    size: int = Field(
+        default=0, ge=0, le=100_000, description="Couriers coming to the hub per day."
+    )
+    hub: str | None = Field(default=None, description="Hub they come to (default: the first hub).")
     arrival_profile: tuple[float, ...] = _profile("Courier arrivals", DEFAULT_COURIER_ARRIVALS)
     commute_km: float = Field(
-        3.0, gt=0, le=100, description="Typical distance from the hub to a courier's home, km."
+        default=3.0,
+        gt=0,
+        le=100,
+        description="Typical distance from the hub to a courier's home, km.",
     )
-    capacity_parcels: int = Field(4, ge=1, le=50, description="Parcels a courier carries.")
-    capacity_kg: float = Field(15.0, gt=0, le=200, description="Mass a courier carries, kg.")
-    capacity_l: float = Field(50.0, gt=0, le=500, description="Volume a courier carries, litres.")
-    max_detour_km: float = Field(6.0, gt=0, le=100, description="Longest detour offered, km.")
-    pay_base_eur: float = Field(2.0, ge=0, description="Pay per accepted bundle, EUR.")
-    pay_per_parcel_eur: float = Field(1.5, ge=0, description="Pay per parcel, EUR.")
-    pay_per_km_eur: float = Field(0.8, ge=0, description="Pay per detour km, EUR.")
-    acceptance_intercept: float = Field(-1.0, description="Logistic intercept (log-odds).")
-    acceptance_per_eur: float = Field(0.35, ge=0, description="Log-odds per EUR of pay.")
-    acceptance_per_km: float = Field(0.45, ge=0, description="Log-odds lost per detour km.")
-    no_show: float = Field(0.05, ge=0, le=1, description="Chance an accepting courier never "
-                           "comes for the parcels.")  # fmt: skip
+    capacity_parcels: int = Field(default=4, ge=1, le=50, description="Parcels a courier carries.")
+    capacity_kg: float = Field(
+        default=15.0, gt=0, le=200, description="Mass a courier carries, kg."
+    )
+    capacity_l: float = Field(
+        default=50.0, gt=0, le=500, description="Volume a courier carries, litres."
+    )
+    max_detour_km: float = Field(
+        default=6.0, gt=0, le=100, description="Longest detour offered, km."
+    )
+    pay_base_eur: float = Field(default=2.0, ge=0, description="Pay per accepted bundle, EUR.")
+    pay_per_parcel_eur: float = Field(default=1.5, ge=0, description="Pay per parcel, EUR.")
+    pay_per_km_eur: float = Field(default=0.8, ge=0, description="Pay per detour km, EUR.")
+    acceptance_intercept: float = Field(default=-1.0, description="Logistic intercept (log-odds).")
+    acceptance_per_eur: float = Field(default=0.35, ge=0, description="Log-odds per EUR of pay.")
+    acceptance_per_km: float = Field(default=0.45, ge=0, description="Log-odds lost per detour km.")
+    no_show: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Chance an accepting courier never comes for the parcels.",
+    )
     no_show_timeout_min: int = Field(
-        30, ge=0, le=24 * 60, description="Minutes before a no-show's parcels are released."
+        default=30, ge=0, le=24 * 60, description="Minutes before a no-show's parcels are released."
     )
 
     _arrivals_ok = field_validator("arrival_profile")(_check_profile)
@@ -379,46 +423,67 @@ class Policies(BaseModel):
 
     model_config = _STRICT
     waves_h: tuple[float, ...] = Field(
-        (7.0, 11.0, 15.0), min_length=1, description="Planning waves, local hours."
+        default=(7.0, 11.0, 15.0), min_length=1, description="Planning waves, local hours."
     )
     replan_interval_min: int = Field(
-        30, ge=0, le=24 * 60, description="Minutes between re-plans of waiting orders on idle "
-        "vehicles from the first wave to closing (0: waves only)."
-    )  # fmt: skip
+        default=30,
+        ge=0,
+        le=24 * 60,
+        description="Minutes between re-plans of waiting orders on idle "
+        "vehicles from the first wave to closing (0: waves only).",
+    )
     lookahead_h: float = Field(
-        6.0, gt=0, le=24, description="A plan takes orders whose window starts within this many "
-        "hours."
-    )  # fmt: skip
-    opening_h: float = Field(8.0, ge=0, le=24, description="First window start, local hours.")
-    closing_h: float = Field(20.0, ge=0, le=24, description="Last window end, local hours.")
+        default=6.0,
+        gt=0,
+        le=24,
+        description="A plan takes orders whose window starts within this many hours.",
+    )
+    opening_h: float = Field(
+        default=8.0, ge=0, le=24, description="First window start, local hours."
+    )
+    closing_h: float = Field(default=20.0, ge=0, le=24, description="Last window end, local hours.")
     concierge: bool = Field(
-        True, description="Preference-aware places and windows (the concierge's options) "
+        default=True, description="Preference-aware places and windows (the concierge's options) "
         "instead of home-only slots."
     )  # fmt: skip
-    consolidation: bool = Field(False, description="Defer eco customers' orders to the day "
+    consolidation: bool = Field(default=False, description="Defer eco customers' orders to the day "
                                 "most neighbours are served.")  # fmt: skip
-    consolidation_radius_m: float = Field(800.0, gt=0, description="Neighbour radius, metres.")
+    consolidation_radius_m: float = Field(
+        default=800.0, gt=0, description="Neighbour radius, metres."
+    )
     robot_dispatch: Literal["opportunistic", "full_charge"] = Field(
-        "opportunistic",
+        default="opportunistic",
         description="'opportunistic': a robot takes a trip its current charge covers; "
         "'full_charge': only fully charged robots are planned.",
     )
     robot_min_charge: float = Field(
-        0.3, ge=0, le=1, description="Share of a full battery below which a robot is not planned."
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of a full battery below which a robot is not planned.",
     )
     failed_attempt: Literal["redeliver", "locker"] = Field(
-        "redeliver", description="After a failed attempt: another attempt at the next slot, or "
-        "the hub's parcel locker."
-    )  # fmt: skip
-    max_attempts: int = Field(2, ge=1, le=10, description="Attempts before the parcel goes to "
-                              "the locker (or back to the sender without one).")  # fmt: skip
+        default="redeliver",
+        description="After a failed attempt: another attempt at the next slot, or "
+        "the hub's parcel locker.",
+    )
+    max_attempts: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="Attempts before the parcel goes to "
+        "the locker (or back to the sender without one).",
+    )
     solver_iterations: int = Field(
-        200, ge=1, le=100_000, description="PyVRP seed iterations per plan (repeatable)."
+        default=200, ge=1, le=100_000, description="PyVRP seed iterations per plan (repeatable)."
     )
     solver_time_limit_s: float = Field(
-        30.0, gt=0, le=3_600, description="Safety cap on one plan's solve, seconds; when it "
-        "binds, runs are no longer repeatable."
-    )  # fmt: skip
+        default=30.0,
+        gt=0,
+        le=3_600,
+        description="Safety cap on one plan's solve, seconds; when it "
+        "binds, runs are no longer repeatable.",
+    )
 
     @model_validator(mode="after")
     def _hours(self) -> Policies:
@@ -437,13 +502,13 @@ class Noise(BaseModel):
 
     model_config = _STRICT
     travel_sigma: float = Field(
-        0.15, ge=0, le=2, description="Lognormal sigma of actual / planned leg travel time."
+        default=0.15, ge=0, le=2, description="Lognormal sigma of actual / planned leg travel time."
     )
     service_sigma: float = Field(
-        0.3, ge=0, le=2, description="Lognormal sigma of actual / planned service time."
+        default=0.3, ge=0, le=2, description="Lognormal sigma of actual / planned service time."
     )
     presence: float = Field(
-        0.9, ge=0, le=1, description="Probability the customer is where their week says."
+        default=0.9, ge=0, le=1, description="Probability the customer is where their week says."
     )
 
 
@@ -451,14 +516,18 @@ class CostFactors(BaseModel):
     """Cost and emission factors of one vehicle type; unset fields keep the catalogue's."""
 
     model_config = _STRICT
-    fixed_eur: float | None = Field(None, ge=0, description="Per vehicle and day used, EUR.")
-    per_km_eur: float | None = Field(None, ge=0, description="Per kilometre, EUR.")
+    fixed_eur: float | None = Field(
+        default=None, ge=0, description="Per vehicle and day used, EUR."
+    )
+    per_km_eur: float | None = Field(default=None, ge=0, description="Per kilometre, EUR.")
     per_hour_eur: float | None = Field(
-        None, ge=0, description="Per paid hour, EUR: a driver's or rider's whole shift on each "
+        default=None,
+        ge=0,
+        description="Per paid hour, EUR: a driver's or rider's whole shift on each "
         "day the vehicle is used (to their return when later); robots: per hour on the move "
-        "(remote supervision)."
-    )  # fmt: skip
-    co2_g_per_km: float | None = Field(None, ge=0, description="Grams CO2 per kilometre.")
+        "(remote supervision).",
+    )
+    co2_g_per_km: float | None = Field(default=None, ge=0, description="Grams CO2 per kilometre.")
 
 
 class ConditionMix(BaseModel):
@@ -468,9 +537,9 @@ class ConditionMix(BaseModel):
     """
 
     model_config = _STRICT
-    A: float = Field(0.6, ge=0, description="Relative share of grade A (as new).")
-    B: float = Field(0.3, ge=0, description="Relative share of grade B (worn or repaired).")
-    C: float = Field(0.1, ge=0, description="Relative share of grade C (damaged).")
+    A: float = Field(default=0.6, ge=0, description="Relative share of grade A (as new).")
+    B: float = Field(default=0.3, ge=0, description="Relative share of grade B (worn or repaired).")
+    C: float = Field(default=0.1, ge=0, description="Relative share of grade C (damaged).")
 
     @model_validator(mode="after")
     def _some(self) -> ConditionMix:
@@ -493,10 +562,10 @@ class Returns(BaseModel):
 
     model_config = _STRICT
     share: float = Field(
-        0.0, ge=0, le=1, description="Share of delivered parcels returned (0: returns off)."
+        default=0.0, ge=0, le=1, description="Share of delivered parcels returned (0: returns off)."
     )
     delay_weights: tuple[float, ...] = Field(
-        (0.5, 0.3, 0.2),
+        default=(0.5, 0.3, 0.2),
         min_length=1,
         max_length=30,
         description="Relative chance the customer asks for the pickup 1, 2, 3, ... days after "
@@ -505,22 +574,26 @@ class Returns(BaseModel):
     conditions: ConditionMix = Field(
         default_factory=ConditionMix, description="Condition grades of returned items."
     )
-    stores: int = Field(4, ge=0, le=200, description="Stores accepting returns in the city.")
-    skus: int = Field(24, ge=1, le=2_000, description="SKUs in the catalogue sold online.")
+    stores: int = Field(
+        default=4, ge=0, le=200, description="Stores accepting returns in the city."
+    )
+    skus: int = Field(default=24, ge=1, le=2_000, description="SKUs in the catalogue sold online.")
     history_days: int = Field(
-        56, ge=7, le=365, description="Days of store and online sales history before the "
+        default=56, ge=7, le=365, description="Days of store and online sales history before the "
         "first simulated day, days."
     )  # fmt: skip
     store_sales_per_day: float = Field(
-        4.0, gt=0, le=10_000, description="Mean units a store sells per day, all SKUs."
+        default=4.0, gt=0, le=10_000, description="Mean units a store sells per day, all SKUs."
     )
     price_eur: tuple[float, float] = Field(
-        (20.0, 120.0), description="Range of list prices of the SKUs, EUR (low, high)."
+        default=(20.0, 120.0), description="Range of list prices of the SKUs, EUR (low, high)."
     )
     max_attempts: int = Field(
-        2, ge=1, le=10, description="Pickup attempts (customer not there) before the return "
-        "ends unserved."
-    )  # fmt: skip
+        default=2,
+        ge=1,
+        le=10,
+        description="Pickup attempts (customer not there) before the return ends unserved.",
+    )
 
     @field_validator("delay_weights")
     @classmethod
@@ -552,8 +625,8 @@ class Scenario(BaseModel):
     """A what-if scenario: city, demand, fleet, policies, noise, costs and replications."""
 
     model_config = _STRICT
-    name: str = Field("scenario", min_length=1, max_length=100, description="Short name.")
-    description: str = Field("", max_length=2_000, description="What the scenario asks.")
+    name: str = Field(default="scenario", min_length=1, max_length=100, description="Short name.")
+    description: str = Field(default="", max_length=2_000, description="What the scenario asks.")
     city: City = Field(default_factory=CitySynthetic, description="Where.")
     demand: Demand = Field(description="Orders and their customers.")
     fleet: Fleet = Field(description="Hubs, vehicles, robots and couriers.")
@@ -567,11 +640,13 @@ class Scenario(BaseModel):
     returns: Returns = Field(
         default_factory=Returns, description="Returns picked up on the way (off by default)."
     )
-    seed: int = Field(0, ge=0, description="Seed of every random draw.")
-    replications: int = Field(3, ge=1, le=1_000, description="Independent replications.")
-    days: int = Field(1, ge=1, le=60, description="Simulated days per replication.")
-    start_date: date = Field(date(2026, 3, 2), description="First simulated day (a Monday).")
-    timezone: str = Field("Europe/Helsinki", description="IANA timezone of the hubs.")
+    seed: int = Field(default=0, ge=0, description="Seed of every random draw.")
+    replications: int = Field(default=3, ge=1, le=1_000, description="Independent replications.")
+    days: int = Field(default=1, ge=1, le=60, description="Simulated days per replication.")
+    start_date: date = Field(
+        default=date(2026, 3, 2), description="First simulated day (a Monday)."
+    )
+    timezone: str = Field(default="Europe/Helsinki", description="IANA timezone of the hubs.")
 
     @field_validator("timezone")
     @classmethod

@@ -69,8 +69,9 @@ from orchestrator.planning.problem import local_midnight
 from routing.matrix import haversine_m
 from routing.model import Location, Stop, TimeWindow, Vehicle
 from routing.model import VehicleType as EngineVehicleType
-from simulation.helsinki import District
-from simulation.workload import BUSINESS_HOURS, City, demo_day
+from simulation.cities.city import City
+from simulation.cities.helsinki import District
+from simulation.workload import BUSINESS_HOURS, demo_day
 
 __all__ = [
     "DEMO_TIMEZONE",
@@ -159,8 +160,8 @@ def seed_store(
     session
         The store (its schema created); every service called commits its own work.
     city
-        Where: a :class:`~simulation.city.SyntheticCity` or a
-        :class:`~simulation.helsinki.District`.
+        Where: a :class:`~simulation.cities.synthetic.SyntheticCity` or a
+        :class:`~simulation.cities.helsinki.District`.
     city_name
         Name of the city in the depot code, the e-mail addresses and the idempotency keys
         (``"synthetic"``, ``"helsinki"``): give each city its own.

@@ -245,7 +245,7 @@ def _dask_client(address: str) -> Iterator[Any]:
     from distributed import Client
 
     try:
-        client = Client(address, set_as_default=False)
+        client = Client(address, set_as_default=False)  # type: ignore[no-untyped-call]  # distributed leaves Client() unannotated
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConnectionError(
             f"cannot reach the Dask scheduler at {address!r} ({exc}) — start one (`dask "
@@ -254,7 +254,7 @@ def _dask_client(address: str) -> Iterator[Any]:
     try:
         yield client
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]  # distributed leaves close() unannotated
 
 
 def _key(scenario: Scenario, seed: int | None) -> str:
@@ -266,9 +266,10 @@ def _cached(cache: Path | None, scenario: Scenario, seed: int | None) -> Mapping
         return None
     path = cache / _key(scenario, seed)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        report: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None  # missing or half-written: run it again
+    return report
 
 
 def _store(cache: Path, scenario: Scenario, seed: int | None, report: Mapping[str, Any]) -> None:

@@ -7,8 +7,8 @@ few optional low-priority drops, parcels that need a signature, careful handling
 chain, and a mixed fleet — diesel and electric vans, cargo bikes, sidewalk robots and
 crowdsourced couriers — whose drivers take breaks. :func:`demo_day` builds such a
 :class:`~routing.model.Problem` on any street graph following :mod:`routing.network`'s
-convention (a :class:`~simulation.city.SyntheticCity` or a real district), the same problem
-for the same seed.
+convention (any :class:`~simulation.cities.City`: the synthetic city or a real district), the
+same problem for the same seed.
 
 Units as in :mod:`routing.model`: seconds since midnight, metres, grams, litres, EUR,
 grams CO2 per kilometre. The capacity dimensions are :data:`DIMENSIONS`.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -40,12 +40,14 @@ from routing.model import (
 )
 from routing.network import network_matrix, path_coordinates
 
+if TYPE_CHECKING:  # annotations only: simulation.cities imports the scenario, which imports us
+    from simulation.cities.city import City
+
 __all__ = [
     "DEFAULT_FLEET",
     "DIMENSIONS",
     "FLEET_CATALOGUE",
     "SLOTS",
-    "City",
     "demo_day",
     "street_paths",
 ]
@@ -221,27 +223,6 @@ _SERVICE_HEAVY_S = 60  # a parcel over 25 kg is carried with a trolley
 _HEAVY_G = 25_000
 
 _DEPOT_CANDIDATES = 40  # the depot is the candidate address nearest the centre
-
-
-class City(Protocol):
-    """What :func:`demo_day` needs of a city: a street graph, a centre and random addresses.
-
-    :class:`simulation.city.SyntheticCity` and :class:`simulation.helsinki.District` are two.
-    """
-
-    @property
-    def graph(self) -> nx.Graph:
-        """Street graph following :mod:`routing.network`'s convention."""
-        ...
-
-    @property
-    def center(self) -> tuple[float, float]:
-        """``(lat, lon)`` of the centre, degrees."""
-        ...
-
-    def random_points(self, n: int, rng: np.random.Generator) -> list[Location]:
-        """``n`` addresses drawn with ``rng`` (same state, same addresses)."""
-        ...
 
 
 def demo_day(

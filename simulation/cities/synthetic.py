@@ -326,4 +326,4 @@ def _strongly_connected(
     dst = np.concatenate((b[ab], a[ba]))
     arcs = sp.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
     count, _ = connected_components(arcs, directed=True, connection="strong")
-    return count == 1
+    return bool(count == 1)

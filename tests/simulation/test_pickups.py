@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from simulation.engine import Twin, _check_load
 from simulation.errors import InvariantError, ScenarioError
 from simulation.pickups import RETURN_FINAL, ReturnStatus
 from simulation.plots import html_report
 from simulation.report import csv_to_parquet, run, run_replication
 from simulation.scenario import Scenario
 from simulation.sweep import grid, sweep
+from simulation.twin import Twin
+from simulation.twin.vehicles import _check_load
 from tests.simulation.conftest import tiny_dict
 
 

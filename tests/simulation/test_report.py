@@ -16,10 +16,10 @@ from scipy import stats
 
 import simulation
 from simulation import Scenario, run
-from simulation.engine import Status, Twin
 from simulation.errors import InvariantError
 from simulation.kpis import estimate, replication_kpis
 from simulation.report import csv_to_parquet
+from simulation.twin import Status, Twin
 
 
 def test_same_seed_same_report_byte_for_byte(tiny: Scenario) -> None:

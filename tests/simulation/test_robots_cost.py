@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from simulation.engine import Twin
 from simulation.scenario import Scenario
+from simulation.twin import Twin
 
 
 def test_time_on_the_move_is_part_of_the_time_out_of_the_hub(tiny: Scenario) -> None:

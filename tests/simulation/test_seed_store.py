@@ -24,8 +24,8 @@ from orchestrator.planning.problem import local_midnight
 from orchestrator.planning.travel import StraightLineTravel
 from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits
-from simulation.city import SyntheticCity, generate_city
-from simulation.helsinki import District, load_helsinki
+from simulation.cities.helsinki import District, load_helsinki
+from simulation.cities.synthetic import SyntheticCity, generate_city
 from simulation.seed_store import (
     EMAIL_DOMAIN,
     LITRE_ML,

@@ -9,7 +9,7 @@ import pytest
 
 from routing import InvalidProblemError, Problem, VehicleKind
 from routing.matrix import haversine_m
-from simulation.city import SyntheticCity, generate_city
+from simulation.cities.synthetic import SyntheticCity, generate_city
 from simulation.workload import (
     DEFAULT_FLEET,
     DIMENSIONS,

@@ -1,4 +1,4 @@
-"""Tests of simulation.city: the seeded synthetic street network."""
+"""Tests of simulation.cities.synthetic: the seeded synthetic street network."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from routing.errors import InvalidProblemError
 from routing.model import Location
 from routing.network import network_matrix
-from simulation.city import (
+from simulation.cities.synthetic import (
     ARTERIAL_KMH,
     COLLECTOR_KMH,
     RESIDENTIAL_KMH,

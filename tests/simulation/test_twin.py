@@ -10,7 +10,9 @@ import simpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.engine import (
+from simulation.kpis import replication_kpis
+from simulation.scenario import Scenario
+from simulation.twin import (
     FINAL,
     Status,
     Trip,
@@ -21,8 +23,6 @@ from simulation.engine import (
     drive,
     order_arrivals,
 )
-from simulation.kpis import replication_kpis
-from simulation.scenario import Scenario
 from simulation.world import DAY_S, HOUR_S
 
 

@@ -1,0 +1,219 @@
+"""Customers' choices: the day, place and window of an order, and of its next attempt.
+
+With the concierge on, the customer takes the best of its options
+(:func:`orchestrator.concierge.options.delivery_options`) on the hub's tentative plan for the
+day, a :class:`routing.insertion.Timeline` built from the hub's vehicles and extended by
+cheap insertion as orders are promised; an eco customer who accepts to wait takes the eco
+option. Without it, the customer picks a two-hour slot at home (a customer aware of their
+week picks one when they are home, the others favour evenings).
+
+Units: seconds since midnight of the first simulated day (local time at the hubs), metres.
+"""
+
+from __future__ import annotations
+
+import math
+import time as wallclock
+from datetime import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from orchestrator.concierge.learning import SlotStats
+from orchestrator.concierge.options import (
+    DayPlan,
+    OptionRequest,
+    ParcelSize,
+    PlaceInfo,
+    ServiceLevel,
+    delivery_options,
+)
+from orchestrator.concierge.schedule import resolve
+from orchestrator.planning.problem import build_problem
+from routing.insertion import Candidate, Timeline
+from routing.model import TimeWindow
+from routing.solution import Solution, SolveStatus
+from simulation.twin.rows import fleet_row, place_kind
+from simulation.twin.service import _service_s
+from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
+
+if TYPE_CHECKING:
+    from simulation.twin.orders import OrderState
+    from simulation.twin.setup import Twin
+
+__all__ = ["DETOUR_FACTOR", "choose", "first_day"]
+
+DETOUR_FACTOR = 1.3
+"""Straight line to street distance, for the concierge's quick insertion checks."""
+
+
+def first_day(twin: Twin, now: int) -> tuple[int, int]:
+    """The day an order placed at ``now`` can first be served (a slot must still start)."""
+    day = int(now // DAY_S)
+    earliest = now + twin.scenario.demand.lead_time_min * MINUTE_S
+    last_start = day * DAY_S + twin.clock_s(day, (twin.policies.closing_h - 2) * HOUR_S)
+    if earliest > last_start:
+        day += 1
+    return day, day
+
+
+def choose(twin: Twin, state: OrderState, now: int) -> None:
+    """Place and window of an order (or of its next attempt), concierge or home-only."""
+    if twin.policies.concierge:
+        t0 = wallclock.perf_counter()
+        chosen = _concierge(twin, state, now)
+        twin.option_seconds += wallclock.perf_counter() - t0
+        if chosen:
+            return
+    _home_slot(twin, state, now)
+
+
+def _slots(twin: Twin, day: int, now: int, spec: OrderSpec) -> list[tuple[int, int]]:
+    """Two-hour windows of ``day`` starting on whole hours, at least the lead time ahead,
+    within opening hours and the shifts of the hub's vehicles that may carry the order
+    (no one sells a slot nobody can drive: a robot's evening shift does not open evening
+    slots for a bulky parcel or a customer who refuses robots)."""
+    earliest = now + twin.scenario.demand.lead_time_min * MINUTE_S
+    first = math.ceil(twin.policies.opening_h)
+    robot_ok = spec.customer.accepts_robot and twin._robot_fits(spec.demand)
+    shift_end = max(
+        (
+            a.shift[1]  # wall clock, like the hours compared with it below
+            for a in twin.agents
+            if a.hub == spec.hub and (a.battery is None or robot_ok)
+        ),
+        default=DAY_S,
+    )
+    last = min(math.floor(twin.policies.closing_h), shift_end // HOUR_S) - 2
+    base = day * DAY_S
+    slots = [
+        (base + twin.clock_s(day, h * HOUR_S), base + twin.clock_s(day, (h + 2) * HOUR_S))
+        for h in range(first, last + 1)
+    ]
+    return [s for s in slots if s[0] >= earliest]
+
+
+def _home_slot(twin: Twin, state: OrderState, now: int) -> None:
+    """Home-only: a two-hour slot at home; an aware customer picks one when they are home."""
+    slots = _slots(twin, state.day, now, state.spec)
+    for _ in range(7):
+        if slots:
+            break
+        state.day += 1
+        slots = _slots(twin, state.day, now, state.spec)
+    if not slots:  # no vehicle at the hub ever: any time from the opening
+        base = state.day * DAY_S
+        slots = [
+            (
+                base + twin.clock_s(state.day, twin.policies.opening_h * HOUR_S),
+                base + twin.clock_s(state.day, twin.policies.closing_h * HOUR_S),
+            )
+        ]
+    customer = state.spec.customer
+    at_home = [
+        s for s in slots if resolve(customer.schedule, twin.instant((s[0] + s[1]) // 2)) == "home"
+    ]
+    rng = twin.presence_rng
+    aware = rng.random() < twin.scenario.demand.preferences.slot_awareness
+    if aware and at_home:
+        pick = at_home[int(rng.integers(len(at_home)))]
+    else:
+        # People at work want evenings: later slots are more popular.
+        evening = state.day * DAY_S + twin.clock_s(state.day, 16 * HOUR_S)
+        weights = np.array([1.0 + (s[0] >= evening) for s in slots])
+        pick = slots[int(rng.choice(len(slots), p=weights / weights.sum()))]
+    state.place, state.location, state.window = "home", customer.places["home"], pick
+
+
+def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
+    """The concierge's best option on the order's day, inserted into the tentative plan."""
+    spec = state.spec
+    customer = spec.customer
+    wait = _eco_wait(twin, state)
+    robot_ok = twin._robot_fits(spec.demand)
+    request = OptionRequest(
+        schedule=customer.schedule,
+        places={
+            name: PlaceInfo(name, loc.lat, loc.lon, kind=place_kind(name).value)
+            for name, loc in customer.places.items()
+        },
+        stats=SlotStats(),
+        parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=_service_s(spec.demand)),
+        accepts_robot=customer.accepts_robot,
+        accepts_courier=customer.accepts_courier,
+        eco_max_wait_days=wait,
+        prefers_eco=customer.eco,
+        now=twin.instant(now),
+    )
+    kinds = {name: vt.kind for name, vt in twin.vehicle_types.items()}
+    plans = {
+        twin.service_date(d): DayPlan(
+            day=twin.service_date(d),
+            timeline=_tentative_plan(twin, spec.hub, d),
+            epoch=twin.midnight(d),
+            vehicle_kinds=kinds,
+            opening=_clock(twin.policies.opening_h),
+            closing=_clock(twin.policies.closing_h),
+        )
+        for d in range(state.day, state.day + wait + 1)
+    }
+    options = delivery_options(request, list(plans.values()), twin.legs, k=3 + 7 * bool(wait))
+    if not options:
+        return False
+    # A customer who accepts to wait for a greener grouped drop takes the eco option (the
+    # day the concierge found most neighbours on, a wide window) when there is one.
+    eco = [o for o in options if o.level is ServiceLevel.ECO]
+    best = eco[0] if eco else options[0]
+    plan = plans[best.day]
+    state.day += (best.day - plans[min(plans)].day).days
+    timeline = plan.timeline
+    start, end = plan.seconds(best.window_start), plan.seconds(best.window_end)
+    base = state.day * DAY_S
+    state.place = best.place
+    state.location = customer.places[best.place]
+    state.window = (base + start, base + end)
+    candidate = Candidate(
+        state.location.lat,
+        state.location.lon,
+        (TimeWindow(start, end),),
+        service=_service_s(spec.demand),
+        demand=spec.demand,
+    )
+    insertion = timeline.best_insertions(candidate, twin.legs)[0]
+    if insertion.feasible:
+        twin.tentative[(spec.hub, state.day)] = timeline.insert(
+            candidate, insertion, f"o{spec.index}-{state.attempts}", twin.legs
+        )
+    return True
+
+
+def _eco_wait(twin: Twin, state: OrderState) -> int:
+    """Days an eco customer's new order may wait for a grouped drop under consolidation
+    (0 for everyone else, for another attempt, or on the last simulated day)."""
+    customer = state.spec.customer
+    if not (twin.policies.consolidation and customer.eco) or state.redelivery:
+        return 0
+    prefs = twin.scenario.demand.preferences
+    return max(0, min(prefs.eco_max_wait_days, twin.scenario.days - 1 - state.day))
+
+
+def _tentative_plan(twin: Twin, hub: int, day: int) -> Timeline:
+    """The concierge's tentative plan of a hub's day: every vehicle, one trip each."""
+    key = (hub, day)
+    if key not in twin.tentative:
+        agents = [a for a in twin.agents if a.hub == hub]
+        fleets = [fleet_row(twin, a, twin.shift(a, day)[0], full=True, day=day) for a in agents]
+        mapped = build_problem(
+            twin.depots[hub], fleets, [], day=twin.service_date(day), travel=twin.world.travel
+        )
+        empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
+        twin.tentative[key] = Timeline.from_solution(mapped.problem, empty)
+    return twin.tentative[key]
+
+
+def _clock(hours: float) -> time:
+    """Hours of the day (``7.5``) as a time of day (07:30), 23:59 at the latest."""
+    minutes = round(hours * 60)
+    if minutes >= 24 * 60:
+        return time(23, 59)
+    return time(minutes // 60, minutes % 60)

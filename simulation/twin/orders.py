@@ -1,0 +1,63 @@
+"""An order through the twin: where it stands, what was promised and what became of it.
+
+Units: seconds since midnight of the first simulated day (local time at the hubs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from orchestrator.models import Order, OrderItem, Place
+from routing.model import Location
+from simulation.world import OrderSpec
+
+__all__ = ["FINAL", "OrderState", "Status"]
+
+
+class Status(StrEnum):
+    """Where an order stands in the simulation."""
+
+    WAITING = "waiting"
+    """Arrived, not on any vehicle yet (or back at the hub after a failed attempt)."""
+    ASSIGNED = "assigned"
+    """On a vehicle's route or a courier's bundle."""
+    DELIVERED = "delivered"
+    """Handed over, left at the door, or put in the hub's locker (final)."""
+    FAILED = "failed"
+    """Every attempt failed and there is no locker: back to the sender (final)."""
+    UNSERVED = "unserved"
+    """Never attempted before the end of the simulation (final)."""
+
+
+FINAL = frozenset({Status.DELIVERED, Status.FAILED, Status.UNSERVED})
+"""The statuses an order ends the run in."""
+
+
+@dataclass(slots=True, eq=False)
+class OrderState:
+    """One order through the simulation: promise, attempts and outcome."""
+
+    spec: OrderSpec
+    day: int
+    """Service day (index from the first simulated day)."""
+    earliest_day: int
+    place: str
+    location: Location
+    window: tuple[int, int]
+    """The promised window, seconds since the first day's midnight."""
+    status: Status = Status.WAITING
+    attempts: int = 0
+    first_attempt_ok: bool | None = None
+    delivered_at: int | None = None
+    delivered_by: str | None = None
+    """Vehicle type (or ``"courier"``) that delivered it; ``"locker"`` for the hub locker."""
+    on_time: bool = False
+    lateness_s: int = 0
+    first_type: str | None = None
+    """Vehicle type of the first attempt."""
+    unserved_reason: str | None = None
+    redelivery: bool = False
+    db_order: Order | None = None
+    db_item: OrderItem | None = None
+    db_place: Place | None = None

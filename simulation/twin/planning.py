@@ -1,0 +1,244 @@
+"""Planning waves and re-plans: the production planner on the twin's waiting orders.
+
+At each planning tick (the scenario's waves, and every ``replan_interval_min`` between them
+until closing) the waiting orders and returns of each hub and its idle vehicles become
+production rows (:mod:`simulation.twin.rows`),
+:func:`orchestrator.planning.problem.build_problem` turns them into a routing problem and
+:func:`routing.solve` plans it, repeatably (PyVRP seeded by iterations, OR-Tools' first
+solution). Only the trips that must leave before the next tick are handed out; the rest is
+planned again then (a rolling horizon).
+
+Units: seconds since midnight of the first simulated day (local time at the hubs), metres.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time as wallclock
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from orchestrator.planning.problem import build_problem
+from routing.model import Problem, VehicleKind
+from routing.solution import Route
+from routing.solve import Limits, solve
+from simulation.pickups import ReturnStatus, ReturnVisit
+from simulation.twin.charging import battery_level
+from simulation.twin.orders import OrderState, Status
+from simulation.twin.rows import MIN_SHIFT_LEFT_S, fleet_row, order_input, pickup_input
+from simulation.twin.vehicles import Agent, Trip, drive
+from simulation.world import DAY_S, HOUR_S, MINUTE_S
+
+if TYPE_CHECKING:
+    from simulation.twin.setup import Twin
+
+__all__ = ["plan", "planner"]
+
+_BIG = 1_000_000  # capacity of non-robot vehicles in the "needs a person" dimension
+_ROUTING_SEED = 0x51D  # the solver's seed: the same problem gets the same plan
+
+
+def planner(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Event, Any, None]:
+    """The day's planning waves and the re-plans between them, for every hub; each plan hands
+    out the trips that leave before the next one."""
+    policies = twin.policies
+    base = day * DAY_S
+    ticks = {twin.clock_s(day, h * HOUR_S) for h in policies.waves_h}
+    if policies.replan_interval_min > 0:
+        step = policies.replan_interval_min * MINUTE_S
+        t = min(ticks)
+        end = twin.clock_s(day, policies.closing_h * HOUR_S)
+        while t < end:
+            ticks.add(t)
+            t += step
+    order = sorted(ticks)
+    for tick, after in itertools.zip_longest(order, order[1:]):
+        if base + tick > env.now:
+            yield env.timeout(base + tick - env.now)
+        until = None if after is None else base + after
+        for hub in range(len(twin.depots)):
+            plan(twin, hub, int(env.now), commit_before=until)
+
+
+def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) -> int:
+    """Plan the hub's waiting orders on its idle vehicles; start the trips that must leave
+    before the next plan.
+
+    The plan looks ``lookahead_h`` ahead, but a trip that would leave at or after
+    ``commit_before`` (the next planning tick) is not handed out: its orders wait and the
+    next plan, knowing more orders and vehicles back at the hub, plans them again. A
+    vehicle is not tied up at the hub for hours by a trip it could start later (a rolling
+    horizon: only the part of the plan that must start now is carried out).
+
+    Parameters
+    ----------
+    hub
+        Index of the hub.
+    now
+        Seconds since the first day's midnight.
+    commit_before
+        Seconds since the first day's midnight: trips leaving at or after it stay
+        unplanned (``None``: every trip is handed out, as after the day's last plan).
+
+    Returns
+    -------
+    int
+        Orders put on routes.
+    """
+    day = int(now // DAY_S)
+    t = now - day * DAY_S
+    horizon = now + round(twin.policies.lookahead_h * HOUR_S)
+    waiting = [
+        o
+        for o in twin.by_hub[hub]
+        if o.status is Status.WAITING and o.day == day and o.window[0] <= horizon
+    ]
+    pickups = [
+        r
+        for r in twin.returns
+        if r.hub == hub
+        and r.status is ReturnStatus.WAITING
+        and r.day == day
+        and r.window[0] <= horizon
+        and r.window[1] > now + MIN_SHIFT_LEFT_S
+    ]
+    if not waiting and not pickups:
+        return 0
+    agents = [a for a in twin.agents if a.hub == hub and _plannable(twin, a, day, t)]
+    if not agents:
+        return 0
+    t0 = wallclock.perf_counter()
+    fleets = [fleet_row(twin, a, max(t, twin.shift(a, day)[0]), day=day) for a in agents]
+    closing = twin.clock_s(day, twin.policies.closing_h * HOUR_S)
+    inputs = [order_input(twin, o, day, t, closing) for o in waiting]
+    mapped = build_problem(
+        twin.depots[hub],
+        fleets,
+        inputs,
+        day=twin.service_date(day),
+        travel=twin.world.travel,
+        pickups=[pickup_input(twin, r, day, t) for r in pickups],
+    )
+    order_of = {o.db_order.id: o for o in waiting if o.db_order is not None}
+    refusing = {
+        sid
+        for sid, oid in mapped.order_of_stop.items()
+        if not (order_of[oid].spec.customer.accepts_robot)
+    }
+    # A robot cannot take a parcel back from a customer: pickups need a person.
+    refusing |= set(mapped.return_of_stop)
+    return_of = {r.index + 1: r for r in pickups}
+    problem = _with_robot_consent(mapped.problem, refusing)
+    limits = Limits(
+        time_limit=twin.policies.solver_time_limit_s,
+        solution_limit=1,
+        seed_with="auto",
+        seed_iterations=twin.policies.solver_iterations,
+    )
+    solution = solve(problem, limits, seed=_ROUTING_SEED)
+    twin.plan_seconds += wallclock.perf_counter() - t0
+    twin.plans += 1
+    agent_of = {f"{a.index + 1}": a for a in agents}
+    planned = 0
+    for route in solution.routes:
+        if commit_before is not None and day * DAY_S + route.start_time >= commit_before:
+            continue  # it can leave after the next plan: planned again then
+        agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
+        matrix = problem.matrices[agent.vtype.profile]
+        trip_orders = tuple(
+            order_of[mapped.order_of_stop[v.stop_id]]
+            if v.stop_id in mapped.order_of_stop
+            else ReturnVisit(
+                return_of[mapped.return_of_stop[v.stop_id]], v.stop_id in mapped.store_of_stop
+            )
+            for v in route.visits
+        )
+        deliveries = 0  # of this route: whether its pickups ride on a delivery tour
+        for o in trip_orders:
+            if isinstance(o, OrderState):
+                o.status = Status.ASSIGNED
+                deliveries += 1
+            elif not o.drop:
+                o.ret.status = ReturnStatus.ASSIGNED
+        planned += deliveries
+        if len(trip_orders) > deliveries:
+            _charge_pickups(route, trip_orders, matrix.distances, agent, deliveries > 0)
+        agent.busy = True
+        twin.env.process(
+            drive(
+                twin.env,
+                twin,
+                agent,
+                Trip(route, trip_orders, matrix.distances, matrix.durations, day, now),
+            )
+        )
+    return planned
+
+
+def _charge_pickups(
+    route: Route,
+    visits: Sequence[OrderState | ReturnVisit],
+    distances: np.ndarray,
+    agent: Agent,
+    on_tour: bool,
+) -> None:
+    """Share out among a route's pickups the planned metres (and grams CO2) they add: the
+    route against the same route with their stops left out."""
+
+    def metres(locations: list[int]) -> int:
+        path = [0, *locations, 0]
+        return sum(int(distances[a, b]) for a, b in itertools.pairwise(path))
+
+    every = [v.location for v in route.visits]
+    pairs = zip(route.visits, visits, strict=True)
+    only = [v.location for v, o in pairs if isinstance(o, OrderState)]
+    added = max(0, metres(every) - metres(only))
+    mine = [o.ret for o in visits if isinstance(o, ReturnVisit) and not o.drop]
+    for ret in mine:
+        ret.added_m += added / len(mine)
+        ret.added_co2_g += added / len(mine) / 1_000 * agent.vtype.co2_g_per_km
+        ret.on_tour = on_tour
+
+
+def _plannable(twin: Twin, agent: Agent, day: int, t: int) -> bool:
+    """Idle, with shift left, and — for a robot — charged enough under the dispatch rule."""
+    if agent.busy or t > twin.shift(agent, day)[1] - MIN_SHIFT_LEFT_S:
+        return False
+    if agent.battery is None:
+        return True
+    full = agent.battery.capacity
+    level = battery_level(twin, agent)
+    if twin.policies.robot_dispatch == "full_charge":
+        return level >= full
+    return level >= twin.policies.robot_min_charge * full and level > 0
+
+
+def _with_robot_consent(problem: Problem, refusing: set[str]) -> Problem:
+    """Keep robots away from customers who refuse them: a "needs a person" capacity
+    dimension (1 per refusing stop; robots carry 0 of it, everyone else plenty), which every
+    solver — PyVRP's seed included — understands."""
+    if not refusing or not any(t.kind is VehicleKind.ROBOT for t in problem.vehicle_types):
+        return problem
+    dims = len(problem.dimensions)
+    stops = tuple(
+        dataclasses.replace(s, demand=(*_padded(s.demand, dims), 1 if s.id in refusing else 0))
+        for s in problem.stops
+    )
+    types = tuple(
+        dataclasses.replace(
+            t, capacity=(*_padded(t.capacity, dims), 0 if t.kind is VehicleKind.ROBOT else _BIG)
+        )
+        for t in problem.vehicle_types
+    )
+    return dataclasses.replace(
+        problem, stops=stops, vehicle_types=types, dimensions=(*problem.dimensions, "person")
+    )
+
+
+def _padded(values: Sequence[int], n: int) -> tuple[int, ...]:
+    """``values`` cut or padded with zeros to ``n`` entries."""
+    return tuple(values[:n]) + (0,) * max(0, n - len(values))
