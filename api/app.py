@@ -22,8 +22,9 @@ import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
 from api.errors import install_error_handlers
-from api.jobs import PlanJobs, SimulationJobs, SolverPool
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
+from api.runtime.jobs import PlanJobs, SimulationJobs, SolverPool
+from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
 
@@ -57,12 +58,13 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     recover_jobs
         Mark the plan jobs a previous server left unfinished as failed, and queue again the
         simulation jobs it left running, on start-up; off in the workers of a multi-process
-        server, whose supervisor does it once (:mod:`api.serve`).
+        server, whose supervisor does it once (:mod:`api.runtime.serve`).
 
     Returns
     -------
     fastapi.FastAPI
-        The app; ``app.state.engine`` is its store, ``app.state.jobs`` its plan jobs,
+        The app; ``app.state.engine`` is its store, ``app.state.travel`` its travel-time
+        provider (:data:`api.deps.TravelDep`), ``app.state.jobs`` its plan jobs,
         ``app.state.simulations`` its simulation jobs and ``app.state.solver`` the worker
         processes of ``POST /solve/vroom``.
 
@@ -70,10 +72,13 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     -----
     On start-up the app migrates the store, marks the plan jobs a previous server left
     queued or running as failed and takes up the queued simulation jobs (see
-    :mod:`api.jobs`); on shutdown it marks its own queued plan jobs so and waits for the
+    :mod:`api.runtime.jobs`); on shutdown it marks its own queued plan jobs so and waits for the
     running ones, and stops its running simulations, which stay queued for the next start.
     """
     settings = settings or Settings()
+    # One provider for every request: a road graph (LASTMILE_ROAD_GRAPH) is read here, once.
+    # Plan jobs run in worker processes, which make their own (api.runtime.jobs).
+    travel = travel_from_settings(settings)
     engine = create_engine(settings.database_url)
 
     @asynccontextmanager
@@ -99,6 +104,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.travel = travel
     app.state.jobs = PlanJobs(settings, engine)
     app.state.solver = SolverPool()
     app.state.simulations = SimulationJobs(settings, engine)

@@ -1,10 +1,15 @@
-"""Dependencies of the routes: the store session and the caller's API key.
+"""Dependencies of the routes: the store session, the travel times and the caller's API key.
 
 Routes declare what they need with the ``Annotated`` aliases below, never with ``Depends``
 inline::
 
     @router.get("/{order_id}")
     def read_order(order_id: int, session: SessionDep, caller: CurrentKeyDep) -> OrderPublic: ...
+
+The travel-time provider is made once, when the app is built (:func:`api.app.create_app`
+keeps it as ``app.state.travel``; a road graph is read from its file then, not per request),
+and every route that calls a service needing travel times takes it as :data:`TravelDep` and
+passes it on as ``travel=``.
 
 Authentication: ``Authorization: Bearer <key>``. No key or an unknown/revoked one is a 401
 with ``WWW-Authenticate: Bearer``; a valid key of the wrong role is a 403. A customer's
@@ -25,6 +30,7 @@ from sqlmodel import Session
 
 from orchestrator.access.keys import authenticate
 from orchestrator.models import Role
+from orchestrator.planning.travel import TravelTimes
 from orchestrator.store.engine import session_scope
 
 __all__ = [
@@ -36,7 +42,9 @@ __all__ = [
     "PlannerDep",
     "SessionDep",
     "StaffDep",
+    "TravelDep",
     "get_session",
+    "get_travel",
     "key_check",
     "require_role",
 ]
@@ -79,6 +87,20 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 """The store session of the request."""
+
+
+async def get_travel(request: Request) -> TravelTimes:
+    """The app's travel-time provider, made once by :func:`api.app.create_app`.
+
+    ``async`` with nothing to await: FastAPI runs it on the event loop, not in a worker
+    thread of its own.
+    """
+    travel: TravelTimes = request.app.state.travel
+    return travel
+
+
+TravelDep = Annotated[TravelTimes, Depends(get_travel)]
+"""The app's travel-time provider, to hand to the services as ``travel=``."""
 
 
 def _unauthorized(message: str) -> HTTPException:

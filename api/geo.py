@@ -1,10 +1,14 @@
 """A stored plan as GeoJSON (RFC 7946): routes, stops with ETAs, the depot, unserved orders.
 
-Coordinates are ``[lon, lat]`` in WGS84 degrees, six decimals (about 10 cm). Every feature
-has a ``kind`` property: ``depot``, ``route`` (a ``LineString`` from the depot through the
-stops, back to the depot unless the vehicle's route is open), ``stop`` (a ``Point`` with
-``sequence`` 1-based, ``eta`` ISO 8601, ``order_id``, ``status``) or ``unserved`` (a
-``Point`` at the chosen place, when there is one, with ``reason`` and ``detail``).
+Written with the building blocks of :mod:`routing.geojson`, the project's one GeoJSON
+writer. Coordinates are ``[lon, lat]`` in WGS84 degrees, six decimals (about 10 cm). Every
+feature has a ``kind`` property: ``depot``, ``route`` (a ``LineString`` from the depot
+through the stops, back to the depot unless the vehicle's route is open; one position per
+waypoint, so the *n*-th position after the depot is the *n*-th stop with a place), ``stop``
+(a ``Point`` with ``sequence`` 1-based, ``eta`` ISO 8601, ``order_id``, ``status``) or
+``unserved`` (a ``Point`` at the chosen place, when there is one, with ``reason`` and
+``detail``). The collection carries a ``plan`` foreign member (``id``, ``depot_id``,
+``status``) and no ``bbox``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from orchestrator.models import Depot, Place, Plan, Route, RouteStop, UnservedOrder
+from routing.geojson import line_feature, point_feature, route_coordinates
+from routing.model import Location
 
 __all__ = ["GEOJSON_MEDIA_TYPE", "GeoJSONResponse", "plan_geojson"]
 
@@ -25,21 +31,6 @@ class GeoJSONResponse(JSONResponse):
     """A JSON response served as ``application/geo+json`` (RFC 7946)."""
 
     media_type = GEOJSON_MEDIA_TYPE
-
-
-_DIGITS = 6
-
-
-def _position(lat: float, lon: float) -> list[float]:
-    return [round(lon, _DIGITS), round(lat, _DIGITS)]
-
-
-def _point(position: list[float], **properties: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": position},
-        "properties": properties,
-    }
 
 
 def plan_geojson(
@@ -60,18 +51,20 @@ def plan_geojson(
     unserved
         The unserved orders with their places (``None`` when no place was chosen).
     """
-    home = _position(depot.lat, depot.lon)
-    features: list[dict[str, Any]] = [_point(home, kind="depot", code=depot.code, name=depot.name)]
+    home = Location(depot.code, depot.lat, depot.lon)
+    features: list[dict[str, Any]] = [
+        point_feature(home.lat, home.lon, kind="depot", code=depot.code, name=depot.name)
+    ]
     for route, open_route, stops in routes:
-        line = [home]
+        waypoints = [home]
         for stop, place in stops:
             if place is None:
                 continue
-            position = _position(place.lat, place.lon)
-            line.append(position)
+            waypoints.append(Location(f"place-{place.id}", place.lat, place.lon))
             features.append(
-                _point(
-                    position,
+                point_feature(
+                    place.lat,
+                    place.lon,
                     kind="stop",
                     route_id=route.id,
                     vehicle=route.vehicle_id,
@@ -83,31 +76,29 @@ def plan_geojson(
                 )
             )
         if not open_route:
-            line.append(home)
+            waypoints.append(home)
         features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": line},
-                "properties": {
-                    "kind": "route",
-                    "route_id": route.id,
-                    "vehicle": route.vehicle_id,
-                    "type": route.vehicle_type,
-                    "stops": len(stops),
-                    "distance_m": route.distance_m,
-                    "duration_s": route.duration_s,
-                    "start": route.start_at.isoformat(),
-                    "end": route.end_at.isoformat(),
-                    "co2_g": route.co2_g,
-                    "cost": route.cost,
-                },
-            }
+            line_feature(
+                route_coordinates(waypoints, geometry="waypoints"),
+                kind="route",
+                route_id=route.id,
+                vehicle=route.vehicle_id,
+                type=route.vehicle_type,
+                stops=len(stops),
+                distance_m=route.distance_m,
+                duration_s=route.duration_s,
+                start=route.start_at.isoformat(),
+                end=route.end_at.isoformat(),
+                co2_g=route.co2_g,
+                cost=route.cost,
+            )
         )
     for item, place in unserved:
         if place is not None:
             features.append(
-                _point(
-                    _position(place.lat, place.lon),
+                point_feature(
+                    place.lat,
+                    place.lon,
                     kind="unserved",
                     order_id=item.order_id,
                     reason=item.reason,

@@ -289,7 +289,7 @@ _PARCEL_G, _PARCEL_ML = 1_000, 3_000
 """Weight and volume of each planned parcel, grams and millilitres."""
 _SERVER_CODE = """
 import sys
-from api.serve import serve
+from api.runtime.serve import serve
 sys.exit(serve("127.0.0.1", int(sys.argv[1]), workers=int(sys.argv[2]), log_level="warning"))
 """
 

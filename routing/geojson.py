@@ -1,11 +1,23 @@
-"""A solution as GeoJSON: routes, visits with ETAs, depots and unserved stops on a map.
+"""Plans as GeoJSON: routes, visits with ETAs, depots and unserved stops on a map.
 
 :func:`solution_to_geojson` turns a :class:`~routing.solution.Solution` into an RFC 7946
 ``FeatureCollection`` that any map (Leaflet, QGIS, geojson.io, kepler.gl) can draw and that
 the web layer can serve as is. It is pure: no I/O, no map library; drawing is
-:mod:`api.maps`' job.
+:mod:`api.cli.maps`' job.
 
-The features, each with a ``"kind"`` property:
+The same building blocks write every plan the project shows as GeoJSON — a solution here, a
+stored plan in the API (:mod:`api.geo`) and in the demo (:mod:`api.cli.demo`) — so that
+positions are rounded, lines drawn and bounding boxes taken one way:
+
+* :func:`position` — ``[lon, lat]`` rounded to six decimals;
+* :func:`point_feature`, :func:`line_feature` — a ``Feature`` with its properties;
+* :func:`route_coordinates` — a route's line through its waypoints, drawn leg by leg (along
+  the streets, given a :data:`PathFunction`, or straight) or as one straight segment between
+  consecutive waypoints (:data:`RouteGeometry`);
+* :func:`bbox` — ``[west, south, east, north]`` of features;
+* :func:`feature_collection` — the collection with its ``bbox`` and foreign members.
+
+The features of :func:`solution_to_geojson`, each with a ``"kind"`` property:
 
 * ``"route"`` — a ``LineString`` per route, from the start depot through every visit to the
   end depot (or the last visit of an open route), with ``vehicle``, ``type``,
@@ -27,16 +39,37 @@ feature) and a ``summary`` foreign member with the totals.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 from routing.model import Location, Problem, Stop, fmt_time
 from routing.solution import Route, Solution
 
-__all__ = ["PALETTE", "PathFunction", "solution_to_geojson"]
+__all__ = [
+    "PALETTE",
+    "PathFunction",
+    "RouteGeometry",
+    "bbox",
+    "feature_collection",
+    "line_feature",
+    "point_feature",
+    "position",
+    "route_coordinates",
+    "solution_to_geojson",
+]
 
 PathFunction = Callable[[str, Location, Location], Sequence[tuple[float, float]]]
 """``(profile, a, b) -> [(lat, lon), ...]``: how to draw the leg from ``a`` to ``b``."""
+
+RouteGeometry = Literal["legs", "waypoints"]
+"""How :func:`route_coordinates` draws a route's line.
+
+* ``"legs"`` — leg by leg, along a :data:`PathFunction` where one is given and draws the leg,
+  straight otherwise; a position repeated at once (the shared ends of two legs, two stops at
+  one place) appears once, and the line has at least two positions (RFC 7946).
+* ``"waypoints"`` — straight, exactly one position per waypoint in order, repeats kept: the
+  *n*-th position is the *n*-th waypoint (the API's routes, whose clients may count on it).
+"""
 
 PALETTE = (
     "#1f77b4",
@@ -61,6 +94,114 @@ PALETTE = (
 """Route colours, in route order (red is kept for unserved stops)."""
 
 _DIGITS = 6  # RFC 7946 §11.2: six decimal places are about 10 cm, plenty for a map
+
+
+def position(lat: float, lon: float) -> list[float]:
+    """A GeoJSON position: ``[lon, lat]`` in WGS84 degrees, rounded to six decimals (~0.1 m).
+
+    Parameters
+    ----------
+    lat, lon
+        Latitude and longitude, degrees.
+    """
+    return [round(float(lon), _DIGITS), round(float(lat), _DIGITS)]
+
+
+def point_feature(lat: float, lon: float, /, **properties: Any) -> dict[str, Any]:
+    """A ``Point`` feature at ``lat``, ``lon`` (degrees) with ``properties``, in their order."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": position(lat, lon)},
+        "properties": properties,
+    }
+
+
+def line_feature(coordinates: list[list[float]], /, **properties: Any) -> dict[str, Any]:
+    """A ``LineString`` feature through ``coordinates`` (positions, see :func:`position`)."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coordinates},
+        "properties": properties,
+    }
+
+
+def route_coordinates(
+    waypoints: Sequence[Location],
+    *,
+    geometry: RouteGeometry = "legs",
+    profile: str = "",
+    paths: PathFunction | None = None,
+) -> list[list[float]]:
+    """The positions of a route's line through ``waypoints``, in order.
+
+    Parameters
+    ----------
+    waypoints
+        Where the route goes: typically its start depot, its stops, its end depot.
+    geometry
+        ``"legs"`` or ``"waypoints"`` (see :data:`RouteGeometry`).
+    profile
+        The vehicle's travel profile, passed to ``paths``.
+    paths
+        How to draw a leg with ``"legs"`` (``None``, or a leg it draws as ``[]``: straight);
+        called as ``paths(profile, a, b)``, returns ``(lat, lon)`` points in degrees
+        (typically along the streets, :func:`simulation.workload.street_paths`).
+
+    Returns
+    -------
+    list
+        Positions ``[lon, lat]``; with ``"legs"`` at least two when there is a waypoint.
+
+    Raises
+    ------
+    ValueError
+        ``paths`` given with ``"waypoints"``, which draws straight segments only.
+    """
+    if geometry == "waypoints":
+        if paths is not None:
+            raise ValueError(
+                "route_coordinates: geometry 'waypoints' draws straight segments — "
+                "give geometry='legs' to draw along paths"
+            )
+        return [position(w.lat, w.lon) for w in waypoints]
+    coords: list[list[float]] = []
+    for a, b in itertools.pairwise(waypoints):
+        leg = list(paths(profile, a, b)) if paths is not None else []
+        for lat, lon in leg or [(a.lat, a.lon), (b.lat, b.lon)]:
+            pos = position(lat, lon)
+            if not coords or coords[-1] != pos:
+                coords.append(pos)
+    if not coords and waypoints:
+        coords.append(position(waypoints[0].lat, waypoints[0].lon))
+    if len(coords) == 1:  # RFC 7946: a LineString has two positions or more
+        coords.append(list(coords[0]))
+    return coords
+
+
+def bbox(features: Iterable[Mapping[str, Any]]) -> list[float]:
+    """``[west, south, east, north]`` (degrees) of the ``Point`` and ``LineString`` features'
+    positions; ``[]`` when they have none."""
+    lons: list[float] = []
+    lats: list[float] = []
+    for f in features:
+        geom = f["geometry"]
+        points = [geom["coordinates"]] if geom["type"] == "Point" else geom["coordinates"]
+        for lon, lat in points:
+            lons.append(lon)
+            lats.append(lat)
+    if not lons:
+        return []
+    return [min(lons), min(lats), max(lons), max(lats)]
+
+
+def feature_collection(features: list[dict[str, Any]], /, **members: Any) -> dict[str, Any]:
+    """A ``FeatureCollection`` of ``features``: its ``bbox`` when they have a position, then
+    the foreign ``members`` (a ``summary``, say) in their order, then the features."""
+    collection: dict[str, Any] = {"type": "FeatureCollection"}
+    box = bbox(features)
+    if box:
+        collection["bbox"] = box
+    return collection | members | {"features": features}
 
 
 def solution_to_geojson(
@@ -109,12 +250,9 @@ def solution_to_geojson(
             )
         )
     served = sum(len(r.visits) for r in solution.routes)
-    collection: dict[str, Any] = {"type": "FeatureCollection"}
-    bbox = _bbox(features)
-    if bbox:
-        collection["bbox"] = bbox
-    collection |= {
-        "summary": {
+    return feature_collection(
+        features,
+        summary={
             "status": solution.status.value,
             "stops": len(problem.stops),
             "served": served,
@@ -126,21 +264,11 @@ def solution_to_geojson(
             "co2_kg": round(solution.co2_g / 1000.0, 3),
             "cost": round(solution.cost, 2),
         },
-        "features": features,
-    }
-    return collection
-
-
-def _position(lat: float, lon: float) -> list[float]:
-    return [round(float(lon), _DIGITS), round(float(lat), _DIGITS)]
+    )
 
 
 def _point(loc: Location, **properties: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": _position(loc.lat, loc.lon)},
-        "properties": properties,
-    }
+    return point_feature(loc.lat, loc.lon, **properties)
 
 
 def _depots(problem: Problem) -> list[dict[str, Any]]:
@@ -163,42 +291,27 @@ def _route_feature(
     waypoints = [vehicle.start, *(v.location for v in route.visits)]
     if vehicle.end is not None:
         waypoints.append(vehicle.end)
-    coords: list[list[float]] = []
-    for a, b in itertools.pairwise(waypoints):
-        la, lb = problem.locations[a], problem.locations[b]
-        leg = list(paths(vt.profile, la, lb)) if paths is not None else []
-        if not leg:
-            leg = [(la.lat, la.lon), (lb.lat, lb.lon)]
-        for lat, lon in leg:
-            pos = _position(lat, lon)
-            if not coords or coords[-1] != pos:
-                coords.append(pos)
-    if not coords:
-        start = problem.locations[vehicle.start]
-        coords.append(_position(start.lat, start.lon))
-    if len(coords) == 1:  # RFC 7946: a LineString has two positions or more
-        coords.append(list(coords[0]))
-    return {
-        "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": coords},
-        "properties": {
-            "kind": "route",
-            "vehicle": route.vehicle_id,
-            "type": vt.name,
-            "vehicle_kind": vt.kind.value,
-            "profile": vt.profile,
-            "stops": len(route.visits),
-            "stop_ids": list(route.stop_ids),
-            "km": round(route.distance / 1000.0, 3),
-            "duration_s": route.duration,
-            "start": fmt_time(route.start_time),
-            "end": fmt_time(route.end_time),
-            "breaks": [f"{fmt_time(b.start)} ({b.duration // 60} min)" for b in route.breaks],
-            "co2_kg": round(route.co2_g / 1000.0, 3),
-            "cost": round(route.cost, 2),
-            "colour": colour,
-        },
-    }
+    coords = route_coordinates(
+        [problem.locations[w] for w in waypoints], profile=vt.profile, paths=paths
+    )
+    return line_feature(
+        coords,
+        kind="route",
+        vehicle=route.vehicle_id,
+        type=vt.name,
+        vehicle_kind=vt.kind.value,
+        profile=vt.profile,
+        stops=len(route.visits),
+        stop_ids=list(route.stop_ids),
+        km=round(route.distance / 1000.0, 3),
+        duration_s=route.duration,
+        start=fmt_time(route.start_time),
+        end=fmt_time(route.end_time),
+        breaks=[f"{fmt_time(b.start)} ({b.duration // 60} min)" for b in route.breaks],
+        co2_kg=round(route.co2_g / 1000.0, 3),
+        cost=round(route.cost, 2),
+        colour=colour,
+    )
 
 
 def _visit_features(problem: Problem, route: Route, colour: str) -> list[dict[str, Any]]:
@@ -237,17 +350,3 @@ def _windows(stop: Stop) -> str:
 
 def _by_dimension(problem: Problem, amounts: Sequence[int]) -> dict[str, int]:
     return {name: int(a) for name, a in zip(problem.dimensions, amounts, strict=True)}
-
-
-def _bbox(features: list[dict[str, Any]]) -> list[float]:
-    lons: list[float] = []
-    lats: list[float] = []
-    for f in features:
-        geom = f["geometry"]
-        points = [geom["coordinates"]] if geom["type"] == "Point" else geom["coordinates"]
-        for lon, lat in points:
-            lons.append(lon)
-            lats.append(lat)
-    if not lons:
-        return []
-    return [min(lons), min(lats), max(lons), max(lats)]

@@ -28,12 +28,10 @@ Exit codes: 0 success; 1 the demo failed (one line on stderr says why and what t
 
 from __future__ import annotations
 
-import itertools
 import json
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -45,7 +43,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from api.maps import write_map
+from api.cli.maps import write_map
 from orchestrator.errors import Conflict, NotFound, OrchestratorError
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
@@ -57,17 +55,25 @@ from orchestrator.models import (
     RouteStop,
     UnservedOrder,
 )
-from orchestrator.planning.plans import plan_day, plan_routes, plan_unserved, route_stops
+from orchestrator.planning.plans import plan_day, plan_routes
 from orchestrator.planning.problem import vehicle_id
 from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope
+from orchestrator.store.queries import stops_with_places, unserved_with_places
 from routing.errors import RoutingError
-from routing.geojson import PALETTE
+from routing.geojson import (
+    PALETTE,
+    PathFunction,
+    feature_collection,
+    line_feature,
+    point_feature,
+    route_coordinates,
+)
 from routing.model import Location
 from routing.solve import Limits
-from simulation.cities.synthetic import generate_city
 from simulation.cities.city import City
+from simulation.cities.synthetic import generate_city
 from simulation.seed_store import DEMO_TIMEZONE, seed_store
 from simulation.workload import street_paths
 
@@ -155,7 +161,7 @@ def run_demo(
     out = Path(out_dir).expanduser().resolve()
     say(f"lastmile demo: {orders} orders, {city} city, seed {seed}, time limit {time_limit:g} s")
     try:
-        settings = Settings(**({"database_url": database_url} if database_url else {}))
+        settings = Settings(database_url=database_url) if database_url else Settings()
     except ValidationError as exc:
         return _fail(say, f"a LASTMILE_* setting is invalid: {exc.errors()[0]['msg']}")
     day = day or datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
@@ -338,30 +344,23 @@ def read_plan(session: Session, plan_id: int) -> PlanView:
     depot = session.get(Depot, plan.depot_id)
     assert depot is not None
     routes = plan_routes(session, plan_id)
-    stops = {r.id: route_stops(session, r.id or 0) for r in routes}
-    unserved = plan_unserved(session, plan_id)
-    order_ids = {s.order_id for ss in stops.values() for s in ss} | {u.order_id for u in unserved}
+    stops = {r.id: stops_with_places(session, r.id or 0) for r in routes}
+    unserved = unserved_with_places(session, plan_id)
+    order_ids = {s.order_id for ss in stops.values() for s, _ in ss}
+    order_ids |= {u.order_id for u, _ in unserved}
+    # The orders' references and windows, in one query (the store has no helper for a set).
     orders = {
         o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(sorted(order_ids))))
     }
-    place_ids = {o.place_id for o in orders.values() if o.place_id is not None}
-    places = {
-        p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(sorted(place_ids))))
-    }
     fleets = {f.id: (f, vt) for f, vt in depot_fleets(session, depot.id or 0)}
-
-    def place_of(order: Order) -> Place | None:
-        return places.get(order.place_id) if order.place_id is not None else None
 
     route_views = []
     for r in routes:
         fleet, vtype = fleets[r.fleet_id]
         route_stops_ = []
-        for s in stops[r.id]:
-            order = orders[s.order_id]
-            place = place_of(order)
+        for s, place in stops[r.id]:
             assert place is not None  # a routed order has a place
-            route_stops_.append(StopView(s, order, place))
+            route_stops_.append(StopView(s, orders[s.order_id], place))
         route_views.append(
             RouteView(
                 route=r,
@@ -374,9 +373,7 @@ def read_plan(session: Session, plan_id: int) -> PlanView:
         plan=plan,
         depot=depot,
         routes=tuple(route_views),
-        unserved=tuple(
-            UnservedView(u, orders[u.order_id], place_of(orders[u.order_id])) for u in unserved
-        ),
+        unserved=tuple(UnservedView(u, orders[u.order_id], place) for u, place in unserved),
         vehicle_ids=tuple(
             vehicle_id(vt, f, n) for f, vt in fleets.values() for n in range(f.count)
         ),
@@ -451,22 +448,21 @@ def _hm(seconds: int) -> str:
 # -- the map ----------------------------------------------------------------------------------
 
 
-PathFunction = Callable[[str, Location, Location], Sequence[tuple[float, float]]]
-
-
 def plan_geojson(view: PlanView, *, paths: PathFunction | None = None) -> dict[str, Any]:
-    """The stored plan as the ``FeatureCollection`` :func:`api.maps.write_map` draws.
+    """The stored plan as the ``FeatureCollection`` :func:`api.cli.maps.write_map` draws.
 
     The features and their properties follow :func:`routing.geojson.solution_to_geojson`
     (``route``, ``visit``, ``depot``, ``unserved``; coordinates ``[lon, lat]``, km, kg, times
     ``HH:MM`` at the depot), with the store's ids added (``plan_id``, ``route_id``,
-    ``order_id``). ``paths(profile, a, b)`` draws a leg (``[(lat, lon), ...]``, along the
-    streets); ``None`` draws straight lines.
+    ``order_id``), and are written with its building blocks. ``paths(profile, a, b)`` draws a
+    leg (``[(lat, lon), ...]``, along the streets); ``None`` draws straight lines.
     """
     depot = view.depot
     home = Location(depot.code, depot.lat, depot.lon)
     features: list[dict[str, Any]] = [
-        _point(home.lat, home.lon, kind="depot", id=depot.code, vehicles=list(view.vehicle_ids))
+        point_feature(
+            home.lat, home.lon, kind="depot", id=depot.code, vehicles=list(view.vehicle_ids)
+        )
     ]
     for k, rv in enumerate(view.routes):
         r = rv.route
@@ -474,40 +470,28 @@ def plan_geojson(view: PlanView, *, paths: PathFunction | None = None) -> dict[s
         waypoints = [home, *(s.location for s in rv.stops)]
         if not rv.open_route:
             waypoints.append(home)
-        line: list[list[float]] = []
-        for a, b in itertools.pairwise(waypoints):
-            leg = list(paths(rv.profile, a, b)) if paths is not None else []
-            for lat, lon in leg or [(a.lat, a.lon), (b.lat, b.lon)]:
-                position = _position(lat, lon)
-                if not line or line[-1] != position:
-                    line.append(position)
-        while len(line) < 2:  # RFC 7946: a LineString has two positions or more
-            line.append(_position(home.lat, home.lon))
         features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": line},
-                "properties": {
-                    "kind": "route",
-                    "route_id": r.id,
-                    "vehicle": r.vehicle_id,
-                    "type": r.vehicle_type,
-                    "profile": rv.profile,
-                    "stops": len(rv.stops),
-                    "order_ids": [s.order.id for s in rv.stops],
-                    "km": round(r.distance_m / 1000.0, 3),
-                    "duration_s": r.duration_s,
-                    "start": view.local(r.start_at),
-                    "end": view.local(r.end_at),
-                    "co2_kg": round(r.co2_g / 1000.0, 3),
-                    "cost": round(r.cost, 2),
-                    "colour": colour,
-                },
-            }
+            line_feature(
+                route_coordinates(waypoints, profile=rv.profile, paths=paths),
+                kind="route",
+                route_id=r.id,
+                vehicle=r.vehicle_id,
+                type=r.vehicle_type,
+                profile=rv.profile,
+                stops=len(rv.stops),
+                order_ids=[s.order.id for s in rv.stops],
+                km=round(r.distance_m / 1000.0, 3),
+                duration_s=r.duration_s,
+                start=view.local(r.start_at),
+                end=view.local(r.end_at),
+                co2_kg=round(r.co2_g / 1000.0, 3),
+                cost=round(r.cost, 2),
+                colour=colour,
+            )
         )
         for s in rv.stops:
             features.append(
-                _point(
+                point_feature(
                     s.place.lat,
                     s.place.lon,
                     kind="visit",
@@ -530,7 +514,7 @@ def plan_geojson(view: PlanView, *, paths: PathFunction | None = None) -> dict[s
         if u.place is None:
             continue  # no place chosen: nowhere to draw it
         features.append(
-            _point(
+            point_feature(
                 u.place.lat,
                 u.place.lon,
                 kind="unserved",
@@ -543,12 +527,9 @@ def plan_geojson(view: PlanView, *, paths: PathFunction | None = None) -> dict[s
             )
         )
     p = view.plan
-    collection: dict[str, Any] = {"type": "FeatureCollection"}
-    bbox = _bbox(features)
-    if bbox:
-        collection["bbox"] = bbox
-    collection |= {
-        "summary": {
+    return feature_collection(
+        features,
+        summary={
             "plan_id": p.id,
             "depot": depot.code,
             "service_day": p.service_day.isoformat(),
@@ -563,41 +544,13 @@ def plan_geojson(view: PlanView, *, paths: PathFunction | None = None) -> dict[s
             "co2_kg": round((p.co2_g or 0) / 1000.0, 3),
             "cost": round(p.cost or 0, 2),
         },
-        "features": features,
-    }
-    return collection
+    )
 
 
 def _window(view: PlanView, order: Order) -> str:
     if order.window_start is None or order.window_end is None:
         return "any time"
     return f"{view.local(order.window_start)}-{view.local(order.window_end)}"
-
-
-def _position(lat: float, lon: float) -> list[float]:
-    return [round(float(lon), 6), round(float(lat), 6)]
-
-
-def _point(lat: float, lon: float, **properties: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": _position(lat, lon)},
-        "properties": properties,
-    }
-
-
-def _bbox(features: list[dict[str, Any]]) -> list[float]:
-    points: list[list[float]] = []
-    for f in features:
-        geometry = f["geometry"]
-        points.extend(
-            [geometry["coordinates"]] if geometry["type"] == "Point" else geometry["coordinates"]
-        )
-    if not points:
-        return []
-    lons = [pt[0] for pt in points]
-    lats = [pt[1] for pt in points]
-    return [min(lons), min(lats), max(lons), max(lats)]
 
 
 # -- where things are -------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from typing import Any
 import folium
 from branca.element import Figure
 
+from routing.geojson import bbox as bounding_box
+
 __all__ = ["UNSERVED_COLOUR", "build_map", "write_map"]
 
 UNSERVED_COLOUR = "#d62728"
@@ -53,7 +55,7 @@ def build_map(geojson: dict[str, Any]) -> folium.Map:
     for f in features:
         by_kind.setdefault(f["properties"].get("kind", ""), []).append(f)
 
-    bbox = geojson.get("bbox") or _bbox(features)
+    bbox = geojson.get("bbox") or bounding_box(features)
     if bbox:
         west, south, east, north = bbox
         centre = [(south + north) / 2.0, (west + east) / 2.0]
@@ -120,7 +122,7 @@ def _add_route(fmap: folium.Map, route: dict[str, Any], visits: list[dict[str, A
         f"({p['stops']} stops, {p['km']:.1f} km)",
         show=True,
     )
-    folium.PolyLine(
+    folium.PolyLine(  # type: ignore[no-untyped-call]  # folium leaves PolyLine.__init__ unannotated
         locations=[[lat, lon] for lon, lat in route["geometry"]["coordinates"]],
         color=colour,
         weight=_ROUTE_WEIGHT_PX,
@@ -178,18 +180,6 @@ def _legend(geojson: dict[str, Any], routes: list[dict[str, Any]]) -> str:
 def _latlon(feature: dict[str, Any]) -> list[float]:
     lon, lat = feature["geometry"]["coordinates"]
     return [lat, lon]
-
-
-def _bbox(features: list[dict[str, Any]]) -> list[float]:
-    points: list[list[float]] = []
-    for f in features:
-        geom = f["geometry"]
-        points.extend([geom["coordinates"]] if geom["type"] == "Point" else geom["coordinates"])
-    if not points:
-        return []
-    lons = [p[0] for p in points]
-    lats = [p[1] for p in points]
-    return [min(lons), min(lats), max(lons), max(lats)]
 
 
 def _hm(seconds: int) -> str:

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
-from api.deps import KeyCheck, SessionDep, engine_of, key_check
+from api.deps import KeyCheck, SessionDep, TravelDep, engine_of, key_check
 from api.errors import error_responses
 from api.routes.profiles import ConciergeDep
 from orchestrator.concierge.offers import (
@@ -31,7 +31,6 @@ from orchestrator.concierge.offers import (
     release_hold,
 )
 from orchestrator.models import HoldPublic, OptionChoice, OrderOptionsPublic, Role
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
 from orchestrator.store.engine import session_scope
 
 __all__ = ["CHOICE_EXAMPLE", "router"]
@@ -44,17 +43,7 @@ _ANSWERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="options")
 """Threads computing delivery options: two, so one can compute while the other waits on the
 store."""
 
-CHOICE_EXAMPLE = OptionChoice.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-
-
-def _travel(request: Request) -> TravelTimes:
-    """The app's travel provider, made once (a road graph is loaded from its file)."""
-    state = request.app.state
-    travel: TravelTimes | None = getattr(state, "concierge_travel", None)
-    if travel is None:
-        travel = travel_from_settings(state.settings)
-        state.concierge_travel = travel
-    return travel
+CHOICE_EXAMPLE = OptionChoice.model_config["json_schema_extra"]["examples"][0]
 
 
 @router.get(
@@ -66,6 +55,7 @@ async def read_options(
     order_id: int,
     key: OptionsKeyDep,
     request: Request,
+    travel: TravelDep,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days to consider.")] = 3,
     k: Annotated[int, Query(ge=1, le=MAX_OPTIONS, description="Options to return.")] = 5,
 ) -> OrderOptionsPublic:
@@ -75,7 +65,7 @@ async def read_options(
     feasible against that day's tentative plan, with the vehicle type, ETA window, price,
     marginal cost and CO2, a score for this customer and one sentence saying why; the
     greenest is marked. 409 when the order is dispatched or closed."""
-    engine, travel = engine_of(request), _travel(request)
+    engine = engine_of(request)
 
     def answer() -> OrderOptionsPublic:
         with session_scope(engine) as session:
@@ -100,7 +90,7 @@ def choose(
     order_id: int,
     caller: ConciergeDep,
     session: SessionDep,
-    request: Request,
+    travel: TravelDep,
     option: Annotated[
         OptionChoice,
         Body(
@@ -115,7 +105,7 @@ def choose(
     not offered); 409 when it no longer fits the day (ask again) or the order can no longer
     change."""
     return choose_option(
-        session, order_id, option, customer_id=caller.customer_scope, travel=_travel(request)
+        session, order_id, option, customer_id=caller.customer_scope, travel=travel
     )
 
 

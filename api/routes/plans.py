@@ -2,7 +2,7 @@
 
 ``POST /plans`` (and ``POST /plans/{id}/replan``) stores the request as a queued plan and
 answers 202 with its id and a ``Location`` to poll; a worker process solves it
-(:mod:`api.jobs`). ``GET /plans/{id}`` shows the job's status (queued, running, succeeded,
+(:mod:`api.runtime.jobs`). ``GET /plans/{id}`` shows the job's status (queued, running, succeeded,
 failed), progress and — once done — the plan; the same id then serves
 ``/plans/{id}/routes`` (JSON; GeoJSON with ``Accept: application/geo+json``) and
 ``/plans/{id}/routes.geojson``. Job state is kept in the store: a restart forgets nothing,
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson
-from api.jobs import PlanJobs
+from api.runtime.jobs import PlanJobs
 from orchestrator.errors import Conflict, NotFound
 from orchestrator.jobs.plans import JobState, job_progress, job_state, submit_plan, submit_replan
 from orchestrator.models import (
@@ -94,7 +94,9 @@ _GEOJSON_EXAMPLE: dict[str, Any] = {
     ],
     "plan": {"id": 3, "depot_id": 1, "status": "current"},
 }
-_LOCATION = {202: {"headers": {"Location": {"description": "Where to poll the job."}}}}
+_LOCATION: dict[int | str, dict[str, Any]] = {
+    202: {"headers": {"Location": {"description": "Where to poll the job."}}}
+}
 
 
 class ReplanRequest(BaseModel):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep
+from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep, TravelDep
 from api.errors import error_responses
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import (
@@ -26,8 +26,7 @@ from orchestrator.models import (
     ReturnStatus,
     Role,
 )
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
-from orchestrator.returns_flow.flow import (
+from orchestrator.returns_flow import (
     advance_return,
     choose_pickup,
     get_return,
@@ -37,7 +36,6 @@ from orchestrator.returns_flow.flow import (
     return_public,
     start_return,
 )
-from orchestrator.settings import Settings
 
 __all__ = ["EXAMPLE", "PICKUP_EXAMPLE", "ProgressRequest", "router"]
 
@@ -77,11 +75,6 @@ def _acting(caller: Caller) -> int | None:
             detail="an analyst key may not do this — use a key of role admin, customer, planner",
         )
     return caller.customer_scope
-
-
-def _travel(request: Request) -> TravelTimes:
-    settings: Settings = request.app.state.settings
-    return travel_from_settings(settings)
 
 
 @router.post(
@@ -165,14 +158,12 @@ def read(return_id: int, caller: CurrentKeyDep, session: SessionDep) -> ReturnPu
     responses=error_responses(404, 409, 422),
 )
 def options(
-    return_id: int, caller: CurrentKeyDep, session: SessionDep, request: Request
+    return_id: int, caller: CurrentKeyDep, session: SessionDep, travel: TravelDep
 ) -> list[PickupOptionPublic]:
     """Pickup windows at the customer's places and days at their lockers over the next days,
     each checked against that day's plan (with what collecting it adds), then the nearest
     stores taking returns, for a drop-off. 409 once the item has left the customer."""
-    return pickup_options(
-        session, return_id, customer_id=caller.customer_scope, travel=_travel(request)
-    )
+    return pickup_options(session, return_id, customer_id=caller.customer_scope, travel=travel)
 
 
 @router.post(
@@ -184,7 +175,7 @@ def pickup(
     return_id: int,
     caller: CurrentKeyDep,
     session: SessionDep,
-    request: Request,
+    travel: TravelDep,
     choice: Annotated[
         PickupChoice,
         Body(
@@ -202,9 +193,7 @@ def pickup(
     (``store_id``, ``day``); the return is then scheduled and its destination decided again
     from where the item starts. 409 when no vehicle can collect it then any more or it has
     left already; 422 names the missing or wrong field."""
-    ret = choose_pickup(
-        session, return_id, choice, customer_id=_acting(caller), travel=_travel(request)
-    )
+    ret = choose_pickup(session, return_id, choice, customer_id=_acting(caller), travel=travel)
     return return_public(session, ret)
 
 

@@ -13,7 +13,7 @@ from api.errors import error_responses
 from api.routes.plans import RouteOut, StopOut
 from orchestrator.errors import NotFound
 from orchestrator.models import Route, RouteStop, RouteStopPublic
-from orchestrator.planning.plans import dispatch_route, mark_stop_outcome
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.store.queries import stops_with_places
 
 __all__ = ["DispatchRequest", "OutcomeRequest", "router"]

@@ -3,12 +3,12 @@
 ``POST /simulations`` takes a scenario (the JSON form of a scenario file, see
 :func:`simulation.scenario_json_schema`) or the name of a shipped example, and optional sweep
 axes; it answers 202 with the job's id and a ``Location``. The run happens in a process of
-its own beside the server (:class:`api.jobs.SimulationJobs`; the simulator plans with the
+its own beside the server (:class:`api.runtime.jobs.SimulationJobs`; the simulator plans with the
 solvers, which hold the GIL), so the server keeps answering. ``GET /simulations/{id}`` shows
 the status (queued, running, succeeded, failed), the progress (points of a sweep done) and,
 once done, the KPIs of every scenario; ``/simulations/{id}/report.html``, ``/report.csv``,
 ``/report.json``, ``/report.parquet`` and ``/plots/{name}.png`` serve the files
-:mod:`api.simulation_runs` wrote.
+:mod:`api.runtime.simulation_runs` wrote.
 
 Jobs are kept **in the store** (:mod:`orchestrator.jobs.simulations`, table
 ``simulation_jobs``) and their files in a folder of their own under the lasting simulations
@@ -33,8 +33,8 @@ from sqlmodel import Session
 
 from api.deps import Caller, SessionDep, require_role
 from api.errors import error_responses
-from api.jobs import SimulationJobs
-from api.simulation_runs import KPI_COLUMNS, PLOTS
+from api.runtime.jobs import SimulationJobs
+from api.runtime.simulation_runs import KPI_COLUMNS, PLOTS
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.jobs.simulations import create_job, get_job
 from orchestrator.models import Role, Simulation, SimulationStatus
@@ -49,7 +49,9 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
 """The shipped example scenarios (``POST /simulations`` with ``{"example": NAME}``)."""
 
 _MAX_POINTS = 64
-_LOCATION = {202: {"headers": {"Location": {"description": "Where to poll the job."}}}}
+_LOCATION: dict[int | str, dict[str, Any]] = {
+    202: {"headers": {"Location": {"description": "Where to poll the job."}}}
+}
 _TINY: dict[str, Any] = {
     "name": "tiny",
     "city": {"kind": "synthetic", "seed": 3, "blocks": 6},
@@ -57,7 +59,7 @@ _TINY: dict[str, Any] = {
     "fleet": {"hubs": [{"name": "hub", "vehicles": {"van": 1, "robot": 2}}]},
     "replications": 1,
 }
-_KPIS_EXAMPLE = {
+_KPIS_EXAMPLE: dict[str, Any] = {
     "label": "robot=2",
     "delivered": 34.0,
     "on_time_share": 0.795,
@@ -310,12 +312,17 @@ class _CSVResponse(PlainTextResponse):
     media_type = "text/csv"
 
 
-_HTML = {200: {"content": {"text/html": {"example": "<!doctype html><html>…</html>"}}}}
-_CSV = {200: {"content": {"text/csv": {"example": "label,robot,delivered\nrobot=2,2,34.0\n"}}}}
+_Responses = dict[int | str, dict[str, Any]]  # the OpenAPI ``responses`` of a route
+_HTML: _Responses = {200: {"content": {"text/html": {"example": "<!doctype html><html>…</html>"}}}}
+_CSV: _Responses = {
+    200: {"content": {"text/csv": {"example": "label,robot,delivered\nrobot=2,2,34.0\n"}}}
+}
 _PARQUET_TYPE = "application/vnd.apache.parquet"
-_PARQUET = {200: {"content": {_PARQUET_TYPE: {"example": "(Parquet bytes)"}}}}
-_PNG = {200: {"content": {"image/png": {"example": "(PNG bytes)"}}}}
-_JSON = {200: {"content": {"application/json": {"example": {"scenario": "tiny", "seed": 7}}}}}
+_PARQUET: _Responses = {200: {"content": {_PARQUET_TYPE: {"example": "(Parquet bytes)"}}}}
+_PNG: _Responses = {200: {"content": {"image/png": {"example": "(PNG bytes)"}}}}
+_JSON: _Responses = {
+    200: {"content": {"application/json": {"example": {"scenario": "tiny", "seed": 7}}}}
+}
 _FILE_ERRORS = error_responses(401, 403, 404, 409, 422, non_json_route=True)
 
 

@@ -5,7 +5,7 @@ and the choices made are documented in :mod:`orchestrator.vroom.format`; an inva
 input is a 422 naming the field (``jobs[3].time_windows[0]``) with VROOM's ``code`` 2.
 
 The answer comes in the response, as VROOM's clients expect, but the solve runs in a worker
-process (:class:`api.jobs.SolverPool`, two at a time; more requests wait their turn): the
+process (:class:`api.runtime.jobs.SolverPool`, two at a time; more requests wait their turn): the
 server keeps answering meanwhile. ``time_limit`` bounds the search like VROOM's
 ``-l``/``--limit``: :data:`DEFAULT_TIME_LIMIT_S` by default, :data:`MAX_TIME_LIMIT_S` at most.
 """
@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Query, Request
 
 from api.deps import PlannerDep
 from api.errors import error_responses
-from api.jobs import SolverPool
+from api.runtime.jobs import SolverPool
 from orchestrator.vroom import solve_vroom
 from routing.solve import Limits
 

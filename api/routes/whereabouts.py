@@ -2,7 +2,7 @@
 
 The customer says where they are today — one of their places, or a point that becomes a new
 place of theirs — and the route carrying the order is re-optimised from where its vehicle is;
-the answer is the new ETA. The rules live in :mod:`orchestrator.planning.whereabouts`; this route
+the answer is the new ETA. The rules live in :mod:`orchestrator.operations.whereabouts`; this route
 only
 checks who may ask and shows the times in the depot's timezone.
 
@@ -17,14 +17,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller, SessionDep, require_role
+from api.deps import Caller, SessionDep, TravelDep, require_role
 from api.errors import error_responses
 from orchestrator.models import PlacePublic, Role
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
-from orchestrator.planning.whereabouts import WhereaboutsResult, update_whereabouts
+from orchestrator.operations.whereabouts import WhereaboutsResult, update_whereabouts
 
 __all__ = ["WhereaboutsIn", "WhereaboutsOut", "router"]
 
@@ -127,16 +126,6 @@ class WhereaboutsOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
 
-def _travel(request: Request) -> TravelTimes:
-    """The app's travel provider, made once (a road graph is read from its file)."""
-    state = request.app.state
-    travel: TravelTimes | None = getattr(state, "whereabouts_travel", None)
-    if travel is None:
-        travel = travel_from_settings(state.settings)
-        state.whereabouts_travel = travel
-    return travel
-
-
 def _out(result: WhereaboutsResult, staff: bool) -> WhereaboutsOut:
     zone = ZoneInfo(result.timezone)
 
@@ -186,7 +175,7 @@ def put_whereabouts(
     order_id: int,
     caller: RedirectDep,
     session: SessionDep,
-    request: Request,
+    travel: TravelDep,
     whereabouts: Annotated[
         WhereaboutsIn,
         Body(
@@ -216,7 +205,7 @@ def put_whereabouts(
         place_id=whereabouts.place_id,
         point=whereabouts.point,
         label=whereabouts.label,
-        travel=_travel(request),
+        travel=travel,
         customer_id=caller.customer_scope,
     )
     return _out(result, staff=caller.customer_scope is None)

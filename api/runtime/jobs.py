@@ -63,7 +63,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from api.simulation_runs import run_job as run_simulation
+from api.runtime.simulation_runs import run_job as run_simulation
 from orchestrator.errors import OrchestratorError
 from orchestrator.jobs.plans import interrupt_jobs, run_job
 from orchestrator.jobs.simulations import claim_job, fail_job, queued_jobs, release_job

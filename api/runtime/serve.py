@@ -25,15 +25,16 @@ import multiprocessing
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable, MutableSequence
+from collections.abc import Callable, MutableSequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orchestrator.errors import InvalidInput
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["Balance", "serve"]
 
@@ -133,7 +134,7 @@ def _listener(host: str, port: int) -> socket.socket:
 
 
 def _recover_jobs() -> None:
-    from api.jobs import recover_interrupted
+    from api.runtime.jobs import recover_interrupted
     from orchestrator.store.engine import create_engine, ensure_schema
 
     engine = create_engine(Settings().database_url)
@@ -162,11 +163,6 @@ def _worker(host: str, port: int, log_level: str, held: MutableSequence[int], in
     server.run(sockets=[sock])
 
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-App = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
-
-
 class Balance:
     """ASGI wrapper evening out kept-alive connections between the workers of a server.
 
@@ -190,7 +186,7 @@ class Balance:
 
     def __init__(
         self,
-        app: App,
+        app: ASGIApp,
         held: MutableSequence[int],
         index: int,
         connections: Callable[[], int],
@@ -202,7 +198,8 @@ class Balance:
         self.margin, self.pause_s = margin, pause_s
         self._last_shed = -float("inf")
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer as ``app`` does, closing the connection when this worker holds too many."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -214,7 +211,7 @@ class Balance:
             return
         self._last_shed = now
 
-        async def closing(message: dict[str, Any]) -> None:
+        async def closing(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", []), (b"connection", b"close")]
                 message = {**message, "headers": headers}

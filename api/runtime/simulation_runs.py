@@ -150,7 +150,7 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 
 def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
     """Run the simulation job ``job_id`` in this process (a worker process of the server,
-    :class:`api.jobs.SimulationJobs`) and record how it ended; its final status.
+    :class:`api.runtime.jobs.SimulationJobs`) and record how it ended; its final status.
 
     The server claimed the job (:func:`orchestrator.jobs.simulations.claim_job`) and hands
     over the run's ``token``: this reads the request from the store, runs the scenario or

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.serve import Balance
+from api.runtime.serve import Balance
 
 
 async def _answer(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.demo import run_demo
+from api.cli.demo import run_demo
 from orchestrator.intake.catalog import create_vehicle_type
 from orchestrator.models import Customer, Order, Plan, PlanStatus, Route
 from orchestrator.planning.plans import current_plan, plan_day

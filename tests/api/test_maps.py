@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.maps import UNSERVED_COLOUR, write_map
+from api.cli.maps import UNSERVED_COLOUR, write_map
 
 
 def point(lon: float, lat: float, **properties: Any) -> dict[str, Any]:

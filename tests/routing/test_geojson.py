@@ -22,7 +22,16 @@ from routing import (
     VehicleType,
     Visit,
 )
-from routing.geojson import PALETTE, solution_to_geojson
+from routing.geojson import (
+    PALETTE,
+    bbox,
+    feature_collection,
+    line_feature,
+    point_feature,
+    position,
+    route_coordinates,
+    solution_to_geojson,
+)
 from routing.matrix import straight_line_matrix
 
 H = 3600
@@ -246,3 +255,103 @@ def test_no_routes_still_a_valid_collection(problem: Problem) -> None:
     assert [f["properties"]["kind"] for f in collection["features"]] == ["depot"]
     assert collection["summary"]["routes"] == 0
     assert json.loads(json.dumps(collection)) == collection
+
+
+# -- the building blocks the API and the demo write their plans with ----------------------------
+
+DEPOT = Location("depot", 60.17, 24.94)
+SHOP = Location("shop", 60.165, 24.938)
+
+
+def test_position_is_lon_lat_rounded_to_six_decimals() -> None:
+    assert position(60.123456789, 24.987654321) == [24.987654, 60.123457]
+
+
+def test_point_feature_keeps_its_properties_in_order() -> None:
+    feature = point_feature(60.17, 24.94, kind="depot", id="HEL1")
+    assert feature == {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [24.94, 60.17]},
+        "properties": {"kind": "depot", "id": "HEL1"},
+    }
+    assert list(feature["properties"]) == ["kind", "id"]
+
+
+def test_line_feature() -> None:
+    feature = line_feature([[24.94, 60.17], [24.938, 60.165]], kind="route")
+    assert feature["geometry"] == {
+        "type": "LineString",
+        "coordinates": [[24.94, 60.17], [24.938, 60.165]],
+    }
+    assert feature["properties"] == {"kind": "route"}
+
+
+@pytest.mark.parametrize(
+    ("waypoints", "expected"),
+    [
+        # A closed route: out and back.
+        ([DEPOT, SHOP, DEPOT], [[24.94, 60.17], [24.938, 60.165], [24.94, 60.17]]),
+        # Two stops at one place: the repeat is merged into one position.
+        ([DEPOT, SHOP, SHOP], [[24.94, 60.17], [24.938, 60.165]]),
+        # Nowhere to go: still two positions, as RFC 7946 asks of a LineString.
+        ([DEPOT], [[24.94, 60.17], [24.94, 60.17]]),
+        # Back where it started at once: the same.
+        ([DEPOT, DEPOT], [[24.94, 60.17], [24.94, 60.17]]),
+        # No waypoints, no line.
+        ([], []),
+    ],
+)
+def test_legs_merge_repeats_and_keep_two_positions(
+    waypoints: list[Location], expected: list[list[float]]
+) -> None:
+    assert route_coordinates(waypoints) == expected
+
+
+@pytest.mark.parametrize(
+    ("waypoints", "expected"),
+    [
+        # Two stops at one place: a position each, so position n is waypoint n.
+        ([DEPOT, SHOP, SHOP], [[24.94, 60.17], [24.938, 60.165], [24.938, 60.165]]),
+        # An open route without stops: the depot alone.
+        ([DEPOT], [[24.94, 60.17]]),
+    ],
+)
+def test_waypoints_give_one_position_per_waypoint(
+    waypoints: list[Location], expected: list[list[float]]
+) -> None:
+    assert route_coordinates(waypoints, geometry="waypoints") == expected
+
+
+def test_legs_follow_the_paths_of_the_profile() -> None:
+    calls: list[tuple[str, str, str]] = []
+
+    def paths(profile: str, a: Location, b: Location) -> list[tuple[float, float]]:
+        calls.append((profile, a.id, b.id))
+        return [(a.lat, a.lon), (a.lat, b.lon), (b.lat, b.lon)]
+
+    line = route_coordinates([DEPOT, SHOP], profile="bike", paths=paths)
+    assert calls == [("bike", "depot", "shop")]
+    assert line == [[24.94, 60.17], [24.938, 60.17], [24.938, 60.165]]
+
+
+def test_waypoints_draw_no_paths() -> None:
+    with pytest.raises(ValueError, match="geometry='legs'"):
+        route_coordinates([DEPOT, SHOP], geometry="waypoints", paths=lambda *_: [])
+
+
+def test_bbox_spans_points_and_lines() -> None:
+    features = [
+        point_feature(60.17, 24.94, kind="depot"),
+        line_feature([[24.93, 60.16], [24.95, 60.18]], kind="route"),
+    ]
+    assert bbox(features) == [24.93, 60.16, 24.95, 60.18]
+    assert bbox([]) == []
+
+
+def test_feature_collection_puts_bbox_and_members_before_the_features() -> None:
+    depot = point_feature(60.17, 24.94, kind="depot")
+    collection = feature_collection([depot], summary={"routes": 0})
+    assert list(collection) == ["type", "bbox", "summary", "features"]
+    assert collection["bbox"] == [24.94, 60.17, 24.94, 60.17]
+    assert collection["features"] == [depot]
+    assert list(feature_collection([], summary={})) == ["type", "summary", "features"]

@@ -1,0 +1,171 @@
+"""``lastmile simulate``: the what-if simulator on one scenario or a sweep, its reports
+written into a folder (:func:`api.runtime.simulation_runs.run_to_folder`, as a simulation job
+of the server writes them).
+
+The simulator is imported only when the command runs: the other commands start without it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api.cli.output import error
+from api.cli.parsing import Whole
+
+__all__ = ["command"]
+
+
+@click.command(
+    "simulate",
+    short_help="run a what-if scenario or a sweep of them",
+    help=(
+        "Run the what-if simulator on SCENARIO.TOML (or .yaml): one scenario, or a sweep over "
+        "a grid of values given by --sweep SWEEP.TOML (an [axes] table of dotted paths and "
+        'their values, e.g. "fleet.hubs.0.vehicles.robot" = [0, 4, 8]) or by --axis options. '
+        "Writes report.json, report.csv, report.html (self-contained, with the plots) and "
+        "plots/*.png into --out and prints the KPIs of every scenario. Same scenario and "
+        "seed, same numbers."
+    ),
+)
+@click.argument(
+    "scenario_file",
+    metavar="SCENARIO.TOML",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--sweep",
+    "sweep_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="SWEEP.TOML",
+    help="a TOML file with an [axes] table: dotted path = [values]",
+)
+@click.option(
+    "--axis",
+    "axis_specs",
+    multiple=True,
+    metavar="PATH=V1,V2",
+    help="one axis of the sweep, e.g. policies.concierge=true,false (repeatable)",
+)
+@click.option(
+    "--scheduler", metavar="ADDR", help="run the sweep on this Dask scheduler (tcp://host:8786)"
+)
+@click.option("--workers", type=Whole(1, 256), default=1, help="local processes (default 1)")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/simulation"),
+    show_default=True,
+    help="folder of the reports",
+)
+@click.option("--seed", type=Whole(0), default=None, help="seed (default: the scenario's)")
+def command(
+    scenario_file: Path,
+    sweep_file: Path | None,
+    axis_specs: tuple[str, ...],
+    scheduler: str | None,
+    workers: int,
+    out: Path,
+    seed: int | None,
+) -> int:
+    """Run, write the reports, print a KPI table; the exit code."""
+    from api.runtime.simulation_runs import KPI_COLUMNS, kpi_table, run_to_folder
+    from simulation import ScenarioError, load_scenario
+
+    if sweep_file is not None and axis_specs:
+        raise click.UsageError("give --sweep or --axis, not both")
+    axes = _sweep_axes(sweep_file) if sweep_file is not None else _axis_options(axis_specs)
+    if scheduler is not None and not axes:
+        raise click.BadParameter(
+            "a scheduler runs sweeps — add --sweep or --axis", param_hint="'--scheduler'"
+        )
+    try:
+        scenario = load_scenario(scenario_file)
+        what = f"{len(_combinations(axes))} scenarios" if axes else "1 scenario"
+        click.echo(f"lastmile simulate: {scenario.name}: {what} x {scenario.replications} "
+                   f"replications ...", err=True)  # fmt: skip
+        result = run_to_folder(
+            scenario, out, axes=axes, seed=seed, workers=workers, scheduler=scheduler
+        )
+    except ScenarioError as exc:
+        field = exc.field or "scenario"
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        raise click.BadParameter(
+            f"{field}: {exc.message}{more}", param_hint="'SCENARIO.TOML'"
+        ) from None
+    except ConnectionError as exc:
+        error("lastmile simulate", str(exc))
+        return 1
+    rows = kpi_table(result)
+    header = ("scenario", *KPI_COLUMNS)
+    cells = [[str(r["label"]), *(_kpi(r[k]) for k in KPI_COLUMNS)] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    for line in (header, *cells):
+        padded = [
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        click.echo("  ".join(padded))
+    click.echo(f"reports in {out}: report.json, report.csv, report.html, plots/*.png")
+    return 0
+
+
+def _sweep_axes(path: Path) -> dict[str, list[Any]]:
+    """The ``[axes]`` table of a sweep file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="'--sweep'") from None
+    axes = data.get("axes")
+    if not isinstance(axes, dict) or not axes:
+        raise click.BadParameter(
+            f'{path}: add an [axes] table, e.g. "policies.concierge" = [true, false]',
+            param_hint="'--sweep'",
+        )
+    for name, values in axes.items():
+        if not isinstance(values, list) or not values:
+            raise click.BadParameter(
+                f"{path}: axes.{name} must be a list of at least one value",
+                param_hint="'--sweep'",
+            )
+    return axes
+
+
+def _axis_options(specs: Sequence[str]) -> dict[str, list[Any]]:
+    """``PATH=V1,V2`` options as axes; values are JSON (numbers, true/false) or text."""
+    axes: dict[str, list[Any]] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        if not sep or not name.strip() or not text.strip():
+            raise click.BadParameter(
+                f"{spec!r} — write PATH=V1,V2 (e.g. policies.concierge=true,false)",
+                param_hint="'--axis'",
+            )
+        values: list[Any] = []
+        for part in text.split(","):
+            try:
+                values.append(json.loads(part))
+            except ValueError:
+                values.append(part.strip())
+        axes[name.strip()] = values
+    return axes
+
+
+def _combinations(axes: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+    """Every point of the grid the axes span."""
+    return list(itertools.product(*axes.values()))
+
+
+def _kpi(value: Any) -> str:
+    """A KPI as the table shows it: three significant digits, ``–`` when missing."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
