@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
+from orchestrator.planning.service import service_seconds
 from routing.errors import InvalidProblemError
 from routing.matrix import haversine_m
 from routing.model import (
@@ -216,11 +217,6 @@ _P_FRAGILE = 0.04
 _P_OPTIONAL = 0.05  # low-priority drops (samples, "any day this week" parcels)
 _OPTIONAL_PENALTY_EUR = (1.0, 4.0)  # handling it again tomorrow instead
 
-_SERVICE_BASE_S = 90  # park or dock, walk to the door, ring
-_SERVICE_PER_PARCEL_S = 30
-_SERVICE_SIGNATURE_S = 60
-_SERVICE_HEAVY_S = 60  # a parcel over 25 kg is carried with a trolley
-_HEAVY_G = 25_000
 
 _DEPOT_CANDIDATES = 40  # the depot is the candidate address nearest the centre
 
@@ -361,12 +357,7 @@ def _order(k: int, location: int, rng: np.random.Generator, *, cold_ok: bool) ->
         windows = _windows(rng)
     optional = not cold and rng.random() < _P_OPTIONAL
     penalty = float(rng.uniform(*_OPTIONAL_PENALTY_EUR)) if optional else None
-    service = (
-        _SERVICE_BASE_S
-        + _SERVICE_PER_PARCEL_S * parcels
-        + (_SERVICE_SIGNATURE_S if "signature" in skills else 0)
-        + (_SERVICE_HEAVY_S if weight > _HEAVY_G else 0)
-    )
+    service = service_seconds(parcels, signature="signature" in skills, weight_g=weight)
     return Stop(
         id=f"S{k + 1:03d}",
         location=location,

@@ -117,3 +117,17 @@ def test_a_room_imports_only_the_rooms_below_it(room: str) -> None:
         }
         extra = used - ROOMS[room] - {room}
         assert not extra, f"{path.relative_to(ROOT)} imports the rooms {sorted(extra)}"
+
+
+def test_the_twin_builds_planning_input_without_table_models() -> None:
+    """The simulator hands the planner plain values (orchestrator.planning.inputs); only
+    seed_store.py, which writes a simulated day into a real store, touches the tables."""
+    for path in sources("simulation"):
+        if path.name == "seed_store.py":
+            continue
+        used = {
+            name
+            for name in imported_modules(path)
+            if name.startswith("orchestrator.models") or name.split(".")[0] in ENGINE_FORBIDDEN
+        }
+        assert not used, f"{path.relative_to(ROOT)} imports {sorted(used)}"

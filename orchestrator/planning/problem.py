@@ -1,9 +1,10 @@
-"""The one place where stored rows become a :class:`routing.Problem`.
+"""The one place where planning input becomes a :class:`routing.Problem`.
 
-:func:`build_problem` takes the depot, its fleets and the orders of a service day (table
-objects) and returns immutable engine dataclasses plus the id maps needed to read the
-solution back. Nothing else in lastmile builds a routing problem from the store, and no
-table object crosses into :mod:`routing`.
+:func:`build_problem` takes the depot, its fleets and the orders of a service day as plain
+values (:mod:`orchestrator.planning.inputs`: the store makes them from its rows with
+:mod:`orchestrator.planning.rows`, the simulator from its simulated orders) and returns
+immutable engine dataclasses plus the id maps needed to read the solution back. Nothing else
+in lastmile builds a routing problem, and no table object reaches it.
 
 Conventions of the mapping:
 
@@ -42,20 +43,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from orchestrator.models import Depot, Fleet, Order, OrderItem, Place, Store, VehicleType
 from orchestrator.planning.inputs import (
     DepotInput,
     FleetInput,
+    OrderInput,
+    PickupInput,
     VehicleTypeInput,
 )
-from orchestrator.planning.inputs import OrderInput as PlannedOrder
-from orchestrator.planning.inputs import PickupInput as PlannedPickup
-from orchestrator.planning.rows import depot_input, fleet_inputs, order_input, pickup_input
-from orchestrator.planning.service import (  # noqa: F401  (the twin reads these until it calls service_seconds)
-    SERVICE_BASE_S,
-    SERVICE_PER_PARCEL_S,
-    service_seconds,
-)
+from orchestrator.planning.service import service_seconds
 from orchestrator.planning.travel import TravelTimes
 from routing.model import (
     Break,
@@ -77,8 +72,6 @@ __all__ = [
     "LeftOut",
     "LeftOutReturn",
     "MappedProblem",
-    "OrderInput",
-    "PickupInput",
     "build_problem",
     "dropoff_stop_id",
     "local_midnight",
@@ -95,29 +88,6 @@ NO_PLACE_CHOSEN = "no_place_chosen"
 ENDS_AT_DEPOT = "ends_at_depot"
 """Skill of the vehicle types that bring what they pick up back to the depot (only needed, and
 only given, when the depot also has open routes)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderInput:
-    """Rows of an order, its lines and chosen place; converted by :func:`build_problem` until
-    the simulator builds :class:`~orchestrator.planning.inputs.OrderInput` values itself."""
-
-    order: Order
-    items: Sequence[OrderItem]
-    place: Place | None
-
-
-@dataclass(frozen=True, slots=True)
-class PickupInput:
-    """Rows of a return to collect; converted by :func:`build_problem` until the simulator
-    builds :class:`~orchestrator.planning.inputs.PickupInput` values itself."""
-
-    return_id: int
-    place: Place
-    item: OrderItem
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    store: Store | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,14 +176,14 @@ def local_midnight(depot: _Zoned, day: date) -> datetime:
 
 
 def build_problem(
-    depot: DepotInput | Depot,
-    fleets: Sequence[FleetInput] | Sequence[tuple[Fleet, VehicleType]],
-    orders: Sequence[PlannedOrder | OrderInput],
+    depot: DepotInput,
+    fleets: Sequence[FleetInput],
+    orders: Sequence[OrderInput],
     *,
     day: date,
     travel: TravelTimes,
     locked: Mapping[str, Sequence[int]] | None = None,
-    pickups: Sequence[PlannedPickup | PickupInput] = (),
+    pickups: Sequence[PickupInput] = (),
 ) -> MappedProblem:
     """Turn a depot's day into a routing problem.
 
@@ -240,8 +210,7 @@ def build_problem(
     MappedProblem
         The problem, the id maps, and the orders and pickups left out with their reasons.
     """
-    depot = depot_input(depot) if isinstance(depot, Depot) else depot
-    fleet_list = _fleets(fleets)
+    fleet_list = tuple(fleets)
     midnight = local_midnight(depot, day)
     horizon = max((f.shift_end_s for f in fleet_list), default=86_400)
     skills_available: set[str] = set().union(*(f.vehicle_type.skills for f in fleet_list))
@@ -250,12 +219,7 @@ def build_problem(
     stops: list[Stop] = []
     order_of_stop: dict[str, int] = {}
     left_out: list[LeftOut] = []
-    for entry in orders:
-        order = (
-            order_input(entry.order, entry.items, entry.place)
-            if isinstance(entry, OrderInput)
-            else entry
-        )
+    for order in orders:
         if order.place is None:
             left_out.append(
                 LeftOut(
@@ -296,15 +260,7 @@ def build_problem(
 
     closed_types = _closed_types(fleet_list)
     has_open = any(f.open_route for f in fleet_list)
-    planned_pickups = [
-        pickup_input(p.return_id, p.place, p.item, p.window_start, p.window_end, p.store)
-        if isinstance(p, PickupInput)
-        else p
-        for p in pickups
-    ]
-    pickup_part = _pickups(
-        depot, planned_pickups, locations, midnight, horizon, closed_types, has_open
-    )
+    pickup_part = _pickups(depot, pickups, locations, midnight, horizon, closed_types, has_open)
     stops.extend(pickup_part.stops)
 
     locked = locked or {}
@@ -359,19 +315,6 @@ def build_problem(
     )
 
 
-def _fleets(
-    fleets: Sequence[FleetInput] | Sequence[tuple[Fleet, VehicleType]],
-) -> tuple[FleetInput, ...]:
-    """Fleets as values (rows of fleets and vehicle types converted by the store's rule)."""
-    out: list[FleetInput] = []
-    for fleet in fleets:
-        if isinstance(fleet, FleetInput):
-            out.append(fleet)
-        else:
-            out.extend(fleet_inputs([fleet]))
-    return tuple(out)
-
-
 @dataclass(frozen=True, slots=True)
 class _PickupPart:
     stops: tuple[Stop, ...]
@@ -391,7 +334,7 @@ def _closed_types(fleets: Sequence[FleetInput]) -> frozenset[str]:
 
 def _pickups(
     depot: DepotInput,
-    pickups: Sequence[PlannedPickup],
+    pickups: Sequence[PickupInput],
     locations: list[Location],
     midnight: datetime,
     horizon: int,

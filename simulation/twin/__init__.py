@@ -9,7 +9,7 @@ One replication is one :class:`Twin`: a SimPy environment, the world drawn for i
   and extended by cheap insertion) or home-only slots, and eco customers' orders may be
   deferred (:func:`orchestrator.concierge.consolidation.consolidate`);
 * :func:`planner` — planning waves and re-plans: the waiting orders and the idle vehicles of
-  each hub become domain rows (in memory),
+  each hub become planning input (:mod:`orchestrator.planning.inputs` values),
   :func:`orchestrator.planning.problem.build_problem` turns them into a routing problem and
   :func:`routing.solve` plans it, repeatably (PyVRP seed by iterations, OR-Tools' first
   solution); only the trips that must leave before the next plan are handed out, the rest is
@@ -37,8 +37,8 @@ Where things live:
 * :mod:`~simulation.twin.customers` — the customer's choice of day, place and window (concierge
   or home-only slots);
 * :mod:`~simulation.twin.planning` — :func:`planner` and :func:`~simulation.twin.planning.plan`;
-* :mod:`~simulation.twin.rows` — the twin's vehicles, orders and returns as the production
-  planner's rows;
+* :mod:`~simulation.twin.plan_inputs` — the twin's vehicles, orders and returns as the production
+  planner's input;
 * :mod:`~simulation.twin.vehicles` — :class:`Agent`, :class:`Trip` and :func:`drive`;
 * :mod:`~simulation.twin.charging` — :func:`charge` and a robot's battery level;
 * :mod:`~simulation.twin.couriers` — :func:`courier`, the bundle offered and the pool's log;

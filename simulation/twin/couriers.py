@@ -18,14 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from routing.matrix import haversine_m
+from routing.matrix import URBAN_DETOUR_FACTOR, haversine_m
 from simulation.errors import InvariantError
 from simulation.scenario import COURIER_TYPE
-from simulation.twin.customers import DETOUR_FACTOR
 from simulation.twin.orders import OrderState, Status
 from simulation.twin.outcomes import attempt, back_at_hub, release
-from simulation.twin.rows import MIN_SHIFT_LEFT_S
-from simulation.twin.service import _service_s
+from simulation.twin.plan_inputs import MIN_SHIFT_LEFT_S, service_s
 from simulation.twin.vehicles import lognormal
 from simulation.world import DAY_S, MINUTE_S, Courier
 
@@ -111,7 +109,7 @@ def courier(env: simpy.Environment, twin: Twin, c: Courier) -> Generator[simpy.E
         log.attempts += 1
         if not attempt(twin, o, COURIER_TYPE, env.now):
             failed.append(o)
-        service = _service_s(o.spec.demand) * lognormal(twin.noise_rng, sigma.service_sigma)
+        service = service_s(o.spec.demand) * lognormal(twin.noise_rng, sigma.service_sigma)
         yield env.timeout(service)
     # A parcel the courier could not drop goes back to the hub with them the next morning.
     for o in failed:
@@ -146,13 +144,13 @@ def courier_bundle(twin: Twin, c: Courier, now: int) -> list[OrderState]:
         haversine_m(hub.lat, hub.lon, lat, lon)
         + haversine_m(lat, lon, c.home.lat, c.home.lon)
         - direct
-    ) * DETOUR_FACTOR
+    ) * URBAN_DETOUR_FACTOR
     order = np.argsort(detour, kind="stable")[:_COURIER_CANDIDATES]
     path = [hub, c.home]
     chosen: list[OrderState] = []
     load = [0, 0, 0]
-    length = direct * DETOUR_FACTOR
-    limit = direct * DETOUR_FACTOR + pool.max_detour_km * 1_000
+    length = direct * URBAN_DETOUR_FACTOR
+    limit = direct * URBAN_DETOUR_FACTOR + pool.max_detour_km * 1_000
     for i in order.tolist():
         o = eligible[i]
         new_load = [a + b for a, b in zip(load, o.spec.demand, strict=True)]
@@ -167,7 +165,7 @@ def courier_bundle(twin: Twin, c: Courier, now: int) -> list[OrderState]:
                 haversine_m(a.lat, a.lon, o.location.lat, o.location.lon)
                 + haversine_m(o.location.lat, o.location.lon, b.lat, b.lon)
                 - haversine_m(a.lat, a.lon, b.lat, b.lon)
-            ) * DETOUR_FACTOR
+            ) * URBAN_DETOUR_FACTOR
             if added < best:
                 best, where = float(added), k
         if length + best > limit:

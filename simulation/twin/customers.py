@@ -33,18 +33,14 @@ from orchestrator.planning.problem import build_problem
 from routing.insertion import Candidate, Timeline
 from routing.model import TimeWindow
 from routing.solution import Solution, SolveStatus
-from simulation.twin.rows import fleet_row, place_kind
-from simulation.twin.service import _service_s
+from simulation.twin.plan_inputs import fleet_input, place_kind, service_s
 from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
 
 if TYPE_CHECKING:
     from simulation.twin.orders import OrderState
     from simulation.twin.setup import Twin
 
-__all__ = ["DETOUR_FACTOR", "choose", "first_day"]
-
-DETOUR_FACTOR = 1.3
-"""Straight line to street distance, for the concierge's quick insertion checks."""
+__all__ = ["choose", "first_day"]
 
 
 def first_day(twin: Twin, now: int) -> tuple[int, int]:
@@ -134,11 +130,11 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
     request = OptionRequest(
         schedule=customer.schedule,
         places={
-            name: PlaceInfo(name, loc.lat, loc.lon, kind=place_kind(name).value)
+            name: PlaceInfo(name, loc.lat, loc.lon, kind=place_kind(name))
             for name, loc in customer.places.items()
         },
         stats=SlotStats(),
-        parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=_service_s(spec.demand)),
+        parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=service_s(spec.demand)),
         accepts_robot=customer.accepts_robot,
         accepts_courier=customer.accepts_courier,
         eco_max_wait_days=wait,
@@ -176,7 +172,7 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
         state.location.lat,
         state.location.lon,
         (TimeWindow(start, end),),
-        service=_service_s(spec.demand),
+        service=service_s(spec.demand),
         demand=spec.demand,
     )
     insertion = timeline.best_insertions(candidate, twin.legs)[0]
@@ -202,7 +198,7 @@ def _tentative_plan(twin: Twin, hub: int, day: int) -> Timeline:
     key = (hub, day)
     if key not in twin.tentative:
         agents = [a for a in twin.agents if a.hub == hub]
-        fleets = [fleet_row(twin, a, twin.shift(a, day)[0], full=True, day=day) for a in agents]
+        fleets = [fleet_input(twin, a, twin.shift(a, day)[0], full=True, day=day) for a in agents]
         mapped = build_problem(
             twin.depots[hub], fleets, [], day=twin.service_date(day), travel=twin.world.travel
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from orchestrator.models import Order, OrderItem, Place
 from routing.model import Location
 from simulation.world import OrderSpec
 
@@ -58,6 +57,3 @@ class OrderState:
     """Vehicle type of the first attempt."""
     unserved_reason: str | None = None
     redelivery: bool = False
-    db_order: Order | None = None
-    db_item: OrderItem | None = None
-    db_place: Place | None = None

@@ -2,7 +2,7 @@
 
 At each planning tick (the scenario's waves, and every ``replan_interval_min`` between them
 until closing) the waiting orders and returns of each hub and its idle vehicles become
-production rows (:mod:`simulation.twin.rows`),
+production planner's input (:mod:`simulation.twin.plan_inputs`),
 :func:`orchestrator.planning.problem.build_problem` turns them into a routing problem and
 :func:`routing.solve` plans it, repeatably (PyVRP seeded by iterations, OR-Tools' first
 solution). Only the trips that must leave before the next tick are handed out; the rest is
@@ -29,7 +29,7 @@ from routing.solve import Limits, solve
 from simulation.pickups import ReturnStatus, ReturnVisit
 from simulation.twin.charging import battery_level
 from simulation.twin.orders import OrderState, Status
-from simulation.twin.rows import MIN_SHIFT_LEFT_S, fleet_row, order_input, pickup_input
+from simulation.twin.plan_inputs import MIN_SHIFT_LEFT_S, fleet_input, order_input, pickup_input
 from simulation.twin.vehicles import Agent, Trip, drive
 from simulation.world import DAY_S, HOUR_S, MINUTE_S
 
@@ -112,7 +112,7 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
     if not agents:
         return 0
     t0 = wallclock.perf_counter()
-    fleets = [fleet_row(twin, a, max(t, twin.shift(a, day)[0]), day=day) for a in agents]
+    fleets = [fleet_input(twin, a, max(t, twin.shift(a, day)[0]), day=day) for a in agents]
     closing = twin.clock_s(day, twin.policies.closing_h * HOUR_S)
     inputs = [order_input(twin, o, day, t, closing) for o in waiting]
     mapped = build_problem(
@@ -123,7 +123,7 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
         travel=twin.world.travel,
         pickups=[pickup_input(twin, r, day, t) for r in pickups],
     )
-    order_of = {o.db_order.id: o for o in waiting if o.db_order is not None}
+    order_of = {o.spec.index + 1: o for o in waiting}
     refusing = {
         sid
         for sid, oid in mapped.order_of_stop.items()

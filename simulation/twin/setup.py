@@ -23,10 +23,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import simpy
 
-from orchestrator.models import Depot
-from orchestrator.models import VehicleType as DomainVehicleType
+from orchestrator.planning.inputs import DepotInput
 from orchestrator.planning.problem import local_midnight
 from routing.insertion import StraightLineLegs, Timeline
+from routing.matrix import URBAN_DETOUR_FACTOR
 from routing.model import VehicleKind
 from routing.model import VehicleType as EngineVehicleType
 from simulation.errors import InvariantError
@@ -35,7 +35,6 @@ from simulation.scenario import COURIER_TYPE, DEFAULT_SHIFTS_H, Scenario
 from simulation.twin.arrivals import order_arrivals
 from simulation.twin.charging import battery_level
 from simulation.twin.couriers import CourierLog, courier
-from simulation.twin.customers import DETOUR_FACTOR
 from simulation.twin.orders import FINAL, OrderState, Status
 from simulation.twin.outcomes import day_end
 from simulation.twin.planning import plan, planner
@@ -130,15 +129,13 @@ class Twin:
         self.option_seconds = 0.0
         self.legs = StraightLineLegs(
             {name: p.speed_kmh for name, p in self.world.profiles.items()},
-            detour_factor=DETOUR_FACTOR,
+            detour_factor=URBAN_DETOUR_FACTOR,
         )
         self.vehicle_types = _vehicle_types(scenario)
-        self.domain_types: dict[str, DomainVehicleType] = {}
         self.depots = tuple(
-            Depot(
+            DepotInput(
                 id=i + 1,
                 code=f"SIM-{h.name}"[:40],
-                name=h.name,
                 lat=site.lat,
                 lon=site.lon,
                 timezone=scenario.timezone,

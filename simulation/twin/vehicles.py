@@ -27,8 +27,8 @@ from simulation.pickups import ReturnState, ReturnStatus, ReturnVisit
 from simulation.twin.charging import charge
 from simulation.twin.orders import OrderState
 from simulation.twin.outcomes import attempt, back_at_hub
+from simulation.twin.plan_inputs import service_s
 from simulation.twin.returns import collected, pickup, release_return
-from simulation.twin.service import _service_s
 from simulation.world import DAY_S
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def drive(
         else:
             for i in range(3):
                 load[i] -= o.spec.demand[i]
-        yield env.timeout(_service_s(o.spec.demand) * lognormal(rng, noise.service_sigma))
+        yield env.timeout(service_s(o.spec.demand) * lognormal(rng, noise.service_sigma))
         here = visit.location
     if here != 0:
         yield from _leg(env, agent, float(dur[here, 0]), rng, noise.travel_sigma)
@@ -174,14 +174,14 @@ def _return_stop(
         for i in range(3):
             load[i] -= ret.demand[i]
         collected(ret, agent, env.now, to="store")
-        service = _service_s((0, 0, 0))
+        service = service_s((0, 0, 0))
     else:
         if env.now < ret.window[0]:
             yield env.timeout(ret.window[0] - env.now)
         if pickup(twin, ret, agent, load, env.now):
             _check_load(twin, agent, load)
             on_board.append(ret)  # to its store later on the route, or to the hub
-        service = _service_s(ret.demand)
+        service = service_s(ret.demand)
     yield env.timeout(service * lognormal(twin.noise_rng, noise.service_sigma))
 
 
