@@ -35,7 +35,7 @@ router = APIRouter(prefix="/customers", tags=["concierge"], responses=error_resp
 ConciergeDep = Annotated[Caller, Depends(require_role(Role.CUSTOMER, Role.PLANNER, Role.ADMIN))]
 """The customer themself (their own data only), a planner or an administrator."""
 
-PROFILE_EXAMPLE = ProfileUpdate.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+PROFILE_EXAMPLE = ProfileUpdate.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]  # a dict here
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """The workers of ``lastmile serve --workers N`` even out their kept-alive connections: one
 holding two or more than the lightest answers with ``Connection: close`` so that its client
-reconnects and the kernel places it afresh (:class:`api.serve.Balance`)."""
+reconnects and the kernel places it afresh (:class:`api.runtime.serve.Balance`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of api.demo: the demo seeds the store, plans through the orchestrator, and draws.
+"""Tests of api.cli.demo: the demo seeds the store, plans through the orchestrator, and draws.
 
 Each run is real: a SQLite file, the orchestrator's services, OR-Tools, folium.
 """

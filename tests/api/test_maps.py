@@ -1,4 +1,4 @@
-"""Tests of api.maps: the folium map of a plan's GeoJSON."""
+"""Tests of api.cli.maps: the folium map of a plan's GeoJSON."""
 
 from __future__ import annotations
 
