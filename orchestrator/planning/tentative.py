@@ -61,6 +61,7 @@ from orchestrator.models import (
 )
 from orchestrator.models.columns import UTCDateTime
 from orchestrator.planning.day_plan import DayPlan
+from orchestrator.planning.inputs import DepotInput, FleetInput
 from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
     build_problem,
@@ -82,6 +83,7 @@ __all__ = [
     "TentativeDay",
     "day_timeline",
     "default_cache",
+    "idle_timeline",
     "order_candidate",
     "order_size",
     "tentative_day",
@@ -356,10 +358,12 @@ def _fleet_key(fleets: Sequence[tuple[Fleet, VehicleType]]) -> Hashable:
     )
 
 
-def _idle(
-    depot: Depot, fleets: Sequence[tuple[Fleet, VehicleType]], day: date, travel: TravelTimes
+def idle_timeline(
+    depot: DepotInput, fleets: Sequence[FleetInput], day: date, travel: TravelTimes
 ) -> Timeline:
-    mapped = build_problem(depot_input(depot), fleet_inputs(fleets), [], day=day, travel=travel)
+    """A day on which nothing is planned yet: every vehicle of the fleets idle at the depot —
+    the base of a day without a plan here, and of the simulator's concierge."""
+    mapped = build_problem(depot, fleets, [], day=day, travel=travel)
     empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
     return Timeline.from_solution(mapped.problem, empty)
 
@@ -382,7 +386,7 @@ def _build_base(
     changed, its return was cancelled) is left for the next re-plan to decide. The stops up
     to the first one still planned are fixed (dispatched and done).
     """
-    idle = _idle(depot, fleets, day, travel)
+    idle = idle_timeline(depot_input(depot), fleet_inputs(fleets), day, travel)
     if plan is None or plan.id is None:
         return _Base(idle, {}, travel)
     assert depot.id is not None

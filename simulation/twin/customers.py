@@ -29,10 +29,9 @@ from orchestrator.concierge.options import (
     delivery_options,
 )
 from orchestrator.concierge.schedule import resolve
-from orchestrator.planning.problem import build_problem
+from orchestrator.planning.tentative import idle_timeline
 from routing.insertion import Candidate, Timeline
 from routing.model import TimeWindow
-from routing.solution import Solution, SolveStatus
 from simulation.twin.plan_inputs import fleet_input, place_kind, service_s
 from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
 
@@ -199,11 +198,9 @@ def _tentative_plan(twin: Twin, hub: int, day: int) -> Timeline:
     if key not in twin.tentative:
         agents = [a for a in twin.agents if a.hub == hub]
         fleets = [fleet_input(twin, a, twin.shift(a, day)[0], full=True, day=day) for a in agents]
-        mapped = build_problem(
-            twin.depots[hub], fleets, [], day=twin.service_date(day), travel=twin.world.travel
+        twin.tentative[key] = idle_timeline(
+            twin.depots[hub], fleets, twin.service_date(day), twin.world.travel
         )
-        empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
-        twin.tentative[key] = Timeline.from_solution(mapped.problem, empty)
     return twin.tentative[key]
 
 
