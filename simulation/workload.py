@@ -357,7 +357,7 @@ def _order(k: int, location: int, rng: np.random.Generator, *, cold_ok: bool) ->
         windows = _windows(rng)
     optional = not cold and rng.random() < _P_OPTIONAL
     penalty = float(rng.uniform(*_OPTIONAL_PENALTY_EUR)) if optional else None
-    service = service_seconds(parcels, signature="signature" in skills, weight_g=weight)
+    service = service_seconds(parcels, signature="signature" in skills)
     return Stop(
         id=f"S{k + 1:03d}",
         location=location,

@@ -443,7 +443,7 @@ def _context(
         and not order.signature_required
         and not order.cold_chain
     )
-    service = service_seconds(demand[2], signature=order.signature_required, weight_g=demand[0])
+    service = service_seconds(demand[2], signature=order.signature_required)
     request = OptionRequest(
         schedule=prefs.schedule,
         places=prefs.places,

@@ -248,9 +248,7 @@ def build_problem(
             Stop(
                 id=sid,
                 location=len(locations) - 1,
-                service=service_seconds(
-                    demand[2], signature=order.signature_required, weight_g=demand[0]
-                ),
+                service=service_seconds(demand[2], signature=order.signature_required),
                 windows=_clipped(order.window_start, order.window_end, midnight, horizon),
                 demand=demand,
                 skills=skills,
@@ -374,7 +372,7 @@ def _pickups(
             Stop(
                 id=pid,
                 location=len(locations) - 1,
-                service=service_seconds(demand[2], weight_g=demand[0]),
+                service=service_seconds(demand[2]),
                 windows=_clipped(entry.window_start, entry.window_end, midnight, horizon),
                 demand=demand,
                 skills=skills,

@@ -180,7 +180,7 @@ def order_candidate(
         )
         if flag
     }
-    service = service_seconds(demand[2], signature=signature_required, weight_g=demand[0])
+    service = service_seconds(demand[2], signature=signature_required)
     return Candidate(
         lat,
         lon,

@@ -99,7 +99,7 @@ def pickup_candidate(
         place.lat,
         place.lon,
         tuple(TimeWindow(plan.seconds(a), plan.seconds(b)) for a, b in windows),
-        service=service_seconds(item.parcels, weight_g=item.weight_g),
+        service=service_seconds(item.parcels),
         demand=(item.weight_g, item.volume_ml, item.parcels),
         kind=StopKind.PICKUP,
         vehicle_types=types,

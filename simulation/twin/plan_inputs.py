@@ -140,4 +140,4 @@ def service_s(demand: tuple[int, int, int]) -> int:
     """Planned seconds at a stop with ``demand`` (grams, millilitres, parcels), by the one rule
     planning uses (:func:`orchestrator.planning.service.service_seconds`); the twin's orders
     need no signature. Vehicles and couriers serve for this times a noise factor."""
-    return service_seconds(demand[2], weight_g=demand[0])
+    return service_seconds(demand[2])
