@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from pathlib import Path
 
 import pytest
 
 import returns
+from tests.exports import listing_problems, unlisted_public_names
 
 MODULES = [
     "returns.decision",
@@ -20,20 +20,12 @@ MODULES = [
 
 
 def test_package_exports_what_it_lists() -> None:
-    public = {
-        name
-        for name, value in vars(returns).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
-    }
-    assert public == set(returns.__all__)
+    assert not unlisted_public_names(returns)
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_every_listed_name_exists(module: str) -> None:
-    mod = importlib.import_module(module)
-    missing = [name for name in mod.__all__ if not hasattr(mod, name)]
-    assert not missing
-    assert len(set(mod.__all__)) == len(mod.__all__), "a name is listed twice"
+    assert not listing_problems(module)
 
 
 def test_every_module_is_checked() -> None:
