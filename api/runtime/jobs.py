@@ -50,13 +50,24 @@ cached in the job's folder, so running it again costs only the points still miss
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import functools
 import logging
+import math
 import multiprocessing
+import os
+import queue
+import resource
+import signal
+import sys
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,7 +83,17 @@ from orchestrator.planning.travel import TravelTimes, travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, session_scope
 
-__all__ = ["DEFAULT_WORKERS", "PlanJobs", "SimulationJobs", "SolverPool", "recover_interrupted"]
+__all__ = [
+    "DEFAULT_WORKERS",
+    "MEMORY_MB",
+    "POLL_S",
+    "SOLVES_WAITING",
+    "PlanJobs",
+    "SimulationJobs",
+    "SolverPool",
+    "SolverUnavailable",
+    "recover_interrupted",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -81,64 +102,347 @@ T = TypeVar("T")
 DEFAULT_WORKERS = 2
 """Solves at the same time per pool (a small machine has two cores)."""
 
+MEMORY_MB = 1800
+"""Address space a solver process may use, MB (``RLIMIT_AS``). A worker with the solvers
+imported maps about 650 MB (250 MB resident); at 1,800 MB a 1,000-job VROOM problem solves
+(800 MB resident) while a 5,000-job one stops within two seconds with a :class:`MemoryError`
+instead of growing without bound (unbounded it passed 13 GB)."""
+
+SOLVES_WAITING = 4
+"""``POST /solve/vroom`` calls that may wait for a busy solver; more answer 503 at once
+(each waits up to a whole solve per call ahead of it)."""
+
+POLL_S = 0.2
+"""How often a waiting call looks at its deadline, its cancellation and its client, seconds."""
+
 _SPAWN = multiprocessing.get_context("spawn")
 
 _CANCELLED = "interrupted: the server stopped before this job started — submit it again"
 
 
+class SolverUnavailable(Exception):
+    """A solve that cannot be answered now: over its deadline, over the memory a worker may
+    use, or every worker busy with a queue already waiting (the API answers 503 with
+    ``Retry-After``).
+
+    Parameters
+    ----------
+    detail
+        One sentence: what happened and what to do.
+    retry_after
+        Seconds after which the same request may succeed.
+    """
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.detail, self.retry_after)
+
+
+@dataclass(eq=False)
+class _Task:
+    """One call waiting for, or running in, a worker."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    deadline_s: float | None
+    future: Future[Any] = field(default_factory=Future)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
 class SolverPool:
-    """A pool of solver processes that replaces itself when a worker dies.
+    """Worker processes that solve one call at a time each, and can be stopped mid-solve.
+
+    Each worker is owned by a thread of this pool that hands it calls over a pipe and waits
+    for the answer. A call that outlives its ``deadline_s``, is cancelled (its client went
+    away), or meets :meth:`shutdown` with ``cancel_running`` has its worker killed
+    (``SIGKILL``: the solvers hold the GIL and check no flag) and a fresh one started for
+    the next call. Every worker caps its address space (``RLIMIT_AS``, :data:`MEMORY_MB`)
+    so one problem cannot take the host's memory: past it the solve fails with a
+    :class:`MemoryError`, reported as :class:`SolverUnavailable`, and the worker is replaced.
+    Workers die with their server process, even one killed with ``SIGKILL``: they ask the
+    kernel for ``SIGKILL`` when the thread that started them ends (``PR_SET_PDEATHSIG``,
+    Linux) and, elsewhere, notice a closed pipe when idle.
 
     Parameters
     ----------
     workers
         Processes at most; each is started on demand and then kept.
+    memory_mb
+        Address space a worker may use, MB (``None``: unlimited).
+    max_waiting
+        Calls that may wait for a free worker; more are refused with
+        :class:`SolverUnavailable` (``None``: no bound).
     """
 
-    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self,
+        workers: int = DEFAULT_WORKERS,
+        *,
+        memory_mb: int | None = MEMORY_MB,
+        max_waiting: int | None = None,
+    ) -> None:
         self._workers = workers
+        self._memory_mb = memory_mb
+        self._max_waiting = max_waiting
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._waiting = 0
+        self._threads: list[threading.Thread] = []
+        self._running: dict[int, _Task] = {}
+        self._pids: dict[int, int] = {}
         self._closed = False
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+    @property
+    def running(self) -> int:
+        """Calls being solved right now."""
+        with self._lock:
+            return len(self._running)
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        with self._lock:
+            return sorted(self._pids.values())
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, deadline_s: float | None = None, **kwargs: Any
+    ) -> Future[T]:
         """Run ``fn(*args, **kwargs)`` in a worker; ``fn`` and its arguments must pickle.
+
+        Parameters
+        ----------
+        deadline_s
+            Seconds the call may run once a worker has it; then the worker is killed and
+            the future fails with :class:`SolverUnavailable`.
 
         Raises
         ------
         RuntimeError
             The pool was shut down.
+        SolverUnavailable
+            ``max_waiting`` calls already wait.
         """
+        return self._submit(_Task(fn, args, kwargs, deadline_s)).future
+
+    def _submit(self, task: _Task) -> _Task:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the solver pool is shut down")
-            for attempt in (1, 2):
-                if self._pool is None:
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=self._workers,
-                        mp_context=multiprocessing.get_context("spawn"),
-                    )
-                try:
-                    return self._pool.submit(fn, *args, **kwargs)
-                except BrokenProcessPool:
-                    if attempt == 2:
-                        raise
-                    _log.warning("a solver process died; starting a fresh pool")
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = None
-        raise AssertionError("unreachable")
+            busy = len(self._running) + self._waiting
+            if self._max_waiting is not None and busy >= self._workers + self._max_waiting:
+                raise SolverUnavailable(
+                    f"all {self._workers} solver processes are busy and {self._waiting} "
+                    "solves wait — send the request again in a moment",
+                    retry_after=_retry_after(task.deadline_s),
+                )
+            self._waiting += 1
+            if len(self._threads) < min(self._workers, busy + 1):
+                slot = len(self._threads)
+                thread = threading.Thread(
+                    target=self._serve, args=(slot,), name=f"lastmile-solver-{slot}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        self._queue.put(task)
+        return task
 
-    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Await ``fn(*args, **kwargs)`` run in a worker (its exceptions are raised here)."""
-        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+    async def run(
+        self,
+        fn: Callable[..., T],
+        /,
+        *args: Any,
+        deadline_s: float | None = None,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Await ``fn(*args, **kwargs)`` run in a worker (its exceptions are raised here).
 
-    def shutdown(self) -> None:
-        """Cancel what has not started, wait for what runs, and stop the workers."""
+        Parameters
+        ----------
+        deadline_s
+            As for :meth:`submit`.
+        gone
+            Asked every :data:`POLL_S` seconds; when it answers ``True`` (the client went
+            away) the call is stopped and :class:`SolverUnavailable` raised. A cancelled
+            await (the server stops) stops the call too.
+        """
+        task = self._submit(_Task(fn, args, kwargs, deadline_s))
+        waiter = asyncio.wrap_future(task.future)
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiter}, timeout=POLL_S)
+                if done:
+                    result: T = waiter.result()
+                    return result
+                if gone is not None and await gone():
+                    task.cancel.set()
+                    raise SolverUnavailable("the client went away; the solve was stopped")
+        finally:
+            if not task.future.done():
+                task.cancel.set()
+                task.future.cancel()
+
+    def shutdown(self, *, cancel_running: bool = False) -> None:
+        """Cancel what has not started and stop the workers; what runs is waited for, or
+        stopped with ``cancel_running``."""
         with self._lock:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            threads = list(self._threads)
+            if cancel_running:
+                for task in self._running.values():
+                    task.cancel.set()
+        for _ in threads:
+            self._queue.put(None)
+        for thread in threads:
+            thread.join()
+        while True:  # calls still queued behind the sentinels
+            try:
+                left = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if left is not None:
+                left.future.cancel()
+
+    # -- a slot: one thread, one worker at a time ------------------------------------------
+
+    def _serve(self, slot: int) -> None:
+        worker: _Worker | None = None
+        try:
+            while True:
+                task = self._queue.get()
+                if task is None:
+                    return
+                with self._lock:
+                    self._waiting -= 1
+                    closed = self._closed
+                if closed or not task.future.set_running_or_notify_cancel():
+                    task.future.cancel()
+                    continue
+                with self._lock:
+                    self._running[slot] = task
+                try:
+                    if worker is None:
+                        worker = _Worker(self._memory_mb)
+                        with self._lock:
+                            self._pids[slot] = worker.pid
+                    worker = self._call(worker, task)
+                finally:
+                    with self._lock:
+                        self._running.pop(slot, None)
+                        if worker is None:
+                            self._pids.pop(slot, None)
+        finally:
+            if worker is not None:
+                worker.stop()
+            with self._lock:
+                self._pids.pop(slot, None)
+
+    def _call(self, worker: _Worker, task: _Task) -> _Worker | None:
+        """Hand ``task`` to ``worker`` and settle its future; the worker if it may be kept."""
+        try:
+            worker.send((task.fn, task.args, task.kwargs))
+        except (OSError, ValueError) as exc:
+            worker.kill()
+            task.future.set_exception(BrokenProcessPool(f"the solver process died ({exc})"))
+            return None
+        ends = None if task.deadline_s is None else time.monotonic() + task.deadline_s
+        while not worker.ready(POLL_S):
+            if task.cancel.is_set():
+                worker.kill()
+                task.future.set_exception(
+                    SolverUnavailable(
+                        "the solve was stopped (its client went away or the server is stopping)"
+                    )
+                )
+                return None
+            if ends is not None and time.monotonic() > ends:
+                worker.kill()
+                task.future.set_exception(
+                    SolverUnavailable(
+                        f"the solve did not finish within {task.deadline_s:g} s and was "
+                        "stopped — allow a longer time_limit, send a smaller problem, or "
+                        "plan it as a job with POST /plans",
+                        retry_after=_retry_after(task.deadline_s),
+                    )
+                )
+                return None
+        try:
+            ok, value = worker.receive()
+        except (EOFError, OSError) as exc:
+            code = worker.kill()
+            task.future.set_exception(
+                BrokenProcessPool(f"the solver process died (exit code {code}; {exc!r})")
+            )
+            return None
+        if ok:
+            task.future.set_result(value)
+            return worker
+        if isinstance(value, MemoryError):
+            worker.kill()  # its heap may stay large; a fresh worker starts small
+            task.future.set_exception(
+                SolverUnavailable(
+                    f"the problem needs more memory than a solver process may use "
+                    f"({self._memory_mb} MB) — send a smaller problem or split it"
+                )
+            )
+            return None
+        if isinstance(value, TimeoutError):
+            task.future.set_exception(SolverUnavailable(str(value)))
+            return worker
+        task.future.set_exception(value)
+        return worker
+
+
+def _retry_after(deadline_s: float | None) -> int:
+    return max(1, math.ceil(deadline_s or 1))
+
+
+class _Worker:
+    """One solver process and the parent's end of its pipe."""
+
+    def __init__(self, memory_mb: int | None) -> None:
+        self._conn, child = _SPAWN.Pipe()
+        self._process = _SPAWN.Process(
+            target=_worker_main,
+            args=(child, memory_mb, os.getpid()),
+            name="lastmile-solver",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        assert self._process.pid is not None
+        self.pid: int = self._process.pid
+
+    def send(self, message: object) -> None:
+        self._conn.send(message)
+
+    def ready(self, timeout: float) -> bool:
+        return self._conn.poll(timeout)
+
+    def receive(self) -> tuple[bool, Any]:
+        ok, value = self._conn.recv()
+        return bool(ok), value
+
+    def kill(self) -> int | None:
+        """Kill the process now; its exit code."""
+        self._process.kill()
+        self._process.join()
+        self._conn.close()
+        return self._process.exitcode
+
+    def stop(self) -> None:
+        """Ask the idle process to end, killing it if it does not."""
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(None)
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
 
 
 def recover_interrupted(engine: Engine) -> list[int]:
@@ -321,3 +625,42 @@ def _run_job(settings: Settings, plan_id: int) -> str:
     engine, travel = _worker_store(settings.model_dump_json())
     with session_scope(engine) as session:
         return run_job(session, plan_id, travel=travel).status.value
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this process when the thread that started it ends (Linux), so
+    that a server killed with ``SIGKILL`` leaves no solver running; and end now if that
+    parent is already gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_main(conn: Connection, memory_mb: int | None, parent_pid: int) -> None:
+    """A solver process: run the calls the pipe brings, send back each outcome, until the
+    pipe closes or brings ``None``."""
+    _die_with_parent(parent_pid)
+    if memory_mb is not None:
+        cap = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the server is gone
+        if message is None:
+            return
+        fn, args, kwargs = message
+        try:
+            reply: tuple[bool, object] = (True, fn(*args, **kwargs))
+        except BaseException as exc:  # every failure goes back to the caller
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an answer or error that does not pickle
+            conn.send((False, RuntimeError(f"the solver's answer could not be sent: {exc!r}")))

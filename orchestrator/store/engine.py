@@ -29,10 +29,12 @@ from sqlmodel import Session
 from orchestrator.settings import Settings
 
 __all__ = [
+    "BUSY_TIMEOUT_S",
     "MIGRATIONS_DIR",
     "alembic_config",
     "create_engine",
     "ensure_schema",
+    "is_busy",
     "make_engine",
     "session_scope",
 ]
@@ -40,7 +42,15 @@ __all__ = [
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The Alembic script directory shipped inside the package."""
 
-_SQLITE_BUSY_TIMEOUT_MS = 10_000  # wait this long for a concurrent writer before failing
+BUSY_TIMEOUT_S = 5
+"""Seconds a SQLite write waits for another writer (``busy_timeout``) before it fails with
+"database is locked", which :func:`is_busy` recognises (the API answers 503 with
+``Retry-After``). Writers hold the lock briefly — a CSV import commits in short
+transactions — so a wait this long means the store is overloaded, not merely busy."""
+
+_BUSY_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01"})
+"""PostgreSQL: lock not available, statement cancelled (a timeout), serialisation failure,
+deadlock — each worth trying again."""
 _schema_lock = threading.Lock()
 
 
@@ -89,10 +99,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` means the store was too busy to answer in time, so the same request may
+    succeed a moment later: SQLite's "database is locked", a PostgreSQL lock or statement
+    timeout, serialisation failure or deadlock, or no free connection in the pool."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
