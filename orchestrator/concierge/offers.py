@@ -83,6 +83,7 @@ from orchestrator.planning.tentative import (
     tentative_days,
 )
 from orchestrator.planning.travel import TravelTimes, legs_for
+from orchestrator.store.engine import begin_write
 
 __all__ = [
     "HOLD_MINUTES",
@@ -225,7 +226,11 @@ def choose_option(
         )
     day = _service_day(picked, ctx)
     level = ServiceLevel(picked.service_level)
-    # Serialise choosers of one depot (PostgreSQL row lock; SQLite locks the file on write).
+    # Serialise choosers of one depot before the day is read, so that two of them cannot
+    # both take its last unit of capacity: PostgreSQL locks the depot's row, SQLite the
+    # whole store (BEGIN IMMEDIATE; a deferred transaction would read a snapshot in which
+    # the other's hold does not exist yet). The day is then read and checked inside.
+    begin_write(session)
     session.exec(select(Depot).where(Depot.id == ctx.depot.id).with_for_update()).one()
     _replace_previous(session, ctx.order, now)
     session.flush()

@@ -32,6 +32,7 @@ __all__ = [
     "BUSY_TIMEOUT_S",
     "MIGRATIONS_DIR",
     "alembic_config",
+    "begin_write",
     "create_engine",
     "ensure_schema",
     "is_busy",
@@ -103,6 +104,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
+
+
+def begin_write(session: Session) -> None:
+    """Take the store's write lock now, for a check-then-write that must not interleave with
+    another (the last unit of a day's capacity): on SQLite ``BEGIN IMMEDIATE``, waiting up
+    to :data:`BUSY_TIMEOUT_S` for another writer, so that everything read afterwards is the
+    latest and nobody writes before this transaction ends. A transaction that has written
+    already holds the lock. Other databases lock rows instead (``SELECT ... FOR UPDATE``):
+    a no-op there.
+
+    Raises
+    ------
+    sqlalchemy.exc.OperationalError
+        "database is locked" after the wait (:func:`is_busy` says so).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]  # a pysqlite connection here
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_busy(exc: BaseException) -> bool:
