@@ -15,23 +15,87 @@
     stretched by ``LASTMILE_DETOUR_FACTOR`` (see :mod:`orchestrator.planning.travel`).
 ``LASTMILE_DETOUR_FACTOR``
     Straight-line to road distance multiplier, >= 1 (default 1.3, a common urban value).
+
+Access
+------
+``LASTMILE_KEY_SECRET``
+    The server-side secret API keys are hashed with (HMAC-SHA256), at least 16 characters;
+    every process of a deployment (servers, workers, ``lastmile keys``) must see the same.
+    Unset, a secret file is created once with ``0600`` permissions: beside a SQLite database,
+    named like it plus ``.key-secret`` (``./var/lastmile.db.key-secret``), otherwise
+    ``./var/lastmile.key-secret`` in the working directory. Changing or losing it invalidates
+    every key (see :mod:`orchestrator.access.secret`).
+``LASTMILE_AUTH_FAILURE_LIMIT``
+    Failed authentications (401) one client address may have within the window (default 20;
+    0 turns the limit off); beyond it every request of that address needing a key is
+    answered 429 with ``Retry-After`` until the oldest failure leaves the window, without
+    its key being checked (:mod:`orchestrator.access.lockout`). Per server process.
+``LASTMILE_AUTH_FAILURE_WINDOW_S``
+    That window, seconds (default 60).
+``LASTMILE_AUTH_FAILURE_ADDRESSES``
+    Client addresses remembered at most (default 10,000; the least recently failing is
+    forgotten first), which bounds the memory the limit takes.
+
+Limits
+------
+Every limit is checked before any work starts and answered with an error that names the
+limit and the setting that raises it. They keep one request from taking the host down: the
+solver's memory grows with the square of the stops and with the vehicles (measured, one
+solver process, 5 s search: 1,000 VROOM jobs with 20 vehicles peaked at 0.8 GB, with 50 at
+1.6 GB, with 200 at 7.1 GB after 43 s; two solve at a time).
+
+``LASTMILE_MAX_BODY_BYTES``
+    Largest request body, bytes (default 1 MiB, 1,048,576). Checked while the body is read
+    (a declared ``Content-Length`` at once, a chunked body as it arrives), before any JSON
+    is parsed; a larger one is answered 413 (:mod:`api.limits`).
+``LASTMILE_MAX_VROOM_BODY_BYTES``
+    Largest body of ``POST /solve/vroom``, bytes (default 16 MiB, 16,777,216: full
+    ``durations`` and ``distances`` matrices of about 1,000 locations).
+``LASTMILE_MAX_VROOM_TASKS``
+    Most tasks of one VROOM problem: its jobs plus two per shipment (default 1,000); more is
+    a 422 on ``jobs`` before anything is solved (:func:`orchestrator.vroom.parse_vroom`).
+``LASTMILE_MAX_VROOM_VEHICLES``
+    Most vehicles of one VROOM problem (default 50); more is a 422 on ``vehicles``.
+``LASTMILE_MAX_PLAN_STOPS``
+    Most stops of one plan: a depot's orders and return pickups of a service day (default
+    2,000); more is a 422 on ``service_day`` when the plan is submitted, before it is queued
+    (:func:`orchestrator.planning.plans.check_day`).
+``LASTMILE_MAX_PLAN_VEHICLES``
+    Most vehicles of one plan: the sum of the depot's fleets (default 500); more is a 422 on
+    ``depot_id`` when the plan is submitted.
+
+Constants, not settings: a list page holds at most :data:`MAX_PAGE_SIZE` (1,000) rows
+(``GET /orders?limit=``, and every other list with ``limit`` and ``offset``); a simulation
+sweep runs at most 64 scenarios; ``POST /solve/vroom`` searches at most 60 s and a plan job
+at most 600 s. The VROOM limits are read from the environment by the solver processes, which
+inherit the server's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from routing.matrix import URBAN_DETOUR_FACTOR
 
-__all__ = ["DEFAULT_SIMULATIONS_DIR", "DEFAULT_SQLITE_PATH", "Settings"]
+__all__ = [
+    "DEFAULT_SIMULATIONS_DIR",
+    "DEFAULT_SQLITE_PATH",
+    "MAX_PAGE_SIZE",
+    "Settings",
+    "setting_name",
+]
 
 DEFAULT_SQLITE_PATH = Path("var") / "lastmile.db"
 """Where the default SQLite database lives, relative to the working directory."""
 DEFAULT_SIMULATIONS_DIR = Path("var") / "simulations"
 """Where simulation jobs keep their files by default, relative to the working directory."""
+MAX_PAGE_SIZE = 1_000
+"""Most rows of one page of a list (its ``limit`` query parameter, at most this)."""
+
+_MIB = 1_048_576
 
 
 class Settings(BaseSettings):
@@ -55,3 +119,41 @@ class Settings(BaseSettings):
         ge=1.0,
         description="Straight-line to road distance multiplier.",
     )
+    max_body_bytes: int = Field(
+        default=_MIB, ge=1_024, description="Largest request body, bytes (413 beyond)."
+    )
+    max_vroom_body_bytes: int = Field(
+        default=16 * _MIB, ge=1_024, description="Largest body of POST /solve/vroom, bytes."
+    )
+    max_vroom_tasks: int = Field(
+        default=1_000, ge=1, description="Most jobs plus shipment steps of a VROOM problem."
+    )
+    max_vroom_vehicles: int = Field(
+        default=50, ge=1, description="Most vehicles of a VROOM problem."
+    )
+    max_plan_stops: int = Field(
+        default=2_000, ge=1, description="Most orders and return pickups of one plan."
+    )
+    max_plan_vehicles: int = Field(default=500, ge=1, description="Most vehicles of one plan.")
+    key_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Secret API keys are hashed with (unset: a secret file, created once).",
+    )
+    auth_failure_limit: int = Field(
+        default=20, ge=0, description="Failed authentications per address and window (0: off)."
+    )
+    auth_failure_window_s: float = Field(
+        default=60.0, gt=0, description="Window of the failed-authentication limit, seconds."
+    )
+    auth_failure_addresses: int = Field(
+        default=10_000, ge=1, description="Client addresses the failure limit remembers."
+    )
+
+
+def setting_name(field: str) -> str:
+    """The environment variable of a :class:`Settings` field: ``max_body_bytes`` →
+    ``LASTMILE_MAX_BODY_BYTES``."""
+    if field not in Settings.model_fields:
+        raise KeyError(f"no setting {field!r}")
+    return f"LASTMILE_{field.upper()}"

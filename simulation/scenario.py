@@ -695,6 +695,15 @@ class Scenario(BaseModel):
                 scenario = scenario.model_copy(update={"city": city})
         return scenario
 
+    def server_files(self) -> tuple[str, ...]:
+        """Dotted paths of the fields that name a file to read (``("city.path",)`` for a
+        GraphML city); empty when the scenario reads no file.
+
+        A scenario sent over the API must name none, whether in itself or in a sweep point:
+        the file would be one on the server (see :mod:`api.routes.simulations`).
+        """
+        return ("city.path",) if isinstance(self.city, CityGraphML) else ()
+
     def digest(self) -> str:
         """sha256 of the scenario's canonical JSON: same scenario, same digest (sweep caches)."""
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))

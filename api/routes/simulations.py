@@ -17,11 +17,14 @@ folder (``LASTMILE_SIMULATIONS_DIR``, default ``./var/simulations``). So any pro
 restart loses nothing: jobs a stopped server left queued or running are resumed by the next
 one, a sweep from the points it had finished (they are cached in the job's folder).
 
-Scenarios with a ``graphml`` city are refused: the path would name a file on the server.
+Scenarios with a ``graphml`` city are refused, in the scenario and in every point of a sweep
+(an axis may set ``city``): the path would name a file on the server
+(:meth:`simulation.scenario.Scenario.server_files`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -224,11 +227,7 @@ def _load(body: SimulationRequest) -> Any:
             assert body.scenario is not None
             city = body.scenario.get("city")
             if isinstance(city, dict) and city.get("kind") == "graphml":
-                raise InvalidInput(
-                    ("scenario", "city", "kind"),
-                    "a graphml city names a file on the server — use 'synthetic' or 'helsinki' "
-                    "over the API (or `lastmile simulate` with your file)",
-                )
+                raise InvalidInput(("scenario", "city", "kind"), f"is {_SERVER_FILE}")
             scenario = Scenario.from_dict(body.scenario)
     except ScenarioError as exc:
         raise InvalidInput(("scenario", *exc.field.split(".")) if exc.field else "scenario",
@@ -239,10 +238,25 @@ def _load(body: SimulationRequest) -> Any:
     if points > _MAX_POINTS:
         raise InvalidInput("axes", f"{points} combinations — give at most {_MAX_POINTS}")
     try:
-        grid(scenario, body.axes)  # every point validates before the job is queued
+        sweep_points = grid(scenario, body.axes)  # every point validates before the job is queued
     except ScenarioError as exc:
         raise InvalidInput(("axes", exc.field), exc.message) from None
+    for point in sweep_points:  # the axes may name a file as well as the scenario
+        if point.scenario.server_files():
+            axis = _axis_of(point.changes)
+            raise InvalidInput(("axes", axis), f"a value of this axis sets {_SERVER_FILE}")
     return scenario
+
+
+_SERVER_FILE = (
+    "a graphml city, whose path names a file on the server — use 'synthetic' or 'helsinki' "
+    "over the API (or `lastmile simulate` with your file)"
+)
+
+
+def _axis_of(changes: Mapping[str, Any]) -> str:
+    """The axis of a sweep point that brings in a city read from a file."""
+    return next((axis for axis in changes if axis.split(".")[0] == "city"), next(iter(changes)))
 
 
 @router.post(

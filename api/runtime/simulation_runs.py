@@ -29,6 +29,7 @@ from typing import Any
 from orchestrator.jobs.simulations import fail_job, finish_job, get_job
 from orchestrator.models import SimulationStatus
 from orchestrator.store.engine import create_engine, session_scope
+from simulation.errors import ScenarioError
 from simulation.plots import cost_co2_figure, html_report, on_time_figure, utilisation_figure
 from simulation.report import csv_to_parquet, run
 from simulation.scenario import Scenario
@@ -155,9 +156,11 @@ def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
     The server claimed the job (:func:`orchestrator.jobs.simulations.claim_job`) and hands
     over the run's ``token``: this reads the request from the store, runs the scenario or
     the sweep into the job's folder under ``root`` and records ``succeeded`` with the KPI
-    table, or ``failed`` with the exception's message on one line. A sweep's points already
-    in the folder's ``cache/`` (a run a restart stopped) are not run again. If the job is no
-    longer this run's (a restart re-queued it), nothing is recorded.
+    table, or ``failed`` with the exception's message on one line (without the server's
+    paths: :func:`~orchestrator.jobs.simulations.fail_job`). A scenario or sweep point with a
+    city read from a file is refused, never opened. A sweep's points already in the folder's
+    ``cache/`` (a run a restart stopped) are not run again. If the job is no longer this
+    run's (a restart re-queued it), nothing is recorded.
 
     Parameters
     ----------
@@ -187,6 +190,14 @@ def run_job(job_id: int, token: str, database_url: str, root: str) -> str:
         try:
             scenario = Scenario.from_dict(request["scenario"])
             axes = {path: list(values) for path, values in request["axes"]}
+            # The API refuses these (api.routes.simulations); a job stored before it did,
+            # or by other means, still opens no file its client named.
+            for point in grid(scenario, axes):
+                if point.scenario.server_files():
+                    raise ScenarioError(
+                        "city", "a graphml city names a file on the server — refused for a "
+                        "job of the API; run it with `lastmile simulate` instead",
+                    )  # fmt: skip
             result = run_to_folder(scenario, folder, axes=axes, seed=request["seed"],
                                    progress=False)  # fmt: skip
             # NaN (a KPI without parcels) is null in JSON, as the API has always shown it.

@@ -36,9 +36,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from orchestrator.errors import Conflict, NotFound, OrchestratorError, PlanningFailed
+from orchestrator.jobs.redaction import public_error
 from orchestrator.models import Plan, PlanKind, PlanStatus
 from orchestrator.models.columns import utcnow
-from orchestrator.planning.plans import check_day, check_replan, plan_day, replan
+from orchestrator.planning.plans import check_day, check_plan_size, check_replan, plan_day, replan
 from orchestrator.planning.travel import TravelTimes
 from routing.solve import Limits
 
@@ -111,7 +112,8 @@ def submit_plan(
     Raises
     ------
     InvalidInput
-        Unknown depot (field ``depot_id``).
+        Unknown depot (field ``depot_id``), or a day with more stops or vehicles than a
+        plan may have (see :func:`~orchestrator.planning.plans.check_day`).
     Conflict
         A route of the day is already dispatched: submit a re-plan instead.
     """
@@ -134,8 +136,12 @@ def submit_replan(
         No such plan.
     Conflict
         The plan is not the day's current plan.
+    InvalidInput
+        The day has more stops or vehicles than a plan may have (the settings
+        ``LASTMILE_MAX_PLAN_STOPS`` and ``LASTMILE_MAX_PLAN_VEHICLES``).
     """
     previous = check_replan(session, plan_id)
+    check_plan_size(session, previous.depot_id, previous.service_day)
     return _queue(
         session, previous.depot_id, previous.service_day, PlanKind.REPLAN, plan_id, limits, seed
     )
@@ -187,7 +193,14 @@ def run_job(session: Session, plan_id: int, *, travel: TravelTimes) -> Plan:
                 seed=job.seed, job=job,
             )  # fmt: skip
     except PlanningFailed:
-        pass  # the row is failed with the solver's error already
+        # The row is failed with the solver's error already; its client reads it, so without
+        # the server's paths (a road graph gone missing names its file).
+        session.expire_all()
+        failed = session.get(Plan, plan_id)
+        if failed is not None and failed.error and public_error(failed.error) != failed.error:
+            failed.error = public_error(failed.error)
+            session.add(failed)
+            session.commit()
     except Exception as exc:  # recorded, not raised: see the docstring
         session.rollback()
         if not isinstance(exc, OrchestratorError):
@@ -301,7 +314,11 @@ def _fail(session: Session, plan_ids: list[int], reason: str) -> list[int]:
         session.execute(
             sa.update(Plan)
             .where(col(Plan.id).in_(ids), unfinished)
-            .values(status=PlanStatus.FAILED, error=reason[:_ERROR_CHARS], finished_at=utcnow())
+            .values(
+                status=PlanStatus.FAILED,
+                error=public_error(reason)[:_ERROR_CHARS],
+                finished_at=utcnow(),
+            )
         )
     session.commit()
     return sorted(i for i in ids if i is not None)

@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from orchestrator.jobs.redaction import public_error
 from orchestrator.models import Simulation, SimulationStatus
 from orchestrator.models.columns import utcnow
 
@@ -125,10 +126,11 @@ def finish_job(session: Session, job_id: int, token: str, kpis: list[dict[str, A
 
 
 def fail_job(session: Session, job_id: int, token: str, error: str) -> bool:
-    """Record the run ``token`` of ``job_id`` failed with ``error`` (one line saying why);
+    """Record the run ``token`` of ``job_id`` failed with ``error`` (one line saying why,
+    stored without the server's paths: :func:`~orchestrator.jobs.redaction.public_error`);
     whether it held the job."""
     return _end(session, job_id, token, status=SimulationStatus.FAILED,
-                error=error[:_ERROR_CHARS], finished_at=utcnow())  # fmt: skip
+                error=public_error(error)[:_ERROR_CHARS], finished_at=utcnow())  # fmt: skip
 
 
 def release_job(session: Session, job_id: int, token: str) -> bool:

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
@@ -42,6 +43,7 @@ from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     CarriedTo,
     Depot,
+    Fleet,
     ItemReturn,
     Order,
     OrderEventKind,
@@ -73,6 +75,7 @@ from orchestrator.planning.problem import (
 )
 from orchestrator.planning.rows import depot_input, fleet_inputs, order_input, pickup_input
 from orchestrator.planning.travel import TravelTimes
+from orchestrator.settings import Settings, setting_name
 from orchestrator.store import events
 from returns.model import Point
 from returns.transfer import transfer_co2_kg, transfer_km
@@ -81,6 +84,7 @@ from routing.solve import Limits, solve
 
 __all__ = [
     "check_day",
+    "check_plan_size",
     "check_replan",
     "current_plan",
     "plan_day",
@@ -132,13 +136,15 @@ def check_day(session: Session, depot_id: int, day: date) -> Depot:
     Raises
     ------
     InvalidInput
-        Unknown depot (field ``depot_id``).
+        Unknown depot (field ``depot_id``), or a day larger than a plan may be (see
+        :func:`check_plan_size`).
     Conflict
         The day is already in progress (a route was dispatched): use :func:`replan`.
     """
     depot = session.get(Depot, depot_id)
     if depot is None:
         raise InvalidInput("depot_id", f"no depot {depot_id} — check the depot id")
+    check_plan_size(session, depot_id, day)
     previous = current_plan(session, depot_id, day)
     if previous is not None and any(
         stop.status is not StopStatus.PLANNED for stop in _plan_stops(session, previous)
@@ -148,6 +154,65 @@ def check_day(session: Session, depot_id: int, day: date) -> Depot:
             "re-plan it with replan() instead of planning from scratch"
         )
     return depot
+
+
+def check_plan_size(
+    session: Session, depot_id: int, day: date, *, settings: Settings | None = None
+) -> None:
+    """Refuse a day too large to plan, before anything is queued or solved.
+
+    The solver's memory grows with the square of the stops and with the vehicles, so a
+    plan holds at most ``max_plan_stops`` stops (the depot's orders of the day and its
+    scheduled return pickups) and ``max_plan_vehicles`` vehicles (its fleets' sizes).
+
+    Parameters
+    ----------
+    session
+        The store.
+    depot_id, day
+        The depot and its local service day.
+    settings
+        Where the limits come from; ``None`` reads the ``LASTMILE_*`` environment
+        (:mod:`orchestrator.settings`).
+
+    Raises
+    ------
+    InvalidInput
+        Too many stops (field ``service_day``) or vehicles (field ``depot_id``), naming
+        the limit and the setting that raises it.
+    """
+    settings = settings or Settings()
+    orders = session.exec(
+        select(sa.func.count(col(Order.id))).where(
+            Order.depot_id == depot_id, Order.service_day == day
+        )
+    ).one()
+    pickups = session.exec(
+        select(sa.func.count(col(ItemReturn.id))).where(
+            ItemReturn.depot_id == depot_id,
+            ItemReturn.pickup_day == day,
+            ItemReturn.status == ReturnStatus.SCHEDULED,
+            col(ItemReturn.pickup_method).in_([PickupMethod.PICKUP, PickupMethod.LOCKER]),
+        )
+    ).one()
+    if orders + pickups > settings.max_plan_stops:
+        raise InvalidInput(
+            "service_day",
+            f"depot {depot_id} has {orders} orders and {pickups} return pickups on {day}, "
+            f"more than the {settings.max_plan_stops} stops a plan may hold — move orders "
+            f"to another day or depot, or raise {setting_name('max_plan_stops')} on the "
+            "server",
+        )
+    vehicles = session.exec(
+        select(sa.func.coalesce(sa.func.sum(col(Fleet.count)), 0)).where(Fleet.depot_id == depot_id)
+    ).one()
+    if vehicles > settings.max_plan_vehicles:
+        raise InvalidInput(
+            "depot_id",
+            f"depot {depot_id}'s fleets have {vehicles} vehicles, more than the "
+            f"{settings.max_plan_vehicles} a plan may use — make the fleets smaller, or "
+            f"raise {setting_name('max_plan_vehicles')} on the server",
+        )
 
 
 def check_replan(session: Session, plan_id: int) -> Plan:

@@ -1,0 +1,138 @@
+"""The request body limit: a body larger than its limit is answered 413 before any work.
+
+:class:`BodyLimit` is ASGI middleware in front of the whole app. A request that declares a
+``Content-Length`` over its limit is answered at once, without reading a byte of the body; a
+body without one (``Transfer-Encoding: chunked``) is counted as it arrives and answered 413
+as soon as it passes the limit. Only a body within its limit reaches the app, which then
+parses it (JSON, validation, authentication): nothing large is ever decoded or held.
+
+The limits are settings (:mod:`orchestrator.settings`, where every limit of the service is
+listed): ``LASTMILE_MAX_BODY_BYTES`` (1 MiB) for every request, and
+``LASTMILE_MAX_VROOM_BODY_BYTES`` (16 MiB) for ``POST /solve/vroom``, whose problems may
+carry whole travel matrices. The 413's body names the limit and how to raise it::
+
+    {"detail": "the request body is larger than 1048576 bytes, the limit of POST /orders —
+     send less (split it into several requests), or raise LASTMILE_MAX_BODY_BYTES on the
+     server", "limit_bytes": 1048576, "setting": "LASTMILE_MAX_BODY_BYTES"}
+
+The connection is closed after a 413 (``Connection: close``): the rest of the body is never
+read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orchestrator.settings import Settings, setting_name
+
+__all__ = ["LARGER_BODIES", "BodyLimit", "Limit", "body_limit"]
+
+LARGER_BODIES: dict[tuple[str, str], str] = {("POST", "/solve/vroom"): "max_vroom_body_bytes"}
+"""Requests (method, path) whose body may be larger than the default, and the setting that
+bounds it; every other request is bounded by ``max_body_bytes``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """The body limit of one request: ``size`` bytes, set by the setting ``field``."""
+
+    size: int
+    field: str
+
+    @property
+    def setting(self) -> str:
+        """The environment variable that raises it (``LASTMILE_MAX_BODY_BYTES``)."""
+        return setting_name(self.field)
+
+
+def body_limit(settings: Settings, method: str, path: str) -> Limit:
+    """The body limit of a ``method`` request to ``path`` under ``settings``."""
+    field = LARGER_BODIES.get((method.upper(), path.rstrip("/") or "/"), "max_body_bytes")
+    size = getattr(settings, field)
+    assert isinstance(size, int)
+    return Limit(size, field)
+
+
+class BodyLimit:
+    """ASGI middleware answering 413 to a request body over its limit (module docstring).
+
+    Parameters
+    ----------
+    app
+        The application behind it.
+    settings
+        Where the limits come from (``max_body_bytes``, ``max_vroom_body_bytes``).
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit(self.settings, scope["method"], scope["path"])
+        declared = _content_length(scope)
+        if declared is not None and declared > limit.size:
+            await _too_large(scope, receive, send, limit)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client went away: nobody to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit.size:
+                await _too_large(scope, receive, send, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared body size, or ``None`` when none (or no valid one) is declared."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the whole body read, then waits for the client."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: Limit) -> None:
+    what = f"{scope['method']} {scope['path']}"
+    response = JSONResponse(
+        status_code=413,
+        content={
+            "detail": f"the request body is larger than {limit.size} bytes, the limit of "
+            f"{what} — send less (split it into several requests), or raise "
+            f"{limit.setting} on the server",
+            "limit_bytes": limit.size,
+            "setting": limit.setting,
+        },
+        headers={"Connection": "close"},
+    )
+    await response(scope, receive, send)
