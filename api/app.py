@@ -22,6 +22,7 @@ import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
 from api.errors import install_error_handlers
+from api.limits import BodyLimit
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from api.runtime.jobs import PlanJobs, SimulationJobs, SolverPool
 from orchestrator.planning.travel import travel_from_settings
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.solver = SolverPool()
     app.state.simulations = SimulationJobs(settings, engine)
     install_error_handlers(app)
+    # Bodies over their limit are answered 413 before anything reads them (api.limits).
+    app.add_middleware(BodyLimit, settings=settings)
     for concierge_module in (api.routes.profiles, api.routes.options):
         app.include_router(concierge_module.router)
     for module in (health, vroom, depots, fleet, customers, orders, plans, routes, whereabouts):
