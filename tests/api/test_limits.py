@@ -10,9 +10,11 @@ chunked body is answered while it is still arriving.
 from __future__ import annotations
 
 import json
+import os
 import select
 import socket
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,15 +29,20 @@ from api.app import create_app
 from api.routes.vroom import EXAMPLE
 from api.runtime.jobs import SimulationJobs
 from orchestrator.access.keys import create_api_key
+from orchestrator.errors import InvalidInput
+from orchestrator.intake.orders import register_order
 from orchestrator.jobs.plans import interrupt_jobs, submit_plan
 from orchestrator.jobs.redaction import public_error
 from orchestrator.jobs.simulations import create_job
 from orchestrator.models import Plan
+from orchestrator.planning.plans import check_plan_size
 from orchestrator.settings import MAX_PAGE_SIZE, Settings
+from orchestrator.store.engine import create_engine, ensure_schema
 from orchestrator.vroom import VroomInputError, parse_vroom
 from tests.api.conftest import Keys, Live, bearer
 from tests.api.test_plans import wait_for
 from tests.api.test_resources import DAY, order, post_order
+from tests.orchestrator.conftest import POSTGRES_ENV, _postgres_database, make_world, order_data
 from tests.simulation.conftest import tiny_dict
 
 ANSWER_S = 10.0  # every limit is answered well within this (a solver worker starts in ~1 s)
@@ -256,6 +263,44 @@ def test_a_replan_is_held_to_the_same_limits(
                         headers=bearer(keys.planner))  # fmt: skip
     assert again.status_code == 422, again.text
     assert "LASTMILE_MAX_PLAN_STOPS" in again.json()["message"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    """A migrated, empty store of each backend (PostgreSQL from LASTMILE_TEST_POSTGRES_URL)."""
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'store.db'}"])
+    else:
+        base = os.environ.get(POSTGRES_ENV)
+        if not base:
+            pytest.skip(f"{POSTGRES_ENV} is not set")
+        urls = _postgres_database(base)
+    url = next(urls)
+    engine = create_engine(url)
+    try:
+        ensure_schema(engine)
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+        next(urls, None)  # drops the PostgreSQL database
+
+
+def test_the_plan_limits_count_orders_pickups_and_fleets_in_the_store(store: Session) -> None:
+    world = make_world(store, vans=2)
+    assert world.depot.id is not None
+    for k in range(3):
+        register_order(store, order_data(world), f"order-{k}")
+    depot, day = world.depot.id, date.fromisoformat(DAY)
+    check_plan_size(store, depot, day, settings=Settings(max_plan_stops=3, max_plan_vehicles=2))
+    with pytest.raises(InvalidInput, match="3 orders and 0 return pickups") as stops:
+        check_plan_size(store, depot, day, settings=Settings(max_plan_stops=2))
+    assert stops.value.field == ("service_day",)
+    with pytest.raises(InvalidInput, match="2 vehicles") as vehicles:
+        check_plan_size(store, depot, day, settings=Settings(max_plan_vehicles=1))
+    assert vehicles.value.field == ("depot_id",)
+    # Another day of the same depot is not counted.
+    check_plan_size(store, depot, date(2030, 1, 2), settings=Settings(max_plan_stops=1))
 
 
 # -- list pages ---------------------------------------------------------------------------------
