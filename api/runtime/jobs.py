@@ -53,6 +53,7 @@ import asyncio
 import contextlib
 import ctypes
 import functools
+import importlib
 import logging
 import math
 import multiprocessing
@@ -87,6 +88,7 @@ __all__ = [
     "DEFAULT_WORKERS",
     "MEMORY_MB",
     "POLL_S",
+    "PRELOAD",
     "SOLVES_WAITING",
     "PlanJobs",
     "SimulationJobs",
@@ -114,6 +116,12 @@ SOLVES_WAITING = 4
 
 POLL_S = 0.2
 """How often a waiting call looks at its deadline, its cancellation and its client, seconds."""
+
+START_S = 60.0
+"""Seconds a new worker may take to import its modules and say it is ready."""
+
+PRELOAD = ("routing",)
+"""What a worker imports before its first call: the engines, with OR-Tools and PyVRP."""
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -152,6 +160,8 @@ class _Task:
     deadline_s: float | None
     future: Future[Any] = field(default_factory=Future)
     cancel: threading.Event = field(default_factory=threading.Event)
+    started: bool = False
+    """Whether a ready worker has the call (its deadline runs)."""
 
 
 class SolverPool:
@@ -177,6 +187,9 @@ class SolverPool:
     max_waiting
         Calls that may wait for a free worker; more are refused with
         :class:`SolverUnavailable` (``None``: no bound).
+    preload
+        Modules a worker imports before it says it is ready (the solvers take a second or
+        two to import, which should not count against a call's deadline).
     """
 
     def __init__(
@@ -185,8 +198,10 @@ class SolverPool:
         *,
         memory_mb: int | None = MEMORY_MB,
         max_waiting: int | None = None,
+        preload: tuple[str, ...] = PRELOAD,
     ) -> None:
         self._workers = workers
+        self._preload = preload
         self._memory_mb = memory_mb
         self._max_waiting = max_waiting
         self._lock = threading.Lock()
@@ -199,9 +214,9 @@ class SolverPool:
 
     @property
     def running(self) -> int:
-        """Calls being solved right now."""
+        """Calls being solved right now (by a worker that is ready)."""
         with self._lock:
-            return len(self._running)
+            return sum(task.started for task in self._running.values())
 
     def pids(self) -> list[int]:
         """Process ids of the live workers."""
@@ -326,20 +341,32 @@ class SolverPool:
                     self._running[slot] = task
                 try:
                     if worker is None:
-                        worker = _Worker(self._memory_mb)
-                        with self._lock:
-                            self._pids[slot] = worker.pid
+                        worker = self._start(slot)
                     worker = self._call(worker, task)
+                except BaseException as exc:  # a worker that would not start
+                    if not task.future.done():
+                        task.future.set_exception(exc)
                 finally:
                     with self._lock:
                         self._running.pop(slot, None)
                         if worker is None:
                             self._pids.pop(slot, None)
+                        closed = self._closed
+                if worker is None and not closed:
+                    # Replace a killed worker now, while nobody waits for it.
+                    with contextlib.suppress(Exception):
+                        worker = self._start(slot)
         finally:
             if worker is not None:
                 worker.stop()
             with self._lock:
                 self._pids.pop(slot, None)
+
+    def _start(self, slot: int) -> _Worker:
+        worker = _Worker(self._memory_mb, self._preload)
+        with self._lock:
+            self._pids[slot] = worker.pid
+        return worker
 
     def _call(self, worker: _Worker, task: _Task) -> _Worker | None:
         """Hand ``task`` to ``worker`` and settle its future; the worker if it may be kept."""
@@ -350,6 +377,8 @@ class SolverPool:
             task.future.set_exception(BrokenProcessPool(f"the solver process died ({exc})"))
             return None
         ends = None if task.deadline_s is None else time.monotonic() + task.deadline_s
+        with self._lock:
+            task.started = True
         while not worker.ready(POLL_S):
             if task.cancel.is_set():
                 worker.kill()
@@ -404,11 +433,11 @@ def _retry_after(deadline_s: float | None) -> int:
 class _Worker:
     """One solver process and the parent's end of its pipe."""
 
-    def __init__(self, memory_mb: int | None) -> None:
+    def __init__(self, memory_mb: int | None, preload: tuple[str, ...]) -> None:
         self._conn, child = _SPAWN.Pipe()
         self._process = _SPAWN.Process(
             target=_worker_main,
-            args=(child, memory_mb, os.getpid()),
+            args=(child, memory_mb, os.getpid(), preload),
             name="lastmile-solver",
             daemon=True,
         )
@@ -416,6 +445,15 @@ class _Worker:
         child.close()
         assert self._process.pid is not None
         self.pid: int = self._process.pid
+        try:
+            if not self._conn.poll(START_S):
+                raise EOFError(f"not ready after {START_S:g} s")
+            self._conn.recv()  # "ready"
+        except (EOFError, OSError) as exc:
+            code = self.kill()
+            raise BrokenProcessPool(
+                f"a solver process did not start (exit code {code}; {exc})"
+            ) from exc
 
     def send(self, message: object) -> None:
         self._conn.send(message)
@@ -641,13 +679,18 @@ def _die_with_parent(parent_pid: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _worker_main(conn: Connection, memory_mb: int | None, parent_pid: int) -> None:
-    """A solver process: run the calls the pipe brings, send back each outcome, until the
-    pipe closes or brings ``None``."""
+def _worker_main(
+    conn: Connection, memory_mb: int | None, parent_pid: int, preload: tuple[str, ...]
+) -> None:
+    """A solver process: import ``preload``, say it is ready, then run the calls the pipe
+    brings and send back each outcome, until the pipe closes or brings ``None``."""
     _die_with_parent(parent_pid)
     if memory_mb is not None:
         cap = memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    for module in preload:
+        importlib.import_module(module)
+    conn.send("ready")
     while True:
         try:
             message = conn.recv()

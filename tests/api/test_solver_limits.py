@@ -33,6 +33,8 @@ from api.routes.vroom import deadline
 from api.runtime.jobs import SolverPool, SolverUnavailable
 from orchestrator.access.keys import create_api_key
 from orchestrator.settings import Settings
+from orchestrator.vroom import solve_vroom
+from routing import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,6 +118,16 @@ def test_a_call_over_the_memory_cap_fails_and_the_worker_is_replaced(pool: Solve
     assert isinstance(exc, SolverUnavailable), exc
     assert "1000 MB" in exc.detail
     assert pool.submit(len, "abcd").result(timeout=30) == 4
+
+
+def test_matrices_that_cannot_fit_are_refused_before_they_are_built(pool: SolverPool) -> None:
+    future = pool.submit(solve_vroom, _problem(5000, 50), Limits(time_limit=5))
+    _started(pool, future)
+    t0 = time.monotonic()
+    exc = future.exception(timeout=30)
+    assert isinstance(exc, SolverUnavailable), exc
+    assert "memory" in exc.detail
+    assert time.monotonic() - t0 < 1.0  # refused, not found out by running out
 
 
 def test_shutdown_stops_a_running_call() -> None:
