@@ -1,0 +1,268 @@
+"""The API as a hostile or careless client meets it: generated requests against a live server.
+
+``python -m benchmarks.fuzz`` serves the app with uvicorn on a loopback port over a fresh SQLite
+store holding a small world (a depot, a van fleet, two customers with homes, three orders), and
+sends it requests that Schemathesis generates from the app's own OpenAPI document — every
+operation, valid inputs and inputs the document forbids, each case with the key of one role in
+turn (admin, planner, analyst, customer). It counts:
+
+* ``cases`` — requests sent;
+* ``server_errors`` — answers 5xx (none is acceptable: bad input is a 4xx naming the field);
+* ``schema_violations`` — answers whose body or status the OpenAPI document does not allow.
+
+Every failure is listed with its operation, role, status and a curl line to repeat it.
+``--json FILE`` writes ``{"cases", "server_errors", "schema_violations", "failures"}``.
+Same ``--seed``, same requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from sqlmodel import Session
+
+from api.app import create_app
+from orchestrator.access.keys import create_api_key
+from orchestrator.intake.catalog import (
+    add_fleet,
+    add_place,
+    create_customer,
+    create_depot,
+    create_vehicle_type,
+)
+from orchestrator.intake.orders import register_order
+from orchestrator.settings import Settings
+
+__all__ = ["FuzzResult", "fuzz", "live_server", "main"]
+
+ROLES = ("admin", "planner", "analyst", "customer")
+"""The roles whose keys the cases are sent with, in turn."""
+STARTUP_S = 30.0
+"""Seconds the server may take to start."""
+
+
+@dataclass
+class FuzzResult:
+    """What the generated requests met (see the module's docstring)."""
+
+    cases: int = 0
+    server_errors: int = 0
+    schema_violations: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    operations: int = 0
+    seconds: float = 0.0
+
+
+@contextmanager
+def live_server(store: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """The app served on a free loopback port over a fresh SQLite file at ``store``, with a
+    small world in it; yields its base URL and one key per role."""
+    app = create_app(Settings(database_url=f"sqlite:///{store}"))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start within {STARTUP_S:g} s")
+            time.sleep(0.05)
+        with Session(app.state.engine) as session:
+            keys = _world(session)
+        yield f"http://127.0.0.1:{port}", keys
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_S)
+
+
+def _world(session: Session) -> dict[str, str]:
+    """A depot with a van fleet, two customers with homes, three orders; a key per role."""
+    depot = create_depot(
+        session,
+        {"code": "HEL1", "name": "Helsinki", "lat": 60.1699, "lon": 24.9384,
+         "timezone": "Europe/Helsinki"},
+    )  # fmt: skip
+    van = create_vehicle_type(
+        session,
+        {"name": "van", "capacity_weight_g": 800_000, "capacity_volume_ml": 10_000_000,
+         "capacity_parcels": 120, "cost_per_km": 0.5, "cost_per_hour": 30.0},
+    )  # fmt: skip
+    assert depot.id is not None and van.id is not None
+    add_fleet(
+        session,
+        {"depot_id": depot.id, "vehicle_type_id": van.id, "count": 2,
+         "shift_start_s": 8 * 3_600, "shift_end_s": 18 * 3_600},
+    )  # fmt: skip
+    customers = []
+    for name, lat in (("Aino Virtanen", 60.1755), ("Bertil Lindqvist", 60.1800)):
+        customer = create_customer(session, {"name": name})
+        assert customer.id is not None
+        add_place(session, customer.id, {"kind": "home", "name": "home", "lat": lat, "lon": 24.931})
+        customers.append(customer.id)
+    for k in range(3):
+        register_order(
+            session,
+            {"customer_id": customers[k % 2], "depot_id": depot.id, "service_day": "2026-12-03",
+             "items": [{"weight_g": 1_000, "volume_ml": 2_000, "parcels": 1}]},
+            f"fuzz-{k}",
+        )  # fmt: skip
+    return {
+        "admin": create_api_key(session, "admin"),
+        "planner": create_api_key(session, "planner"),
+        "analyst": create_api_key(session, "analyst"),
+        "customer": create_api_key(session, "customer", customers[0]),
+    }
+
+
+def fuzz(
+    url: str,
+    keys: dict[str, str],
+    *,
+    examples: int,
+    seed: int,
+    exclude: Sequence[str] = (),
+) -> FuzzResult:
+    """Send up to ``examples`` generated cases per operation of the server at ``url``, each
+    with the next role's key; ``exclude`` leaves out operations by path prefix."""
+    started = time.perf_counter()
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json", timeout=30)
+    result = FuzzResult()
+    turn = [0]
+    for entry in schema.get_all_operations():
+        operation = entry.ok()
+        if operation.path.startswith(tuple(exclude)):
+            continue
+        result.operations += 1
+        _run_operation(operation, url, keys, examples, seed, result, turn)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_operation(
+    operation: Any,
+    url: str,
+    keys: dict[str, str],
+    examples: int,
+    seed: int,
+    result: FuzzResult,
+    turn: list[int],
+) -> None:
+    """The generated cases of one operation, their outcomes added to ``result``."""
+
+    @hypothesis.seed(seed)
+    @hypothesis.settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
+    )
+    def run(case: Any) -> None:
+        role = ROLES[turn[0] % len(ROLES)]
+        turn[0] += 1
+        headers = {"Authorization": f"Bearer {keys[role]}"}
+        try:
+            response = case.call(base_url=url, headers=headers, timeout=60)
+        except Exception as exc:  # a dropped connection or a timeout is the server's fault
+            result.cases += 1
+            result.server_errors += 1
+            result.failures.append(_failure(operation, role, None, repr(exc), case, url))
+            return
+        result.cases += 1
+        if response.status_code >= 500:
+            result.server_errors += 1
+            result.failures.append(
+                _failure(operation, role, response.status_code, response.text, case, url)
+            )
+            return
+        try:
+            case.validate_response(response, checks=[response_schema_conformance])
+        except (Exception, BaseExceptionGroup) as exc:  # Schemathesis's failure group
+            result.schema_violations += 1
+            result.failures.append(
+                _failure(operation, role, response.status_code, str(exc), case, url)
+            )
+
+    run()
+
+
+def _failure(
+    operation: Any, role: str, status: int | None, text: str, case: Any, url: str
+) -> dict[str, Any]:
+    """One failure as a row of the report: operation, role, status, what was said, a curl."""
+    try:
+        curl = case.as_curl_command(headers={"Authorization": f"Bearer <{role} key>"})
+    except Exception:  # a case that cannot be shown as curl is still reported
+        curl = ""
+    return {
+        "operation": f"{operation.method.upper()} {operation.path}",
+        "role": role,
+        "status": status,
+        "detail": text[:300],
+        "curl": curl.replace("http://localhost", url)[:2_000],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (see the module's docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fuzz", description=__doc__)
+    parser.add_argument("--examples", type=int, default=60, help="cases per operation")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args = parser.parse_args(argv)
+    with (
+        tempfile.TemporaryDirectory(prefix="lastmile-fuzz-") as folder,
+        live_server(Path(folder) / "fuzz.db") as (url, keys),
+    ):
+        result = fuzz(url, keys, examples=args.examples, seed=args.seed)
+    print(f"{'operations':>18} {result.operations}")
+    print(f"{'cases':>18} {result.cases}")
+    print(f"{'server errors':>18} {result.server_errors}")
+    print(f"{'schema violations':>18} {result.schema_violations}")
+    print(f"{'seconds':>18} {result.seconds:.1f}")
+    for failure in result.failures[:40]:
+        print(f"- {failure['operation']} as {failure['role']}: {failure['status']} "
+              f"{failure['detail'][:160]!r}")  # fmt: skip
+    if args.json is not None:
+        figures = {
+            "cases": result.cases,
+            "server_errors": result.server_errors,
+            "schema_violations": result.schema_violations,
+            "failures": result.failures,
+        }
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0 if not result.server_errors and not result.schema_violations else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
