@@ -1,15 +1,22 @@
-"""API keys: created once, shown once, stored only as a hash.
+"""API keys: created once, shown once, stored only as a keyed hash.
 
 A key is ``lmk_`` followed by 43 URL-safe characters (32 random bytes from :mod:`secrets`).
-The store keeps its sha256 and its first :data:`PREFIX_LENGTH` characters (to recognise a
-key in a list); a stolen database yields no usable key. A fast hash is enough because the
-key is random and long, unlike a password.
+The store keeps its HMAC-SHA256 under the server's secret (:mod:`orchestrator.access.secret`:
+``LASTMILE_KEY_SECRET``, or a secret file beside the SQLite database or in ``./var``) and its
+first :data:`PREFIX_LENGTH` characters (to recognise a key in a list). A stolen database
+alone neither yields a key nor confirms a guessed one. A fast hash is enough because the key
+is random and long, unlike a password.
+
+Keys stored before the secret existed carry a plain sha256: such a key is accepted and, on
+that first use, hashed again with the secret (:func:`authenticate`), so older keys keep
+working and stop being confirmable from the database once used.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import datetime
 from functools import lru_cache
@@ -18,24 +25,65 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from orchestrator.access.secret import key_secret
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import ApiKey, Customer, Role
 from orchestrator.models.columns import utcnow
+from orchestrator.settings import Settings
 
-__all__ = ["KEY_PREFIX", "PREFIX_LENGTH", "authenticate", "create_api_key", "revoke_api_key"]
+__all__ = [
+    "KEY_PREFIX",
+    "PREFIX_LENGTH",
+    "authenticate",
+    "create_api_key",
+    "find_api_key",
+    "key_digest",
+    "list_api_keys",
+    "revoke_api_key",
+    "store_secret",
+]
 
 KEY_PREFIX = "lmk_"
 """Every key starts with this, so leaked keys are easy to find with a secret scanner."""
 PREFIX_LENGTH = 12
 """Characters of the key kept in clear for display."""
 _TOKEN_BYTES = 32
+_MAX_KEY_LENGTH = 256
+"""Longer than any key (47 characters): refused without hashing."""
+_MIN_PREFIX = len(KEY_PREFIX) + 4
+"""Shortest prefix :func:`find_api_key` accepts: ``lmk_`` and four characters of the key."""
+
+_log = logging.getLogger(__name__)
 
 
-def _digest(key: str) -> str:
+def key_digest(key: str, secret: bytes) -> str:
+    """What the store keeps of ``key``: its HMAC-SHA256 under ``secret``, in hex."""
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+
+
+def _legacy_digest(key: str) -> str:
+    """The plain sha256 that keys made before the secret were stored as."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, role: Role | str, customer_id: int | None = None) -> str:
+def store_secret(session: Session) -> bytes:
+    """The secret of the store ``session`` is bound to (``LASTMILE_KEY_SECRET`` or its file).
+
+    For callers that have no :class:`~orchestrator.settings.Settings` at hand; the API
+    passes the secret of its own settings instead.
+    """
+    configured = Settings().key_secret
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    return key_secret(url, configured.get_secret_value() if configured else None)
+
+
+def create_api_key(
+    session: Session,
+    role: Role | str,
+    customer_id: int | None = None,
+    *,
+    secret: bytes | None = None,
+) -> str:
     """Create a key and return it — the only time it is ever available in clear.
 
     Parameters
@@ -45,6 +93,8 @@ def create_api_key(session: Session, role: Role | str, customer_id: int | None =
     customer_id
         The customer a ``customer`` key belongs to (required for that role, refused for
         the others).
+    secret
+        The server's key secret; ``None`` finds the store's (:func:`store_secret`).
 
     Raises
     ------
@@ -66,33 +116,111 @@ def create_api_key(session: Session, role: Role | str, customer_id: int | None =
         raise InvalidInput(
             "customer_id", f"only customer keys belong to a customer, not {role.value} keys"
         )
+    secret = store_secret(session) if secret is None else secret
     key = KEY_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
     session.add(
         ApiKey(
-            prefix=key[:PREFIX_LENGTH], key_hash=_digest(key), role=role, customer_id=customer_id
+            prefix=key[:PREFIX_LENGTH],
+            key_hash=key_digest(key, secret),
+            role=role,
+            customer_id=customer_id,
         )
     )
     session.commit()
     return key
 
 
-def authenticate(session: Session, key: str, *, now: datetime | None = None) -> ApiKey | None:
-    """The stored key matching ``key``, or ``None`` when unknown or revoked."""
-    if not key or not key.startswith(KEY_PREFIX):
+def authenticate(
+    session: Session, key: str, *, secret: bytes | None = None, now: datetime | None = None
+) -> ApiKey | None:
+    """The stored key matching ``key``, or ``None`` when unknown or revoked.
+
+    ``secret`` is the server's key secret (``None`` finds the store's). A key still stored
+    as a plain sha256 is accepted and re-hashed with the secret (committed at once; if the
+    store cannot take the write now, the key is accepted anyway and re-hashed next time).
+    """
+    if not key or not key.startswith(KEY_PREFIX) or len(key) > _MAX_KEY_LENGTH:
         return None
-    digest = _digest(key)
-    found: ApiKey | None = session.exec(_by_digest(), params={"digest": digest}).first()
-    if found is None or not hmac.compare_digest(found.key_hash, digest):
-        return None
+    secret = store_secret(session) if secret is None else secret
+    digest = key_digest(key, secret)
+    found = _by_digest(session, digest)
+    if found is None:
+        found = _by_digest(session, _legacy_digest(key))
+        if found is None:
+            return None
+        _rehash(session, found, digest)
     if found.revoked_at is not None and found.revoked_at <= (now or utcnow()):
         return None
     return found
 
 
+def _by_digest(session: Session, digest: str) -> ApiKey | None:
+    found: ApiKey | None = session.exec(_digest_query(), params={"digest": digest}).first()
+    # The index found it; compare again in constant time all the same.
+    if found is None or not hmac.compare_digest(found.key_hash, digest):
+        return None
+    return found
+
+
 @lru_cache(maxsize=1)
-def _by_digest() -> Any:
+def _digest_query() -> Any:
     """The key with a digest (built once: every request asks it)."""
     return select(ApiKey).where(col(ApiKey.key_hash) == sa.bindparam("digest"))
+
+
+def _rehash(session: Session, found: ApiKey, digest: str) -> None:
+    """Store ``found`` under its keyed ``digest`` instead of its plain sha256."""
+    found.key_hash = digest
+    session.add(found)
+    try:
+        session.commit()
+    except sa.exc.SQLAlchemyError as exc:
+        session.rollback()
+        _log.warning("API key %s not re-hashed yet (%s); will retry on next use", found.id, exc)
+    session.refresh(found)
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every key, revoked ones included, oldest first (their rows, never a key)."""
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))).all())
+
+
+def find_api_key(session: Session, prefix_or_id: str) -> ApiKey:
+    """The key named by its id (``7``) or by the start of the key (``lmk_3f9a1b2c``, as
+    :func:`list_api_keys` shows it; at least :data:`PREFIX_LENGTH` characters are matched
+    against the stored prefix, fewer must still name one key).
+
+    Raises
+    ------
+    NotFound
+        No key has that id or prefix.
+    InvalidInput
+        Neither an id nor a key prefix, or a prefix shared by several keys (field
+        ``prefix_or_id``; the message lists their ids).
+    """
+    text = prefix_or_id.strip()
+    if text.isdigit():
+        found = session.get(ApiKey, int(text)) if len(text) < 19 else None
+        if found is None:
+            raise NotFound("api key", text)
+        return found
+    if not text.startswith(KEY_PREFIX) or len(text) < _MIN_PREFIX:
+        raise InvalidInput(
+            "prefix_or_id",
+            f"{text[:20]!r} is neither a key id nor a key prefix — give the id or at least "
+            f"{_MIN_PREFIX} characters of the key, as `lastmile keys list` shows them",
+        )
+    start = text[:PREFIX_LENGTH]
+    query = select(ApiKey).where(col(ApiKey.prefix).startswith(start, autoescape=True))
+    matches = list(session.exec(query.order_by(col(ApiKey.id))).all())
+    if not matches:
+        raise NotFound("api key", start)
+    if len(matches) > 1:
+        ids = ", ".join(str(m.id) for m in matches)
+        raise InvalidInput(
+            "prefix_or_id", f"{start} starts keys {ids} — name the one meant by its id"
+        )
+    return matches[0]
 
 
 def revoke_api_key(session: Session, key_id: int) -> ApiKey:
