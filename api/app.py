@@ -21,6 +21,7 @@ import api.routes.profiles
 import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
+from api.deps import AuthenticationGate
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
@@ -39,9 +40,10 @@ mixed fleet; plans are solved as background jobs and come back as JSON or GeoJSO
   `lastmile keys create --role planner|customer|analyst|admin [--customer ID]`.
 * **Units**: seconds, metres, grams, millilitres; times ISO 8601 with an offset;
   coordinate pairs `[lon, lat]`.
-* **Errors**: 401 no/unknown key, 403 wrong role, 404 unknown id (or not yours), 409
-  conflict, 422 bad input with `field` (dotted path) and `message` (what to fix); each
-  operation lists the ones it may answer, with their bodies.
+* **Errors**: 401 no/unknown key, 403 wrong role (both before the input is judged), 404
+  unknown id (or not yours), 409 conflict, 422 bad input with `field` (dotted path) and
+  `message` (what to fix); each operation lists the ones it may answer, with their bodies.
+  An address with too many failed keys is answered 429 with `Retry-After` for a while.
 * **Plans are jobs**: `POST /plans` answers 202 with the plan's id; poll `GET /plans/{id}`.
   Jobs are kept in the store: a job a stopped server left unfinished shows as failed —
   submit it again.
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     install_error_handlers(app)
     # Bodies over their limit are answered 413 before anything reads them (api.limits).
     app.add_middleware(BodyLimit, settings=settings)
+    # Outermost: the key is judged before the size or the shape of the input (api.deps).
+    app.add_middleware(AuthenticationGate, api=app, settings=settings)
     for concierge_module in (api.routes.profiles, api.routes.options):
         app.include_router(concierge_module.router)
     for module in (health, vroom, depots, fleet, customers, orders, plans, routes, whereabouts):
