@@ -15,27 +15,49 @@ Authentication: ``Authorization: Bearer <key>``. No key or an unknown/revoked on
 with ``WWW-Authenticate: Bearer``; a valid key of the wrong role is a 403. A customer's
 key reaches only its own customer's data; other customers' resources answer 404 (the routes
 see to that with :attr:`Caller.customer_scope`), so ids cannot be probed.
+
+The key is judged before the input: :class:`AuthenticationGate`, a middleware, answers 401
+at once to a request without a key on a route that needs one (its body is never read), and
+when a route answers an error before its key was checked — JSON that does not parse, a query
+out of range on a :class:`KeyCheck` route — it checks the key then and answers 401 (or 403
+for a valid key of a role the route refuses) instead. A request whose key was checked costs
+the gate nothing. The gate also counts each 401 per client address
+(:class:`orchestrator.access.lockout.Lockout`, ``LASTMILE_AUTH_FAILURE_*``): an address over
+the limit is answered 429 with ``Retry-After`` on every route needing a key, its key
+unchecked, until the window frees it; successes are not counted.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute, compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.access.keys import authenticate
+from orchestrator.access.lockout import Lockout
+from orchestrator.access.secret import key_secret
 from orchestrator.models import Role
 from orchestrator.planning.travel import TravelTimes
+from orchestrator.settings import Settings
 from orchestrator.store.engine import session_scope
 
 __all__ = [
     "STAFF",
     "AdminDep",
+    "AuthenticationGate",
     "Caller",
     "CurrentKeyDep",
     "KeyCheck",
@@ -46,8 +68,11 @@ __all__ = [
     "get_session",
     "get_travel",
     "key_check",
+    "key_roles",
     "require_role",
 ]
+
+_log = logging.getLogger(__name__)
 
 STAFF = (Role.PLANNER, Role.ANALYST, Role.ADMIN)
 """Roles that see every customer's data."""
@@ -103,20 +128,41 @@ TravelDep = Annotated[TravelTimes, Depends(get_travel)]
 """The app's travel-time provider, to hand to the services as ``travel=``."""
 
 
+_MISSING_KEY = (
+    "missing API key — send `Authorization: Bearer <key>` "
+    "(create one with `lastmile keys create --role planner`)"
+)
+_UNKNOWN_KEY = "unknown or revoked API key — check the key or create a new one"
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_CALLER = "caller"
+"""Where the request's state keeps the caller once its key is checked (the gate reads it)."""
+
+
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=message,
-        headers={"WWW-Authenticate": "Bearer"},
+        status_code=status.HTTP_401_UNAUTHORIZED, detail=message, headers=_CHALLENGE
     )
 
 
+def _secret(request: Request) -> bytes:
+    """The key secret of the app's store (``LASTMILE_KEY_SECRET`` or its file)."""
+    return _settings_secret(request.app.state.settings)
+
+
+def _settings_secret(settings: Settings) -> bytes:
+    configured = settings.key_secret
+    return key_secret(settings.database_url, configured.get_secret_value() if configured else None)
+
+
 def current_key(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller behind ``Authorization: Bearer <key>``; 401 without a valid key."""
-    return _caller(session, credentials)
+    caller = _caller(session, credentials, _secret(request))
+    setattr(request.state, _CALLER, caller)
+    return caller
 
 
 CurrentKeyDep = Annotated[Caller, Depends(current_key)]
@@ -130,7 +176,7 @@ def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]
     async def check(caller: CurrentKeyDep) -> Caller:
         return _admitted(caller, allowed)
 
-    check.roles = allowed  # type: ignore[attr-defined]  # lets tests find role-restricted routes
+    check.roles = allowed  # type: ignore[attr-defined]  # lets the gate and tests find the roles
     return check
 
 
@@ -144,10 +190,13 @@ class KeyCheck:
 
     credentials: HTTPAuthorizationCredentials | None
     roles: frozenset[Role]
+    request: Request
 
     def caller(self, session: Session) -> Caller:
         """The caller; 401 without a valid key, 403 for a key of another role."""
-        return _admitted(_caller(session, self.credentials), self.roles)
+        caller = _caller(session, self.credentials, _secret(self.request))
+        setattr(self.request.state, _CALLER, caller)
+        return _admitted(caller, self.roles)
 
 
 def key_check(*roles: Role) -> Callable[..., Coroutine[Any, Any, KeyCheck]]:
@@ -155,38 +204,229 @@ def key_check(*roles: Role) -> Callable[..., Coroutine[Any, Any, KeyCheck]]:
     allowed = frozenset(roles)
 
     async def read(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> KeyCheck:
-        return KeyCheck(credentials, allowed)
+        return KeyCheck(credentials, allowed, request)
 
-    read.roles = allowed  # type: ignore[attr-defined]  # lets tests find role-restricted routes
+    read.roles = allowed  # type: ignore[attr-defined]  # lets the gate and tests find the roles
     return read
 
 
-def _caller(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+def _caller(
+    session: Session, credentials: HTTPAuthorizationCredentials | None, secret: bytes
+) -> Caller:
     if credentials is None:
-        raise _unauthorized(
-            "missing API key — send `Authorization: Bearer <key>` "
-            "(create one with `lastmile keys create --role planner`)"
-        )
-    found = authenticate(session, credentials.credentials)
+        raise _unauthorized(_MISSING_KEY)
+    found = authenticate(session, credentials.credentials, secret=secret)
     if found is None or found.id is None:
-        raise _unauthorized("unknown or revoked API key — check the key or create a new one")
+        raise _unauthorized(_UNKNOWN_KEY)
     return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
 
 
 def _admitted(caller: Caller, allowed: frozenset[Role]) -> Caller:
     if caller.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
         raise HTTPException(
-            status_code=status.HTTP_403_FORBIDDEN,
-            detail=f"{_a(caller.role.value)} key may not do this — use a key of role {names}",
+            status_code=status.HTTP_403_FORBIDDEN, detail=_forbidden(caller.role, allowed)
         )
     return caller
 
 
+def _forbidden(role: Role, allowed: frozenset[Role]) -> str:
+    names = ", ".join(sorted(r.value for r in allowed))
+    return f"{_a(role.value)} key may not do this — use a key of role {names}"
+
+
 def _a(word: str) -> str:
     return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+def key_roles(route: BaseRoute | None) -> frozenset[Role] | None:
+    """The roles whose keys ``route`` admits, or ``None`` when it needs no key.
+
+    Read from its dependencies: :func:`current_key` (any role), or the checks of
+    :func:`require_role` and :func:`key_check` (their ``roles``).
+    """
+    if not isinstance(route, APIRoute):
+        return None
+    roles: frozenset[Role] | None = None
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        pending.extend(dependency.dependencies)
+        admitted: frozenset[Role] | None = getattr(dependency.call, "roles", None)
+        if admitted is not None:
+            roles = admitted if roles is None else roles & admitted
+        elif dependency.call is current_key and roles is None:
+            roles = frozenset(Role)
+    return roles
+
+
+class AuthenticationGate:
+    """A middleware judging the key before the input, and limiting failed keys per address.
+
+    Parameters
+    ----------
+    app
+        The next ASGI app (Starlette's ``add_middleware`` passes it).
+    api
+        The FastAPI app: its routes say which requests need a key, its state holds the
+        store and settings the key is checked against.
+    settings
+        The limits on failed authentications (``LASTMILE_AUTH_FAILURE_*``).
+    """
+
+    def __init__(self, app: ASGIApp, *, api: FastAPI, settings: Settings) -> None:
+        self.app = app
+        self.api = api
+        self.lockout = Lockout(
+            settings.auth_failure_limit,
+            settings.auth_failure_window_s,
+            settings.auth_failure_addresses,
+        )
+        self._roles: dict[int, tuple[BaseRoute, frozenset[Role] | None]] = {}
+        self._operations: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        address = _address(scope)
+        # Both looks are free for an address that has not failed and a request with a key;
+        # only then is the route matched here.
+        wait = self.lockout.retry_after(address)
+        if wait is not None and self._keyed(scope):
+            await _too_many(wait)(scope, receive, send)
+            return
+        if _bearer_key(scope) is None and self._keyed(scope):
+            self.lockout.record_failure(address)
+            await _refusal(_MISSING_KEY)(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        replaced = started = False
+
+        async def gate(message: Message) -> None:
+            nonlocal replaced, started
+            if replaced:
+                return  # the rest of an answer the gate replaced
+            if message["type"] == "http.response.start":
+                started = True
+                code = message["status"]
+                if code == status.HTTP_401_UNAUTHORIZED:
+                    if self._needs_key(scope.get("route")):
+                        self.lockout.record_failure(address)
+                elif 400 <= code < 500 and code not in (403, 429) and _CALLER not in state:
+                    verdict = await self._verdict(scope, address)
+                    if verdict is not None:
+                        replaced = True
+                        await verdict(scope, receive, send)
+                        return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, gate)
+        except Exception:
+            if started or _CALLER in state:
+                raise
+            verdict = await self._verdict(scope, address)
+            if verdict is None:
+                raise
+            _log.warning("a request without a valid key failed before its key was checked",
+                         exc_info=True)  # fmt: skip
+            await verdict(scope, receive, send)
+
+    async def _verdict(self, scope: Scope, address: str) -> JSONResponse | None:
+        """401 or 403 for a request whose route needs a key it lacks, else ``None``."""
+        route = scope.get("route")
+        roles = self._roles_of(route)
+        if route is None and self._keyed(scope):
+            roles = frozenset(Role)  # answered before routing (a body too large): 401 only
+        if roles is None:
+            return None
+        key = _bearer_key(scope)
+        try:
+            caller = None if key is None else await run_in_threadpool(self._check, key)
+        except Exception:  # the store fails: the original answer stands
+            _log.warning("could not check an API key after an error answer", exc_info=True)
+            return None
+        if caller is None:
+            self.lockout.record_failure(address)
+            return _refusal(_MISSING_KEY if key is None else _UNKNOWN_KEY)
+        if caller.role not in roles:
+            return JSONResponse({"detail": _forbidden(caller.role, roles)}, status_code=403)
+        return None
+
+    def _check(self, key: str) -> Caller | None:
+        """The caller of ``key`` on a session of its own (in a worker thread)."""
+        engine: Engine = self.api.state.engine
+        with session_scope(engine) as session:
+            found = authenticate(session, key, secret=_settings_secret(self.api.state.settings))
+            if found is None or found.id is None:
+                return None
+            return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
+
+    def _keyed(self, scope: Scope) -> bool:
+        """Whether the request is for an operation that needs a key, before it is routed.
+
+        Read from the OpenAPI document (operations with a security requirement), which
+        the app makes once; after routing, :meth:`_roles_of` reads the route itself.
+        """
+        if self._operations is None:
+            self._operations = [
+                (compile_path(path)[0], methods)
+                for path, operations in self.api.openapi()["paths"].items()
+                if (methods := {m.upper() for m, op in operations.items() if op.get("security")})
+            ]
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        method = scope["method"]
+        return any(method in methods and regex.match(path) for regex, methods in self._operations)
+
+    def _roles_of(self, route: BaseRoute | None) -> frozenset[Role] | None:
+        if route is None:
+            return None
+        known = self._roles.get(id(route))
+        if known is None:
+            # Keyed by id (routes need not be hashable); the route is kept so its id stays its.
+            known = self._roles[id(route)] = (route, key_roles(route))
+        return known[1]
+
+    def _needs_key(self, route: BaseRoute | None) -> bool:
+        return self._roles_of(route) is not None
+
+
+def _address(scope: Scope) -> str:
+    """The client's address (behind a trusted proxy, the one it forwarded: uvicorn's)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _bearer_key(scope: Scope) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header, or ``None`` without one."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            return key.strip() or None
+    return None
+
+
+def _refusal(message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=401, headers=_CHALLENGE)
+
+
+def _too_many(wait_s: float) -> JSONResponse:
+    seconds = max(1, math.ceil(wait_s))
+    return JSONResponse(
+        {
+            "detail": f"too many failed API keys from this address — wait {seconds} s "
+            "(Retry-After) and check the key"
+        },
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 PlannerDep = Annotated[Caller, Depends(require_role(Role.PLANNER, Role.ADMIN))]
