@@ -20,7 +20,8 @@ One module per command, named for it:
 * ``lastmile serve --host H --port P`` (:mod:`api.cli.serve_command`) serves the HTTP API
   (:func:`api.app.create_app`) with uvicorn.
 * ``lastmile keys create --role ROLE [--customer ID]`` (:mod:`api.cli.keys_command`) creates
-  an API key and prints it as the last line of its output.
+  an API key and prints it as the last line of its output; ``lastmile keys list`` lists the
+  keys (never a key itself) and ``lastmile keys revoke PREFIX_OR_ID`` revokes one.
 
 All of them work on an empty ``LASTMILE_DATABASE_URL``: the schema is created on first use.
 A command that plans builds one travel-time provider from its settings and hands it to the

@@ -1,14 +1,23 @@
-"""``lastmile keys create``: an API key, kept hashed in the store, printed once."""
+"""``lastmile keys``: API keys, kept hashed in the store.
+
+* ``lastmile keys create --role ROLE [--customer ID]`` — a new key, printed once (last line);
+* ``lastmile keys list`` — every key: id, prefix, role, customer, created, revoked (never the
+  key itself, which the store does not have);
+* ``lastmile keys revoke PREFIX_OR_ID`` — revoke a key from now on, named by its id or by
+  the prefix ``list`` shows.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import click
 
 from api.cli.output import error, store_url
 from api.cli.parsing import Group, Whole
-from orchestrator.access.keys import create_api_key
-from orchestrator.errors import InvalidInput
-from orchestrator.models import Role
+from orchestrator.access.keys import create_api_key, find_api_key, list_api_keys, revoke_api_key
+from orchestrator.errors import InvalidInput, NotFound
+from orchestrator.models import ApiKey, Role
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 
@@ -69,3 +78,101 @@ def create(role: str, customer: int | None) -> int:
     click.echo("store it now: it is shown only once, and only its hash is kept")
     click.echo(key)  # the last line, always: scripts take it with `tail -n 1`
     return 0
+
+
+_COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "CREATED", "REVOKED")
+
+
+@command.command(
+    "list",
+    short_help="list the API keys (never the keys themselves)",
+    help=(
+        "List the API keys of the store LASTMILE_DATABASE_URL names, oldest first: id, "
+        "prefix (the key's first characters), role, customer, when created and when "
+        "revoked (times in UTC). The keys themselves are not kept, only their hashes."
+    ),
+)
+def list_keys() -> int:
+    """Print the keys as a table; the exit code."""
+    try:
+        settings = Settings()
+        engine = create_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            with session_scope(engine) as session:
+                rows = [_row(key) for key in list_api_keys(session)]
+        finally:
+            engine.dispose()
+    except Exception as exc:  # the store is unreachable
+        error("lastmile keys list", str(exc))
+        return 1
+    if not rows:
+        click.echo(
+            f"no API keys in {store_url(settings.database_url)} — create one with "
+            "`lastmile keys create --role planner`"
+        )
+        return 0
+    widths = [max(len(r[i]) for r in [_COLUMNS, *rows]) for i in range(len(_COLUMNS))]
+    for row in [_COLUMNS, *rows]:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+@command.command(
+    "revoke",
+    short_help="revoke an API key from now on",
+    help=(
+        "Revoke the key PREFIX_OR_ID names — its id or its prefix as `lastmile keys list` "
+        "shows them (e.g. 7 or lmk_3f9a1b2c) — in the store LASTMILE_DATABASE_URL names. "
+        "The next request with it is answered 401; the row stays, for the record."
+    ),
+)
+@click.argument("prefix_or_id", metavar="PREFIX_OR_ID")
+def revoke(prefix_or_id: str) -> int:
+    """Revoke the key; the exit code."""
+    try:
+        settings = Settings()
+        engine = create_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            with session_scope(engine) as session:
+                found = find_api_key(session, prefix_or_id)
+                already = found.revoked_at
+                assert found.id is not None
+                key = revoke_api_key(session, found.id)
+                row = _row(key)
+        finally:
+            engine.dispose()
+    except (InvalidInput, NotFound) as exc:
+        message = exc.message if isinstance(exc, InvalidInput) else str(exc)
+        if isinstance(exc, NotFound):
+            message += " or prefix (`lastmile keys list` shows them)"
+        raise click.BadParameter(message, param_hint="'PREFIX_OR_ID'") from None
+    except Exception as exc:  # the store is unreachable or not writable
+        error("lastmile keys revoke", str(exc))
+        return 1
+    what = f"{row[2]} key {row[0]} ({row[1]})"
+    if already is not None:
+        click.echo(f"{what} was already revoked at {row[5]}")
+    else:
+        click.echo(f"revoked {what} at {row[5]}: requests with it are now answered 401")
+    return 0
+
+
+def _row(key: ApiKey) -> tuple[str, str, str, str, str, str]:
+    """A key's cells in the order of :data:`_COLUMNS`."""
+    return (
+        str(key.id),
+        key.prefix,
+        key.role.value,
+        "-" if key.customer_id is None else str(key.customer_id),
+        _when(key.created_at),
+        "-" if key.revoked_at is None else _when(key.revoked_at),
+    )
+
+
+def _when(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

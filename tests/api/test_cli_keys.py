@@ -1,5 +1,5 @@
-"""``lastmile keys create`` (works on an empty store, prints the key as the last line) and
-``lastmile plan``."""
+"""``lastmile keys create`` (works on an empty store, prints the key as the last line),
+``lastmile keys list`` (never the key), ``lastmile keys revoke`` and ``lastmile plan``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import io
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.app import create_app
 from api.cli import main
 from orchestrator.access.keys import authenticate
 from orchestrator.intake.catalog import create_customer
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Role
+from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
 from tests.orchestrator.conftest import DAY, make_world, order_data
 
@@ -105,6 +108,89 @@ def test_plan_plans_a_depots_day_from_the_store(url: str) -> None:
     ],
 )
 def test_plan_bad_arguments_exit_2(url: str, argv: list[str], mentions: str) -> None:
+    code, out, err = run(argv)
+    assert code == 2
+    assert out == ""
+    assert mentions in err and "\n" not in err.strip()
+
+
+# --- lastmile keys list / revoke -------------------------------------------------------------
+
+
+def _created(role: str, *more: str) -> str:
+    """A key made with ``lastmile keys create``."""
+    code, out, err = run(["keys", "create", "--role", role, *more])
+    assert (code, err) == (0, "")
+    return out.strip().splitlines()[-1]
+
+
+def test_list_shows_every_key_but_never_the_key(url: str) -> None:
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        customer = create_customer(session, {"name": "Aino"})
+    planner = _created("planner")
+    mine = _created("customer", "--customer", str(customer.id))
+    code, out, err = run(["keys", "list"])
+    assert (code, err) == (0, "")
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["ID", "PREFIX", "ROLE", "CUSTOMER", "CREATED", "REVOKED"]
+    rows = [line.split() for line in lines[1:]]
+    assert [r[:4] for r in rows] == [
+        ["1", planner[:12], "planner", "-"],
+        ["2", mine[:12], "customer", str(customer.id)],
+    ]
+    assert all(r[4].endswith("Z") and r[5] == "-" for r in rows)
+    assert planner not in out and mine not in out
+    assert planner[12:20] not in out  # nothing of the key beyond its prefix
+    engine.dispose()
+
+
+def test_list_of_an_empty_store_says_how_to_make_a_key(url: str) -> None:
+    code, out, _ = run(["keys", "list"])
+    assert code == 0
+    assert "no API keys" in out and "lastmile keys create" in out
+
+
+@pytest.mark.parametrize("by", ["prefix", "id"])
+def test_revoke_by_prefix_or_id_stops_the_key(url: str, by: str) -> None:
+    key = _created("admin")
+    other = _created("analyst")
+    code, out, err = run(["keys", "revoke", key[:12] if by == "prefix" else "1"])
+    assert (code, err) == (0, "")
+    assert "revoked admin key 1" in out and key[:12] in out
+    engine = create_engine(url)
+    with Session(engine) as session:
+        assert authenticate(session, key) is None
+        assert authenticate(session, other) is not None  # only the one named
+    engine.dispose()
+    listed = run(["keys", "list"])[1].splitlines()
+    assert listed[1].split()[5].endswith("Z") and listed[2].split()[5] == "-"
+    again = run(["keys", "revoke", "1"])
+    assert again[0] == 0 and "already revoked" in again[1]
+
+
+def test_revoke_over_http_answers_401_at_once(url: str) -> None:
+    """Revoked from the command line while a server runs: its next request is refused."""
+    key = _created("planner")
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        assert client.get("/orders", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert run(["keys", "revoke", key[:12]])[0] == 0
+        assert client.get("/orders", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("argv", "mentions"),
+    [
+        (["keys", "revoke"], "PREFIX_OR_ID"),  # which key?
+        (["keys", "revoke", "7"], "PREFIX_OR_ID"),  # no such id
+        (["keys", "revoke", "lmk_nothere"], "PREFIX_OR_ID"),  # no such prefix
+        (["keys", "revoke", "planner"], "PREFIX_OR_ID"),  # neither an id nor a prefix
+        (["keys", "list", "--all"], "--all"),  # no such option
+    ],
+)
+def test_revoke_and_list_bad_arguments_exit_2(url: str, argv: list[str], mentions: str) -> None:
+    _created("planner")
     code, out, err = run(argv)
     assert code == 2
     assert out == ""
