@@ -11,8 +11,15 @@ turn (admin, planner, analyst, customer). It counts:
 * ``schema_violations`` — answers whose body or status the OpenAPI document does not allow.
 
 Every failure is listed with its operation, role, status and a curl line to repeat it.
-``--json FILE`` writes ``{"cases", "server_errors", "schema_violations", "failures"}``.
-Same ``--seed``, same requests.
+
+Then, against ``lastmile serve`` in a child process (:mod:`benchmarks.stress`): the 5,000-job
+VROOM problem at ``time_limit=5`` (seconds to an answer, peak memory of the server and its
+children) and 32 clients for 60 s while an import of 10,000 rows runs (errors other than the
+documented 404/409/429/503, p95 latency). ``--skip-stress`` leaves those out.
+
+``--json FILE`` writes ``{"cases", "server_errors", "schema_violations", "vroom_big_seconds",
+"vroom_big_peak_rss_mb", "vroom_big_status", "load_requests", "load_errors", "load_p95_ms",
+"failures"}``. Same ``--seed``, same requests.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlmodel import Session
 
 from api.app import create_app
+from benchmarks import stress
 from orchestrator.access.keys import create_api_key
 from orchestrator.intake.catalog import (
     add_fleet,
@@ -239,12 +247,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=60, help="cases per operation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--skip-stress", action="store_true", help="the generated cases only")
+    parser.add_argument("--load-seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="lastmile-fuzz-") as folder,
         live_server(Path(folder) / "fuzz.db") as (url, keys),
     ):
         result = fuzz(url, keys, examples=args.examples, seed=args.seed)
+    figures: dict[str, Any] = {
+        "cases": result.cases,
+        "server_errors": result.server_errors,
+        "schema_violations": result.schema_violations,
+    }
+    stressed_ok = True
+    if not args.skip_stress:
+        with tempfile.TemporaryDirectory(prefix="lastmile-stress-") as folder:
+            with stress.served(Path(folder)) as server:
+                big = stress.vroom_big(server)
+            with stress.served(Path(folder) / "load") as server:
+                load = stress.mixed_load(server, seconds=args.load_seconds)
+        figures.update(
+            vroom_big_seconds=round(big.seconds, 2),
+            vroom_big_peak_rss_mb=round(big.peak_rss_mb, 1),
+            vroom_big_status=big.status,
+            load_requests=load.requests,
+            load_errors=load.errors,
+            load_p95_ms=round(load.p95_ms, 1),
+        )
+        stressed_ok = load.errors == 0 and big.seconds <= 10.0 and big.peak_rss_mb < 2_000
+        print(f"vroom 5,000 jobs: {big.status} in {big.seconds:.1f} s, "
+              f"peak {big.peak_rss_mb:.0f} MB ({big.detail[:120]!r})")  # fmt: skip
+        print(f"load: {load.requests} requests, {load.errors} errors, p95 {load.p95_ms:.0f} ms, "
+              f"statuses {dict(sorted(load.by_status.items()))}; import exit "
+              f"{load.import_exit} after {load.import_seconds:.0f} s")  # fmt: skip
+        for sample in load.error_samples:
+            print(f"  {sample}")
     print(f"{'operations':>18} {result.operations}")
     print(f"{'cases':>18} {result.cases}")
     print(f"{'server errors':>18} {result.server_errors}")
@@ -254,14 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"- {failure['operation']} as {failure['role']}: {failure['status']} "
               f"{failure['detail'][:160]!r}")  # fmt: skip
     if args.json is not None:
-        figures = {
-            "cases": result.cases,
-            "server_errors": result.server_errors,
-            "schema_violations": result.schema_violations,
-            "failures": result.failures,
-        }
+        figures["failures"] = result.failures
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
-    return 0 if not result.server_errors and not result.schema_violations else 1
+    clean = not result.server_errors and not result.schema_violations
+    return 0 if clean and stressed_ok else 1
 
 
 if __name__ == "__main__":
