@@ -23,7 +23,7 @@ import api.routes.simulations
 import api.routes.stores
 from api.deps import AuthenticationGate
 from api.errors import install_error_handlers
-from api.limits import BodyLimit
+from api.limits import install_body_limit
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from api.runtime.jobs import PlanJobs, SimulationJobs, SolverPool
 from orchestrator.planning.travel import travel_from_settings
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.simulations = SimulationJobs(settings, engine)
     install_error_handlers(app)
     # Bodies over their limit are answered 413 before anything reads them (api.limits).
-    app.add_middleware(BodyLimit, settings=settings)
+    install_body_limit(app, settings)
     # Outermost: the key is judged before the size or the shape of the input (api.deps).
     app.add_middleware(AuthenticationGate, api=app, settings=settings)
     for concierge_module in (api.routes.profiles, api.routes.options):

@@ -16,19 +16,31 @@ carry whole travel matrices. The 413's body names the limit and how to raise it:
      server", "limit_bytes": 1048576, "setting": "LASTMILE_MAX_BODY_BYTES"}
 
 The connection is closed after a 413 (``Connection: close``): the rest of the body is never
-read.
+read. :func:`install_body_limit` puts the middleware in front of an app and lists the 413,
+with its limit, among the answers of every operation that takes a body in the OpenAPI
+document.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.settings import Settings, setting_name
 
-__all__ = ["LARGER_BODIES", "BodyLimit", "Limit", "body_limit"]
+__all__ = [
+    "LARGER_BODIES",
+    "BodyLimit",
+    "BodyTooLarge",
+    "Limit",
+    "body_limit",
+    "install_body_limit",
+]
 
 LARGER_BODIES: dict[tuple[str, str], str] = {("POST", "/solve/vroom"): "max_vroom_body_bytes"}
 """Requests (method, path) whose body may be larger than the default, and the setting that
@@ -46,6 +58,14 @@ class Limit:
     def setting(self) -> str:
         """The environment variable that raises it (``LASTMILE_MAX_BODY_BYTES``)."""
         return setting_name(self.field)
+
+
+class BodyTooLarge(BaseModel):
+    """The body of a 413: what the limit is and which setting raises it."""
+
+    detail: str = Field(description="One sentence: the limit, and what to do instead.")
+    limit_bytes: int = Field(description="The largest body this operation takes, bytes.")
+    setting: str = Field(description="The server's setting that raises the limit.")
 
 
 def body_limit(settings: Settings, method: str, path: str) -> Limit:
@@ -97,6 +117,49 @@ class BodyLimit:
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
 
+def install_body_limit(app: FastAPI, settings: Settings) -> None:
+    """Put :class:`BodyLimit` in front of ``app`` and document its 413 in ``app``'s OpenAPI
+    document (on every operation with a request body, naming that operation's limit)."""
+    app.add_middleware(BodyLimit, settings=settings)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(BodyTooLarge.__name__, BodyTooLarge.model_json_schema())
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    limit = body_limit(settings, method, path)
+                    operation.setdefault("responses", {}).setdefault("413", _documented(limit))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _documented(limit: Limit) -> dict[str, Any]:
+    """The OpenAPI response of a 413 under ``limit``."""
+    return {
+        "description": f"The body is larger than {limit.size} bytes ({limit.setting}).",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{BodyTooLarge.__name__}"},
+                "example": _body(limit, "POST /orders"),
+            }
+        },
+    }
+
+
+def _body(limit: Limit, what: str) -> dict[str, Any]:
+    """The body of a 413 of the request ``what`` (``"POST /orders"``)."""
+    return {
+        "detail": f"the request body is larger than {limit.size} bytes, the limit of {what} — "
+        f"send less (split it into several requests), or raise {limit.setting} on the server",
+        "limit_bytes": limit.size,
+        "setting": limit.setting,
+    }
+
+
 def _content_length(scope: Scope) -> int | None:
     """The declared body size, or ``None`` when none (or no valid one) is declared."""
     for name, value in scope["headers"]:
@@ -125,14 +188,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: Limit) -> None:
     what = f"{scope['method']} {scope['path']}"
     response = JSONResponse(
-        status_code=413,
-        content={
-            "detail": f"the request body is larger than {limit.size} bytes, the limit of "
-            f"{what} — send less (split it into several requests), or raise "
-            f"{limit.setting} on the server",
-            "limit_bytes": limit.size,
-            "setting": limit.setting,
-        },
-        headers={"Connection": "close"},
+        status_code=413, content=_body(limit, what), headers={"Connection": "close"}
     )
     await response(scope, receive, send)

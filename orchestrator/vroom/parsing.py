@@ -23,7 +23,7 @@ from orchestrator.vroom.model import (
     VroomVehicle,
 )
 
-__all__ = ["MAX_PRIORITY", "parse_vroom"]
+__all__ = ["MAX_PRIORITY", "check_size", "parse_vroom"]
 
 MAX_PRIORITY = 100
 """VROOM's highest task priority."""
@@ -107,6 +107,7 @@ def parse_vroom(payload: object, *, settings: Settings | None = None) -> VroomPr
         ``jobs`` / ``vehicles`` for a problem over the size limits, naming the limit and the
         setting that raises it.
     """
+    check_size(payload, settings=settings)
     p = Reader()
     top = p.obj(payload, "", "a VROOM problem (jobs, shipments, vehicles, matrices)")
     p.unknown_keys(top, _TOP_KEYS, "")
@@ -121,7 +122,6 @@ def parse_vroom(payload: object, *, settings: Settings | None = None) -> VroomPr
     vehicles_raw = p.array(top.get("vehicles"), "vehicles", "vehicle objects")
     if not vehicles_raw:
         raise VroomInputError("vehicles", "is empty — give at least one vehicle")
-    _check_size(len(jobs), len(shipments), len(vehicles_raw), settings or Settings())
 
     # Places are gathered first and resolved to matrix rows once all are known.
     tasks: list[dict[str, Any]] = []
@@ -334,14 +334,40 @@ def parse_vroom(payload: object, *, settings: Settings | None = None) -> VroomPr
     )
 
 
-def _check_size(jobs: int, shipments: int, vehicles: int, settings: Settings) -> None:
-    """Refuse a problem over the size limits (the solver's memory grows with the square of
-    the tasks and with the vehicles: 1,000 jobs and 50 vehicles peaked at 1.6 GB)."""
+def check_size(payload: object, *, settings: Settings | None = None) -> None:
+    """Refuse a problem over the size limits, before anything of it is read or built.
+
+    The solver's memory grows with the square of the tasks and with the vehicles (1,000 jobs
+    and 50 vehicles peaked at 1.6 GB), so a problem may hold at most ``max_vroom_tasks``
+    tasks (jobs, and two per shipment) and ``max_vroom_vehicles`` vehicles. Only the lengths
+    of the top-level arrays are looked at; anything malformed is left to :func:`parse_vroom`.
+
+    Parameters
+    ----------
+    payload
+        The decoded JSON document.
+    settings
+        Where the limits come from; ``None`` reads the ``LASTMILE_*`` environment.
+
+    Raises
+    ------
+    VroomInputError
+        On ``jobs`` (or ``shipments``) or ``vehicles``, naming the limit and the setting
+        that raises it.
+    """
+    if not isinstance(payload, Mapping):
+        return
+    settings = settings or Settings()
+
+    def count(key: str) -> int:
+        value = payload.get(key)
+        return len(value) if isinstance(value, list) else 0
+
+    jobs, shipments, vehicles = count("jobs"), count("shipments"), count("vehicles")
     tasks = jobs + 2 * shipments
     if tasks > settings.max_vroom_tasks:
-        where = "jobs" if jobs else "shipments"
         raise VroomInputError(
-            where,
+            "jobs" if jobs else "shipments",
             f"{jobs} jobs and {shipments} shipments make {tasks} tasks (a shipment is two), "
             f"more than the {settings.max_vroom_tasks} a problem may hold — split the problem, "
             f"or raise {setting_name('max_vroom_tasks')} on the server",

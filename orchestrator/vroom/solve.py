@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from orchestrator.vroom.output import to_vroom_output
-from orchestrator.vroom.parsing import parse_vroom
+from orchestrator.vroom.parsing import check_size, parse_vroom
 from orchestrator.vroom.problem import to_problem
 from routing import Limits, solve
 from routing.errors import SolverError
@@ -49,6 +49,7 @@ def solve_vroom(payload: object, limits: Limits | None = None, *, seed: int = 0)
         The search found no plan within the time limit.
     """
     t0 = time.perf_counter()
+    check_size(payload)  # over a documented limit: 422, the client's to fix, before 503
     _check_memory(payload)
     vp = parse_vroom(payload)
     problem = to_problem(vp)

@@ -165,6 +165,20 @@ def test_vroom_problems_have_a_larger_limit_of_their_own(small_bodies: FastAPI) 
         assert refused.json()["limit_bytes"] == 8_192
 
 
+def test_the_413_is_documented_on_every_operation_with_a_body(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    documented = {
+        f"{method.upper()} {path}": operation["responses"].get("413")
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert documented and all(documented.values()), [k for k, v in documented.items() if not v]
+    assert "LASTMILE_MAX_VROOM_BODY_BYTES" in documented["POST /solve/vroom"]["description"]
+    assert "LASTMILE_MAX_BODY_BYTES" in documented["POST /orders"]["description"]
+    assert "413" not in paths["/orders"]["get"]["responses"]
+
+
 # -- the size of a VROOM problem ----------------------------------------------------------------
 
 
