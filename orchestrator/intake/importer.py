@@ -66,8 +66,22 @@ Customers and places the import creates are part of the same transaction. A dry 
 of this, reports what it would have done, and rolls back.
 
 Rows are streamed: the file is never held in memory, only the keys seen so far (to refuse an
-order whose rows are scattered). On SQLite the import holds the store's write lock until it
-commits, so other writers wait (readers do not).
+order whose rows are scattered).
+
+Other writers are not locked out
+--------------------------------
+PostgreSQL locks only the rows an import writes, so there the import is one transaction. A
+SQLite store has one writer at a time, and one transaction of 10,000 orders (40 s) kept the
+API's writes waiting until they failed. There the import goes in two steps: the whole file is
+first imported into a copy of the store (SQLite's online backup; nothing of the store is
+locked meanwhile) in one transaction that is rolled back — this is where every error is
+found, and a file with any error stops here with nothing written; a dry run ends here. Then
+the file, now known to import cleanly, is registered in the store in transactions of
+:data:`PUBLISH_HOLD_S` seconds with :data:`PUBLISH_PAUSE_S` between them, so other writers
+wait a fraction of a second. Should a row fail in this second step all the same (the store
+changed in between: the same ``order_key`` registered with other content), or the process be
+killed, the orders of the transactions already committed stay; importing the file again
+registers the rest and only the rest.
 """
 
 from __future__ import annotations
@@ -77,6 +91,9 @@ import csv
 import difflib
 import itertools
 import os
+import sqlite3
+import tempfile
+import time as _time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,12 +119,15 @@ from orchestrator.intake.csv_columns import (
 )
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Customer, Depot, Order, PlaceKind
+from orchestrator.store.engine import create_engine
 
 __all__ = [
     "COLUMNS",
     "ITEM_COLUMNS",
     "MAX_ERRORS",
     "PROGRESS_EVERY",
+    "PUBLISH_HOLD_S",
+    "PUBLISH_PAUSE_S",
     "ImportRejected",
     "ImportSummary",
     "import_orders",
@@ -115,6 +135,16 @@ __all__ = [
 
 MAX_ERRORS = 1_000
 """Errors reported at most; the import stops reading the file after this many."""
+
+PUBLISH_HOLD_S = 0.5
+"""Seconds a write transaction of an import into a SQLite store lasts at most (it commits
+after the order that passes this); other writers wait that long at most instead of the whole
+import."""
+
+PUBLISH_PAUSE_S = 0.12
+"""Seconds the import lets the store be between two of its transactions: longer than the
+100 ms a waiting SQLite writer sleeps between two tries, so a waiting writer gets in (else
+the import, taking the lock again at once, would starve it)."""
 
 PROGRESS_EVERY = 1_000
 """Rows between two calls of the ``progress`` callback."""
@@ -207,6 +237,26 @@ def import_orders(
     OSError
         The file cannot be opened.
     """
+    if _stages(engine):
+        with _spooled(source) as path:
+            with _staging(engine) as staging:
+                checked = _run(staging, path, progress, keep=False)
+            if dry_run:
+                return checked.summary(True)
+            return _run(engine, path, None, keep=True, chunked=True).summary(False)
+    return _run(engine, source, progress, keep=not dry_run).summary(dry_run)
+
+
+def _run(
+    engine: Engine,
+    source: str | os.PathLike[str] | Iterable[str],
+    progress: Callable[[int], None] | None,
+    *,
+    keep: bool,
+    chunked: bool = False,
+) -> _Import:
+    """Read and register the whole file in one transaction, committed when ``keep`` (else
+    rolled back); ``chunked``, in transactions of :data:`PUBLISH_HOLD_S` (SQLite)."""
     with _lines(source) as lines:
         try:
             first = next(lines, None)
@@ -240,16 +290,85 @@ def import_orders(
             )
             try:
                 run = _Import(session, columns, width=len(names))
+                if chunked:
+                    run.checkpoint = _Checkpoint(connection, session)
                 run.read(reader, progress)
             finally:
                 session.close()
             if run.errors:
                 raise ImportRejected(run.errors, truncated=run.truncated)
-            if dry_run:
-                connection.rollback()
-            else:
+            if keep:
                 connection.commit()
-    return run.summary(dry_run)
+            else:
+                connection.rollback()
+    return run
+
+
+def _stages(engine: Engine) -> bool:
+    """Whether the import checks the file on a copy first: a SQLite file (one writer at a
+    time for the whole store; a server database locks only the rows it writes)."""
+    url = engine.url
+    database = url.database or ""
+    return (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    )
+
+
+@contextmanager
+def _spooled(
+    source: str | os.PathLike[str] | Iterable[str],
+) -> Iterator[str | os.PathLike[str]]:
+    """``source`` as a file that can be read twice (lines given are written to one)."""
+    if isinstance(source, str | os.PathLike):
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="lastmile-import-") as folder:
+        path = Path(folder) / "orders.csv"
+        with path.open("w", encoding="utf-8", newline="") as file:
+            file.writelines(source)
+        yield path
+
+
+@contextmanager
+def _staging(engine: Engine) -> Iterator[Engine]:
+    """An engine on a copy of the store (SQLite's online backup: consistent, and readers and
+    writers of the store go on meanwhile), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="lastmile-import-") as folder:
+        path = Path(folder) / "staging.db"
+        raw = engine.raw_connection()
+        try:
+            copy = sqlite3.connect(path)
+            try:
+                raw.driver_connection.backup(copy)  # type: ignore[union-attr]  # sqlite3 here
+            finally:
+                copy.close()
+        finally:
+            raw.close()
+        staging = create_engine(f"sqlite:///{path}")
+        try:
+            yield staging
+        finally:
+            staging.dispose()
+
+
+class _Checkpoint:
+    """Commits what an import has registered once its transaction has lasted
+    :data:`PUBLISH_HOLD_S`, pauses, and takes the write lock again (SQLite)."""
+
+    def __init__(self, connection: sa.Connection, session: Session) -> None:
+        self.connection, self.session = connection, session
+        self.since = _time.monotonic()
+
+    def __call__(self) -> None:
+        if _time.monotonic() - self.since < PUBLISH_HOLD_S:
+            return
+        self.session.commit()  # no savepoint of the session stays open across the commit
+        self.connection.exec_driver_sql("COMMIT")
+        _time.sleep(PUBLISH_PAUSE_S)
+        self.connection.exec_driver_sql("BEGIN IMMEDIATE")
+        self.since = _time.monotonic()
 
 
 @contextmanager
@@ -388,6 +507,8 @@ class _Import:
         self.customer_ids: dict[int, bool] = {}
         self.by_email: dict[str, list[int]] = {}
         self.places: dict[int, list[_Spot]] = {}
+        self.checkpoint: Callable[[], None] | None = None
+        """Called after each order registered (chunked commits)."""
 
     def summary(self, dry_run: bool) -> ImportSummary:
         return ImportSummary(
@@ -575,7 +696,11 @@ class _Import:
             "reference": values.get("reference"),
             "items": order.items,
         }
-        known = self.session.exec(select(Order.id).where(Order.idempotency_key == order.key))
+        known = self.session.exec(  # keys are per customer (register_order)
+            select(Order.id).where(
+                Order.customer_id == customer_id, Order.idempotency_key == order.key
+            )
+        )
         already = known.first() is not None
         try:
             register_order(self.session, data, order.key)
@@ -589,6 +714,8 @@ class _Import:
             self.present += 1
         else:
             self.created += 1
+        if self.checkpoint is not None:
+            self.checkpoint()
 
     def locate(self, exc: InvalidInput, order: _Order) -> tuple[int, str | None]:
         """The line and column of an error :func:`register_order` found."""

@@ -1,0 +1,75 @@
+"""A long CSV import does not lock other writers out for its whole duration, and stays all or
+nothing (issue #13: while ``lastmile import`` wrote, ``POST /orders`` answered 500 "database
+is locked" after 10 s). Real SQLite file and real PostgreSQL, a real writer thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from orchestrator.intake.catalog import create_customer
+from orchestrator.intake.importer import ImportRejected, import_orders
+from orchestrator.models import Customer, Order
+from tests.orchestrator.conftest import World
+from tests.orchestrator.test_importer import count, row, write
+
+ORDERS = 600
+"""Enough orders for an import of a few seconds on a busy two-core machine."""
+
+
+def _longest_write_while(engine: Engine, importing: threading.Thread) -> tuple[float, int]:
+    """Write a customer again and again while ``importing`` runs: the longest a write took,
+    seconds, and how many were written."""
+    longest, written = 0.0, 0
+    while importing.is_alive():
+        t0 = time.monotonic()
+        with Session(engine) as session:
+            create_customer(session, {"name": f"Walk-in {written}"})
+        longest = max(longest, time.monotonic() - t0)
+        written += 1
+        time.sleep(0.05)
+    return longest, written
+
+
+def test_other_writers_get_in_while_a_long_import_runs(
+    engine: Engine, session: Session, world: World, tmp_path: Path
+) -> None:
+    source = write(tmp_path / "big.csv", [row(f"K{k}") for k in range(ORDERS)])
+    took: dict[str, float] = {}
+
+    def run() -> None:
+        t0 = time.monotonic()
+        import_orders(engine, source)
+        took["import"] = time.monotonic() - t0
+
+    importing = threading.Thread(target=run)
+    importing.start()
+    time.sleep(0.3)  # the import has begun writing
+    longest, written = _longest_write_while(engine, importing)
+    importing.join()
+    assert "import" in took, "the import failed"
+    assert count(session, Order) == ORDERS
+    assert written >= 3, f"only {written} writes during an import of {took['import']:.1f} s"
+    assert longest < 1.5, (
+        f"a write waited {longest:.1f} s during an import of {took['import']:.1f} s"
+    )
+
+
+def test_a_long_import_with_a_bad_last_row_still_writes_nothing(
+    engine: Engine, session: Session, world: World, tmp_path: Path
+) -> None:
+    rows = [row(f"K{k}") for k in range(ORDERS)]
+    rows.append(row("BAD", weight_g="heavy"))
+    source = write(tmp_path / "bad.csv", rows)
+    customers = count(session, Customer)
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(engine, source)
+    assert [e.field for e in caught.value.errors] == [("row", ORDERS + 2, "weight_g")]
+    session.expire_all()
+    assert count(session, Order) == 0
+    assert count(session, Customer) == customers
