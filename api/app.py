@@ -25,7 +25,7 @@ from api.deps import AuthenticationGate
 from api.errors import install_error_handlers
 from api.limits import install_body_limit
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
-from api.runtime.jobs import PlanJobs, SimulationJobs, SolverPool
+from api.runtime.jobs import SOLVES_WAITING, PlanJobs, SimulationJobs, SolverPool
 from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
             yield
         finally:
             app.state.simulations.shutdown()
-            app.state.solver.shutdown()
+            app.state.solver.shutdown(cancel_running=True)  # VROOM solves: nobody will read them
             app.state.jobs.shutdown()
             engine.dispose()
 
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.engine = engine
     app.state.travel = travel
     app.state.jobs = PlanJobs(settings, engine)
-    app.state.solver = SolverPool()
+    app.state.solver = SolverPool(max_waiting=SOLVES_WAITING)
     app.state.simulations = SimulationJobs(settings, engine)
     install_error_handlers(app)
     # Bodies over their limit are answered 413 before anything reads them (api.limits).
