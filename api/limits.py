@@ -1,10 +1,10 @@
 """The request body limit: a body larger than its limit is answered 413 before any work.
 
-:class:`BodyLimit` is ASGI middleware in front of the whole app. A request that declares a
-``Content-Length`` over its limit is answered at once, without reading a byte of the body; a
-body without one (``Transfer-Encoding: chunked``) is counted as it arrives and answered 413
-as soon as it passes the limit. Only a body within its limit reaches the app, which then
-parses it (JSON, validation, authentication): nothing large is ever decoded or held.
+:class:`BodyLimit` is ASGI middleware in front of the app. A request that declares a
+``Content-Length`` over its limit is answered from its head; a body without one
+(``Transfer-Encoding: chunked``) is counted as it arrives and answered 413 once it passes
+the limit. Only a body within its limit reaches the app, which then parses it (JSON,
+validation): nothing larger is ever decoded or held.
 
 The limits are settings (:mod:`orchestrator.settings`, where every limit of the service is
 listed): ``LASTMILE_MAX_BODY_BYTES`` (1 MiB) for every request, and
@@ -15,10 +15,14 @@ carry whole travel matrices. The 413's body names the limit and how to raise it:
      send less (split it into several requests), or raise LASTMILE_MAX_BODY_BYTES on the
      server", "limit_bytes": 1048576, "setting": "LASTMILE_MAX_BODY_BYTES"}
 
-The connection is closed after a 413 (``Connection: close``): the rest of the body is never
-read. :func:`install_body_limit` puts the middleware in front of an app and lists the 413,
-with its limit, among the answers of every operation that takes a body in the OpenAPI
-document.
+The connection is closed after a 413 (``Connection: close``). A body up to
+:data:`DRAIN_FACTOR` times its limit is first read to its end and dropped, never decoded:
+most clients send their whole body before they read the answer, and would otherwise see the
+connection reset instead of the 413; a larger body, or one whose client waits for
+``100 Continue``, is answered at once.
+
+:func:`install_body_limit` puts the middleware in front of an app and lists the 413, with
+its limit, among the answers of every operation that takes a body in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orchestrator.settings import Settings, setting_name
 
 __all__ = [
+    "DRAIN_FACTOR",
     "LARGER_BODIES",
     "BodyLimit",
     "BodyTooLarge",
@@ -45,6 +50,11 @@ __all__ = [
 LARGER_BODIES: dict[tuple[str, str], str] = {("POST", "/solve/vroom"): "max_vroom_body_bytes"}
 """Requests (method, path) whose body may be larger than the default, and the setting that
 bounds it; every other request is bounded by ``max_body_bytes``."""
+
+
+DRAIN_FACTOR = 4
+"""A body over its limit but within this many times it is read to its end (and dropped)
+before the 413 is sent, so that its client reads the answer (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +107,10 @@ class BodyLimit:
             return
         limit = body_limit(self.settings, scope["method"], scope["path"])
         declared = _content_length(scope)
+        drain = limit.size * DRAIN_FACTOR
         if declared is not None and declared > limit.size:
+            if declared <= drain and not _expects_continue(scope):
+                await _drain(receive, declared)
             await _too_large(scope, receive, send, limit)
             return
         chunks: list[bytes] = []
@@ -110,6 +123,8 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit.size:
+                if message.get("more_body", False):
+                    await _drain(receive, drain - size)
                 await _too_large(scope, receive, send, limit)
                 return
             chunks.append(chunk)
@@ -169,6 +184,24 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def _expects_continue(scope: Scope) -> bool:
+    """Whether the client waits for ``100 Continue`` before it sends its body."""
+    return any(
+        name == b"expect" and value.lower() == b"100-continue" for name, value in scope["headers"]
+    )
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and drop the rest of the body, at most ``budget`` bytes of it."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -14,6 +14,8 @@ import os
 import select
 import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -103,16 +105,14 @@ def _vans(n: int) -> list[dict[str, Any]]:
 
 
 def test_a_declared_body_over_the_limit_is_413_before_a_byte_of_it_is_read(live: Live) -> None:
-    # Only the head is sent: a server that waited for the body would never answer.
+    # Only the head is sent: a server that waited for the body would never answer (the
+    # socket's timeout, ANSWER_S, fails the test).
     with _connect(live) as sock:
-        t0 = time.perf_counter()
         sock.sendall(_head(live, "/orders", Content_Length=str(50 * MIB)))
         status, body = _response(sock)
-        elapsed = time.perf_counter() - t0
     assert status == 413, body
     assert body["limit_bytes"] == MIB and body["setting"] == "LASTMILE_MAX_BODY_BYTES"
     assert "LASTMILE_MAX_BODY_BYTES" in body["detail"] and str(MIB) in body["detail"]
-    assert elapsed < 2.0
 
 
 def test_a_chunked_body_is_counted_while_it_arrives(live: Live) -> None:
@@ -135,6 +135,19 @@ def test_a_chunked_body_is_counted_while_it_arrives(live: Live) -> None:
     assert status == 413, body
     assert body["setting"] == "LASTMILE_MAX_BODY_BYTES"
     assert sent < 8 * MIB, "the whole body went in before the answer"
+
+
+def test_a_client_sending_its_whole_body_reads_the_413(live: Live) -> None:
+    # urllib, like most clients, sends the whole body before it reads the answer: a server
+    # that answered and closed mid-body would reset the connection under it.
+    body = b'{"note": "' + b"x" * (4 * 1_000_000) + b'"}'  # under DRAIN_FACTOR x 1 MiB
+    request = urllib.request.Request(f"{live.url}/orders", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Bearer {live.planner}")
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=ANSWER_S)
+    assert answer.value.code == 413
+    assert json.loads(answer.value.read())["setting"] == "LASTMILE_MAX_BODY_BYTES"
 
 
 @pytest.fixture
