@@ -46,8 +46,9 @@ solver process, 5 s search: 1,000 VROOM jobs with 20 vehicles peaked at 0.8 GB, 
 
 ``LASTMILE_MAX_BODY_BYTES``
     Largest request body, bytes (default 1 MiB, 1,048,576). Checked while the body is read
-    (a declared ``Content-Length`` at once, a chunked body as it arrives), before any JSON
-    is parsed; a larger one is answered 413 (:mod:`api.limits`).
+    (a declared ``Content-Length`` from the head, a chunked body as it arrives), before any
+    JSON is parsed; a larger one is answered 413 and read no further than four times the
+    limit (:mod:`api.limits`).
 ``LASTMILE_MAX_VROOM_BODY_BYTES``
     Largest body of ``POST /solve/vroom``, bytes (default 16 MiB, 16,777,216: full
     ``durations`` and ``distances`` matrices of about 1,000 locations).
