@@ -68,8 +68,9 @@ solver process, 5 s search: 1,000 VROOM jobs with 20 vehicles peaked at 0.8 GB, 
 Constants, not settings: a list page holds at most :data:`MAX_PAGE_SIZE` (1,000) rows
 (``GET /orders?limit=``, and every other list with ``limit`` and ``offset``); a simulation
 sweep runs at most 64 scenarios; ``POST /solve/vroom`` searches at most 60 s and a plan job
-at most 600 s. The VROOM limits are read from the environment by the solver processes, which
-inherit the server's.
+at most 600 s. The VROOM and plan limits are read from the environment where they are
+checked (the solver processes inherit the server's), not from the settings an app was built
+with.
 """
 
 from __future__ import annotations
