@@ -618,8 +618,8 @@ class SimulationJobs:
             if token is None:
                 return  # another process runs it, or ran it
             process = _SPAWN.Process(
-                target=run_simulation,
-                args=(job_id, token, self._url, str(self.root)),
+                target=_orphan_safe,
+                args=(run_simulation, os.getpid(), job_id, token, self._url, str(self.root)),
                 name=f"lastmile-simulation-{job_id}",
                 daemon=True,  # stopped if this server process exits without shutdown()
             )
@@ -677,6 +677,12 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _orphan_safe(fn: Callable[..., object], parent_pid: int, *args: Any) -> None:
+    """Run ``fn(*args)`` in a process that dies with the server that started it."""
+    _die_with_parent(parent_pid)
+    fn(*args)
 
 
 def _worker_main(

@@ -84,6 +84,13 @@ def _gone_within(pids: list[int], seconds: float) -> bool:
 
 
 @pytest.fixture
+def big_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server takes problems of 10,000 tasks (its default refuses 5,000 before solving);
+    the solver workers, started later, read the same environment."""
+    monkeypatch.setenv("LASTMILE_MAX_VROOM_TASKS", "10000")
+
+
+@pytest.fixture
 def pool() -> Iterator[SolverPool]:
     """A one-worker pool with a small memory cap, stopped afterwards."""
     solver = SolverPool(1, memory_mb=1000)
@@ -120,6 +127,7 @@ def test_a_call_over_the_memory_cap_fails_and_the_worker_is_replaced(pool: Solve
     assert pool.submit(len, "abcd").result(timeout=30) == 4
 
 
+@pytest.mark.usefixtures("big_problems")
 def test_matrices_that_cannot_fit_are_refused_before_they_are_built(pool: SolverPool) -> None:
     future = pool.submit(solve_vroom, _problem(5000, 50), Limits(time_limit=5))
     _started(pool, future)
@@ -168,9 +176,26 @@ _ORPHAN_SCRIPT = textwrap.dedent(
 )
 
 
-def test_workers_die_with_a_server_killed_by_sigkill(tmp_path: Path) -> None:
+_SIMULATION_SCRIPT = textwrap.dedent(
+    """
+    import multiprocessing, os, time
+    from api.runtime.jobs import _orphan_safe
+    if __name__ == "__main__":
+        run = multiprocessing.get_context("spawn").Process(
+            target=_orphan_safe, args=(time.sleep, os.getpid(), 120), daemon=True
+        )
+        run.start()
+        print(run.pid, flush=True)
+        time.sleep(120)
+    """
+)
+
+
+# A solver worker, and a simulation run as SimulationJobs starts it.
+@pytest.mark.parametrize("server_script", [_ORPHAN_SCRIPT, _SIMULATION_SCRIPT])
+def test_workers_die_with_a_server_killed_by_sigkill(tmp_path: Path, server_script: str) -> None:
     script = tmp_path / "server.py"
-    script.write_text(_ORPHAN_SCRIPT)
+    script.write_text(server_script)
     with subprocess.Popen(
         [sys.executable, str(script)],
         stdout=subprocess.PIPE,
@@ -216,13 +241,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, FastAPI]]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-
-
-@pytest.fixture
-def big_problems(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The server takes problems of 10,000 tasks (its default refuses 5,000 before solving);
-    the solver workers, started later, read the same environment."""
-    monkeypatch.setenv("LASTMILE_MAX_VROOM_TASKS", "10000")
 
 
 @pytest.mark.usefixtures("big_problems")
