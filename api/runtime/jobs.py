@@ -5,10 +5,11 @@ Why processes and not threads: the solvers hold Python's GIL for the whole searc
 stalled every other thread of the process for those 4 s). A solve in a thread of the server
 would stop it answering anything — ``/health``, the polling of jobs — until the solve ends.
 Workers are started with ``spawn`` (the server has threads, and forking a threaded process
-can deadlock), lazily, on the first solve (about a second); a worker that dies is replaced
-by a fresh pool. As with any ``spawn`` program, a script that serves the app itself must
-guard its entry point with ``if __name__ == "__main__":`` (a worker imports the main
-module); ``lastmile serve``, ``uvicorn api.app:...`` and pytest do.
+can deadlock), lazily, on the first solve (a few seconds: they import the engines before
+they take a call); a worker that dies, or is killed, is replaced. As with any ``spawn``
+program, a script that serves the app itself must guard its entry point with ``if __name__ ==
+"__main__":`` (a worker imports the main module); ``lastmile serve``, ``uvicorn api.app:...``
+and pytest do.
 
 :class:`PlanJobs` runs plan jobs. Their state lives in the store (:mod:`orchestrator.jobs.plans`):
 ``POST /plans`` stores a queued plan row and hands its id to :meth:`PlanJobs.enqueue`; a
@@ -44,7 +45,12 @@ cached in the job's folder, so running it again costs only the points still miss
   failed with its exit code.
 
 :class:`SolverPool` also runs the synchronous ``POST /solve/vroom`` solves
-(:meth:`SolverPool.run`), so the event loop only awaits them.
+(:meth:`SolverPool.run`), so the event loop only awaits them. One request cannot take the
+host down: a solve is stopped (its worker killed) at its deadline, when its client goes away
+and when the server stops; a worker's address space is capped (:data:`MEMORY_MB`); at most
+:data:`SOLVES_WAITING` solves wait for a worker; and every worker and simulation run dies
+with the server process that started it, even one killed with ``SIGKILL``. What cannot be
+answered now is a :class:`SolverUnavailable` (the API's 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
