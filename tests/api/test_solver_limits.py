@@ -128,7 +128,12 @@ def test_a_call_over_the_memory_cap_fails_and_the_worker_is_replaced(pool: Solve
 
 
 @pytest.mark.usefixtures("big_problems")
-def test_matrices_that_cannot_fit_are_refused_before_they_are_built(pool: SolverPool) -> None:
+def test_matrices_that_cannot_fit_are_refused_before_they_are_built(
+    pool: SolverPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the size limits raised (they refuse 5,000 jobs with a 422 first), memory is the
+    # backstop; the worker, spawned on the first call, inherits the environment.
+    monkeypatch.setenv("LASTMILE_MAX_VROOM_TASKS", "100000")
     future = pool.submit(solve_vroom, _problem(5000, 50), Limits(time_limit=5))
     _started(pool, future)
     t0 = time.monotonic()

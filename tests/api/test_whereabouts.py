@@ -204,6 +204,7 @@ def test_the_operation_is_documented(app: FastAPI) -> None:
         "403",
         "404",
         "409",
+        "413",  # a body over the size limit (api.limits)
         "422",
     }
     WhereaboutsOut.model_validate(WhereaboutsOut.model_config["json_schema_extra"]["examples"][0])  # type: ignore[index]
