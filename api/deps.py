@@ -337,10 +337,9 @@ class AuthenticationGate:
 
     async def _verdict(self, scope: Scope, address: str) -> JSONResponse | None:
         """401 or 403 for a request whose route needs a key it lacks, else ``None``."""
-        route = scope.get("route")
-        roles = self._roles_of(route)
-        if route is None and self._keyed(scope):
-            roles = frozenset(Role)  # answered before routing (a body too large): 401 only
+        # An answer before routing (413, a body too large) stands: it is quick on purpose,
+        # and a request without any key never gets that far.
+        roles = self._roles_of(scope.get("route"))
         if roles is None:
             return None
         key = _bearer_key(scope)
