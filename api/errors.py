@@ -16,6 +16,8 @@ FastAPI's ``RequestValidationError``          422   FastAPI's ``detail`` list + 
                                                     + ``field``
 :class:`orchestrator.PlanningFailed`          422   when the input caused it, else 500
 a solver worker process died                  503   ``{"detail": ...}``, ``Retry-After``
+:class:`~api.runtime.jobs.SolverUnavailable`  503   the same (deadline, memory, queue full)
+a busy store (``store.engine.is_busy``)       503   the same (other store errors: 500)
 ============================================  ====  ==========================================
 
 A domain error's field is prefixed with ``body`` on requests that carry one, as FastAPI
@@ -39,8 +41,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 
+from api.runtime.jobs import SolverUnavailable
 from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
+from orchestrator.store.engine import is_busy
 from orchestrator.vroom import VroomInputError, error_output
 from routing.errors import InvalidProblemError
 
@@ -255,6 +260,23 @@ async def _solver_died(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for what may succeed a moment later: a solve stopped at its
+    deadline, its memory cap or a full queue, and a store too busy to take a write in time
+    (``database is locked``, a lock timeout); any other store error stays a 500."""
+    if isinstance(exc, SolverUnavailable):
+        detail, retry_after = exc.detail, exc.retry_after
+    elif is_busy(exc):
+        detail, retry_after = "the store is busy with other writes — send the request again", 2
+    else:
+        raise exc
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": detail},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = jsonable_encoder(exc.errors())
@@ -280,3 +302,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlanningFailed, _planning_failed)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(BrokenProcessPool, _solver_died)
+    for busy in (SolverUnavailable, sa_exc.OperationalError, sa_exc.TimeoutError):
+        app.add_exception_handler(busy, _unavailable)

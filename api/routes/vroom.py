@@ -22,13 +22,28 @@ from api.runtime.jobs import SolverPool
 from orchestrator.vroom import solve_vroom
 from routing.solve import Limits
 
-__all__ = ["DEFAULT_TIME_LIMIT_S", "EXAMPLE", "MAX_TIME_LIMIT_S", "OUTPUT_EXAMPLE", "router"]
+__all__ = [
+    "DEADLINE_MARGIN_S",
+    "DEADLINE_SHARE",
+    "DEFAULT_TIME_LIMIT_S",
+    "EXAMPLE",
+    "MAX_TIME_LIMIT_S",
+    "OUTPUT_EXAMPLE",
+    "deadline",
+    "router",
+]
 
 DEFAULT_TIME_LIMIT_S = 5.0
 """Search time of a request that names none, seconds."""
 MAX_TIME_LIMIT_S = 60.0
 """Longest search a request may ask for, seconds (HTTP clients and proxies often give up
 after a minute; plan longer days as jobs with ``POST /plans``)."""
+
+DEADLINE_SHARE = 1.25
+"""The search may overrun its limit by this factor before it is stopped (large problems are
+solved zone by zone, and a zone's search ends between moves, not on the dot)."""
+DEADLINE_MARGIN_S = 3.0
+"""Seconds added to every deadline: parsing, matrices, the answer, and a busy machine."""
 
 router = APIRouter(prefix="/solve", tags=["solve"])
 
@@ -151,7 +166,11 @@ _DESCRIPTION = (
     f"`time_limit` bounds the search like VROOM's `-l`: {DEFAULT_TIME_LIMIT_S:g} s by default, "
     f"at most {MAX_TIME_LIMIT_S:g} s. The answer arrives after about that long (the first "
     "request also starts a solver process, about a second); the solve runs in a worker "
-    "process, two at a time, so the server keeps answering meanwhile."
+    "process, two at a time, so the server keeps answering meanwhile.\n\n"
+    f"A solve still running {DEADLINE_SHARE:g} x `time_limit` + {DEADLINE_MARGIN_S:g} s "
+    "after it started, one that needs more memory than a solver process may use, or one "
+    "that finds every solver busy with others already waiting is stopped and answered 503 "
+    "with `Retry-After`; a solve whose client disconnects is stopped."
 )
 
 
@@ -195,4 +214,18 @@ async def solve(
 ) -> dict[str, Any]:
     """Parse, solve and answer in VROOM's output format (``code`` 0, ``summary``, ``routes``)."""
     solver: SolverPool = request.app.state.solver
-    return await solver.run(solve_vroom, problem, Limits(time_limit=time_limit), seed=seed)
+    return await solver.run(
+        solve_vroom,
+        problem,
+        Limits(time_limit=time_limit),
+        seed=seed,
+        deadline_s=deadline(time_limit),
+        gone=request.is_disconnected,
+    )
+
+
+def deadline(time_limit: float) -> float:
+    """Seconds a solve of ``time_limit`` may run before it is stopped with a 503: the limit
+    with :data:`DEADLINE_SHARE` more and :data:`DEADLINE_MARGIN_S` to read the problem and
+    write the answer."""
+    return time_limit * DEADLINE_SHARE + DEADLINE_MARGIN_S
