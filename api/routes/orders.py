@@ -92,8 +92,10 @@ def create(
         Header(
             min_length=1,
             max_length=MAX_KEY_LENGTH,
-            description="Unique per order (a UUID will do). Sending the same order again "
-            "with the same key returns the stored order instead of a second one.",
+            description="Unique per order of the customer (a UUID will do); keys are the "
+            "customer's own, so another customer's orders never clash with them. Sending the "
+            "same order again with the same key returns the stored order instead of a second "
+            "one.",
         ),
     ],
 ) -> OrderPublic:

@@ -3,7 +3,10 @@ planner sees where returns are heading.
 
 A customer key starts, reads and schedules only its own customer's returns; another
 customer's order or return answers 404, exactly as an id that does not exist. Planners and
-admins may act for any customer; analysts read.
+admins may act for any customer; analysts read. A customer key sees a return as
+:class:`~orchestrator.models.ReturnCustomerPublic` (status, destination, pickup, a plain
+explanation); staff see :class:`~orchestrator.models.ReturnPublic`, with the stores' sales and
+stock behind the decision and the expected recovery.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from orchestrator.models import (
     PickupChoice,
     PickupOptionPublic,
     ReturnCreate,
+    ReturnCustomerPublic,
     ReturnFlowsPublic,
     ReturnPublic,
     ReturnStatus,
@@ -58,6 +62,28 @@ PICKUP_EXAMPLE: dict[str, Any] = {
 
 _PROGRESS_EXAMPLE = {"status": "picked_up"}
 
+ReturnView = ReturnPublic | ReturnCustomerPublic
+"""A return as staff see it, or as its customer does."""
+
+
+def _views(code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer ``code`` of a route showing a return: one example per view."""
+    examples = {
+        view: {"summary": summary, "value": model.model_config["json_schema_extra"]["examples"][0]}
+        for view, summary, model in (
+            ("staff", "A planner's, admin's or analyst's key", ReturnPublic),
+            ("customer", "The customer's key", ReturnCustomerPublic),
+        )
+    }
+    return {
+        code: {"description": description, "content": {"application/json": {"examples": examples}}}
+    }
+
+
+def _for_customer(caller: Caller) -> bool:
+    """Whether the caller sees returns as their customer (without the retailer's figures)."""
+    return caller.customer_scope is not None
+
 
 class ProgressRequest(BaseModel):
     """How far a return has come."""
@@ -81,7 +107,7 @@ def _acting(caller: Caller) -> int | None:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Start a return",
-    responses=error_responses(403, 404, 409, 422),
+    responses={**_views(201, "The return started."), **error_responses(403, 404, 409, 422)},
 )
 def create(
     caller: CurrentKeyDep,
@@ -90,16 +116,20 @@ def create(
         ReturnCreate,
         Body(openapi_examples={"dress": {"summary": "A dress too large", "value": EXAMPLE}}),
     ],
-) -> ReturnPublic:
+) -> ReturnView:
     """Return one unit of a delivered order line (a customer key: its own orders only — any
     other order answers 404). The returns engine decides at once where it goes and says why.
     409 when the order is not delivered or every unit is already being returned; 422 for a
     line without a catalogued SKU, a bad condition or reason, or no sales history at all."""
     ret = start_return(session, data, customer_id=_acting(caller))
-    return return_public(session, ret)
+    return return_public(session, ret, for_customer=_for_customer(caller))
 
 
-@router.get("", summary="List returns", responses=error_responses(422))
+@router.get(
+    "",
+    summary="List returns",
+    responses={**_views(200, "The returns, in id order."), **error_responses(422)},
+)
 def read_all(
     caller: CurrentKeyDep,
     session: SessionDep,
@@ -107,7 +137,7 @@ def read_all(
     return_status: Annotated[ReturnStatus | None, Query(alias="status")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
-) -> list[ReturnPublic]:
+) -> list[ReturnView]:
     """Returns in id order; a customer key lists only its own."""
     rows = list_returns(
         session,
@@ -117,7 +147,7 @@ def read_all(
         offset=offset,
         limit=limit,
     )
-    return [return_public(session, r) for r in rows]
+    return [return_public(session, r, for_customer=_for_customer(caller)) for r in rows]
 
 
 @router.get(
@@ -142,14 +172,18 @@ def flows(
         raise InvalidInput(("query", "depot"), f"no depot {depot} — check the depot id") from None
 
 
-@router.get("/{return_id}", summary="Read a return", responses=error_responses(404, 422))
-def read(return_id: int, caller: CurrentKeyDep, session: SessionDep) -> ReturnPublic:
+@router.get(
+    "/{return_id}",
+    summary="Read a return",
+    responses={**_views(200, "The return."), **error_responses(404, 422)},
+)
+def read(return_id: int, caller: CurrentKeyDep, session: SessionDep) -> ReturnView:
     """The return with its destination, explanation and, once planned, the pickup's ETA (or
     why the day's plan leaves it out); 404 for an unknown id or another customer's."""
     ret = get_return(session, return_id, customer_id=caller.customer_scope)
     if ret is None:
         raise NotFound("return", return_id)
-    return return_public(session, ret)
+    return return_public(session, ret, for_customer=_for_customer(caller))
 
 
 @router.get(
@@ -169,7 +203,7 @@ def options(
 @router.post(
     "/{return_id}/pickup",
     summary="Choose how the item leaves the customer",
-    responses=error_responses(403, 404, 409, 422),
+    responses={**_views(200, "The return, scheduled."), **error_responses(403, 404, 409, 422)},
 )
 def pickup(
     return_id: int,
@@ -188,13 +222,13 @@ def pickup(
             }
         ),
     ],
-) -> ReturnPublic:
+) -> ReturnView:
     """A pickup (``place_id`` and a window), a locker (``place_id`` and ``day``) or a store
     (``store_id``, ``day``); the return is then scheduled and its destination decided again
     from where the item starts. 409 when no vehicle can collect it then any more or it has
     left already; 422 names the missing or wrong field."""
     ret = choose_pickup(session, return_id, choice, customer_id=_acting(caller), travel=travel)
-    return return_public(session, ret)
+    return return_public(session, ret, for_customer=_for_customer(caller))
 
 
 @router.post(

@@ -7,8 +7,10 @@ only
 checks who may ask and shows the times in the depot's timezone.
 
 A customer key reaches only its own customer's orders (others answer 404, as unknown ids) and
-sees only its own ETA; planner and admin keys may redirect any order and also see the route's
-other new ETAs. Analysts may not redirect (403).
+sees only its own ETA: neither the answer nor a refusal names another customer's order, place
+or window (a refusal counts the other stops that would be missed). Planner and admin keys may
+redirect any order, see the route's other new ETAs and each stop a refusal would leave out.
+Analysts may not redirect (403).
 """
 
 from __future__ import annotations
@@ -116,7 +118,8 @@ class WhereaboutsOut(BaseModel):
     window_end: datetime | None
     departs_from: str | None = Field(
         description="Where the re-optimised route starts: ``depot`` or ``order <id>`` (the "
-        "stop closed last); ``None`` when nothing changed."
+        "stop closed last; ``previous stop`` to a customer key when that order is another "
+        "customer's); ``None`` when nothing changed."
     )
     departs_at: datetime | None
     route_stops: list[StopEtaOut] | None = Field(

@@ -4,6 +4,11 @@ A client (a shop's checkout, an import job) sends each order with its own idempo
 Sending the same order again with the same key — after a timeout, say — returns the order
 already stored instead of creating a second one; the same key with *different* content is a
 :class:`~orchestrator.errors.Conflict` (the client reused a key by mistake).
+
+Keys are scoped to the order's customer: the same key sent for two customers makes two
+orders, so that no customer can learn from a refusal which keys another has used (the store
+holds ``(customer_id, idempotency_key)`` unique). A customer's key registers only that
+customer's orders, so its keys are its own; staff keys share each customer's.
 """
 
 from __future__ import annotations
@@ -42,8 +47,10 @@ def _content_hash(order: OrderCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _by_key(session: Session, key: str) -> Order | None:
-    return session.exec(select(Order).where(Order.idempotency_key == key)).first()
+def _by_key(session: Session, customer_id: int, key: str) -> Order | None:
+    return session.exec(
+        select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
+    ).first()
 
 
 def _same_or_conflict(existing: Order, content_hash: str, key: str) -> Order:
@@ -68,20 +75,21 @@ def register_order(
         The order and its lines (:class:`~orchestrator.models.OrderCreate` or a mapping of
         its fields).
     idempotency_key
-        Client-chosen key, 1 to :data:`MAX_KEY_LENGTH` characters, unique per order.
+        Client-chosen key, 1 to :data:`MAX_KEY_LENGTH` characters, unique per order of the
+        customer (another customer's order may use the same key).
 
     Returns
     -------
     Order
         The new order (status ``open``, with a ``created`` event), or the order already
-        registered under the key when the content is the same.
+        registered under the key for the same customer when the content is the same.
 
     Raises
     ------
     InvalidInput
         Bad fields, an unknown customer or depot, or a place of another customer.
     Conflict
-        The key was used before for different content.
+        The key was used before, for the same customer, with different content.
     """
     key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
     if not key or len(key) > MAX_KEY_LENGTH:
@@ -91,7 +99,7 @@ def register_order(
         )
     order_in = validated(OrderCreate, data)
     content_hash = _content_hash(order_in)
-    existing = _by_key(session, key)
+    existing = _by_key(session, order_in.customer_id, key)
     if existing is not None:
         return _same_or_conflict(existing, content_hash, key)
 
@@ -123,7 +131,7 @@ def register_order(
     except sa.exc.IntegrityError:
         # Another request registered the same key between our look-up and our insert.
         session.rollback()
-        existing = _by_key(session, key)
+        existing = _by_key(session, order_in.customer_id, key)
         if existing is None:
             raise
         return _same_or_conflict(existing, content_hash, key)

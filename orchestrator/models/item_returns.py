@@ -27,6 +27,7 @@ __all__ = [
     "PickupMethod",
     "PickupOptionPublic",
     "ReturnCreate",
+    "ReturnCustomerPublic",
     "ReturnFlowsPublic",
     "ReturnPublic",
     "ReturnReason",
@@ -256,6 +257,51 @@ class ReturnPublic(SQLModel):
         unserved_reason=None,
         unserved_detail=None,
     )
+
+
+class ReturnCustomerPublic(SQLModel):
+    """A return as its customer sees it: its status, where it goes and why in plain words, and
+    its pickup — none of the retailer's figures (stores' sales and stock, expected recovery,
+    the options weighed, transfer distances), which :class:`ReturnPublic` shows staff."""
+
+    id: int
+    customer_id: int
+    order_id: int
+    order_item_id: int
+    sku: str
+    condition: Condition
+    reason: ReturnReason
+    note: str | None
+    status: ReturnStatus
+    pickup_method: PickupMethod | None
+    pickup_place_id: int | None
+    pickup_store_id: int | None
+    pickup_day: date | None
+    window_start: datetime | None
+    window_end: datetime | None
+    destination_kind: DestinationKind
+    destination_name: str
+    explanation: str = Field(description="Where the item goes, for the customer.")
+    created_at: datetime
+    updated_at: datetime
+    pickup_eta: datetime | None = None
+    pickup_vehicle: str | None = None
+    unserved_reason: str | None = None
+    unserved_detail: str | None = None
+
+    model_config = example_config(
+        id=4, customer_id=1, order_id=1, order_item_id=1, sku="DRS-014-BLK-S",
+        condition="A", reason="too_large", note=None, status="scheduled",
+        pickup_method="pickup", pickup_place_id=1, pickup_store_id=None,
+        pickup_day="2025-03-05", window_start="2025-03-05T16:00:00Z",
+        window_end="2025-03-05T18:00:00Z", destination_kind="store",
+        destination_name="Store Kallio",
+        explanation="Your item goes to Store Kallio, where it will be sold again.",
+        created_at="2025-03-04T10:00:00Z", updated_at="2025-03-04T10:02:00Z",
+        pickup_eta="2025-03-05T16:40:00Z", pickup_vehicle="van-1-1",
+        unserved_reason=None, unserved_detail=None,
+    )  # fmt: skip
+    model_config["extra"] = "forbid"  # a staff view never passes for this one
 
 
 class PickupOptionPublic(SQLModel):

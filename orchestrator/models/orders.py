@@ -172,10 +172,16 @@ class Order(OrderBase, table=True):
     """Table ``orders``."""
 
     __tablename__ = "orders"
-    __table_args__ = (sa.Index("ix_orders_depot_day_status", "depot_id", "service_day", "status"),)
+    __table_args__ = (
+        sa.Index("ix_orders_depot_day_status", "depot_id", "service_day", "status"),
+        # Keys are the caller's: one customer's key never meets another's (revision 0007).
+        sa.UniqueConstraint(
+            "customer_id", "idempotency_key", name="uq_orders_customer_idempotency_key"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    idempotency_key: str = Field(max_length=200, unique=True)
+    idempotency_key: str = Field(max_length=200)
     content_hash: str = Field(max_length=64, description="sha256 of the registered content.")
     status: OrderStatus = enum_field(OrderStatus, OrderStatus.OPEN)
     created_at: datetime = created_at_field()

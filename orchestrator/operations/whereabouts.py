@@ -26,6 +26,11 @@ The rules, and the choices made where the store knows less than a telematics fee
   new sequence, no event. Otherwise the new place, the order's place, the remaining stops'
   sequences and ETAs, the route's and the plan's totals and one ``replanned`` event per
   order that moved are written in **one transaction**.
+* **A customer sees only what is theirs.** Asked with ``customer_id``, a refusal names
+  their own order's reason and only *counts* the other stops that would be missed (no other
+  customer's order, place or window), and the vehicle departs from ``"previous stop"``
+  rather than from another customer's order; staff see each. The event logged on another
+  order that was re-timed does not name the order that moved (its customer reads it).
 * **Routes that also collect returns** further on are refused for now (a planner re-plans
   them): return stops share the route's sequence but record nothing of being done.
 * **Far-away points** are refused before any solve: farther from the depot than
@@ -162,8 +167,9 @@ class WhereaboutsResult:
         The order's promised window (``None`` when it has none), unchanged by a redirect.
     departure
         Where and when the re-optimised route starts: ``("depot", at)`` or
-        ``("order <id>", at)`` for the place of the stop closed last; ``None`` when
-        nothing was re-optimised.
+        ``("order <id>", at)`` for the place of the stop closed last (to a customer whose
+        order that is not: ``("previous stop", at)``); ``None`` when nothing was
+        re-optimised.
     timezone
         The depot's IANA timezone, to show the times in.
     stops
@@ -224,7 +230,8 @@ def update_whereabouts(
         Solver limits (default :data:`REDIRECT_LIMITS`, one second).
     customer_id
         The caller's customer, if the caller is a customer: another customer's order is
-        :class:`NotFound`, as an unknown one.
+        :class:`NotFound`, as an unknown one, and no answer or refusal names another
+        customer's order, place or window.
     max_radius_m
         Farthest the new place may be from the depot, metres in a straight line.
 
@@ -301,11 +308,14 @@ def update_whereabouts(
         # Nothing moves: answer with the stop as it stands (a PUT may be repeated).
         return _result(order.id, place, False, False, route, depot, window, stops, stop, (), None)
 
+    for_customer = customer_id is not None
     mapped, problem, departure = _problem(
         session, depot, route, fleet, vtype, stops, remaining, order, place, now, on_its_way,
-        travel,
+        travel, for_customer,
     )  # fmt: skip
-    solved = _solve(problem, route, remaining, order, place, limits or REDIRECT_LIMITS)
+    solved = _solve(
+        problem, route, remaining, order, place, limits or REDIRECT_LIMITS, for_customer
+    )
     try:
         result = _write(
             session, plan, route, stops, remaining, order, place, created, mapped, solved,
@@ -478,9 +488,11 @@ def _problem(
     now: datetime,
     on_its_way: bool,
     travel: TravelTimes,
+    for_customer: bool,
 ) -> tuple[MappedProblem, Problem, _Departure]:
     """The route's remaining stops (the order at ``place``) for its one vehicle, starting
-    where and when the vehicle is."""
+    where and when the vehicle is; ``for_customer``: messages and the departure name no other
+    customer's order."""
     closed = [s for s in stops if s.status in _CLOSED]
     last = max(closed, key=lambda s: (s.closed_at or s.departure_at, s.sequence), default=None)
     position: Place | None = None
@@ -490,6 +502,8 @@ def _problem(
         position = session.get(Place, last_order.place_id)
         assert position is not None
         since, label = last.closed_at or last.departure_at, f"order {last.order_id}"
+        if for_customer and last_order.customer_id != order.customer_id:
+            label = "previous stop"
     elif on_its_way:
         since, label = route.start_at, "depot"
     else:
@@ -509,7 +523,7 @@ def _problem(
     )
     if mapped.left_out:
         left_out = [(o.order_id, o.reason, o.detail) for o in mapped.left_out]
-        raise Conflict(_unserved_message(order, place, route, left_out))
+        raise Conflict(_unserved_message(order, place, route, left_out, for_customer))
     problem = mapped.problem
     locations, matrices, start = problem.locations, problem.matrices, 0
     if isinstance(provider, _AlsoFrom):
@@ -558,8 +572,9 @@ def _problem(
             vehicles=(vehicle,),
         )
     except InvalidProblemError as exc:
+        why = "" if for_customer else f" ({exc})"  # it may name another customer's stop
         raise Conflict(
-            f"{route.vehicle_id} cannot finish its route from {label} any more ({exc}) — the "
+            f"{route.vehicle_id} cannot finish its route from {label} any more{why} — the "
             "route can no longer be re-planned"
         ) from None
     departure = _Departure(label, mapped.at(leave_s), driven)
@@ -599,6 +614,7 @@ def _solve(
     order: Order,
     place: Place,
     limits: Limits,
+    for_customer: bool,
 ) -> EngineRoute:
     """The route's new order and ETAs; :class:`Conflict` unless every stop is served."""
     by_stop = {stop_id(s.order_id): s.order_id for s in remaining}
@@ -611,6 +627,7 @@ def _solve(
                 place,
                 route,
                 [(by_stop[u.stop_id], u.reason.value, u.detail) for u in hopeless],
+                for_customer,
             )
         )
     initial = {route.vehicle_id: [stop_id(s.order_id) for s in remaining]}
@@ -634,6 +651,7 @@ def _solve(
                 place,
                 route,
                 [(by_stop[u.stop_id], u.reason.value, u.detail) for u in solution.unserved],
+                for_customer,
             )
         )
     (solved,) = solution.routes
@@ -641,11 +659,21 @@ def _solve(
 
 
 def _unserved_message(
-    order: Order, place: Place, route: Route, unserved: Sequence[tuple[int, str, str]]
+    order: Order,
+    place: Place,
+    route: Route,
+    unserved: Sequence[tuple[int, str, str]],
+    for_customer: bool,
 ) -> str:
+    """Why the redirect is refused: each stop left out with its reason and detail — to a
+    customer only their own order's, the other stops (other customers' orders, places and
+    windows) only counted."""
     ours = [u for u in unserved if u[0] == order.id]
     others = [u for u in unserved if u[0] != order.id]
-    parts = [f"order {oid}: {reason} — {detail}" for oid, reason, detail in ours + others]
+    shown = ours if for_customer else ours + others
+    parts = [f"order {oid}: {reason} — {detail}" for oid, reason, detail in shown]
+    if for_customer and others:
+        parts.append(f"{len(others)} other stop(s) of the route would be missed")
     advice = (
         "choose a place nearer the route or closer to the depot"
         if ours
@@ -759,7 +787,8 @@ def _write(
         if eta.order_id == order.id:
             detail = f"redirected to {place.name!r} (place {place.id}); {where}"
         elif eta.changed:
-            detail = f"re-timed after order {order.id} was redirected; {where}"
+            # Another customer's order: its log must not name the order that moved.
+            detail = f"re-timed after another stop of the route was redirected; {where}"
         else:
             continue
         events.record(

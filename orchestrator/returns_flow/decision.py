@@ -55,6 +55,7 @@ from returns import (
 )
 
 __all__ = [
+    "customer_explanation",
     "decide_destination",
     "decision_fields",
     "destinations_from",
@@ -258,6 +259,21 @@ def sales_history(
 
 def _finite(value: float, digits: int) -> float | None:
     return round(value, digits) if math.isfinite(value) else None
+
+
+_FOR_CUSTOMER = {
+    DestinationKind.STORE: "Your item goes to {name}, where it will be sold again.",
+    DestinationKind.WAREHOUSE: "Your item goes back to our warehouse, to be sold again online.",
+    DestinationKind.OUTLET: "Your item goes to our outlet, to be sold again.",
+    DestinationKind.LIQUIDATION: "Your item goes to a partner who finds it a new owner.",
+}
+
+
+def customer_explanation(kind: DestinationKind, name: str) -> str:
+    """Where the item goes, said to its customer: the destination and no figure of the
+    retailer's (the decision's own explanation quotes stores' sales and stock and the
+    expected recovery, which are staff's to see)."""
+    return _FOR_CUSTOMER[kind].format(name=name)
 
 
 def decision_fields(decision: Decision, stores: Mapping[str, Store]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -24,6 +24,7 @@ from orchestrator.models import (
     OrderStatus,
     Place,
     ReturnCreate,
+    ReturnCustomerPublic,
     ReturnPublic,
     ReturnStatus,
     ReturnStop,
@@ -34,6 +35,7 @@ from orchestrator.models import (
 from orchestrator.models.columns import utcnow
 from orchestrator.planning.plans import current_plan
 from orchestrator.returns_flow.decision import (
+    customer_explanation,
     decide_destination,
     decision_fields,
     local_today,
@@ -90,9 +92,27 @@ def list_returns(
     return session.exec(query.order_by(col(ItemReturn.id)).offset(offset).limit(limit)).all()
 
 
-def return_public(session: Session, ret: ItemReturn) -> ReturnPublic:
+@overload
+def return_public(
+    session: Session, ret: ItemReturn, *, for_customer: Literal[False] = ...
+) -> ReturnPublic: ...
+@overload
+def return_public(
+    session: Session, ret: ItemReturn, *, for_customer: Literal[True]
+) -> ReturnCustomerPublic: ...
+@overload
+def return_public(
+    session: Session, ret: ItemReturn, *, for_customer: bool
+) -> ReturnPublic | ReturnCustomerPublic: ...
+def return_public(
+    session: Session, ret: ItemReturn, *, for_customer: bool = False
+) -> ReturnPublic | ReturnCustomerPublic:
     """The return as shown: with its pickup's ETA and vehicle in the day's current plan, or
-    the reason that plan leaves the pickup out."""
+    the reason that plan leaves the pickup out.
+
+    ``for_customer``: as its customer sees it (:class:`ReturnCustomerPublic`) — status,
+    destination, pickup and a plain explanation, without the retailer's figures (stores'
+    sales and stock, expected recovery, the options weighed), which staff see."""
     extra: dict[str, Any] = {}
     if ret.pickup_day is not None:
         plan = current_plan(session, ret.depot_id, ret.pickup_day)
@@ -117,6 +137,12 @@ def return_public(session: Session, ret: ItemReturn) -> ReturnPublic:
             if unserved is not None:
                 extra["unserved_reason"] = unserved.reason
                 extra["unserved_detail"] = unserved.detail
+    if for_customer:
+        shown = {name: getattr(ret, name, None) for name in ReturnCustomerPublic.model_fields}
+        shown.update(
+            extra, explanation=customer_explanation(ret.destination_kind, ret.destination_name)
+        )
+        return ReturnCustomerPublic.model_validate(shown)
     return ReturnPublic.model_validate(ret, update=extra)
 
 

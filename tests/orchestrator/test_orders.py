@@ -111,7 +111,7 @@ def test_key_registered_concurrently_returns_the_winner(
 
     real = orders._by_key
 
-    def late_look_up(s: Session, key: str) -> Order | None:
+    def late_look_up(s: Session, customer_id: int, key: str) -> Order | None:
         monkeypatch.setattr(orders, "_by_key", real)
         with Session(engine) as other:
             register_order(other, order_data(world), key)
