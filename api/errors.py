@@ -25,6 +25,10 @@ does. Every 422 keeps FastAPI's shape — ``detail`` is a list of ``{"loc", "msg
 clients parse one format, and adds ``message`` (one sentence: where and what to fix) and
 ``field`` (the dotted path of the first culprit, such as ``items.0.weight_g``).
 
+A 422 never repeats more than :data:`ECHO_PREFIX` characters of a bad value (``input``) and
+:data:`MAX_MESSAGE` of a message, and is always valid JSON: NaN, infinities, integers beyond
+64 bits and lone surrogates in what the client sent are shown as short text.
+
 The bodies are documented by :class:`ErrorMessage`, :class:`InvalidInputBody` and
 :class:`VroomInputBody`; routes declare the errors they may answer with
 :func:`error_responses`, so that the OpenAPI document lists each with its body and an example.
@@ -32,12 +36,13 @@ The bodies are documented by :class:`ErrorMessage`, :class:`InvalidInputBody` an
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fastapi import FastAPI, Request, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -50,6 +55,9 @@ from orchestrator.vroom import VroomInputError, error_output
 from routing.errors import InvalidProblemError
 
 __all__ = [
+    "ECHO_PREFIX",
+    "MAX_ISSUES",
+    "MAX_MESSAGE",
     "ErrorMessage",
     "InvalidInputBody",
     "Issue",
@@ -197,8 +205,62 @@ def dotted(loc: Sequence[object]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+ECHO_PREFIX = 80
+"""Characters of a bad value a 422 repeats (its ``input``); the rest is cut."""
+
+MAX_MESSAGE = 400
+"""Characters of a message a 422 carries at most."""
+
+MAX_ISSUES = 20
+"""Problems a 422 lists at most (its message counts them all)."""
+
+_INT64 = 2**63
+
+
+def _text(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (marked with …), as valid UTF-8."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return cut.encode("utf-8", "replace").decode("utf-8")
+
+
+def _echo(value: Any) -> Any:
+    """What a 422 shows of a bad value: the value itself when short and plain JSON, else a
+    short text of it."""
+    if value is None or isinstance(value, bool | str):
+        return value if value is None or isinstance(value, bool) else _text(value, ECHO_PREFIX)
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else _text(str(value), ECHO_PREFIX)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, list | tuple | dict):
+        shown = json.dumps(value, default=str, ensure_ascii=False)[: ECHO_PREFIX * 4]
+        if len(shown) <= ECHO_PREFIX and not any(c in shown for c in ("NaN", "Infinity")):
+            try:
+                return json.loads(_text(shown, ECHO_PREFIX))
+            except ValueError:
+                pass
+        return _text(shown, ECHO_PREFIX)
+    return _text(str(value), ECHO_PREFIX)
+
+
+def _issue(error: Any) -> dict[str, Any]:
+    """One of pydantic's errors as a 422 shows it: plain JSON, the input cut short."""
+    issue: dict[str, Any] = {
+        "loc": [p if isinstance(p, int) else _text(str(p), ECHO_PREFIX) for p in error["loc"]],
+        "msg": _text(str(error.get("msg", "invalid value")), MAX_MESSAGE),
+        "type": str(error.get("type", "value_error")),
+    }
+    if "input" in error:
+        issue["input"] = _echo(error["input"])
+    ctx = error.get("ctx")
+    if isinstance(ctx, dict):
+        issue["ctx"] = {str(k): _echo(v) for k, v in ctx.items()}
+    return issue
+
+
 def invalid_body(loc: Sequence[str | int], msg: str, kind: str, **extra: Any) -> dict[str, Any]:
     """A 422 body in FastAPI's shape for one culprit at ``loc``."""
+    msg = _text(msg, MAX_MESSAGE)
     return {
         "detail": [{"loc": list(loc), "msg": msg, "type": kind}],
         "message": f"{dotted(loc)}: {msg}" if loc else msg,
@@ -279,14 +341,15 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = jsonable_encoder(exc.errors())
+    every = exc.errors()
+    errors = [_issue(error) for error in every[:MAX_ISSUES]]
     first = errors[0] if errors else {"loc": ["body"], "msg": "invalid request"}
     loc = [p for p in first.get("loc", []) if isinstance(p, str | int)]
     return _unprocessable(
         {
             "detail": errors,
             "message": f"{dotted(loc)}: {first.get('msg', 'invalid value')}"
-            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+            + (f" (and {len(every) - 1} more)" if len(every) > 1 else ""),
             "field": dotted(loc),
         }
     )

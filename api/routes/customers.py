@@ -18,6 +18,7 @@ from orchestrator.models import (
     Customer,
     CustomerCreate,
     CustomerPublic,
+    Int64,
     PlaceCreate,
     PlacePublic,
     Role,
@@ -39,7 +40,7 @@ PLACE_EXAMPLE = {
 }
 
 
-def visible_customer(session: SessionDep, caller: Caller, customer_id: int) -> Customer:
+def visible_customer(session: SessionDep, caller: Caller, customer_id: Int64) -> Customer:
     """The customer if the caller may see it; :class:`NotFound` otherwise (never 403)."""
     scope = caller.customer_scope
     customer = session.get(Customer, customer_id)
@@ -70,8 +71,8 @@ def create(
 def read_all(
     _caller: StaffDep,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[CustomerPublic]:
     """Customers in id order."""
     rows = list_customers(session, offset=offset, limit=limit)
@@ -79,7 +80,7 @@ def read_all(
 
 
 @router.get("/{customer_id}", summary="Read a customer", responses=error_responses(404, 422))
-def read(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> CustomerPublic:
+def read(customer_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> CustomerPublic:
     """The customer; 404 for an unknown id or, with a customer key, another customer."""
     return CustomerPublic.model_validate(visible_customer(session, caller, customer_id))
 
@@ -89,7 +90,7 @@ def read(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> Custom
     summary="The customer's places",
     responses=error_responses(404, 422),
 )
-def places(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> list[PlacePublic]:
+def places(customer_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> list[PlacePublic]:
     """The customer's named places, oldest first."""
     visible_customer(session, caller, customer_id)
     return [PlacePublic.model_validate(p) for p in customer_places(session, customer_id)]
@@ -102,7 +103,7 @@ def places(customer_id: int, caller: CurrentKeyDep, session: SessionDep) -> list
     responses=error_responses(403, 404, 409, 422),
 )
 def create_place(
-    customer_id: int,
+    customer_id: Int64,
     caller: CurrentKeyDep,
     session: SessionDep,
     place: Annotated[

@@ -10,7 +10,7 @@ from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from orchestrator.errors import NotFound
 from orchestrator.intake.catalog import create_depot, depot_fleets
-from orchestrator.models import Depot, DepotCreate, DepotPublic, FleetPublic
+from orchestrator.models import Depot, DepotCreate, DepotPublic, FleetPublic, Int64
 from orchestrator.store.queries import list_depots
 
 __all__ = ["EXAMPLE", "router"]
@@ -47,15 +47,15 @@ def create(
 def read_all(
     _caller: StaffDep,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[DepotPublic]:
     """Depots in id order."""
     return [DepotPublic.model_validate(d) for d in list_depots(session, offset=offset, limit=limit)]
 
 
 @router.get("/{depot_id}", summary="Read a depot", responses=error_responses(403, 404, 422))
-def read(depot_id: int, _caller: StaffDep, session: SessionDep) -> DepotPublic:
+def read(depot_id: Int64, _caller: StaffDep, session: SessionDep) -> DepotPublic:
     """The depot; 404 for an unknown id."""
     depot = session.get(Depot, depot_id)
     if depot is None:
@@ -68,7 +68,7 @@ def read(depot_id: int, _caller: StaffDep, session: SessionDep) -> DepotPublic:
     summary="The depot's fleets",
     responses=error_responses(403, 404, 422),
 )
-def fleets(depot_id: int, _caller: StaffDep, session: SessionDep) -> list[FleetPublic]:
+def fleets(depot_id: Int64, _caller: StaffDep, session: SessionDep) -> list[FleetPublic]:
     """The vehicles based at the depot, one entry per fleet."""
     if session.get(Depot, depot_id) is None:
         raise NotFound("depot", depot_id)

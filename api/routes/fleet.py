@@ -14,6 +14,7 @@ from orchestrator.models import (
     Fleet,
     FleetCreate,
     FleetPublic,
+    Int64,
     VehicleType,
     VehicleTypeCreate,
     VehicleTypePublic,
@@ -71,8 +72,8 @@ def create_type(
 def read_types(
     _caller: StaffDep,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[VehicleTypePublic]:
     """Vehicle types in id order."""
     rows = list_vehicle_types(session, offset=offset, limit=limit)
@@ -84,7 +85,7 @@ def read_types(
     summary="Read a vehicle type",
     responses=error_responses(403, 404, 422),
 )
-def read_type(vehicle_type_id: int, _caller: StaffDep, session: SessionDep) -> VehicleTypePublic:
+def read_type(vehicle_type_id: Int64, _caller: StaffDep, session: SessionDep) -> VehicleTypePublic:
     """The vehicle type; 404 for an unknown id."""
     found = session.get(VehicleType, vehicle_type_id)
     if found is None:
@@ -112,7 +113,7 @@ def create_fleet(
 
 
 @router.get("/fleets/{fleet_id}", summary="Read a fleet", responses=error_responses(403, 404, 422))
-def read_fleet(fleet_id: int, _caller: StaffDep, session: SessionDep) -> FleetPublic:
+def read_fleet(fleet_id: Int64, _caller: StaffDep, session: SessionDep) -> FleetPublic:
     """The fleet; 404 for an unknown id."""
     found = session.get(Fleet, fleet_id)
     if found is None:

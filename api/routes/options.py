@@ -30,7 +30,7 @@ from orchestrator.concierge.offers import (
     options_for_order,
     release_hold,
 )
-from orchestrator.models import HoldPublic, OptionChoice, OrderOptionsPublic, Role
+from orchestrator.models import HoldPublic, Int64, OptionChoice, OrderOptionsPublic, Role
 from orchestrator.store.engine import session_scope
 
 __all__ = ["CHOICE_EXAMPLE", "router"]
@@ -52,12 +52,12 @@ CHOICE_EXAMPLE = OptionChoice.model_config["json_schema_extra"]["examples"][0]
     responses=error_responses(403, 404, 409, 422),
 )
 async def read_options(
-    order_id: int,
+    order_id: Int64,
     key: OptionsKeyDep,
     request: Request,
     travel: TravelDep,
-    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days to consider.")] = 3,
-    k: Annotated[int, Query(ge=1, le=MAX_OPTIONS, description="Options to return.")] = 5,
+    days: Annotated[Int64, Query(ge=1, le=MAX_DAYS, description="Days to consider.")] = 3,
+    k: Annotated[Int64, Query(ge=1, le=MAX_OPTIONS, description="Options to return.")] = 5,
 ) -> OrderOptionsPublic:
     """The best ``k`` options over ``days`` days from the order's service day: place (from
     the customer's schedule) × window × service level (standard, express on the first day,
@@ -87,7 +87,7 @@ async def read_options(
     responses=error_responses(403, 404, 409, 422),
 )
 def choose(
-    order_id: int,
+    order_id: Int64,
     caller: ConciergeDep,
     session: SessionDep,
     travel: TravelDep,
@@ -110,7 +110,7 @@ def choose(
 
 
 @router.get("/holds/{hold_id}", summary="A hold", responses=error_responses(403, 404, 422))
-def read_hold(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
+def read_hold(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
     """The hold and its status (``held``, ``confirmed``, ``expired``, ``released``)."""
     return get_hold(session, hold_id, customer_id=caller.customer_scope)
 
@@ -120,7 +120,7 @@ def read_hold(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPu
     summary="Confirm a held option",
     responses=error_responses(403, 404, 409, 422),
 )
-def confirm(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
+def confirm(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
     """Confirm the option: the order gets its place, window and day, which the next plan
     keeps. 409 when the hold expired or was released (choose again)."""
     return confirm_hold(session, hold_id, customer_id=caller.customer_scope)
@@ -131,7 +131,7 @@ def confirm(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPubl
     summary="Release a held option",
     responses=error_responses(403, 404, 409, 422),
 )
-def release(hold_id: int, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
+def release(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
     """Give the option up: its room goes back to the day. 409 for a confirmed hold (choose
     another option to change the delivery)."""
     return release_hold(session, hold_id, customer_id=caller.customer_scope)

@@ -6,7 +6,6 @@ A customer key registers and reads only its own customer's orders; any other ord
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query, status
@@ -17,6 +16,8 @@ from api.errors import error_responses
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.intake.orders import MAX_KEY_LENGTH, get_order, order_public, register_order
 from orchestrator.models import (
+    Day,
+    Int64,
     OrderCreate,
     OrderEventPublic,
     OrderPublic,
@@ -119,11 +120,11 @@ def create(
 def read_all(
     caller: CurrentKeyDep,
     session: SessionDep,
-    depot_id: int | None = None,
-    service_day: date | None = None,
+    depot_id: Int64 | None = None,
+    service_day: Day | None = None,
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[OrderPublic]:
     """Orders in id order; a customer key lists only its own customer's."""
     rows = list_orders(
@@ -139,7 +140,7 @@ def read_all(
 
 
 @router.get("/{order_id}", summary="Read an order", responses=error_responses(404, 422))
-def read(order_id: int, caller: CurrentKeyDep, session: SessionDep) -> OrderPublic:
+def read(order_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> OrderPublic:
     """The order with its lines; 404 for an unknown id or another customer's order."""
     found = get_order(session, order_id, customer_id=caller.customer_scope)
     if found is None:
@@ -152,7 +153,7 @@ def read(order_id: int, caller: CurrentKeyDep, session: SessionDep) -> OrderPubl
     summary="What happened to an order",
     responses=error_responses(404, 422),
 )
-def events(order_id: int, caller: CurrentKeyDep, session: SessionDep) -> list[OrderEventPublic]:
+def events(order_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> list[OrderEventPublic]:
     """The order's events (created, planned, dispatched, ...), oldest first."""
     if get_order(session, order_id, customer_id=caller.customer_scope) is None:
         raise NotFound("order", order_id)

@@ -28,8 +28,10 @@ from orchestrator.models import (
     ROUTE_EXAMPLE,
     ROUTE_STOP_EXAMPLE,
     UNSERVED_EXAMPLE,
+    Day,
     Depot,
     Fleet,
+    Int64,
     Plan,
     PlanKind,
     PlanPublic,
@@ -105,7 +107,7 @@ class ReplanRequest(BaseModel):
     time_limit_s: float = Field(
         default=10.0, gt=0, le=600, description="Solver time limit, seconds."
     )
-    seed: int = Field(default=0, ge=0, description="Same data and seed, same plan.")
+    seed: Int64 = Field(default=0, ge=0, description="Same data and seed, same plan.")
 
     model_config = {"json_schema_extra": {"examples": [{"time_limit_s": 5, "seed": 0}]}}
 
@@ -113,8 +115,8 @@ class ReplanRequest(BaseModel):
 class PlanRequest(ReplanRequest):
     """Plan a depot's service day from its open orders."""
 
-    depot_id: int = Field(description="The depot whose day is planned.")
-    service_day: date = Field(description="The depot's local date.")
+    depot_id: Int64 = Field(description="The depot whose day is planned.")
+    service_day: Day = Field(description="The depot's local date.")
 
     model_config = {
         "json_schema_extra": {
@@ -256,14 +258,14 @@ def _accepted(
     return _job_public(session, job)
 
 
-def _plan(session: SessionDep, plan_id: int) -> Plan:
+def _plan(session: SessionDep, plan_id: Int64) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFound("plan", plan_id)
     return plan
 
 
-def _finished_plan(session: SessionDep, plan_id: int) -> Plan:
+def _finished_plan(session: SessionDep, plan_id: Int64) -> Plan:
     """The plan ``plan_id`` once its job has finished; 409 while it is queued or running."""
     plan = _plan(session, plan_id)
     if plan.status in _UNFINISHED:
@@ -310,7 +312,7 @@ def create(
     responses={**_LOCATION, **error_responses(403, 404, 409, 422)},
 )
 def replan(
-    plan_id: int,
+    plan_id: Int64,
     request: Request,
     response: Response,
     _caller: PlannerDep,
@@ -331,7 +333,7 @@ def replan(
     summary="A plan job's status, progress and result",
     responses=error_responses(403, 404, 422),
 )
-def read(plan_id: int, _caller: StaffDep, session: SessionDep) -> PlanJobPublic:
+def read(plan_id: Int64, _caller: StaffDep, session: SessionDep) -> PlanJobPublic:
     """The plan as a job: status, progress and, once finished, the plan and its unserved
     orders; a failed job carries its error."""
     return _job_public(session, _plan(session, plan_id))
@@ -385,7 +387,7 @@ _GEOJSON_CONTENT = {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}, "example"
     response_model=PlanRoutes,
 )
 def routes(
-    plan_id: int,
+    plan_id: Int64,
     _caller: StaffDep,
     session: SessionDep,
     accept: Annotated[str | None, Header()] = None,
@@ -407,7 +409,7 @@ def routes(
     },
     response_class=GeoJSONResponse,
 )
-def routes_geojson(plan_id: int, _caller: StaffDep, session: SessionDep) -> GeoJSONResponse:
+def routes_geojson(plan_id: Int64, _caller: StaffDep, session: SessionDep) -> GeoJSONResponse:
     """The plan as an RFC 7946 ``FeatureCollection`` (coordinates ``[lon, lat]``)."""
     _, geojson = _routes(session, _finished_plan(session, plan_id))
     return GeoJSONResponse(geojson)

@@ -22,6 +22,7 @@ from orchestrator.concierge.profiles import (
 )
 from orchestrator.models import (
     CustomerExport,
+    Int64,
     ProfileDeleted,
     ProfilePublic,
     ProfileUpdate,
@@ -43,7 +44,7 @@ PROFILE_EXAMPLE = ProfileUpdate.model_config["json_schema_extra"]["examples"][0]
     summary="A customer's delivery preferences",
     responses=error_responses(403, 404, 422),
 )
-def read_profile(customer_id: int, caller: ConciergeDep, session: SessionDep) -> ProfilePublic:
+def read_profile(customer_id: Int64, caller: ConciergeDep, session: SessionDep) -> ProfilePublic:
     """Where the customer is by weekday, the times they prefer, what may bring their parcels,
     how green and patient they are, and what their choices and deliveries taught (the
     defaults, with ``updated_at`` null, when nothing is stored)."""
@@ -57,7 +58,7 @@ def read_profile(customer_id: int, caller: ConciergeDep, session: SessionDep) ->
     responses=error_responses(403, 404, 422),
 )
 def write_profile(
-    customer_id: int,
+    customer_id: Int64,
     caller: ConciergeDep,
     session: SessionDep,
     profile: Annotated[
@@ -80,7 +81,7 @@ def write_profile(
     summary="Delete a customer's preferences and history",
     responses=error_responses(403, 404, 422),
 )
-def remove_profile(customer_id: int, caller: ConciergeDep, session: SessionDep) -> ProfileDeleted:
+def remove_profile(customer_id: Int64, caller: ConciergeDep, session: SessionDep) -> ProfileDeleted:
     """Delete the profile, what was learned, the holds on delivery options and every place
     no order still to be delivered needs. Kept: the customer record, orders still to be
     delivered with their places, delivered and failed orders for bookkeeping without their
@@ -94,7 +95,7 @@ def remove_profile(customer_id: int, caller: ConciergeDep, session: SessionDep) 
     summary="Everything stored about a customer",
     responses=error_responses(403, 404, 422),
 )
-def export(customer_id: int, caller: ConciergeDep, session: SessionDep) -> CustomerExport:
+def export(customer_id: Int64, caller: ConciergeDep, session: SessionDep) -> CustomerExport:
     """One JSON document: the customer, the profile with what was learned, their places,
     orders with lines, the orders' events and the holds on delivery options."""
     visible_customer(session, caller, customer_id)

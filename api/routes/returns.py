@@ -11,7 +11,6 @@ stock behind the decision and the expected recovery.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
@@ -21,6 +20,8 @@ from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep, Tr
 from api.errors import error_responses
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import (
+    Day,
+    Int64,
     PickupChoice,
     PickupOptionPublic,
     ReturnCreate,
@@ -133,10 +134,10 @@ def create(
 def read_all(
     caller: CurrentKeyDep,
     session: SessionDep,
-    depot_id: int | None = None,
+    depot_id: Int64 | None = None,
     return_status: Annotated[ReturnStatus | None, Query(alias="status")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[ReturnView]:
     """Returns in id order; a customer key lists only its own."""
     rows = list_returns(
@@ -158,9 +159,9 @@ def read_all(
 def flows(
     _caller: StaffDep,
     session: SessionDep,
-    depot: Annotated[int, Query(description="The depot (origin warehouse).")],
+    depot: Annotated[Int64, Query(description="The depot (origin warehouse).")],
     day: Annotated[
-        date | None,
+        Day | None,
         Query(description="Pickup day; leave out for every return not yet received."),
     ] = None,
 ) -> ReturnFlowsPublic:
@@ -177,7 +178,7 @@ def flows(
     summary="Read a return",
     responses={**_views(200, "The return."), **error_responses(404, 422)},
 )
-def read(return_id: int, caller: CurrentKeyDep, session: SessionDep) -> ReturnView:
+def read(return_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> ReturnView:
     """The return with its destination, explanation and, once planned, the pickup's ETA (or
     why the day's plan leaves it out); 404 for an unknown id or another customer's."""
     ret = get_return(session, return_id, customer_id=caller.customer_scope)
@@ -192,7 +193,7 @@ def read(return_id: int, caller: CurrentKeyDep, session: SessionDep) -> ReturnVi
     responses=error_responses(404, 409, 422),
 )
 def options(
-    return_id: int, caller: CurrentKeyDep, session: SessionDep, travel: TravelDep
+    return_id: Int64, caller: CurrentKeyDep, session: SessionDep, travel: TravelDep
 ) -> list[PickupOptionPublic]:
     """Pickup windows at the customer's places and days at their lockers over the next days,
     each checked against that day's plan (with what collecting it adds), then the nearest
@@ -206,7 +207,7 @@ def options(
     responses={**_views(200, "The return, scheduled."), **error_responses(403, 404, 409, 422)},
 )
 def pickup(
-    return_id: int,
+    return_id: Int64,
     caller: CurrentKeyDep,
     session: SessionDep,
     travel: TravelDep,
@@ -237,7 +238,7 @@ def pickup(
     responses=error_responses(403, 404, 409, 422),
 )
 def progress(
-    return_id: int,
+    return_id: Int64,
     _caller: PlannerDep,
     session: SessionDep,
     request: Annotated[

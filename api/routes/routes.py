@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body
@@ -12,7 +11,7 @@ from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from api.routes.plans import RouteOut, StopOut
 from orchestrator.errors import NotFound
-from orchestrator.models import Route, RouteStop, RouteStopPublic
+from orchestrator.models import Instant, Int64, Route, RouteStop, RouteStopPublic
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.store.queries import stops_with_places
 
@@ -24,7 +23,7 @@ router = APIRouter(prefix="/routes", tags=["routes"], responses=error_responses(
 class DispatchRequest(BaseModel):
     """How much of the route left the depot."""
 
-    stops: int | None = Field(
+    stops: Int64 | None = Field(
         default=None, ge=0, description="The first this many stops are on board (default all)."
     )
 
@@ -35,7 +34,7 @@ class OutcomeRequest(BaseModel):
     """What happened at a dispatched stop."""
 
     outcome: Literal["delivered", "failed"]
-    at: datetime | None = Field(default=None, description="When (ISO 8601 with offset); now.")
+    at: Instant | None = Field(default=None, description="When (ISO 8601 with offset); now.")
     detail: str = Field(default="", max_length=1_000, description="Why it failed, a note.")
 
     model_config = {
@@ -62,7 +61,7 @@ def _route_out(session: SessionDep, route: Route) -> RouteOut:
     summary="Read a route with its stops",
     responses=error_responses(403, 404, 422),
 )
-def read(route_id: int, _caller: StaffDep, session: SessionDep) -> RouteOut:
+def read(route_id: Int64, _caller: StaffDep, session: SessionDep) -> RouteOut:
     """The route with its stops in visiting order (ETAs, loads, ``[lon, lat]``)."""
     route = session.get(Route, route_id)
     if route is None:
@@ -76,7 +75,7 @@ def read(route_id: int, _caller: StaffDep, session: SessionDep) -> RouteOut:
     responses=error_responses(403, 404, 409, 422),
 )
 def dispatch(
-    route_id: int,
+    route_id: Int64,
     _caller: PlannerDep,
     session: SessionDep,
     request: Annotated[DispatchRequest | None, Body()] = None,
@@ -93,8 +92,8 @@ def dispatch(
     responses=error_responses(403, 404, 409, 422),
 )
 def outcome(
-    route_id: int,
-    stop_id: int,
+    route_id: Int64,
+    stop_id: Int64,
     _caller: PlannerDep,
     session: SessionDep,
     request: OutcomeRequest,

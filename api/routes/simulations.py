@@ -40,7 +40,7 @@ from api.runtime.jobs import SimulationJobs
 from api.runtime.simulation_runs import KPI_COLUMNS, PLOTS
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.jobs.simulations import create_job, get_job
-from orchestrator.models import Role, Simulation, SimulationStatus
+from orchestrator.models import Int64, Role, Simulation, SimulationStatus
 
 __all__ = ["EXAMPLES_DIR", "SimulationJob", "SimulationRequest", "router"]
 
@@ -169,7 +169,7 @@ def _runner(request: Request) -> SimulationJobs:
     return runner
 
 
-def _job(session: Session, simulation_id: int) -> Simulation:
+def _job(session: Session, simulation_id: Int64) -> Simulation:
     job = get_job(session, simulation_id)
     if job is None:
         raise NotFound("simulation", simulation_id)
@@ -304,14 +304,14 @@ def create(
     responses=error_responses(403, 404, 422),
 )
 def read(
-    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+    simulation_id: Int64, request: Request, session: SessionDep, _caller: AnalystDep
 ) -> SimulationJob:
     """The job: ``queued``, ``running`` (with the share of sweep points done), ``succeeded``
     (with the KPIs of every scenario and the links to its files) or ``failed`` (with why)."""
     return _public(_job(session, simulation_id), _runner(request).root)
 
 
-def _file(request: Request, session: Session, simulation_id: int, relative: str) -> Path:
+def _file(request: Request, session: Session, simulation_id: Int64, relative: str) -> Path:
     job = _job(session, simulation_id)
     if job.status is SimulationStatus.FAILED:
         raise Conflict(f"simulation {simulation_id} failed, so it has no report — see "
@@ -347,7 +347,7 @@ _FILE_ERRORS = error_responses(401, 403, 404, 409, 422, non_json_route=True)
     responses={**_HTML, **_FILE_ERRORS},
 )
 def report_html(
-    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+    simulation_id: Int64, request: Request, session: SessionDep, _caller: AnalystDep
 ) -> FileResponse:
     """One page with the plots (cost vs CO2 per parcel with the Pareto front, on-time share,
     utilisation) and the KPI table with 95 % CIs; 409 until the job has succeeded."""
@@ -363,7 +363,7 @@ def report_html(
     responses={**_CSV, **_FILE_ERRORS},
 )
 def report_csv(
-    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+    simulation_id: Int64, request: Request, session: SessionDep, _caller: AnalystDep
 ) -> FileResponse:
     """One scenario: a row per replication and vehicle type; a sweep: a row per scenario
     with the means and 95 % CIs of the summary KPIs. 409 until the job has succeeded."""
@@ -377,7 +377,7 @@ def report_csv(
     responses={**_PARQUET, **_FILE_ERRORS},
 )
 def report_parquet(
-    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+    simulation_id: Int64, request: Request, session: SessionDep, _caller: AnalystDep
 ) -> FileResponse:
     """The rows and columns of ``report.csv``, typed, for pandas, Polars, DuckDB or Spark;
     409 until the job has succeeded."""
@@ -391,7 +391,7 @@ def report_parquet(
     responses={**_JSON, **_FILE_ERRORS},
 )
 def report_json(
-    simulation_id: int, request: Request, session: SessionDep, _caller: AnalystDep
+    simulation_id: Int64, request: Request, session: SessionDep, _caller: AnalystDep
 ) -> FileResponse:
     """The report as ``lastmile simulate`` writes it (same scenario and seed, same bytes);
     409 until the job has succeeded."""
@@ -406,7 +406,7 @@ def report_json(
     responses={**_PNG, **_FILE_ERRORS},
 )
 def plot(
-    simulation_id: int, name: str, request: Request, session: SessionDep, _caller: AnalystDep
+    simulation_id: Int64, name: str, request: Request, session: SessionDep, _caller: AnalystDep
 ) -> FileResponse:
     """``cost_co2`` (cost vs CO2 per parcel, Pareto front), ``on_time`` or ``utilisation``;
     404 for another name, 409 until the job has succeeded."""

@@ -17,6 +17,7 @@ from api.errors import error_responses
 from orchestrator.errors import NotFound
 from orchestrator.intake.catalog import create_store
 from orchestrator.models import (
+    Int64,
     ProductBase,
     ProductPublic,
     SalesIn,
@@ -83,7 +84,7 @@ def _store_example(status_code: int = 200, *, many: bool = False) -> dict[int | 
     }
 
 
-def _store(session: SessionDep, store_id: int) -> Store:
+def _store(session: SessionDep, store_id: Int64) -> Store:
     store = session.get(Store, store_id)
     if store is None:
         raise NotFound("store", store_id)
@@ -117,10 +118,10 @@ def create(
 def read_all(
     _caller: StaffDep,
     session: SessionDep,
-    depot_id: int | None = None,
+    depot_id: Int64 | None = None,
     accepts_returns: bool | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[StorePublic]:
     """Stores in id order, of one depot or only those taking returns when asked."""
     rows = list_stores(
@@ -134,7 +135,7 @@ def read_all(
     summary="Read a store",
     responses={**error_responses(403, 404, 422), **_store_example()},
 )
-def read(store_id: int, _caller: StaffDep, session: SessionDep) -> StorePublic:
+def read(store_id: Int64, _caller: StaffDep, session: SessionDep) -> StorePublic:
     """The store; 404 for an unknown id."""
     return StorePublic.model_validate(_store(session, store_id))
 
@@ -145,7 +146,7 @@ def read(store_id: int, _caller: StaffDep, session: SessionDep) -> StorePublic:
     responses={**error_responses(403, 404, 422), **_store_example()},
 )
 def update(
-    store_id: int,
+    store_id: Int64,
     _caller: PlannerDep,
     session: SessionDep,
     changes: Annotated[
@@ -167,7 +168,7 @@ def update(
     summary="Delete a store",
     responses=error_responses(403, 404, 409, 422),
 )
-def delete(store_id: int, _caller: PlannerDep, session: SessionDep) -> Response:
+def delete(store_id: Int64, _caller: PlannerDep, session: SessionDep) -> Response:
     """Remove the store with its sales and stock; 409 while returns head to it or were
     handed in there (stop it taking returns instead)."""
     delete_store(session, store_id)
@@ -180,7 +181,7 @@ def delete(store_id: int, _caller: PlannerDep, session: SessionDep) -> Response:
     responses=error_responses(403, 404, 422),
 )
 def sales(
-    store_id: int,
+    store_id: Int64,
     _caller: PlannerDep,
     session: SessionDep,
     records: Annotated[
@@ -200,7 +201,7 @@ def sales(
     responses=error_responses(403, 404, 422),
 )
 def put_stock(
-    store_id: int,
+    store_id: Int64,
     _caller: PlannerDep,
     session: SessionDep,
     stock: Annotated[
@@ -218,7 +219,7 @@ def put_stock(
     summary="A store's stock",
     responses=error_responses(403, 404, 422),
 )
-def read_stock(store_id: int, _caller: StaffDep, session: SessionDep) -> list[StockLevelPublic]:
+def read_stock(store_id: Int64, _caller: StaffDep, session: SessionDep) -> list[StockLevelPublic]:
     """The store's stock levels in SKU order."""
     _store(session, store_id)
     return [StockLevelPublic.model_validate(s) for s in stock_of_store(session, store_id)]
@@ -263,8 +264,8 @@ def read_products(
     _caller: StaffDep,
     session: SessionDep,
     category: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[ProductPublic]:
     """Catalogue entries in SKU order, of one category when given."""
     rows = list_products(session, category=category, offset=offset, limit=limit)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Body, Query, Request
 from api.deps import PlannerDep
 from api.errors import error_responses
 from api.runtime.jobs import SolverPool
+from orchestrator.models import Int64
 from orchestrator.vroom import solve_vroom
 from routing.solve import Limits
 
@@ -210,7 +211,7 @@ async def solve(
             description=f"Search time, seconds (like VROOM's `-l`; at most {MAX_TIME_LIMIT_S:g}).",
         ),
     ] = DEFAULT_TIME_LIMIT_S,
-    seed: Annotated[int, Query(ge=0, description="Search seed (same seed, same answer).")] = 0,
+    seed: Annotated[Int64, Query(ge=0, description="Search seed (same seed, same answer).")] = 0,
 ) -> dict[str, Any]:
     """Parse, solve and answer in VROOM's output format (``code`` 0, ``summary``, ``routes``)."""
     solver: SolverPool = request.app.state.solver

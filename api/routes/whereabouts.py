@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, SessionDep, TravelDep, require_role
 from api.errors import error_responses
-from orchestrator.models import PlacePublic, Role
+from orchestrator.models import Int64, PlacePublic, Role
 from orchestrator.operations.whereabouts import WhereaboutsResult, update_whereabouts
 
 __all__ = ["WhereaboutsIn", "WhereaboutsOut", "router"]
@@ -67,7 +67,7 @@ _EXAMPLE: dict[str, Any] = {
 class WhereaboutsIn(BaseModel):
     """Where the customer is today: one of their places, or a point."""
 
-    place_id: int | None = Field(default=None, description="One of the customer's places.")
+    place_id: Int64 | None = Field(default=None, description="One of the customer's places.")
     point: list[float] | None = Field(
         default=None,
         description="``[lon, lat]`` in WGS84 degrees (GeoJSON order); becomes a new place of "
@@ -175,7 +175,7 @@ def _out(result: WhereaboutsResult, staff: bool) -> WhereaboutsOut:
     responses=error_responses(403, 404, 409, 422),
 )
 def put_whereabouts(
-    order_id: int,
+    order_id: Int64,
     caller: RedirectDep,
     session: SessionDep,
     travel: TravelDep,

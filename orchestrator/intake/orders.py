@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -33,6 +34,7 @@ from orchestrator.models import (
     OrderItemPublic,
     OrderPublic,
     Place,
+    window_off_day,
 )
 from orchestrator.store import events
 
@@ -105,8 +107,16 @@ def register_order(
 
     if session.get(Customer, order_in.customer_id) is None:
         raise InvalidInput("customer_id", f"no customer {order_in.customer_id} — create it first")
-    if session.get(Depot, order_in.depot_id) is None:
+    depot = session.get(Depot, order_in.depot_id)
+    if depot is None:
         raise InvalidInput("depot_id", f"no depot {order_in.depot_id} — check the depot id")
+    if order_in.window_start is not None and order_in.window_end is not None:
+        zone = ZoneInfo(depot.timezone)
+        off_day = window_off_day(
+            order_in.window_start, order_in.window_end, order_in.service_day, zone
+        )
+        if off_day is not None:
+            raise InvalidInput("window_start", off_day)
     if order_in.place_id is not None:
         place = session.get(Place, order_in.place_id)
         if place is None or place.customer_id != order_in.customer_id:

@@ -18,6 +18,14 @@ event log append-only. No comment in these modules is load-bearing for the schem
 migrations in :mod:`orchestrator.store.migrations` are, and a test checks that both agree.
 """
 
+from orchestrator.models._fields import (
+    INT64_MAX,
+    INT64_MIN,
+    Day,
+    Instant,
+    Int64,
+    StorableModel,
+)
 from orchestrator.models.api_keys import ApiKey, ApiKeyPublic, Role
 from orchestrator.models.concierge import (
     CustomerExport,
@@ -82,6 +90,7 @@ from orchestrator.models.item_returns import (
     UnservedReturn,
 )
 from orchestrator.models.orders import (
+    MAX_ITEMS_PER_ORDER,
     DeliveryMode,
     Order,
     OrderBase,
@@ -95,6 +104,7 @@ from orchestrator.models.orders import (
     OrderItemPublic,
     OrderPublic,
     OrderStatus,
+    window_off_day,
 )
 from orchestrator.models.plans import (
     PLAN_EXAMPLE,
@@ -138,6 +148,9 @@ from returns.model import Condition, DestinationKind
 
 __all__ = [
     "DAY_S",
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_ITEMS_PER_ORDER",
     "PLAN_EXAMPLE",
     "ROUTE_EXAMPLE",
     "ROUTE_STOP_EXAMPLE",
@@ -153,6 +166,7 @@ __all__ = [
     "CustomerProfile",
     "CustomerPublic",
     "CustomerUpdate",
+    "Day",
     "DeliveryMode",
     "DeliveryOptionPublic",
     "Depot",
@@ -167,6 +181,8 @@ __all__ = [
     "FleetPublic",
     "HoldPublic",
     "HoldStatus",
+    "Instant",
+    "Int64",
     "ItemReturn",
     "LearnedSlot",
     "OptionChoice",
@@ -229,6 +245,7 @@ __all__ = [
     "StockLevelIn",
     "StockLevelPublic",
     "StopStatus",
+    "StorableModel",
     "Store",
     "StoreBase",
     "StoreCreate",
@@ -244,4 +261,5 @@ __all__ = [
     "VehicleTypeCreate",
     "VehicleTypePublic",
     "Weekday",
+    "window_off_day",
 ]

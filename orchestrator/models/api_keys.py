@@ -3,9 +3,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -24,7 +25,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(StorableModel, table=True):
     """Table ``api_keys``: only the sha256 of a key is kept, and its first characters."""
 
     __tablename__ = "api_keys"
@@ -38,7 +39,7 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = timestamp_field(default=None)
 
 
-class ApiKeyPublic(SQLModel):
+class ApiKeyPublic(StorableModel):
     """An API key as shown (never the key itself)."""
 
     id: int

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import field_validator, model_validator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 from sqlmodel._compat import SQLModelConfig  # the type of model_config; no public module has it
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -50,7 +51,7 @@ class HoldStatus(StrEnum):
     RELEASED = "released"
 
 
-class CustomerProfile(SQLModel, table=True):
+class CustomerProfile(StorableModel, table=True):
     """Table ``customer_profiles``: what the concierge needs to know about one customer.
 
     Only what the delivery options use is kept (privacy): where they are by weekday (rules
@@ -82,7 +83,7 @@ class CustomerProfile(SQLModel, table=True):
     updated_at: datetime = created_at_field()
 
 
-class OptionHold(SQLModel, table=True):
+class OptionHold(StorableModel, table=True):
     """Table ``option_holds``: a delivery option a customer chose, reserved until it expires.
 
     A ``held`` row keeps its place in the day's tentative plan until ``expires_at``;
@@ -124,7 +125,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _ALL_WEEK: list[Weekday] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-class ScheduleRuleIn(SQLModel):
+class ScheduleRuleIn(StorableModel):
     """The customer is at a place on ``weekdays`` from ``start`` to ``end``, local wall-clock
     time. ``end`` at or before ``start`` runs past midnight; ``start == end`` is the whole day.
     Name the place by ``place_id`` or by its ``place`` name."""
@@ -142,7 +143,7 @@ class ScheduleRuleIn(SQLModel):
         return self
 
 
-class ScheduleRulePublic(SQLModel):
+class ScheduleRulePublic(StorableModel):
     """A rule of the weekly schedule as shown: the place by id and by name."""
 
     place_id: int
@@ -152,7 +153,7 @@ class ScheduleRulePublic(SQLModel):
     end: time
 
 
-class PreferredWindowIn(SQLModel):
+class PreferredWindowIn(StorableModel):
     """A time of day the customer prefers deliveries on ``weekdays``, local wall-clock time,
     within one day."""
 
@@ -192,7 +193,7 @@ _PROFILE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ProfileUpdate(SQLModel):
+class ProfileUpdate(StorableModel):
     """A customer's delivery preferences, all at once (``PUT`` replaces the stored ones).
 
     Only what delivery options need: where they are by weekday, the times they prefer, what
@@ -231,7 +232,7 @@ class ProfileUpdate(SQLModel):
         return v
 
 
-class LearnedSlot(SQLModel):
+class LearnedSlot(StorableModel):
     """What choices and deliveries taught about one place, weekday and part of the day:
     counts as of the last observation ``as_of`` (they fade with a half-life from then)."""
 
@@ -243,7 +244,7 @@ class LearnedSlot(SQLModel):
     as_of: datetime | None
 
 
-class ProfilePublic(SQLModel):
+class ProfilePublic(StorableModel):
     """A customer's preferences as stored (defaults when nothing is stored yet), with the
     places named and what was learned."""
 
@@ -316,7 +317,7 @@ _OPTION_EXAMPLE: dict[str, Any] = {
 }
 
 
-class DeliveryOptionPublic(SQLModel):
+class DeliveryOptionPublic(StorableModel):
     """One option a customer may choose: where, when, how, what it costs and emits, and why it
     is suggested. Times are ISO 8601 with the depot's offset; prices in EUR; CO2 in grams."""
 
@@ -339,7 +340,7 @@ class DeliveryOptionPublic(SQLModel):
     model_config = example_config(**_OPTION_EXAMPLE)
 
 
-class OrderOptionsPublic(SQLModel):
+class OrderOptionsPublic(StorableModel):
     """The best options for an order over the days considered, best first."""
 
     order_id: int
@@ -351,7 +352,7 @@ class OrderOptionsPublic(SQLModel):
     )
 
 
-class OptionChoice(SQLModel):
+class OptionChoice(StorableModel):
     """The option chosen, as the options answer names it."""
 
     place_id: int
@@ -367,7 +368,7 @@ class OptionChoice(SQLModel):
     )
 
 
-class HoldPublic(SQLModel):
+class HoldPublic(StorableModel):
     """A chosen option, held for the customer until ``expires_at`` unless confirmed."""
 
     id: int
@@ -411,7 +412,7 @@ class HoldPublic(SQLModel):
     )
 
 
-class ProfileDeleted(SQLModel):
+class ProfileDeleted(StorableModel):
     """What deleting a customer's profile removed, and what it kept and why."""
 
     deleted: dict[str, int]
@@ -426,7 +427,7 @@ class ProfileDeleted(SQLModel):
     )
 
 
-class CustomerExport(SQLModel):
+class CustomerExport(StorableModel):
     """Everything stored about a customer, as one document."""
 
     exported_at: datetime

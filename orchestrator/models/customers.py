@@ -7,9 +7,10 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from pydantic import field_validator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -41,7 +42,7 @@ class PlaceKind(StrEnum):
     OTHER = "other"
 
 
-class CustomerBase(SQLModel):
+class CustomerBase(StorableModel):
     """A person or business that receives parcels."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -53,7 +54,7 @@ class CustomerCreate(CustomerBase):
     """What creating a customer takes."""
 
 
-class CustomerUpdate(SQLModel):
+class CustomerUpdate(StorableModel):
     """Fields of a customer that may change; ``None`` leaves a field as it is."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -85,7 +86,7 @@ class CustomerPublic(CustomerBase):
     )
 
 
-class PlaceBase(SQLModel):
+class PlaceBase(StorableModel):
     """A named point where a customer accepts parcels: home, office, a café, a locker."""
 
     kind: PlaceKind = enum_field(PlaceKind, PlaceKind.HOME)

@@ -9,9 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator, model_validator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -49,7 +50,7 @@ def _time_of_day(description: str, **kw: Any) -> Any:
     )
 
 
-class DepotBase(SQLModel):
+class DepotBase(StorableModel):
     """A depot: where vehicles load and routes start."""
 
     code: str = Field(min_length=1, max_length=40, description="Short unique code, e.g. HEL1.")
@@ -103,7 +104,7 @@ class DepotPublic(DepotBase):
     )
 
 
-class VehicleTypeBase(SQLModel):
+class VehicleTypeBase(StorableModel):
     """A kind of vehicle: capacities, speed profile, costs and emissions.
 
     Mirrors :class:`routing.VehicleType` with the store's capacity dimensions
@@ -172,7 +173,7 @@ class VehicleTypePublic(VehicleTypeBase):
     )
 
 
-class FleetBase(SQLModel):
+class FleetBase(StorableModel):
     """``count`` vehicles of one type based at a depot, with their shift and break."""
 
     depot_id: int = Field(foreign_key="depots.id", index=True)

@@ -8,9 +8,10 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -88,7 +89,7 @@ class CarriedTo(StrEnum):
     """Back to the depot; the onward transfer to the destination is recorded on the return."""
 
 
-class ItemReturn(SQLModel, table=True):
+class ItemReturn(StorableModel, table=True):
     """Table ``item_returns``: one returned unit of an order line, its pickup and where it goes.
 
     The destination is the returns engine's decision (:func:`returns.decide`) with its
@@ -136,7 +137,7 @@ class ItemReturn(SQLModel, table=True):
     updated_at: datetime = created_at_field()
 
 
-class ReturnCreate(SQLModel):
+class ReturnCreate(StorableModel):
     """What starting a return takes: which unit of which order, its condition and why."""
 
     order_id: int
@@ -146,7 +147,7 @@ class ReturnCreate(SQLModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-class PickupChoice(SQLModel):
+class PickupChoice(StorableModel):
     """The pickup the customer picks (one of the pickup options, or their own).
 
     ``pickup``: ``place_id`` (one of their places) and ``window_start``/``window_end``
@@ -162,7 +163,7 @@ class PickupChoice(SQLModel):
     window_end: datetime | None = None
 
 
-class ReturnPublic(SQLModel):
+class ReturnPublic(StorableModel):
     """A return as shown, with its pickup as planned."""
 
     id: int
@@ -259,7 +260,7 @@ class ReturnPublic(SQLModel):
     )
 
 
-class ReturnCustomerPublic(SQLModel):
+class ReturnCustomerPublic(StorableModel):
     """A return as its customer sees it: its status, where it goes and why in plain words, and
     its pickup — none of the retailer's figures (stores' sales and stock, expected recovery,
     the options weighed, transfer distances), which :class:`ReturnPublic` shows staff."""
@@ -304,7 +305,7 @@ class ReturnCustomerPublic(SQLModel):
     model_config["extra"] = "forbid"  # a staff view never passes for this one
 
 
-class PickupOptionPublic(SQLModel):
+class PickupOptionPublic(StorableModel):
     """One way to hand a return over: a pickup window, a locker day or a store to bring it to.
 
     Times are aware instants; ``marginal_cost_eur`` and ``co2_g`` are what collecting it adds
@@ -349,7 +350,7 @@ class PickupOptionPublic(SQLModel):
     )
 
 
-class ReturnStop(SQLModel, table=True):
+class ReturnStop(StorableModel, table=True):
     """Table ``return_stops``: a return's pickup or store drop-off on a route, with its ETA.
 
     ``sequence`` counts in the same space as the route's order stops (``route_stops``), so the
@@ -373,7 +374,7 @@ class ReturnStop(SQLModel, table=True):
     load_after: list[int] = json_field(description="On board after the stop, per dimension.")
 
 
-class UnservedReturn(SQLModel, table=True):
+class UnservedReturn(StorableModel, table=True):
     """Table ``unserved_returns``: a scheduled pickup a plan leaves out, with a typed reason."""
 
     __tablename__ = "unserved_returns"
@@ -385,7 +386,7 @@ class UnservedReturn(SQLModel, table=True):
     detail: str = Field(default="", max_length=1_000)
 
 
-class DestinationFlowPublic(SQLModel):
+class DestinationFlowPublic(StorableModel):
     """The returns heading to one destination."""
 
     destination_id: str
@@ -400,7 +401,7 @@ class DestinationFlowPublic(SQLModel):
     via_depot: int = Field(description="Items a route brings back to the depot first.")
 
 
-class ReturnFlowsPublic(SQLModel):
+class ReturnFlowsPublic(StorableModel):
     """Where a depot's returns are heading, per destination (stores first, busiest first)."""
 
     depot_id: int

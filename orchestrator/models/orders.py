@@ -3,15 +3,23 @@ log of what happened to each.
 
 Importing this module registers the ORM hooks that refuse to change or delete a logged event."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import SerializerFunctionWrapHandler, model_serializer, model_validator
-from sqlmodel import Field, SQLModel
+from pydantic import (
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from sqlmodel import Field
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -19,6 +27,7 @@ from orchestrator.models._fields import (
 )
 
 __all__ = [
+    "MAX_ITEMS_PER_ORDER",
     "DeliveryMode",
     "Order",
     "OrderBase",
@@ -32,7 +41,39 @@ __all__ = [
     "OrderItemPublic",
     "OrderPublic",
     "OrderStatus",
+    "window_off_day",
 ]
+
+
+MAX_ITEMS_PER_ORDER = 500
+"""Lines one order may hold: a larger order is split into several (each line already carries
+a quantity). Bounds the work and the answers of every request that reads the order."""
+
+# The widest offsets a time zone has: a service day's local midnight lies between these.
+_EARLIEST_OFFSET = timedelta(hours=14)
+_LATEST_OFFSET = timedelta(hours=12)
+
+
+def window_off_day(
+    start: datetime, end: datetime, day: date, zone: tzinfo | None = None
+) -> str | None:
+    """Why the window ``start``–``end`` does not overlap the service ``day`` at a depot in
+    time zone ``zone``, or ``None`` if it does. Without a zone, the day anywhere on Earth (from
+    its start at UTC+14 to its end at UTC-12) is the bound."""
+    if zone is None:
+        first = datetime.combine(day, time(), UTC) - _EARLIEST_OFFSET
+        last = datetime.combine(day + timedelta(days=1), time(), UTC) + _LATEST_OFFSET
+        where = "in any time zone"
+    else:
+        first = datetime.combine(day, time(), zone)
+        last = datetime.combine(day + timedelta(days=1), time(), zone)
+        where = f"at the depot ({zone})"
+    if end <= first or start >= last:
+        return (
+            f"the window must overlap the service day {day.isoformat()} {where} — give "
+            f"window_start before {last.isoformat()} and window_end after {first.isoformat()}"
+        )
+    return None
 
 
 class DeliveryMode(StrEnum):
@@ -78,7 +119,7 @@ _ITEM_EXAMPLE: dict[str, Any] = {
 }
 
 
-class OrderItemBase(SQLModel):
+class OrderItemBase(StorableModel):
     """One line of an order; the sizes are per unit, multiplied by ``quantity``."""
 
     description: str = Field(default="", max_length=200)
@@ -124,7 +165,7 @@ class OrderItemPublic(OrderItemBase):
     model_config = example_config(**_ITEM_EXAMPLE)
 
 
-class OrderBase(SQLModel):
+class OrderBase(StorableModel):
     """An order to deliver from a depot on a service day.
 
     The delivery place, window and mode are chosen by the customer, possibly after the order
@@ -148,7 +189,18 @@ class OrderBase(SQLModel):
 class OrderCreate(OrderBase):
     """What registering an order takes: the order and at least one line."""
 
-    items: list[OrderItemCreate] = Field(min_length=1)
+    items: list[OrderItemCreate] = Field(min_length=1, max_length=MAX_ITEMS_PER_ORDER)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _few_enough(cls, items: Any) -> Any:
+        # Before the lines are read one by one: 150,000 of them are refused at once.
+        if isinstance(items, list | tuple) and len(items) > MAX_ITEMS_PER_ORDER:
+            raise ValueError(
+                f"an order holds at most {MAX_ITEMS_PER_ORDER} lines (MAX_ITEMS_PER_ORDER), "
+                f"not {len(items)} — give each line a quantity, or split the order"
+            )
+        return items
 
     @model_validator(mode="after")
     def _window(self) -> "OrderCreate":
@@ -163,6 +215,15 @@ class OrderCreate(OrderBase):
                     f"window ends at {end.isoformat()} before it starts at "
                     f"{start.isoformat()} — swap start and end"
                 )
+            off_day = window_off_day(start, end, self.service_day)
+            if off_day is not None:
+                # Named at window_start, as the depot's own check names it.
+                issue = InitErrorDetails(
+                    type=PydanticCustomError("window_off_day", off_day),
+                    loc=("window_start",),
+                    input=start.isoformat(),
+                )
+                raise ValidationError.from_exception_data(type(self).__name__, [issue])
             # One instant, one spelling: the idempotency check hashes the content.
             self.window_start, self.window_end = start.astimezone(UTC), end.astimezone(UTC)
         return self
@@ -193,7 +254,7 @@ class OrderPublic(OrderBase):
     id: int
     status: OrderStatus
     created_at: datetime
-    items: list[OrderItemPublic] = []
+    items: list[OrderItemPublic] = Field(default_factory=list)
 
     model_config = example_config(
         id=1,
@@ -215,7 +276,7 @@ class OrderPublic(OrderBase):
     )
 
 
-class OrderEvent(SQLModel, table=True):
+class OrderEvent(StorableModel, table=True):
     """Table ``order_events``: what happened to each order, append-only."""
 
     __tablename__ = "order_events"
@@ -228,7 +289,7 @@ class OrderEvent(SQLModel, table=True):
     detail: str = Field(default="", max_length=1_000)
 
 
-class OrderEventPublic(SQLModel):
+class OrderEventPublic(StorableModel):
     """An order event as shown."""
 
     id: int

@@ -6,9 +6,10 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from orchestrator.models._fields import (
+    StorableModel,
     created_at_field,
     enum_field,
     example_config,
@@ -146,7 +147,7 @@ UNSERVED_EXAMPLE: dict[str, Any] = {
 """An example unserved order, for the documentation of the API."""
 
 
-class Plan(SQLModel, table=True):
+class Plan(StorableModel, table=True):
     """Table ``plans``: one solve for a depot's service day — its request, status and result.
 
     The row is also the job of a plan solved in the background (:mod:`orchestrator.jobs.plans`):
@@ -184,7 +185,7 @@ class Plan(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=2_000)
 
 
-class PlanPublic(SQLModel):
+class PlanPublic(StorableModel):
     """A plan as shown."""
 
     id: int
@@ -212,7 +213,7 @@ class PlanPublic(SQLModel):
     model_config = example_config(**PLAN_EXAMPLE)
 
 
-class Route(SQLModel, table=True):
+class Route(StorableModel, table=True):
     """Table ``routes``: one vehicle's day in a plan."""
 
     __tablename__ = "routes"
@@ -232,7 +233,7 @@ class Route(SQLModel, table=True):
     load_at_start: list[int] = json_field(description="Per dimension: grams, millilitres, parcels.")
 
 
-class RoutePublic(SQLModel):
+class RoutePublic(StorableModel):
     """A route as shown."""
 
     id: int
@@ -251,7 +252,7 @@ class RoutePublic(SQLModel):
     model_config = example_config(**ROUTE_EXAMPLE)
 
 
-class RouteStop(SQLModel, table=True):
+class RouteStop(StorableModel, table=True):
     """Table ``route_stops``: an order's place on a route, with its ETA."""
 
     __tablename__ = "route_stops"
@@ -271,7 +272,7 @@ class RouteStop(SQLModel, table=True):
     closed_at: datetime | None = timestamp_field(default=None)
 
 
-class RouteStopPublic(SQLModel):
+class RouteStopPublic(StorableModel):
     """A route stop as shown."""
 
     id: int
@@ -290,7 +291,7 @@ class RouteStopPublic(SQLModel):
     model_config = example_config(**ROUTE_STOP_EXAMPLE)
 
 
-class UnservedOrder(SQLModel, table=True):
+class UnservedOrder(StorableModel, table=True):
     """Table ``unserved_orders``: an order a plan leaves out, with a typed reason."""
 
     __tablename__ = "unserved_orders"
@@ -305,7 +306,7 @@ class UnservedOrder(SQLModel, table=True):
     detail: str = Field(default="", max_length=1_000)
 
 
-class UnservedOrderPublic(SQLModel):
+class UnservedOrderPublic(StorableModel):
     """An unserved order as shown."""
 
     order_id: int

@@ -5,9 +5,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from orchestrator.models._fields import created_at_field, enum_field, json_field, timestamp_field
+from orchestrator.models._fields import (
+    StorableModel,
+    created_at_field,
+    enum_field,
+    json_field,
+    timestamp_field,
+)
 
 __all__ = ["Simulation", "SimulationStatus"]
 
@@ -23,7 +29,7 @@ class SimulationStatus(StrEnum):
     FAILED = "failed"
 
 
-class Simulation(SQLModel, table=True):
+class Simulation(StorableModel, table=True):
     """Table ``simulation_jobs``: one what-if simulation (a scenario or a sweep) run as a job.
 
     ``request`` is what to run, as plain JSON — the orchestrator does not know the simulator:

@@ -7,9 +7,15 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from orchestrator.models._fields import created_at_field, example_config, lat_field, lon_field
+from orchestrator.models._fields import (
+    StorableModel,
+    created_at_field,
+    example_config,
+    lat_field,
+    lon_field,
+)
 
 __all__ = [
     "Product",
@@ -32,7 +38,7 @@ __all__ = [
 ]
 
 
-class StoreBase(SQLModel):
+class StoreBase(StorableModel):
     """A shop or micro-hub: it may receive returns and may host sidewalk robots."""
 
     code: str = Field(min_length=1, max_length=40)
@@ -64,7 +70,7 @@ class StorePublic(StoreBase):
     id: int
 
 
-class StoreUpdate(SQLModel):
+class StoreUpdate(StorableModel):
     """Fields of a store that may change; ``None`` leaves a field as it is."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -75,7 +81,7 @@ class StoreUpdate(SQLModel):
     hosts_robots: bool | None = None
 
 
-class ProductBase(SQLModel):
+class ProductBase(StorableModel):
     """One variant of the catalogue: a style in one colour and one size."""
 
     style: str = Field(min_length=1, max_length=100, description="Style (model) code.")
@@ -118,7 +124,7 @@ class ProductPublic(ProductBase):
     model_config = example_config(**_PRODUCT_EXAMPLE)
 
 
-class StoreSale(SQLModel, table=True):
+class StoreSale(StorableModel, table=True):
     """Table ``store_sales``: units of one SKU a store sold on one day (days without a sale
     have no row)."""
 
@@ -134,7 +140,7 @@ class StoreSale(SQLModel, table=True):
     units: int = Field(ge=1)
 
 
-class StoreStock(SQLModel, table=True):
+class StoreStock(StorableModel, table=True):
     """Table ``store_stock``: units of one SKU on a store's shelves (and on their way)."""
 
     __tablename__ = "store_stock"
@@ -144,7 +150,7 @@ class StoreStock(SQLModel, table=True):
     units: int = Field(ge=0)
 
 
-class SaleIn(SQLModel):
+class SaleIn(StorableModel):
     """One day's sales of one SKU at a store."""
 
     sku: str = Field(min_length=1, max_length=64)
@@ -152,13 +158,13 @@ class SaleIn(SQLModel):
     units: int = Field(default=1, ge=1, description="Units sold that day, 1 or more.")
 
 
-class SalesIn(SQLModel):
+class SalesIn(StorableModel):
     """Daily sales to record at a store; a day already recorded for a SKU is replaced."""
 
     sales: list[SaleIn] = Field(min_length=1, max_length=100_000)
 
 
-class SalesLoaded(SQLModel):
+class SalesLoaded(StorableModel):
     """What loading sales did."""
 
     store_id: int
@@ -172,20 +178,20 @@ class SalesLoaded(SQLModel):
     )
 
 
-class StockLevelIn(SQLModel):
+class StockLevelIn(StorableModel):
     """Units of one SKU at a store."""
 
     sku: str = Field(min_length=1, max_length=64)
     units: int = Field(ge=0, description="Units on the shelf or on their way, 0 or more.")
 
 
-class StockIn(SQLModel):
+class StockIn(StorableModel):
     """A store's whole stock: it replaces what was recorded (SKUs left out hold 0)."""
 
     stock: list[StockLevelIn] = Field(max_length=100_000)
 
 
-class StockLevelPublic(SQLModel):
+class StockLevelPublic(StorableModel):
     """Units of one SKU at a store, as shown."""
 
     sku: str
