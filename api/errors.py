@@ -339,20 +339,23 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     every = exc.errors()
     errors = [_issue(error) for error in every[:MAX_ISSUES]]
     first = errors[0] if errors else {"loc": ["body"], "msg": "invalid request"}
     loc = [p for p in first.get("loc", []) if isinstance(p, str | int)]
-    return _unprocessable(
-        {
-            "detail": errors,
-            "message": f"{dotted(loc)}: {first.get('msg', 'invalid value')}"
-            + (f" (and {len(every) - 1} more)" if len(every) > 1 else ""),
-            "field": dotted(loc),
-        }
+    message = f"{dotted(loc)}: {first.get('msg', 'invalid value')}" + (
+        f" (and {len(every) - 1} more)" if len(every) > 1 else ""
     )
+    body: dict[str, Any] = {"detail": errors, "message": message, "field": dotted(loc)}
+    if request.url.path == VROOM_PATH:
+        body.update(code=2, error=message)  # VROOM's own error fields, as its 422 promises
+    return _unprocessable(body)
+
+
+VROOM_PATH = "/solve/vroom"
+"""The operation whose 422 also carries VROOM's ``code`` and ``error``."""
 
 
 def install_error_handlers(app: FastAPI) -> None:

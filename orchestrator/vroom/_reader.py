@@ -12,7 +12,10 @@ from typing import Any
 
 from orchestrator.vroom.errors import VroomInputError
 
-__all__ = ["Reader"]
+__all__ = ["INT64_MAX", "Reader"]
+
+INT64_MAX = 2**63 - 1
+"""The largest integer a VROOM field may hold (VROOM's ids and amounts are 64-bit)."""
 
 
 class Reader:
@@ -61,8 +64,10 @@ class Reader:
             value = int(value)
         if minimum is not None and value < minimum:
             raise VroomInputError(path, f"{value} is below {minimum} — give {minimum} or more")
-        if maximum is not None and value > maximum:
-            raise VroomInputError(path, f"{value} is above {maximum} — give at most {maximum}")
+        top = INT64_MAX if maximum is None else min(maximum, INT64_MAX)
+        if value > top:
+            shown = f"{value}" if value.bit_length() <= 128 else "the number"
+            raise VroomInputError(path, f"{shown} is above {top} — give at most {top}")
         return value
 
     def opt_int(self, obj: Mapping[str, Any], key: str, path: str, default: int, **kw: Any) -> int:
@@ -78,6 +83,15 @@ class Reader:
             return None
         if not isinstance(value, str):
             raise VroomInputError(f"{path}.{key}", "must be a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise VroomInputError(
+                f"{path}.{key}",
+                f"is not valid UTF-8 (a lone surrogate at position {exc.start}) — send text",
+            ) from None
+        if "\x00" in value:
+            raise VroomInputError(f"{path}.{key}", "holds a NUL character — remove it")
         return value
 
     def coordinates(self, value: object, path: str) -> tuple[float, float]:

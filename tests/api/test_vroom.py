@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
 import time
 from typing import Any
@@ -151,3 +152,43 @@ def test_time_limit_is_bounded(client: TestClient, keys: Keys, time_limit: float
     )
     assert response.status_code == 422
     assert response.json()["field"] == "query.time_limit"
+
+
+def test_every_422_carries_vrooms_error_fields(client: TestClient, keys: Keys) -> None:
+    """The 422 of a body that is not even an object is VROOM's too (code 2, error), as the
+    OpenAPI document promises (found by benchmarks.fuzz)."""
+    for content in (b"[1, 2]", b"{not json"):
+        response = client.post(
+            "/solve/vroom",
+            content=content,
+            headers={**bearer(keys.planner), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422
+        body = response.json()
+        assert body["code"] == 2 and body["error"] == body["message"]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        ("vehicle", {"description": "\ud800"}, "vehicles[0].description"),
+        ("vehicle", {"description": "a\x00b"}, "vehicles[0].description"),
+        ("vehicle", {"id": 2**70}, "vehicles[0].id"),
+        ("job", {"id": 2**70}, "jobs[0].id"),
+    ],
+)
+def test_text_and_integers_a_store_cannot_hold_are_422(
+    client: TestClient, keys: Keys, where: str, value: dict[str, Any], field: str
+) -> None:
+    """A lone surrogate answered 500 (the answer could not be written as JSON), and ids beyond
+    64 bits were not refused."""
+    problem = copy.deepcopy(EXAMPLE)
+    target = problem["vehicles"][0] if where == "vehicle" else problem["jobs"][0]
+    target.update(value)
+    response = client.post(
+        "/solve/vroom",
+        content=json.dumps(problem),
+        headers={**bearer(keys.planner), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
