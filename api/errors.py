@@ -157,6 +157,10 @@ _ERRORS: dict[int, tuple[str, str]] = {
         "The request conflicts with what is stored; the detail says what to do instead.",
         "plan 3 is superseded, not current — re-plan the day's current plan",
     ),
+    429: (
+        "Too many failed API keys from this address: wait `Retry-After` seconds.",
+        "too many failed API keys from this address — wait 42 s (Retry-After) and check the key",
+    ),
     503: (
         "A solver process stopped unexpectedly; send the request again.",
         "the solver process stopped unexpectedly — send the request again",
@@ -172,7 +176,7 @@ def error_responses(
     Parameters
     ----------
     codes
-        Any of 401, 403, 404, 409, 422 and 503.
+        Any of 401, 403, 404, 409, 422 and 503; with 401 comes 429 (too many failed keys).
     vroom
         The 422 is :class:`VroomInputBody` rather than :class:`InvalidInputBody`.
     non_json_route
@@ -181,7 +185,8 @@ def error_responses(
         routes register the schemas).
     """
     out: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
+    # Where a key is checked, failed keys are counted per address (api.deps): 429 beside 401.
+    for code in (*codes, 429) if 401 in codes else codes:
         if code == 422:
             body: type[BaseModel] = VroomInputBody if vroom else InvalidInputBody
             example = _VROOM_INVALID_EXAMPLE if vroom else _INVALID_EXAMPLE
