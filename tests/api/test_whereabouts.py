@@ -206,5 +206,6 @@ def test_the_operation_is_documented(app: FastAPI) -> None:
         "409",
         "413",  # a body over the size limit (api.limits)
         "422",
+        "429",  # too many failed keys from one address (api.deps)
     }
     WhereaboutsOut.model_validate(WhereaboutsOut.model_config["json_schema_extra"]["examples"][0])  # type: ignore[index]
