@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,7 +37,6 @@ from typing import Any
 
 import hypothesis
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -48,13 +45,11 @@ from sqlmodel import Session
 
 from api.app import create_app
 from benchmarks import stress
+from benchmarks.loopback import serve_in_thread
 from orchestrator.access.keys import create_api_key
 from orchestrator.intake.catalog import (
-    add_fleet,
     add_place,
     create_customer,
-    create_depot,
-    create_vehicle_type,
 )
 from orchestrator.intake.orders import register_order
 from orchestrator.settings import Settings
@@ -84,46 +79,15 @@ def live_server(store: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """The app served on a free loopback port over a fresh SQLite file at ``store``, with a
     small world in it; yields its base URL and one key per role."""
     app = create_app(Settings(database_url=f"sqlite:///{store}"))
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start within {STARTUP_S:g} s")
-            time.sleep(0.05)
+    with serve_in_thread(app, startup_s=STARTUP_S, log_level="critical") as url:
         with Session(app.state.engine) as session:
             keys = _world(session)
-        yield f"http://127.0.0.1:{port}", keys
-    finally:
-        server.should_exit = True
-        thread.join(timeout=STARTUP_S)
+        yield url, keys
 
 
 def _world(session: Session) -> dict[str, str]:
     """A depot with a van fleet, two customers with homes, three orders; a key per role."""
-    depot = create_depot(
-        session,
-        {"code": "HEL1", "name": "Helsinki", "lat": 60.1699, "lon": 24.9384,
-         "timezone": "Europe/Helsinki"},
-    )  # fmt: skip
-    van = create_vehicle_type(
-        session,
-        {"name": "van", "capacity_weight_g": 800_000, "capacity_volume_ml": 10_000_000,
-         "capacity_parcels": 120, "cost_per_km": 0.5, "cost_per_hour": 30.0},
-    )  # fmt: skip
-    assert depot.id is not None and van.id is not None
-    add_fleet(
-        session,
-        {"depot_id": depot.id, "vehicle_type_id": van.id, "count": 2,
-         "shift_start_s": 8 * 3_600, "shift_end_s": 18 * 3_600},
-    )  # fmt: skip
+    depot_id = stress.seed_depot(session, vans=2, shift_end_s=18 * 3_600)
     customers = []
     for name, lat in (("Aino Virtanen", 60.1755), ("Bertil Lindqvist", 60.1800)):
         customer = create_customer(session, {"name": name})
@@ -133,7 +97,7 @@ def _world(session: Session) -> dict[str, str]:
     for k in range(3):
         register_order(
             session,
-            {"customer_id": customers[k % 2], "depot_id": depot.id, "service_day": "2026-12-03",
+            {"customer_id": customers[k % 2], "depot_id": depot_id, "service_day": "2026-12-03",
              "items": [{"weight_g": 1_000, "volume_ml": 2_000, "parcels": 1}]},
             f"fuzz-{k}",
         )  # fmt: skip

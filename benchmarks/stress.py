@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ import numpy as np
 import psutil
 from sqlmodel import Session
 
+from benchmarks.loopback import free_port
 from orchestrator.access.keys import create_api_key
 from orchestrator.intake.catalog import (
     add_fleet,
@@ -45,7 +45,7 @@ from orchestrator.intake.catalog import (
 from orchestrator.intake.orders import register_order
 from orchestrator.store import create_engine, ensure_schema
 
-__all__ = ["LoadResult", "VroomResult", "mixed_load", "served", "vroom_big"]
+__all__ = ["LoadResult", "VroomResult", "mixed_load", "seed_depot", "served", "vroom_big"]
 
 CENTRE = (60.1699, 24.9384)
 """Helsinki's centre (lat, lon): the depot, and the middle of every generated point."""
@@ -90,10 +90,27 @@ class LoadResult:
     error_samples: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def seed_depot(session: Session, *, vans: int, shift_end_s: int) -> int:
+    """Depot ``HEL1`` at :data:`CENTRE` (Europe/Helsinki) with one fleet of ``vans`` vans
+    (120 parcels, 0.50 EUR/km, 30 EUR/h) on shift from 08:00 to ``shift_end_s`` (seconds since
+    local midnight); its id."""
+    depot = create_depot(
+        session,
+        {"code": "HEL1", "name": "Helsinki", "lat": CENTRE[0], "lon": CENTRE[1],
+         "timezone": "Europe/Helsinki"},
+    )  # fmt: skip
+    van = create_vehicle_type(
+        session,
+        {"name": "van", "capacity_weight_g": 800_000, "capacity_volume_ml": 10_000_000,
+         "capacity_parcels": 120, "cost_per_km": 0.5, "cost_per_hour": 30.0},
+    )  # fmt: skip
+    assert depot.id is not None and van.id is not None
+    add_fleet(
+        session,
+        {"depot_id": depot.id, "vehicle_type_id": van.id, "count": vans,
+         "shift_start_s": 8 * 3_600, "shift_end_s": shift_end_s},
+    )  # fmt: skip
+    return depot.id
 
 
 def _seed(store: Path, customers: int, day: date) -> tuple[str, list[tuple[str, int, int]]]:
@@ -102,22 +119,7 @@ def _seed(store: Path, customers: int, day: date) -> tuple[str, list[tuple[str, 
     ensure_schema(engine)
     rng = random.Random(0)
     with Session(engine) as session:
-        depot = create_depot(
-            session,
-            {"code": "HEL1", "name": "Helsinki", "lat": CENTRE[0], "lon": CENTRE[1],
-             "timezone": "Europe/Helsinki"},
-        )  # fmt: skip
-        van = create_vehicle_type(
-            session,
-            {"name": "van", "capacity_weight_g": 800_000, "capacity_volume_ml": 10_000_000,
-             "capacity_parcels": 120, "cost_per_km": 0.5, "cost_per_hour": 30.0},
-        )  # fmt: skip
-        assert depot.id is not None and van.id is not None
-        add_fleet(
-            session,
-            {"depot_id": depot.id, "vehicle_type_id": van.id, "count": 8,
-             "shift_start_s": 8 * 3_600, "shift_end_s": 20 * 3_600},
-        )  # fmt: skip
+        depot_id = seed_depot(session, vans=8, shift_end_s=20 * 3_600)
         out = []
         for k in range(customers):
             customer = create_customer(session, {"name": f"Customer {k}"})
@@ -129,7 +131,7 @@ def _seed(store: Path, customers: int, day: date) -> tuple[str, list[tuple[str, 
             )
             order = register_order(
                 session,
-                {"customer_id": customer.id, "depot_id": depot.id,
+                {"customer_id": customer.id, "depot_id": depot_id,
                  "service_day": day.isoformat(),
                  "items": [{"weight_g": 2_000, "volume_ml": 5_000, "parcels": 1}]},
                 f"load-{k}",
@@ -147,7 +149,7 @@ def served(folder: Path, *, customers: int = 32) -> Iterator[Served]:
     store = folder / "stress.db"
     day = date.today() + timedelta(days=1)
     planner, keys = _seed(store, customers, day)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LASTMILE_DATABASE_URL": f"sqlite:///{store}"}
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port",
                str(port), "--log-level", "warning"]  # fmt: skip

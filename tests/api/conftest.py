@@ -8,16 +8,12 @@ concurrent requests.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -25,6 +21,7 @@ from sqlmodel import Session
 from api.app import create_app
 from api.routes.depots import EXAMPLE as DEPOT
 from api.routes.fleet import FLEET_EXAMPLE, VEHICLE_TYPE_EXAMPLE
+from benchmarks.loopback import serve_in_thread
 from orchestrator.access.keys import create_api_key
 from orchestrator.intake.catalog import create_customer
 from orchestrator.settings import Settings
@@ -65,26 +62,10 @@ LIVE_STARTUP_S = 30.0
 def live(tmp_path: Path) -> Iterator[Live]:
     """The app served by uvicorn on a free loopback port in a thread; stopped afterwards."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'live.db'}"))
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + LIVE_STARTUP_S
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, f"uvicorn did not start in {LIVE_STARTUP_S:g} s"
-            time.sleep(0.05)
+    with serve_in_thread(app, startup_s=LIVE_STARTUP_S) as url:
         with Session(app.state.engine) as session:
             key = create_api_key(session, "planner")
-        yield Live(f"http://127.0.0.1:{port}", key)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=LIVE_STARTUP_S)
+        yield Live(url, key)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,9 @@ the input is judged; failed keys limited per client address (429 with ``Retry-Af
 from __future__ import annotations
 
 import collections
-import contextlib
 import hashlib
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +15,11 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.app import create_app
+from benchmarks.loopback import serve_in_thread
 from orchestrator.access.keys import create_api_key, revoke_api_key
 from orchestrator.access.lockout import Lockout
 from orchestrator.models import ApiKey
@@ -185,27 +182,8 @@ def test_a_body_without_a_key_is_never_read(live: Live) -> None:
 # --- Failed authentications are limited per client address ----------------------------------
 
 
-@contextlib.contextmanager
-def _served(app: FastAPI) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port; its base URL."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # uvicorn trusts X-Forwarded-For from 127.0.0.1 (its default): the tests play several
-    # clients behind a local proxy with it.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+# The app is served by uvicorn, which trusts X-Forwarded-For from 127.0.0.1 (its default): the
+# tests play several clients behind a local proxy with it.
 
 
 @dataclass(frozen=True)
@@ -227,7 +205,7 @@ def limited(tmp_path: Path) -> Iterator[Limited]:
         auth_failure_window_s=2.0,
     )
     app = create_app(settings)
-    with _served(app) as url:
+    with serve_in_thread(app) as url:
         with Session(app.state.engine) as session:
             key = create_api_key(session, "planner")
         yield Limited(url, key, 5, 2.0)
@@ -283,7 +261,7 @@ def test_successes_are_never_limited(limited: Limited) -> None:
 def test_300_wrong_keys_in_a_burst_meet_the_limit(tmp_path: Path) -> None:
     """The issue's probe: 300 wrong keys from one address as fast as it can send them."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'burst.db'}"))
-    with _served(app) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         started = time.perf_counter()
         codes = collections.Counter(
             http.get("/orders", headers=bearer(f"lmk_{n:043d}")).status_code for n in range(300)

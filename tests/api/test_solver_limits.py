@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -24,13 +23,13 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session
 
 from api.app import create_app
 from api.routes.vroom import deadline
 from api.runtime.jobs import SolverPool, SolverUnavailable
+from benchmarks.loopback import serve_in_thread
 from orchestrator.access.keys import create_api_key
 from orchestrator.settings import Settings
 from orchestrator.vroom import solve_vroom
@@ -227,25 +226,10 @@ def test_workers_die_with_a_server_killed_by_sigkill(tmp_path: Path, server_scri
 def served(tmp_path: Path) -> Iterator[tuple[str, str, FastAPI]]:
     """The app on a loopback port: base URL, a planner's key, the app."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'solver.db'}"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        ends = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < ends, "uvicorn did not start"
-            time.sleep(0.05)
+    with serve_in_thread(app) as url:
         with Session(app.state.engine) as session:
             key = create_api_key(session, "planner")
-        yield f"http://127.0.0.1:{port}", key, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        yield url, key, app
 
 
 @pytest.mark.usefixtures("big_problems")
