@@ -74,6 +74,7 @@ from orchestrator.models import (
     PlaceKind,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.planning.inputs import handling_skills
 from orchestrator.planning.service import service_seconds
 from orchestrator.planning.tentative import (
     DayCache,
@@ -433,15 +434,7 @@ def _context(
     today = now.astimezone(ZoneInfo(depot.timezone)).date()
     first = max(order.service_day, today)
     demand = (int(grams or 0), int(millilitres or 0), int(parcels or 0))
-    skills = frozenset(
-        s
-        for flag, s in (
-            (order.fragile, "fragile"),
-            (order.signature_required, "signature"),
-            (order.cold_chain, "cold"),
-        )
-        if flag
-    )
+    skills = handling_skills(order.fragile, order.signature_required, order.cold_chain)
     robot_ok = (
         demand[0] <= ROBOT_MAX_WEIGHT_G
         and demand[1] <= ROBOT_MAX_VOLUME_ML

@@ -25,7 +25,16 @@ __all__ = [
     "PlaceInput",
     "StoreInput",
     "VehicleTypeInput",
+    "handling_skills",
 ]
+
+
+def handling_skills(fragile: bool, signature_required: bool, cold_chain: bool) -> frozenset[str]:
+    """The vehicle skills an order's handling flags need: ``fragile`` → ``"fragile"``,
+    ``signature_required`` → ``"signature"``, ``cold_chain`` → ``"cold"`` — the one rule of
+    planning, delivery options and insertion checks."""
+    flags = ((fragile, "fragile"), (signature_required, "signature"), (cold_chain, "cold"))
+    return frozenset(skill for flag, skill in flags if flag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +87,8 @@ class OrderInput:
 
     @property
     def skills(self) -> frozenset[str]:
-        """The vehicle skills its handling needs: ``fragile``, ``signature``, ``cold``."""
-        flags = (
-            (self.fragile, "fragile"),
-            (self.signature_required, "signature"),
-            (self.cold_chain, "cold"),
-        )
-        return frozenset(skill for flag, skill in flags if flag)
+        """The vehicle skills its handling needs (:func:`handling_skills`)."""
+        return handling_skills(self.fragile, self.signature_required, self.cold_chain)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ from orchestrator.models import (
 )
 from orchestrator.models.columns import UTCDateTime
 from orchestrator.planning.day_plan import DayPlan
-from orchestrator.planning.inputs import DepotInput, FleetInput
+from orchestrator.planning.inputs import DepotInput, FleetInput, handling_skills
 from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
     build_problem,
@@ -171,15 +171,7 @@ def order_candidate(
 ) -> Candidate:
     """An order as a stop to insert, with the service time and skills the mapping gives it
     (:mod:`orchestrator.planning.problem`); ``window`` in seconds since the epoch."""
-    skills = {
-        s
-        for flag, s in (
-            (fragile, "fragile"),
-            (signature_required, "signature"),
-            (cold_chain, "cold"),
-        )
-        if flag
-    }
+    skills = handling_skills(fragile, signature_required, cold_chain)
     service = service_seconds(demand[2], signature=signature_required)
     return Candidate(
         lat,
@@ -188,7 +180,7 @@ def order_candidate(
         service=service,
         demand=demand,
         kind=StopKind.DELIVERY,
-        skills=frozenset(skills),
+        skills=skills,
         vehicle_types=vehicle_types,
     )
 
