@@ -24,6 +24,7 @@ import api.routes.stores
 from api.deps import AuthenticationGate
 from api.errors import install_error_handlers
 from api.limits import install_body_limit
+from api.pages import install_pages
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from api.runtime.jobs import SOLVES_WAITING, PlanJobs, SimulationJobs, SolverPool
 from orchestrator.planning.travel import travel_from_settings
@@ -104,6 +105,9 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         description=_DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        # Served by api.pages.assets from local copies: FastAPI's own load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -123,4 +127,5 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     for returns_module in (api.routes.stores, api.routes.returns):
         app.include_router(returns_module.router)
     app.include_router(api.routes.simulations.router)
+    install_pages(app)
     return app

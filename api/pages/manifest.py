@@ -1,0 +1,9 @@
+"""Placeholder router of api.pages.manifest; its owner fills it in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter()
