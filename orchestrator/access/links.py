@@ -73,11 +73,11 @@ def make_link_token(
         An unknown purpose, an id below 1 or a lifetime that is not positive.
     """
     if purpose not in _PREFIX:
-        raise InvalidInput(f"unknown link purpose {purpose!r} — give 'order' or 'route'")
+        raise InvalidInput("purpose", f"unknown link purpose {purpose!r} — give 'order' or 'route'")
     if target_id < 1:
-        raise InvalidInput(f"a link needs an id >= 1, not {target_id}")
+        raise InvalidInput("id", f"a link needs an id >= 1, not {target_id}")
     if lifetime <= timedelta(0):
-        raise InvalidInput("a link's lifetime must be positive")
+        raise InvalidInput("lifetime", "a link's lifetime must be positive")
     expires = int(((now or datetime.now(UTC)) + lifetime).timestamp())
     message = f"{_PREFIX[purpose]}.{target_id}.{expires}"
     return f"{message}.{_signature(secret, message)}"
