@@ -18,7 +18,13 @@ from sqlmodel import Session
 
 from api.deps import STAFF, Caller, _settings_secret
 from orchestrator.access.keys import authenticate
-from orchestrator.access.links import LinkPurpose, LinkTarget, make_link_token, read_link_token
+from orchestrator.access.links import (
+    DEFAULT_LINK_LIFETIME,
+    LinkPurpose,
+    LinkTarget,
+    make_link_token,
+    read_link_token,
+)
 
 __all__ = [
     "BOARD_COOKIE",
@@ -51,8 +57,9 @@ def page_link(
 ) -> str:
     """The path of the page a new token opens: ``/t/TOKEN`` for an order, the route's
     manifest ``/routes/ID/manifest?token=TOKEN`` for a route."""
-    extra = {} if lifetime is None else {"lifetime": lifetime}
-    token = make_link_token(link_secret(request), purpose, target_id, **extra)
+    token = make_link_token(
+        link_secret(request), purpose, target_id, lifetime=lifetime or DEFAULT_LINK_LIFETIME
+    )
     if purpose == "order":
         return f"/t/{token}"
     return f"/routes/{target_id}/manifest?token={token}"
