@@ -284,6 +284,8 @@ class AuthenticationGate:
             settings.auth_failure_window_s,
             settings.auth_failure_addresses,
         )
+        # The board's sign-in counts its failures here too (api.pages.board).
+        api.state.lockout = self.lockout
         self._roles: dict[int, tuple[BaseRoute, frozenset[Role] | None]] = {}
         self._operations: list[tuple[re.Pattern[str], set[str]]] | None = None
 
