@@ -13,13 +13,18 @@ Two providers, one :class:`TravelTimes` protocol:
   (:func:`routing.network.network_matrix`), used when ``LASTMILE_ROAD_GRAPH`` names a
   GraphML file following :mod:`routing.network`'s convention.
 
+Both draw a leg on a map the way they time it (:class:`TravelPaths`, :func:`paths_for`):
+along the street path for a road graph (:func:`routing.network.path_coordinates`, the one
+path rule, which the demo's map uses too), straight for straight lines.
+
 Units: metres and seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
@@ -28,17 +33,21 @@ import networkx as nx
 import numpy as np
 
 from orchestrator.settings import Settings
+from routing.errors import InvalidProblemError
+from routing.geojson import PathFunction
 from routing.insertion import Legs, LegTravel, StraightLineLegs
 from routing.matrix import URBAN_DETOUR_FACTOR, straight_line_matrix
 from routing.model import Location, TravelMatrix
-from routing.network import network_matrix
+from routing.network import network_matrix, path_coordinates
 
 __all__ = [
     "PROFILE_SPEEDS_KMH",
     "RoadGraphTravel",
     "StraightLineTravel",
+    "TravelPaths",
     "TravelTimes",
     "legs_for",
+    "paths_for",
     "travel_from_settings",
 ]
 
@@ -52,6 +61,19 @@ class TravelTimes(Protocol):
     def matrix(self, locations: Sequence[Location], profile: str) -> TravelMatrix:
         """Distances (metres) and durations (seconds) between every pair of ``locations``."""
         ...
+
+
+class TravelPaths(Protocol):
+    """Draws a leg on a map the way its provider times it."""
+
+    def path(self, profile: str, a: Location, b: Location) -> Sequence[tuple[float, float]]:
+        """``(lat, lon)`` points in degrees from ``a`` to ``b``; ``[]`` for a straight line
+        (a :data:`routing.geojson.PathFunction`)."""
+        ...
+
+
+_PATHS_CACHED = 8_192
+"""Legs a :class:`RoadGraphTravel` keeps drawn (a plan of 2,000 stops has about 2,100)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +97,28 @@ class StraightLineTravel:
         speeds.setdefault("car", 30.0)
         return StraightLineLegs(speeds, self.detour_factor).legs(lats, lons, lat, lon, profile)
 
+    def path(self, profile: str, a: Location, b: Location) -> Sequence[tuple[float, float]]:
+        """``[]``: a straight line is how this provider travels (:class:`TravelPaths`)."""
+        return []
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RoadGraphTravel:
     """Fastest paths on ``graph`` (see :mod:`routing.network` for its convention)."""
 
     graph: nx.Graph
+    _search: Callable[[str, Location, Location], tuple[tuple[float, float], ...]] = field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        graph = self.graph
+
+        @lru_cache(maxsize=_PATHS_CACHED)
+        def search(profile: str, a: Location, b: Location) -> tuple[tuple[float, float], ...]:
+            return tuple(path_coordinates(graph, profile, a, b))
+
+        object.__setattr__(self, "_search", search)  # frozen: set once, here
 
     @classmethod
     def from_graphml(cls, path: Path) -> RoadGraphTravel:
@@ -91,6 +129,17 @@ class RoadGraphTravel:
         """Road-network travel matrix for the profile (``"car"``, ``"bike"``, ``"walk"``)."""
         return network_matrix(self.graph, locations, profile)
 
+    def path(self, profile: str, a: Location, b: Location) -> Sequence[tuple[float, float]]:
+        """The fastest path from ``a`` to ``b`` for the profile as ``(lat, lon)`` points in
+        degrees (:func:`routing.network.path_coordinates`, routed as :meth:`matrix` times
+        it); the last :data:`_PATHS_CACHED` legs are kept, so a plan drawn twice costs one
+        search per leg. An unknown profile, or a graph it cannot travel, draws straight
+        (``[]``)."""
+        try:
+            return self._search(profile, a, b)
+        except InvalidProblemError:
+            return []
+
 
 def travel_from_settings(settings: Settings | None = None) -> TravelTimes:
     """The provider the settings ask for: the road graph when configured, else straight lines."""
@@ -98,6 +147,13 @@ def travel_from_settings(settings: Settings | None = None) -> TravelTimes:
     if settings.road_graph is not None:
         return RoadGraphTravel.from_graphml(settings.road_graph)
     return StraightLineTravel(detour_factor=settings.detour_factor)
+
+
+def paths_for(travel: TravelTimes) -> PathFunction | None:
+    """How to draw the legs of routes planned on ``travel``: its :meth:`TravelPaths.path` when
+    it has one (along the streets for a road graph), else ``None`` (straight lines)."""
+    path = getattr(travel, "path", None)
+    return path if callable(path) else None
 
 
 def legs_for(travel: TravelTimes) -> LegTravel:
