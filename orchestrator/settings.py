@@ -15,6 +15,12 @@
     stretched by ``LASTMILE_DETOUR_FACTOR`` (see :mod:`orchestrator.planning.travel`).
 ``LASTMILE_DETOUR_FACTOR``
     Straight-line to road distance multiplier, >= 1 (default 1.3, a common urban value).
+``LASTMILE_TILE_URL``
+    Optional tile URL template for the maps (Leaflet's form, such as
+    ``https://tiles.example.org/{z}/{x}/{y}.png``), for deployments that run or pay for a
+    tile server; the maps draw its tiles under the streets. Unset (the default), no page
+    loads anything from another host: the street graph (``LASTMILE_ROAD_GRAPH``) is the
+    maps' base layer, and with neither the routes are drawn on a plain background.
 
 Access
 ------
@@ -120,6 +126,11 @@ class Settings(BaseSettings):
         default=URBAN_DETOUR_FACTOR,
         ge=1.0,
         description="Straight-line to road distance multiplier.",
+    )
+    tile_url: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Tile URL template ({z}/{x}/{y}) drawn under the maps (optional).",
     )
     max_body_bytes: int = Field(
         default=_MIB, ge=1_024, description="Largest request body, bytes (413 beyond)."
