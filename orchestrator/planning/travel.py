@@ -15,7 +15,7 @@ Two providers, one :class:`TravelTimes` protocol:
 
 Both draw a leg on a map the way they time it (:class:`TravelPaths`, :func:`paths_for`):
 along the street path for a road graph (:func:`routing.network.path_coordinates`, the one
-path rule, which the demo's map uses too), straight for straight lines.
+path rule, which the demo's map uses too), straight for straight lines (no ``path``).
 
 Units: metres and seconds.
 """
@@ -97,10 +97,6 @@ class StraightLineTravel:
         speeds.setdefault("car", 30.0)
         return StraightLineLegs(speeds, self.detour_factor).legs(lats, lons, lat, lon, profile)
 
-    def path(self, profile: str, a: Location, b: Location) -> Sequence[tuple[float, float]]:
-        """``[]``: a straight line is how this provider travels (:class:`TravelPaths`)."""
-        return []
-
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RoadGraphTravel:
@@ -151,7 +147,8 @@ def travel_from_settings(settings: Settings | None = None) -> TravelTimes:
 
 def paths_for(travel: TravelTimes) -> PathFunction | None:
     """How to draw the legs of routes planned on ``travel``: its :meth:`TravelPaths.path` when
-    it has one (along the streets for a road graph), else ``None`` (straight lines)."""
+    it has one (along the streets for a road graph), else ``None``: straight lines, as
+    :class:`StraightLineTravel` travels."""
     path = getattr(travel, "path", None)
     return path if callable(path) else None
 
