@@ -21,6 +21,7 @@ import api.routes.profiles
 import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
+import api.routes.tracking
 from api.deps import AuthenticationGate
 from api.errors import install_error_handlers
 from api.limits import install_body_limit
@@ -127,5 +128,6 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     for returns_module in (api.routes.stores, api.routes.returns):
         app.include_router(returns_module.router)
     app.include_router(api.routes.simulations.router)
+    app.include_router(api.routes.tracking.router)  # the customer's page's JSON twin
     install_pages(app)
     return app

@@ -19,6 +19,7 @@ import api.routes.profiles
 import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
+import api.routes.tracking
 import api.routes.whereabouts
 from api.app import create_app
 from api.errors import ErrorMessage, InvalidInputBody, VroomInputBody
@@ -32,6 +33,7 @@ ROUTERS += (api.routes.profiles, api.routes.options)
 ROUTERS += (api.routes.stores, api.routes.returns)
 ROUTERS += (api.routes.whereabouts,)
 ROUTERS += (api.routes.simulations,)
+ROUTERS += (api.routes.tracking,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken

@@ -1,0 +1,165 @@
+"""``GET /orders/{id}/tracking``: where an order stands, for its customer — the JSON twin of
+the customer's page (``/t/{token}``).
+
+The view comes from :func:`orchestrator.operations.tracking.tracking_view` (its rules: the
+stage, the ETA window, the stops before as a count, the vehicle's kind); this route only
+checks who may ask and writes the times as ISO 8601 with the offset of the customer's zone
+(their profile's, else the depot's).
+
+A customer key reads only its own customer's orders (another's answers 404, as an unknown
+id) and the answer names nothing of another customer. Planner, analyst and admin keys read
+any order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentKeyDep, SessionDep
+from api.errors import error_responses
+from orchestrator.models import Int64
+from orchestrator.operations.tracking import TrackingView, tracking_view
+
+__all__ = ["TrackingOut", "router"]
+
+router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(401))
+
+_EXAMPLE: dict[str, Any] = {
+    "order_id": 7,
+    "reference": "A-1042",
+    "stage": "on_its_way",
+    "order_status": "dispatched",
+    "service_day": "2025-03-03",
+    "timezone": "Europe/Helsinki",
+    "language": "fi",
+    "window_start": "2025-03-03T10:00:00+02:00",
+    "window_end": "2025-03-03T12:00:00+02:00",
+    "eta": "2025-03-03T10:42:00+02:00",
+    "eta_window_start": "2025-03-03T10:30:00+02:00",
+    "eta_window_end": "2025-03-03T10:55:00+02:00",
+    "late": False,
+    "stops_before": 3,
+    "vehicle_kind": "cargo-bike",
+    "place": {"id": 2, "name": "office", "kind": "office", "address": None, "current": True},
+    "places": [
+        {"id": 1, "name": "home", "kind": "home", "address": None, "current": False},
+        {"id": 2, "name": "office", "kind": "office", "address": None, "current": True},
+    ],
+    "handoff_instructions": "Ring twice; leave with the concierge.",
+    "delivered_at": None,
+    "can_choose": False,
+    "can_redirect": True,
+    "redirect_blocked": None,
+    "can_return": False,
+    "return_blocked": "not_delivered",
+}
+
+
+class TrackedPlace(BaseModel):
+    """One of the customer's places; ``current``: the order goes there."""
+
+    id: int
+    name: str
+    kind: str
+    address: str | None
+    current: bool
+
+
+class TrackingOut(BaseModel):
+    """Where the order stands, for its customer; times ISO 8601 with the offset of
+    ``timezone``."""
+
+    order_id: int
+    reference: str | None = Field(description="The shop's order number.")
+    stage: str = Field(
+        description="open, confirmed (a choice the plan does not show yet), planned, unserved, "
+        "on_its_way, delivered or failed."
+    )
+    order_status: str
+    service_day: date
+    timezone: str = Field(description="The customer's zone (profile), else the depot's.")
+    language: str | None = Field(description="The customer's language, from the profile.")
+    window_start: datetime | None = Field(description="The promised window.")
+    window_end: datetime | None
+    eta: datetime | None = Field(description="Planned hand-over (start of service).")
+    eta_window_start: datetime | None = Field(
+        description="The hand-over +-10 min rounded out to 5 min, inside the promised window "
+        "unless late; a confirmed choice not yet planned: the option's expected band."
+    )
+    eta_window_end: datetime | None
+    late: bool = Field(description="The planned hand-over is after the promised window.")
+    stops_before: int | None = Field(description="Stops the vehicle serves before this one.")
+    vehicle_kind: str | None = Field(
+        description="van, e-van, cargo-bike, robot or courier; null before one is known."
+    )
+    place: TrackedPlace | None = Field(description="Where the order goes.")
+    places: list[TrackedPlace] = Field(description="The customer's places.")
+    handoff_instructions: str | None
+    delivered_at: datetime | None = Field(description="When the stop was closed.")
+    can_choose: bool = Field(description="Delivery options may still be chosen.")
+    can_redirect: bool = Field(description="PUT /orders/{id}/whereabouts may move it now.")
+    redirect_blocked: str | None = Field(description="not_planned, next_stop or closed.")
+    can_return: bool = Field(description="POST /returns may start a return of a line.")
+    return_blocked: str | None = Field(description="not_delivered, no_sku or all_returned.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+
+def tracking_out(view: TrackingView) -> TrackingOut:
+    """The view as JSON, its times in the customer's zone."""
+    zone = ZoneInfo(view.timezone)
+
+    def local(t: datetime | None) -> datetime | None:
+        return None if t is None else t.astimezone(zone)
+
+    window = view.window or (None, None)
+    band = view.eta_window or (None, None)
+    places = [TrackedPlace(**_place(p)) for p in view.places]
+    return TrackingOut(
+        order_id=view.order_id,
+        reference=view.reference,
+        stage=view.stage.value,
+        order_status=view.order_status.value,
+        service_day=view.service_day,
+        timezone=view.timezone,
+        language=view.language,
+        window_start=local(window[0]),
+        window_end=local(window[1]),
+        eta=local(view.eta),
+        eta_window_start=local(band[0]),
+        eta_window_end=local(band[1]),
+        late=view.late,
+        stops_before=view.stops_before,
+        vehicle_kind=view.vehicle_kind,
+        place=None if view.place is None else TrackedPlace(**_place(view.place)),
+        places=places,
+        handoff_instructions=view.handoff_instructions,
+        delivered_at=local(view.closed_at),
+        can_choose=view.can_choose,
+        can_redirect=view.can_redirect,
+        redirect_blocked=None if view.redirect_blocked is None else view.redirect_blocked.value,
+        can_return=view.can_return,
+        return_blocked=None if view.return_blocked is None else view.return_blocked.value,
+    )
+
+
+def _place(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "kind": p.kind, "address": p.address, "current": p.current}
+
+
+@router.get(
+    "/{order_id}/tracking",
+    summary="Where an order stands: status, ETA window, stops before",
+    responses=error_responses(404, 422),
+)
+def read_tracking(order_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> TrackingOut:
+    """The order's stage, its ETA window (updated as the route runs and when it is redirected),
+    the number of stops before it, the kind of vehicle bringing it, the customer's places and
+    hand-off instructions, and whether it may still be redirected or returned (and why not) —
+    times in the customer's zone. A customer key reads only its own orders (404 for others)."""
+    return tracking_out(tracking_view(session, order_id, customer_id=caller.customer_scope))
