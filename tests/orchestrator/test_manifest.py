@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator.concierge.profiles import put_profile
 from orchestrator.errors import Conflict, InvalidInput, NotFound
@@ -57,7 +57,7 @@ def _plan(session: Session, world: World, n: int) -> Plan:
 
 
 def _routes(session: Session, plan: Plan) -> list[Route]:
-    return list(session.exec(select(Route).where(Route.plan_id == plan.id).order_by(Route.id)))
+    return list(session.exec(select(Route).where(Route.plan_id == plan.id).order_by(col(Route.id))))
 
 
 def test_manifest_lists_the_stops_in_order_with_what_the_door_needs(
@@ -73,7 +73,9 @@ def test_manifest_lists_the_stops_in_order_with_what_the_door_needs(
     manifest = route_manifest(session, routes[0].id or 0)
 
     stored = session.exec(
-        select(RouteStop).where(RouteStop.route_id == routes[0].id).order_by(RouteStop.sequence)
+        select(RouteStop)
+        .where(RouteStop.route_id == routes[0].id)
+        .order_by(col(RouteStop.sequence))
     ).all()
     assert [s.id for s in manifest.stops] == [s.id for s in stored]
     assert [s.sequence for s in manifest.stops] == sorted(s.sequence for s in manifest.stops)
@@ -168,7 +170,7 @@ def test_an_outcome_closes_the_stop_records_the_event_and_shows(
 
     assert closed.status is StopStatus.DELIVERED and closed.closed_at is not None
     events = session.exec(
-        select(OrderEvent).where(OrderEvent.order_id == first.order_id).order_by(OrderEvent.id)
+        select(OrderEvent).where(OrderEvent.order_id == first.order_id).order_by(col(OrderEvent.id))
     ).all()
     assert (events[-1].kind, events[-1].detail) == (OrderEventKind.DELIVERED, "received by Aino")
     shown = route_manifest(session, route.id or 0).stops[0]
