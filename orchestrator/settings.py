@@ -42,6 +42,29 @@ Access
     Client addresses remembered at most (default 10,000; the least recently failing is
     forgotten first), which bounds the memory the limit takes.
 
+Webhooks
+--------
+Events are delivered from the store's outbox by every server process (each claims the rows it
+posts, so none is posted by two at once; see :mod:`orchestrator.notifications.delivery`).
+
+``LASTMILE_WEBHOOK_BACKOFF_S``
+    Wait after a failed attempt, seconds (default 5), doubled after each further failure
+    (5, 10, 20, ...), randomly ± 20 %.
+``LASTMILE_WEBHOOK_BACKOFF_MAX_S``
+    Longest wait between two attempts, seconds (default 3,600).
+``LASTMILE_WEBHOOK_MAX_ATTEMPTS``
+    Attempts at most (default 20); then the event is dead for that subscription.
+``LASTMILE_WEBHOOK_MAX_AGE_S``
+    An event failing an attempt this long after it happened is dead, seconds (default
+    259,200: three days).
+``LASTMILE_WEBHOOK_TIMEOUT_S``
+    Seconds one attempt may take (default 10).
+``LASTMILE_WEBHOOK_POLL_S``
+    How often a server process looks for due events, seconds (default 1).
+``LASTMILE_WEBHOOK_SENDERS``
+    Posts one server process makes at the same time (default 4; 0 delivers nothing from
+    this process).
+
 Limits
 ------
 Every limit is checked before any work starts and answered with an error that names the
@@ -161,6 +184,27 @@ class Settings(BaseSettings):
     )
     auth_failure_addresses: int = Field(
         default=10_000, ge=1, description="Client addresses the failure limit remembers."
+    )
+    webhook_backoff_s: float = Field(
+        default=5.0, gt=0, description="Wait after a failed webhook attempt, seconds (doubled)."
+    )
+    webhook_backoff_max_s: float = Field(
+        default=3_600.0, gt=0, description="Longest wait between two webhook attempts, seconds."
+    )
+    webhook_max_attempts: int = Field(
+        default=20, ge=1, description="Attempts per webhook event and subscription at most."
+    )
+    webhook_max_age_s: float = Field(
+        default=259_200.0, gt=0, description="Age past which a failing webhook event is dead, s."
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds one webhook attempt may take."
+    )
+    webhook_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often due webhook events are looked for, s."
+    )
+    webhook_senders: int = Field(
+        default=4, ge=0, le=64, description="Webhook posts at the same time per process (0: none)."
     )
 
 

@@ -144,6 +144,16 @@ from orchestrator.models.stores import (
     StoreStock,
     StoreUpdate,
 )
+from orchestrator.models.webhooks import (
+    DeliveryStatus,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookDeliveryPublic,
+    WebhookEvent,
+    WebhookPublic,
+)
 from returns.model import Condition, DestinationKind
 
 __all__ = [
@@ -169,6 +179,7 @@ __all__ = [
     "Day",
     "DeliveryMode",
     "DeliveryOptionPublic",
+    "DeliveryStatus",
     "Depot",
     "DepotBase",
     "DepotCreate",
@@ -260,6 +271,13 @@ __all__ = [
     "VehicleTypeBase",
     "VehicleTypeCreate",
     "VehicleTypePublic",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookDeliveryPublic",
+    "WebhookEvent",
+    "WebhookPublic",
     "Weekday",
     "window_off_day",
 ]

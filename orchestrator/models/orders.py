@@ -107,6 +107,14 @@ class OrderEventKind(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     REPLANNED = "replanned"
+    OPTIONS_OFFERED = "options_offered"
+    """Delivery options were offered for the order for the first time."""
+    CONFIRMED = "confirmed"
+    """The customer confirmed a held option (the order took its place, window and day)."""
+    ETA_MOVED = "eta_moved"
+    """A re-plan moved the ETA of a stop already dispatched (its order was not re-planned)."""
+    RETURN_COLLECTED = "return_collected"
+    """An item of the order, returned, was picked up from the customer."""
 
 
 _ITEM_EXAMPLE: dict[str, Any] = {

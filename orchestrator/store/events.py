@@ -1,17 +1,22 @@
-"""The append-only log of what happened to each order.
+"""The append-only log of what happened to each order, and the webhooks it sets off.
 
 Rows are only ever added (:func:`record`); the ORM refuses to update or delete one (see
 :mod:`orchestrator.models`). The log is written in the same transaction as the change it
-records, so it never claims something that was rolled back.
+records, so it never claims something that was rolled back. So are the outbox rows of the
+webhooks subscribed to the event (:func:`orchestrator.notifications.outbox.enqueue`): a
+committed change never lacks its webhook, a rolled-back one sends none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from orchestrator.models import OrderEvent, OrderEventKind
+from orchestrator.notifications.outbox import enqueue
+from orchestrator.notifications.payloads import EventFacts
 
 __all__ = ["order_events", "record"]
 
@@ -23,10 +28,37 @@ def record(
     *,
     plan_id: int | None = None,
     detail: str = "",
+    eta: datetime | None = None,
+    previous_eta: datetime | None = None,
+    return_id: int | None = None,
 ) -> OrderEvent:
-    """Add an event to the session (not committed: it belongs to the caller's transaction)."""
+    """Add an event, and the outbox rows of the webhooks subscribed to it, to the session (not
+    committed: they belong to the caller's transaction).
+
+    Parameters
+    ----------
+    eta, previous_eta
+        The order's planned arrival after and before a re-plan or a redirect (aware): a move
+        by more than a subscription's ``eta_moved_min`` is an ``order.eta_moved`` webhook.
+        A dispatch's ETA is looked up in ``plan_id`` when not given.
+    return_id
+        The return an event of a return (``return_collected``) is about.
+    """
     event = OrderEvent(order_id=order_id, kind=kind, plan_id=plan_id, detail=detail[:1_000])
     session.add(event)
+    enqueue(
+        session,
+        EventFacts(
+            order_id=order_id,
+            kind=kind,
+            at=event.at,
+            plan_id=plan_id,
+            detail=event.detail,
+            eta=eta,
+            previous_eta=previous_eta,
+            return_id=return_id,
+        ),
+    )
     return event
 
 
