@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, status
 
 from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
+from api.zones import Zones, in_zone
 from orchestrator.errors import NotFound
 from orchestrator.intake.catalog import add_place, create_customer, customer_places
 from orchestrator.models import (
@@ -64,7 +65,8 @@ def create(
     ],
 ) -> CustomerPublic:
     """Store a customer."""
-    return CustomerPublic.model_validate(create_customer(session, customer))
+    made = create_customer(session, customer)
+    return in_zone(CustomerPublic.model_validate(made), Zones(session).customer(made.id or 0))
 
 
 @router.get("", summary="List customers (staff keys)", responses=error_responses(403, 422))
@@ -76,13 +78,15 @@ def read_all(
 ) -> list[CustomerPublic]:
     """Customers in id order."""
     rows = list_customers(session, offset=offset, limit=limit)
-    return [CustomerPublic.model_validate(c) for c in rows]
+    zones = Zones(session)
+    return [in_zone(CustomerPublic.model_validate(c), zones.customer(c.id or 0)) for c in rows]
 
 
 @router.get("/{customer_id}", summary="Read a customer", responses=error_responses(404, 422))
 def read(customer_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> CustomerPublic:
     """The customer; 404 for an unknown id or, with a customer key, another customer."""
-    return CustomerPublic.model_validate(visible_customer(session, caller, customer_id))
+    found = CustomerPublic.model_validate(visible_customer(session, caller, customer_id))
+    return in_zone(found, Zones(session).customer(customer_id))
 
 
 @router.get(

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, status
 from api.deps import KeyCheck, SessionDep, TravelDep, engine_of, key_check
 from api.errors import error_responses
 from api.routes.profiles import ConciergeDep
+from api.zones import Zones, in_zone
 from orchestrator.concierge.offers import (
     MAX_DAYS,
     MAX_OPTIONS,
@@ -70,10 +71,11 @@ async def read_options(
     def answer() -> OrderOptionsPublic:
         with session_scope(engine) as session:
             caller = key.caller(session)
-            return options_for_order(
+            found = options_for_order(
                 session, order_id, days=days, k=k, customer_id=caller.customer_scope,
                 travel=travel,
             )  # fmt: skip
+            return in_zone(found, Zones(session).order(order_id))
 
     # The whole answer in one hop to a small pool, first come first served: a CPU-bound
     # answer gains nothing from more threads fighting over the interpreter.
@@ -104,15 +106,17 @@ def choose(
     is released. 422 names the field (a place not the customer's, a window outside the day or
     not offered); 409 when it no longer fits the day (ask again) or the order can no longer
     change."""
-    return choose_option(
+    hold = choose_option(
         session, order_id, option, customer_id=caller.customer_scope, travel=travel
     )
+    return in_zone(hold, Zones(session).hold(hold.id))
 
 
 @router.get("/holds/{hold_id}", summary="A hold", responses=error_responses(403, 404, 422))
 def read_hold(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
     """The hold and its status (``held``, ``confirmed``, ``expired``, ``released``)."""
-    return get_hold(session, hold_id, customer_id=caller.customer_scope)
+    hold = get_hold(session, hold_id, customer_id=caller.customer_scope)
+    return in_zone(hold, Zones(session).hold(hold_id))
 
 
 @router.post(
@@ -123,7 +127,8 @@ def read_hold(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> Hold
 def confirm(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
     """Confirm the option: the order gets its place, window and day, which the next plan
     keeps. 409 when the hold expired or was released (choose again)."""
-    return confirm_hold(session, hold_id, customer_id=caller.customer_scope)
+    hold = confirm_hold(session, hold_id, customer_id=caller.customer_scope)
+    return in_zone(hold, Zones(session).hold(hold_id))
 
 
 @router.delete(
@@ -134,4 +139,5 @@ def confirm(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPu
 def release(hold_id: Int64, caller: ConciergeDep, session: SessionDep) -> HoldPublic:
     """Give the option up: its room goes back to the day. 409 for a confirmed hold (choose
     another option to change the delivery)."""
-    return release_hold(session, hold_id, customer_id=caller.customer_scope)
+    hold = release_hold(session, hold_id, customer_id=caller.customer_scope)
+    return in_zone(hold, Zones(session).hold(hold_id))

@@ -13,6 +13,7 @@ from pydantic import ValidationInfo, field_validator
 
 from api.deps import Caller, CurrentKeyDep, SessionDep
 from api.errors import error_responses
+from api.zones import Zones, in_zone
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.intake.orders import MAX_KEY_LENGTH, get_order, order_public, register_order
 from orchestrator.models import (
@@ -113,7 +114,7 @@ def create(
         raise Conflict(
             "this Idempotency-Key was already used for a different order — use a new key"
         ) from None
-    return order_public(session, stored)
+    return in_zone(order_public(session, stored), Zones(session).depot(stored.depot_id))
 
 
 @router.get("", summary="List orders", responses=error_responses(422))
@@ -136,7 +137,8 @@ def read_all(
         offset=offset,
         limit=limit,
     )
-    return [order_public(session, o) for o in rows]
+    zones = Zones(session)
+    return [in_zone(order_public(session, o), zones.depot(o.depot_id)) for o in rows]
 
 
 @router.get("/{order_id}", summary="Read an order", responses=error_responses(404, 422))
@@ -145,7 +147,7 @@ def read(order_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> OrderPu
     found = get_order(session, order_id, customer_id=caller.customer_scope)
     if found is None:
         raise NotFound("order", order_id)
-    return order_public(session, found)
+    return in_zone(order_public(session, found), Zones(session).depot(found.depot_id))
 
 
 @router.get(
@@ -157,4 +159,7 @@ def events(order_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> list[
     """The order's events (created, planned, dispatched, ...), oldest first."""
     if get_order(session, order_id, customer_id=caller.customer_scope) is None:
         raise NotFound("order", order_id)
-    return [OrderEventPublic.model_validate(e) for e in order_events(session, order_id)]
+    zone = Zones(session).order(order_id)
+    return [
+        in_zone(OrderEventPublic.model_validate(e), zone) for e in order_events(session, order_id)
+    ]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends
 from api.deps import Caller, SessionDep, require_role
 from api.errors import error_responses
 from api.routes.customers import visible_customer
+from api.zones import Zones, in_zone
 from orchestrator.concierge.profiles import (
     delete_profile,
     export_customer,
@@ -49,7 +50,7 @@ def read_profile(customer_id: Int64, caller: ConciergeDep, session: SessionDep) 
     how green and patient they are, and what their choices and deliveries taught (the
     defaults, with ``updated_at`` null, when nothing is stored)."""
     visible_customer(session, caller, customer_id)
-    return get_profile(session, customer_id)
+    return in_zone(get_profile(session, customer_id), Zones(session).customer(customer_id))
 
 
 @router.put(
@@ -73,7 +74,8 @@ def write_profile(
     (``body.schedule.0.place_id``), a window outside the day (``body.preferred_windows.0``),
     an unknown time zone or a field the profile does not keep."""
     visible_customer(session, caller, customer_id)
-    return put_profile(session, customer_id, profile)
+    stored = put_profile(session, customer_id, profile)
+    return in_zone(stored, Zones(session).customer(customer_id))
 
 
 @router.delete(
@@ -99,4 +101,5 @@ def export(customer_id: Int64, caller: ConciergeDep, session: SessionDep) -> Cus
     """One JSON document: the customer, the profile with what was learned, their places,
     orders with lines, the orders' events and the holds on delivery options."""
     visible_customer(session, caller, customer_id)
-    return export_customer(session, customer_id)
+    document = export_customer(session, customer_id)
+    return in_zone(document, Zones(session).customer(customer_id))

@@ -18,10 +18,12 @@ from pydantic import BaseModel, Field
 
 from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep, TravelDep
 from api.errors import error_responses
+from api.zones import Zones, in_zone
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import (
     Day,
     Int64,
+    ItemReturn,
     PickupChoice,
     PickupOptionPublic,
     ReturnCreate,
@@ -94,6 +96,13 @@ class ProgressRequest(BaseModel):
     model_config = {"json_schema_extra": {"examples": [{"status": "picked_up"}]}}
 
 
+def _shown(session: SessionDep, ret: ItemReturn, caller: Caller | None = None) -> Any:
+    """The return as ``caller`` sees it (staff's view without one), times in its depot's
+    zone."""
+    view = return_public(session, ret, for_customer=caller is not None and _for_customer(caller))
+    return in_zone(view, Zones(session).depot(ret.depot_id))
+
+
 def _acting(caller: Caller) -> int | None:
     """The customer a writer acts within (``None`` for staff); analysts may not write."""
     if caller.role is Role.ANALYST:
@@ -123,7 +132,7 @@ def create(
     409 when the order is not delivered or every unit is already being returned; 422 for a
     line without a catalogued SKU, a bad condition or reason, or no sales history at all."""
     ret = start_return(session, data, customer_id=_acting(caller))
-    return return_public(session, ret, for_customer=_for_customer(caller))
+    return _shown(session, ret, caller)
 
 
 @router.get(
@@ -148,7 +157,7 @@ def read_all(
         offset=offset,
         limit=limit,
     )
-    return [return_public(session, r, for_customer=_for_customer(caller)) for r in rows]
+    return [_shown(session, r, caller) for r in rows]
 
 
 @router.get(
@@ -168,9 +177,10 @@ def flows(
     """Per destination (stores first, busiest first): items incoming, their status, expected
     recovery in EUR, transfer km and CO2, and how many a route brings to the depot first."""
     try:
-        return return_flows(session, depot, day)
+        found = return_flows(session, depot, day)
     except NotFound:
         raise InvalidInput(("query", "depot"), f"no depot {depot} — check the depot id") from None
+    return in_zone(found, Zones(session).depot(depot))
 
 
 @router.get(
@@ -184,7 +194,7 @@ def read(return_id: Int64, caller: CurrentKeyDep, session: SessionDep) -> Return
     ret = get_return(session, return_id, customer_id=caller.customer_scope)
     if ret is None:
         raise NotFound("return", return_id)
-    return return_public(session, ret, for_customer=_for_customer(caller))
+    return _shown(session, ret, caller)
 
 
 @router.get(
@@ -198,7 +208,9 @@ def options(
     """Pickup windows at the customer's places and days at their lockers over the next days,
     each checked against that day's plan (with what collecting it adds), then the nearest
     stores taking returns, for a drop-off. 409 once the item has left the customer."""
-    return pickup_options(session, return_id, customer_id=caller.customer_scope, travel=travel)
+    found = pickup_options(session, return_id, customer_id=caller.customer_scope, travel=travel)
+    ret = session.get(ItemReturn, return_id)
+    return in_zone(found, Zones(session).depot(ret.depot_id if ret else None))
 
 
 @router.post(
@@ -229,7 +241,7 @@ def pickup(
     from where the item starts. 409 when no vehicle can collect it then any more or it has
     left already; 422 names the missing or wrong field."""
     ret = choose_pickup(session, return_id, choice, customer_id=_acting(caller), travel=travel)
-    return return_public(session, ret, for_customer=_for_customer(caller))
+    return _shown(session, ret, caller)
 
 
 @router.post(
@@ -248,4 +260,4 @@ def progress(
 ) -> ReturnPublic:
     """Record ``picked_up``, ``in_transit`` or ``received``; 409 when it has no pickup yet or
     is already that far."""
-    return return_public(session, advance_return(session, return_id, request.status))
+    return _shown(session, advance_return(session, return_id, request.status))

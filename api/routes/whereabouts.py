@@ -4,7 +4,7 @@ The customer says where they are today — one of their places, or a point that 
 place of theirs — and the route carrying the order is re-optimised from where its vehicle is;
 the answer is the new ETA. The rules live in :mod:`orchestrator.operations.whereabouts`; this route
 only
-checks who may ask and shows the times in the depot's timezone.
+checks who may ask and shows the times in the depot's timezone (:mod:`api.zones`).
 
 A customer key reaches only its own customer's orders (others answer 404, as unknown ids) and
 sees only its own ETA: neither the answer nor a refusal names another customer's order, place
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, SessionDep, TravelDep, require_role
 from api.errors import error_responses
+from api.zones import in_zone
 from orchestrator.models import Int64, PlacePublic, Role
 from orchestrator.operations.whereabouts import WhereaboutsResult, update_whereabouts
 
@@ -130,26 +131,21 @@ class WhereaboutsOut(BaseModel):
 
 
 def _out(result: WhereaboutsResult, staff: bool) -> WhereaboutsOut:
-    zone = ZoneInfo(result.timezone)
-
-    def local(t: datetime) -> datetime:
-        return t.astimezone(zone)
-
     window = result.window
     stops = [
         StopEtaOut(
             order_id=s.order_id,
             sequence=s.sequence,
-            eta=local(s.arrival_at),
-            service_start_at=local(s.service_start_at),
-            departure_at=local(s.departure_at),
+            eta=s.arrival_at,
+            service_start_at=s.service_start_at,
+            departure_at=s.departure_at,
             previous_sequence=s.previous_sequence,
-            previous_eta=local(s.previous_arrival_at),
+            previous_eta=s.previous_arrival_at,
             changed=s.changed,
         )
         for s in result.stops
     ]
-    return WhereaboutsOut(
+    out = WhereaboutsOut(
         order_id=result.order_id,
         place=PlacePublic.model_validate(result.place),
         place_created=result.place_created,
@@ -157,16 +153,17 @@ def _out(result: WhereaboutsResult, staff: bool) -> WhereaboutsOut:
         route_id=result.route_id,
         vehicle_id=result.vehicle_id,
         stops_before=result.stops_before,
-        eta=local(result.eta),
-        service_start_at=local(result.service_start_at),
-        eta_window_start=local(result.eta_window[0]),
-        eta_window_end=local(result.eta_window[1]),
-        window_start=None if window is None else local(window[0]),
-        window_end=None if window is None else local(window[1]),
+        eta=result.eta,
+        service_start_at=result.service_start_at,
+        eta_window_start=result.eta_window[0],
+        eta_window_end=result.eta_window[1],
+        window_start=None if window is None else window[0],
+        window_end=None if window is None else window[1],
         departs_from=None if result.departure is None else result.departure[0],
-        departs_at=None if result.departure is None else local(result.departure[1]),
+        departs_at=None if result.departure is None else result.departure[1],
         route_stops=stops if staff else None,
     )
+    return in_zone(out, ZoneInfo(result.timezone))
 
 
 @router.put(

@@ -32,8 +32,9 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -543,6 +544,12 @@ def _persist(
     session.flush()
     assert plan.id is not None
 
+    zone = ZoneInfo(depot.timezone)
+
+    def local(instant: datetime) -> str:
+        # Event text is read beside the answers' times: the depot's clock, as they show it.
+        return instant.astimezone(zone).isoformat()
+
     for r in solution.routes:
         kept = [
             previously_routed[mapped.order_of_stop[v.stop_id]]
@@ -595,7 +602,7 @@ def _persist(
             kind = OrderEventKind.REPLANNED if before is not None else OrderEventKind.PLANNED
             events.record(
                 session, order_id, kind, plan_id=plan.id,
-                detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {mapped.at(v.arrival).isoformat()}",
+                detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {local(mapped.at(v.arrival))}",
             )  # fmt: skip
 
     _persist_unserved_returns(session, plan.id, mapped, solution)
