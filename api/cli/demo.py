@@ -15,7 +15,8 @@
    since the demo plans on its own city);
 4. read the persisted plan back from the store and print it: a table per route (vehicle,
    stops, km, duration, load, CO2, cost), the unserved orders with their reasons, the totals;
-5. write ``routes.geojson`` and ``map.html`` (routes along the streets) from the persisted plan,
+5. write ``routes.geojson`` and ``map.html`` (routes along the streets, the street graph under
+   them; it opens offline from ``file://`` with its ``assets/`` folder) from the persisted plan,
    and print where they, the street graph and the database are, with the commands that serve
    the API on that database and re-plan the day.
 
@@ -57,7 +58,7 @@ from orchestrator.models import (
 )
 from orchestrator.planning.plans import plan_day, plan_routes
 from orchestrator.planning.problem import vehicle_id
-from orchestrator.planning.travel import travel_from_settings
+from orchestrator.planning.travel import RoadGraphTravel, travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 from orchestrator.store.queries import stops_with_places, unserved_with_places
@@ -69,13 +70,13 @@ from routing.geojson import (
     line_feature,
     point_feature,
     route_coordinates,
+    streets_to_geojson,
 )
 from routing.model import Location
 from routing.solve import Limits
 from simulation.cities.city import City
 from simulation.cities.synthetic import generate_city
 from simulation.seed_store import DEMO_TIMEZONE, seed_store
-from simulation.workload import street_paths
 
 __all__ = [
     "CITIES",
@@ -239,12 +240,19 @@ def run_demo(
 
     t0 = time.perf_counter()
     say("drawing routes along the streets ...", end="")
-    geojson = plan_geojson(view, paths=street_paths(town.graph))
+    # The API's rule for drawing a leg (the travel provider's path), on the demo's own graph.
+    geojson = plan_geojson(view, paths=RoadGraphTravel(town.graph).path)
     say(f" [{time.perf_counter() - t0:.1f} s]")
     geo_path, map_path = out / GEOJSON_FILE, out / MAP_FILE
     try:
         geo_path.write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
-        write_map(geojson, map_path)
+        write_map(
+            geojson,
+            map_path,
+            streets=streets_to_geojson(town.graph),
+            tile_url=settings.tile_url,
+            title=f"lastmile plan {view.plan.id}: {view.depot.code} {view.plan.service_day}",
+        )
     except OSError as exc:
         return _fail(say, f"cannot write to {out}: {exc}")
     files = (geo_path, map_path, graph_path)

@@ -1,42 +1,66 @@
-"""Draw a plan's GeoJSON (:func:`routing.geojson.solution_to_geojson`) as an interactive map.
+"""Draw a plan's GeoJSON as an HTML map that works offline, opened from ``file://``.
 
-One HTML file made with folium: a layer per route (its line and its stops, toggled together
-in the layer control), the depots, the unserved stops in red with their reason, and a legend
-with the totals. The file is self-contained apart from Leaflet's JavaScript and CSS and the
-background tiles, which the browser loads from their CDNs: offline, the file still holds every
-route and stop but shows a blank page.
+:func:`write_map` writes ``map.html`` and, beside it, ``assets/``: Leaflet's ``leaflet.js``
+and ``leaflet.css`` copied from the installed ``xstatic-leaflet`` package, and the pages' own
+``map.js`` and ``map.css`` (:file:`api/pages/static`) — copied at run time, never committed
+copies. The routes and the street graph (the base layer) are embedded in the page as JSON, so
+nothing is fetched: the page loads no CDN, no font and no tile, unless a tile URL is given
+(``LASTMILE_TILE_URL``), whose tiles are then drawn under the streets.
+
+``map.js`` does the drawing, the same script every page of the API uses: one colour per
+route, the stops with their ETA, the unserved orders in red with their reason, the depot, a
+legend, the view fitted to the plan; touch zoom on a phone.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
-import folium
-from branca.element import Figure
+from api.pages.assets import APP_ASSETS, LEAFLET_ASSETS
 
-from routing.geojson import bbox as bounding_box
+__all__ = ["ASSETS_DIR", "write_map"]
 
-__all__ = ["UNSERVED_COLOUR", "build_map", "write_map"]
+ASSETS_DIR = "assets"
+"""The folder beside the map that holds its scripts and styles."""
 
-UNSERVED_COLOUR = "#d62728"
-"""Colour of unserved stops (kept out of the route palette)."""
+_ASSETS = (
+    (LEAFLET_ASSETS / "leaflet.js", "leaflet.js"),
+    (LEAFLET_ASSETS / "leaflet.css", "leaflet.css"),
+    (APP_ASSETS / "map.js", "map.js"),
+    (APP_ASSETS / "map.css", "map.css"),
+)
 
-_TILES = "OpenStreetMap"  # needs no API key (CartoDB tiles now do)
-_STOP_RADIUS_PX = 5
-_ROUTE_WEIGHT_PX = 4
 
-
-def write_map(geojson: dict[str, Any], path: str | Path) -> Path:
-    """Write the plan as an HTML map.
+def write_map(
+    geojson: dict[str, Any],
+    path: str | Path,
+    *,
+    streets: dict[str, Any] | None = None,
+    tile_url: str | None = None,
+    title: str = "lastmile plan",
+) -> Path:
+    """Write the plan as an HTML map beside its ``assets/`` folder.
 
     Parameters
     ----------
     geojson
-        A ``FeatureCollection`` from :func:`routing.geojson.solution_to_geojson`.
+        The plan's ``FeatureCollection``: features of kind ``route``, ``stop`` (or ``visit``),
+        ``depot``, ``unserved`` (:func:`api.cli.demo.plan_geojson`,
+        ``GET /plans/{id}/routes.geojson``); a ``summary`` member heads the legend.
     path
-        The HTML file to write; its folder must exist.
+        The HTML file to write; its folder must exist. ``assets/`` is written beside it
+        (its four files replaced).
+    streets
+        The base layer (:func:`routing.geojson.streets_to_geojson`), or ``None``.
+    tile_url
+        A tile URL template (``{z}/{x}/{y}``) to draw under the streets, or ``None``: then
+        the page loads nothing from any host.
+    title
+        The page's title.
 
     Returns
     -------
@@ -44,154 +68,38 @@ def write_map(geojson: dict[str, Any], path: str | Path) -> Path:
         The path written.
     """
     out = Path(path)
-    build_map(geojson).save(str(out))
+    assets = out.parent / ASSETS_DIR
+    assets.mkdir(exist_ok=True)
+    for source, name in _ASSETS:
+        shutil.copyfile(source, assets / name)
+    tiles = f' data-tile-url="{html.escape(tile_url)}"' if tile_url else ""
+    data = [f'<script type="application/json" data-map-routes>{_json(geojson)}</script>']
+    if streets is not None:
+        data.append(f'<script type="application/json" data-map-streets>{_json(streets)}</script>')
+    body = "\n".join(data)
+    page = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="{ASSETS_DIR}/leaflet.css">
+<link rel="stylesheet" href="{ASSETS_DIR}/map.css">
+<style>html, body {{ height: 100%; margin: 0; }} #map {{ height: 100%; }}</style>
+</head>
+<body>
+<div id="map" data-map data-testid="map"{tiles}>
+{body}
+</div>
+<script src="{ASSETS_DIR}/leaflet.js"></script>
+<script src="{ASSETS_DIR}/map.js"></script>
+</body>
+</html>
+"""
+    out.write_text(page, encoding="utf-8")
     return out
 
 
-def build_map(geojson: dict[str, Any]) -> folium.Map:
-    """The folium map of a plan, without writing it (see :func:`write_map`)."""
-    features = geojson.get("features", [])
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for f in features:
-        by_kind.setdefault(f["properties"].get("kind", ""), []).append(f)
-
-    bbox = geojson.get("bbox") or bounding_box(features)
-    if bbox:
-        west, south, east, north = bbox
-        centre = [(south + north) / 2.0, (west + east) / 2.0]
-    else:
-        centre = [0.0, 0.0]
-    fmap = folium.Map(location=centre, zoom_start=14, tiles=_TILES, control_scale=True)
-    if bbox:
-        fmap.fit_bounds([[south, west], [north, east]])
-
-    visits: dict[str, list[dict[str, Any]]] = {}
-    for f in by_kind.get("visit", []):
-        visits.setdefault(f["properties"]["vehicle"], []).append(f)
-    for f in by_kind.get("route", []):
-        _add_route(fmap, f, visits.get(f["properties"]["vehicle"], []))
-
-    unserved = by_kind.get("unserved", [])
-    if unserved:
-        group = folium.FeatureGroup(name=f"Unserved ({len(unserved)})", show=True)
-        for f in unserved:
-            p = f["properties"]
-            text = (
-                f"<b>{_e(p['stop'])}</b> unserved: {_e(p['reason'])}<br>{_e(p['detail'])}"
-                f"<br>window {_e(p.get('window', ''))}"
-            )
-            folium.CircleMarker(
-                location=_latlon(f),
-                radius=_STOP_RADIUS_PX + 1,
-                color=UNSERVED_COLOUR,
-                fill=True,
-                fill_color=UNSERVED_COLOUR,
-                fill_opacity=0.9,
-                tooltip=folium.Tooltip(text),
-            ).add_to(group)
-        group.add_to(fmap)
-
-    for f in by_kind.get("depot", []):
-        p = f["properties"]
-        folium.Marker(
-            location=_latlon(f),
-            tooltip=folium.Tooltip(
-                f"<b>Depot {_e(p['id'])}</b><br>{len(p['vehicles'])} vehicles: "
-                + _e(", ".join(p["vehicles"]))
-            ),
-            icon=folium.Icon(color="black", icon="home"),
-        ).add_to(fmap)
-
-    root = fmap.get_root()
-    if isinstance(root, Figure):  # always, for a map not yet placed in another figure
-        root.html.add_child(folium.Element(_legend(geojson, by_kind.get("route", []))))
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    return fmap
-
-
-def _add_route(fmap: folium.Map, route: dict[str, Any], visits: list[dict[str, Any]]) -> None:
-    p = route["properties"]
-    colour = p["colour"]
-    label = (
-        f"<b>{_e(p['vehicle'])}</b> ({_e(p['type'])})<br>{p['stops']} stops, {p['km']:.1f} km, "
-        f"{_hm(p['duration_s'])} h, {p['start']}-{p['end']}<br>CO2 {p['co2_kg']:.2f} kg, "
-        f"cost {p['cost']:.2f}"
-    )
-    group = folium.FeatureGroup(
-        name=f'<span style="color:{colour}">&#9632;</span> {_e(p["vehicle"])} '
-        f"({p['stops']} stops, {p['km']:.1f} km)",
-        show=True,
-    )
-    folium.PolyLine(  # type: ignore[no-untyped-call]  # folium leaves PolyLine.__init__ unannotated
-        locations=[[lat, lon] for lon, lat in route["geometry"]["coordinates"]],
-        color=colour,
-        weight=_ROUTE_WEIGHT_PX,
-        opacity=0.85,
-        tooltip=folium.Tooltip(label),
-        popup=folium.Popup(label, max_width=320),
-    ).add_to(group)
-    for v in visits:
-        q = v["properties"]
-        text = (
-            f"<b>{_e(q['stop'])}</b> #{q['sequence']} of {_e(q['vehicle'])}<br>"
-            f"ETA {_e(q['eta'])} (window {_e(q['window'])})<br>{_e(q.get('address', ''))}"
-        )
-        folium.CircleMarker(
-            location=_latlon(v),
-            radius=_STOP_RADIUS_PX,
-            color=colour,
-            weight=1,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
-            tooltip=folium.Tooltip(text),
-        ).add_to(group)
-    group.add_to(fmap)
-
-
-def _legend(geojson: dict[str, Any], routes: list[dict[str, Any]]) -> str:
-    s = geojson.get("summary", {})
-    rows = "".join(
-        f'<div><span style="color:{r["properties"]["colour"]}">&#9644;</span> '
-        f"{_e(r['properties']['vehicle'])} &middot; {r['properties']['stops']} stops</div>"
-        for r in routes
-    )
-    head = (
-        f"<b>lastmile plan</b><br>{s.get('served', '?')}/{s.get('stops', '?')} stops served on "
-        f"{s.get('routes', len(routes))} routes<br>{s.get('km', 0):.1f} km &middot; "
-        f"{s.get('co2_kg', 0):.1f} kg CO2 &middot; cost {s.get('cost', 0):.2f}"
-        if s
-        else "<b>lastmile plan</b>"
-    )
-    unserved = (
-        f'<div><span style="color:{UNSERVED_COLOUR}">&#9679;</span> unserved '
-        f"({s['unserved']})</div>"
-        if s.get("unserved")
-        else ""
-    )
-    return (
-        '<div style="position:fixed; bottom:24px; left:12px; z-index:9999; background:white;'
-        " padding:8px 10px; border:1px solid #999; border-radius:4px; font:12px sans-serif;"
-        ' max-height:60%; overflow:auto">'
-        f"{head}<hr style='margin:4px 0'>{rows}{unserved}</div>"
-    )
-
-
-def _latlon(feature: dict[str, Any]) -> list[float]:
-    lon, lat = feature["geometry"]["coordinates"]
-    return [lat, lon]
-
-
-def _hm(seconds: int) -> str:
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
-
-
-def _e(value: object) -> str:
-    """Text made safe for folium's tooltips and popups.
-
-    folium writes them into JavaScript template literals, where a backtick, ``${`` or a
-    backslash in a name ("T`UOMO Menswear" is a real shop in Helsinki) would break the page;
-    they become HTML entities, which the browser shows as the characters.
-    """
-    text = html.escape(str(value))
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+def _json(value: dict[str, Any]) -> str:
+    """JSON that cannot end its ``<script>`` element: ``<`` is written ``\\u003c``."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.pages import assets, board, customer, manifest
+from api.pages import assets, board, customer, manifest, streets
 
 __all__ = ["install_pages"]
 
@@ -31,5 +31,5 @@ def install_pages(app: FastAPI) -> None:
     for programs); each checks its own credentials (a signed link or the board's cookie).
     """
     assets.install(app)
-    for module in (customer, board, manifest):
+    for module in (customer, board, manifest, streets):
         app.include_router(module.router, include_in_schema=False)

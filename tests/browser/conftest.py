@@ -6,8 +6,8 @@ request that would leave loopback refused and recorded, against an app served by
   downloads a browser here. The tests are skipped, saying why, when Chromium is missing;
   ``.ci/run`` installs it, so in CI they run.
 * ``page``: a fresh context (no cookies) whose routes abort any request to a host other than
-  127.0.0.1, ``localhost`` or ``[::1]``, or to a scheme other than http(s)/data/blob; after the
-  test the fixture fails it if one was attempted (no request leaves loopback while a page
+  127.0.0.1, ``localhost`` or ``[::1]``, or to a scheme other than http(s)/data/blob/file;
+  after the test the fixture fails it if one was attempted (no request leaves loopback while a page
   loads). ``phone`` is the same at a phone's size and touch.
 * ``demo_site`` (module): ``lastmile demo`` run on a small day into a fresh SQLite store with its
   street graph, then that store served by uvicorn in a thread, with a planner's key.
@@ -40,7 +40,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 """Where :func:`shot` keeps its pictures (``out/`` is ignored by git; CI keeps it)."""
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+LOCAL_SCHEMES = frozenset({"data", "blob", "about", "file"})
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",  # CI runs as root

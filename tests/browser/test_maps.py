@@ -1,0 +1,77 @@
+"""The maps in a real browser: the demo's map.html opened from file:// with no network, and
+the shared map script drawing the API's routes over /streets.geojson."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import select
+
+from orchestrator.models import Plan
+from tests.browser.conftest import DemoSite, shot
+
+READY = "[data-map][data-map-ready]"
+
+
+def kinds(collection: dict[str, Any]) -> dict[str, int]:
+    """How many features of each kind."""
+    counts: dict[str, int] = {}
+    for feature in collection["features"]:
+        kind = feature["properties"]["kind"]
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def streets_drawn(page: Any) -> int:
+    """The street features the map drew on its canvas."""
+    return int(
+        page.evaluate(
+            "() => { const s = document.querySelector('[data-map]').lastmileMap.streets;"
+            " return s ? s.getLayers().length : 0; }"
+        )
+    )
+
+
+def test_demo_map_opens_offline_from_a_file(phone: Any, demo_site: DemoSite) -> None:
+    folder = demo_site.settings.road_graph
+    assert folder is not None
+    folder = folder.parent
+    plan = kinds(json.loads((folder / "routes.geojson").read_text(encoding="utf-8")))
+    phone.goto((folder / "map.html").as_uri())
+    phone.wait_for_selector(READY)
+    assert phone.locator("path.lm-route").count() == plan["route"] >= 2
+    assert phone.locator("path.lm-stop").count() == plan["visit"]
+    assert phone.locator("path.lm-unserved").count() == plan.get("unserved", 0)
+    assert streets_drawn(phone) > 10  # the synthetic city's streets, embedded in the file
+    assert phone.locator(".leaflet-lm-streets-pane canvas").count() == 1
+    assert phone.locator("[data-testid=map-note]").count() == 0  # streets: no "no map" note
+    legend = phone.locator("[data-testid=map-legend] .lm-legend-row")
+    assert legend.count() == plan["route"] + (1 if plan.get("unserved") else 0)
+    phone.locator("path.lm-stop").first.dispatch_event("click")
+    assert "ETA" in phone.locator(".leaflet-popup-content").inner_text()
+    shot(phone, "demo-map")
+
+
+def test_map_script_draws_the_api_routes_over_the_streets(page: Any, demo_site: DemoSite) -> None:
+    with demo_site.session() as session:
+        plan_id = max(p.id for p in session.exec(select(Plan)).all() if p.id is not None)
+    page.set_extra_http_headers({"Authorization": f"Bearer {demo_site.planner}"})
+    page.goto(f"{demo_site.url}/streets.geojson")  # same origin for the page set below
+    page.set_content(
+        '<link rel="stylesheet" href="/assets/leaflet/leaflet.css">'
+        '<link rel="stylesheet" href="/assets/app/map.css">'
+        f'<div data-map style="height:600px" data-routes-url="/plans/{plan_id}/routes.geojson"'
+        ' data-streets-url="/streets.geojson"></div>'
+        '<script src="/assets/leaflet/leaflet.js"></script>'
+        '<script src="/assets/app/map.js"></script>'
+    )
+    page.wait_for_selector(READY)
+    routes = page.request.get(
+        f"{demo_site.url}/plans/{plan_id}/routes.geojson",
+        headers={"Authorization": f"Bearer {demo_site.planner}"},
+    ).json()
+    assert page.locator("path.lm-route").count() == kinds(routes)["route"]
+    assert page.locator("path.lm-stop").count() == kinds(routes)["stop"]
+    assert streets_drawn(page) > 10
+    shot(page, "api-map")
