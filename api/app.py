@@ -22,12 +22,14 @@ import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
 import api.routes.tracking
+import api.routes.webhooks
 from api.deps import AuthenticationGate
 from api.errors import install_error_handlers
 from api.limits import install_body_limit
 from api.pages import install_pages
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from api.runtime.jobs import SOLVES_WAITING, PlanJobs, SimulationJobs, SolverPool
+from api.runtime.outbox import OutboxWorker
 from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
@@ -92,9 +94,11 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         if recover_jobs:
             app.state.jobs.start()
         app.state.simulations.start()
+        app.state.outbox.start()  # webhooks (api.runtime.outbox)
         try:
             yield
         finally:
+            app.state.outbox.shutdown()
             app.state.simulations.shutdown()
             app.state.solver.shutdown(cancel_running=True)  # VROOM solves: nobody will read them
             app.state.jobs.shutdown()
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.jobs = PlanJobs(settings, engine)
     app.state.solver = SolverPool(max_waiting=SOLVES_WAITING)
     app.state.simulations = SimulationJobs(settings, engine)
+    app.state.outbox = OutboxWorker(engine, settings)
     install_error_handlers(app)
     # Bodies over their limit are answered 413 before anything reads them (api.limits).
     install_body_limit(app, settings)
@@ -128,6 +133,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     for returns_module in (api.routes.stores, api.routes.returns):
         app.include_router(returns_module.router)
     app.include_router(api.routes.simulations.router)
+    app.include_router(api.routes.webhooks.router)
     app.include_router(api.routes.tracking.router)  # the customer's page's JSON twin
     install_pages(app)
     return app

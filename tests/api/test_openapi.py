@@ -20,6 +20,7 @@ import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
 import api.routes.tracking
+import api.routes.webhooks
 import api.routes.whereabouts
 from api.app import create_app
 from api.errors import ErrorMessage, InvalidInputBody, VroomInputBody
@@ -34,6 +35,7 @@ ROUTERS += (api.routes.stores, api.routes.returns)
 ROUTERS += (api.routes.whereabouts,)
 ROUTERS += (api.routes.simulations,)
 ROUTERS += (api.routes.tracking,)
+ROUTERS += (api.routes.webhooks,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken
