@@ -15,7 +15,9 @@ The rules, stated once:
   current plan leaves it out; ``open`` otherwise (waiting for a choice or a plan).
 * **Which ETA.** The route stop's planned start of service (the hand-over, after any wait),
   unless a confirmed choice is newer than the stop's timing (the plan or the last re-plan of
-  the order, from its events): then the chosen option's expected band.
+  the order, from its events) on a route not yet left: then the chosen option's expected band
+  (stage ``confirmed``, its ends rounded outwards to :data:`ETA_ROUNDING_S`) — a redirect
+  stays possible and re-times the stop at once.
 * **ETA window** (:func:`eta_window`): the hand-over :data:`ETA_HALF_WIDTH_S` either side,
   widened outwards to whole :data:`ETA_ROUNDING_S`; clipped to the promised window when the
   hand-over is inside it, so a punctual order is never shown outside its promise. When the
@@ -84,6 +86,7 @@ __all__ = [
     "eta_window",
     "set_handoff_instructions",
     "tracking_view",
+    "vehicle_kinds",
 ]
 
 ETA_HALF_WIDTH_S = 10 * 60
@@ -291,47 +294,45 @@ def tracking_view(
     found = _stop_of(session, plan, order.id)
     hold = _latest_hold(session, order.id, now)
     confirmed = hold if hold is not None and hold.status is HoldStatus.CONFIRMED else None
-    stale = (
-        found is not None
-        and confirmed is not None
-        and confirmed.closed_at is not None
-        and (_timed_at(session, order.id, plan) or confirmed.closed_at) < confirmed.closed_at
-    )
-
     eta: datetime | None = None
     band: tuple[datetime, datetime] | None = None
     late = False
     stops_before: int | None = None
     kind: str | None = None
     closed_at: datetime | None = None
-    redirect_blocked: RedirectBlock | None = None
-    if found is not None and not stale:
+    redirect_blocked: RedirectBlock | None = RedirectBlock.NOT_PLANNED
+    stage: Stage | None = None
+    if found is not None:
         route, stop = found
-        stops = list(route_stops(session, route.id or 0))
-        remaining = [s for s in stops if s.status not in _CLOSED]
-        eta = stop.service_start_at
-        band, late = eta_window(stop.service_start_at, window)
-        stops_before = sum(1 for s in remaining if s.sequence < stop.sequence)
-        kind = _route_kind(session, route)
+        remaining = [s for s in route_stops(session, route.id or 0) if s.status not in _CLOSED]
         closed_at = stop.closed_at
         if stop.status in _CLOSED:
             stage = Stage.DELIVERED if stop.status is StopStatus.DELIVERED else Stage.FAILED
             redirect_blocked = RedirectBlock.CLOSED
         elif route.status is RouteStatus.DISPATCHED:
             stage = Stage.ON_ITS_WAY
-            if remaining and remaining[0].id == stop.id:
-                redirect_blocked = RedirectBlock.NEXT_STOP
-        else:
+            first = remaining[0].id == stop.id
+            redirect_blocked = RedirectBlock.NEXT_STOP if first else None
+        elif not _stale(session, order.id, plan, confirmed):
             stage = Stage.PLANNED
-    else:
-        redirect_blocked = RedirectBlock.NOT_PLANNED
+            redirect_blocked = None
+        else:
+            # A choice confirmed after the plan timed this stop: its band until the plan
+            # follows (a re-plan, or a redirect, which stays possible meanwhile).
+            redirect_blocked = None
+        if stage is not None:
+            eta = stop.service_start_at
+            band, late = eta_window(stop.service_start_at, window)
+            stops_before = sum(1 for s in remaining if s.sequence < stop.sequence)
+            kind = _route_kind(session, route)
+    if stage is None:
         if order.status is OrderStatus.DELIVERED:
             stage = Stage.DELIVERED
         elif order.status is OrderStatus.FAILED:
             stage = Stage.FAILED
         elif confirmed is not None:
             stage = Stage.CONFIRMED
-            band = (confirmed.eta_start, confirmed.eta_end)
+            band = (_floor(confirmed.eta_start), _ceil(confirmed.eta_end))
             kind = _type_kind(session, confirmed.vehicle_type)
         elif plan is not None and _unserved(session, plan, order.id):
             stage = Stage.UNSERVED
@@ -422,6 +423,13 @@ def set_handoff_instructions(
     return put_profile(session, order.customer_id, data, now=now).handoff_instructions
 
 
+def vehicle_kinds(session: Session) -> dict[str, str]:
+    """Each vehicle type's name and its kind (``van``, ``robot`` …), to say plainly what a
+    delivery option's ``vehicle_type`` is."""
+    rows = session.exec(select(VehicleType.name, VehicleType.kind)).all()
+    return {name: kind.value for name, kind in rows}
+
+
 # -- implementation -----------------------------------------------------------------------------
 
 
@@ -459,6 +467,16 @@ def _stop_of(session: Session, plan: Plan | None, order_id: int) -> tuple[Route,
         .where(Route.plan_id == plan.id, RouteStop.order_id == order_id)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def _stale(
+    session: Session, order_id: int, plan: Plan | None, confirmed: OptionHold | None
+) -> bool:
+    """Whether a confirmed choice is newer than the plan's timing of the order's stop."""
+    if confirmed is None or confirmed.closed_at is None:
+        return False
+    timed = _timed_at(session, order_id, plan)
+    return timed is not None and timed < confirmed.closed_at
 
 
 def _timed_at(session: Session, order_id: int, plan: Plan | None) -> datetime | None:

@@ -223,8 +223,8 @@ def test_a_choice_confirmed_after_the_plan_shows_its_own_band(session: Session, 
         service_level="standard",
         vehicle_type="van",
         vehicle_id="van-1",
-        eta_start=utc(8, 20),
-        eta_end=utc(8, 50),
+        eta_start=utc(8, 17),
+        eta_end=utc(8, 52),
         price_eur=4.9,
         marginal_cost_eur=1.0,
         co2_g=120.0,
@@ -239,9 +239,10 @@ def test_a_choice_confirmed_after_the_plan_shows_its_own_band(session: Session, 
     view = tracking_view(session, order.id or 0, customer_id=order.customer_id, now=NOW)
 
     assert view.stage is Stage.CONFIRMED
-    assert view.eta_window == (utc(8, 20), utc(8, 50)) and view.vehicle_kind == "van"
+    assert view.eta_window == (utc(8, 15), utc(8, 55))  # the option's band, rounded out and view.vehicle_kind == "van"
     assert view.hold is not None and view.hold.place == "office"
-    assert view.redirect_blocked is RedirectBlock.NOT_PLANNED
+    assert view.stops_before is None  # the plan's count is of the old timing
+    assert view.can_redirect  # the order is on a route: "I'm at ..." re-times it at once
 
 
 def test_the_customers_zone_and_language_come_from_the_profile(session: Session) -> None:
