@@ -67,6 +67,7 @@ from orchestrator.models import (
     OptionChoice,
     OptionHold,
     Order,
+    OrderEventKind,
     OrderItem,
     OrderOptionsPublic,
     OrderStatus,
@@ -84,6 +85,7 @@ from orchestrator.planning.tentative import (
     tentative_days,
 )
 from orchestrator.planning.travel import TravelTimes, legs_for
+from orchestrator.store import events
 from orchestrator.store.engine import begin_write
 
 __all__ = [
@@ -179,6 +181,10 @@ def options_for_order(
     plans = [t.plan for t in tentative]
     options = delivery_options(ctx.request, plans, legs_for(ctx.travel), k=k)
     zone = ZoneInfo(ctx.depot.timezone)
+    if options and events.record_once(
+        session, order_id, OrderEventKind.OPTIONS_OFFERED, detail=f"{len(options)} options"
+    ):
+        session.commit()  # the first offer (the webhook order.options_ready)
     return OrderOptionsPublic(
         order_id=order_id,
         days=[p.day for p in plans],
@@ -342,6 +348,11 @@ def confirm_hold(
     hold.status, hold.closed_at = HoldStatus.CONFIRMED, now
     session.add(order)
     session.add(hold)
+    events.record(
+        session, hold.order_id, OrderEventKind.CONFIRMED,
+        detail=f"hold {hold_id}: place {hold.place_id}, {hold.window_start.isoformat()} to "
+        f"{hold.window_end.isoformat()}",
+    )  # fmt: skip
     session.commit()
     session.refresh(hold)
     return HoldPublic.model_validate(hold)

@@ -256,14 +256,24 @@ def settle(
     return status if result.rowcount else None  # type: ignore[attr-defined]  # a CursorResult
 
 
-def next_due(engine: Engine) -> datetime | None:
-    """When the earliest pending row is due (``None``: nothing pending), for a worker's nap."""
+def next_due(engine: Engine, *, now: datetime | None = None) -> datetime | None:
+    """When a pending row is next due for this worker (``None``: nothing pending), for its
+    nap: the earliest ``next_attempt_at`` of the rows no live lease holds, or the earliest
+    end of a lease (its worker may have died)."""
+    now = now or utcnow()
+    pending = col(WebhookDelivery.status) == DeliveryStatus.PENDING
+    lease = col(WebhookDelivery.lease_until)
     with Session(engine) as session:
-        return session.exec(
+        free = session.exec(
             select(sa.func.min(WebhookDelivery.next_attempt_at)).where(
-                WebhookDelivery.status == DeliveryStatus.PENDING
+                pending, sa.or_(lease.is_(None), lease < now)
             )
         ).first()
+        leased = session.exec(
+            select(sa.func.min(WebhookDelivery.lease_until)).where(pending, lease >= now)
+        ).first()
+    times = [t for t in (free, leased) if t is not None]
+    return min(times) if times else None
 
 
 def deliver_due(

@@ -792,8 +792,9 @@ def _write(
         else:
             continue
         events.record(
-            session, eta.order_id, OrderEventKind.REPLANNED, plan_id=plan.id, detail=detail
-        )
+            session, eta.order_id, OrderEventKind.REPLANNED, plan_id=plan.id, detail=detail,
+            eta=eta.arrival_at, previous_eta=eta.previous_arrival_at,
+        )  # fmt: skip
     assert order.id is not None
     mine = by_order[order.id]
     return _result(

@@ -596,13 +596,27 @@ def _persist(
                     closed_at=before.closed_at if before is not None else None,
                 )
             )
+            eta, previous = mapped.at(v.arrival), None if before is None else before.arrival_at
             if status is not StopStatus.PLANNED:
-                continue  # its order has moved on; nothing was re-planned for it
+                # Its order has moved on; nothing was re-planned for it, but a dispatched
+                # stop's ETA may have moved (the webhook order.eta_moved).
+                if (
+                    status is StopStatus.DISPATCHED
+                    and previous is not None
+                    and abs((eta - previous).total_seconds()) >= 60
+                ):
+                    events.record(
+                        session, order_id, OrderEventKind.ETA_MOVED, plan_id=plan.id,
+                        detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {local(eta)} "
+                        f"(was {local(previous)})", eta=eta, previous_eta=previous,
+                    )  # fmt: skip
+                continue
             _set_status(session, order_id, OrderStatus.PLANNED)
             kind = OrderEventKind.REPLANNED if before is not None else OrderEventKind.PLANNED
             events.record(
                 session, order_id, kind, plan_id=plan.id,
-                detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {local(mapped.at(v.arrival))}",
+                detail=f"on {r.vehicle_id}, stop {seq + 1}, ETA {local(eta)}",
+                eta=eta, previous_eta=previous,
             )  # fmt: skip
 
     _persist_unserved_returns(session, plan.id, mapped, solution)

@@ -20,6 +20,7 @@ from orchestrator.intake.orders import get_order
 from orchestrator.models import (
     Depot,
     ItemReturn,
+    OrderEventKind,
     OrderItem,
     OrderStatus,
     Place,
@@ -42,6 +43,7 @@ from orchestrator.returns_flow.decision import (
     product_of,
 )
 from orchestrator.returns_flow.policy import ReturnsPolicy
+from orchestrator.store import events
 from returns import (
     Point,
 )
@@ -271,8 +273,14 @@ def advance_return(session: Session, return_id: int, status: ReturnStatus | str)
         raise Conflict(f"return {return_id} has no pickup chosen yet — choose one first")
     if _ORDER.index(target) <= _ORDER.index(ret.status):
         raise Conflict(f"return {return_id} is already {ret.status.value}")
+    collected = ret.status is ReturnStatus.SCHEDULED  # it leaves the customer now
     ret.status, ret.updated_at = target, utcnow()
     session.add(ret)
+    if collected:
+        events.record(
+            session, ret.order_id, OrderEventKind.RETURN_COLLECTED,
+            detail=f"return {return_id}: {target.value}", return_id=return_id,
+        )  # fmt: skip
     session.commit()
     session.refresh(ret)
     return ret

@@ -18,7 +18,7 @@ from orchestrator.models import OrderEvent, OrderEventKind
 from orchestrator.notifications.outbox import enqueue
 from orchestrator.notifications.payloads import EventFacts
 
-__all__ = ["order_events", "record"]
+__all__ = ["order_events", "record", "record_once"]
 
 
 def record(
@@ -60,6 +60,19 @@ def record(
         ),
     )
     return event
+
+
+def record_once(
+    session: Session, order_id: int, kind: OrderEventKind, *, detail: str = ""
+) -> OrderEvent | None:
+    """:func:`record` an event of a kind the order has never had (``options_offered``: the
+    first offer); ``None``, recording nothing, when it has one."""
+    seen = session.exec(
+        select(OrderEvent.id)
+        .where(OrderEvent.order_id == order_id, OrderEvent.kind == kind)
+        .limit(1)
+    ).first()
+    return None if seen is not None else record(session, order_id, kind, detail=detail)
 
 
 def order_events(session: Session, order_id: int) -> Sequence[OrderEvent]:
