@@ -26,6 +26,7 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -105,6 +106,7 @@ def greeting(stop: ManifestStop) -> str:
     return str(catalogue.gettext(GREETING_NO_NAME))
 
 
+@lru_cache(maxsize=256)
 def language_name(code: str | None, in_language: str) -> str:
     """The language of ``code`` (``"fi"``) named in ``in_language`` (``"Finnish"``), with its
     code; the code alone when Babel does not know it; ``""`` for ``None``."""
@@ -336,6 +338,14 @@ def _render(
             {
                 "stop": stop,
                 "window": _window(stop, manifest.timezone),
+                "eta_hm": local(stop.eta, manifest.timezone).strftime("%H:%M"),
+                "eta_iso": local(stop.eta, manifest.timezone).isoformat(),
+                "closed_hm": ""
+                if stop.closed_at is None
+                else local(stop.closed_at, manifest.timezone).strftime("%H:%M"),
+                "closed_iso": ""
+                if stop.closed_at is None
+                else local(stop.closed_at, manifest.timezone).isoformat(),
                 "language_name": language_name(stop.language, language),
                 "greeting": greeting(stop) if manifest.robot and stop.kind == "delivery" else None,
             }
