@@ -58,20 +58,27 @@ def test_map_script_draws_the_api_routes_over_the_streets(page: Any, demo_site: 
         plan_id = max(p.id for p in session.exec(select(Plan)).all() if p.id is not None)
     page.set_extra_http_headers({"Authorization": f"Bearer {demo_site.planner}"})
     page.goto(f"{demo_site.url}/streets.geojson")  # same origin for the page set below
+    routes_url = f"/plans/{plan_id}/routes.geojson"
     page.set_content(
         '<link rel="stylesheet" href="/assets/leaflet/leaflet.css">'
         '<link rel="stylesheet" href="/assets/app/map.css">'
-        f'<div data-map style="height:600px" data-routes-url="/plans/{plan_id}/routes.geojson"'
+        f'<div id="streets" data-map style="height:600px" data-routes-url="{routes_url}"'
         ' data-streets-url="/streets.geojson"></div>'
+        f'<div id="plain" data-map style="height:300px" data-routes-url="{routes_url}"></div>'
         '<script src="/assets/leaflet/leaflet.js"></script>'
         '<script src="/assets/app/map.js"></script>'
     )
-    page.wait_for_selector(READY)
+    page.wait_for_selector(f"#streets{READY}")
+    page.wait_for_selector(f"#plain{READY}")
     routes = page.request.get(
         f"{demo_site.url}/plans/{plan_id}/routes.geojson",
         headers={"Authorization": f"Bearer {demo_site.planner}"},
     ).json()
-    assert page.locator("path.lm-route").count() == kinds(routes)["route"]
-    assert page.locator("path.lm-stop").count() == kinds(routes)["stop"]
-    assert streets_drawn(page) > 10
+    for map_id in ("streets", "plain"):
+        assert page.locator(f"#{map_id} path.lm-route").count() == kinds(routes)["route"]
+        assert page.locator(f"#{map_id} path.lm-stop").count() == kinds(routes)["stop"]
+    assert streets_drawn(page) > 10  # the first map's
+    assert page.locator("#streets [data-testid=map-note]").count() == 0
+    note = page.locator("#plain [data-testid=map-note]").inner_text()
+    assert "LASTMILE_ROAD_GRAPH" in note and "LASTMILE_TILE_URL" in note
     shot(page, "api-map")

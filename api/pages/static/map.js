@@ -228,7 +228,7 @@
     if (element.lastmileMap) {
       return element.lastmileMap;
     }
-    var map = L.map(element, { zoomControl: true, tap: true, touchZoom: true });
+    var map = L.map(element, { zoomSnap: 0.25, touchZoom: true, tap: true });
     map.createPane("lm-streets");
     map.getPane("lm-streets").style.zIndex = 350; /* under the routes (overlayPane, 400) */
     map.getPane("lm-streets").style.pointerEvents = "none";
