@@ -5,7 +5,8 @@ OpenAPI documentation at ``/docs``. Every endpoint except ``/health`` and the do
 API key (``Authorization: Bearer <key>``, see :mod:`api.deps`).
 
 Conventions of the API: coordinates ``[lon, lat]`` (GeoJSON order) where a pair is given,
-named ``lat``/``lon`` fields otherwise; times ISO 8601 with an offset; durations in seconds;
+named ``lat``/``lon`` fields otherwise; times ISO 8601 with the offset of the depot's or the
+customer's zone (:mod:`api.zones`); durations in seconds;
 distances in metres; masses in grams; volumes in millilitres.
 """
 
@@ -30,6 +31,7 @@ from api.pages import install_pages
 from api.routes import customers, depots, fleet, health, orders, plans, routes, vroom, whereabouts
 from api.runtime.jobs import SOLVES_WAITING, PlanJobs, SimulationJobs, SolverPool
 from api.runtime.outbox import OutboxWorker
+from api.zones import TIMES
 from orchestrator.planning.travel import travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
@@ -42,16 +44,19 @@ mixed fleet; plans are solved as background jobs and come back as JSON or GeoJSO
 
 * **Authentication**: `Authorization: Bearer <key>`; create keys with
   `lastmile keys create --role planner|customer|analyst|admin [--customer ID]`.
-* **Units**: seconds, metres, grams, millilitres; times ISO 8601 with an offset;
-  coordinate pairs `[lon, lat]`.
+* **Units**: seconds, metres, grams, millilitres; times ISO 8601 with an explicit offset
+  (see *Times*); coordinate pairs `[lon, lat]`.
+* **Times**: {times}.
 * **Errors**: 401 no/unknown key, 403 wrong role (both before the input is judged), 404
   unknown id (or not yours), 409 conflict, 422 bad input with `field` (dotted path) and
-  `message` (what to fix); each operation lists the ones it may answer, with their bodies.
+  `message` (what to fix), 415 a body not sent as JSON (send `Content-Type:
+  application/json`; curl: `--json`); each operation lists the ones it may answer, with
+  their bodies.
   An address with too many failed keys is answered 429 with `Retry-After` for a while.
 * **Plans are jobs**: `POST /plans` answers 202 with the plan's id; poll `GET /plans/{id}`.
   Jobs are kept in the store: a job a stopped server left unfinished shows as failed —
   submit it again.
-"""
+""".replace("{times}", TIMES)
 
 
 def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -> FastAPI:

@@ -14,6 +14,9 @@ plus
 :class:`routing.InvalidProblemError`          422   the same, field ``body``
 FastAPI's ``RequestValidationError``          422   FastAPI's ``detail`` list + ``message``
                                                     + ``field``
+the same, on a body not sent as JSON          415   the same shape, field
+                                                    ``header.content-type``: send
+                                                    ``Content-Type: application/json``
 :class:`orchestrator.PlanningFailed`          422   when the input caused it, else 500
 a solver worker process died                  503   ``{"detail": ...}``, ``Retry-After``
 :class:`~api.runtime.jobs.SolverUnavailable`  503   the same (deadline, memory, queue full)
@@ -28,6 +31,12 @@ clients parse one format, and adds ``message`` (one sentence: where and what to 
 A 422 never repeats more than :data:`ECHO_PREFIX` characters of a bad value (``input``) and
 :data:`MAX_MESSAGE` of a message, and is always valid JSON: NaN, infinities, integers beyond
 64 bits and lone surrogates in what the client sent are shown as short text.
+
+A body that is not declared JSON (no ``Content-Type``, or ``curl -d``'s
+``application/x-www-form-urlencoded``) on an operation that reads a JSON body is answered 415
+Unsupported Media Type in the 422's shape, naming the header and the fix
+(:func:`unsupported_body`); every operation with a request body documents it. Operations that
+read no body, and the pages' HTML forms, are not concerned.
 
 The bodies are documented by :class:`ErrorMessage`, :class:`InvalidInputBody` and
 :class:`VroomInputBody`; routes declare the errors they may answer with
@@ -66,6 +75,7 @@ __all__ = [
     "error_responses",
     "install_error_handlers",
     "invalid_body",
+    "unsupported_body",
 ]
 
 
@@ -344,9 +354,57 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+JSON_FIX = (
+    "send the body as JSON with `Content-Type: application/json` "
+    "(curl: -H 'Content-Type: application/json' or --json)"
+)
+"""What a client sending a JSON body without its media type should do."""
+
+_UNSUPPORTED_LOC: list[str | int] = ["header", "content-type"]
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of ``content_type`` as JSON (``application/json`` or
+    ``application/*+json``, parameters aside)."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def unsupported_body(content_type: str | None) -> dict[str, Any]:
+    """The body of a 415: the 422's shape, naming the header, what was sent and the fix."""
+    sent = (
+        f"the body was sent as {_text(content_type, ECHO_PREFIX)}, not JSON"
+        if content_type
+        else "the body was sent with no Content-Type, so it is not read as JSON"
+    )
+    return invalid_body(_UNSUPPORTED_LOC, f"{sent} — {JSON_FIX}", "unsupported_media_type")
+
+
+def _body_not_json(request: Request, errors: Sequence[Any]) -> bool:
+    """Whether the body failed because it was not declared JSON: a request with a body whose
+    ``Content-Type`` FastAPI does not read as JSON, and a problem with that body."""
+    return (
+        request.method in _BODY_METHODS
+        and not _is_json(request.headers.get("content-type"))
+        and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
+    )
+
+
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     every = exc.errors()
+    if _body_not_json(request, every):
+        unsupported = unsupported_body(request.headers.get("content-type"))
+        if request.url.path == VROOM_PATH:
+            unsupported.update(code=2, error=unsupported["message"])
+        return JSONResponse(
+            status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            content=unsupported,
+            headers={"Accept-Post": "application/json"},
+        )
     errors = [_issue(error) for error in every[:MAX_ISSUES]]
     first = errors[0] if errors else {"loc": ["body"], "msg": "invalid request"}
     loc = [p for p in first.get("loc", []) if isinstance(p, str | int)]
@@ -363,8 +421,51 @@ VROOM_PATH = "/solve/vroom"
 """The operation whose 422 also carries VROOM's ``code`` and ``error``."""
 
 
+def _unsupported_documented(vroom: bool) -> dict[str, Any]:
+    """The OpenAPI response of the 415 of an operation with a JSON body."""
+    example = unsupported_body("application/x-www-form-urlencoded")
+    if vroom:
+        example.update(code=2, error=example["message"])
+    body = VroomInputBody if vroom else InvalidInputBody
+    return {
+        "description": "The body was not sent as JSON: send it with "
+        "`Content-Type: application/json` (curl: `-H 'Content-Type: application/json'` or "
+        "`--json`); `field` is `header.content-type`.",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{body.__name__}"},
+                "example": example,
+            }
+        },
+    }
+
+
+def _document_unsupported(app: FastAPI) -> None:
+    """Add the 415 to every operation of ``app``'s OpenAPI document that takes a body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (InvalidInputBody, VroomInputBody):
+            if model.__name__ not in components:
+                generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(generated.pop("$defs", {}))
+                components[model.__name__] = generated
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    answers = operation.setdefault("responses", {})
+                    answers.setdefault("415", _unsupported_documented(path == VROOM_PATH))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the mapping above on ``app``."""
+    """Register the mapping above on ``app``, and document the 415 of a body not sent as
+    JSON on every operation that takes one."""
+    _document_unsupported(app)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(InvalidInput, _invalid_input)

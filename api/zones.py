@@ -5,9 +5,9 @@ The store keeps every instant in UTC (:class:`orchestrator.models.columns.UTCDat
 answer shows them in the zone they belong to, so that ``eta`` and an explanation's "about
 18:36" agree at a glance:
 
-* the **depot's** zone (its ``timezone``) for depots, fleets, stores, orders and their events,
-  delivery options and holds, plans, routes and stops, returns and their pickups, and
-  "find me at the café" — where the parcel is, the day it is planned on;
+* the **depot's** zone (its ``timezone``) for orders and their events, delivery options and
+  holds, plans, routes and stops, returns and their pickups, and "find me at the café" —
+  where the parcel is, the day it is planned on;
 * the **customer's** zone (their profile's ``timezone``) for the customer's own records:
   the customer, their profile and export (a customer without a profile has the default
   profile's zone, as their profile answer says);
@@ -31,10 +31,11 @@ from orchestrator.models import CustomerProfile, Depot, OptionHold, Order, Plan,
 __all__ = ["DEFAULT_CUSTOMER_ZONE", "TIMES", "Zones", "in_zone"]
 
 TIMES = (
-    "times are ISO 8601 with an explicit offset: that of the depot's `timezone` for depots, "
-    "fleets, stores, orders and their events, delivery options, holds, plans, routes, stops, "
-    "returns and whereabouts; that of the customer's profile `timezone` for customers, places, "
-    "profiles and exports (a new profile's zone until one is stored); UTC for simulation jobs"
+    "ISO 8601 with an explicit offset, never naive: the offset of the depot's `timezone` for "
+    "orders and their events, delivery options, holds, plans, routes and stops (JSON and "
+    "GeoJSON), returns and their pickups, and whereabouts; of the customer's profile "
+    "`timezone` for customers, profiles and exports (a new profile's zone until one is "
+    "stored) and an order's tracking; UTC for simulation jobs"
 )
 """What the OpenAPI document says about the times of every answer."""
 

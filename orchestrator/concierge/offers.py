@@ -348,10 +348,13 @@ def confirm_hold(
     hold.status, hold.closed_at = HoldStatus.CONFIRMED, now
     session.add(order)
     session.add(hold)
+    depot = session.get(Depot, hold.depot_id)
+    zone = ZoneInfo(depot.timezone if depot is not None else "UTC")  # as the answers show it
     events.record(
         session, hold.order_id, OrderEventKind.CONFIRMED,
-        detail=f"hold {hold_id}: place {hold.place_id}, {hold.window_start.isoformat()} to "
-        f"{hold.window_end.isoformat()}",
+        detail=f"hold {hold_id}: place {hold.place_id}, "
+        f"{hold.window_start.astimezone(zone).isoformat()} to "
+        f"{hold.window_end.astimezone(zone).isoformat()}",
     )  # fmt: skip
     session.commit()
     session.refresh(hold)

@@ -50,6 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from numbers import Real
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -783,7 +784,8 @@ def _write(
     session.add(plan)
 
     for eta in etas:
-        where = f"on {route.vehicle_id}, stop {eta.sequence + 1}, ETA {eta.arrival_at.isoformat()}"
+        local = eta.arrival_at.astimezone(ZoneInfo(depot.timezone)).isoformat()  # as answered
+        where = f"on {route.vehicle_id}, stop {eta.sequence + 1}, ETA {local}"
         if eta.order_id == order.id:
             detail = f"redirected to {place.name!r} (place {place.id}); {where}"
         elif eta.changed:

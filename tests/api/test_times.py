@@ -215,3 +215,9 @@ def test_a_pickups_explanation_tells_the_etas_local_time(
         about = lo.replace(hour=int(said[1]), minute=int(said[2]), second=0, microsecond=0)
         # "about 18:36" lies in the ETA band the same answer gives, read on the same clock.
         assert lo.replace(second=0, microsecond=0) <= about <= hi, (option["explanation"], lo, hi)
+
+
+def test_the_openapi_document_says_which_zone(client: TestClient) -> None:
+    description = client.get("/openapi.json").json()["info"]["description"]
+    assert "the depot's `timezone`" in description
+    assert "the customer's profile `timezone`" in description

@@ -205,6 +205,7 @@ def test_the_operation_is_documented(app: FastAPI) -> None:
         "404",
         "409",
         "413",  # a body over the size limit (api.limits)
+        "415",  # a body not sent as JSON (api.errors)
         "422",
         "429",  # too many failed keys from one address (api.deps)
     }
