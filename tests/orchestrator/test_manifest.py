@@ -33,7 +33,19 @@ from orchestrator.operations.manifest import (
     stop_handoffs,
 )
 from orchestrator.planning.plans import plan_day
+from orchestrator.returns_flow import choose_pickup, start_return
 from tests.orchestrator.conftest import DAY, HOUR, LIMITS, POINTS, TRAVEL, World, order_data
+from tests.orchestrator.returns_world import LIMITS as RETURNS_LIMITS
+from tests.orchestrator.returns_world import (
+    NOW,
+    PICKUP_DAY,
+    catalogue,
+    delivered,
+    return_of,
+    shops,
+    sku,
+)
+from tests.orchestrator.returns_world import TRAVEL as RETURNS_TRAVEL
 
 
 def _plan(session: Session, world: World, n: int) -> Plan:
@@ -232,3 +244,43 @@ def test_first_name_and_handoff_text() -> None:
     assert first_name(None) is None
     assert handoff_text("ring twice;", "Reception") == "ring twice; Reception"
     assert handoff_text(" ", None) is None and handoff_text("a", "a") == "a"
+
+
+def test_return_pickups_and_store_drop_offs_sit_in_the_sequence(
+    session: Session, world: World
+) -> None:
+    catalogue(session)
+    kallio = shops(session, world).kallio
+    [(order, line)] = delivered(session, world, sku("S"))
+    ret = start_return(session, return_of(order, line), now=NOW)
+    choose_pickup(
+        session, ret.id or 0,
+        {"method": "pickup", "place_id": world.office.id,
+         "window_start": "2025-03-05T09:00:00+02:00", "window_end": "2025-03-05T13:00:00+02:00"},
+        now=NOW, travel=RETURNS_TRAVEL,
+    )  # fmt: skip
+    put_profile(session, world.customer.id or 0, {"language": "sv"})
+    lat, lon = POINTS[3]
+    place = add_place(session, world.customer.id or 0, {"name": "p-day2", "lat": lat, "lon": lon})
+    register_order(
+        session,
+        order_data(world, service_day=PICKUP_DAY.isoformat(), place_id=place.id),
+        "day2-0",
+    )
+    plan = plan_day(
+        session, world.depot.id or 0, PICKUP_DAY, limits=RETURNS_LIMITS, travel=RETURNS_TRAVEL
+    )
+    [route] = _routes(session, plan)
+
+    manifest = route_manifest(session, route.id or 0)
+
+    assert [s.sequence for s in manifest.stops] == list(range(3))
+    kinds = [s.kind for s in manifest.stops]
+    assert sorted(kinds) == ["delivery", "dropoff", "pickup"]
+    assert kinds.index("pickup") < kinds.index("dropoff")
+    pickup = manifest.stops[kinds.index("pickup")]
+    dropoff = manifest.stops[kinds.index("dropoff")]
+    assert pickup.item == sku("S") and pickup.place_name == "office" and pickup.language == "sv"
+    assert pickup.window_start is not None and not pickup.open
+    assert dropoff.place_name == kallio.name and dropoff.customer_name is None
+    assert manifest.deliveries == 1
