@@ -96,10 +96,9 @@ class ProgressRequest(BaseModel):
     model_config = {"json_schema_extra": {"examples": [{"status": "picked_up"}]}}
 
 
-def _shown(session: SessionDep, ret: ItemReturn, caller: Caller | None = None) -> Any:
-    """The return as ``caller`` sees it (staff's view without one), times in its depot's
-    zone."""
-    view = return_public(session, ret, for_customer=caller is not None and _for_customer(caller))
+def _shown(session: SessionDep, ret: ItemReturn, caller: Caller) -> ReturnView:
+    """The return as ``caller`` sees it, times in its depot's zone."""
+    view = return_public(session, ret, for_customer=_for_customer(caller))
     return in_zone(view, Zones(session).depot(ret.depot_id))
 
 
@@ -260,4 +259,5 @@ def progress(
 ) -> ReturnPublic:
     """Record ``picked_up``, ``in_transit`` or ``received``; 409 when it has no pickup yet or
     is already that far."""
-    return _shown(session, advance_return(session, return_id, request.status))
+    ret = advance_return(session, return_id, request.status)
+    return in_zone(return_public(session, ret), Zones(session).depot(ret.depot_id))
