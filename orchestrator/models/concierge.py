@@ -291,10 +291,10 @@ class ProfilePublic(StorableModel):
                 "daypart": "morning",
                 "successes": 2.7,
                 "failures": 0.0,
-                "as_of": "2025-02-25T08:10:00Z",
+                "as_of": "2025-02-25T10:10:00+02:00",
             }
         ],
-        updated_at="2025-03-01T09:30:00Z",
+        updated_at="2025-03-01T11:30:00+02:00",
     )
 
 
@@ -396,18 +396,18 @@ class HoldPublic(StorableModel):
         customer_id=1,
         service_day="2025-03-04",
         place_id=2,
-        window_start="2025-03-04T08:00:00Z",
-        window_end="2025-03-04T10:00:00Z",
+        window_start="2025-03-04T10:00:00+02:00",
+        window_end="2025-03-04T12:00:00+02:00",
         service_level="standard",
         vehicle_type="cargo-bike",
-        eta_start="2025-03-04T08:20:00Z",
-        eta_end="2025-03-04T08:50:00Z",
+        eta_start="2025-03-04T10:20:00+02:00",
+        eta_end="2025-03-04T10:50:00+02:00",
         price_eur=5.12,
         marginal_cost_eur=0.44,
         co2_g=0.0,
         status="held",
-        created_at="2025-03-03T17:00:00Z",
-        expires_at="2025-03-03T17:15:00Z",
+        created_at="2025-03-03T19:00:00+02:00",
+        expires_at="2025-03-03T19:15:00+02:00",
         closed_at=None,
     )
 
@@ -439,7 +439,7 @@ class CustomerExport(StorableModel):
     holds: list[HoldPublic]
 
     model_config = example_config(
-        exported_at="2025-03-03T18:00:00Z",
+        exported_at="2025-03-03T20:00:00+02:00",
         customer=CustomerPublic.model_config["json_schema_extra"]["examples"][0],
         profile=ProfilePublic.model_config["json_schema_extra"]["examples"][0],
         places=[PlacePublic.model_config["json_schema_extra"]["examples"][0]],

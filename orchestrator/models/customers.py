@@ -82,7 +82,7 @@ class CustomerPublic(CustomerBase):
         name="Aino Virtanen",
         email="aino@example.org",
         phone="+358401234567",
-        created_at="2025-03-01T09:00:00Z",
+        created_at="2025-03-01T11:00:00+02:00",
     )
 
 

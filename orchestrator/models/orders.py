@@ -270,8 +270,8 @@ class OrderPublic(OrderBase):
         depot_id=1,
         service_day="2025-03-03",
         place_id=1,
-        window_start="2025-03-03T08:00:00Z",
-        window_end="2025-03-03T10:00:00Z",
+        window_start="2025-03-03T10:00:00+02:00",
+        window_end="2025-03-03T12:00:00+02:00",
         mode="hand_over",
         value_cents=4_990,
         fragile=False,
@@ -279,7 +279,7 @@ class OrderPublic(OrderBase):
         cold_chain=False,
         reference="SHOP-10042",
         status="planned",
-        created_at="2025-03-01T09:05:00Z",
+        created_at="2025-03-01T11:05:00+02:00",
         items=[_ITEM_EXAMPLE],
     )
 
@@ -311,9 +311,9 @@ class OrderEventPublic(StorableModel):
         id=2,
         order_id=1,
         kind="planned",
-        at="2025-03-02T18:00:11Z",
+        at="2025-03-02T20:00:11+02:00",
         plan_id=3,
-        detail="on e-van-1-1, stop 4, ETA 2025-03-03T08:41:00+00:00",
+        detail="on e-van-1-1, stop 4, ETA 2025-03-03T10:41:00+02:00",
     )
 
 
