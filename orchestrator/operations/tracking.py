@@ -427,7 +427,7 @@ def vehicle_kinds(session: Session) -> dict[str, str]:
     """Each vehicle type's name and its kind (``van``, ``robot`` …), to say plainly what a
     delivery option's ``vehicle_type`` is."""
     rows = session.exec(select(VehicleType.name, VehicleType.kind)).all()
-    return {name: kind.value for name, kind in rows}
+    return {name: str(kind) for name, kind in rows}  # StrEnum: its value
 
 
 # -- implementation -----------------------------------------------------------------------------

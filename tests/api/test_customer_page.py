@@ -19,7 +19,6 @@ from babel.messages.extract import extract
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from jinja2.ext import babel_extract
 from sqlmodel import Session
 
 from api.deps import _settings_secret
@@ -343,7 +342,7 @@ def _messages() -> set[str]:
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
     for template in sorted((PAGES / "templates").glob("customer*.html")):
         with template.open("rb") as fh:
-            for _, message, _, _ in extract(babel_extract, fh, keywords=keywords):
+            for _, message, _, _ in extract("jinja2.ext:babel_extract", fh, keywords=keywords):
                 found.add(message if isinstance(message, str) else message[0])
     source = (PAGES / "customer.py").read_text(encoding="utf-8")
     for call in re.finditer(r"_Refused\(\s*((?:\"[^\"]*\"\s*)+),", source):

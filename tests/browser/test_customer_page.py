@@ -5,6 +5,7 @@ it); a screenshot of each state is kept."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -31,7 +32,7 @@ def _candidates(site: DemoSite) -> list[int]:
             .join(Route, Route.id == RouteStop.route_id)  # type: ignore[arg-type]  # SQLModel's column typing
             .where(Route.plan_id == plan.id)
         ).all()
-        sizes: dict[int, int] = {}
+        sizes: dict[int | None, int] = {}
         for _, route_id in rows:
             sizes[route_id] = sizes.get(route_id, 0) + 1
         found = []
@@ -88,8 +89,29 @@ def test_choose_confirm_and_redirect_on_a_phone(phone: Any, demo_site: DemoSite)
         assert place in phone.get_by_test_id("place").inner_text()
         shot(phone, "customer-moved")
         moved = True
+        _the_eta_follows_the_route(phone, demo_site, order_id, after)
         break
     assert moved, "no candidate order could be redirected"
+
+
+def _the_eta_follows_the_route(phone: Any, site: DemoSite, order_id: int, shown: str) -> None:
+    """The route runs 40 minutes late: customer.js (polling, here woken by the page becoming
+    visible rather than waiting its 20 s) puts the new ETA window in place without a reload."""
+    with site.session() as session:
+        stop = session.exec(select(RouteStop).where(RouteStop.order_id == order_id)).one()
+        stop.arrival_at += timedelta(minutes=40)
+        stop.service_start_at += timedelta(minutes=40)
+        session.add(stop)
+        session.commit()
+    phone.evaluate("window.stillTheSamePage = true")
+    phone.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    phone.wait_for_function(
+        "shown => document.querySelector('[data-testid=eta]').innerText.replace(/\\s+/g, ' ')"
+        ".trim() !== shown",
+        arg=shown,
+    )
+    assert phone.evaluate("window.stillTheSamePage") is True
+    assert _eta(phone) != shown
 
 
 def test_a_forged_link_is_a_plain_not_found_page(phone: Any, demo_site: DemoSite) -> None:
