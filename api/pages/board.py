@@ -66,6 +66,7 @@ from orchestrator.models import Day, Int64, Plan, PlanStatus, Role, Route, StopS
 from orchestrator.operations.dispatch import dispatch_route
 from orchestrator.planning.board_view import DayView, day_view, depot_days
 from orchestrator.returns_flow.flows import return_flows
+from routing.geojson import PALETTE
 from routing.solve import Limits
 
 __all__ = ["MAX_TIME_LIMIT_S", "router"]
@@ -324,6 +325,7 @@ def _day_page(
         "day_url": _day_url(depot_id, day),
         "error": error,
         "default_time_limit_s": DEFAULT_LIMITS.time_limit,
+        "palette": PALETTE,
     }
     return render(
         request,
