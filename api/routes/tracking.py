@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentKeyDep, SessionDep
 from api.errors import error_responses
+from api.zones import in_zone
 from orchestrator.models import Int64
 from orchestrator.operations.tracking import TrackingView, tracking_view
 
@@ -111,16 +112,11 @@ class TrackingOut(BaseModel):
 
 
 def tracking_out(view: TrackingView) -> TrackingOut:
-    """The view as JSON, its times in the customer's zone."""
-    zone = ZoneInfo(view.timezone)
-
-    def local(t: datetime | None) -> datetime | None:
-        return None if t is None else t.astimezone(zone)
-
+    """The view as JSON, its times in the customer's zone (:mod:`api.zones`)."""
     window = view.window or (None, None)
     band = view.eta_window or (None, None)
     places = [TrackedPlace(**_place(p)) for p in view.places]
-    return TrackingOut(
+    out = TrackingOut(
         order_id=view.order_id,
         reference=view.reference,
         stage=view.stage.value,
@@ -128,24 +124,25 @@ def tracking_out(view: TrackingView) -> TrackingOut:
         service_day=view.service_day,
         timezone=view.timezone,
         language=view.language,
-        window_start=local(window[0]),
-        window_end=local(window[1]),
-        eta=local(view.eta),
-        eta_window_start=local(band[0]),
-        eta_window_end=local(band[1]),
+        window_start=window[0],
+        window_end=window[1],
+        eta=view.eta,
+        eta_window_start=band[0],
+        eta_window_end=band[1],
         late=view.late,
         stops_before=view.stops_before,
         vehicle_kind=view.vehicle_kind,
         place=None if view.place is None else TrackedPlace(**_place(view.place)),
         places=places,
         handoff_instructions=view.handoff_instructions,
-        delivered_at=local(view.closed_at),
+        delivered_at=view.closed_at,
         can_choose=view.can_choose,
         can_redirect=view.can_redirect,
         redirect_blocked=None if view.redirect_blocked is None else view.redirect_blocked.value,
         can_return=view.can_return,
         return_blocked=None if view.return_blocked is None else view.return_blocked.value,
     )
+    return in_zone(out, ZoneInfo(view.timezone))
 
 
 def _place(p: Any) -> dict[str, Any]:
