@@ -32,6 +32,9 @@ from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
 from tests.api.conftest import Keys, bearer
+from tests.api.test_returns import delivered_dress, load_sales, shop
+
+__all__ = ["shop"]  # the fixture, re-used from the returns tests
 
 ZONE = ZoneInfo("Europe/Helsinki")
 """The test depot's zone (``api.routes.depots.EXAMPLE``)."""
@@ -302,6 +305,31 @@ def test_the_language_is_the_profiles_else_the_browsers(
     assert swedish.headers["content-language"] == "sv" and "Välj när och var" in swedish.text
     assert "Europe/Stockholm" in swedish.text  # the customer's zone, not the depot's
     assert get_profile(session, keys.customer_id).language == "sv"
+
+
+def test_a_delivered_dress_is_returned_from_the_page(
+    app: FastAPI,
+    client: TestClient,
+    keys: Keys,
+    world: dict[str, Any],
+    shop: dict[str, Any],
+    session: Session,
+) -> None:
+    load_sales(client, keys, shop)
+    [placed] = delivered_dress(client, keys, world, session, "DRS-BLK-S")
+    link = f"/t/{token(app, placed['id'])}"
+    assert 'data-testid="start-return"' in client.get(link).text
+    form = {"order_item_id": str(placed["items"][0]["id"]), "reason": "too_large", "condition": "A"}
+
+    done = client.post(f"{link}/return", data=form, headers=SAME_ORIGIN)
+
+    assert done.status_code == 200 and 'data-testid="done"' in done.text
+    assert 'data-testid="return"' in done.text and "Store Kallio" in done.text
+    # its one unit is on its way back: no form any more, and the page says why
+    assert 'data-testid="start-return"' not in done.text
+    assert "already on its way back" in done.text
+    again = client.post(f"{link}/return", data=form, headers=SAME_ORIGIN)
+    assert again.status_code == 409 and "already being returned" in again.text
 
 
 # -- the JSON twin -------------------------------------------------------------------------------
