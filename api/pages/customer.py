@@ -60,7 +60,7 @@ from orchestrator.concierge.offers import (
     options_for_order,
     release_hold,
 )
-from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
 from orchestrator.models import DeliveryOptionPublic
 from orchestrator.operations.tracking import (
     TrackingView,
@@ -211,7 +211,7 @@ async def here(token: str, request: Request) -> Response:
             )  # fmt: skip
         except InvalidInput:
             raise _Refused("That place is not one we can deliver to from here.", 422) from None
-        except Conflict:
+        except (Conflict, PlanningFailed):
             raise _Refused(
                 "We cannot bring it there now: the driver is already on the way, or the "
                 "route could not keep every delivery on time.",
