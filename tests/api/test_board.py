@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from api.app import create_app
 from api.pages.session import BOARD_COOKIE
+from api.routes.stores import PRODUCT_EXAMPLE, STORE_EXAMPLE
 from orchestrator.access.keys import create_api_key
 from orchestrator.models import (
     Order,
@@ -34,6 +35,7 @@ from orchestrator.settings import Settings
 from tests.api.conftest import Keys, bearer
 from tests.api.test_plans import WAIT_S
 from tests.api.test_resources import DAY, order, post_order
+from tests.api.test_returns import delivered_dress, load_sales, start
 
 HOST = "https://testserver"
 SAME_ORIGIN = {"Origin": HOST}
@@ -386,6 +388,36 @@ def test_a_bad_time_limit_is_422_naming_it(
         answer = board.post(day_url(world) + "/plan", data={"time_limit_s": bad},
                             headers=SAME_ORIGIN)  # fmt: skip
         assert answer.status_code == 422 and "time_limit_s" in answer.text, bad
+
+
+def test_the_returns_heading_to_stores_that_day(
+    board: TestClient, keys: Keys, world: dict[str, Any], session: Session
+) -> None:
+    h = bearer(keys.planner)
+    store = board.post("/stores", json={**STORE_EXAMPLE, "depot_id": world["depot"]["id"]},
+                       headers=h).json()  # fmt: skip
+    for size in ("S", "M"):
+        board.put(f"/products/DRS-BLK-{size}", json={**PRODUCT_EXAMPLE, "size": size}, headers=h)
+    load_sales(board, keys, store)
+    [placed] = delivered_dress(board, keys, world, session, "DRS-BLK-S")
+    ret = start(board, keys.customer, placed).json()
+    options = board.get(f"/returns/{ret['id']}/pickup-options", headers=bearer(keys.customer))
+    first = next(o for o in options.json() if o["method"] == "pickup")
+    chosen = board.post(
+        f"/returns/{ret['id']}/pickup",
+        json={k: first[k] for k in ("method", "place_id", "window_start", "window_end")},
+        headers=bearer(keys.customer),
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert sign_in(board, keys.planner).status_code == 303
+    html = board.get(day_url(world, first["day"])).text
+    flows = board.get(
+        "/returns/flows", params={"depot": world["depot"]["id"], "day": first["day"]}, headers=h
+    ).json()
+    (kallio,) = flows["destinations"]
+    assert count(html, "flow") == 1 and f"{kallio['name']} " in html
+    row = html.split('data-testid="flow"')[1].split("</tr>")[0]
+    assert "scheduled 1" in row and f"{kallio['expected_recovery_eur']:.2f}" in row
 
 
 # -- a 2,000-stop day ------------------------------------------------------------------
