@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 import math
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -42,7 +42,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from markupsafe import Markup, escape
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import Caller, SessionDep
 from api.pages.rendering import choose_language, local, render, translations
 from api.pages.session import (
     BOARD_COOKIE,
@@ -138,7 +138,7 @@ def _sign_in_page(
     return response
 
 
-def _viewer(request: Request, session: Session) -> Any:
+def _viewer(request: Request, session: Session) -> Caller:
     """The staff member signed in, or a :class:`_Refused` sign-in form (429 when locked)."""
     if not request.cookies.get(BOARD_COOKIE):
         raise _Refused(_sign_in_page(request, status_code=401))
@@ -152,7 +152,7 @@ def _viewer(request: Request, session: Session) -> Any:
     return caller
 
 
-def _json_viewer(request: Request, session: Session) -> Any:
+def _json_viewer(request: Request, session: Session) -> Caller:
     """As :func:`_viewer`, refusing with JSON (for ``board.js`` and the map)."""
     wait = _locked(request)
     if wait is not None:
@@ -213,7 +213,7 @@ def _time_limit(form: dict[str, str]) -> Limits:
     return Limits(time_limit=seconds)
 
 
-def _may_plan(caller: Any) -> None:
+def _may_plan(caller: Caller) -> None:
     if caller.role not in PLANNERS:
         raise _Refused(
             HTMLResponse(
@@ -289,7 +289,7 @@ def sign_out(request: Request) -> Response:
 def _day_page(
     request: Request,
     session: Session,
-    caller: Any,
+    caller: Caller,
     depot_id: int,
     day: date,
     plan_id: int | None,
@@ -413,7 +413,7 @@ def day_page(
 
 
 def _failed(
-    request: Request, session: Session, caller: Any, depot_id: int, day: date, exc: Exception
+    request: Request, session: Session, caller: Caller, depot_id: int, day: date, exc: Exception
 ) -> Response:
     """The day page again with what went wrong (404, 409 or 422)."""
     code = next((c for kind, c in _STATUS_OF.items() if isinstance(exc, kind)), 409)
@@ -486,7 +486,7 @@ def dispatch(route_id: Int64, request: Request, session: SessionDep) -> Response
     return RedirectResponse(_day_url(depot_id, day, plan_id) + f"#route-{route_id}", 303)
 
 
-def _missing(request: Request, caller: Any, what: str) -> Response:
+def _missing(request: Request, caller: Caller, what: str) -> Response:
     return render(
         request,
         "board_missing.html",
