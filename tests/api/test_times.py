@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.routes.depots import EXAMPLE as DEPOT
 from api.routes.fleet import FLEET_EXAMPLE, VEHICLE_TYPE_EXAMPLE
+from api.zones import in_zone
 from orchestrator.concierge.offers import clear_caches
 from tests.api.conftest import Keys, bearer
 from tests.api.test_returns import delivered_dress, load_sales, shop, start
@@ -221,3 +223,31 @@ def test_the_openapi_document_says_which_zone(client: TestClient) -> None:
     description = client.get("/openapi.json").json()["info"]["description"]
     assert "the depot's `timezone`" in description
     assert "the customer's profile `timezone`" in description
+
+
+class _Inner(BaseModel):
+    at: datetime
+    note: str = "x"
+
+
+class _Outer(BaseModel):
+    inner: _Inner
+    many: list[_Inner]
+    by_name: dict[str, datetime | None]
+    count: int = 0
+
+
+def test_in_zone_converts_every_time_and_copies_only_what_changes() -> None:
+    noon = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)  # the day Helsinki moves to +03:00
+    naive = datetime(2026, 1, 5, 8, 30)  # the store's UTC, as a naive value would mean
+    answer = _Outer(inner=_Inner(at=noon), many=[_Inner(at=naive)],
+                    by_name={"a": noon, "b": None})  # fmt: skip
+    shown = in_zone(answer, CUSTOMER_ZONE)
+    assert shown.inner.at == noon and shown.inner.at.isoformat() == "2026-03-29T15:00:00+03:00"
+    assert shown.many[0].at.isoformat() == "2026-01-05T10:30:00+02:00"
+    assert shown.by_name == {"a": noon, "b": None}
+    assert shown.by_name["a"].utcoffset() == timedelta(hours=3)  # type: ignore[union-attr]  # "a" is set
+    assert answer.inner.at.tzinfo is UTC  # the answer itself is not changed
+    # What holds no time, or is already in the zone, is the same object.
+    assert in_zone(shown, CUSTOMER_ZONE) is shown
+    assert in_zone([1, "a"], CUSTOMER_ZONE) == [1, "a"]
