@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from babel.core import Locale, UnknownLocaleError
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
 from api.pages.rendering import choose_language, local, render, translations
@@ -193,6 +194,19 @@ async def record_outcome(
             "Send the outcome as a form (application/x-www-form-urlencoded).",
         )
     form = _form(await request.body())
+    # The store's work (key check, the outcome, the page) off the event loop.
+    return await run_in_threadpool(_record, route_id, stop_id, request, session, form, language)
+
+
+def _record(
+    route_id: int,
+    stop_id: int,
+    request: Request,
+    session: SessionDep,
+    form: Mapping[str, str],
+    language: str,
+) -> Response:
+    """The outcome's form checked against the link or the board, recorded, answered."""
     token = form.get("token") or request.query_params.get("token") or None
     access = _access(request, session, route_id, token)
     if isinstance(access, Response):
@@ -275,12 +289,12 @@ def _same_origin(request: Request) -> bool:
 
 
 def _form(body: bytes) -> dict[str, str]:
-    """The first value of each field of a URL-encoded form (not valid UTF-8: empty)."""
+    """The first value of each field of a URL-encoded form (empty when it is not UTF-8 or has
+    more than 20 fields: the outcome is then refused as missing)."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except ValueError:  # not UTF-8 (UnicodeDecodeError), or too many fields
         return {}
-    fields = parse_qs(text, keep_blank_values=True, max_num_fields=20)
     return {name: values[0] for name, values in fields.items() if values}
 
 
