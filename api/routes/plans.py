@@ -5,8 +5,10 @@ answers 202 with its id and a ``Location`` to poll; a worker process solves it
 (:mod:`api.runtime.jobs`). ``GET /plans/{id}`` shows the job's status (queued, running, succeeded,
 failed), progress and — once done — the plan; the same id then serves
 ``/plans/{id}/routes`` (JSON; GeoJSON with ``Accept: application/geo+json``) and
-``/plans/{id}/routes.geojson``. Job state is kept in the store: a restart forgets nothing,
-and jobs a stopped server left unfinished show as failed with the reason.
+``/plans/{id}/routes.geojson`` (its route lines along the streets when the app plans on a
+road graph, kept per plan id; times in the depot's zone). Job state is kept in the store: a
+restart forgets nothing, and jobs a stopped server left unfinished show as failed with the
+reason.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
-from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson
+from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson, route_lines
 from api.runtime.jobs import PlanJobs
-from orchestrator.errors import Conflict, NotFound
+from api.zones import Zones, in_zone
+from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.catalog import depot_fleets
 from orchestrator.jobs.plans import JobState, job_progress, job_state, submit_plan, submit_replan
 from orchestrator.models import (
     PLAN_EXAMPLE,
@@ -40,11 +44,12 @@ from orchestrator.models import (
     RouteStopPublic,
     UnservedOrderPublic,
 )
+from orchestrator.planning.board_view import day_plans
 from orchestrator.planning.plans import plan_routes, plan_unserved
 from orchestrator.store.queries import stops_with_places, unserved_with_places
 from routing.solve import Limits
 
-__all__ = ["PlanJobPublic", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]
+__all__ = ["PlanJobPublic", "PlanListed", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=error_responses(401))
 
@@ -178,8 +183,8 @@ class PlanJobPublic(BaseModel):
                     "replan_of_id": 3,
                     "time_limit_s": 10.0,
                     "seed": 0,
-                    "created_at": "2025-03-03T07:30:00Z",
-                    "started_at": "2025-03-03T07:30:01Z",
+                    "created_at": "2025-03-03T09:30:00+02:00",
+                    "started_at": "2025-03-03T09:30:01+02:00",
                     "finished_at": None,
                     "plan": None,
                     "unserved": [],
@@ -188,6 +193,24 @@ class PlanJobPublic(BaseModel):
             ]
         }
     }
+
+
+class PlanListed(PlanPublic):
+    """A plan of a depot's day as listed: the plan, its job's state and whether it is current."""
+
+    current: bool = Field(description="Whether this is the day's current plan (one at most).")
+    job_status: JobState = Field(description="Its job: queued, running, succeeded or failed.")
+    progress: float = Field(
+        ge=0, le=1, description="Estimated share done: of the time limit while running."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {**PLAN_EXAMPLE, "current": True, "job_status": "succeeded", "progress": 1.0}
+            ]
+        }
+    )
 
 
 class StopOut(RouteStopPublic):
@@ -230,7 +253,7 @@ def _jobs(request: Request) -> PlanJobs:
 def _job_public(session: SessionDep, plan: Plan) -> PlanJobPublic:
     assert plan.id is not None
     finished = plan.status not in _UNFINISHED
-    return PlanJobPublic(
+    job = PlanJobPublic(
         id=plan.id,
         status=job_state(plan),
         progress=job_progress(plan),
@@ -247,6 +270,7 @@ def _job_public(session: SessionDep, plan: Plan) -> PlanJobPublic:
         unserved=[UnservedOrderPublic.model_validate(u) for u in plan_unserved(session, plan.id)],
         error=plan.error,
     )
+    return in_zone(job, Zones(session).depot(plan.depot_id))
 
 
 def _accepted(
@@ -329,6 +353,43 @@ def replan(
 
 
 @router.get(
+    "",
+    summary="List a depot's plans of a day",
+    responses=error_responses(403, 422),
+)
+def read_all(
+    _caller: StaffDep,
+    session: SessionDep,
+    depot_id: Annotated[Int64, Query(description="The depot.")],
+    service_day: Annotated[Day, Query(description="The depot's local date.")],
+    plan_status: Annotated[
+        PlanStatus | None, Query(alias="status", description="Only plans of this status.")
+    ] = None,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
+) -> list[PlanListed]:
+    """The depot's plans of the day, newest first; ``current`` marks the day's current plan
+    and ``job_status`` each plan's job. 422 for an unknown depot."""
+    if session.get(Depot, depot_id) is None:
+        raise InvalidInput(("query", "depot_id"), f"no depot {depot_id} — check the depot id")
+    plans = day_plans(
+        session, depot_id, service_day, status=plan_status, offset=offset, limit=limit
+    )
+    listed = [
+        PlanListed.model_validate(
+            plan,
+            update={
+                "current": plan.status is PlanStatus.CURRENT,
+                "job_status": job_state(plan),
+                "progress": job_progress(plan),
+            },
+        )
+        for plan in plans
+    ]
+    return in_zone(listed, Zones(session).depot(depot_id))
+
+
+@router.get(
     "/{plan_id}",
     summary="A plan job's status, progress and result",
     responses=error_responses(403, 404, 422),
@@ -397,7 +458,7 @@ def routes(
     body, geojson = _routes(session, _finished_plan(session, plan_id))
     if accept and GEOJSON_MEDIA_TYPE in accept:
         return GeoJSONResponse(geojson)
-    return body
+    return in_zone(body, Zones(session).depot(body.plan.depot_id))
 
 
 @router.get(
@@ -409,7 +470,26 @@ def routes(
     },
     response_class=GeoJSONResponse,
 )
-def routes_geojson(plan_id: Int64, _caller: StaffDep, session: SessionDep) -> GeoJSONResponse:
-    """The plan as an RFC 7946 ``FeatureCollection`` (coordinates ``[lon, lat]``)."""
-    _, geojson = _routes(session, _finished_plan(session, plan_id))
-    return GeoJSONResponse(geojson)
+def routes_geojson(
+    plan_id: Int64, request: Request, _caller: StaffDep, session: SessionDep
+) -> GeoJSONResponse:
+    """The plan as an RFC 7946 ``FeatureCollection`` (coordinates ``[lon, lat]``, times in the
+    depot's zone with its offset, a ``colour`` per route); when the app plans on a road graph
+    the route lines follow the streets the plan was timed on."""
+    plan = _finished_plan(session, plan_id)
+    _, geojson = _routes(session, plan)
+    return GeoJSONResponse(_along_streets(request, session, plan, geojson))
+
+
+def _along_streets(
+    request: Request, session: SessionDep, plan: Plan, geojson: dict[str, Any]
+) -> dict[str, Any]:
+    """``geojson`` with its route lines along the app's streets (:class:`api.geo.RouteLines`,
+    kept per plan id); as it is when the app plans on straight lines."""
+    lines = route_lines(request.app)
+    if lines is None:
+        return geojson
+    assert plan.id is not None
+    profiles = {f.id: vt.profile for f, vt in depot_fleets(session, plan.depot_id)}
+    by_route = {r.id: profiles.get(r.fleet_id, "car") for r in plan_routes(session, plan.id)}
+    return lines.draw(plan.id, geojson, {k: v for k, v in by_route.items() if k is not None})
