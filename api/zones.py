@@ -11,7 +11,8 @@ answer shows them in the zone they belong to, so that ``eta`` and an explanation
 * the **customer's** zone (their profile's ``timezone``) for the customer's own records:
   the customer, their profile and export (a customer without a profile has the default
   profile's zone, as their profile answer says);
-* **UTC** for what belongs to no place (simulation jobs).
+* **UTC** for what belongs to no place (simulation jobs, webhook subscriptions and their
+  deliveries).
 
 Routes build their answer as usual and pass it through :func:`in_zone` with the zone
 :class:`Zones` finds for it; nothing else converts times, and no answer holds a naive time.
@@ -36,7 +37,8 @@ TIMES = (
     "orders and their events, delivery options, holds, plans, routes and stops (JSON and "
     "GeoJSON), returns and their pickups, and whereabouts; of the customer's profile "
     "`timezone` for customers, profiles and exports (a new profile's zone until one is "
-    "stored) and an order's tracking; UTC for simulation jobs"
+    "stored) and an order's tracking; UTC for what belongs to no place: simulation jobs, "
+    "webhook subscriptions and deliveries"
 )
 """What the OpenAPI document says about the times of every answer."""
 
