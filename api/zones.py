@@ -37,8 +37,8 @@ TIMES = (
     "orders and their events, delivery options, holds, plans, routes and stops (JSON and "
     "GeoJSON), returns and their pickups, and whereabouts; of the customer's profile "
     "`timezone` for customers, profiles and exports (a new profile's zone until one is "
-    "stored) and an order's tracking; UTC for what belongs to no place: simulation jobs, "
-    "webhook subscriptions and deliveries"
+    "stored) and an order's tracking (the depot's without a profile); UTC for what belongs "
+    "to no place: simulation jobs, webhook subscriptions and deliveries"
 )
 """What the OpenAPI document says about the times of every answer."""
 
