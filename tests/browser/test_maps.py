@@ -50,6 +50,9 @@ def test_demo_map_opens_offline_from_a_file(phone: Any, demo_site: DemoSite) -> 
     assert legend.count() == plan["route"] + (1 if plan.get("unserved") else 0)
     phone.locator("path.lm-stop").first.dispatch_event("click")
     assert "ETA" in phone.locator(".leaflet-popup-content").inner_text()
+    phone.wait_for_function(  # the popup has faded in: the screenshot shows it
+        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     shot(phone, "demo-map")
 
 

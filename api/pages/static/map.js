@@ -33,6 +33,7 @@
   ];
   var UNSERVED = "#d62728";
   var STREET = "#8a96a3";
+  var WIDE_PX = 600; /* narrower maps fold their legend */
   var NO_STREETS = "no street map configured — set LASTMILE_ROAD_GRAPH or LASTMILE_TILE_URL";
 
   function inline(element, attribute) {
@@ -104,13 +105,16 @@
     }
     state.legend = L.control({ position: "topright" });
     state.legend.onAdd = function () {
-      var box = L.DomUtil.create("div", "lm-legend");
+      /* A <details>: open on a wide map, folded to its heading on a phone-sized one. */
+      var box = L.DomUtil.create("details", "lm-legend");
       box.setAttribute("data-testid", "map-legend");
-      var rows = [];
-      if (summary && summary.routes !== undefined) {
-        rows.push('<div class="lm-legend-head">' + text(summary.served) + "/" +
-          text(summary.stops) + " stops on " + text(summary.routes) + " routes</div>");
-      }
+      box.open = state.map.getContainer().clientWidth >= WIDE_PX;
+      var head = summary && summary.routes !== undefined
+        ? text(summary.served) + "/" + text(summary.stops) + " stops on " +
+          text(summary.routes) + " routes"
+        : routes.length + (routes.length === 1 ? " route" : " routes") +
+          (unserved ? ", " + unserved + " unserved" : "");
+      var rows = ['<summary class="lm-legend-head">' + head + "</summary>"];
       routes.forEach(function (route) {
         rows.push('<div class="lm-legend-row"><span class="lm-swatch" style="background:' +
           text(route.colour) + '"></span>' + text(route.name) + " · " + text(route.stops) +
