@@ -68,11 +68,14 @@ def test_map_script_draws_the_api_routes_over_the_streets(page: Any, demo_site: 
         f'<div id="streets" data-map style="height:600px" data-routes-url="{routes_url}"'
         ' data-streets-url="/streets.geojson"></div>'
         f'<div id="plain" data-map style="height:300px" data-routes-url="{routes_url}"></div>'
+        f'<div id="tiles" data-map style="height:300px" data-routes-url="{routes_url}"'
+        f' data-tile-url="{demo_site.url}/tiles/{{z}}/{{x}}/{{y}}.png"></div>'
         '<script src="/assets/leaflet/leaflet.js"></script>'
         '<script src="/assets/app/map.js"></script>'
     )
     page.wait_for_selector(f"#streets{READY}")
     page.wait_for_selector(f"#plain{READY}")
+    page.wait_for_selector(f"#tiles{READY}")
     routes = page.request.get(
         f"{demo_site.url}/plans/{plan_id}/routes.geojson",
         headers={"Authorization": f"Bearer {demo_site.planner}"},
@@ -84,4 +87,7 @@ def test_map_script_draws_the_api_routes_over_the_streets(page: Any, demo_site: 
     assert page.locator("#streets [data-testid=map-note]").count() == 0
     note = page.locator("#plain [data-testid=map-note]").inner_text()
     assert "LASTMILE_ROAD_GRAPH" in note and "LASTMILE_TILE_URL" in note
+    # a tile server (here a loopback URL that has none): tiles asked for, no note
+    assert page.locator("#tiles img.leaflet-tile").count() > 0
+    assert page.locator("#tiles [data-testid=map-note]").count() == 0
     shot(page, "api-map")
