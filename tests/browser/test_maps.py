@@ -84,6 +84,8 @@ def test_map_script_draws_the_api_routes_over_the_streets(page: Any, demo_site: 
         assert page.locator(f"#{map_id} path.lm-route").count() == kinds(routes)["route"]
         assert page.locator(f"#{map_id} path.lm-stop").count() == kinds(routes)["stop"]
     assert streets_drawn(page) > 10  # the first map's
+    page.evaluate("() => window.lastmileMap.reload(document.getElementById('streets'))")
+    assert page.locator("#streets path.lm-route").count() == kinds(routes)["route"]  # redrawn
     assert page.locator("#streets [data-testid=map-note]").count() == 0
     note = page.locator("#plain [data-testid=map-note]").inner_text()
     assert "LASTMILE_ROAD_GRAPH" in note and "LASTMILE_TILE_URL" in note
