@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -260,6 +260,41 @@ def day_view(session: Session, depot_id: int, day: date, *, plan_id: int | None 
     )
 
 
+def _raw(column: Any) -> Any:
+    """``column`` read as the driver gives it, without its type's work on every row."""
+    return sa.type_coerce(col(column), sa.String)
+
+
+_STOP_STATUS = {s.value: s for s in StopStatus}
+
+
+def _instants() -> Any:
+    """A reader of raw stored instants, each distinct value read once (windows repeat).
+
+    The same instants :class:`~orchestrator.models.columns.UTCDateTime` gives, at a fraction
+    of its cost on 2,000 rows: SQLite hands back UTC text (``2025-03-03 08:00:00.000000``),
+    PostgreSQL aware datetimes; either becomes an aware UTC datetime.
+    """
+    seen: dict[object, datetime] = {}
+
+    def read(value: object) -> Any:
+        if value is None:
+            return None
+        found = seen.get(value)
+        if found is None:
+            if isinstance(value, str):
+                found = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            elif isinstance(value, datetime):
+                aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+                found = aware.astimezone(UTC)
+            else:
+                raise TypeError(f"not a stored instant: {value!r}")
+            seen[value] = found
+        return found
+
+    return read
+
+
 def _routes(session: Session, plan_id: int) -> tuple[RouteTable, ...]:
     """The plan's routes in id order with their stops: two queries."""
     routes = session.exec(
@@ -275,12 +310,12 @@ def _routes(session: Session, plan_id: int) -> tuple[RouteTable, ...]:
                 col(RouteStop.id),
                 col(RouteStop.sequence),
                 col(RouteStop.order_id),
-                col(RouteStop.status),
-                col(RouteStop.arrival_at),
+                _raw(RouteStop.status),
+                _raw(RouteStop.arrival_at),
                 col(RouteStop.load_after),
                 col(Order.reference),
-                col(Order.window_start),
-                col(Order.window_end),
+                _raw(Order.window_start),
+                _raw(Order.window_end),
                 col(Place.name),
                 col(Place.address),
             )
@@ -293,18 +328,19 @@ def _routes(session: Session, plan_id: int) -> tuple[RouteTable, ...]:
         .all()
     )
     stops: dict[int, list[StopRow]] = {}
+    instant = _instants()
     for r in rows:
         stops.setdefault(r[0], []).append(
             StopRow(
                 id=r[1],
                 sequence=r[2] + 1,
                 order_id=r[3],
-                status=r[4],
-                arrival_at=r[5],
+                status=_STOP_STATUS[r[4]],
+                arrival_at=instant(r[5]),
                 load_after=tuple(r[6] or ()),
                 reference=r[7],
-                window_start=r[8],
-                window_end=r[9],
+                window_start=instant(r[8]),
+                window_end=instant(r[9]),
                 place_name=r[10],
                 address=r[11],
             )
