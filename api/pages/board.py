@@ -69,7 +69,7 @@ from orchestrator.returns_flow.flows import return_flows
 from routing.geojson import PALETTE
 from routing.solve import Limits
 
-__all__ = ["MAX_TIME_LIMIT_S", "router"]
+__all__ = ["MAX_TIME_LIMIT_S", "PLANNERS", "router"]
 
 router = APIRouter(prefix="/board")
 
@@ -194,7 +194,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: values[-1] for name, values in fields.items()}
 
 
-FormDep = Annotated[dict[str, str], Depends(_form)]
+_FormDep = Annotated[dict[str, str], Depends(_form)]
 
 
 def _time_limit(form: dict[str, str]) -> Limits:
@@ -253,7 +253,7 @@ def home(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, session: SessionDep, form: FormDep) -> Response:
+def sign_in(request: Request, session: SessionDep, form: _FormDep) -> Response:
     """Check the key and keep it in the cookie (303 to the board), or the form again."""
     try:
         _same_origin(request)
@@ -423,7 +423,7 @@ def _failed(
 
 @router.post("/depots/{depot_id}/{day}/plan")
 def plan_the_day(
-    depot_id: Int64, day: Day, request: Request, session: SessionDep, form: FormDep
+    depot_id: Int64, day: Day, request: Request, session: SessionDep, form: _FormDep
 ) -> Response:
     """Queue the day's plan (as ``POST /plans``); 303 to the day showing its progress."""
     try:
@@ -442,7 +442,7 @@ def plan_the_day(
 
 
 @router.post("/plans/{plan_id}/replan")
-def replan(plan_id: Int64, request: Request, session: SessionDep, form: FormDep) -> Response:
+def replan(plan_id: Int64, request: Request, session: SessionDep, form: _FormDep) -> Response:
     """Queue a re-plan of the current plan (as ``POST /plans/{id}/replan``); 303 to the day."""
     try:
         _same_origin(request)
