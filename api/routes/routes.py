@@ -5,17 +5,27 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from api.routes.plans import RouteOut, StopOut
+from api.zones import Zones, in_zone
 from orchestrator.errors import NotFound
-from orchestrator.models import Instant, Int64, Route, RouteStop, RouteStopPublic
+from orchestrator.models import (
+    ROUTE_EXAMPLE,
+    ROUTE_STOP_EXAMPLE,
+    Instant,
+    Int64,
+    Route,
+    RouteStop,
+    RouteStopPublic,
+)
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.operations.manifest import Handoff, stop_handoffs
 from orchestrator.store.queries import stops_with_places
 
-__all__ = ["DispatchRequest", "OutcomeRequest", "router"]
+__all__ = ["DispatchRequest", "OutcomeRequest", "RouteDetail", "RouteStopDetail", "router"]
 
 router = APIRouter(prefix="/routes", tags=["routes"], responses=error_responses(401))
 
@@ -44,16 +54,62 @@ class OutcomeRequest(BaseModel):
     }
 
 
-def _route_out(session: SessionDep, route: Route) -> RouteOut:
+_STOP_DETAIL_EXAMPLE = {
+    **ROUTE_STOP_EXAMPLE,
+    "location": [24.946, 60.164],
+    "language": "fi",
+    "handoff_instructions": "ring twice; leave with the concierge; Reception, 2nd floor",
+}
+
+
+class RouteStopDetail(StopOut):
+    """A stop with where it is and how the parcel changes hands there."""
+
+    language: str | None = Field(
+        default=None,
+        description="The customer's language as their profile stores it (e.g. 'fi'); "
+        "null when unknown.",
+    )
+    handoff_instructions: str | None = Field(
+        default=None,
+        description="The customer's hand-off instructions, then the place's own; null when "
+        "neither says anything.",
+    )
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_STOP_DETAIL_EXAMPLE]})
+
+
+class RouteDetail(RouteOut):
+    """A route with its stops in visiting order, each with the customer's language and
+    hand-off instructions."""
+
+    stops: list[RouteStopDetail]  # type: ignore[assignment]  # a narrower kind of stop
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**ROUTE_EXAMPLE, "stops": [_STOP_DETAIL_EXAMPLE]}]}
+    )
+
+
+def _route_out(session: SessionDep, route: Route) -> RouteDetail:
     assert route.id is not None
-    stops = [
-        StopOut.model_validate(
-            s,
-            update={"location": None if p is None else [round(p.lon, 6), round(p.lat, 6)]},
+    handoffs = stop_handoffs(session, route.id)
+    unknown = Handoff(language=None, instructions=None)
+    stops = []
+    for s, p in stops_with_places(session, route.id):
+        handoff = handoffs.get(s.id or 0, unknown)
+        location = None if p is None else [round(p.lon, 6), round(p.lat, 6)]
+        stops.append(
+            RouteStopDetail.model_validate(
+                s,
+                update={
+                    "location": location,
+                    "language": handoff.language,
+                    "handoff_instructions": handoff.instructions,
+                },
+            )
         )
-        for s, p in stops_with_places(session, route.id)
-    ]
-    return RouteOut.model_validate(route, update={"stops": stops})
+    out = RouteDetail.model_validate(route, update={"stops": stops})
+    return in_zone(out, Zones(session).route(route.id))
 
 
 @router.get(
@@ -61,8 +117,9 @@ def _route_out(session: SessionDep, route: Route) -> RouteOut:
     summary="Read a route with its stops",
     responses=error_responses(403, 404, 422),
 )
-def read(route_id: Int64, _caller: StaffDep, session: SessionDep) -> RouteOut:
-    """The route with its stops in visiting order (ETAs, loads, ``[lon, lat]``)."""
+def read(route_id: Int64, _caller: StaffDep, session: SessionDep) -> RouteDetail:
+    """The route with its stops in visiting order (ETAs, loads, ``[lon, lat]``, the customer's
+    language and hand-off instructions)."""
     route = session.get(Route, route_id)
     if route is None:
         raise NotFound("route", route_id)
@@ -79,7 +136,7 @@ def dispatch(
     _caller: PlannerDep,
     session: SessionDep,
     request: Annotated[DispatchRequest | None, Body()] = None,
-) -> RouteOut:
+) -> RouteDetail:
     """Its first ``stops`` stops (all by default) are on board and locked in any re-plan;
     409 when the route's plan is no longer current."""
     route = dispatch_route(session, route_id, stops=(request or DispatchRequest()).stops)
@@ -105,4 +162,4 @@ def outcome(
     closed = mark_stop_outcome(
         session, stop_id, request.outcome, at=request.at, detail=request.detail
     )
-    return RouteStopPublic.model_validate(closed)
+    return in_zone(RouteStopPublic.model_validate(closed), Zones(session).route(route_id))
