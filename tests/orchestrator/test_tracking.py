@@ -239,7 +239,8 @@ def test_a_choice_confirmed_after_the_plan_shows_its_own_band(session: Session, 
     view = tracking_view(session, order.id or 0, customer_id=order.customer_id, now=NOW)
 
     assert view.stage is Stage.CONFIRMED
-    assert view.eta_window == (utc(8, 15), utc(8, 55))  # the option's band, rounded out and view.vehicle_kind == "van"
+    assert view.eta_window == (utc(8, 15), utc(8, 55))  # the option's band, rounded out
+    assert view.vehicle_kind == "van"
     assert view.hold is not None and view.hold.place == "office"
     assert view.stops_before is None  # the plan's count is of the old timing
     assert view.can_redirect  # the order is on a route: "I'm at ..." re-times it at once
