@@ -385,10 +385,14 @@ def unsupported_body(content_type: str | None) -> dict[str, Any]:
 
 def _body_not_json(request: Request, errors: Sequence[Any]) -> bool:
     """Whether the body failed because it was not declared JSON: a request with a body whose
-    ``Content-Type`` FastAPI does not read as JSON, and a problem with that body."""
+    ``Content-Type`` FastAPI does not read as JSON, and a problem with that body. A request
+    with no body at all is a 422 (the body is missing), whatever its headers."""
+    headers = request.headers
+    sent = "transfer-encoding" in headers or headers.get("content-length", "0") not in ("", "0")
     return (
-        request.method in _BODY_METHODS
-        and not _is_json(request.headers.get("content-type"))
+        sent
+        and request.method in _BODY_METHODS
+        and not _is_json(headers.get("content-type"))
         and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
     )
 

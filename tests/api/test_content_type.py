@@ -62,6 +62,13 @@ def test_a_json_body_without_its_content_type_is_415(
     assert taken.status_code == 201, taken.text
 
 
+def test_no_body_at_all_is_still_the_422_of_a_missing_body(client: TestClient, keys: Keys) -> None:
+    for headers in ({}, {"Content-Type": "application/x-www-form-urlencoded"}):
+        answer = client.post("/depots", headers={**bearer(keys.planner), **headers})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == "body"
+
+
 def test_every_method_with_a_body_says_so(
     client: TestClient, keys: Keys, world: dict[str, Any]
 ) -> None:
