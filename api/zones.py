@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam
+from sqlalchemy import BindParameter, Integer, bindparam
 from sqlmodel import Session, col, select
 
 from orchestrator.models import CustomerProfile, Depot, OptionHold, Order, Plan, Route
@@ -85,7 +85,7 @@ def _convert(value: Any, zone: tzinfo) -> Any:
     return value
 
 
-_ID = bindparam("id")
+_ID: BindParameter[int] = bindparam("id", type_=Integer)
 _DEPOT_ZONE = select(Depot.timezone).where(Depot.id == _ID)
 _ORDER_ZONE = (
     select(Depot.timezone).join(Order, col(Order.depot_id) == Depot.id).where(Order.id == _ID)
