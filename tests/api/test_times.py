@@ -164,6 +164,12 @@ def test_the_times_of_a_delivery_are_in_the_depots_zone(
     answers["GET /plans/{id}"] = job
     routes = ok(client.get(f"/plans/{job['id']}/routes", headers=planner))
     answers["GET /plans/{id}/routes"] = routes
+    answers["GET /plans/{id}/routes.geojson"] = ok(
+        client.get(f"/plans/{job['id']}/routes.geojson", headers=planner)
+    )
+    query = {"depot_id": world["depot"]["id"], "service_day": day.isoformat()}
+    listed = client.get("/plans", params=query, headers=planner)
+    answers["GET /plans"] = ok(listed)
     route = routes["routes"][0]
     answers["GET /routes/{id}"] = ok(client.get(f"/routes/{route['id']}", headers=planner))
     dispatched = ok(client.post(f"/routes/{route['id']}/dispatch", headers=planner))
