@@ -103,8 +103,8 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         app.state.outbox.start()  # webhooks (api.runtime.outbox)
         # What the imports and start-up made (~500k objects) lives as long as the process: a
         # full garbage collection scanning it took ~300 ms, the p95 of a 2,000-stop board page
-        # (benchmarks.pages). Frozen, collections skip it.
-        gc.collect()
+        # (benchmarks.pages). Frozen, collections skip it. (No gc.collect() first: it would
+        # cost every start, tests' included, that much.)
         gc.freeze()
         try:
             yield
