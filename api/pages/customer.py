@@ -162,15 +162,20 @@ async def choose(token: str, request: Request) -> Response:
     return await _post(request, token, act)
 
 
+def _own_hold(session: Session, form: Mapping[str, str], order_id: int, customer_id: int) -> int:
+    """The form's ``hold_id``, once it is known to be a hold of this link's order (404 else)."""
+    hold_id = _whole(form, "hold_id")
+    if get_hold(session, hold_id, customer_id=customer_id).order_id != order_id:
+        raise NotFound("hold", hold_id)
+    return hold_id
+
+
 @router.post("/t/{token}/confirm")
 async def confirm(token: str, request: Request) -> Response:
     """Confirm the held option."""
 
     def act(session: Session, order_id: int, customer_id: int, form: Mapping[str, str]) -> str:
-        hold_id = _whole(form, "hold_id")
-        hold = get_hold(session, hold_id, customer_id=customer_id)
-        if hold.order_id != order_id:
-            raise NotFound("hold", hold_id)
+        hold_id = _own_hold(session, form, order_id, customer_id)
         try:
             confirm_hold(session, hold_id, customer_id=customer_id)
         except Conflict:
@@ -185,10 +190,7 @@ async def release(token: str, request: Request) -> Response:
     """Give the held option up and show the options again."""
 
     def act(session: Session, order_id: int, customer_id: int, form: Mapping[str, str]) -> str:
-        hold_id = _whole(form, "hold_id")
-        hold = get_hold(session, hold_id, customer_id=customer_id)
-        if hold.order_id != order_id:
-            raise NotFound("hold", hold_id)
+        hold_id = _own_hold(session, form, order_id, customer_id)
         try:
             release_hold(session, hold_id, customer_id=customer_id)
         except Conflict:
