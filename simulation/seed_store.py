@@ -123,6 +123,24 @@ class SeedSummary:
         The day's orders, one per customer.
     new_orders
         Of those, how many this call registered (0 when the day was seeded before).
+    products
+        SKUs in the demo catalogue (apparel in sizes, shoes, home goods).
+    stores
+        Stores that take returns, each with daily sales and stock.
+    store_ids
+        Their ids, ascending.
+    past_day
+        The delivered day before ``day`` whose orders can be returned (``None``: none seeded).
+    returnable_order_ids
+        Delivered orders with catalogued lines (their SKUs in the catalogue), ids ascending.
+    returnable_lines
+        ``(order_id, order_item_id)`` of each line a return can be started for, ascending:
+        ``POST /returns`` with ``{"order_id": ..., "order_item_id": ..., "condition": "A",
+        "reason": "too_small"}`` starts one (staff key, or the customer's own).
+    profiles
+        Customers with a stored profile (weekly schedule, preferred windows, learned slots).
+    customer_ids
+        The day's customers, ids ascending.
     """
 
     depot_id: int
@@ -135,6 +153,14 @@ class SeedSummary:
     places: int
     orders: int
     new_orders: int
+    products: int = 0
+    stores: int = 0
+    store_ids: tuple[int, ...] = ()
+    past_day: date | None = None
+    returnable_order_ids: tuple[int, ...] = ()
+    returnable_lines: tuple[tuple[int, int], ...] = ()
+    profiles: int = 0
+    customer_ids: tuple[int, ...] = ()
 
 
 def demo_depot_code(city_name: str, seed: int, n_orders: int) -> str:
@@ -246,6 +272,7 @@ def seed_store(
         places=sum(len(p) for p in places),
         orders=n,
         new_orders=len(keys) - len(known),
+        customer_ids=tuple(sorted(customers)),
     )
 
 

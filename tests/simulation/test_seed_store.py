@@ -78,6 +78,7 @@ def test_counts_match_the_workload(session: Session, city: SyntheticCity) -> Non
         places=count(session, Place),
         orders=N,
         new_orders=N,
+        customer_ids=tuple(sorted(c.id or 0 for c in session.exec(select(Customer)))),
     )
     assert (count(session, Customer), count(session, Order)) == (N, N)
     assert count(session, VehicleType) == len(problem.vehicle_types)
