@@ -9,7 +9,10 @@ next days — the places the customer's schedule puts them at × windows × serv
 :func:`choose_option` reserves the chosen option: a hold that expires (15 minutes by
 default) and takes its room in the day's tentative plan, so the next customer sees the day
 with it. Choosing again releases the previous hold (and, for a confirmed one, counts as
-rescheduled). :func:`confirm_hold` writes the place, the window and the day onto the order:
+rescheduled); the order's events record the hold (``held``). :func:`confirm_hold` writes the
+place, the window and the day onto the order (event ``confirmed``) and takes it off every
+other day's plan (:func:`orchestrator.planning.plans.withdraw_order`; 409 when it is on a
+route that has left):
 the next full plan builds its routing problem from them (:mod:`orchestrator.planning.problem`), so
 it
 may move the stop only within the promised window and place. An expired hold answers
@@ -76,6 +79,7 @@ from orchestrator.models import (
 )
 from orchestrator.models.columns import utcnow
 from orchestrator.planning.inputs import handling_skills
+from orchestrator.planning.plans import withdraw_order
 from orchestrator.planning.service import service_seconds
 from orchestrator.planning.tentative import (
     DayCache,
@@ -278,6 +282,14 @@ def choose_option(
         expires_at=now + timedelta(minutes=hold_minutes),
     )
     session.add(hold)
+    zone = ZoneInfo(ctx.depot.timezone)  # as the answers show it
+    events.record(
+        session, order_id, OrderEventKind.HELD,
+        detail=f"{level.value} at {place} (place {picked.place_id}), "
+        f"{option.window_start.astimezone(zone).isoformat()} to "
+        f"{option.window_end.astimezone(zone).isoformat()}, held until "
+        f"{hold.expires_at.astimezone(zone).isoformat()}",
+    )  # fmt: skip
     offered = offered_windows(ctx.request, tentative.plan, ctx.first)
     others = [p for p, levels in offered.items() if p != place and any(levels.values())]
     record_outcome(
@@ -324,7 +336,8 @@ def confirm_hold(
     NotFound
         No such hold (or not the customer's).
     Conflict
-        The hold expired or was released (choose again), or the order can no longer change.
+        The hold expired or was released (choose again), the order can no longer change,
+        or it is on a route of another day that has left the depot (named).
     """
     now = _aware(now)
     hold = _hold(session, hold_id, customer_id)
@@ -342,6 +355,13 @@ def confirm_hold(
         raise Conflict(
             f"order {order.id} is {order.status.value}: its delivery can no longer change"
         )
+    try:
+        # A promise is for one day: the order leaves every other day's plan (409 when it is
+        # on a route that has left), before anything here changes.
+        withdraw_order(session, order.id or 0, to_day=hold.service_day)
+    except BaseException:
+        session.rollback()
+        raise
     order.place_id = hold.place_id
     order.window_start, order.window_end = hold.window_start, hold.window_end
     order.service_day = hold.service_day

@@ -109,6 +109,8 @@ class OrderEventKind(StrEnum):
     REPLANNED = "replanned"
     OPTIONS_OFFERED = "options_offered"
     """Delivery options were offered for the order for the first time."""
+    HELD = "held"
+    """The customer chose an option, held until it is confirmed or expires."""
     CONFIRMED = "confirmed"
     """The customer confirmed a held option (the order took its place, window and day)."""
     ETA_MOVED = "eta_moved"

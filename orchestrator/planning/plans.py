@@ -84,6 +84,7 @@ from routing.solution import Solution, UnservedReason, Visit
 from routing.solve import Limits, solve
 
 __all__ = [
+    "MOVED_BY_CUSTOMER",
     "check_day",
     "check_plan_size",
     "check_replan",
@@ -94,7 +95,11 @@ __all__ = [
     "replan",
     "route_stops",
     "scheduled_pickups",
+    "withdraw_order",
 ]
+
+MOVED_BY_CUSTOMER = "moved_by_customer"
+"""Unserved reason of an order its customer moved to another day after the plan was made."""
 
 _PLANNABLE = (OrderStatus.OPEN, OrderStatus.PLANNED)
 _CLOSED_STOP = (StopStatus.DELIVERED, StopStatus.FAILED)
@@ -363,6 +368,63 @@ def scheduled_pickups(
         )
         out.append(pickup_input(ret.id, place, item, ret.window_start, ret.window_end, store))
     return out
+
+
+def withdraw_order(session: Session, order_id: int, *, to_day: date) -> list[int]:
+    """Take an order off the current plans of every day but ``to_day`` (its customer
+    confirmed that day); the caller commits.
+
+    The stop leaves its route (the route's other stops and times stay as planned, so the
+    vehicle only skips it), the plan records the order as unserved with the reason
+    :data:`MOVED_BY_CUSTOMER` ("moved to DAY by the customer"), counts one order fewer
+    served, and says in ``stats["needs_replan"]`` that a re-plan would tighten it. A route
+    already dispatched is never changed silently: that is a :class:`Conflict`, raised before
+    anything is changed.
+
+    Returns
+    -------
+    list[int]
+        The ids of the plans changed.
+
+    Raises
+    ------
+    Conflict
+        The order's stop is on a route that has left the depot, naming the route.
+    """
+    rows = session.exec(
+        select(RouteStop, Route, Plan)
+        .join(Route, col(Route.id) == col(RouteStop.route_id))
+        .join(Plan, col(Plan.id) == col(Route.plan_id))
+        .where(
+            RouteStop.order_id == order_id,
+            Plan.status == PlanStatus.CURRENT,
+            Plan.service_day != to_day,
+        )
+    ).all()
+    for stop, route, plan in rows:
+        if route.status is not RouteStatus.PLANNED or stop.status is not StopStatus.PLANNED:
+            raise Conflict(
+                f"order {order_id} is on route {route.id} ({route.vehicle_id}) of "
+                f"{plan.service_day}, which has been dispatched — it can no longer move to "
+                f"{to_day}; ask the depot to take it off the vehicle first"
+            )
+    changed = []
+    for stop, _route, plan in rows:
+        assert plan.id is not None
+        detail = f"moved to {to_day} by the customer"
+        session.delete(stop)
+        session.add(
+            UnservedOrder(
+                plan_id=plan.id, order_id=order_id, reason=MOVED_BY_CUSTOMER, detail=detail
+            )
+        )
+        plan.n_served = max(0, plan.n_served - 1)
+        plan.n_unserved += 1
+        needs = list(plan.stats.get("needs_replan") or [])
+        plan.stats = {**plan.stats, "needs_replan": [*needs, f"order {order_id} {detail}"]}
+        session.add(plan)
+        changed.append(plan.id)
+    return changed
 
 
 # -- implementation -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator.concierge.offers import (
     choose_option,
@@ -36,10 +36,15 @@ from orchestrator.models import (
     HoldStatus,
     OptionHold,
     Order,
+    OrderEvent,
     OrderItem,
     OrderStatus,
     Place,
+    Plan,
+    PlanStatus,
+    Route,
     RouteStop,
+    UnservedOrder,
 )
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.planning.inputs import OrderInput
@@ -669,3 +674,84 @@ def test_a_refused_choice_keeps_the_previous_hold(session: Session, world: World
     with pytest.raises(InvalidInput):
         choose_option(session, o.id or 0, bad, now=NOW, travel=TRAVEL)
     assert get_hold(session, held.id, now=NOW).status is HoldStatus.HELD
+
+
+# -- a confirmed day moves the order off every other day's plan (issue #17) ----------------------
+
+
+def _events(session: Session, o: Order) -> list[str]:
+    rows = session.exec(
+        select(OrderEvent).where(OrderEvent.order_id == o.id).order_by(col(OrderEvent.id))
+    ).all()
+    return [e.kind.value for e in rows]
+
+
+def _routed_days(session: Session, o: Order) -> list[Any]:
+    """The service days of the current plans whose routes carry the order."""
+    rows = session.exec(
+        select(Plan.service_day)
+        .join(Route, col(Route.plan_id) == col(Plan.id))
+        .join(RouteStop, col(RouteStop.route_id) == col(Route.id))
+        .where(RouteStop.order_id == o.id, Plan.status == PlanStatus.CURRENT)
+    ).all()
+    return sorted(rows)
+
+
+def test_confirming_another_day_moves_the_order_off_todays_plan(
+    session: Session, world: World
+) -> None:
+    """Planned on DAY, the customer confirms DAY+1: the order leaves DAY's plan (recorded as
+    unserved, moved by the customer; the plan marked for a re-plan) and, once DAY+1 is
+    planned, sits on exactly one day's route. Its events record the hold and the
+    confirmation."""
+    office_weekdays(session, world)
+    o = register_order(session, order_data(world), "moving")
+    other = register_order(session, order_data(world, place_id=world.office.id), "staying")
+    first = plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+    assert _routed_days(session, o) == [DAY]
+    tomorrow = DAY + timedelta(days=1)
+    opt = next(x for x in options(session, o, days=2, k=20) if x["service_day"] == tomorrow)
+    hold = choose_option(session, o.id or 0, choice(opt), now=NOW, travel=TRAVEL)
+    confirm_hold(session, hold.id, now=NOW)
+
+    assert _routed_days(session, o) == []
+    session.refresh(first)
+    assert first.status is PlanStatus.CURRENT and first.n_served == 1
+    assert first.stats["needs_replan"]
+    unserved = session.exec(select(UnservedOrder).where(UnservedOrder.plan_id == first.id)).all()
+    assert [(u.order_id, u.reason) for u in unserved] == [(o.id, "moved_by_customer")]
+    assert f"moved to {tomorrow}" in unserved[0].detail
+    assert _routed_days(session, other) == [DAY]  # the rest of DAY's plan is untouched
+
+    plan_day(session, world.depot.id or 0, tomorrow, limits=LIMITS, travel=TRAVEL)
+    assert _routed_days(session, o) == [tomorrow]
+    kinds = _events(session, o)
+    assert "held" in kinds and "confirmed" in kinds
+    assert kinds.index("held") < kinds.index("confirmed")
+
+
+def test_a_dispatched_route_is_not_changed_by_a_confirmation(
+    session: Session, world: World
+) -> None:
+    """The order's stop is still planned but its route has left: 409 naming the route, and
+    nothing changes."""
+    office_weekdays(session, world)
+    world.fleet.count = 1
+    session.add(world.fleet)
+    session.commit()
+    a = register_order(session, order_data(world), "a")
+    register_order(session, order_data(world, place_id=world.office.id), "b")
+    plan = plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+    (route,) = plan_routes(session, plan.id or 0)
+    stops = route_stops(session, route.id or 0)
+    last = next(s for s in stops if s.order_id == a.id)
+    dispatch_route(session, route.id or 0, stops=last.sequence)  # every stop before a's
+    tomorrow = DAY + timedelta(days=1)
+    opt = next(x for x in options(session, a, days=2, k=20) if x["service_day"] == tomorrow)
+    hold = choose_option(session, a.id or 0, choice(opt), now=NOW, travel=TRAVEL)
+    with pytest.raises(Conflict, match=f"route {route.id}"):
+        confirm_hold(session, hold.id, now=NOW)
+    session.expire_all()
+    assert _routed_days(session, a) == [DAY]
+    stored = session.get(Order, a.id)
+    assert stored is not None and stored.service_day == DAY
