@@ -27,6 +27,15 @@ __all__ = ["cli", "main"]
 
 
 @click.group(cls=Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(
+    None,  # read from the installed package's metadata (importlib.metadata)
+    "-V",
+    "--version",
+    package_name="lastmile",
+    prog_name="lastmile",
+    message="%(prog)s %(version)s",
+    help="print the installed version of lastmile and exit",
+)
 def cli() -> None:
     """Open-source last-mile logistics orchestrator."""
 

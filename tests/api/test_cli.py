@@ -1,20 +1,28 @@
-"""Tests of api.cli: ``lastmile demo`` end to end, and its argument errors."""
+"""Tests of api.cli: ``lastmile demo`` end to end, and its argument errors; ``--version``;
+``lastmile plan`` on a day with orders (progress, totals) and without (the days that have them)."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import json
 import subprocess
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session, func, select
 
 from api.cli import main
+from orchestrator.intake.orders import register_order
+from orchestrator.models import Plan
+from orchestrator.store.engine import create_engine, ensure_schema
 from simulation.cities.synthetic import generate_city
 from tests.api.test_serve import lastmile
+from tests.orchestrator.conftest import DAY, make_world, order_data
 
 
 @dataclass(frozen=True)
@@ -211,3 +219,95 @@ def test_installed_script_lists_its_commands() -> None:
     assert (result.returncode, result.stderr) == (0, "")
     for command in ("demo", "keys", "plan", "serve"):
         assert f"  {command} " in result.stdout
+
+
+# -- lastmile --version -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_is_the_installed_package_version(tmp_path: Path, flag: str) -> None:
+    result = run([flag], tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == f"lastmile {importlib.metadata.version('lastmile')}\n"
+
+
+# -- lastmile plan ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite store (the env's URL) with the depot HEL1: 3 orders the day after DAY, 1 two
+    days before it, and none on DAY."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        world = make_world(session)
+        for offset, n in ((1, 3), (-2, 1)):
+            day = (DAY + timedelta(days=offset)).isoformat()
+            for k in range(n):
+                register_order(session, order_data(world, service_day=day), f"{day}-{k}")
+    engine.dispose()
+    return url
+
+
+def plans_in(url: str) -> int:
+    """Plans in the store."""
+    engine = create_engine(url)
+    with Session(engine) as session:
+        n = session.exec(select(func.count()).select_from(Plan)).one()
+    engine.dispose()
+    return n
+
+
+def test_plan_on_a_day_without_orders_names_the_days_that_have_them(
+    store: str, tmp_path: Path
+) -> None:
+    result = run(["plan", "--depot", "1", "--day", DAY.isoformat()], tmp_path)
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"error: lastmile plan: depot 1 has no open orders on {DAY} (Monday), so nothing was "
+        "planned — days with open orders, nearest first: 2025-03-04 (Tuesday, 3 orders), "
+        "2025-03-01 (Saturday, 1 order)"
+    ]
+    assert plans_in(store) == 0  # no empty plan stored
+
+
+def test_plan_in_a_store_without_orders_says_how_to_add_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        make_world(session)
+    engine.dispose()
+    result = run(["plan", "--depot", "1", "--day", DAY.isoformat()], tmp_path)
+    assert (result.code, result.stdout) == (1, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: lastmile plan: depot 1 has no open orders on {DAY}")
+    assert "no day has open orders — import some with `lastmile import ORDERS.CSV`" in line
+    assert plans_in(url) == 0
+
+
+def test_plan_of_an_unknown_depot_names_the_option(store: str, tmp_path: Path) -> None:
+    result = run(["plan", "--depot", "7", "--day", DAY.isoformat()], tmp_path)
+    assert (result.code, result.stdout) == (2, "")
+    [line] = result.stderr.splitlines()
+    assert "'--depot'" in line and "no depot 7" in line
+
+
+def test_plan_shows_its_progress_on_stderr_and_the_plan_on_stdout(
+    store: str, tmp_path: Path
+) -> None:
+    day = (DAY + timedelta(days=1)).isoformat()
+    result = run(["plan", "--depot", "1", "--day", day, "--time-limit", "1"], tmp_path)
+    assert result.code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"lastmile plan: depot 1 on {day} (Tuesday): 3 orders"
+    assert lines[1].startswith("solving: 0% (0/1 s)")
+    assert lines[-1].startswith("solving: 100% (") or "done in" in lines[-1]
+    assert result.stdout.startswith("plan 1 of depot 1 on 2025-03-04: 3 orders on ")
+    assert plans_in(store) == 1

@@ -81,7 +81,8 @@ def test_import_twice_then_plan_with_the_installed_script(store: str, tmp_path: 
     plan = script(
         ["plan", "--depot", "1", "--day", DAY.isoformat(), "--time-limit", "1"], env, tmp_path
     )
-    assert (plan.returncode, plan.stderr) == (0, ""), plan.stderr
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stderr.splitlines()[0] == f"lastmile plan: depot 1 on {DAY} ({DAY:%A}): 8 orders"
     assert "8 orders on" in plan.stdout
     assert "0 unserved" in plan.stdout
 
