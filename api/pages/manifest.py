@@ -22,8 +22,6 @@ browser's), while a robot's greeting at each stop is in the customer's language.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import SessionDep
 from api.pages.rendering import choose_language, local, render, translations
 from api.pages.session import board_caller, link_target
+from api.tabular import csv_cell, csv_response
 from orchestrator.errors import Conflict, NotFound, OrchestratorError
 from orchestrator.models import Int64, Role
 from orchestrator.operations.manifest import (
@@ -86,8 +85,6 @@ CSV_COLUMNS = (
 _RECORDERS = (Role.PLANNER, Role.ADMIN)
 """Board roles that may record an outcome (those POST /routes/.../outcome admits)."""
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 @dataclass(frozen=True, slots=True)
 class _Access:
@@ -120,13 +117,6 @@ def language_name(code: str | None, in_language: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-def csv_cell(value: object) -> str:
-    """A CSV cell safe to open in a spreadsheet: text starting with ``=``, ``+``, ``-``, ``@``
-    (or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 @router.get("/routes/{route_id}/manifest", response_class=HTMLResponse)
 def manifest_page(
     route_id: Int64, request: Request, session: SessionDep, token: str | None = None
@@ -155,20 +145,8 @@ def manifest_csv(
         manifest = route_manifest(session, route_id)
     except NotFound:
         return _missing(request, _language(request))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in _rows(manifest, "en"):
-        writer.writerow([csv_cell(row[column]) for column in CSV_COLUMNS])
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="route-{route_id}-manifest.csv"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    rows = [[row[column] for column in CSV_COLUMNS] for row in _rows(manifest, "en")]
+    return csv_response(CSV_COLUMNS, rows, f"route-{route_id}-manifest.csv")
 
 
 @router.post("/routes/{route_id}/manifest/stops/{stop_id}/outcome")
