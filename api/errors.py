@@ -163,6 +163,10 @@ _ERRORS: dict[int, tuple[str, str]] = {
         "No such id (or, for a customer's key, not this customer's).",
         "plan 999 not found — check the id",
     ),
+    406: (
+        "The `Accept` header asks for no media type this answer comes in; the detail names them.",
+        "cannot answer text/html — ask for one of application/json, text/csv",
+    ),
     409: (
         "The request conflicts with what is stored; the detail says what to do instead.",
         "plan 3 is superseded, not current — re-plan the day's current plan",
@@ -186,7 +190,7 @@ def error_responses(
     Parameters
     ----------
     codes
-        Any of 401, 403, 404, 409, 422 and 503; with 401 comes 429 (too many failed keys).
+        Any of 401, 403, 404, 406, 409, 422 and 503; with 401 comes 429 (too many failed keys).
     vroom
         The 422 is :class:`VroomInputBody` rather than :class:`InvalidInputBody`.
     non_json_route
