@@ -66,11 +66,15 @@ from orchestrator.models import (
     VehicleTypeCreate,
 )
 from orchestrator.planning.problem import local_midnight
+from orchestrator.planning.travel import TravelTimes
 from routing.matrix import haversine_m
 from routing.model import Location, Stop, TimeWindow, Vehicle
 from routing.model import VehicleType as EngineVehicleType
 from simulation.cities.city import City
 from simulation.cities.helsinki import District
+from simulation.seed_catalogue import DemoProduct, seed_catalogue, seed_stores
+from simulation.seed_history import seed_delivered_day
+from simulation.seed_profiles import seed_profiles
 from simulation.workload import BUSINESS_HOURS, demo_day
 
 __all__ = [
@@ -101,6 +105,7 @@ _CAFE_NAME = re.compile(r"caf[eéè]|kahvila|coffee|espresso|leipomo|bakery", re
 # The seeding draws come from their own stream, so demo_day's draws stay untouched.
 _STREAM = 0x5EED
 _VALUE_CENTS = (1_000, 25_000)  # goods value of an order, cents
+_SKU_STREAM = 1  # sub-stream of the SKU each order holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,7 @@ def seed_store(
     seed: int = 0,
     n_orders: int = 200,
     timezone: str = DEMO_TIMEZONE,
+    travel: TravelTimes | None = None,
 ) -> SeedSummary:
     """Register a simulated day of ``city`` in the store, reusing whatever is already there.
 
@@ -199,6 +205,8 @@ def seed_store(
         Orders of the day, >= 1; one customer each.
     timezone
         IANA timezone of the depot; the windows are local times of day there.
+    travel
+        Travel times of the delivered past day's solve (default: straight lines).
 
     Returns
     -------
@@ -217,6 +225,7 @@ def seed_store(
     """
     problem = demo_day(city, seed=seed, n_orders=n_orders)
     rng = np.random.default_rng((seed, n_orders, _STREAM))
+    products = seed_catalogue(session)
     tag = f"{city_name}-s{seed}-n{n_orders}"
 
     depot = _depot(session, problem.locations[0], city_name, seed, n_orders, timezone)
@@ -230,6 +239,10 @@ def seed_store(
     likes_cafe = rng.random(n) < P_CAFE
     slot_pick = rng.integers(0, 2, size=n)
     value_cents = rng.integers(*_VALUE_CENTS, size=n, endpoint=True)
+    # What each order holds: its own stream, so the draws above stay as they were.
+    sku_pick = np.random.default_rng((seed, n_orders, _STREAM, _SKU_STREAM)).integers(
+        0, len(products), size=n
+    )
     cafes = _cafes(city, rng)
     homes = [problem.locations[stop.location] for stop in problem.stops]
     nearest_cafe = _nearest(homes, cafes)
@@ -258,9 +271,32 @@ def seed_store(
         else:
             kind = PlaceKind.HOME
             window = stop.windows[int(slot_pick[k]) % len(stop.windows)] if stop.windows else None
-        data = _order_data(stop, customers[k], depot.id, day, mine[kind], kind, window, midnight)
+        product = None if "cold" in stop.skills else products[int(sku_pick[k])]
+        data = _order_data(
+            stop, customers[k], depot.id, day, mine[kind], kind, window, midnight, product
+        )
         data["value_cents"] = int(value_cents[k])
         register_order(session, data, keys[k])
+
+    store_ids = seed_stores(
+        session, city, depot_id=depot.id, depot_code=depot.code, day=day, seed=seed,
+        products=products,
+    )  # fmt: skip
+    names = {PlaceKind.HOME: "home", PlaceKind.OFFICE: "office", PlaceKind.CAFE: "café"}
+    profiles = seed_profiles(
+        session, customers, [{names[kind] for kind in mine} for mine in places], day=day,
+        seed=seed,
+    )  # fmt: skip
+    past = seed_delivered_day(
+        session,
+        depot_id=depot.id,
+        day=day,
+        tag=tag,
+        homes=[(cid, mine[PlaceKind.HOME]) for cid, mine in zip(customers, places, strict=True)],
+        seed=seed,
+        products=products,
+        travel=travel,
+    )
     return SeedSummary(
         depot_id=depot.id,
         depot_code=depot.code,
@@ -272,6 +308,13 @@ def seed_store(
         places=sum(len(p) for p in places),
         orders=n,
         new_orders=len(keys) - len(known),
+        products=len(products),
+        stores=len(store_ids),
+        store_ids=store_ids,
+        past_day=past.day,
+        returnable_order_ids=past.order_ids,
+        returnable_lines=past.lines,
+        profiles=profiles,
         customer_ids=tuple(sorted(customers)),
     )
 
@@ -463,8 +506,11 @@ def _order_data(
     kind: PlaceKind,
     window: TimeWindow | None,
     midnight: datetime,
+    product: DemoProduct | None,
 ) -> dict[str, Any]:
-    """The order of ``stop`` (to ``place_id``, a place of that ``kind``) as the store takes it."""
+    """The order of ``stop`` (to ``place_id``, a place of that ``kind``) as the store takes it;
+    its line is ``product`` (with the workload's weight and volume), or groceries without a
+    SKU when ``None``."""
     weight_g, volume_l, parcels = stop.demand
     cold = "cold" in stop.skills
     signature = "signature" in stop.skills
@@ -483,7 +529,8 @@ def _order_data(
         "reference": stop.id,
         "items": [
             {
-                "description": "groceries in cool boxes" if cold else "parcel",
+                "description": product.description if product else "groceries in cool boxes",
+                "sku": product.sku if product else None,
                 "quantity": 1,
                 "weight_g": weight_g,
                 "volume_ml": volume_l * LITRE_ML,
