@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import api.routes.options
+import api.routes.plan_exports
 import api.routes.profiles
 import api.routes.returns
 import api.routes.simulations
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         app.include_router(concierge_module.router)
     for module in (health, vroom, depots, fleet, customers, orders, plans, routes, whereabouts):
         app.include_router(module.router)
+    app.include_router(api.routes.plan_exports.router)  # a plan's routes as CSV and .xlsx
     for returns_module in (api.routes.stores, api.routes.returns):
         app.include_router(returns_module.router)
     app.include_router(api.routes.simulations.router)

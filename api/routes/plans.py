@@ -4,7 +4,8 @@
 answers 202 with its id and a ``Location`` to poll; a worker process solves it
 (:mod:`api.runtime.jobs`). ``GET /plans/{id}`` shows the job's status (queued, running, succeeded,
 failed), progress and — once done — the plan; the same id then serves
-``/plans/{id}/routes`` (JSON; GeoJSON with ``Accept: application/geo+json``) and
+``/plans/{id}/routes`` (JSON; GeoJSON with ``Accept: application/geo+json``; CSV and .xlsx
+by ``Accept``, as :mod:`api.routes.plan_exports` serves them) and
 ``/plans/{id}/routes.geojson`` (its route lines along the streets when the app plans on a
 road graph, kept per plan id; times in the depot's zone). Job state is kept in the store: a
 restart forgets nothing, and jobs a stopped server left unfinished show as failed with the
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson, route_lines
+from api.routes.plan_exports import EXPORT_CONTENT, EXPORT_MEDIA_TYPES, export, negotiate
 from api.runtime.jobs import PlanJobs
 from api.zones import Zones, in_zone
 from orchestrator.errors import Conflict, InvalidInput, NotFound
@@ -443,8 +445,11 @@ _GEOJSON_CONTENT = {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}, "example"
 
 @router.get(
     "/{plan_id}/routes",
-    summary="A plan's routes (JSON, or GeoJSON by Accept)",
-    responses={200: {"content": _GEOJSON_CONTENT}, **error_responses(403, 404, 409, 422)},
+    summary="A plan's routes (JSON; GeoJSON, CSV or .xlsx by Accept)",
+    responses={
+        200: {"content": {**_GEOJSON_CONTENT, **EXPORT_CONTENT}},
+        **error_responses(403, 404, 406, 409, 422),
+    },
     response_model=PlanRoutes,
 )
 def routes(
@@ -454,9 +459,14 @@ def routes(
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Routes with per-stop ETAs (``arrival_at``), loads, metres, CO2 and cost, and the
-    unserved orders with their reasons; ``Accept: application/geo+json`` gives GeoJSON."""
+    unserved orders with their reasons; ``Accept: application/geo+json`` gives GeoJSON,
+    ``text/csv`` and the ``.xlsx`` type what ``routes.csv`` and ``routes.xlsx`` give
+    (:mod:`api.routes.plan_exports`); 406 for an ``Accept`` none of these meets."""
+    media_type = negotiate(accept)
+    if media_type in EXPORT_MEDIA_TYPES:
+        return export(session, plan_id, media_type)
     body, geojson = _routes(session, _finished_plan(session, plan_id))
-    if accept and GEOJSON_MEDIA_TYPE in accept:
+    if media_type == GEOJSON_MEDIA_TYPE:
         return GeoJSONResponse(geojson)
     return in_zone(body, Zones(session).depot(body.plan.depot_id))
 
