@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
 import api.routes.options
+import api.routes.plan_exports
 import api.routes.profiles
 import api.routes.returns
 import api.routes.simulations
@@ -36,6 +37,7 @@ ROUTERS += (api.routes.whereabouts,)
 ROUTERS += (api.routes.simulations,)
 ROUTERS += (api.routes.tracking,)
 ROUTERS += (api.routes.webhooks,)
+ROUTERS += (api.routes.plan_exports,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken
@@ -46,6 +48,8 @@ CONFLICTS = {
     ("post", "/plans/{plan_id}/replan"),  # not the day's current plan
     ("get", "/plans/{plan_id}/routes"),  # the job has not finished
     ("get", "/plans/{plan_id}/routes.geojson"),  # the job has not finished
+    ("get", "/plans/{plan_id}/routes.csv"),  # the job has not finished
+    ("get", "/plans/{plan_id}/routes.xlsx"),  # the job has not finished
     ("post", "/routes/{route_id}/dispatch"),  # its plan is no longer current
     ("post", "/routes/{route_id}/stops/{stop_id}/outcome"),  # not dispatched, or closed
 }
@@ -74,6 +78,9 @@ CONFLICTS |= {
     ("get", "/simulations/{simulation_id}/plots/{name}.png"),  # the job has not succeeded
 }
 """Operations that may answer 409, and why."""
+
+NOT_ACCEPTABLE = {("get", "/plans/{plan_id}/routes")}  # JSON, GeoJSON, CSV, .xlsx by Accept
+"""Operations that answer 406 to an ``Accept`` none of their media types meets."""
 
 FORBIDDEN_IN_THE_ROUTE = {
     ("post", "/customers/{customer_id}/places"),  # any key may, but an analyst's
@@ -214,6 +221,8 @@ def test_error_responses_are_declared_with_the_error_body(spec: dict[str, Any]) 
             expected.add(404)
         if (method, path) in CONFLICTS:
             expected.add(409)
+        if (method, path) in NOT_ACCEPTABLE:
+            expected.add(406)
         if op.get("parameters") or "requestBody" in op:
             expected.add(422)
         if "requestBody" in op:
