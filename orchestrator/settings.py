@@ -130,81 +130,176 @@ _MIB = 1_048_576
 
 
 class Settings(BaseSettings):
-    """Store and planner settings; every field can be set as ``LASTMILE_<NAME>``."""
+    """Store and planner settings; every field can be set as ``LASTMILE_<NAME>``.
+
+    Each field's ``description`` (its first sentence is the short form ``lastmile serve
+    --help`` lists) and default are the one source of the README's table of environment
+    variables (``python -m api.cli.settings_table`` writes it); a field whose default is
+    computed names it in ``json_schema_extra["shown_default"]``.
+    """
 
     model_config = SettingsConfigDict(env_prefix="LASTMILE_", extra="ignore")
 
     database_url: str = Field(
         default_factory=lambda: f"sqlite:///{DEFAULT_SQLITE_PATH.resolve()}",
-        description="SQLAlchemy URL of the store.",
+        description=(
+            "SQLAlchemy URL of the store, created or migrated on first use. PostgreSQL: "
+            "postgresql+psycopg://user:password@host:5432/dbname; the default SQLite file is "
+            "relative to the working directory."
+        ),
+        json_schema_extra={"shown_default": f"sqlite:///./{DEFAULT_SQLITE_PATH.as_posix()}"},
     )
     simulations_dir: Path = Field(
         default_factory=lambda: DEFAULT_SIMULATIONS_DIR.resolve(),
-        description="Folder of the simulation jobs' files (one sub-folder per job).",
+        description=(
+            "Folder of the simulation jobs' files (POST /simulations), one sub-folder per job. "
+            "Jobs resume from it after a restart, so every server process of a store must see "
+            "the same folder."
+        ),
+        json_schema_extra={"shown_default": f"./{DEFAULT_SIMULATIONS_DIR.as_posix()}"},
     )
     road_graph: Path | None = Field(
-        default=None, description="GraphML street graph for travel matrices (optional)."
+        default=None,
+        description=(
+            "GraphML street graph the travel times come from (fastest paths on it). Unset: "
+            "straight lines stretched by LASTMILE_DETOUR_FACTOR."
+        ),
     )
     detour_factor: float = Field(
         default=URBAN_DETOUR_FACTOR,
         ge=1.0,
-        description="Straight-line to road distance multiplier.",
+        description=(
+            "Road distance per straight-line distance, >= 1, when there is no street graph "
+            "(1.3 is a common urban value)."
+        ),
     )
     tile_url: str | None = Field(
         default=None,
         min_length=1,
-        description="Tile URL template ({z}/{x}/{y}) drawn under the maps (optional).",
+        description=(
+            "Tile URL template drawn under the maps, in Leaflet's form with {z}/{x}/{y}. For "
+            "instance https://tiles.example.org/{z}/{x}/{y}.png; unset, no page loads anything "
+            "from another host and the street graph is the maps' base layer."
+        ),
     )
     max_body_bytes: int = Field(
-        default=_MIB, ge=1_024, description="Largest request body, bytes (413 beyond)."
+        default=_MIB,
+        ge=1_024,
+        description=(
+            "Largest request body, bytes. A larger one is answered 413 before any JSON is parsed."
+        ),
     )
     max_vroom_body_bytes: int = Field(
-        default=16 * _MIB, ge=1_024, description="Largest body of POST /solve/vroom, bytes."
+        default=16 * _MIB,
+        ge=1_024,
+        description=(
+            "Largest body of POST /solve/vroom, bytes. The default holds full durations and "
+            "distances matrices of about 1,000 locations."
+        ),
     )
     max_vroom_tasks: int = Field(
-        default=1_000, ge=1, description="Most jobs plus shipment steps of a VROOM problem."
+        default=1_000,
+        ge=1,
+        description=(
+            "Most tasks of one VROOM problem: its jobs plus two per shipment. More is a 422 "
+            "before anything is solved."
+        ),
     )
     max_vroom_vehicles: int = Field(
-        default=50, ge=1, description="Most vehicles of a VROOM problem."
+        default=50, ge=1, description="Most vehicles of one VROOM problem. More is a 422."
     )
     max_plan_stops: int = Field(
-        default=2_000, ge=1, description="Most orders and return pickups of one plan."
+        default=2_000,
+        ge=1,
+        description=(
+            "Most stops of one plan: a depot's orders and return pickups of a service day. More "
+            "is a 422 before the plan is queued."
+        ),
     )
-    max_plan_vehicles: int = Field(default=500, ge=1, description="Most vehicles of one plan.")
+    max_plan_vehicles: int = Field(
+        default=500,
+        ge=1,
+        description="Most vehicles of one plan: the sum of the depot's fleets. More is a 422.",
+    )
     key_secret: SecretStr | None = Field(
         default=None,
         min_length=16,
-        description="Secret API keys are hashed with (unset: a secret file, created once).",
+        description=(
+            "Secret API keys are hashed with (HMAC-SHA256), at least 16 characters, the same "
+            "in every process of a deployment. Unset: a secret file created once (0600) beside "
+            "a SQLite store, else ./var/lastmile.key-secret; changing it invalidates every key."
+        ),
     )
     auth_failure_limit: int = Field(
-        default=20, ge=0, description="Failed authentications per address and window (0: off)."
+        default=20,
+        ge=0,
+        description=(
+            "Failed authentications (401) one client address may have within the window. "
+            "Beyond it its requests are answered 429 until the oldest failure leaves the "
+            "window; 0 turns the limit off. Per server process."
+        ),
     )
     auth_failure_window_s: float = Field(
-        default=60.0, gt=0, description="Window of the failed-authentication limit, seconds."
+        default=60.0,
+        gt=0,
+        description="Window of the failed-authentication limit, seconds.",
     )
     auth_failure_addresses: int = Field(
-        default=10_000, ge=1, description="Client addresses the failure limit remembers."
+        default=10_000,
+        ge=1,
+        description=(
+            "Client addresses the failed-authentication limit remembers at most. The least "
+            "recently failing is forgotten first, which bounds the limit's memory."
+        ),
     )
     webhook_backoff_s: float = Field(
-        default=5.0, gt=0, description="Wait after a failed webhook attempt, seconds (doubled)."
+        default=5.0,
+        gt=0,
+        description=(
+            "Wait after a failed webhook attempt, seconds. Doubled after each further failure "
+            "(5, 10, 20, ...), randomly ± 20 %."
+        ),
     )
     webhook_backoff_max_s: float = Field(
-        default=3_600.0, gt=0, description="Longest wait between two webhook attempts, seconds."
+        default=3_600.0,
+        gt=0,
+        description="Longest wait between two attempts of a webhook event, seconds.",
     )
     webhook_max_attempts: int = Field(
-        default=20, ge=1, description="Attempts per webhook event and subscription at most."
+        default=20,
+        ge=1,
+        description=(
+            "Attempts of a webhook event per subscription at most. Then the event is dead for "
+            "that subscription."
+        ),
     )
     webhook_max_age_s: float = Field(
-        default=259_200.0, gt=0, description="Age past which a failing webhook event is dead, s."
+        default=259_200.0,
+        gt=0,
+        description=(
+            "Age past which a failing webhook event is dead, seconds. The default is three days."
+        ),
     )
     webhook_timeout_s: float = Field(
-        default=10.0, gt=0, le=300, description="Seconds one webhook attempt may take."
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds one webhook attempt may take, at most 300.",
     )
     webhook_poll_s: float = Field(
-        default=1.0, gt=0, le=60, description="How often due webhook events are looked for, s."
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often a server process looks for due webhook events, seconds (<= 60).",
     )
     webhook_senders: int = Field(
-        default=4, ge=0, le=64, description="Webhook posts at the same time per process (0: none)."
+        default=4,
+        ge=0,
+        le=64,
+        description=(
+            "Webhook posts one server process makes at the same time, at most 64. 0: this "
+            "process delivers none."
+        ),
     )
 
 

@@ -12,8 +12,21 @@ from orchestrator.errors import OrchestratorError
 __all__ = ["command"]
 
 
+class _ServeCommand(click.Command):
+    """``serve``, whose help ends with every environment variable the server reads."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The variables of :mod:`api.cli.settings_table` (the README's table, shortened)."""
+        from api.cli.settings_table import help_rows
+
+        with formatter.section("Environment variables (the README's table says more)"):
+            formatter.write_dl(help_rows(), col_max=32)
+        super().format_epilog(ctx, formatter)
+
+
 @click.command(
     "serve",
+    cls=_ServeCommand,
     short_help="serve the HTTP API with uvicorn",
     help=(
         "Serve the HTTP API (OpenAPI docs at /docs) on the store LASTMILE_DATABASE_URL "

@@ -1,4 +1,5 @@
-"""End to end over real HTTP: ``lastmile keys create`` and ``lastmile serve`` as subprocesses.
+"""End to end over real HTTP: ``lastmile keys create`` and ``lastmile serve`` as subprocesses;
+the one table of environment variables (``serve --help``, the README's block).
 
 The server listens on 127.0.0.1 only, on a port the OS reported free, with an empty SQLite
 file as its store; every wait is bounded and the server is stopped at the end, pass or fail.
@@ -6,8 +7,11 @@ file as its store; every wait is bounded and the server is stopped at the end, p
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,7 +25,9 @@ from typing import Any
 
 import pytest
 
+from api.cli import main, settings_table
 from api.routes.vroom import EXAMPLE
+from orchestrator.settings import Settings, setting_name
 
 STARTUP_S = 60.0  # importing the solvers and migrating the schema takes a few seconds
 REQUEST_S = 30.0
@@ -207,3 +213,90 @@ def test_serve_names_a_taken_port_in_one_line(tmp_path: Path, env: dict[str, str
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- every environment variable in one table (api.cli.settings_table) ---------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("api", "orchestrator", "routing", "returns", "simulation", "benchmarks", "tests", ".ci")
+"""Where the code that may read a ``LASTMILE_*`` variable lives (and the Makefile)."""
+NOT_VARIABLES = {
+    # benchmarks/product_runs.py: a constant's name (processes the benchmark gives lastmile)
+    "LASTMILE_WORKERS",
+}
+NAME = re.compile(r"LASTMILE_[A-Z0-9_]+")
+
+
+def names_in_code() -> set[str]:
+    """Every ``LASTMILE_*`` name the code spells (``LASTMILE_WEBHOOK_`` as in ``_*`` included)."""
+    files = [ROOT / "Makefile"]
+    for folder in SCANNED:
+        files += [p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix != ".pyc"]
+    found: set[str] = set()
+    for path in files:
+        try:
+            found |= set(NAME.findall(path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, OSError):
+            continue  # binary files (graphs, images) name no variable
+    return found - NOT_VARIABLES
+
+
+def test_every_variable_the_code_names_is_in_the_table() -> None:
+    listed = {v.name for v in settings_table.variables()}
+    found = names_in_code()
+    assert "LASTMILE_DATABASE_URL" in found and "LASTMILE_TEST_POSTGRES_URL" in found
+    missing = {n for n in found if n not in listed and not n.endswith("_")}
+    # A prefix (``LASTMILE_AUTH_FAILURE_*``) must name variables of the table.
+    missing |= {n for n in found if n.endswith("_") and not any(m.startswith(n) for m in listed)}
+    assert not missing, f"add them to Settings (or TEST_VARIABLES): {sorted(missing)}"
+
+
+def test_the_table_lists_every_setting_with_its_description() -> None:
+    rows = {v.name: v for v in settings_table.variables()}
+    for field, info in Settings.model_fields.items():
+        variable = rows[setting_name(field)]
+        assert variable.description == info.description and variable.description.endswith(".")
+        assert not variable.tests_only
+    assert rows["LASTMILE_MAX_BODY_BYTES"].default == "1,048,576"
+    assert rows["LASTMILE_DETOUR_FACTOR"].default == "1.3"
+    assert rows["LASTMILE_ROAD_GRAPH"].default == "unset"
+
+
+def test_shown_defaults_are_the_real_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [v.name for v in settings_table.variables()]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    rows = {v.name: v.default for v in settings_table.variables()}
+    assert rows["LASTMILE_DATABASE_URL"] == "sqlite:///./var/lastmile.db"
+    assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'var' / 'lastmile.db'}"
+    assert Path(rows["LASTMILE_SIMULATIONS_DIR"]).resolve() == settings.simulations_dir
+
+
+def test_the_readme_holds_the_table_the_generator_makes_now() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert settings_table.readme_block(text) == settings_table.markdown(), (
+        "README.md's environment table is out of date — run `python -m api.cli.settings_table`"
+    )
+    assert settings_table.main(["--check"]) == 0
+
+
+def test_the_generator_replaces_only_its_block() -> None:
+    text = f"# T\n\nbefore\n{settings_table.BEGIN}\n| stale |\n{settings_table.END}\nafter\n"
+    new = settings_table.replace_block(text, settings_table.markdown())
+    assert new.startswith(f"# T\n\nbefore\n{settings_table.BEGIN}\n| Variable | Default |")
+    assert new.endswith(f"|\n{settings_table.END}\nafter\n")
+    assert settings_table.replace_block(new, settings_table.markdown()) == new
+    with pytest.raises(ValueError, match="env:begin"):
+        settings_table.readme_block("no markers\n")
+
+
+def test_serve_help_lists_every_variable_of_the_program() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        assert main(["serve", "--help"]) == 0
+    text = stdout.getvalue()
+    assert "Environment variables" in text
+    for variable in settings_table.variables():
+        assert (variable.name in text) is not variable.tests_only
+    assert "Default: sqlite:///./var/lastmile.db." in " ".join(text.split())
