@@ -30,12 +30,18 @@ from orchestrator.jobs.simulations import fail_job, finish_job, get_job
 from orchestrator.models import SimulationStatus
 from orchestrator.store.engine import create_engine, session_scope
 from simulation.errors import ScenarioError
-from simulation.plots import cost_co2_figure, html_report, on_time_figure, utilisation_figure
+from simulation.plots import (
+    cost_co2_figure,
+    html_report,
+    kpi_label,
+    on_time_figure,
+    utilisation_figure,
+)
 from simulation.report import csv_to_parquet, run
 from simulation.scenario import Scenario
 from simulation.sweep import SweepResult, grid, sweep
 
-__all__ = ["KPI_COLUMNS", "PLOTS", "kpi_table", "run_job", "run_to_folder"]
+__all__ = ["KPI_COLUMNS", "KPI_LABELS", "PLOTS", "kpi_table", "run_job", "run_to_folder"]
 
 PLOTS = {"cost_co2": cost_co2_figure, "on_time": on_time_figure, "utilisation": utilisation_figure}
 """The plots written under ``plots/``, by name."""
@@ -51,6 +57,10 @@ KPI_COLUMNS = (
     "unserved",
 )
 """The summary KPIs shown in the table and in ``GET /simulations/{id}``."""
+
+KPI_LABELS = {key: kpi_label(key) for key in ("label", *KPI_COLUMNS)}
+"""Each column's heading in words with its unit ("Cost per parcel (EUR)"), for a table a person
+reads (:data:`simulation.plots.KPI_LABELS`); the keys stay the columns' names in JSON."""
 
 
 def run_to_folder(
