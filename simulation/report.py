@@ -14,7 +14,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +152,12 @@ def run_replication(scenario: Scenario, replication: int, *, seed: int | None = 
     return twin
 
 
-def run(scenario: Scenario, *, seed: int | None = None) -> Report:
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
     """Run every replication of a scenario and gather the KPIs.
 
     Parameters
@@ -162,6 +167,9 @@ def run(scenario: Scenario, *, seed: int | None = None) -> Report:
     seed
         Seed of the run (default: the scenario's ``seed``); replication ``r`` draws from
         ``SeedSequence((seed, r))``.
+    progress
+        Called with ``(replications done, replications)`` before the first replication and
+        after each (a command's progress bar); it does not change the report.
 
     Returns
     -------
@@ -180,9 +188,13 @@ def run(scenario: Scenario, *, seed: int | None = None) -> Report:
     reps: list[ReplicationKpis] = []
     plan_s = option_s = run_s = 0.0
     events = 0
+    if progress is not None:
+        progress(0, scenario.replications)
     for r in range(scenario.replications):
         twin = run_replication(scenario, r, seed=seed)
         reps.append(replication_kpis(twin))
+        if progress is not None:
+            progress(r + 1, scenario.replications)
         plan_s += twin.plan_seconds
         option_s += twin.option_seconds
         run_s += twin.run_seconds

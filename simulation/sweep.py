@@ -22,7 +22,7 @@ import itertools
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +128,7 @@ def sweep(
     seed: int | None = None,
     workers: int = 1,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     executor: Executor | None = None,
     scheduler: str | None = None,
 ) -> SweepResult:
@@ -146,7 +146,8 @@ def sweep(
     cache_dir
         Folder of cached reports (``<digest>-<seed>.json``); ``None`` caches nothing.
     progress
-        Show a progress bar (tqdm, on stderr).
+        Show a progress bar (tqdm, on stderr); or, instead of the bar, call this with
+        ``(points done, points)`` before running any (the cached ones done) and after each.
     executor
         Run on this executor instead (a Dask ``distributed`` client's executor, say); it
         must accept :func:`run_point`.
@@ -188,14 +189,19 @@ def sweep(
             reports[i] = cached
         else:
             todo.append(i)
-    bar = tqdm(total=len(points), initial=len(points) - len(todo), disable=not progress,
-               desc="sweep", unit="scenario")  # fmt: skip
+    told = progress if callable(progress) else None
+    bar = tqdm(total=len(points), initial=len(points) - len(todo),
+               disable=told is not None or not progress, desc="sweep", unit="scenario")  # fmt: skip
+    if told is not None:
+        told(len(points) - len(todo), len(points))
     try:
-        for i, report in _execute(points, todo, seed, workers, executor):
+        for done, (i, report) in enumerate(_execute(points, todo, seed, workers, executor), 1):
             reports[i] = report
             if cache is not None:
                 _store(cache, points[i].scenario, seed, report)
             bar.update(1)
+            if told is not None:
+                told(len(points) - len(todo) + done, len(points))
     finally:
         bar.close()
     final = tuple(r for r in reports if r is not None)

@@ -18,6 +18,7 @@ import click
 
 from api.cli.output import error
 from api.cli.parsing import Whole
+from api.cli.progress import Progress
 
 __all__ = ["command"]
 
@@ -29,9 +30,10 @@ __all__ = ["command"]
         "Run the what-if simulator on SCENARIO.TOML (or .yaml): one scenario, or a sweep over "
         "a grid of values given by --sweep SWEEP.TOML (an [axes] table of dotted paths and "
         'their values, e.g. "fleet.hubs.0.vehicles.robot" = [0, 4, 8]) or by --axis options. '
-        "Writes report.json, report.csv, report.html (self-contained, with the plots) and "
-        "plots/*.png into --out and prints the KPIs of every scenario. Same scenario and "
-        "seed, same numbers."
+        "Shows its progress per replication (per scenario for a sweep) on stderr, writes "
+        "report.json, report.csv, report.parquet, report.html (self-contained, with the "
+        "plots) and plots/*.png into --out, prints the KPIs of every scenario and names every "
+        "file written. Same scenario and seed, same numbers."
     ),
 )
 @click.argument(
@@ -87,12 +89,15 @@ def command(
         )
     try:
         scenario = load_scenario(scenario_file)
-        what = f"{len(_combinations(axes))} scenarios" if axes else "1 scenario"
-        click.echo(f"lastmile simulate: {scenario.name}: {what} x {scenario.replications} "
-                   f"replications ...", err=True)  # fmt: skip
-        result = run_to_folder(
-            scenario, out, axes=axes, seed=seed, workers=workers, scheduler=scheduler
-        )
+        points = len(_combinations(axes)) if axes else 1
+        click.echo(f"lastmile simulate: {scenario.name}: {_many(points, 'scenario')} x "
+                   f"{_many(scenario.replications, 'replication')}", err=True)  # fmt: skip
+        before = _files(out)
+        label, unit = (f"sweep of {scenario.name}", "scenarios") if axes else (
+            f"simulating {scenario.name}", "replications")  # fmt: skip
+        with _Told(label, unit) as told:
+            result = run_to_folder(scenario, out, axes=axes, seed=seed, workers=workers,
+                                   scheduler=scheduler, progress=told)  # fmt: skip
     except ScenarioError as exc:
         field = exc.field or "scenario"
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
@@ -112,8 +117,64 @@ def command(
             for i, (c, w) in enumerate(zip(line, widths, strict=True))
         ]
         click.echo("  ".join(padded))
-    click.echo(f"reports in {out}: report.json, report.csv, report.html, plots/*.png")
+    click.echo(f"wrote into {out}:")
+    written = [(name, state) for name, state in _files(out).items() if before.get(name) != state]
+    width = max((len(name) for name, _ in written), default=0)
+    for name, (_, size) in written:
+        click.echo(f"  {name.ljust(width)}  {_size(size)}")
+    cached = len(list((out / "cache").glob("*.json")))
+    if cached:
+        click.echo(f"  cache/  {_many(cached, 'point')} of the sweep (a rerun reuses them)")
     return 0
+
+
+class _Told:
+    """A :class:`~api.cli.progress.Progress` fed by ``run_to_folder``'s ``(done, total)``
+    calls: made on the first call, when the total is known; finished when the block ends."""
+
+    def __init__(self, label: str, unit: str) -> None:
+        self.label, self.unit = label, unit
+        self.progress: Progress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.progress is None:
+            self.progress = Progress(self.label, max(total, 1), unit=self.unit)
+        self.progress.update(done)
+
+    def __enter__(self) -> _Told:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self.progress is not None:
+            self.progress.finish(
+                "" if kind is None else "interrupted" if kind is KeyboardInterrupt else "failed"
+            )
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """The files under ``folder`` but not in its ``cache/``: relative name -> (modification
+    time in ns, size in bytes); what a run changed is what differs afterwards."""
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and relative.parts[0] != "cache":
+            stat = path.stat()
+            found[relative.as_posix()] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def _size(size: int) -> str:
+    """Bytes as ``512 B``, ``12.3 kB``, ``4.5 MB``."""
+    if size < 1_000:
+        return f"{size} B"
+    return f"{size / 1_000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
+
+def _many(n: int, thing: str) -> str:
+    """``1 scenario``, ``2 scenarios``."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def _sweep_axes(path: Path) -> dict[str, list[Any]]:

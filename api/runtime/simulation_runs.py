@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -71,7 +71,7 @@ def run_to_folder(
     seed: int | None = None,
     workers: int = 1,
     scheduler: str | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
 ) -> SweepResult:
     """Run ``scenario`` (or the sweep of ``axes`` over it) and write the outputs into ``out``.
 
@@ -90,7 +90,10 @@ def run_to_folder(
     scheduler
         Address of a Dask scheduler to run a sweep on.
     progress
-        Progress bar of a sweep on stderr.
+        ``True``: tqdm's bar of a sweep on stderr (a single scenario shows none); or called
+        with ``(done, total)`` before the work and after each replication of a single
+        scenario, or each scenario of a sweep (cached ones counted done at once) — the
+        command line's progress bar. The files written are the same either way.
 
     Returns
     -------
@@ -108,7 +111,7 @@ def run_to_folder(
     folder.mkdir(parents=True, exist_ok=True)
     points = grid(scenario, dict(axes or {}))
     if not axes:
-        report = run(scenario, seed=seed)
+        report = run(scenario, seed=seed, progress=progress if callable(progress) else None)
         result = SweepResult(tuple(points), (report.to_dict(),), report.seed)
         (folder / "report.json").write_text(report.to_json(), encoding="utf-8")
         table = report.to_csv()

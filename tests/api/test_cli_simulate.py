@@ -48,6 +48,23 @@ def simulate(argv: list[str]) -> tuple[int, str, str]:
     return code, stdout.getvalue(), stderr.getvalue()
 
 
+def assert_lists_every_file(out: Path, lines: list[str]) -> None:
+    """``lines`` (the end of the output) name the folder and every file in it, with its size;
+    a sweep's cache as one line."""
+    assert lines[0] == f"wrote into {out}:"
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.parent.name != "cache")
+    assert "report.parquet" in {p.name for p in files}
+    named = [line.split()[0] for line in lines[1:]]
+    expected = [p.relative_to(out).as_posix() for p in files]
+    cached = len(list((out / "cache").glob("*.json")))
+    assert named == expected + (["cache/"] if cached else [])
+    for line, path in zip(lines[1:], files, strict=False):
+        assert line.split()[-1] in ("B", "kB", "MB")
+        assert path.stat().st_size > 0
+    if cached:
+        assert lines[-1].split()[1:3] == [str(cached), "points"]
+
+
 @pytest.fixture
 def tiny_file(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
@@ -59,11 +76,14 @@ def test_one_scenario_writes_its_reports(tiny_file: Path, tmp_path: Path) -> Non
     out = tmp_path / "out"
     code, stdout, stderr = simulate([str(tiny_file), "--out", str(out)])
     assert code == 0, stderr
-    assert "tiny: 1 scenario x 1 replications" in stderr
-    header, row, where = stdout.splitlines()
+    announced, *bar = stderr.splitlines()
+    assert announced == "lastmile simulate: tiny: 1 scenario x 1 replication"
+    assert bar[0] == "simulating tiny: 0% (0/1 replications)"
+    assert bar[-1] == "simulating tiny: 100% (1/1 replications)"
+    header, row, *written = stdout.splitlines()
     assert header.split()[:3] == ["scenario", "delivered", "on_time_share"]
     assert row.startswith("tiny ")
-    assert str(out) in where
+    assert_lists_every_file(out, written)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["scenario"] == "tiny" and report["seed"] == 7
     delivered = report["summary"]["delivered"]["mean"]
@@ -89,7 +109,12 @@ def test_a_sweep_from_axes_and_from_a_file(tiny_file: Path, tmp_path: Path) -> N
         [str(tiny_file), "--out", str(out), "--axis", "policies.concierge=true,false"]
     )
     assert code == 0, stderr
-    assert "2 scenarios" in stderr and "sweep" in stderr  # the progress bar
+    assert stderr.splitlines() == [
+        "lastmile simulate: tiny: 2 scenarios x 1 replication",
+        "sweep of tiny: 0% (0/2 scenarios)",
+        "sweep of tiny: 100% (2/2 scenarios)",
+    ]
+    assert_lists_every_file(out, stdout.splitlines()[3:])
     labels = [line.split()[0] for line in stdout.splitlines()[1:3]]
     assert labels == ["concierge=True", "concierge=False"]
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -174,3 +199,24 @@ def test_an_unreachable_scheduler_fails_with_one_line(tiny_file: Path) -> None:
         )  # fmt: skip
     assert code == 1 and stdout == ""
     assert stderr.splitlines()[-1].startswith("error: lastmile simulate: cannot reach the Dask")
+
+
+def test_run_to_folder_reports_progress_per_replication_and_per_scenario(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    from api.runtime.simulation_runs import run_to_folder
+    from simulation import load_scenario
+
+    scenario = load_scenario(tiny_file).model_copy(update={"replications": 2})
+    seen: list[tuple[int, ...]] = []
+    run_to_folder(
+        scenario, tmp_path / "one", progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(0, 2), (1, 2), (2, 2)]  # replications
+    seen.clear()
+    axes = {"policies.concierge": [True, False]}
+    run_to_folder(scenario, tmp_path / "sweep", axes=axes, progress=lambda *d: seen.append(d))
+    assert seen == [(0, 2), (1, 2), (2, 2)]  # scenarios
+    seen.clear()
+    run_to_folder(scenario, tmp_path / "sweep", axes=axes, progress=lambda *d: seen.append(d))
+    assert seen == [(2, 2)]  # both cached
