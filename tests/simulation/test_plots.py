@@ -185,3 +185,18 @@ def test_unserved_reasons_of_each_sweep_point(swept: SweepResult) -> None:
 
 def test_a_reason_without_a_text_is_shown_by_its_code() -> None:
     assert reason_text("a_new_reason") == "a new reason"
+
+
+def test_returns_columns_and_reasons_when_a_later_point_has_them() -> None:
+    # Returns off, then on: the table still shows their columns, and their unserved by reason.
+    data = tiny_dict(days=3, returns={"share": 0.4})
+    data["fleet"]["hubs"][0]["vehicles"] = {"van": 1, "cargo-bike": 1}
+    result = sweep(grid(Scenario.from_dict(data), {"returns.share": [0, 0.4]}), progress=False)
+    page = html_report(result)
+    assert "Returns collected (share)" in _headings(page)
+    on = result.reports[1]["replications"][0]["returns"]
+    assert on["asked"] > 0
+    if on["unserved_reasons"]:
+        table = page[page.index("Unserved returns by reason") :]
+        code, _ = on["unserved_reasons"][0]
+        assert reason_text(code) in table
