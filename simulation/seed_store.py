@@ -21,7 +21,21 @@ From the workload to the store:
   one of the two slots; the workload's optional low-priority drops become ordinary orders
   (the store has no drop penalty yet);
 * volumes go from litres to millilitres; handling needs become the order's flags
-  (``fragile``, ``signature_required``, ``cold_chain``).
+  (``fragile``, ``signature_required``, ``cold_chain``);
+* each order's line is a product of the demo catalogue (its SKU and name, with the
+  workload's weight and volume), so it can be returned once delivered; cold-chain orders
+  hold groceries, without a SKU.
+
+Around the day, so that every feature can be tried on the demo's store (``world=True``, the
+default), each in its own module:
+
+* :mod:`simulation.seed_catalogue` — the catalogue (always: the lines name its SKUs), and
+  stores taking returns with months of daily sales and their stock;
+* :mod:`simulation.seed_profiles` — the customers' profiles: weekly schedules (the office on
+  weekdays, the café on Saturdays), preferred windows and learned slots;
+* :mod:`simulation.seed_history` — a day three days earlier, delivered: orders of catalogue
+  products, planned, dispatched and marked delivered, whose lines
+  (:attr:`SeedSummary.returnable_lines`) a return can be started for.
 
 Seeding is idempotent: the depot code, the customers' e-mail addresses and the orders'
 idempotency keys are derived from the city's name, the seed, the number of orders and the
@@ -35,6 +49,7 @@ the depot's local midnight.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -184,6 +199,7 @@ def seed_store(
     n_orders: int = 200,
     timezone: str = DEMO_TIMEZONE,
     travel: TravelTimes | None = None,
+    world: bool = True,
 ) -> SeedSummary:
     """Register a simulated day of ``city`` in the store, reusing whatever is already there.
 
@@ -207,6 +223,10 @@ def seed_store(
         IANA timezone of the depot; the windows are local times of day there.
     travel
         Travel times of the delivered past day's solve (default: straight lines).
+    world
+        Also what lets every feature be tried (the default): the stores taking returns with
+        their sales and stock, the customers' profiles and the delivered past day. ``False``:
+        the day alone (its lines still name the catalogue's SKUs, which is always seeded).
 
     Returns
     -------
@@ -278,6 +298,22 @@ def seed_store(
         data["value_cents"] = int(value_cents[k])
         register_order(session, data, keys[k])
 
+    summary = SeedSummary(
+        depot_id=depot.id,
+        depot_code=depot.code,
+        day=day,
+        vehicle_types=len(type_ids),
+        fleets=len(fleets),
+        vehicles=len(problem.vehicles),
+        customers=n,
+        places=sum(len(p) for p in places),
+        orders=n,
+        new_orders=len(keys) - len(known),
+        products=len(products),
+        customer_ids=tuple(sorted(customers)),
+    )
+    if not world:
+        return summary
     store_ids = seed_stores(
         session, city, depot_id=depot.id, depot_code=depot.code, day=day, seed=seed,
         products=products,
@@ -297,25 +333,14 @@ def seed_store(
         products=products,
         travel=travel,
     )
-    return SeedSummary(
-        depot_id=depot.id,
-        depot_code=depot.code,
-        day=day,
-        vehicle_types=len(type_ids),
-        fleets=len(fleets),
-        vehicles=len(problem.vehicles),
-        customers=n,
-        places=sum(len(p) for p in places),
-        orders=n,
-        new_orders=len(keys) - len(known),
-        products=len(products),
+    return dataclasses.replace(
+        summary,
         stores=len(store_ids),
         store_ids=store_ids,
         past_day=past.day,
         returnable_order_ids=past.order_ids,
         returnable_lines=past.lines,
         profiles=profiles,
-        customer_ids=tuple(sorted(customers)),
     )
 
 

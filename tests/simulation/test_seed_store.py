@@ -26,6 +26,7 @@ from orchestrator.store.engine import create_engine, ensure_schema
 from routing import Limits
 from simulation.cities.helsinki import District, load_helsinki
 from simulation.cities.synthetic import SyntheticCity, generate_city
+from simulation.seed_catalogue import CATALOGUE
 from simulation.seed_store import (
     EMAIL_DOMAIN,
     LITRE_ML,
@@ -53,9 +54,14 @@ def city() -> SyntheticCity:
     return generate_city(0, blocks=6)
 
 
-def seed(session: Session, city: SyntheticCity, day: date = DAY, n: int = N) -> SeedSummary:
-    """Seed ``n`` orders of seed 3 on ``day``."""
-    return seed_store(session, city, city_name="synthetic", day=day, seed=3, n_orders=n)
+def seed(
+    session: Session, city: SyntheticCity, day: date = DAY, n: int = N, *, world: bool = False
+) -> SeedSummary:
+    """Seed ``n`` orders of seed 3 on ``day`` (the day alone unless ``world``: the stores,
+    profiles and delivered past day have their own tests)."""
+    return seed_store(
+        session, city, city_name="synthetic", day=day, seed=3, n_orders=n, world=world
+    )
 
 
 def count(session: Session, table: type) -> int:
@@ -78,6 +84,7 @@ def test_counts_match_the_workload(session: Session, city: SyntheticCity) -> Non
         places=count(session, Place),
         orders=N,
         new_orders=N,
+        products=len(CATALOGUE),
         customer_ids=tuple(sorted(c.id or 0 for c in session.exec(select(Customer)))),
     )
     assert (count(session, Customer), count(session, Order)) == (N, N)
@@ -103,11 +110,17 @@ def test_orders_carry_the_workloads_parcels_needs_and_windows(
     midnight = local_midnight(depot, DAY)
     orders = {o.reference: o for o in session.exec(select(Order))}
     assert sorted(orders) == sorted(s.id for s in problem.stops)
+    skus = {p.sku: p for p in CATALOGUE}
     for stop in problem.stops:
         order = orders[stop.id]
         (item,) = session.exec(select(OrderItem).where(OrderItem.order_id == order.id)).all()
         weight, litres, parcels = stop.demand
         assert (item.weight_g, item.volume_ml, item.parcels) == (weight, litres * LITRE_ML, parcels)
+        # A catalogue product (so it can be returned), but groceries have no SKU.
+        if "cold" in stop.skills:
+            assert (item.sku, item.description) == (None, "groceries in cool boxes")
+        else:
+            assert item.description == skus[item.sku].description
         assert order.fragile == ("fragile" in stop.skills)
         assert order.signature_required == ("signature" in stop.skills)
         assert order.cold_chain == ("cold" in stop.skills)
@@ -215,7 +228,7 @@ def district() -> District:
 
 
 def test_cafes_in_helsinki_are_real_cafes(session: Session, district: District) -> None:
-    seed_store(session, district, city_name="helsinki", day=DAY, seed=0, n_orders=40)
+    seed_store(session, district, city_name="helsinki", day=DAY, seed=0, n_orders=40, world=False)
     addresses = {a.id for a in district.addresses}
     places = list(session.exec(select(Place)))
     cafes = [p for p in places if p.kind == "cafe"]
