@@ -28,7 +28,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from orchestrator.errors import Conflict, NotFound
-from orchestrator.models import Order, Plan, PlanStatus, ReturnStop, Route, RouteStop
+from orchestrator.models import Plan, PlanStatus, ReturnStop, Route, RouteStop
 from orchestrator.operations.manifest import ManifestStop, route_manifest
 from orchestrator.planning.board_view import RouteTable, day_view
 
@@ -184,12 +184,13 @@ def plan_sheets(session: Session, plan_id: int) -> PlanSheets:
         )
     view = day_view(session, plan.depot_id, plan.service_day, plan_id=plan.id)
     timings = _timings(session, plan.id)
+    references = {s.id: s.reference for r in view.routes for s in r.stops}
     route_rows: list[tuple[Cell, ...]] = []
     stop_rows: list[tuple[Cell, ...]] = []
     for route in view.routes:
         stops = route_manifest(session, route.id).stops
         route_rows.append(_route_row(plan.id, route, stops, view.timezone))
-        stop_rows.extend(_stop_row(plan.id, route, stop, timings) for stop in stops)
+        stop_rows.extend(_stop_row(plan.id, route, stop, timings, references) for stop in stops)
     unserved = tuple(
         (
             plan.id,
@@ -221,13 +222,12 @@ def plan_sheets(session: Session, plan_id: int) -> PlanSheets:
 
 @dataclass(frozen=True, slots=True)
 class _Timing:
-    """A stop's stored timing and load, and its order's reference."""
+    """A stop's stored timing and load."""
 
     service_start: datetime
     wait_s: int
     leg_distance_m: int
     load_after: tuple[int | None, ...]
-    reference: str | None
 
 
 def _load(values: Sequence[int] | None) -> tuple[int | None, ...]:
@@ -238,36 +238,22 @@ def _load(values: Sequence[int] | None) -> tuple[int | None, ...]:
 
 def _timings(session: Session, plan_id: int) -> dict[tuple[str, int], _Timing]:
     """The plan's stops' timings by ``("delivery", route stop id)`` and ``("return", return
-    stop id)``: one query per table."""
+    stop id)``: one query per table (the two keep the same columns)."""
     found: dict[tuple[str, int], _Timing] = {}
-    deliveries: Sequence[Any] = session.exec(
-        select(  # type: ignore[call-overload]  # select() is typed for at most four columns
-            RouteStop.id,
-            RouteStop.service_start_at,
-            RouteStop.wait_s,
-            RouteStop.leg_distance_m,
-            RouteStop.load_after,
-            Order.reference,
-        )
-        .join(Route, col(Route.id) == RouteStop.route_id)
-        .join(Order, col(Order.id) == RouteStop.order_id)
-        .where(Route.plan_id == plan_id)
-    ).all()
-    for stop_id, start, wait, leg, load, reference in deliveries:
-        found["delivery", stop_id] = _Timing(start, wait, leg, _load(load), reference)
-    returns: Sequence[Any] = session.exec(
-        select(  # type: ignore[call-overload]  # select() is typed for at most four columns
-            ReturnStop.id,
-            ReturnStop.service_start_at,
-            ReturnStop.wait_s,
-            ReturnStop.leg_distance_m,
-            ReturnStop.load_after,
-        )
-        .join(Route, col(Route.id) == ReturnStop.route_id)
-        .where(Route.plan_id == plan_id)
-    ).all()
-    for stop_id, start, wait, leg, load in returns:
-        found["return", stop_id] = _Timing(start, wait, leg, _load(load), None)
+    for kind, table in (("delivery", RouteStop), ("return", ReturnStop)):
+        rows: Sequence[Any] = session.exec(
+            select(  # type: ignore[call-overload]  # select() is typed for at most four columns
+                table.id,
+                table.service_start_at,
+                table.wait_s,
+                table.leg_distance_m,
+                table.load_after,
+            )
+            .join(Route, col(Route.id) == table.route_id)
+            .where(Route.plan_id == plan_id)
+        ).all()
+        for stop_id, start, wait, leg, load in rows:
+            found[kind, stop_id] = _Timing(start, wait, leg, _load(load))
     return found
 
 
@@ -298,8 +284,10 @@ def _stop_row(
     route: RouteTable,
     stop: ManifestStop,
     timings: dict[tuple[str, int], _Timing],
+    references: dict[int, str | None],
 ) -> tuple[Cell, ...]:
-    timing = timings.get(("delivery" if stop.kind == "delivery" else "return", stop.id))
+    delivery = stop.kind == "delivery"
+    timing = timings.get(("delivery" if delivery else "return", stop.id))
     return (
         plan_id,
         route.id,
@@ -309,7 +297,7 @@ def _stop_row(
         stop.kind,
         stop.id,
         stop.order_id,
-        timing.reference if timing else None,
+        references.get(stop.id) if delivery else None,
         stop.return_id,
         stop.place_name,
         stop.address,

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +20,11 @@ from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from api.app import create_app
-from api.routes.depots import EXAMPLE as DEPOT
-from api.routes.fleet import FLEET_EXAMPLE, VEHICLE_TYPE_EXAMPLE
 from api.routes.plan_exports import ROUTES_MEDIA_TYPES, negotiate
 from api.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_cell, xlsx_cell
 from orchestrator.access.keys import create_api_key
 from orchestrator.concierge.profiles import put_profile
-from orchestrator.intake.catalog import add_place, create_customer
+from orchestrator.intake.catalog import add_place
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Plan, PlanKind, PlanStatus, Route, RouteStop, UnservedOrder
 from orchestrator.operations.dispatch import dispatch_route
@@ -39,11 +34,14 @@ from orchestrator.planning.plans import plan_day
 from orchestrator.planning.travel import StraightLineTravel
 from orchestrator.settings import Settings
 from routing import Limits
+from tests.api import test_board
 from tests.api.conftest import Keys, bearer
-from tests.orchestrator.conftest import POSTGRES_ENV, _postgres_database
+from tests.orchestrator.conftest import make_world
 
 ZONE = ZoneInfo("Europe/Helsinki")
 POINTS = [(60.1755, 24.9310), (60.1640, 24.9460), (60.1810, 24.9520), (60.1590, 24.9230)]
+store_url = test_board.store_url
+"""The fixture of an empty store on SQLite, and on PostgreSQL when it is set up."""
 EVIL = '=HYPERLINK("http://evil.example","click")'
 
 
@@ -400,30 +398,13 @@ def test_an_instant_is_iso_in_csv_and_wall_clock_in_the_workbook() -> None:
     assert xlsx_cell(instant) == datetime(2026, 12, 4, 9, 30)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store on SQLite, and on the PostgreSQL server of LASTMILE_TEST_POSTGRES_URL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'exports.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
-    yield from _postgres_database(base)
-
-
 def test_the_exports_read_the_stored_day_on_either_backend(store_url: str) -> None:
     app = create_app(Settings(database_url=store_url))
     with TestClient(app) as client, Session(app.state.engine) as session:
-        key = create_api_key(session, "planner")
-        aino = create_customer(session, {"name": "Aino"})
-        h = bearer(key)
-        depot = client.post("/depots", json=DEPOT, headers=h).json()
-        van = client.post("/vehicle-types", json=VEHICLE_TYPE_EXAMPLE, headers=h).json()
-        fleet_in = {**FLEET_EXAMPLE, "depot_id": depot["id"], "vehicle_type_id": van["id"]}
-        assert client.post("/fleets", json=fleet_in, headers=h).status_code == 201
-        assert aino.id is not None
-        planned = plan_a_day(session, aino.id, depot["id"], n=3)
+        h = bearer(create_api_key(session, "planner"))
+        world = make_world(session)
+        assert world.customer.id is not None and world.depot.id is not None
+        planned = plan_a_day(session, world.customer.id, world.depot.id, n=3)
         rows = csv_rows(client.get(f"/plans/{planned.plan_id}/routes.csv", headers=h).text)
         stored = plan_stops(session, planned.plan_id)
         assert [(int(r["stop_id"]), r["eta"]) for r in rows] == [
