@@ -74,7 +74,10 @@ class StoreInput:
 class OrderInput:
     """An order to deliver: where (``None`` until the customer has chosen), how much
     (grams, millilitres, parcels — all its lines), when (aware instants; ``None``: any time
-    of the shift) and how it must be handled."""
+    of the shift), how it must be handled, and whether its customer lets a sidewalk robot
+    (``accepts_robot``) or a crowdsourced courier (``accepts_courier``) bring it — the store
+    fills these from the customer's profile (no profile: no robot, couriers welcome); a plain
+    value accepts both."""
 
     id: int
     place: PlaceInput | None
@@ -84,6 +87,8 @@ class OrderInput:
     fragile: bool = False
     signature_required: bool = False
     cold_chain: bool = False
+    accepts_robot: bool = True
+    accepts_courier: bool = True
 
     @property
     def skills(self) -> frozenset[str]:

@@ -43,6 +43,7 @@ from orchestrator.errors import Conflict, InvalidInput, NotFound, PlanningFailed
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     CarriedTo,
+    CustomerProfile,
     Depot,
     Fleet,
     ItemReturn,
@@ -89,6 +90,7 @@ __all__ = [
     "check_plan_size",
     "check_replan",
     "current_plan",
+    "customer_acceptance",
     "plan_day",
     "plan_routes",
     "plan_unserved",
@@ -454,7 +456,36 @@ def _gather(session: Session, depot: Depot, day: date, extra_ids: set[int]) -> l
     places = {
         p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(sorted(place_ids))))
     }
-    return [order_input(o, items.get(o.id or 0, []), places.get(o.place_id)) for o in orders]
+    accepts = customer_acceptance(session, {o.customer_id for o in orders})
+    return [
+        dataclasses.replace(
+            order_input(o, items.get(o.id or 0, []), places.get(o.place_id)),
+            accepts_robot=accepts.get(o.customer_id, _NO_PROFILE)[0],
+            accepts_courier=accepts.get(o.customer_id, _NO_PROFILE)[1],
+        )
+        for o in orders
+    ]
+
+
+_NO_PROFILE = (
+    bool(CustomerProfile.model_fields["accepts_robot"].default),
+    bool(CustomerProfile.model_fields["accepts_courier"].default),
+)  # what a customer who never set a profile accepts: no robot, couriers welcome
+
+
+def customer_acceptance(session: Session, customer_ids: set[int]) -> dict[int, tuple[bool, bool]]:
+    """Customer id → (accepts a robot, accepts a courier), for the customers with a profile;
+    the others accept what a new profile does (no robot, couriers welcome)."""
+    if not customer_ids:
+        return {}
+    rows = session.exec(
+        select(
+            CustomerProfile.customer_id,
+            CustomerProfile.accepts_robot,
+            CustomerProfile.accepts_courier,
+        ).where(col(CustomerProfile.customer_id).in_(sorted(customer_ids)))
+    ).all()
+    return {cid: (bool(robot), bool(courier)) for cid, robot, courier in rows}
 
 
 def _plan(

@@ -15,10 +15,19 @@ Conventions of the mapping:
 * times are seconds elapsed since the depot's local midnight on the service day (order
   windows are converted from their UTC instants; fleet shifts are stored that way);
 * handling flags become skills: ``fragile`` → ``"fragile"``, ``signature_required`` →
-  ``"signature"``, ``cold_chain`` → ``"cold"``.
+  ``"signature"``, ``cold_chain`` → ``"cold"``;
+* who may bring it becomes skills too: the stop of a customer who refuses robots needs
+  :data:`BY_PERSON`, which every vehicle type but robots has; one who refuses couriers needs
+  :data:`OWN_FLEET`, which every type but couriers has; a return pickup always needs
+  :data:`BY_PERSON` (a robot cannot take a parcel back). The types get these skills only
+  when some stop needs them, so every solver (PyVRP's seed included) keeps them apart.
 
 Orders that cannot even be put into the problem — no delivery place chosen, or a skill no
-vehicle of the depot has — are returned in :attr:`MappedProblem.left_out` with a reason.
+vehicle of the depot has (a customer who refuses robots at a depot of robots only) — are
+returned in :attr:`MappedProblem.left_out` with a reason.
+
+Language and hand-off instructions constrain no vehicle: fleets have no languages, and the
+instructions are text for whoever hands the parcel over (the manifest, the customer's page).
 
 Return pickups (:class:`PickupInput`) ride on the same routes:
 
@@ -61,14 +70,17 @@ from routing.model import (
     StopKind,
     TimeWindow,
     Vehicle,
+    VehicleKind,
 )
 from routing.model import VehicleType as EngineVehicleType
 from routing.solution import UnservedReason
 
 __all__ = [
+    "BY_PERSON",
     "DIMENSIONS",
     "ENDS_AT_DEPOT",
     "NO_PLACE_CHOSEN",
+    "OWN_FLEET",
     "LeftOut",
     "LeftOutReturn",
     "MappedProblem",
@@ -84,6 +96,16 @@ DIMENSIONS = ("weight_g", "volume_ml", "parcels")
 
 NO_PLACE_CHOSEN = "no_place_chosen"
 """Unserved reason of an order whose customer has not chosen where to receive it."""
+
+BY_PERSON = "by_person"
+"""Skill of every vehicle type but robots, needed by the stops of customers who refuse robots
+and by return pickups (only given when some stop needs it)."""
+
+OWN_FLEET = "own_fleet"
+"""Skill of every vehicle type but crowdsourced couriers, needed by the stops of customers who
+refuse couriers (only given when some stop needs it)."""
+
+_REFUSED = {BY_PERSON: "robots", OWN_FLEET: "couriers"}
 
 ENDS_AT_DEPOT = "ends_at_depot"
 """Skill of the vehicle types that bring what they pick up back to the depot (only needed, and
@@ -213,7 +235,10 @@ def build_problem(
     fleet_list = tuple(fleets)
     midnight = local_midnight(depot, day)
     horizon = max((f.shift_end_s for f in fleet_list), default=86_400)
-    skills_available: set[str] = set().union(*(f.vehicle_type.skills for f in fleet_list))
+    needed = _acceptance_skills(orders, pickups)
+    skills_available: set[str] = set().union(
+        *(f.vehicle_type.skills | _kind_skills(f.vehicle_type.kind, needed) for f in fleet_list)
+    )
 
     locations = [Location(f"depot-{depot.id}", depot.lat, depot.lon)]
     stops: list[Stop] = []
@@ -229,15 +254,25 @@ def build_problem(
                 )
             )
             continue
-        skills = order.skills
+        skills = order.skills | _order_acceptance(order)
         missing = skills - skills_available
         if missing:
+            refused = sorted(_REFUSED[m] for m in missing & _REFUSED.keys())
+            handling = sorted(missing - _REFUSED.keys())
+            reasons = []
+            if handling:
+                reasons.append(f"needs {handling} but no vehicle at depot {depot.code!r} has them")
+            if refused:
+                reasons.append(
+                    f"its customer does not accept {' or '.join(refused)}, the only vehicles "
+                    f"at depot {depot.code!r} that could bring it"
+                )
             left_out.append(
                 LeftOut(
                     order.id,
                     UnservedReason.NO_VEHICLE_WITH_SKILLS.value,
-                    f"needs {sorted(missing)} but no vehicle at depot {depot.code!r} has "
-                    "them — add a fleet of a type with those skills",
+                    "; ".join(reasons) + " — add a fleet of a type that may serve it, or ask "
+                    "the customer to accept another way of delivery",
                 )
             )
             continue
@@ -258,7 +293,10 @@ def build_problem(
 
     closed_types = _closed_types(fleet_list)
     has_open = any(f.open_route for f in fleet_list)
-    pickup_part = _pickups(depot, pickups, locations, midnight, horizon, closed_types, has_open)
+    pickup_part = _pickups(
+        depot, pickups, locations, midnight, horizon, closed_types, has_open,
+        needs=frozenset({BY_PERSON} & needed), available=frozenset(skills_available),
+    )  # fmt: skip
     stops.extend(pickup_part.stops)
 
     locked = locked or {}
@@ -270,7 +308,7 @@ def build_problem(
         extra = (
             {ENDS_AT_DEPOT} if pickup_part.needs_depot_skill and vt.name in closed_types else set()
         )
-        types.setdefault(vt.name, _engine_type(vt, extra))
+        types.setdefault(vt.name, _engine_type(vt, extra | _kind_skills(vt.kind, needed)))
         breaks: tuple[Break, ...] = ()
         if fleet.break_duration_s and fleet.break_earliest_s is not None:
             latest = fleet.break_latest_s if fleet.break_latest_s is not None else horizon
@@ -338,8 +376,13 @@ def _pickups(
     horizon: int,
     closed_types: frozenset[str],
     has_open: bool,
+    *,
+    needs: frozenset[str] = frozenset(),
+    available: frozenset[str] = frozenset(),
 ) -> _PickupPart:
-    """The pickup stops, their store drop-offs and pairs; ``locations`` grows in place."""
+    """The pickup stops, their store drop-offs and pairs; ``locations`` grows in place.
+    ``needs``: skills every pickup needs (:data:`BY_PERSON`), ``available``: the skills of
+    the day's vehicles (a pickup no vehicle may make is left out)."""
     stops: list[Stop] = []
     shipments: list[PickupDelivery] = []
     return_of_stop: dict[str, int] = {}
@@ -352,7 +395,17 @@ def _pickups(
         demand = entry.demand
         store = entry.store
         paired = store is not None and store.depot_id == depot.id
-        skills: frozenset[str] = frozenset()
+        skills: frozenset[str] = needs
+        if not needs <= available:
+            left_out.append(
+                LeftOutReturn(
+                    entry.return_id,
+                    UnservedReason.NO_VEHICLE_WITH_SKILLS.value,
+                    f"a robot cannot take a parcel back, and only robots serve depot "
+                    f"{depot.code!r} now — add a fleet of vans, bikes or couriers",
+                )
+            )
+            continue
         if not paired and has_open:
             if not closed_types:
                 left_out.append(
@@ -364,7 +417,7 @@ def _pickups(
                     )
                 )
                 continue
-            skills = frozenset({ENDS_AT_DEPOT})
+            skills = needs | {ENDS_AT_DEPOT}
             needs_depot_skill = True
         locations.append(Location(f"place-{entry.place.id}", entry.place.lat, entry.place.lon))
         pid = pickup_stop_id(entry.return_id)
@@ -411,6 +464,33 @@ def _pickups(
     )
 
 
+def _order_acceptance(order: OrderInput) -> frozenset[str]:
+    """The skills that keep refused vehicles away from the order's stop."""
+    return frozenset(
+        skill
+        for skill, refused in ((BY_PERSON, not order.accepts_robot),
+                               (OWN_FLEET, not order.accepts_courier))
+        if refused
+    )  # fmt: skip
+
+
+def _acceptance_skills(
+    orders: Sequence[OrderInput], pickups: Sequence[PickupInput]
+) -> frozenset[str]:
+    """The acceptance skills some stop of the day needs (pickups always need a person)."""
+    needed = set().union(*(_order_acceptance(o) for o in orders))
+    if pickups:
+        needed.add(BY_PERSON)
+    return frozenset(needed)
+
+
+def _kind_skills(kind: VehicleKind, needed: frozenset[str]) -> frozenset[str]:
+    """The acceptance skills (of those ``needed``) a vehicle of ``kind`` has: every kind but
+    robots brings a parcel in person, every kind but couriers is the depot's own."""
+    has = {BY_PERSON: kind is not VehicleKind.ROBOT, OWN_FLEET: kind is not VehicleKind.COURIER}
+    return frozenset(skill for skill in needed if has[skill])
+
+
 def _clipped(
     start_at: datetime | None, end_at: datetime | None, midnight: datetime, horizon: int
 ) -> tuple[TimeWindow, ...]:
@@ -423,7 +503,9 @@ def _clipped(
     return (TimeWindow(start, max(start, end)),)
 
 
-def _engine_type(vt: VehicleTypeInput, extra_skills: set[str] | None = None) -> EngineVehicleType:
+def _engine_type(
+    vt: VehicleTypeInput, extra_skills: set[str] | frozenset[str] | None = None
+) -> EngineVehicleType:
     return EngineVehicleType(
         name=vt.name,
         kind=vt.kind,

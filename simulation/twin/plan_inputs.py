@@ -87,8 +87,9 @@ def fleet_input(
 
 
 def order_input(twin: Twin, o: OrderState, day: int, t: int, closing: int) -> OrderInput:
-    """The order (id = its index + 1) at the place its customer chose; a window already out
-    of reach becomes "as soon as possible" (the delivery will be late)."""
+    """The order (id = its index + 1) at the place its customer chose, with what its customer
+    accepts (robots, couriers); a window already out of reach becomes "as soon as possible"
+    (the delivery will be late)."""
     place = PlaceInput(
         id=o.spec.index * 4 + list(o.spec.customer.places).index(o.place) + 1,
         lat=o.location.lat,
@@ -106,6 +107,9 @@ def order_input(twin: Twin, o: OrderState, day: int, t: int, closing: int) -> Or
         demand=(weight, volume, parcels),
         window_start=midnight + timedelta(seconds=max(start, t)),
         window_end=midnight + timedelta(seconds=max(end, t + 1)),
+        # Who may bring it: build_problem keeps refused robots and couriers away.
+        accepts_robot=o.spec.customer.accepts_robot,
+        accepts_courier=o.spec.customer.accepts_courier,
     )
 
 

@@ -13,7 +13,6 @@ Units: seconds since midnight of the first simulated day (local time at the hubs
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import time as wallclock
 from collections.abc import Generator, Sequence
@@ -23,7 +22,6 @@ import numpy as np
 import simpy
 
 from orchestrator.planning.problem import build_problem
-from routing.model import Problem, VehicleKind
 from routing.solution import Route
 from routing.solve import Limits, solve
 from simulation.pickups import ReturnStatus, ReturnVisit
@@ -38,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["plan", "planner"]
 
-_BIG = 1_000_000  # capacity of non-robot vehicles in the "needs a person" dimension
 _ROUTING_SEED = 0x51D  # the solver's seed: the same problem gets the same plan
 
 
@@ -123,16 +120,11 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
         travel=twin.world.travel,
         pickups=[pickup_input(twin, r, day, t) for r in pickups],
     )
+    # Customers who refuse robots, and return pickups (a robot cannot take a parcel back),
+    # are kept away from robots by build_problem itself, as in production.
     order_of = {o.spec.index + 1: o for o in waiting}
-    refusing = {
-        sid
-        for sid, oid in mapped.order_of_stop.items()
-        if not (order_of[oid].spec.customer.accepts_robot)
-    }
-    # A robot cannot take a parcel back from a customer: pickups need a person.
-    refusing |= set(mapped.return_of_stop)
     return_of = {r.index + 1: r for r in pickups}
-    problem = _with_robot_consent(mapped.problem, refusing)
+    problem = mapped.problem
     limits = Limits(
         time_limit=twin.policies.solver_time_limit_s,
         solution_limit=1,
@@ -215,30 +207,3 @@ def _plannable(twin: Twin, agent: Agent, day: int, t: int) -> bool:
     if twin.policies.robot_dispatch == "full_charge":
         return level >= full
     return level >= twin.policies.robot_min_charge * full and level > 0
-
-
-def _with_robot_consent(problem: Problem, refusing: set[str]) -> Problem:
-    """Keep robots away from customers who refuse them: a "needs a person" capacity
-    dimension (1 per refusing stop; robots carry 0 of it, everyone else plenty), which every
-    solver — PyVRP's seed included — understands."""
-    if not refusing or not any(t.kind is VehicleKind.ROBOT for t in problem.vehicle_types):
-        return problem
-    dims = len(problem.dimensions)
-    stops = tuple(
-        dataclasses.replace(s, demand=(*_padded(s.demand, dims), 1 if s.id in refusing else 0))
-        for s in problem.stops
-    )
-    types = tuple(
-        dataclasses.replace(
-            t, capacity=(*_padded(t.capacity, dims), 0 if t.kind is VehicleKind.ROBOT else _BIG)
-        )
-        for t in problem.vehicle_types
-    )
-    return dataclasses.replace(
-        problem, stops=stops, vehicle_types=types, dimensions=(*problem.dimensions, "person")
-    )
-
-
-def _padded(values: Sequence[int], n: int) -> tuple[int, ...]:
-    """``values`` cut or padded with zeros to ``n`` entries."""
-    return tuple(values[:n]) + (0,) * max(0, n - len(values))

@@ -261,3 +261,75 @@ def test_same_seed_same_plan(session: Session, world: World) -> None:
         ]
 
     assert sequences(a) == sequences(b)
+
+
+# -- robot and courier acceptance is a constraint of the problem itself (issue #17) --------------
+
+
+def test_robots_keep_away_from_customers_who_refuse_them(session: Session, world: World) -> None:
+    """Cheap robots beside costly vans: the customer with no profile (robots refused by
+    default) and the one who refuses robots get vans; the one who accepts may get a robot."""
+    from orchestrator.concierge.profiles import put_profile
+    from orchestrator.intake.catalog import add_fleet, add_place, create_customer
+    from orchestrator.intake.catalog import create_vehicle_type as new_type
+
+    robot = new_type(
+        session,
+        {"name": "robot", "kind": "robot", "profile": "walk", "capacity_weight_g": 30_000,
+         "capacity_volume_ml": 200_000, "capacity_parcels": 6, "cost_per_km": 0.05},
+    )  # fmt: skip
+    add_fleet(session, {"depot_id": world.depot.id, "vehicle_type_id": robot.id, "count": 3,
+                        "shift_start_s": 8 * 3_600, "shift_end_s": 18 * 3_600})  # fmt: skip
+    keen = create_customer(session, {"name": "Robo Fan", "email": "fan@example.org"})
+    shy = create_customer(session, {"name": "No Robots", "email": "shy@example.org"})
+    put_profile(session, keen.id or 0, {"accepts_robot": True})
+    put_profile(session, shy.id or 0, {"accepts_robot": False})
+    accepting: dict[int, bool] = {}
+    for k, (who, accepts) in enumerate([(world.customer, False), (shy, False), (keen, True)]):
+        lat, lon = POINTS[k]
+        place = add_place(session, who.id or 0, {"kind": "other", "name": f"r{k}", "lat": lat,
+                                                 "lon": lon})  # fmt: skip
+        o = register_order(
+            session, order_data(world, customer_id=who.id, place_id=place.id), f"robot-{k}"
+        )
+        accepting[o.id or 0] = accepts
+    plan = _plan(session, world)
+    assert plan.n_served == 3
+    on_robot = {
+        s.order_id
+        for r in plan_routes(session, plan.id or 0)
+        if r.vehicle_type == "robot"
+        for s in route_stops(session, r.id or 0)
+    }
+    assert on_robot, "robots are cheaper: the accepting customer's order rides one"
+    assert all(accepting[o] for o in on_robot), on_robot
+
+
+def test_couriers_keep_away_from_customers_who_refuse_them(session: Session, world: World) -> None:
+    """Only couriers at the depot: the order of a customer who refuses couriers is left out
+    with a reason naming the missing vehicle, the other's is planned on a courier."""
+    from orchestrator.concierge.profiles import put_profile
+    from orchestrator.intake.catalog import add_fleet, add_place, create_customer
+    from orchestrator.intake.catalog import create_vehicle_type as new_type
+
+    courier = new_type(
+        session,
+        {"name": "courier", "kind": "courier", "profile": "bike", "capacity_weight_g": 20_000,
+         "capacity_volume_ml": 100_000, "capacity_parcels": 5, "cost_per_km": 0.5},
+    )  # fmt: skip
+    world.fleet.vehicle_type_id = courier.id or 0
+    world.fleet.open_route = True
+    session.add(world.fleet)
+    session.commit()
+    shy = create_customer(session, {"name": "No Couriers", "email": "nc@example.org"})
+    put_profile(session, shy.id or 0, {"accepts_courier": False})
+    place = add_place(session, shy.id or 0, {"kind": "home", "name": "home", "lat": POINTS[1][0],
+                                             "lon": POINTS[1][1]})  # fmt: skip
+    refused = register_order(session, order_data(world, customer_id=shy.id, place_id=place.id), "c0")
+    fine = register_order(session, order_data(world), "c1")
+    plan = _plan(session, world)
+    unserved = {u.order_id: u for u in plan_unserved(session, plan.id or 0)}
+    assert set(unserved) == {refused.id}
+    assert unserved[refused.id or 0].reason == UnservedReason.NO_VEHICLE_WITH_SKILLS.value
+    assert "courier" in unserved[refused.id or 0].detail
+    assert plan.n_served == 1 and fine.id not in unserved
