@@ -13,30 +13,41 @@
    GraphML, through :func:`orchestrator.planning.travel.travel_from_settings` as
    ``LASTMILE_ROAD_GRAPH`` would give them; a ``LASTMILE_ROAD_GRAPH`` already set is not used,
    since the demo plans on its own city);
-4. read the persisted plan back from the store and print it: a table per route (vehicle,
+4. start the day: dispatch one route (:func:`orchestrator.operations.dispatch.dispatch_route`)
+   and mark its first stop or two delivered (:func:`~orchestrator.operations.dispatch.
+   mark_stop_outcome`, at their planned times), so the driver's manifest and "find me at the
+   café" have a route on its way to act on;
+5. read the persisted plan back from the store and print it: a table per route (vehicle,
    stops, km, duration, load, CO2, cost), the unserved orders with their reasons, the totals;
-5. write ``routes.geojson`` and ``map.html`` (routes along the streets, the street graph under
+6. write ``routes.geojson`` and ``map.html`` (routes along the streets, the street graph under
    them; it opens offline from ``file://`` with its ``assets/`` folder) from the persisted plan,
-   and print where they, the street graph and the database are, with the commands that serve
-   the API on that database and re-plan the day.
+   and ``orders.csv`` (the example CSV of orders for the demo's depot and day), name every
+   file written and the database, and print the tour (:mod:`api.cli.tour`): the commands and
+   page links to try on this store, each of which works as printed.
 
-Running the demo twice on one database plans the same orders again (the new plan supersedes
-the previous one): same seed and time limit, the same figures as far as the solver's time
-limit allows.
+The day is the next working day (Monday to Friday) at the depot unless ``day`` is given: its
+windows lie ahead, so a redirect can still reach them. Running the demo twice on one
+database reuses what the first run seeded; the day's plan is kept as it is once a route of
+it is dispatched (a new plan could not move that route), and re-planned (keeping that route)
+when new orders came in meanwhile.
 
 Exit codes: 0 success; 1 the demo failed (one line on stderr says why and what to do).
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import importlib
 import json
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 import networkx as nx
@@ -45,20 +56,32 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from api.cli.maps import write_map
-from orchestrator.errors import Conflict, NotFound, OrchestratorError
+from api.cli.progress import ticking
+from api.cli.tour import Redirect, TourFacts, build_tour, render_tour
+from orchestrator.access.links import make_link_token
+from orchestrator.access.secret import key_secret
+from orchestrator.concierge.offers import options_for_order
+from orchestrator.errors import NotFound, OrchestratorError
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
     Depot,
+    ItemReturn,
+    OptionHold,
     Order,
+    OrderStatus,
     Place,
     Plan,
+    ReturnStop,
     Route,
+    RouteStatus,
     RouteStop,
+    StopStatus,
     UnservedOrder,
 )
-from orchestrator.planning.plans import plan_day, plan_routes
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.planning.plans import current_plan, plan_day, plan_routes, replan, route_stops
 from orchestrator.planning.problem import vehicle_id
-from orchestrator.planning.travel import RoadGraphTravel, travel_from_settings
+from orchestrator.planning.travel import RoadGraphTravel, TravelTimes, travel_from_settings
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 from orchestrator.store.queries import stops_with_places, unserved_with_places
@@ -76,7 +99,7 @@ from routing.model import Location
 from routing.solve import Limits
 from simulation.cities.city import City
 from simulation.cities.synthetic import generate_city
-from simulation.seed_store import DEMO_TIMEZONE, seed_store
+from simulation.seed_store import DEMO_TIMEZONE, SeedSummary, seed_store
 
 __all__ = [
     "CITIES",
@@ -86,11 +109,13 @@ __all__ = [
     "Say",
     "StopView",
     "UnservedView",
+    "next_working_day",
     "plan_geojson",
     "read_plan",
     "route_table",
     "run_demo",
     "unserved_report",
+    "write_orders_csv",
 ]
 
 CITIES = ("synthetic", "helsinki")
@@ -102,6 +127,14 @@ DEFAULT_OUT = Path("out") / "demo"
 GEOJSON_FILE = "routes.geojson"
 MAP_FILE = "map.html"
 GRAPH_FILE = "streets.graphml"
+ORDERS_FILE = "orders.csv"
+
+DEFAULT_PORT = 8000
+"""The port of ``lastmile serve`` the tour's links and commands use by default."""
+
+_SATURDAY = 5  # date.weekday(): Monday 0 ... Friday 4, Saturday 5
+_LEAST_STOPS = 3  # a stop delivered, the next one (too late to move), one to redirect
+_CLOSED = (StopStatus.DELIVERED, StopStatus.FAILED)
 
 _EXAMPLES_PER_REASON = 3
 
@@ -118,6 +151,18 @@ def _print(text: str = "", /, *, end: str = "\n") -> None:
     print(text, end=end, flush=True)
 
 
+def next_working_day(now: datetime | None = None, timezone: str = DEMO_TIMEZONE) -> date:
+    """The first day after today (at ``timezone``) that is Monday to Friday.
+
+    The demo's default day: its windows are all ahead, so a redirect can still reach them.
+    """
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    day = today + timedelta(days=1)
+    while day.weekday() >= _SATURDAY:
+        day += timedelta(days=1)
+    return day
+
+
 def run_demo(
     *,
     city: str = "synthetic",
@@ -127,9 +172,11 @@ def run_demo(
     out_dir: Path = DEFAULT_OUT,
     database_url: str | None = None,
     day: date | None = None,
+    port: int = DEFAULT_PORT,
     say: Say | None = None,
+    progress: TextIO | None = None,
 ) -> int:
-    """Seed a day into the store, plan it, print the plan and draw it.
+    """Seed a day into the store, plan it, start it, print the plan and the tour, draw it.
 
     Parameters
     ----------
@@ -143,15 +190,21 @@ def run_demo(
     time_limit
         Seconds the optimiser may search, > 0.
     out_dir
-        Folder for ``routes.geojson``, ``map.html`` and ``streets.graphml`` (created).
+        Folder for ``routes.geojson``, ``map.html``, ``streets.graphml`` and ``orders.csv``
+        (created).
     database_url
         SQLAlchemy URL of the store; ``None`` reads ``LASTMILE_DATABASE_URL`` (default the
         SQLite file ``./var/lastmile.db``).
     day
-        Service day; ``None`` is today in Helsinki.
+        Service day, the depot's local date; ``None`` is the next working day there
+        (:func:`next_working_day`).
+    port
+        The TCP port the tour's ``lastmile serve`` listens on (its links and commands use it).
     say
-        Prints the progress and the report (default: standard output). Errors go to
-        standard error.
+        Prints the report and the tour (default: standard output). Errors go to standard
+        error.
+    progress
+        Where the solve's progress bar goes (default standard error).
 
     Returns
     -------
@@ -160,12 +213,15 @@ def run_demo(
     """
     say = say or _print
     out = Path(out_dir).expanduser().resolve()
-    say(f"lastmile demo: {orders} orders, {city} city, seed {seed}, time limit {time_limit:g} s")
+    day = day or next_working_day()
+    say(
+        f"lastmile demo: {orders} orders for {day} ({day:%A}), {city} city, seed {seed}, "
+        f"time limit {time_limit:g} s"
+    )
     try:
         settings = Settings(database_url=database_url) if database_url else Settings()
     except ValidationError as exc:
         return _fail(say, f"a LASTMILE_* setting is invalid: {exc.errors()[0]['msg']}")
-    day = day or datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
     t0 = time.perf_counter()
     say("building the city ...", end="")
     try:
@@ -186,44 +242,32 @@ def run_demo(
     where = _where(settings.database_url)
     engine = None
     try:
+        travel = travel_from_settings(settings)
         t0 = time.perf_counter()
         say(f"seeding the store {where} ...", end="")
         engine = create_engine(settings.database_url)
         ensure_schema(engine)
         with session_scope(engine) as session:
-            seeded = seed_store(session, town, city_name=city, day=day, seed=seed, n_orders=orders)
-        say(
-            f" depot {seeded.depot_code} (id {seeded.depot_id}): {seeded.vehicles} vehicles of "
-            f"{seeded.vehicle_types} types in {seeded.fleets} fleets, {seeded.customers} "
-            f"customers with {seeded.places} places, {seeded.orders} orders for {day} "
-            f"({seeded.new_orders} new) [{time.perf_counter() - t0:.1f} s]"
-        )
+            seeded = seed_store(
+                session, town, city_name=city, day=day, seed=seed, n_orders=orders, travel=travel
+            )
+        say(f" {_seeded(seeded, day)} [{time.perf_counter() - t0:.1f} s]")
 
-        t0 = time.perf_counter()
-        say(f"solving with OR-Tools, time limit {time_limit:g} s ...", end="")
         with session_scope(engine) as session:
-            try:
-                plan = plan_day(
-                    session,
-                    seeded.depot_id,
-                    day,
-                    limits=Limits(time_limit=time_limit),
-                    travel=travel_from_settings(settings),
-                    seed=seed,
-                )
-            except Conflict as exc:  # someone dispatched the demo's day meanwhile
-                raise Conflict(
-                    f"{exc} — or run the demo on a fresh database (LASTMILE_DATABASE_URL)"
-                ) from exc
-            plan_id = plan.id
-        assert plan_id is not None
+            plan_id = _the_days_plan(session, seeded, day, time_limit, seed, travel, say, progress)
+        with session_scope(engine) as session:
+            started = _start_the_day(session, plan_id)
+        if started is not None:
+            say(started.sentence)
         # What follows is read back from the store, as the API would show it.
         with session_scope(engine) as session:
             view = read_plan(session, plan_id)
-        say(
-            f" plan {plan_id}: {view.plan.n_served}/{view.plan.n_served + view.plan.n_unserved}"
-            f" orders on {view.plan.n_routes} routes [{time.perf_counter() - t0:.1f} s]"
-        )
+        # Its own session: asking for options commits, which would expire the view's rows.
+        t0 = time.perf_counter()
+        say("preparing the tour ...", end="")
+        with session_scope(engine) as session:
+            facts = _tour_facts(session, settings, view, started, seeded, out, port, travel)
+        say(f" [{time.perf_counter() - t0:.1f} s]")
     except (OrchestratorError, RoutingError, sa.exc.SQLAlchemyError, OSError, ImportError) as exc:
         return _fail(say, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     finally:
@@ -243,7 +287,7 @@ def run_demo(
     # The API's rule for drawing a leg (the travel provider's path), on the demo's own graph.
     geojson = plan_geojson(view, paths=RoadGraphTravel(town.graph).path)
     say(f" [{time.perf_counter() - t0:.1f} s]")
-    geo_path, map_path = out / GEOJSON_FILE, out / MAP_FILE
+    geo_path, map_path, csv_path = out / GEOJSON_FILE, out / MAP_FILE, out / ORDERS_FILE
     try:
         geo_path.write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
         write_map(
@@ -253,12 +297,162 @@ def run_demo(
             tile_url=settings.tile_url,
             title=f"lastmile plan {view.plan.id}: {view.depot.code} {view.plan.service_day}",
         )
+        wrote_csv = write_orders_csv(csv_path, view.depot.code, day, view.depot.timezone)
     except OSError as exc:
         return _fail(say, f"cannot write to {out}: {exc}")
-    files = (geo_path, map_path, graph_path)
-    for line in _where_things_are(settings.database_url, view, files, time_limit, seed):
+    files = [
+        (geo_path, "the plan's routes and stops as GeoJSON"),
+        (map_path, "the map: open it in a browser, it works offline"),
+        (graph_path, "the street graph the plan was made on"),
+    ]
+    if wrote_csv:
+        files.append((csv_path, "orders for this depot and day, for `lastmile import`"))
+    else:
+        facts = dataclasses.replace(facts, orders_csv=None)
+    for path, why in files:
+        say(f"wrote {path} ({why})")
+    say(
+        f"database: {_where(settings.database_url)} (depot {view.plan.depot_id} "
+        f"{view.depot.code}, plan {view.plan.id}, day {view.plan.service_day})"
+    )
+    if sa.make_url(settings.database_url).password:
+        say("(the password in the database URL is hidden below: put it back in)")
+    say()
+    for line in render_tour(build_tour(facts)):
         say(line)
     return 0
+
+
+def _seeded(seeded: SeedSummary, day: date) -> str:
+    """What the seeding put into the store, in one sentence."""
+    text = (
+        f"depot {seeded.depot_code} (id {seeded.depot_id}): {seeded.vehicles} vehicles of "
+        f"{seeded.vehicle_types} types in {seeded.fleets} fleets, {seeded.customers} "
+        f"customers with {seeded.places} places, {seeded.orders} orders for {day} "
+        f"({seeded.new_orders} new)"
+    )
+    extra = []
+    if getattr(seeded, "products", 0):
+        extra.append(f"{seeded.products} products")
+    if getattr(seeded, "stores", 0):
+        extra.append(f"{seeded.stores} stores taking returns")
+    if getattr(seeded, "returnable_lines", ()):
+        past = getattr(seeded, "past_day", None)
+        extra.append(
+            f"{len(seeded.returnable_lines)} returnable lines delivered"
+            + (f" on {past}" if past else "")
+        )
+    if getattr(seeded, "profiles", 0):
+        extra.append(f"{seeded.profiles} customer profiles")
+    return text + (f"; {', '.join(extra)}" if extra else "")
+
+
+def _the_days_plan(
+    session: Session,
+    seeded: SeedSummary,
+    day: date,
+    time_limit: float,
+    seed: int,
+    travel: TravelTimes,
+    say: Say,
+    progress: TextIO | None,
+) -> int:
+    """The id of the day's plan: a new one, or the current one when the day is under way.
+
+    A day with a dispatched route cannot be planned afresh (:func:`plan_day` refuses): its
+    plan is kept as it is, or re-planned around that route when new orders came in.
+    """
+    current = current_plan(session, seeded.depot_id, day)
+    under_way = current is not None and _dispatched_route(session, current.id or 0) is not None
+    if current is not None and under_way and seeded.new_orders == 0:
+        say(
+            f"the day is under way: plan {current.id} has a dispatched route, so it is kept "
+            "as it is (the tour's re-plan step re-plans it around that route)"
+        )
+        assert current.id is not None
+        return current.id
+    how = "re-planning around the dispatched route" if under_way else "solving"
+    say(f"{how} with OR-Tools, time limit {time_limit:g} s ...")
+    t0 = time.perf_counter()
+    limits = Limits(time_limit=time_limit)
+    with ticking("solving", time_limit, stream=progress):
+        if current is not None and under_way:
+            plan = replan(session, current.id or 0, limits=limits, travel=travel, seed=seed)
+        else:
+            plan = plan_day(session, seeded.depot_id, day, limits=limits, travel=travel, seed=seed)
+    assert plan.id is not None
+    say(
+        f"plan {plan.id}: {plan.n_served}/{plan.n_served + plan.n_unserved} orders on "
+        f"{plan.n_routes} routes [{time.perf_counter() - t0:.1f} s]"
+    )
+    return plan.id
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """The route on its way: its id, vehicle, stops and how many are delivered."""
+
+    route_id: int
+    vehicle: str
+    stops: int
+    delivered: int
+    dispatched_now: bool
+
+    @property
+    def sentence(self) -> str:
+        done = "dispatched" if self.dispatched_now else "already on its way"
+        return (
+            f"route {self.route_id} ({self.vehicle}) {done}: {self.delivered} of "
+            f"{self.stops} stops delivered"
+        )
+
+
+def _dispatched_route(session: Session, plan_id: int) -> Route | None:
+    """The plan's first dispatched route, if any."""
+    return session.exec(
+        select(Route)
+        .where(Route.plan_id == plan_id, Route.status == RouteStatus.DISPATCHED)
+        .order_by(col(Route.id))
+    ).first()
+
+
+def _start_the_day(session: Session, plan_id: int) -> _Started | None:
+    """Dispatch the plan's busiest route and deliver its first stop or two, at their planned
+    times; the route already on its way when there is one. ``None`` when no route has a
+    stop left to redirect after the next one (a tiny day)."""
+    route = _dispatched_route(session, plan_id)
+    if route is not None:
+        assert route.id is not None
+        stops = route_stops(session, route.id)
+        done = sum(1 for s in stops if s.status in _CLOSED)
+        return _Started(route.id, route.vehicle_id, len(stops), done, dispatched_now=False)
+    with_returns = set(
+        session.exec(
+            select(ReturnStop.route_id).where(col(ReturnStop.route_id).in_(
+                select(Route.id).where(Route.plan_id == plan_id)
+            ))
+        )
+    )  # fmt: skip
+    candidates = [
+        (len(route_stops(session, r.id or 0)), -(r.id or 0), r)
+        for r in plan_routes(session, plan_id)
+        if r.id not in with_returns  # a redirect refuses routes collecting returns
+    ]
+    if not candidates:
+        return None
+    n_stops, _, route = max(candidates, key=lambda c: (c[0], c[1]))
+    if n_stops < _LEAST_STOPS:
+        return None
+    assert route.id is not None
+    dispatch_route(session, route.id)
+    stops = route_stops(session, route.id)
+    delivered = 2 if n_stops >= _LEAST_STOPS + 1 else 1
+    for stop in stops[:delivered]:
+        mark_stop_outcome(
+            session, stop.id or 0, "delivered", at=stop.departure_at,
+            detail="delivered (lastmile demo)",
+        )  # fmt: skip
+    return _Started(route.id, route.vehicle_id, n_stops, delivered, dispatched_now=True)
 
 
 def _fail(say: Say, message: str) -> int:
@@ -572,35 +766,212 @@ def _where(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _where_things_are(
-    url: str, view: PlanView, files: tuple[Path, Path, Path], time_limit: float, seed: int
-) -> list[str]:
-    """The files written, the database, and the commands that serve and re-plan it."""
-    geo_path, map_path, graph_path = files
+# -- the tour ---------------------------------------------------------------------------------
+
+
+REDIRECT_LABEL = "Café round the corner"
+"""The name of the place the tour's redirect sends an order to (a new place of its customer)."""
+
+REDIRECT_OFFSET_M = 150.0
+"""How far north of the order's place that café is, metres: near enough for its route to
+serve every remaining stop in its window after the redirect."""
+
+TOUR_SCENARIO = Path("examples") / "scenarios" / "sparse_suburb.toml"
+"""The what-if scenario the tour runs (one day, 250 orders: about 30 s on two cores)."""
+
+EXAMPLE_ORDERS = Path("docs") / "examples" / "orders.csv"
+"""The example CSV of orders (for the default demo's depot); the demo writes a copy of it for
+its own depot and day."""
+
+_ROOT = Path(__file__).resolve().parents[2]
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _tour_facts(
+    session: Session,
+    settings: Settings,
+    view: PlanView,
+    started: _Started | None,
+    seeded: SeedSummary,
+    out: Path,
+    port: int,
+    travel: TravelTimes,
+) -> TourFacts:
+    """What the tour prints about this store: read from it, links signed with its secret."""
+    url = settings.database_url
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         url = f"sqlite:///{_where(url)}"  # absolute, so the commands work from anywhere
-    shown = sa.make_url(url).render_as_string(hide_password=True)
-    env = (
-        f"LASTMILE_DATABASE_URL={shlex.quote(shown)} "
-        f"LASTMILE_ROAD_GRAPH={shlex.quote(str(graph_path))}"
+    env = {
+        "LASTMILE_DATABASE_URL": sa.make_url(url).render_as_string(hide_password=True),
+        "LASTMILE_ROAD_GRAPH": str(settings.road_graph),
+    }
+    base = f"http://127.0.0.1:{port}"
+    configured = settings.key_secret
+    # The secret `lastmile serve` checks links with (LASTMILE_KEY_SECRET, else the file beside
+    # the store, created here when missing), as `lastmile link` signs them.
+    secret = key_secret(
+        settings.database_url, configured.get_secret_value() if configured else None
     )
-    lastmile = _lastmile()
     p = view.plan
-    lines = [
-        f"wrote {geo_path}",
-        f"wrote {map_path}",
-        f"wrote {graph_path} (the street graph the plan was made on)",
-        f"database: {_where(url)} (depot {p.depot_id} {view.depot.code}, plan {p.id}, "
-        f"day {p.service_day})",
-        f"serve the API on it:  {env} {lastmile} serve",
-        f"  (create a key first: {env} {lastmile} keys create --role planner)",
-        f"re-plan the day:      {env} {lastmile} plan --depot {p.depot_id} "
-        f"--day {p.service_day} --time-limit {time_limit:g} --seed {seed}",
+    assert p.id is not None and p.depot_id is not None
+    facts = TourFacts(
+        lastmile=_lastmile(),
+        env=env,
+        base_url=base,
+        port=port,
+        depot_id=p.depot_id,
+        day=p.service_day,
+        plan_id=p.id,
+        returnable=_returnable(session, getattr(seeded, "returnable_lines", ())),
+        csv_export=_serves_routes_csv(),
+        scenario=str(_ROOT / TOUR_SCENARIO) if (_ROOT / TOUR_SCENARIO).is_file() else None,
+        orders_csv=str(out / ORDERS_FILE),
+    )
+    if started is not None:
+        token = make_link_token(secret, "route", started.route_id)
+        facts = dataclasses.replace(
+            facts,
+            route_id=started.route_id,
+            route_vehicle=started.vehicle,
+            route_stops=started.stops,
+            route_delivered=started.delivered,
+            manifest_link=f"{base}/routes/{started.route_id}/manifest?token={token}",
+            redirect=_redirect(session, view, started.route_id),
+        )
+    page = _page_order(session, view, None if started is None else started.route_id)
+    if page is not None:
+        order = page
+        assert order.id is not None
+        token = make_link_token(secret, "order", order.id)
+        facts = dataclasses.replace(
+            facts,
+            page_order_id=order.id,
+            page_customer_id=order.customer_id,
+            page_link=f"{base}/t/{token}",
+            choice=_best_choice(session, order, view.depot.timezone, travel),
+        )
+    return facts
+
+
+def _page_order(session: Session, view: PlanView, dispatched: int | None) -> Order | None:
+    """An order whose customer can still choose: on a route not dispatched (else unserved),
+    with no option held or confirmed yet (a second demo run picks another)."""
+    held = set(session.exec(select(OptionHold.order_id)))
+    candidates = [s.order for rv in view.routes if rv.route.id != dispatched for s in rv.stops] + [
+        u.order for u in view.unserved
     ]
-    if parsed.password:
-        lines.append("(the password in the database URL is hidden: put it back in)")
-    return lines
+    for order in candidates:
+        if order.id not in held and order.status in (OrderStatus.OPEN, OrderStatus.PLANNED):
+            return order
+    return None
+
+
+def _best_choice(
+    session: Session, order: Order, timezone: str, travel: TravelTimes
+) -> dict[str, Any] | None:
+    """The ``POST /orders/{id}/options`` body of the order's best option, as its customer
+    sees the options (``None`` when it has none)."""
+    assert order.id is not None
+    try:
+        found = options_for_order(session, order.id, customer_id=order.customer_id, travel=travel)
+    except OrchestratorError:
+        return None
+    if not found.options:
+        return None
+    best = found.options[0]
+    zone = ZoneInfo(timezone)
+    return {
+        "place_id": best.place_id,
+        "service_level": best.service_level,
+        "window_start": best.window_start.astimezone(zone).isoformat(),
+        "window_end": best.window_end.astimezone(zone).isoformat(),
+    }
+
+
+def _redirect(session: Session, view: PlanView, route_id: int) -> Redirect | None:
+    """A later stop of the route on its way (not its next one, which is too late) and a café
+    round the corner from its place: the stop with the most room in its window, so that the
+    re-timed route still serves every stop."""
+    (rv,) = [r for r in view.routes if r.route.id == route_id]
+    remaining = [s for s in rv.stops if s.stop.status not in _CLOSED]
+    if len(remaining) < 2:
+        return None
+
+    def room(s: StopView) -> float:
+        if s.order.window_end is None:
+            return float("inf")
+        return (s.order.window_end - s.stop.service_start_at).total_seconds()
+
+    chosen = max(remaining[1:], key=lambda s: (room(s), -s.stop.sequence))
+    assert chosen.order.id is not None
+    cafe = session.exec(
+        select(Place).where(
+            Place.customer_id == chosen.order.customer_id, Place.name == REDIRECT_LABEL
+        )
+    ).first()
+    body: dict[str, Any]
+    if cafe is not None:  # a redirect made before: going there again changes nothing
+        body = {"place_id": cafe.id}
+    else:
+        lat = chosen.place.lat + REDIRECT_OFFSET_M / _METRES_PER_DEGREE
+        body = {"point": [round(chosen.place.lon, 6), round(lat, 6)], "label": REDIRECT_LABEL}
+    return Redirect(chosen.order.id, body, chosen.stop.sequence + 1, rv.route.vehicle_id)
+
+
+def _returnable(session: Session, lines: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+    """The first delivered ``(order_id, order_item_id)`` nobody has started to return."""
+    if not lines:
+        return None
+    taken = set(
+        session.exec(
+            select(ItemReturn.order_item_id).where(
+                col(ItemReturn.order_item_id).in_([item for _, item in lines])
+            )
+        )
+    )
+    return next(((o, i) for o, i in lines if i not in taken), None)
+
+
+def _serves_routes_csv() -> bool:
+    """Whether this installation's API serves ``GET /plans/{id}/routes.csv``."""
+    try:
+        module = importlib.import_module("api.routes.plans")
+    except ImportError:
+        return False
+    return any(
+        getattr(r, "path", "").endswith("/{plan_id}/routes.csv") for r in module.router.routes
+    )
+
+
+def write_orders_csv(path: Path, depot_code: str, day: date, timezone: str) -> bool:
+    """Write the example CSV of orders (:data:`EXAMPLE_ORDERS`) for ``depot_code`` and
+    ``day``: its depot and service day replaced, its date-time windows moved to ``day`` at
+    the same local time in ``timezone``. ``False`` (nothing written) when the example is not
+    installed."""
+    template = _ROOT / EXAMPLE_ORDERS
+    if not template.is_file():
+        return False
+    with template.open(newline="", encoding="utf-8") as source:
+        reader = csv.DictReader(source)
+        fields = list(reader.fieldnames or ())
+        rows = list(reader)
+    zone = ZoneInfo(timezone)
+    for row in rows:
+        if row.get("depot"):
+            row["depot"] = depot_code
+        if row.get("service_day"):
+            row["service_day"] = day.isoformat()
+        for name in ("window_start", "window_end"):
+            value = row.get(name) or ""
+            if "T" in value:
+                local = datetime.fromisoformat(value).astimezone(zone)
+                row[name] = datetime.combine(day, local.time(), tzinfo=zone).isoformat()
+    with path.open("w", newline="", encoding="utf-8") as target:
+        writer = csv.DictWriter(target, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return True
 
 
 def _lastmile() -> str:

@@ -6,11 +6,12 @@ street graph and folium, which the other commands do without.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
-from api.cli.parsing import Seconds, Whole
+from api.cli.parsing import Day, Seconds, Whole
 
 __all__ = ["MAX_ORDERS", "command"]
 
@@ -25,7 +26,9 @@ MAX_ORDERS = 2_000
         "Seed one delivery day into the store — customers with their home, office or café, "
         "orders with two-hour slots and skills, a mixed fleet of vans, e-vans, cargo bikes, "
         "sidewalk robots and couriers with breaks — plan it through the orchestrator, print "
-        "the routes, write routes.geojson and map.html, and say where the database is."
+        "the routes, dispatch one route and deliver its first stops, write routes.geojson, "
+        "map.html and an orders CSV, and print a short tour: the commands and page links "
+        "to try on that store (run `lastmile serve` as it says first)."
     ),
 )
 @click.option("--seed", type=Whole(0), default=0, help="random seed of the day (default 0)")
@@ -64,8 +67,28 @@ MAX_ORDERS = 2_000
     default=None,
     help="SQLAlchemy URL of the store (default LASTMILE_DATABASE_URL, else ./var/lastmile.db)",
 )
+@click.option(
+    "--day",
+    type=Day(),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="service day, the depot's local date (default: the next working day, Mon-Fri)",
+)
+@click.option(
+    "--port",
+    type=Whole(1, 65_535),
+    default=8000,
+    help="port of the `lastmile serve` the tour's commands and links use (default 8000)",
+)
 def command(
-    seed: int, orders: int, time_limit: float, out: Path, city: str, database_url: str | None
+    seed: int,
+    orders: int,
+    time_limit: float,
+    out: Path,
+    city: str,
+    database_url: str | None,
+    day: date | None,
+    port: int,
 ) -> int:
     """Run the demo; its exit code."""
     from api.cli.demo import run_demo  # imported here: other commands start faster without it
@@ -80,5 +103,7 @@ def command(
         time_limit=time_limit,
         out_dir=out,
         database_url=database_url,
+        day=day,
+        port=port,
         say=say,
     )
