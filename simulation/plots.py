@@ -297,7 +297,10 @@ def _reasons(result: SweepResult, what: str) -> str:
 def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>No scenarios.</p>"
-    keys = [k for k in rows[0] if not k.endswith(("_low", "_high"))]
+    # Every point's columns: a KPI only later points have (returns turned on) gets one too.
+    keys = [
+        k for k in dict.fromkeys(k for r in rows for k in r) if not k.endswith(("_low", "_high"))
+    ]
     # An axis keeps its dotted path; it may break after a dot in a narrow column.
     head = "".join(
         f"<th>{html.escape(kpi_label(str(k))).replace('.', '.<wbr>')}</th>" for k in keys
@@ -306,7 +309,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         cells = []
         for k in keys:
-            v = r[k]
+            v = r.get(k)
             low, high = r.get(f"{k}_low"), r.get(f"{k}_high")
             text = html.escape(_fmt(v))
             if isinstance(low, float) and isinstance(high, float):
