@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 
 from api.cli.output import error, store_url
+from api.cli.progress import Progress
 from orchestrator.errors import OrchestratorError
 from orchestrator.intake.importer import ImportRejected, import_orders
 from orchestrator.settings import Settings
@@ -41,20 +42,19 @@ __all__ = ["command"]
 def command(orders_csv: Path, dry_run: bool) -> int:
     """Import the file (or check it, with ``--dry-run``) and print what it did; the exit
     code: 2 when the file has errors, each listed as ``FILE:LINE:COLUMN: message``."""
-
-    def progress(rows: int) -> None:
-        click.echo(f"lastmile import: {rows:,} rows read ...", err=True)
-
     try:
+        bars = _Bars(orders_csv)
         settings = Settings()
         engine = create_engine(settings.database_url)
         try:
             ensure_schema(engine)
-            summary = import_orders(engine, orders_csv, dry_run=dry_run, progress=progress)
+            summary = import_orders(engine, orders_csv, dry_run=dry_run,
+                                    progress=bars.checked, registering=bars.registered)  # fmt: skip
         finally:
             engine.dispose()
     except ImportRejected as exc:
         count = f"{len(exc.errors)} error{'' if len(exc.errors) == 1 else 's'}"
+        bars.end(None, count)
         if exc.truncated:
             count += f" (reading stopped after {len(exc.errors)})"
         error(
@@ -71,8 +71,10 @@ def command(orders_csv: Path, dry_run: bool) -> int:
         error("lastmile import", f"cannot read {orders_csv}: {exc}")
         return 1
     except (OrchestratorError, sa.exc.SQLAlchemyError) as exc:  # the store failed
+        bars.end(None, "failed")
         error("lastmile import", str(exc))
         return 1
+    bars.end(summary.rows)
     store = store_url(settings.database_url)
     if summary.dry_run:
         click.echo(
@@ -88,3 +90,44 @@ def command(orders_csv: Path, dry_run: bool) -> int:
             f"{summary.customers_created} customers and {summary.places_created} places created"
         )
     return 0
+
+
+class _Bars:
+    """The import's progress: ``checking FILE`` while the rows are read and checked, then
+    ``registering FILE`` while they are read again and registered (a SQLite store, where
+    the file is checked on a copy first); counted in rows of the file, whose lines are
+    counted first (a quick read) for the total."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = path.name
+        with path.open("rb") as file:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+        self.rows = max(lines - 1, 1)  # the header is no row; the last line may lack "\n"
+        self.checking = Progress(f"checking {self.name}", self.rows, unit="rows")
+        self.checking.update(0)
+        self.registering: Progress | None = None
+
+    def checked(self, rows: int) -> None:
+        """Rows read and checked so far (``import_orders``' ``progress``)."""
+        self.checking.update(rows)
+
+    def registered(self, rows: int) -> None:
+        """Rows read and registered so far (its ``registering``): the check is over."""
+        if self.registering is None:
+            self._finish(self.checking, self.rows)
+            self.registering = Progress(f"registering {self.name}", self.rows, unit="rows")
+        self.registering.update(rows)
+
+    def end(self, rows: int | None, note: str = "") -> None:
+        """Finish the bars: all ``rows`` done, or (``None``) where they stopped, with ``note``."""
+        for bar in (self.checking, self.registering):
+            if bar is not None:
+                self._finish(bar, rows, note)
+
+    def _finish(self, bar: Progress, rows: int | None, note: str = "") -> None:
+        if rows is not None:  # the rows read: blank lines and quoted line breaks are none
+            bar.total = max(rows, 1)
+            bar.done = bar.total
+        elif note != "failed":  # the rows were all read: the errors are listed at the end
+            bar.done = bar.total
+        bar.finish(note)

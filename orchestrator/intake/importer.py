@@ -204,6 +204,7 @@ def import_orders(
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    registering: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Register every order of a CSV file, in one transaction; all of them or none.
 
@@ -222,6 +223,9 @@ def import_orders(
     progress
         Called with the number of rows read every :data:`PROGRESS_EVERY` rows (to show
         progress on big files).
+    registering
+        The same, for the second reading of a file checked on a copy of a SQLite store
+        first, which registers the orders (never called otherwise).
 
     Returns
     -------
@@ -243,7 +247,7 @@ def import_orders(
                 checked = _run(staging, path, progress, keep=False)
             if dry_run:
                 return checked.summary(True)
-            return _run(engine, path, None, keep=True, chunked=True).summary(False)
+            return _run(engine, path, registering, keep=True, chunked=True).summary(False)
     return _run(engine, source, progress, keep=not dry_run).summary(dry_run)
 
 

@@ -68,13 +68,17 @@ def orders_in(url: str) -> int:
 def test_import_twice_then_plan_with_the_installed_script(store: str, tmp_path: Path) -> None:
     env = {**os.environ, "LASTMILE_DATABASE_URL": store}
     first = script(["import", str(EXAMPLE)], env, tmp_path)
-    assert (first.returncode, first.stderr) == (0, ""), first.stderr
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines() == [
+        f"checking {EXAMPLE.name}: 0% (0/10 rows)",
+        f"checking {EXAMPLE.name}: 100% (10/10 rows)",
+    ]
     assert first.stdout.startswith(f"imported {EXAMPLE} into sqlite:///")
     assert "10 rows, 8 orders: 8 created, 0 already present" in first.stdout
     assert "6 customers and 7 places created" in first.stdout
 
     again = script(["import", str(EXAMPLE)], env, tmp_path)
-    assert (again.returncode, again.stderr) == (0, "")
+    assert again.returncode == 0, again.stderr
     assert "8 orders: 0 created, 8 already present" in again.stdout
     assert orders_in(store) == 8
 
@@ -99,7 +103,8 @@ def test_a_bad_file_lists_every_error_and_imports_nothing(store: str, tmp_path: 
     result = script(["import", str(source)], env, tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
-    lines = result.stderr.splitlines()
+    bar, *lines = result.stderr.splitlines()[1:]  # after the bar's first line
+    assert bar == "checking bad.csv: 100% (10/10 rows) — 3 errors"
     assert lines[0] == (
         f"error: lastmile import: {source}: 3 errors, so nothing was imported — fix them and "
         "import the file again"
@@ -114,7 +119,8 @@ def test_a_bad_file_lists_every_error_and_imports_nothing(store: str, tmp_path: 
 
 def test_a_dry_run_writes_nothing(store: str) -> None:
     code, out, err = run(["import", str(EXAMPLE), "--dry-run"])
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err.splitlines()[-1] == f"checking {EXAMPLE.name}: 100% (10/10 rows)"
     assert out.startswith(f"dry run of {EXAMPLE} against sqlite:///")
     assert "8 would be created" in out and out.strip().endswith("nothing was written")
     assert orders_in(store) == 0
@@ -124,13 +130,19 @@ def test_a_dry_run_writes_nothing(store: str) -> None:
     engine.dispose()
 
 
-def test_progress_goes_to_stderr(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_of_checking_then_registering_goes_to_stderr(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every 4 rows: the file is checked on a copy of the SQLite store, then registered.
     monkeypatch.setattr("orchestrator.intake.importer.PROGRESS_EVERY", 4)
     code, out, err = run(["import", str(EXAMPLE)])
     assert code == 0
+    # Plain lines (not a terminal) at most every 5 s, and each bar's first and last.
     assert err.splitlines() == [
-        "lastmile import: 4 rows read ...",
-        "lastmile import: 8 rows read ...",
+        "checking orders.csv: 0% (0/10 rows)",
+        "checking orders.csv: 100% (10/10 rows)",
+        "registering orders.csv: 40% (4/10 rows)",
+        "registering orders.csv: 100% (10/10 rows)",
     ]
     assert "8 created" in out
 
