@@ -1,6 +1,7 @@
 """``lastmile simulate``: the what-if simulator on one scenario or a sweep, its reports
 written into a folder (:func:`api.runtime.simulation_runs.run_to_folder`, as a simulation job
-of the server writes them).
+of the server writes them). Its progress (per replication, or per scenario of a sweep) goes
+to stderr; stdout gets the KPI table and every file written, with its size.
 
 The simulator is imported only when the command runs: the other commands start without it.
 """
@@ -140,6 +141,8 @@ class _Told:
         if self.progress is None:
             self.progress = Progress(self.label, max(total, 1), unit=self.unit)
         self.progress.update(done)
+        if done >= total:  # the runs are over; the files take a few seconds more
+            self.progress.finish("writing the reports")
 
     def __enter__(self) -> _Told:
         return self
@@ -157,12 +160,17 @@ def _files(folder: Path) -> dict[str, tuple[int, int]]:
     if not folder.is_dir():
         return {}
     found = {}
-    for path in sorted(folder.rglob("*")):
+    for path in sorted(folder.rglob("*"), key=_report_order):
         relative = path.relative_to(folder)
         if path.is_file() and relative.parts[0] != "cache":
             stat = path.stat()
             found[relative.as_posix()] = (stat.st_mtime_ns, stat.st_size)
     return found
+
+
+def _report_order(path: Path) -> tuple[int, str]:
+    """The folder's own files before those of its sub-folders, each by name."""
+    return len(path.parts), path.as_posix()
 
 
 def _size(size: int) -> str:

@@ -52,7 +52,8 @@ def assert_lists_every_file(out: Path, lines: list[str]) -> None:
     """``lines`` (the end of the output) name the folder and every file in it, with its size;
     a sweep's cache as one line."""
     assert lines[0] == f"wrote into {out}:"
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.parent.name != "cache")
+    files = [p for p in out.rglob("*") if p.is_file() and p.parent.name != "cache"]
+    files.sort(key=lambda p: (len(p.parts), p.name))  # the folder's own files first
     assert "report.parquet" in {p.name for p in files}
     named = [line.split()[0] for line in lines[1:]]
     expected = [p.relative_to(out).as_posix() for p in files]
@@ -79,7 +80,7 @@ def test_one_scenario_writes_its_reports(tiny_file: Path, tmp_path: Path) -> Non
     announced, *bar = stderr.splitlines()
     assert announced == "lastmile simulate: tiny: 1 scenario x 1 replication"
     assert bar[0] == "simulating tiny: 0% (0/1 replications)"
-    assert bar[-1] == "simulating tiny: 100% (1/1 replications)"
+    assert bar[-1] == "simulating tiny: 100% (1/1 replications) — writing the reports"
     header, row, *written = stdout.splitlines()
     assert header.split()[:3] == ["scenario", "delivered", "on_time_share"]
     assert row.startswith("tiny ")
@@ -112,7 +113,7 @@ def test_a_sweep_from_axes_and_from_a_file(tiny_file: Path, tmp_path: Path) -> N
     assert stderr.splitlines() == [
         "lastmile simulate: tiny: 2 scenarios x 1 replication",
         "sweep of tiny: 0% (0/2 scenarios)",
-        "sweep of tiny: 100% (2/2 scenarios)",
+        "sweep of tiny: 100% (2/2 scenarios) — writing the reports",
     ]
     assert_lists_every_file(out, stdout.splitlines()[3:])
     labels = [line.split()[0] for line in stdout.splitlines()[1:3]]
