@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -415,3 +416,15 @@ def test_the_exports_read_the_stored_day_on_either_backend(store_url: str) -> No
         )
         assert book["stops"].max_row == len(stored) + 1
         assert book["unserved"].max_row == 2
+
+
+def test_the_documentation_lists_every_column_in_order() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "exports.md").read_text("utf-8")
+    for heading, columns in (
+        ("#### routes", ROUTE_COLUMNS),
+        ("#### stops", STOP_COLUMNS),
+        ("#### unserved", UNSERVED_COLUMNS),
+    ):
+        table = text.split(heading, 1)[1].split("\n#", 1)[0]
+        rows = [line for line in table.splitlines() if line.startswith("| `")]
+        assert rows == [f"| `{c.name}` | {c.meaning} |" for c in columns], heading
