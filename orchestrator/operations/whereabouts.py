@@ -76,7 +76,7 @@ from orchestrator.models import (
     VehicleType,
 )
 from orchestrator.models.columns import utcnow
-from orchestrator.planning.inputs import OrderInput
+from orchestrator.planning.inputs import OrderInput, fleets_on_day
 from orchestrator.planning.plans import current_plan, route_stops
 from orchestrator.planning.problem import MappedProblem, build_problem, stop_id
 from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
@@ -315,8 +315,9 @@ def update_whereabouts(
         travel, for_customer,
     )  # fmt: skip
     solved = _solve(
-        problem, route, remaining, order, place, limits or REDIRECT_LIMITS, for_customer
-    )
+        problem, route, remaining, order, place, limits or REDIRECT_LIMITS, for_customer,
+        ZoneInfo(depot.timezone),
+    )  # fmt: skip
     try:
         result = _write(
             session, plan, route, stops, remaining, order, place, created, mapped, solved,
@@ -515,9 +516,10 @@ def _problem(
     if position is not None:
         extra = Location(f"place-{position.id}", position.lat, position.lon)
     provider: TravelTimes = travel if extra is None else _AlsoFrom(travel, extra)
+    (on_day,) = fleets_on_day(fleet_inputs([(fleet, vtype)]), depot.timezone, order.service_day)
     mapped = build_problem(
         depot_input(depot),
-        fleet_inputs([(fleet, vtype)]),
+        (on_day,),
         inputs,
         day=order.service_day,
         travel=provider,
@@ -531,8 +533,8 @@ def _problem(
         locations, matrices, start = (*locations, provider.extra), provider.full, len(locations)
 
     leave = max(now, since)
-    leave_s = max(math.ceil((leave - mapped.midnight).total_seconds()), fleet.shift_start_s)
-    if leave_s >= fleet.shift_end_s:
+    leave_s = max(math.ceil((leave - mapped.midnight).total_seconds()), on_day.shift_start_s)
+    if leave_s >= on_day.shift_end_s:
         raise Conflict(
             f"{route.vehicle_id}'s shift ends at {fmt_time(fleet.shift_end_s)}, before it could "
             f"leave {label} ({fmt_time(leave_s)}) — the route can no longer be re-planned"
@@ -560,7 +562,7 @@ def _problem(
         vehicle,
         id=route.vehicle_id,
         start=start,
-        shift=TimeWindow(leave_s, fleet.shift_end_s),
+        shift=TimeWindow(leave_s, on_day.shift_end_s),
         breaks=breaks,
         locked=(stop_id(remaining[0].order_id),) if on_its_way else (),
     )
@@ -616,9 +618,11 @@ def _solve(
     place: Place,
     limits: Limits,
     for_customer: bool,
+    zone: ZoneInfo,
 ) -> EngineRoute:
     """The route's new order and ETAs; :class:`Conflict` unless every stop is served."""
     by_stop = {stop_id(s.order_id): s.order_id for s in remaining}
+    advice = _advice(problem, order, place, zone)
     hopeless = diagnose(problem).unserved
     if hopeless:
         # Stops the vehicle could not serve even alone: refuse at once, without a search.
@@ -629,6 +633,7 @@ def _solve(
                 route,
                 [(by_stop[u.stop_id], u.reason.value, u.detail) for u in hopeless],
                 for_customer,
+                advice,
             )
         )
     initial = {route.vehicle_id: [stop_id(s.order_id) for s in remaining]}
@@ -653,10 +658,50 @@ def _solve(
                 route,
                 [(by_stop[u.stop_id], u.reason.value, u.detail) for u in solution.unserved],
                 for_customer,
+                advice,
             )
         )
     (solved,) = solution.routes
     return solved
+
+
+def _advice(problem: Problem, order: Order, place: Place, zone: ZoneInfo) -> str:
+    """What to do when the redirected order itself cannot be served, by its cause.
+
+    * the promised window ends before the vehicle can leave where it is: no place helps —
+      another window or day;
+    * driving straight from where the vehicle is to ``place`` arrives after the window: the
+      place is too far for the time left — a place nearer the route, or a later window;
+    * it would arrive in time straight away, but not after the route's other stops (the next
+      one is fixed): the window is too tight for the route — a later window or another day.
+
+    An order without a window, or a refusal for capacity, range or skills, gets the place
+    advice.
+    """
+    nearer = "choose a place nearer the route or closer to the depot"
+    sid = stop_id(order.id or 0)
+    stop = next((s for s in problem.stops if s.id == sid), None)
+    if stop is None or not stop.windows or order.window_end is None:
+        return nearer
+    (vehicle, *_) = problem.vehicles
+    matrix = problem.matrices[problem.vehicle_type(vehicle.type).profile]
+    end = max(w.end for w in stop.windows)
+    ends = order.window_end.astimezone(zone).strftime("%H:%M")
+    options = "choose another window or day among the order's delivery options"
+    if vehicle.shift.start >= end:
+        return (
+            f"its promised window ended at {ends} before the vehicle could leave, so no place "
+            f"would help: {options}"
+        )
+    if vehicle.shift.start + int(matrix.durations[vehicle.start, stop.location]) > end:
+        return (
+            f"{place.name!r} cannot be reached before the promised window ends at {ends} — "
+            f"{nearer}, or a later window"
+        )
+    return (
+        f"{place.name!r} could be reached before {ends}, but not after the route's other "
+        f"stops, so the window, not the place, is too tight: {options}"
+    )
 
 
 def _unserved_message(
@@ -665,21 +710,22 @@ def _unserved_message(
     route: Route,
     unserved: Sequence[tuple[int, str, str]],
     for_customer: bool,
+    advice: str | None = None,
 ) -> str:
     """Why the redirect is refused: each stop left out with its reason and detail — to a
     customer only their own order's, the other stops (other customers' orders, places and
-    windows) only counted."""
+    windows) only counted. ``advice``: what to do when the order itself is left out
+    (:func:`_advice`; default: a place nearer the route)."""
     ours = [u for u in unserved if u[0] == order.id]
     others = [u for u in unserved if u[0] != order.id]
     shown = ours if for_customer else ours + others
     parts = [f"order {oid}: {reason} — {detail}" for oid, reason, detail in shown]
     if for_customer and others:
         parts.append(f"{len(others)} other stop(s) of the route would be missed")
-    advice = (
-        "choose a place nearer the route or closer to the depot"
-        if ours
-        else "the other stops of the route would then be missed"
-    )
+    if not ours:
+        advice = "the other stops of the route would then be missed"
+    elif advice is None or not any(u[1] == "window_unreachable" for u in ours):
+        advice = "choose a place nearer the route or closer to the depot"
     return (
         f"cannot redirect order {order.id} to {place.name!r}: {route.vehicle_id} could not then "
         f"serve every remaining stop ({'; '.join(parts)}); the route is unchanged — {advice}"

@@ -5,15 +5,20 @@ nothing else, so planning does not depend on how they are stored. The store side
 from table rows (:mod:`orchestrator.planning.rows`); the simulator makes them from its
 simulated orders and fleets without touching a table model.
 
-Units: degrees (WGS 84) for coordinates, grams, millilitres and parcels for demand, seconds
-since the depot's local midnight for shifts and breaks, EUR and grams of CO2 for costs; windows
-are aware instants.
+Units: degrees (WGS 84) for coordinates, grams, millilitres and parcels for demand, EUR and
+grams of CO2 for costs; windows are aware instants. Shifts and breaks are stored as wall-clock
+times (seconds on the depot's 24-hour clock face: ``8 * 3600`` is 08:00), but the planner
+counts seconds *elapsed* since the service day's local midnight; they differ on a
+daylight-saving day, so :func:`fleets_on_day` converts a day's fleets before they are planned
+(on 2026-03-29 in Helsinki an 08:00 shift starts 7 h after midnight, on 2026-10-25 9 h).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from routing.model import VehicleKind
 
@@ -25,6 +30,8 @@ __all__ = [
     "PlaceInput",
     "StoreInput",
     "VehicleTypeInput",
+    "elapsed_s",
+    "fleets_on_day",
     "handling_skills",
 ]
 
@@ -135,7 +142,8 @@ class VehicleTypeInput:
 
 @dataclass(frozen=True, slots=True)
 class FleetInput:
-    """``count`` vehicles of one type with one shift (seconds since local midnight), whose
+    """``count`` vehicles of one type with one shift (seconds since local midnight: wall
+    clock as stored, elapsed once :func:`fleets_on_day` has converted them), whose
     routes end at the depot unless ``open_route`` (couriers), with an optional break of
     ``break_duration_s`` starting between ``break_earliest_s`` and ``break_latest_s``
     (``None``: the end of the day)."""
@@ -149,3 +157,37 @@ class FleetInput:
     break_duration_s: int = 0
     break_earliest_s: int | None = None
     break_latest_s: int | None = None
+
+
+def elapsed_s(day: date, timezone: str, wall_s: int) -> int:
+    """Seconds elapsed since local midnight of ``day`` in ``timezone`` at the wall-clock time
+    ``wall_s`` (seconds on a 24-hour clock face; past ``86_400`` runs into the next day).
+
+    Equal to ``wall_s`` except on a daylight-saving day: on 2026-03-29 in Helsinki 08:00 is
+    7 h after midnight, on 2026-10-25 18:00 is 19 h. A wall time the change skips counts from
+    the earlier offset; a repeated one is its first occurrence.
+    """
+    zone = ZoneInfo(timezone)
+    midnight = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    wall = datetime.combine(day, time(0)) + timedelta(seconds=int(wall_s))
+    return int((wall.replace(tzinfo=zone).astimezone(UTC) - midnight).total_seconds())
+
+
+def fleets_on_day(fleets: Sequence[FleetInput], timezone: str, day: date) -> tuple[FleetInput, ...]:
+    """The fleets with their wall-clock shifts and breaks (as stored) turned into seconds
+    elapsed since ``day``'s local midnight in ``timezone``, as the planner counts them
+    (:func:`elapsed_s`)."""
+
+    def on_day(wall: int | None) -> int | None:
+        return None if wall is None else elapsed_s(day, timezone, wall)
+
+    return tuple(
+        replace(
+            f,
+            shift_start_s=elapsed_s(day, timezone, f.shift_start_s),
+            shift_end_s=elapsed_s(day, timezone, f.shift_end_s),
+            break_earliest_s=on_day(f.break_earliest_s),
+            break_latest_s=on_day(f.break_latest_s),
+        )
+        for f in fleets
+    )

@@ -68,7 +68,7 @@ from orchestrator.models import (
     UnservedReturn,
 )
 from orchestrator.models.columns import utcnow
-from orchestrator.planning.inputs import OrderInput, PickupInput
+from orchestrator.planning.inputs import OrderInput, PickupInput, fleets_on_day
 from orchestrator.planning.problem import (
     MappedProblem,
     build_problem,
@@ -518,7 +518,8 @@ def _plan(
         fleets = depot_fleets(session, depot.id)
         orders = _gather(session, depot, day, {o for ids in locked.values() for o in ids})
         mapped = build_problem(
-            depot_input(depot), fleet_inputs(fleets), orders, day=day,
+            depot_input(depot), fleets_on_day(fleet_inputs(fleets), depot.timezone, day),
+            orders, day=day,
             travel=travel,
             locked=locked, pickups=scheduled_pickups(session, depot.id, day),
         )  # fmt: skip

@@ -61,7 +61,7 @@ from orchestrator.models import (
 )
 from orchestrator.models.columns import UTCDateTime
 from orchestrator.planning.day_plan import DayPlan
-from orchestrator.planning.inputs import DepotInput, FleetInput, handling_skills
+from orchestrator.planning.inputs import DepotInput, FleetInput, fleets_on_day, handling_skills
 from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
     build_problem,
@@ -378,7 +378,8 @@ def _build_base(
     changed, its return was cancelled) is left for the next re-plan to decide. The stops up
     to the first one still planned are fixed (dispatched and done).
     """
-    idle = idle_timeline(depot_input(depot), fleet_inputs(fleets), day, travel)
+    on_day = fleets_on_day(fleet_inputs(fleets), depot.timezone, day)  # wall clock -> elapsed
+    idle = idle_timeline(depot_input(depot), on_day, day, travel)
     if plan is None or plan.id is None:
         return _Base(idle, {}, travel)
     assert depot.id is not None
@@ -435,7 +436,7 @@ def _build_base(
         ]
         returns_here = sorted({s.return_id for s in todays if isinstance(s, ReturnStop)})
         mapped = build_problem(
-            depot_input(depot), fleet_inputs(fleets), inputs, day=day, travel=travel,
+            depot_input(depot), on_day, inputs, day=day, travel=travel,
             pickups=[pickups[r] for r in returns_here if r in pickups],
         )  # fmt: skip
         problem = mapped.problem

@@ -333,3 +333,46 @@ def test_couriers_keep_away_from_customers_who_refuse_them(session: Session, wor
     assert unserved[refused.id or 0].reason == UnservedReason.NO_VEHICLE_WITH_SKILLS.value
     assert "courier" in unserved[refused.id or 0].detail
     assert plan.n_served == 1 and fine.id not in unserved
+
+
+# -- shifts are wall-clock times on every day (issue #17) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "end"),
+    [
+        # 2026-03-29: Helsinki's clocks go 03:00 -> 04:00; an 08:00 shift must start at 08:00.
+        ("2026-03-29", "08:00", "08:30"),
+        # 2026-10-25: clocks go 04:00 -> 03:00; an 18:00 shift end is 19 h after midnight.
+        ("2026-10-25", "17:30", "18:00"),
+    ],
+)
+def test_shifts_are_wall_clock_on_daylight_saving_days(
+    session: Session, world: World, day: str, start: str, end: str
+) -> None:
+    """The fleet works 08:00-18:00 on the depot's clock; an order due in the shift's first
+    (or last) half hour is served there, with its ETA inside the window."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Helsinki")
+    service_day = date.fromisoformat(day)
+    window = [
+        datetime.combine(service_day, datetime.strptime(t, "%H:%M").time(), zone)
+        for t in (start, end)
+    ]
+    o = register_order(
+        session,
+        order_data(world, service_day=day, window_start=window[0].isoformat(),
+                   window_end=window[1].isoformat()),
+        "dst",
+    )  # fmt: skip
+    plan = plan_day(session, world.depot.id or 0, service_day, limits=LIMITS, travel=TRAVEL)
+    assert plan.n_served == 1, plan_unserved(session, plan.id or 0)
+    (route,) = plan_routes(session, plan.id or 0)
+    (stop,) = route_stops(session, route.id or 0)
+    assert stop.order_id == o.id
+    assert window[0] <= stop.service_start_at <= window[1]
+    local = route.start_at.astimezone(zone)
+    assert local.date() == service_day and local.hour >= 8
+    assert route.end_at.astimezone(zone).hour < 18 or route.end_at.astimezone(zone).minute == 0

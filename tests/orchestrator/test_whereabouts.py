@@ -438,3 +438,29 @@ def test_every_moved_stop_is_logged(session: Session, day: Day) -> None:
     assert len({s.sequence for s in stops}) == len(stops) == 4
     assert all(s.arrival_at.tzinfo is not None for s in stops)
     assert all(s.arrival_at >= datetime(2025, 3, 3, tzinfo=UTC) for s in stops)
+
+
+# -- the advice names the cause: the window or the place (issue #17) -----------------------------
+
+
+def test_a_window_already_over_is_not_blamed_on_the_place(session: Session, day: Day) -> None:
+    """At 17:05 the 09:00-17:00 window is over: no place could help, so the refusal says to
+    choose another window or day, not a place nearer the route."""
+    last = day.stops[-1]
+    with pytest.raises(Conflict, match=rf"order {last.order_id}: window_unreachable") as caught:
+        _redirect(session, day, last.order_id, place_id=day.cafe.id, now=day.at(17 + 5 / 60))
+    message = str(caught.value)
+    assert "nearer" not in message
+    assert "window" in message.split(" — ")[-1] and "17:00" in message.split(" — ")[-1]
+
+
+def test_a_place_too_far_for_the_window_is_blamed_on_the_place(
+    session: Session, day: Day
+) -> None:
+    """At 16:30 the café would be reached in time, the town an hour away would not: the
+    refusal says to choose a place nearer the route (or a later window)."""
+    last = day.stops[-1]
+    with pytest.raises(Conflict, match=rf"order {last.order_id}: window_unreachable") as caught:
+        _redirect(session, day, last.order_id, point=list(KERAVA), now=day.at(16.5))
+    advice = str(caught.value).split(" — ")[-1]
+    assert "nearer" in advice and "later window" in advice
