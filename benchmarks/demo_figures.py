@@ -94,8 +94,10 @@ class CityFigures:
         Seconds the solve took (the plan's ``wall_time_s``).
     seconds
         Seconds the whole demo took: city, seeding, solve, reading back, map.
-    date, cores
-        When it was measured (UTC date) and the machine's logical cores.
+    date, cores, load
+        When it was measured (UTC date), the machine's logical cores, and its 1-minute load
+        average as the demo started (other work on the machine slows a time-limited solve:
+        a load above the cores leaves the solver less of them).
     """
 
     city: str
@@ -115,6 +117,7 @@ class CityFigures:
     seconds: float
     date: str
     cores: int
+    load: float
 
 
 def demo_defaults() -> dict[str, Any]:
@@ -145,6 +148,7 @@ def measure(city: str, *, orders: int, seed: int, time_limit: float) -> CityFigu
 
     with tempfile.TemporaryDirectory(prefix="lastmile-demo-figures-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
         code = run_demo(city=city, seed=seed, orders=orders, time_limit=time_limit,
                         out_dir=Path(tmp) / "out", database_url=url, say=say)  # fmt: skip
@@ -175,6 +179,7 @@ def measure(city: str, *, orders: int, seed: int, time_limit: float) -> CityFigu
                     seconds=round(seconds, 1),
                     date=datetime.now(UTC).date().isoformat(),
                     cores=os.cpu_count() or 1,
+                    load=round(load, 1),
                 )
         finally:
             engine.dispose()
@@ -221,8 +226,9 @@ def render_block(document: Mapping[str, Any]) -> str:
         f"OR-Tools for {limit:g} s), each city run into a fresh SQLite store by "
         "`python -m benchmarks.demo_figures` "
         "([docs/benchmarks/demo.json](docs/benchmarks/demo.json)). The figures are those of "
-        "the demo's TOTAL line; the solve is time-limited, so another machine may differ a "
-        "little."
+        "the demo's TOTAL line; the solve is time-limited, so another machine (or the same "
+        "one busier or idler: *load* is its 1-minute load average as the demo started) may "
+        "differ a little."
     )
     lines = [
         BEGIN,
@@ -239,7 +245,7 @@ def render_block(document: Mapping[str, Any]) -> str:
             f"| {CITY_NAMES[c['city']]} (`--city {c['city']}`) | {c['routes']} | "
             f"{c['km']:.1f} | {c['co2_kg']:.2f} | {c['cost_eur']:.2f} | {c['served']} | "
             f"{c['unserved']} | {c['solve_s']:.1f} | {c['seconds']:.1f} | "
-            f"{c['date']}, {c['cores']} cores |"
+            f"{c['date']}, {c['cores']} cores, load {c['load']:.1f} |"
         )
     lines.append(END)
     return "\n".join(lines)

@@ -22,7 +22,8 @@ from benchmarks.demo_figures import (
     replace_block,
 )
 
-FIGURES = ("routes", "km", "co2_kg", "cost_eur", "served", "unserved", "solve_s", "seconds")
+FIGURES = ("routes", "km", "co2_kg", "cost_eur", "served", "unserved", "solve_s", "seconds",
+           "cores", "load")  # fmt: skip
 """The figures of a city the README shows."""
 
 
@@ -51,7 +52,7 @@ def test_demo_json_measured_both_cities_with_the_demos_defaults(document: dict[s
         )  # fmt: skip
         assert c["served"] + c["unserved"] == c["orders"]
         assert c["routes"] >= 1 and c["km"] > 0 and c["co2_kg"] > 0 and c["cost_eur"] > 0
-        assert 0 < c["solve_s"] <= c["seconds"] and c["cores"] >= 1
+        assert 0 < c["solve_s"] <= c["seconds"] and c["cores"] >= 1 and c["load"] >= 0
 
 
 @pytest.mark.parametrize("figure", FIGURES)
