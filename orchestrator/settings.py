@@ -221,6 +221,16 @@ class Settings(BaseSettings):
         ge=1,
         description="Most vehicles of one plan: the sum of the depot's fleets. More is a 422.",
     )
+    plan_worse_margin_pct: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description=(
+            "Percent: a new plan of a day that serves as many orders as the day's current plan "
+            "but costs more than this much above it (EUR), or serves fewer, is stored but not "
+            "made current unless the request asks for make_current 'always'."
+        ),
+    )
     key_secret: SecretStr | None = Field(
         default=None,
         min_length=16,
