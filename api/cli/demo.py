@@ -79,7 +79,7 @@ from orchestrator.models import (
     UnservedOrder,
 )
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
-from orchestrator.planning.plans import current_plan, plan_day, plan_routes, replan, route_stops
+from orchestrator.planning.plans import current_plan, plan_day, plan_routes, route_stops
 from orchestrator.planning.problem import vehicle_id
 from orchestrator.planning.travel import RoadGraphTravel, TravelTimes, travel_from_settings
 from orchestrator.settings import Settings
@@ -173,6 +173,7 @@ def run_demo(
     database_url: str | None = None,
     day: date | None = None,
     port: int = DEFAULT_PORT,
+    start_day: bool = True,
     say: Say | None = None,
     progress: TextIO | None = None,
 ) -> int:
@@ -200,6 +201,9 @@ def run_demo(
         (:func:`next_working_day`).
     port
         The TCP port the tour's ``lastmile serve`` listens on (its links and commands use it).
+    start_day
+        Dispatch a route and deliver its first stops (step 4); ``False`` leaves every route
+        planned (for tests that dispatch themselves).
     say
         Prints the report and the tour (default: standard output). Errors go to standard
         error.
@@ -255,8 +259,10 @@ def run_demo(
 
         with session_scope(engine) as session:
             plan_id = _the_days_plan(session, seeded, day, time_limit, seed, travel, say, progress)
-        with session_scope(engine) as session:
-            started = _start_the_day(session, plan_id)
+        started = None
+        if start_day:
+            with session_scope(engine) as session:
+                started = _start_the_day(session, plan_id)
         if started is not None:
             say(started.sentence)
         # What follows is read back from the store, as the API would show it.
@@ -359,27 +365,29 @@ def _the_days_plan(
 ) -> int:
     """The id of the day's plan: a new one, or the current one when the day is under way.
 
-    A day with a dispatched route cannot be planned afresh (:func:`plan_day` refuses): its
-    plan is kept as it is, or re-planned around that route when new orders came in.
+    A day with a dispatched route cannot be planned afresh (:func:`plan_day` refuses, as a
+    new plan could not move that route), and a second demo run seeds no new order into it:
+    its current plan is kept as it is.
     """
     current = current_plan(session, seeded.depot_id, day)
-    under_way = current is not None and _dispatched_route(session, current.id or 0) is not None
-    if current is not None and under_way and seeded.new_orders == 0:
+    if current is not None and _dispatched_route(session, current.id or 0) is not None:
+        assert current.id is not None
         say(
             f"the day is under way: plan {current.id} has a dispatched route, so it is kept "
             "as it is (the tour's re-plan step re-plans it around that route)"
         )
-        assert current.id is not None
         return current.id
-    how = "re-planning around the dispatched route" if under_way else "solving"
-    say(f"{how} with OR-Tools, time limit {time_limit:g} s ...")
+    say(f"solving with OR-Tools, time limit {time_limit:g} s ...")
     t0 = time.perf_counter()
-    limits = Limits(time_limit=time_limit)
     with ticking("solving", time_limit, stream=progress):
-        if current is not None and under_way:
-            plan = replan(session, current.id or 0, limits=limits, travel=travel, seed=seed)
-        else:
-            plan = plan_day(session, seeded.depot_id, day, limits=limits, travel=travel, seed=seed)
+        plan = plan_day(
+            session,
+            seeded.depot_id,
+            day,
+            limits=Limits(time_limit=time_limit),
+            travel=travel,
+            seed=seed,
+        )
     assert plan.id is not None
     say(
         f"plan {plan.id}: {plan.n_served}/{plan.n_served + plan.n_unserved} orders on "

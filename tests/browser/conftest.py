@@ -16,6 +16,7 @@ request that would leave loopback refused and recorded, against an app served by
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -195,7 +196,9 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         out_dir=folder,
         database_url=url,
         day=day,
+        start_day=False,  # the tests dispatch and deliver themselves
         say=lambda text="", end="\n": said.append(text),
+        progress=io.StringIO(),
     )
     assert code == 0, "\n".join(said)
     settings = Settings(database_url=url, road_graph=folder / GRAPH_FILE)
