@@ -53,6 +53,7 @@ __all__ = [
     "N_STORES",
     "SALES_DAYS",
     "DemoProduct",
+    "popularity",
     "seed_catalogue",
     "seed_stores",
     "store_sites",
@@ -249,7 +250,7 @@ def seed_stores(
         leaning = _LEANINGS[k % len(_LEANINGS)]
         rates = (
             np.array(
-                [_base_rate(p) * (_LEANING if p.category in leaning else 1.0) for p in products]
+                [popularity(p) * (_LEANING if p.category in leaning else 1.0) for p in products]
             )
             / _LEANING
         )
@@ -291,16 +292,16 @@ def seed_stores(
     return tuple(sorted(ids))
 
 
-# -- implementation ---------------------------------------------------------------------------
-
-
-def _base_rate(product: DemoProduct) -> float:
-    """Units a day of the SKU at a store leaning to its category."""
+def popularity(product: DemoProduct) -> float:
+    """Units a day of the SKU at a store leaning to its category (middle sizes sell most)."""
     if product.size == "one size":
         return _ONE_SIZE_RATE
     if product.category == "shoes":
         return _SHOE_RATE
     return _SIZE_RATE.get(product.size, 0.1)
+
+
+# -- implementation ---------------------------------------------------------------------------
 
 
 def _spread(points: Sequence[Location], n: int, center: tuple[float, float]) -> list[Location]:

@@ -34,7 +34,7 @@ from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.planning.plans import current_plan, plan_day, plan_routes, replan, route_stops
 from orchestrator.planning.travel import StraightLineTravel, TravelTimes
 from routing import Limits
-from simulation.seed_catalogue import CATALOGUE, DemoProduct
+from simulation.seed_catalogue import CATALOGUE, DemoProduct, popularity
 
 __all__ = ["DAYS_BEFORE", "HISTORY_LIMITS", "PAST_ORDERS", "DeliveredDay", "seed_delivered_day"]
 
@@ -121,13 +121,15 @@ def seed_delivered_day(
     rng = np.random.default_rng((seed, len(homes), _STREAM))
     n = min(PAST_ORDERS, len(homes))
     chosen = sorted(rng.choice(len(homes), size=n, replace=False).tolist()) if n else []
-    sellable = list(products)
+    # Online buyers buy what sells in the shops: the products in proportion to their sales.
+    weights = np.array([popularity(p) for p in products])
+    weights /= weights.sum()
     order_ids: list[int] = []
     for k in chosen:
         customer_id, place_id = homes[k]
         count = int(rng.integers(1, _MAX_LINES, endpoint=True))
-        picks = sorted(rng.choice(len(sellable), size=count, replace=False).tolist())
-        lines = [sellable[j] for j in picks]
+        picks = sorted(rng.choice(len(products), size=count, replace=False, p=weights).tolist())
+        lines = [products[j] for j in picks]
         order = register_order(
             session,
             {
