@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time as time_module
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,21 +24,42 @@ from sqlmodel import Session, col, select
 from api.app import create_app
 from api.routes.plan_exports import ROUTES_MEDIA_TYPES, negotiate
 from api.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_cell, xlsx_cell
+from benchmarks.pages import build_day
 from orchestrator.access.keys import create_api_key
 from orchestrator.concierge.profiles import put_profile
 from orchestrator.intake.catalog import add_place
 from orchestrator.intake.orders import register_order
-from orchestrator.models import Plan, PlanKind, PlanStatus, Route, RouteStop, UnservedOrder
+from orchestrator.models import (
+    Plan,
+    PlanKind,
+    PlanStatus,
+    ReturnStop,
+    Route,
+    RouteStop,
+    UnservedOrder,
+)
 from orchestrator.operations.dispatch import dispatch_route
 from orchestrator.operations.manifest import record_manifest_outcome
 from orchestrator.operations.plan_sheets import ROUTE_COLUMNS, STOP_COLUMNS, UNSERVED_COLUMNS
 from orchestrator.planning.plans import plan_day
 from orchestrator.planning.travel import StraightLineTravel
+from orchestrator.returns_flow import choose_pickup, start_return
 from orchestrator.settings import Settings
 from routing import Limits
 from tests.api import test_board
 from tests.api.conftest import Keys, bearer
-from tests.orchestrator.conftest import make_world
+from tests.orchestrator.conftest import make_world, order_data
+from tests.orchestrator.returns_world import (
+    LIMITS,
+    NOW,
+    PICKUP_DAY,
+    TRAVEL,
+    catalogue,
+    delivered,
+    return_of,
+    shops,
+    sku,
+)
 
 ZONE = ZoneInfo("Europe/Helsinki")
 POINTS = [(60.1755, 24.9310), (60.1640, 24.9460), (60.1810, 24.9520), (60.1590, 24.9230)]
@@ -428,3 +450,56 @@ def test_the_documentation_lists_every_column_in_order() -> None:
         table = text.split(heading, 1)[1].split("\n#", 1)[0]
         rows = [line for line in table.splitlines() if line.startswith("| `")]
         assert rows == [f"| `{c.name}` | {c.meaning} |" for c in columns], heading
+
+
+def test_return_pickups_and_drop_offs_are_stops_too(client: TestClient, app: Any) -> None:
+    with Session(app.state.engine) as session:
+        h = bearer(create_api_key(session, "planner"))
+        world = make_world(session)
+        catalogue(session)
+        kallio = shops(session, world).kallio
+        [(order, line)] = delivered(session, world, sku("S"))
+        ret = start_return(session, return_of(order, line), now=NOW)
+        window = {"window_start": "2025-03-05T09:00:00+02:00",
+                  "window_end": "2025-03-05T13:00:00+02:00"}  # fmt: skip
+        choice = {"method": "pickup", "place_id": world.office.id, **window}
+        choose_pickup(session, ret.id or 0, choice, now=NOW, travel=TRAVEL)
+        day = PICKUP_DAY.isoformat()
+        register_order(session, order_data(world, service_day=day), "day2-0")
+        plan = plan_day(session, world.depot.id or 0, PICKUP_DAY, limits=LIMITS, travel=TRAVEL)
+        returns = session.exec(select(ReturnStop).order_by(col(ReturnStop.sequence))).all()
+        names = (world.office.name, kallio.name)
+        ret_id, plan_id = ret.id, plan.id
+    rows = csv_rows(client.get(f"/plans/{plan_id}/routes.csv", headers=h).text)
+    assert [r["kind"] for r in rows if r["kind"] != "delivery"] == ["pickup", "dropoff"]
+    assert len(rows) == 3 and [r["sequence"] for r in rows] == ["1", "2", "3"]
+    pickup, dropoff = (next(r for r in rows if r["kind"] == k) for k in ("pickup", "dropoff"))
+    assert pickup["return_id"] == dropoff["return_id"] == str(ret_id)
+    assert (pickup["place_name"], dropoff["place_name"]) == names
+    for row, stop in zip((pickup, dropoff), returns, strict=True):
+        assert row["stop_id"] == str(stop.id) and row["eta"] == local(stop.arrival_at)
+        assert row["service_start"] == local(stop.service_start_at)
+        assert row["load_parcels"] == str(stop.load_after[2])
+
+
+@pytest.mark.slow
+def test_a_2000_stop_plan_exports_whole_and_bounded(tmp_path: Path) -> None:
+    # The largest plan LASTMILE_MAX_PLAN_STOPS admits by default, as benchmarks.pages stores
+    # it; the figures of docs/exports.md come from benchmarks on the same day.
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    day = datetime.now(ZONE).date() + timedelta(days=1)
+    stored = build_day(url, stops=2_000, day=day)
+    app = create_app(Settings(database_url=url))
+    with TestClient(app) as client, Session(app.state.engine) as session:
+        h = bearer(create_api_key(session, "planner"))
+        plan_id = session.exec(select(Plan.id)).one()
+        started = time_module.perf_counter()
+        text = client.get(f"/plans/{plan_id}/routes.csv", headers=h).text
+        book = client.get(f"/plans/{plan_id}/routes.xlsx", headers=h).content
+        elapsed = time_module.perf_counter() - started
+    assert len(csv_rows(text)) == stored.stops == 2_000
+    workbook = load_workbook(io.BytesIO(book), read_only=True)
+    sizes = {name: sum(1 for _ in workbook[name].iter_rows()) for name in ("routes", "stops")}
+    assert sizes == {"routes": stored.routes + 1, "stops": 2_001}
+    assert len(text.encode()) < 1_000_000 and len(book) < 500_000
+    assert elapsed < 20, f"{elapsed:.1f} s for both"  # ~1.6 s on a quiet machine
