@@ -12,7 +12,7 @@ The figures go to ``docs/benchmarks/demo.json``; the README's block between
 ``<!-- demo-figures:begin -->`` and ``<!-- demo-figures:end -->`` is rendered from that file
 (:func:`render_block`) and nothing else, and a test checks the two agree, so a figure edited
 by hand in the README fails the suite. Run ``python -m benchmarks.demo_figures`` (both
-cities, about a minute on 2 cores), ``--city helsinki`` to measure one city again (the other
+cities, about 70 s on 2 cores), ``--city helsinki`` to measure one city again (the other
 keeps its figures), ``--render-only`` to rewrite the README block from the JSON.
 
 The solve is time-limited, so the figures are those of this machine on that date: a faster
