@@ -6,29 +6,42 @@ Each run is real: a SQLite file, the orchestrator's services, OR-Tools, folium.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import re
-import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.cli.demo import run_demo
-from orchestrator.intake.catalog import create_vehicle_type
-from orchestrator.models import Customer, Order, Plan, PlanStatus, Route
-from orchestrator.planning.plans import current_plan, plan_day
-from orchestrator.planning.travel import travel_from_settings
-from orchestrator.settings import Settings
+from api.cli.demo import next_working_day, run_demo
+from api.cli.demo_command import command as demo_command
+from api.cli.program import cli
+from api.cli.tour import parse_tour
+from orchestrator.intake.catalog import create_depot, create_vehicle_type
+from orchestrator.models import (
+    Order,
+    OrderStatus,
+    Plan,
+    PlanStatus,
+    Route,
+    RouteStatus,
+    StopStatus,
+)
+from orchestrator.planning.plans import route_stops
 from orchestrator.store.engine import create_engine, ensure_schema
-from routing import Limits
+from simulation.cities.synthetic import generate_city
+from simulation.seed_store import DEMO_TIMEZONE, demo_depot_code, seed_store
 
-DAY = date(2025, 3, 3)
+DAY = next_working_day() + timedelta(days=7)  # a working day, ahead: its windows are to come
+
 ORDERS = 12
 
 
@@ -41,6 +54,7 @@ class Run:
     stderr: str
     out: Path
     database: Path
+    progress: str = ""
 
     @property
     def lines(self) -> list[str]:
@@ -55,7 +69,7 @@ class Run:
 
 def demo(out: Path, database: Path, **options: Any) -> Run:
     """Run the demo with a small day, capturing what it prints."""
-    stdout, stderr = io.StringIO(), io.StringIO()
+    stdout, stderr, progress = io.StringIO(), io.StringIO(), io.StringIO()
 
     def say(text: str = "", /, *, end: str = "\n") -> None:
         stdout.write(text + end)
@@ -70,14 +84,15 @@ def demo(out: Path, database: Path, **options: Any) -> Run:
         "day": DAY,
         "say": say,
     } | options
+    kwargs.setdefault("progress", progress)
     with contextlib.redirect_stderr(stderr):
         code = run_demo(**kwargs)
-    return Run(code, stdout.getvalue(), stderr.getvalue(), out, database)
+    return Run(code, stdout.getvalue(), stderr.getvalue(), out, database, progress.getvalue())
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Run]:
-    """The demo twice on one database file and one output folder (about 1.5 s each)."""
+    """The demo twice on one database file and one output folder (a few seconds each)."""
     root = tmp_path_factory.mktemp("demo")
     database = root / "store" / "demo.db"
     return demo(root / "out", database), demo(root / "out", database)
@@ -96,8 +111,9 @@ def test_demo_succeeds_twice(runs: tuple[Run, Run]) -> None:
 
 
 def test_progress_lines(first: Run) -> None:
-    assert (
-        first.lines[0] == f"lastmile demo: {ORDERS} orders, synthetic city, seed 1, time limit 1 s"
+    assert first.lines[0] == (
+        f"lastmile demo: {ORDERS} orders for {DAY} ({DAY:%A}), synthetic city, seed 1, "
+        "time limit 1 s"
     )
     assert first.lines[1].startswith("building the city ... synthetic 20x20 blocks")
     seeding = first.line("seeding the store ")
@@ -105,13 +121,57 @@ def test_progress_lines(first: Run) -> None:
     assert (
         f"{ORDERS} customers" in seeding and f"{ORDERS} orders for {DAY} ({ORDERS} new)" in seeding
     )
-    assert re.search(rf"plan \d+: \d+/{ORDERS} orders on \d+ routes \[", first.line("solving"))
+    assert first.line("solving with OR-Tools, time limit 1 s ...")
+    assert re.search(rf"^plan \d+: \d+/{ORDERS} orders on \d+ routes \[", first.line("plan "))
     assert first.line("drawing routes along the streets ...")
+    # The solve's progress, on its own stream (standard error by default).
+    assert first.progress.startswith("solving") and "(1/1 s)" in first.progress
+
+
+def test_the_day_is_under_way(first: Run) -> None:
+    # One route dispatched, its first stops delivered at their planned times.
+    said = re.search(r"^route (\d+) \((\S+)\) dispatched: (\d) of (\d+) stops delivered$",
+                     first.line("route "))  # fmt: skip
+    assert said is not None
+    route_id, delivered, n_stops = int(said.group(1)), int(said.group(3)), int(said.group(4))
+    assert delivered == (2 if n_stops >= 4 else 1)
+    engine = create_engine(f"sqlite:///{first.database}")
+    with Session(engine) as session:
+        route = session.get(Route, route_id)
+        assert route is not None and route.status is RouteStatus.DISPATCHED
+        stops = route_stops(session, route_id)
+        assert [s.status for s in stops] == [StopStatus.DELIVERED] * delivered + [
+            StopStatus.DISPATCHED
+        ] * (n_stops - delivered)
+        for stop in stops[:delivered]:
+            assert stop.closed_at is not None
+            assert stop.closed_at.replace(tzinfo=UTC) == stop.departure_at.replace(tzinfo=UTC)
+            order = session.get(Order, stop.order_id)
+            assert order is not None and order.status is OrderStatus.DELIVERED
+        others = session.exec(
+            select(Route).where(Route.plan_id == route.plan_id, Route.id != route_id)
+        ).all()
+        assert all(r.status is RouteStatus.PLANNED for r in others)
+    engine.dispose()
+
+
+def test_next_working_day() -> None:
+    helsinki = ZoneInfo("Europe/Helsinki")
+    # Thursday -> Friday; Friday, Saturday and Sunday -> Monday
+    for now, expected in (
+        (datetime(2026, 12, 3, 12, tzinfo=helsinki), date(2026, 12, 4)),
+        (datetime(2026, 12, 4, 12, tzinfo=helsinki), date(2026, 12, 7)),
+        (datetime(2026, 12, 5, 12, tzinfo=helsinki), date(2026, 12, 7)),
+        (datetime(2026, 12, 6, 23, 30, tzinfo=helsinki), date(2026, 12, 7)),
+        # 22:30 UTC on a Sunday is already Monday in Helsinki: Tuesday is next
+        (datetime(2026, 12, 6, 22, 30, tzinfo=UTC), date(2026, 12, 8)),
+    ):
+        assert next_working_day(now) == expected, now
 
 
 def test_database_holds_the_plan_it_printed(first: Run) -> None:
     assert first.database.is_file()
-    plan_id = int(re.search(r"plan (\d+):", first.line("solving")).group(1))  # type: ignore[union-attr]
+    plan_id = int(re.search(r"plan (\d+):", first.line("plan ")).group(1))  # type: ignore[union-attr]
     engine = create_engine(f"sqlite:///{first.database}")
     with Session(engine) as session:
         plan = session.get(Plan, plan_id)
@@ -127,34 +187,58 @@ def test_database_holds_the_plan_it_printed(first: Run) -> None:
     engine.dispose()
 
 
-def test_second_run_reuses_the_data_and_gives_the_same_totals(runs: tuple[Run, Run]) -> None:
+def test_second_run_keeps_the_day_under_way(runs: tuple[Run, Run]) -> None:
+    # A dispatched day cannot be planned afresh: the second run keeps its plan and says so.
     first, second = runs
     assert f"{ORDERS} orders for {DAY} (0 new)" in second.line("seeding the store ")
+    plan_id = re.search(r"plan (\d+):", first.line("plan ")).group(1)  # type: ignore[union-attr]
+    assert second.line("the day is under way: ").startswith(
+        f"the day is under way: plan {plan_id} has a dispatched route, so it is kept"
+    )
+    assert "solving" not in second.stdout
+    assert second.line("route ").replace("already on its way", "dispatched") == first.line("route ")
     assert second.line("TOTAL") == first.line("TOTAL")
     assert route_rows(second) == route_rows(first)
     engine = create_engine(f"sqlite:///{first.database}")
     with Session(engine) as session:
-        assert count(session, Order) == count(session, Customer) == ORDERS
-        plans = session.exec(select(Plan).order_by(Plan.id)).all()  # type: ignore[arg-type]
-        assert [p.status for p in plans] == [PlanStatus.SUPERSEDED, PlanStatus.CURRENT]
+        assert count(session, Order) - count(session, Order, past=True) == ORDERS
+        plans = session.exec(select(Plan).where(Plan.service_day == DAY)).all()
+        assert [p.status for p in plans] == [PlanStatus.CURRENT]
     engine.dispose()
 
 
 def test_files_and_where_they_are(first: Run) -> None:
     out = first.out.resolve()
-    geo, html, graph = out / "routes.geojson", out / "map.html", out / "streets.graphml"
-    assert f"wrote {geo}" in first.lines
-    assert f"wrote {html}" in first.lines
-    assert f"wrote {graph} (the street graph the plan was made on)" in first.lines
-    assert first.line("database: ").startswith(f"database: {first.database.resolve()} (depot ")
-    url = f"LASTMILE_DATABASE_URL=sqlite:///{first.database.resolve()}"
-    env = f"{url} LASTMILE_ROAD_GRAPH={graph}"
-    assert first.line("serve the API on it:").split(None, 5)[-1].startswith(env)
-    assert first.line("serve the API on it:").endswith(" serve")
-    replan = first.line("re-plan the day:")
-    assert env in replan and f"plan --depot 1 --day {DAY} --time-limit 1 --seed 1" in replan
-    for path in (geo, html, graph):
+    files = {
+        out / "routes.geojson": "the plan's routes and stops as GeoJSON",
+        out / "map.html": "the map: open it in a browser, it works offline",
+        out / "streets.graphml": "the street graph the plan was made on",
+        out / "orders.csv": "orders for this depot and day, for `lastmile import`",
+    }
+    for path, why in files.items():
+        assert f"wrote {path} ({why})" in first.lines
         assert path.stat().st_size > 0
+    assert len([line for line in first.lines if line.startswith("wrote ")]) == len(files)
+    assert first.line("database: ").startswith(f"database: {first.database.resolve()} (depot ")
+    # The tour follows: serve with the store and the street graph, as printed.
+    url = f"LASTMILE_DATABASE_URL=sqlite:///{first.database.resolve()}"
+    env = f"{url} LASTMILE_ROAD_GRAPH={out / 'streets.graphml'}"
+    steps = parse_tour(first.stdout)
+    assert steps[0].serves and steps[0].commands[0].startswith(env)
+    assert steps[0].commands[0].endswith(" serve --port 8000")
+
+
+def test_the_orders_csv_is_for_the_demos_depot_and_day(first: Run) -> None:
+    with (first.out / "orders.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows
+    depots = {r["depot"] for r in rows if r["depot"]}
+    days = {r["service_day"] for r in rows if r["service_day"]}
+    assert depots == {"DEMO-SYN-S1-N12"} and days == {DAY.isoformat()}
+    for r in rows:
+        for name in ("window_start", "window_end"):
+            if "T" in r[name]:
+                assert datetime.fromisoformat(r[name]).date() == DAY
 
 
 def test_geojson_and_map_show_the_persisted_plan(first: Run) -> None:
@@ -172,34 +256,6 @@ def test_geojson_and_map_show_the_persisted_plan(first: Run) -> None:
     html = (first.out / "map.html").read_text(encoding="utf-8")
     for route in routes:
         assert route["properties"]["vehicle"] in html
-
-
-def test_the_printed_replan_gives_the_same_figures(first: Run, tmp_path: Path) -> None:
-    # What `lastmile plan` does with the printed LASTMILE_* settings, on a copy of the store.
-    database = Path(shutil.copy(first.database, tmp_path / "copy.db"))
-    settings = Settings(
-        database_url=f"sqlite:///{database}",
-        road_graph=first.out / "streets.graphml",
-    )
-    engine = create_engine(settings.database_url)
-    with Session(engine) as session:
-        plan = current_plan(session, 1, DAY)
-        assert plan is not None
-        again = plan_day(
-            session,
-            1,
-            DAY,
-            limits=Limits(time_limit=1.0),
-            travel=travel_from_settings(settings),
-            seed=1,
-        )
-        assert (again.n_served, again.n_routes, again.distance_m, again.cost) == (
-            plan.n_served,
-            plan.n_routes,
-            plan.distance_m,
-            plan.cost,
-        )
-    engine.dispose()
 
 
 def test_an_unwritable_output_folder_fails_before_the_solve(tmp_path: Path) -> None:
@@ -258,6 +314,72 @@ def route_rows(run: Run) -> list[str]:
     return lines[rules[0] + 1 : rules[1]]
 
 
-def count(session: Session, table: type) -> int:
-    """Rows in a table."""
-    return session.exec(select(func.count()).select_from(table)).one()
+def count(session: Session, table: type, *, past: bool = False) -> int:
+    """Rows in a table (``past``: only orders of days before the demo's)."""
+    query = select(func.count()).select_from(table)
+    if past:
+        query = query.where(Order.service_day < DAY)
+    return session.exec(query).one()
+
+
+# -- the example CSV of orders ----------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "orders.csv"
+
+
+def demo_defaults() -> dict[str, Any]:
+    """``lastmile demo``'s option defaults, by parameter name."""
+    return {p.name: p.default for p in demo_command.params if p.name}
+
+
+def dry_run(database: Path, source: Path) -> Result:
+    """``lastmile import SOURCE --dry-run`` on the store ``database``."""
+    return CliRunner().invoke(
+        cli,
+        ["import", str(source), "--dry-run"],
+        env={"LASTMILE_DATABASE_URL": f"sqlite:///{database}"},
+    )
+
+
+def test_the_example_csv_is_for_the_default_demos_depot(tmp_path: Path) -> None:
+    defaults = demo_defaults()
+    code = demo_depot_code(defaults["city"], defaults["seed"], defaults["orders"])
+    with EXAMPLE.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["depot"] for r in rows if r["depot"]} == {code}
+    # Into a store holding that depot (as the default demo makes it): every row is good.
+    database = tmp_path / "store.db"
+    engine = create_engine(f"sqlite:///{database}")
+    ensure_schema(engine)
+    with Session(engine) as session:
+        create_depot(
+            session,
+            {"code": code, "name": "demo", "lat": 60.1699, "lon": 24.9384,
+             "timezone": DEMO_TIMEZONE},
+        )  # fmt: skip
+    engine.dispose()
+    done = dry_run(database, EXAMPLE)
+    assert done.exit_code == 0, done.output
+    assert "8 orders: 8 would be created" in done.output
+
+
+@pytest.mark.slow
+def test_the_example_csv_imports_cleanly_into_a_default_demo_store(tmp_path: Path) -> None:
+    # The default demo's store as seeded (200 orders, about 7 s), without the solve.
+    defaults = demo_defaults()
+    database = tmp_path / "store.db"
+    engine = create_engine(f"sqlite:///{database}")
+    ensure_schema(engine)
+    with Session(engine) as session:
+        seed_store(
+            session,
+            generate_city(defaults["seed"]),
+            city_name=defaults["city"],
+            day=next_working_day(),
+            seed=defaults["seed"],
+            n_orders=defaults["orders"],
+        )
+    engine.dispose()
+    done = dry_run(database, EXAMPLE)
+    assert done.exit_code == 0, done.output
+    assert "8 orders: 8 would be created, 0 already present" in done.output
