@@ -11,7 +11,10 @@ with :func:`~orchestrator.concierge.profiles.put_profile` (what ``PUT
   **café** on Saturdays 10:00-14:00 (when they have one); at home otherwise;
 * preferred windows: weekday evenings 17:00-21:00, or weekend mornings 09:00-12:00;
 * a third accept a sidewalk robot, a quarter prefer greener drops and wait up to 2 days for
-  one, a language (Finnish, Swedish or English), some hand-off instructions;
+  one, some hand-off instructions; customers with only a home mostly speak Finnish or
+  Swedish (``language``), while those with a second place — whom the tour's options and
+  "find me at the café" walk through — keep the browser's language (``?lang=fi`` shows
+  their pages in Finnish);
 * learned slots (:func:`~orchestrator.concierge.profiles.record_outcome`), from
   :data:`HISTORY_WEEKS` weeks before the demo's day: deliveries at home on weekday evenings,
   a missed morning delivery at home for office workers, the café chosen over home on
@@ -47,8 +50,8 @@ PROFILE_TIMEZONE = "Europe/Helsinki"
 
 _STREAM = 0x9A0F17E5  # the profiles' draws have their own stream
 _WORKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-_LANGUAGES = ("fi", "sv", "en")
-_LANGUAGE_SHARE = (0.7, 0.1, 0.2)
+_LANGUAGES = (None, "fi", "sv")  # of customers at home only
+_LANGUAGE_SHARE = (0.4, 0.5, 0.1)
 _HANDOFF = (
     "Ring twice; the bell is faint.",
     "Leave it with the neighbour at B 12 if I am out.",
@@ -132,7 +135,7 @@ def seed_profiles(
                 "accepts_robot": bool(robot[k]),
                 "prefers_eco": bool(eco[k]),
                 "eco_max_wait_days": 2 if eco[k] else 0,
-                "language": _LANGUAGES[int(language[k])],
+                "language": _LANGUAGES[int(language[k])] if len(names) == 1 else None,
                 "handoff_instructions": _HANDOFF[h] if (h := int(handoff[k])) >= 0 else None,
             },
             now=_local(day, time(6, 0), zone),

@@ -21,7 +21,11 @@ def _route_with_most_stops(site: DemoSite) -> tuple[int, int]:
     """The demo plan's longest route and the customer of its first stop."""
     with site.session() as session:
         plan = session.exec(
-            select(Plan).where(Plan.depot_id == site.depot_id, Plan.status == PlanStatus.CURRENT)
+            select(Plan).where(
+                Plan.depot_id == site.depot_id,
+                Plan.service_day == site.day,  # the demo also holds a delivered past day
+                Plan.status == PlanStatus.CURRENT,
+            )
         ).one()
         routes = session.exec(select(Route).where(Route.plan_id == plan.id)).all()
         counts = {

@@ -89,7 +89,8 @@ def test_many_customers_have_a_profile_with_windows_and_learned_slots(
             continue
         profile = get_profile(session, customer_id)
         assert profile.preferred_windows and profile.learned
-        assert profile.language in ("fi", "sv", "en")
+        # The tour's customers (a second place) read their pages in the browser's language.
+        assert profile.language in ((None,) if len(mine) > 1 else (None, "fi", "sv"))
         # Every learned slot is at one of their own places, before the demo's day.
         for slot in profile.learned:
             assert slot.place in mine
