@@ -15,7 +15,7 @@ reason.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,7 +47,7 @@ from orchestrator.models import (
     UnservedOrderPublic,
 )
 from orchestrator.planning.board_view import day_plans
-from orchestrator.planning.plans import plan_routes, plan_unserved
+from orchestrator.planning.plans import make_current, plan_routes, plan_unserved
 from orchestrator.store.queries import stops_with_places, unserved_with_places
 from routing.solve import Limits
 
@@ -109,12 +109,21 @@ _LOCATION: dict[int | str, dict[str, Any]] = {
 
 
 class ReplanRequest(BaseModel):
-    """How long to search, and the seed."""
+    """How long to search, the seed, and when the new plan becomes current."""
 
     time_limit_s: float = Field(
         default=10.0, gt=0, le=600, description="Solver time limit, seconds."
     )
     seed: Int64 = Field(default=0, ge=0, description="Same data and seed, same plan.")
+    make_current: Literal["if_better", "always"] = Field(
+        default="if_better",
+        description=(
+            "``if_better``: a plan serving fewer orders than the day's current plan, or as many "
+            "at a cost more than LASTMILE_PLAN_WORSE_MARGIN_PCT percent above it, is stored "
+            "but not made current (``plan.stats.comparison`` says by how much; "
+            "``POST /plans/{id}/current`` chooses it later). ``always``: it becomes current."
+        ),
+    )
 
     model_config = {"json_schema_extra": {"examples": [{"time_limit_s": 5, "seed": 0}]}}
 
@@ -317,9 +326,12 @@ def create(
 ) -> PlanJobPublic:
     """Queue a plan of the depot's open orders for the day; answers at once with the job.
 
-    The new plan becomes the day's current plan when the solve succeeds; a failed solve
-    leaves the previous plan current and the job ``failed`` with the error. 422 for an
-    unknown depot, 409 when a route of the day is dispatched (re-plan instead).
+    The new plan becomes the day's current plan when the solve succeeds — unless it is worse
+    than the current one and ``make_current`` is ``if_better`` (the default): then it is
+    stored ``superseded`` and ``plan.stats.comparison`` says which is better and by how much
+    (``POST /plans/{id}/current`` chooses it). A failed solve leaves the previous plan current
+    and the job ``failed`` with the error. 422 for an unknown depot, 409 when a route of the
+    day is dispatched (re-plan instead).
     """
     job = submit_plan(
         session,
@@ -328,7 +340,7 @@ def create(
         limits=Limits(time_limit=plan.time_limit_s),
         seed=plan.seed,
     )
-    return _accepted(request, response, session, job)
+    return _accepted(request, response, session, _choice(session, job, plan.make_current))
 
 
 @router.post(
@@ -351,7 +363,30 @@ def replan(
     job = submit_replan(
         session, plan_id, limits=Limits(time_limit=options.time_limit_s), seed=options.seed
     )
-    return _accepted(request, response, session, job)
+    return _accepted(request, response, session, _choice(session, job, options.make_current))
+
+
+def _choice(session: SessionDep, job: Plan, make_current: str) -> Plan:
+    """The queued job with the request's ``make_current`` (read by the planner when it runs)."""
+    job.stats = {**job.stats, "make_current": make_current}
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+@router.post(
+    "/{plan_id}/current",
+    summary="Make a plan kept aside the day's current plan",
+    responses=error_responses(403, 404, 409, 422),
+)
+def choose(plan_id: Int64, _caller: PlannerDep, session: SessionDep) -> PlanPublic:
+    """The planner's choice: a plan that was not made current because it was worse than the
+    day's current plan (``stats.comparison.made_current`` false) becomes current, its orders
+    planned on it; 404 for an unknown plan, 409 when it was not kept aside, the day was
+    re-planned since, or a route was dispatched since (re-plan then)."""
+    plan = make_current(session, plan_id)
+    return in_zone(PlanPublic.model_validate(plan), Zones(session).depot(plan.depot_id))
 
 
 @router.get(

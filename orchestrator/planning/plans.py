@@ -7,6 +7,17 @@ order — in **one transaction**. The new plan becomes the day's ``current`` pla
 previous one ``superseded``. If the solve fails, nothing of it is written: the previous plan
 stays current, and a ``failed`` plan records the error.
 
+**A worse plan is not made current by itself.** Every new plan is compared with the day's
+current plan (``stats["comparison"]``: the current plan's id, ``cost_delta`` in EUR,
+``cost_delta_pct`` in percent, ``routes_delta``, ``served_delta``, ``made_current`` and
+``why``). With ``make_current="if_better"`` (the default) the new plan becomes current unless
+it serves fewer orders than the current one, or serves as many and costs more than the
+setting ``plan_worse_margin_pct`` (percent, default 2) above it; such a plan is stored
+``superseded`` with ``made_current: false`` — its routes and stops are kept, no order's status
+changes and no event is written — and :func:`make_current` lets the planner choose it later.
+A plan serving more orders is always better; the day's first plan is always current;
+``make_current="always"`` makes the new plan current whatever it costs.
+
 Both fill a queued plan row instead of adding one when given ``job=`` — that is how
 :mod:`orchestrator.jobs.plans` runs plans in the background; the guarantees are the same.
 
@@ -85,12 +96,14 @@ from routing.solution import Solution, UnservedReason, Visit
 from routing.solve import Limits, solve
 
 __all__ = [
+    "MAKE_CURRENT",
     "MOVED_BY_CUSTOMER",
     "check_day",
     "check_plan_size",
     "check_replan",
     "current_plan",
     "customer_acceptance",
+    "make_current",
     "plan_day",
     "plan_routes",
     "plan_unserved",
@@ -99,6 +112,10 @@ __all__ = [
     "scheduled_pickups",
     "withdraw_order",
 ]
+
+MAKE_CURRENT = ("if_better", "always")
+"""When a new plan becomes the day's current plan: ``if_better`` (unless worse than the
+current one beyond the margin, see the module's notes) or ``always``."""
 
 MOVED_BY_CUSTOMER = "moved_by_customer"
 """Unserved reason of an order its customer moved to another day after the plan was made."""
@@ -253,6 +270,8 @@ def plan_day(
     travel: TravelTimes,
     seed: int = 0,
     job: Plan | None = None,
+    make_current: str = "if_better",
+    settings: Settings | None = None,
 ) -> Plan:
     """Plan the depot's day from scratch.
 
@@ -273,12 +292,18 @@ def plan_day(
         Seed of the solver's randomised parts (same data and seed, same plan).
     job
         A ``running`` plan row of this depot and day (see :mod:`orchestrator.jobs.plans`) to fill
-        instead of adding a new row; ``None`` in a direct call.
+        instead of adding a new row; ``None`` in a direct call. Its ``stats["make_current"]``,
+        when set at queue time, overrides ``make_current``.
+    make_current
+        ``"if_better"`` (default) or ``"always"`` (see the module's notes).
+    settings
+        Where the margin ``plan_worse_margin_pct`` comes from (``None``: the environment).
 
     Returns
     -------
     Plan
-        The new current plan.
+        The new plan: current, or ``superseded`` with ``stats["comparison"]["made_current"]``
+        false when it was worse than the current plan.
 
     Raises
     ------
@@ -293,7 +318,10 @@ def plan_day(
         raise ValueError(f"plan job {job.id} is for depot {job.depot_id} on {job.service_day}")
     depot = check_day(session, depot_id, day)
     previous = current_plan(session, depot_id, day)
-    return _plan(session, depot, day, previous, {}, None, limits, travel, seed, PlanKind.DAY, job)
+    return _plan(
+        session, depot, day, previous, {}, None, limits, travel, seed, PlanKind.DAY, job,
+        make_current, settings,
+    )  # fmt: skip
 
 
 def replan(
@@ -304,12 +332,15 @@ def replan(
     travel: TravelTimes,
     seed: int = 0,
     job: Plan | None = None,
+    make_current: str = "if_better",
+    settings: Settings | None = None,
 ) -> Plan:
     """Re-plan a day in progress, keeping what has been dispatched in place.
 
     Every route's dispatched, delivered and failed stops become the locked prefix of the
     same vehicle; the remaining open orders of the day (new ones included) are planned
-    around them, starting from the current plan's routes. ``job`` is as in :func:`plan_day`.
+    around them, starting from the current plan's routes. ``job``, ``make_current`` and
+    ``settings`` are as in :func:`plan_day`.
 
     Raises
     ------
@@ -334,7 +365,7 @@ def replan(
         initial[route.vehicle_id] = [stop_id(s.order_id) for s in stops]
     return _plan(
         session, depot, previous.service_day, previous, locked, initial, limits, travel, seed,
-        PlanKind.REPLAN, job,
+        PlanKind.REPLAN, job, make_current, settings,
     )  # fmt: skip
 
 
@@ -429,6 +460,115 @@ def withdraw_order(session: Session, order_id: int, *, to_day: date) -> list[int
     return changed
 
 
+def make_current(session: Session, plan_id: int) -> Plan:
+    """Make a plan that was kept aside (worse than the day's current plan when it was made,
+    see the module's notes) the day's current plan: the planner's explicit choice; commit.
+
+    The orders on its routes become ``planned`` (events ``replanned``/``planned`` with their
+    ETAs), those it leaves out ``open`` (``unserved``), its return pickups record where they
+    are taken, and the previous current plan becomes ``superseded``.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    Conflict
+        The plan was not kept aside (it is or was current, still runs or failed); the day's
+        current plan is no longer the one it was compared with; a stop was dispatched or
+        closed since it was made; or one of its orders moved to another day — re-plan then.
+    """
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("plan", plan_id)
+    comparison = dict(plan.stats.get("comparison") or {})
+    if plan.status is not PlanStatus.SUPERSEDED or comparison.get("made_current") is not False:
+        raise Conflict(
+            f"plan {plan_id} is {plan.status.value} and was not kept aside — only a plan that "
+            "was not made current when it was made can be made current; plan the day again"
+        )
+    depot = session.get(Depot, plan.depot_id)
+    assert depot is not None and plan.id is not None
+    session.exec(select(Depot).where(Depot.id == depot.id).with_for_update()).one()
+    current = current_plan(session, plan.depot_id, plan.service_day)
+    compared = comparison.get("current_plan_id")
+    if current is None or current.id != compared:
+        now = f"plan {current.id} is current" if current is not None else "no plan is current"
+        raise Conflict(
+            f"plan {plan_id} was compared with plan {compared}, but {now} now — plan the day again"
+        )
+
+    def closed(p: Plan) -> set[tuple[int, StopStatus]]:
+        return {
+            (s.order_id, s.status)
+            for s in _plan_stops(session, p)
+            if s.status is not StopStatus.PLANNED
+        }
+
+    if closed(current) != closed(plan) or any(
+        r.status is RouteStatus.DISPATCHED for r in plan_routes(session, current.id or 0)
+    ) != any(r.status is RouteStatus.DISPATCHED for r in plan_routes(session, plan.id)):
+        raise Conflict(
+            f"routes of plan {current.id} were dispatched or stops closed since plan {plan_id} "
+            "was made — re-plan the day"
+        )
+    stops = _plan_stops(session, plan)
+    moved = session.exec(
+        select(Order.id).where(
+            col(Order.id).in_(sorted({s.order_id for s in stops})),
+            Order.service_day != plan.service_day,
+        )
+    ).all()
+    if moved:
+        raise Conflict(
+            f"orders {sorted(moved)} of plan {plan_id} moved to another day since it was made "
+            "— re-plan the day"
+        )
+    previously = {s.order_id: s for s in _plan_stops(session, current)}
+    current.status = PlanStatus.SUPERSEDED
+    session.add(current)
+    plan.status = PlanStatus.CURRENT
+    comparison.update(
+        made_current=True, why=f"{comparison.get('why', '')}; made current by the planner"
+    )
+    plan.stats = {**plan.stats, "comparison": comparison}
+    session.add(plan)
+    zone = ZoneInfo(depot.timezone)
+    for route in plan_routes(session, plan.id):
+        assert route.id is not None
+        for stop in route_stops(session, route.id):
+            if stop.status is not StopStatus.PLANNED:
+                continue
+            before = previously.get(stop.order_id)
+            _set_status(session, stop.order_id, OrderStatus.PLANNED)
+            events.record(
+                session, stop.order_id,
+                OrderEventKind.REPLANNED if before is not None else OrderEventKind.PLANNED,
+                plan_id=plan.id,
+                detail=f"on {route.vehicle_id}, stop {stop.sequence + 1}, ETA "
+                f"{stop.arrival_at.astimezone(zone).isoformat()}",
+                eta=stop.arrival_at, previous_eta=None if before is None else before.arrival_at,
+            )  # fmt: skip
+        returns = session.exec(select(ReturnStop).where(ReturnStop.route_id == route.id)).all()
+        dropped = {r.return_id for r in returns if r.kind is ReturnStopKind.DROPOFF}
+        for r in returns:
+            if r.kind is ReturnStopKind.PICKUP:
+                _carry(session, depot, r.return_id, to_store=r.return_id in dropped)
+    for u in plan_unserved(session, plan.id):
+        _set_status(session, u.order_id, OrderStatus.OPEN)
+        events.record(
+            session, u.order_id, OrderEventKind.UNSERVED, plan_id=plan.id,
+            detail=f"{u.reason}: {u.detail}",
+        )  # fmt: skip
+    for ur in session.exec(select(UnservedReturn).where(UnservedReturn.plan_id == plan.id)):
+        ret = session.get(ItemReturn, ur.return_id)
+        if ret is not None:
+            ret.carried_to, ret.onward_km, ret.onward_co2_kg = None, None, None
+            session.add(ret)
+    session.commit()
+    session.refresh(plan)
+    return plan
+
+
 # -- implementation -----------------------------------------------------------------------------
 
 
@@ -500,7 +640,18 @@ def _plan(
     seed: int,
     kind: PlanKind,
     job: Plan | None,
+    make_current: str = "if_better",
+    settings: Settings | None = None,
 ) -> Plan:
+    if job is not None and job.stats.get("make_current") is not None:
+        make_current = str(job.stats["make_current"])  # chosen when the job was queued
+    if make_current not in MAKE_CURRENT:
+        raise InvalidInput(
+            "make_current",
+            f"{make_current!r} is not one of {list(MAKE_CURRENT)} — 'if_better' keeps a worse "
+            "plan aside, 'always' makes it current",
+        )
+    margin = (settings or Settings()).plan_worse_margin_pct
     limits = limits or Limits(time_limit=10.0)
     assert depot.id is not None
     previous_id = previous.id if previous is not None else None
@@ -550,7 +701,10 @@ def _plan(
             plan_id=failed.id,
         ) from exc
     try:
-        plan = _persist(session, depot, day, _row(job, request), mapped, solution)
+        plan = _persist(
+            session, depot, day, _row(job, request), mapped, solution,
+            always=make_current == "always", margin_pct=margin,
+        )  # fmt: skip
         plan.stats = {**plan.stats, "warnings": [str(w.message) for w in caught]}
         session.add(plan)
         session.commit()
@@ -559,6 +713,52 @@ def _plan(
         raise
     session.refresh(plan)
     return plan
+
+
+def _compare(
+    current: Plan | None,
+    served: int,
+    cost: float,
+    routes: int,
+    margin_pct: float,
+    always: bool,
+) -> dict[str, Any]:
+    """The new plan (``served`` orders, ``cost`` EUR, ``routes``) against the day's current
+    plan, and whether it is made current (the rule of the module's notes)."""
+    if current is None:
+        return {"current_plan_id": None, "made_current": True, "why": "the day's first plan"}
+    old_cost = float(current.cost or 0.0)
+    delta = round(cost - old_cost, 2)
+    pct = round(100.0 * delta / old_cost, 2) if old_cost > 0 else (0.0 if delta == 0 else 100.0)
+    served_delta = served - current.n_served
+    facts: dict[str, Any] = {
+        "current_plan_id": current.id,
+        "cost_delta": delta,
+        "cost_delta_pct": pct,
+        "routes_delta": routes - current.n_routes,
+        "served_delta": served_delta,
+        "margin_pct": margin_pct,
+    }
+    than = f"plan {current.id}"
+    if served_delta < 0:
+        verdict, why = False, f"it serves {-served_delta} fewer orders than {than}"
+    elif served_delta > 0:
+        verdict, why = True, f"it serves {served_delta} more orders than {than}"
+    elif pct > margin_pct:
+        verdict = False
+        why = (
+            f"it costs {delta:,.2f} EUR ({pct:+.1f} %) more than {than}, beyond the "
+            f"{margin_pct:g} % margin"
+        )
+    else:
+        verdict = True
+        why = (
+            f"it costs {delta:+,.2f} EUR ({pct:+.1f} %) against {than}, within the "
+            f"{margin_pct:g} % margin"
+        )
+    if always and not verdict:
+        return {**facts, "made_current": True, "why": f"{why}; made current as asked (always)"}
+    return {**facts, "made_current": verdict, "why": why}
 
 
 def _row(job: Plan | None, request: Mapping[str, Any]) -> Plan:
@@ -576,9 +776,14 @@ def _persist(
     plan: Plan,
     mapped: MappedProblem,
     solution: Solution,
+    *,
+    always: bool = True,
+    margin_pct: float = 0.0,
 ) -> Plan:
     """Make ``plan`` (new, or a running job's row) the day's current plan, with everything
-    in it; the caller commits or rolls back."""
+    in it — or, when it is worse than the current plan (:func:`_compare`) and not
+    ``always``, store it aside without touching any order; the caller commits or rolls
+    back."""
     # Serialise concurrent planners of one depot (PostgreSQL row lock; SQLite locks the file).
     session.exec(select(Depot).where(Depot.id == depot.id).with_for_update()).one()
     if plan.id is not None:
@@ -598,18 +803,27 @@ def _persist(
             f"depot {depot.code!r} on {day} was re-planned meanwhile (plan {current.id}); "
             "re-plan that plan"
         )
-    previously_routed: dict[int, RouteStop] = {}
-    if current is not None:
-        previously_routed = {s.order_id: s for s in _plan_stops(session, current)}
-        current.status = PlanStatus.SUPERSEDED
-        session.add(current)
-
     served = sum(1 for r in solution.routes for v in r.visits if v.stop_id in mapped.order_of_stop)
     unserved = sum(1 for u in solution.unserved if u.stop_id in mapped.order_of_stop)
     unserved += len(mapped.left_out)
+    comparison = _compare(
+        current, served, round(solution.cost, 4), len(solution.routes), margin_pct, always
+    )
+    made = bool(comparison["made_current"])
+    previously_routed: dict[int, RouteStop] = {}
+    if current is not None:
+        previously_routed = {s.order_id: s for s in _plan_stops(session, current)}
+        if made:
+            current.status = PlanStatus.SUPERSEDED
+            session.add(current)
+
     solver_stats = _jsonable(solution.stats)
     assert isinstance(solver_stats, dict)
-    stats: dict[str, Any] = {"status": solution.status.value, **solver_stats}
+    stats: dict[str, Any] = {
+        "status": solution.status.value,
+        **solver_stats,
+        "comparison": comparison,
+    }
     if mapped.return_of_stop or mapped.left_out_returns:
         pickups = {p for p, r in mapped.return_of_stop.items() if p == pickup_stop_id(r)}
         on_routes = sum(1 for r in solution.routes for v in r.visits if v.stop_id in pickups)
@@ -619,7 +833,7 @@ def _persist(
         }
     plan.sqlmodel_update(
         {
-            "status": PlanStatus.CURRENT,
+            "status": PlanStatus.CURRENT if made else PlanStatus.SUPERSEDED,
             "finished_at": utcnow(),
             "error": None,
             "wall_time_s": round(solution.wall_time, 3),
@@ -670,7 +884,7 @@ def _persist(
         assert route.id is not None
         for seq, v in enumerate(r.visits):
             if v.stop_id in mapped.return_of_stop:
-                _persist_return_stop(session, depot, mapped, route, seq, v)
+                _persist_return_stop(session, depot, mapped, route, seq, v, apply=made)
                 continue
             order_id = mapped.order_of_stop[v.stop_id]
             before = previously_routed.get(order_id)
@@ -691,6 +905,8 @@ def _persist(
                 )
             )
             eta, previous = mapped.at(v.arrival), None if before is None else before.arrival_at
+            if not made:
+                continue  # kept aside: the orders stay as the current plan has them
             if status is not StopStatus.PLANNED:
                 # Its order has moved on; nothing was re-planned for it, but a dispatched
                 # stop's ETA may have moved (the webhook order.eta_moved).
@@ -713,7 +929,7 @@ def _persist(
                 eta=eta, previous_eta=previous,
             )  # fmt: skip
 
-    _persist_unserved_returns(session, plan.id, mapped, solution)
+    _persist_unserved_returns(session, plan.id, mapped, solution, apply=made)
     reasons = [
         (mapped.order_of_stop[u.stop_id], u.reason.value, u.detail)
         for u in solution.unserved
@@ -723,6 +939,8 @@ def _persist(
         session.add(
             UnservedOrder(plan_id=plan.id, order_id=order_id, reason=reason, detail=detail[:1_000])
         )
+        if not made:
+            continue
         _set_status(session, order_id, OrderStatus.OPEN)
         events.record(
             session,
@@ -735,9 +953,17 @@ def _persist(
 
 
 def _persist_return_stop(
-    session: Session, depot: Depot, mapped: MappedProblem, route: Route, seq: int, v: Visit
+    session: Session,
+    depot: Depot,
+    mapped: MappedProblem,
+    route: Route,
+    seq: int,
+    v: Visit,
+    *,
+    apply: bool = True,
 ) -> None:
-    """Store a return's pickup or drop-off visit; a pickup records where its route takes it."""
+    """Store a return's pickup or drop-off visit; a pickup records where its route takes it
+    (unless not ``apply``: a plan kept aside changes no return)."""
     assert route.id is not None
     return_id = mapped.return_of_stop[v.stop_id]
     pickup = v.stop_id == pickup_stop_id(return_id)
@@ -756,11 +982,16 @@ def _persist_return_stop(
             load_after=list(v.load),
         )
     )
-    if not pickup:
-        return
+    if pickup and apply:
+        _carry(session, depot, return_id, to_store=return_id in mapped.to_store)
+
+
+def _carry(session: Session, depot: Depot, return_id: int, *, to_store: bool) -> None:
+    """Record where the route that picks the return up takes it: its store, or the depot
+    (then with the onward transfer)."""
     ret = session.get(ItemReturn, return_id)
     assert ret is not None
-    if return_id in mapped.to_store:
+    if to_store:
         ret.carried_to, ret.onward_km, ret.onward_co2_kg = CarriedTo.STORE, None, None
     else:
         # Back at the depot; a store destination is still a transfer away (the warehouse,
@@ -782,7 +1013,7 @@ def _persist_return_stop(
 
 
 def _persist_unserved_returns(
-    session: Session, plan_id: int, mapped: MappedProblem, solution: Solution
+    session: Session, plan_id: int, mapped: MappedProblem, solution: Solution, *, apply: bool = True
 ) -> None:
     """One row per pickup left out; the reason of a pair is that of the half that failed."""
     reasons: dict[int, tuple[str, str]] = {}
@@ -801,6 +1032,8 @@ def _persist_unserved_returns(
                 plan_id=plan_id, return_id=return_id, reason=reason, detail=detail[:1_000]
             )
         )
+        if not apply:
+            continue
         ret = session.get(ItemReturn, return_id)
         assert ret is not None
         ret.carried_to, ret.onward_km, ret.onward_co2_kg = None, None, None

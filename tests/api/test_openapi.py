@@ -69,6 +69,7 @@ CONFLICTS |= {
 }
 CONFLICTS |= {
     ("put", "/orders/{order_id}/whereabouts"),  # too late, closed, off the plan, unservable
+    ("post", "/plans/{plan_id}/current"),  # not kept aside, or the day moved on since
 }
 CONFLICTS |= {
     ("get", "/simulations/{simulation_id}/report.html"),  # the job has not succeeded

@@ -230,3 +230,68 @@ def test_jobs_a_stopped_server_left_are_failed_on_start_up(
             job = restarted.get(f"/plans/{plan_id}", headers=bearer(keys.planner)).json()
             assert (job["status"], job["progress"], job["error"]) == ("failed", 1, INTERRUPTED)
             assert job["finished_at"] is not None
+
+
+# -- a worse plan is not made current without the planner's choice (issue #17) -------------------
+
+
+def _dearer_vans(app: FastAPI, world: dict[str, Any]) -> None:
+    """The vans cost ten times as much from now on: any new plan costs far more."""
+    from orchestrator.models import VehicleType
+
+    with Session(app.state.engine) as session:
+        van = session.get(VehicleType, world["van"]["id"])
+        assert van is not None
+        van.fixed_cost = (van.fixed_cost or 1.0) * 10 + 100
+        session.add(van)
+        session.commit()
+
+
+def test_a_worse_plan_is_kept_aside_until_the_planner_chooses_it(
+    app: FastAPI, client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    first = plan(client, keys, world)
+    assert first["plan"]["stats"]["comparison"]["made_current"] is True
+    _dearer_vans(app, world)
+    h = bearer(keys.planner)
+    body = {"depot_id": world["depot"]["id"], "service_day": DAY, "time_limit_s": 1}
+    accepted = client.post("/plans", json=body, headers=h)
+    assert accepted.status_code == 202, accepted.text
+    worse = wait_for(client, accepted.headers["Location"], keys.planner)
+    assert worse["status"] == "succeeded" and worse["plan"]["status"] == "superseded"
+    comparison = worse["plan"]["stats"]["comparison"]
+    assert comparison["made_current"] is False
+    assert comparison["current_plan_id"] == first["id"]
+    assert comparison["cost_delta"] > 0 and comparison["cost_delta_pct"] > 2
+    assert "margin" in comparison["why"]
+    assert client.get(f"/plans/{first['id']}", headers=h).json()["plan"]["status"] == "current"
+
+    chosen = client.post(f"/plans/{worse['id']}/current", headers=h)
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["status"] == "current"
+    assert chosen.json()["stats"]["comparison"]["made_current"] is True
+    assert client.get(f"/plans/{first['id']}", headers=h).json()["plan"]["status"] == "superseded"
+    again = client.post(f"/plans/{first['id']}/current", headers=h)
+    assert again.status_code == 409 and "kept aside" in again.json()["detail"]
+    assert client.post("/plans/999999/current", headers=h).status_code == 404
+    assert (
+        client.post(f"/plans/{first['id']}/current", headers=bearer(keys.analyst)).status_code
+        == 403
+    )
+
+
+def test_make_current_always_and_bad_values(
+    app: FastAPI, client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    plan(client, keys, world)
+    _dearer_vans(app, world)
+    h = bearer(keys.planner)
+    body = {"depot_id": world["depot"]["id"], "service_day": DAY, "time_limit_s": 1}
+    bad = client.post("/plans", json={**body, "make_current": "sometimes"}, headers=h)
+    assert bad.status_code == 422 and "make_current" in bad.text
+    accepted = client.post("/plans", json={**body, "make_current": "always"}, headers=h)
+    assert accepted.status_code == 202, accepted.text
+    forced = wait_for(client, accepted.headers["Location"], keys.planner)
+    assert forced["plan"]["status"] == "current"
+    assert forced["plan"]["stats"]["comparison"]["made_current"] is True
+    assert forced["plan"]["stats"]["comparison"]["cost_delta"] > 0

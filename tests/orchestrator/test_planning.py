@@ -309,7 +309,7 @@ def test_couriers_keep_away_from_customers_who_refuse_them(session: Session, wor
     """Only couriers at the depot: the order of a customer who refuses couriers is left out
     with a reason naming the missing vehicle, the other's is planned on a courier."""
     from orchestrator.concierge.profiles import put_profile
-    from orchestrator.intake.catalog import add_fleet, add_place, create_customer
+    from orchestrator.intake.catalog import add_place, create_customer
     from orchestrator.intake.catalog import create_vehicle_type as new_type
 
     courier = new_type(
@@ -325,7 +325,9 @@ def test_couriers_keep_away_from_customers_who_refuse_them(session: Session, wor
     put_profile(session, shy.id or 0, {"accepts_courier": False})
     place = add_place(session, shy.id or 0, {"kind": "home", "name": "home", "lat": POINTS[1][0],
                                              "lon": POINTS[1][1]})  # fmt: skip
-    refused = register_order(session, order_data(world, customer_id=shy.id, place_id=place.id), "c0")
+    refused = register_order(
+        session, order_data(world, customer_id=shy.id, place_id=place.id), "c0"
+    )
     fine = register_order(session, order_data(world), "c1")
     plan = _plan(session, world)
     unserved = {u.order_id: u for u in plan_unserved(session, plan.id or 0)}
@@ -376,3 +378,90 @@ def test_shifts_are_wall_clock_on_daylight_saving_days(
     local = route.start_at.astimezone(zone)
     assert local.date() == service_day and local.hour >= 8
     assert route.end_at.astimezone(zone).hour < 18 or route.end_at.astimezone(zone).minute == 0
+
+
+# -- a worse plan is not made current without the planner's choice (issue #17) -------------------
+
+
+def _dearer(session: Session, world: World) -> None:
+    """Vans cost ten times as much from now on: any new plan costs far more than the stored."""
+    world.van.fixed_cost = 1_200.0
+    session.add(world.van)
+    session.commit()
+
+
+def test_a_worse_plan_is_kept_aside_and_says_by_how_much(session: Session, world: World) -> None:
+    _orders(session, world, 4)
+    first = _plan(session, world)
+    assert first.stats["comparison"]["made_current"] is True  # the day's first plan
+    _dearer(session, world)
+    worse = _plan(session, world)
+    assert worse.status is PlanStatus.SUPERSEDED  # stored, never current
+    comparison = worse.stats["comparison"]
+    assert comparison["made_current"] is False
+    assert comparison["current_plan_id"] == first.id
+    assert comparison["cost_delta"] == pytest.approx(
+        (worse.cost or 0) - (first.cost or 0), abs=0.01
+    )
+    assert comparison["cost_delta_pct"] > 2.0 and comparison["served_delta"] == 0
+    assert "margin" in comparison["why"]
+    session.refresh(first)
+    assert first.status is PlanStatus.CURRENT
+    assert current_plan(session, world.depot.id or 0, DAY) == first
+    # The orders are still on the current plan: no event of the plan kept aside.
+    kept_aside = session.exec(select(OrderEvent).where(OrderEvent.plan_id == worse.id)).all()
+    assert kept_aside == []
+
+
+def test_always_makes_a_worse_plan_current(session: Session, world: World) -> None:
+    _orders(session, world, 3)
+    first = _plan(session, world)
+    _dearer(session, world)
+    forced = plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL,
+                      make_current="always")  # fmt: skip
+    assert forced.status is PlanStatus.CURRENT
+    assert forced.stats["comparison"]["made_current"] is True
+    assert forced.stats["comparison"]["cost_delta"] > 0
+    session.refresh(first)
+    assert first.status is PlanStatus.SUPERSEDED
+
+
+def test_a_plan_serving_fewer_orders_is_kept_aside(session: Session, world: World) -> None:
+    _orders(session, world, 4)
+    first = _plan(session, world)
+    world.van.capacity_parcels = 1  # two vans of one parcel: two orders left out
+    session.add(world.van)
+    session.commit()
+    fewer = _plan(session, world)
+    assert fewer.n_served == 2 and fewer.status is PlanStatus.SUPERSEDED
+    assert fewer.stats["comparison"]["served_delta"] == -2
+    assert "fewer" in fewer.stats["comparison"]["why"]
+    session.refresh(first)
+    assert first.status is PlanStatus.CURRENT
+
+
+def test_the_planner_makes_a_kept_plan_current(session: Session, world: World) -> None:
+    orders = _orders(session, world, 3)
+    first = _plan(session, world)
+    _dearer(session, world)
+    kept = _plan(session, world)
+    made = planning.make_current(session, kept.id or 0)
+    assert made.status is PlanStatus.CURRENT and made.stats["comparison"]["made_current"]
+    session.refresh(first)
+    assert first.status is PlanStatus.SUPERSEDED
+    for o in orders:
+        kinds = [(e.kind, e.plan_id) for e in order_events(session, o.id or 0)]
+        assert (OrderEventKind.REPLANNED, kept.id) in kinds
+    # Only a plan kept aside can be made current, and only over the plan it was compared with.
+    with pytest.raises(Conflict, match="current"):
+        planning.make_current(session, first.id or 0)
+
+
+def test_a_kept_plan_is_stale_once_a_route_has_left(session: Session, world: World) -> None:
+    _orders(session, world, 3)
+    first = _plan(session, world)
+    _dearer(session, world)
+    kept = _plan(session, world)
+    dispatch_route(session, plan_routes(session, first.id or 0)[0].id or 0)
+    with pytest.raises(Conflict, match="dispatched"):
+        planning.make_current(session, kept.id or 0)

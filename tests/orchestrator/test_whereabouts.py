@@ -454,9 +454,7 @@ def test_a_window_already_over_is_not_blamed_on_the_place(session: Session, day:
     assert "window" in message.split(" — ")[-1] and "17:00" in message.split(" — ")[-1]
 
 
-def test_a_place_too_far_for_the_window_is_blamed_on_the_place(
-    session: Session, day: Day
-) -> None:
+def test_a_place_too_far_for_the_window_is_blamed_on_the_place(session: Session, day: Day) -> None:
     """At 16:30 the café would be reached in time, the town an hour away would not: the
     refusal says to choose a place nearer the route (or a later window)."""
     last = day.stops[-1]
