@@ -83,6 +83,10 @@ def command(depot: int, day: date, time_limit: float, seed: int) -> int:
         f"{(plan.co2_g or 0) / 1000:.2f} kg CO2, {plan.cost or 0:.2f} EUR; "
         f"{plan.n_unserved} unserved"
     )
+    compared = plan.stats.get("comparison") or {}  # against the day's current plan (#17)
+    if compared.get("current_plan_id") is not None:
+        made = "made current" if compared["made_current"] else "NOT made current (kept aside)"
+        click.echo(f"{made}: {compared['why']}")
     for item in unserved:
         click.echo(f"  order {item.order_id}: {item.reason}: {item.detail}")
     return 0
