@@ -14,6 +14,16 @@ that arrive too late for the last day are counted apart as ``carried_over``):
   over shift hours (hub vehicles), or accepted over offered bundles (couriers);
 * **lateness** — minutes after the promised window's end, over delivered orders.
 
+Promises (:mod:`simulation.twin.promises`): a **promise** is the day, place and window the
+customer confirmed when the order arrived; those of the simulated days are counted
+(``promised``). It is **kept** when the parcel was delivered at the promised place (not another
+place, not the hub's locker) with service starting inside the promised window; a later
+attempt's window is a new offer and does not count. **Minutes late** — after the promised
+window's end, over the missed promises that were delivered after it (p50, p90, max);
+**announced before a miss** — missed promises whose customer got a notice before the window
+opened, over missed promises (today's policies send none: 0); **cost per kept promise** — the
+day's EUR over promises kept; per vehicle type: promises whose first attempt was by that type.
+
 Returns (when the scenario simulates them; ``returns`` is ``None`` otherwise): returns *asked*
 for a pickup day inside the simulated days (those asked for later are counted apart as
 ``beyond_horizon``); **collected** — picked up and dropped at their store or brought to the hub;
@@ -42,17 +52,21 @@ from simulation.errors import InvariantError
 from simulation.pickups import ReturnStatus
 from simulation.scenario import COURIER_TYPE, Scenario
 from simulation.twin import Agent, OrderState, Status, Twin
+from simulation.twin.promises import Outcome, minutes_late, outcome
 from simulation.world import HOUR_S
 
 __all__ = [
     "Estimate",
     "Lateness",
+    "PromiseKpis",
     "ReplicationKpis",
     "ReturnKpis",
     "TypeKpis",
+    "TypePromises",
     "estimate",
     "paid_hours",
     "paired_difference",
+    "promise_kpis",
     "replication_kpis",
     "robot_dock_cost",
     "summarise",
@@ -136,6 +150,44 @@ class ReturnKpis:
 
 
 @dataclass(frozen=True, slots=True)
+class TypePromises:
+    """Promises whose first attempt was by one vehicle type (or ``"courier"``)."""
+
+    vehicle_type: str
+    promised: int
+    kept: int
+    kept_share: float
+    cost_per_kept: float
+    """EUR of the type over the promises it kept (``nan`` when none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseKpis:
+    """Confirmed promises over one replication (see the module docstring for definitions).
+
+    ``late``, ``early``, ``elsewhere`` and ``undelivered`` break the missed promises down
+    (:class:`simulation.twin.promises.Outcome`); the ``late_*_min`` figures are minutes after
+    the promised window over the promises delivered late (``nan`` when none was).
+    """
+
+    promised: int
+    kept: int
+    kept_share: float
+    late: int
+    early: int
+    elsewhere: int
+    undelivered: int
+    late_p50_min: float
+    late_p90_min: float
+    late_max_min: float
+    notices: int
+    announced_before_miss: int
+    announced_before_miss_share: float
+    cost_per_kept: float
+    per_type: tuple[TypePromises, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicationKpis:
     """Everything measured in one replication (see the module docstring for definitions)."""
 
@@ -170,6 +222,8 @@ class ReplicationKpis:
     plans: int
     returns: ReturnKpis | None = None
     """``None`` when the scenario does not simulate returns."""
+    promises: PromiseKpis | None = None
+    """Confirmed promises kept (:func:`promise_kpis`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +395,57 @@ def replication_kpis(twin: Twin) -> ReplicationKpis:
         events=twin.env.events_processed,
         plans=twin.plans,
         returns=_return_kpis(twin) if twin.market is not None else None,
+        promises=promise_kpis(twin, total_cost, {t.vehicle_type: t.cost_eur for t in per_type}),
+    )
+
+
+def promise_kpis(twin: Twin, cost_eur: float, type_cost_eur: Mapping[str, float]) -> PromiseKpis:
+    """Promises of a replication that has run: kept, missed and how, minutes late, notices.
+
+    Parameters
+    ----------
+    twin
+        The replication, run.
+    cost_eur
+        EUR of the replication (every vehicle type and the couriers).
+    type_cost_eur
+        EUR per vehicle type (``"courier"`` included when couriers rode).
+    """
+    promised = [
+        o for o in twin.orders if o.promise is not None and o.promise.day < twin.scenario.days
+    ]
+    outcomes = [outcome(o) for o in promised]
+    kept = sum(x is Outcome.KEPT for x in outcomes)
+    missed = [o for o, x in zip(promised, outcomes, strict=True) if x is not Outcome.KEPT]
+    late = np.array(
+        [minutes_late(o) for o, x in zip(promised, outcomes, strict=True) if x is Outcome.LATE],
+        dtype=np.float64,
+    )
+    announced = sum(any(n.before_window_start for n in o.notices) for o in missed)
+    per_type = []
+    for name in sorted(type_cost_eur):
+        mine = [x for o, x in zip(promised, outcomes, strict=True) if o.first_type == name]
+        kept_t = sum(x is Outcome.KEPT for x in mine)
+        per_type.append(
+            TypePromises(name, len(mine), kept_t, _share(kept_t, len(mine)),
+                         _share(type_cost_eur[name], kept_t))
+        )  # fmt: skip
+    return PromiseKpis(
+        promised=len(promised),
+        kept=kept,
+        kept_share=_share(kept, len(promised)),
+        late=int(late.size),
+        early=sum(x is Outcome.EARLY for x in outcomes),
+        elsewhere=sum(x is Outcome.ELSEWHERE for x in outcomes),
+        undelivered=sum(x is Outcome.UNDELIVERED for x in outcomes),
+        late_p50_min=_r(float(np.percentile(late, 50))) if late.size else math.nan,
+        late_p90_min=_r(float(np.percentile(late, 90))) if late.size else math.nan,
+        late_max_min=_r(float(late.max())) if late.size else math.nan,
+        notices=sum(len(o.notices) for o in promised),
+        announced_before_miss=announced,
+        announced_before_miss_share=_share(announced, len(missed)),
+        cost_per_kept=_share(cost_eur, kept),
+        per_type=tuple(per_type),
     )
 
 
@@ -409,6 +514,18 @@ RETURN_METRICS = (
 )
 """Return KPIs summarised with confidence intervals (as ``returns_<metric>``)."""
 
+PROMISE_METRICS = (
+    "promised",
+    "kept_share",
+    "late_p50_min",
+    "late_p90_min",
+    "late_max_min",
+    "notices",
+    "announced_before_miss_share",
+    "cost_per_kept",
+)
+"""Promise KPIs summarised with confidence intervals (as ``promises_<metric>``)."""
+
 
 def summarise(
     reps: Sequence[ReplicationKpis],
@@ -426,6 +543,13 @@ def summarise(
             overall[f"returns_{m}"] = estimate(
                 [float(getattr(r, m)) for r in with_returns], bounds=bounds
             )
+    promises = [r.promises for r in reps if r.promises is not None]
+    if promises:
+        for m in PROMISE_METRICS:
+            bounds = _UNIT if m.endswith("_share") else _NONNEG
+            overall[f"promises_{m}"] = estimate(
+                [float(getattr(p, m)) for p in promises], bounds=bounds
+            )
     types = sorted({t.vehicle_type for r in reps for t in r.per_type})
     per_type: dict[str, dict[str, Estimate]] = {}
     for name in types:
@@ -434,6 +558,14 @@ def summarise(
             m: estimate([float(getattr(t, m)) for t in rows], bounds=_bounds(m))
             for m in TYPE_METRICS
         }
+        kept = [t for p in promises for t in p.per_type if t.vehicle_type == name]
+        if kept:
+            per_type[name]["promises_kept_share"] = estimate(
+                [t.kept_share for t in kept], bounds=_UNIT
+            )
+            per_type[name]["promises_cost_per_kept"] = estimate(
+                [t.cost_per_kept for t in kept], bounds=_NONNEG
+            )
     return overall, per_type
 
 

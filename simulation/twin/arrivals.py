@@ -22,6 +22,7 @@ from orchestrator.concierge.consolidation import Deferrable, consolidate
 from routing.matrix import haversine_m
 from simulation.twin.customers import choose, first_day
 from simulation.twin.orders import OrderState, Status
+from simulation.twin.promises import record
 from simulation.world import DAY_S, OrderSpec
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def receive(twin: Twin, spec: OrderSpec, now: int) -> OrderState:
         # With the concierge, its eco options choose the day (see .customers).
         state.day = _consolidated_day(twin, state)
     choose(twin, state, now)
+    record(state)  # what the customer confirmed: the promise the KPIs measure
     twin.orders.append(state)
     twin.by_hub[spec.hub].append(state)
     return state

@@ -5,10 +5,11 @@ Units: seconds since midnight of the first simulated day (local time at the hubs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from routing.model import Location
+from simulation.twin.promises import Promise, PromiseNotice
 from simulation.world import OrderSpec
 
 __all__ = ["FINAL", "OrderState", "Status"]
@@ -57,3 +58,7 @@ class OrderState:
     """Vehicle type of the first attempt."""
     unserved_reason: str | None = None
     redelivery: bool = False
+    promise: Promise | None = None
+    """What the customer confirmed first (:mod:`simulation.twin.promises`)."""
+    notices: list[PromiseNotice] = field(default_factory=list)
+    """Notices that the promise will be missed (:func:`simulation.twin.promises.notify`)."""
