@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import Session, col, func, select
@@ -465,3 +466,91 @@ def test_a_kept_plan_is_stale_once_a_route_has_left(session: Session, world: Wor
     dispatch_route(session, plan_routes(session, first.id or 0)[0].id or 0)
     with pytest.raises(Conflict, match="dispatched"):
         planning.make_current(session, kept.id or 0)
+
+
+# -- property: a re-plan keeps every confirmed promise it can keep (issue #17) -------------------
+
+
+def _promise_instances() -> Any:
+    """2 to 5 confirmed orders around central Helsinki, each with a window of 2 to 4 hours
+    between 09:00 and 17:00 on DAY, for two vans 08:00-18:00: a plan keeping every promise
+    exists (a van can serve them all one after another)."""
+    from hypothesis import strategies as st
+
+    order = st.tuples(
+        st.integers(0, len(POINTS) - 1), st.integers(9, 13), st.integers(2, 4), st.integers(1, 3)
+    )
+    return st.lists(order, min_size=2, max_size=5)
+
+
+def _mapped_promises(spec: list[tuple[int, int, int, int]]) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from orchestrator.planning.inputs import (
+        DepotInput,
+        FleetInput,
+        OrderInput,
+        PlaceInput,
+        VehicleTypeInput,
+    )
+    from orchestrator.planning.problem import build_problem
+    from routing import VehicleKind
+
+    zone = ZoneInfo("Europe/Helsinki")
+    midnight = datetime.combine(DAY, datetime.min.time(), zone)
+    depot = DepotInput(1, "HEL1", 60.1699, 24.9384, "Europe/Helsinki")
+    van = VehicleTypeInput("van", VehicleKind.VAN, (800_000, 10_000_000, 120), fixed_cost=120.0,
+                           cost_per_km=0.25, cost_per_hour=30.0)  # fmt: skip
+    fleet = FleetInput(1, van, 2, 8 * 3_600, 18 * 3_600)
+    orders = [
+        OrderInput(
+            id=k + 1,
+            place=PlaceInput(100 + point, *POINTS[point]),
+            demand=(1_000, 5_000, parcels),
+            window_start=midnight + timedelta(hours=start),
+            window_end=midnight + timedelta(hours=start + hours),
+        )
+        for k, (point, start, hours, parcels) in enumerate(spec)
+    ]
+    return orders, lambda locked=None: build_problem(
+        depot, [fleet], orders, day=DAY, travel=TRAVEL, locked=locked
+    )
+
+
+def _kept(orders: list[Any], mapped: Any, solution: Any) -> None:
+    """Every order served, at its promised place, service starting inside its window."""
+    by_id = {o.id: o for o in orders}
+    served = set()
+    for route in solution.routes:
+        for v in route.visits:
+            o = by_id[mapped.order_of_stop[v.stop_id]]
+            location = mapped.problem.locations[v.location]
+            assert location.id == f"place-{o.place.id}"
+            assert o.window_start <= mapped.at(v.start) <= o.window_end
+            served.add(o.id)
+    assert served == set(by_id), solution.unserved
+
+
+def test_a_replan_never_breaks_a_promise_it_can_keep() -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    from routing import solve
+
+    fast = LIMITS.__class__(time_limit=2.0, solution_limit=5, seed_with="none")
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_promise_instances())
+    def check(spec: list[tuple[int, int, int, int]]) -> None:
+        orders, build = _mapped_promises(spec)
+        mapped = build()
+        first = solve(mapped.problem, fast)
+        _kept(orders, mapped, first)
+        # Re-plan with the first stop of the first route under way (locked), warm-started.
+        route = first.routes[0]
+        locked = {route.vehicle_id: [mapped.order_of_stop[route.visits[0].stop_id]]}
+        again = build(locked)
+        initial = {r.vehicle_id: [v.stop_id for v in r.visits] for r in first.routes}
+        replanned = solve(again.problem, fast, initial_routes=initial, seed=1)
+        _kept(orders, again, replanned)
+
+    check()
