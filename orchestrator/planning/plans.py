@@ -520,8 +520,8 @@ def make_current(session: Session, plan_id: int) -> Plan:
     ).all()
     if moved:
         raise Conflict(
-            f"orders {sorted(moved)} of plan {plan_id} moved to another day since it was made "
-            "— re-plan the day"
+            f"orders {sorted(m for m in moved if m is not None)} of plan {plan_id} moved to "
+            "another day since it was made — re-plan the day"
         )
     previously = {s.order_id: s for s in _plan_stops(session, current)}
     current.status = PlanStatus.SUPERSEDED
