@@ -34,6 +34,7 @@ from orchestrator.models import (
 )
 from orchestrator.returns_flow.lifecycle import start_return
 from orchestrator.settings import Settings
+from orchestrator.store.engine import create_engine, ensure_schema
 from simulation.cities.helsinki import District, load_helsinki
 from simulation.cities.synthetic import SyntheticCity, generate_city
 from simulation.seed_history import DAYS_BEFORE, PAST_ORDERS
@@ -58,9 +59,9 @@ def city() -> SyntheticCity:
     return generate_city(0, blocks=6)
 
 
-def seed(session: Session, city: SyntheticCity, day: date = DAY) -> SeedSummary:
-    """The whole demo world of seed 3, ``N`` orders, on ``day``."""
-    return seed_store(session, city, city_name="synthetic", day=day, seed=3, n_orders=N)
+def seed(session: Session, city: SyntheticCity, day: date = DAY, n: int = N) -> SeedSummary:
+    """The whole demo world of seed 3, ``n`` orders, on ``day``."""
+    return seed_store(session, city, city_name="synthetic", day=day, seed=3, n_orders=n)
 
 
 def count(session: Session, table: type[SQLModel]) -> int:
@@ -169,3 +170,28 @@ def test_helsinki_world_returns_go_to_real_shops(session: Session, district: Dis
     ret = start_return(session, {"order_id": order_id, "order_item_id": item_id}, now=MORNING)
     # A real shop of the district, one of the demo's.
     assert ret.destination_store_id in summary.store_ids and ret.destination_name in addresses
+
+
+def test_same_seed_same_world(tmp_path: Path, city: SyntheticCity) -> None:
+    def content(name: str) -> list[object]:
+        engine = create_engine(f"sqlite:///{tmp_path / name}")
+        ensure_schema(engine)
+        with Session(engine) as s:
+            summary = seed(s, city, n=5)  # small: the same world twice
+            rows: list[object] = [dataclasses.replace(summary, new_orders=0)]
+            rows += [
+                (o.idempotency_key, o.content_hash, o.status)
+                for o in s.exec(select(Order).order_by(Order.id))
+            ]  # type: ignore[arg-type]  # SQLModel column
+            rows += [(t.code, t.name, t.lat, t.lon) for t in s.exec(select(Store))]
+            rows += [
+                (x.store_id, x.sku, x.day, x.units)
+                for x in s.exec(select(StoreSale).order_by(StoreSale.id))
+            ]  # type: ignore[arg-type]  # SQLModel column
+            rows += [(x.store_id, x.sku, x.units) for x in s.exec(select(StoreStock))]
+            rows += [(p.customer_id, p.schedule, p.preferred_windows, p.stats) for p in
+                     s.exec(select(CustomerProfile))]  # fmt: skip
+        engine.dispose()
+        return rows
+
+    assert content("a.db") == content("b.db")
