@@ -59,7 +59,7 @@ from api.cli.maps import write_map
 from api.cli.progress import ticking
 from api.cli.tour import Redirect, TourFacts, build_tour, render_tour
 from orchestrator.access.links import make_link_token
-from orchestrator.access.secret import key_secret
+from orchestrator.access.secret import key_secret, secret_file
 from orchestrator.concierge.offers import options_for_order
 from orchestrator.errors import NotFound, OrchestratorError
 from orchestrator.intake.catalog import depot_fleets
@@ -269,6 +269,10 @@ def run_demo(
         with session_scope(engine) as session:
             view = read_plan(session, plan_id)
         # Its own session: asking for options commits, which would expire the view's rows.
+        # The links are signed with the store's secret, kept in a file beside it unless
+        # LASTMILE_KEY_SECRET is set; the file is made on first use, and then named below.
+        secret_path = None if settings.key_secret else secret_file(settings.database_url)
+        had_secret = secret_path is None or secret_path.exists()
         t0 = time.perf_counter()
         say("preparing the tour ...", end="")
         with session_scope(engine) as session:
@@ -313,6 +317,8 @@ def run_demo(
     ]
     if wrote_csv:
         files.append((csv_path, "orders for this depot and day, for `lastmile import`"))
+    if secret_path is not None and not had_secret and secret_path.exists():
+        files.append((secret_path, "the store's secret: it signs links and hashes API keys"))
     else:
         facts = dataclasses.replace(facts, orders_csv=None)
     for path, why in files:
@@ -792,6 +798,7 @@ EXAMPLE_ORDERS = Path("docs") / "examples" / "orders.csv"
 its own depot and day."""
 
 _ROOT = Path(__file__).resolve().parents[2]
+_EXPORT_MODULES = ("api.routes.plan_exports", "api.routes.plans")
 _METRES_PER_DEGREE = 111_320.0
 
 
@@ -942,14 +949,16 @@ def _returnable(session: Session, lines: Sequence[tuple[int, int]]) -> tuple[int
 
 
 def _serves_routes_csv() -> bool:
-    """Whether this installation's API serves ``GET /plans/{id}/routes.csv``."""
-    try:
-        module = importlib.import_module("api.routes.plans")
-    except ImportError:
-        return False
-    return any(
-        getattr(r, "path", "").endswith("/{plan_id}/routes.csv") for r in module.router.routes
-    )
+    """Whether this installation's API serves ``GET /plans/{id}/routes.csv`` (and ``.xlsx``)."""
+    for name in _EXPORT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        paths = [getattr(r, "path", "") for r in module.router.routes]
+        if any(path.endswith("/{plan_id}/routes.csv") for path in paths):
+            return True
+    return False
 
 
 def write_orders_csv(path: Path, depot_code: str, day: date, timezone: str) -> bool:

@@ -241,8 +241,11 @@ def build_tour(facts: TourFacts) -> tuple[Step, ...]:
     if f.csv_export:
         steps.append(
             Step(
-                "the plan's routes and stops as CSV, for the dispatch team's spreadsheet:",
-                (f"{curl} {planner} {base}/plans/{f.plan_id}/routes.csv -o routes.csv",),
+                "the plan's routes and stops as CSV and as a workbook, for the dispatch team:",
+                (
+                    f"{curl} {planner} {base}/plans/{f.plan_id}/routes.csv -o routes.csv",
+                    f"{curl} {planner} {base}/plans/{f.plan_id}/routes.xlsx -o routes.xlsx",
+                ),
             )
         )
     if f.scenario is not None:

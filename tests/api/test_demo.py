@@ -214,6 +214,10 @@ def test_files_and_where_they_are(first: Run) -> None:
         out / "map.html": "the map: open it in a browser, it works offline",
         out / "streets.graphml": "the street graph the plan was made on",
         out / "orders.csv": "orders for this depot and day, for `lastmile import`",
+        # made on the first run: the links printed are signed with it
+        first.database.with_name("demo.db.key-secret").resolve(): (
+            "the store's secret: it signs links and hashes API keys"
+        ),
     }
     for path, why in files.items():
         assert f"wrote {path} ({why})" in first.lines
