@@ -1,0 +1,81 @@
+"""benchmarks.promises on a tiny scenario: changes parsed, a candidate the scenarios do not know
+runs as the baseline and says so, a real policy change is paired replication by replication, and
+the JSON keys are the issue's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import promises
+from simulation.scenario import Scenario
+from tests.simulation.conftest import tiny_dict
+
+KEYS = {"kept_share", "kept_share_ci", "first_attempt_success", "cost_per_parcel_ratio",
+        "announced_before_miss_share", "baseline_kept_share"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Scenario:
+    """The simulator's tiny scenario, 25 orders and no couriers (about a second a replication)."""
+    data = tiny_dict(demand={"orders_per_day": 25})
+    data["fleet"]["couriers"] = {"size": 0}
+    return Scenario.from_dict(data)
+
+
+def test_changes_are_parsed_as_json_or_text() -> None:
+    assert promises.parse_changes(["policies.promises=kept", "replications=3",
+                                   "policies.concierge=false"]) == {
+        "policies.promises": "kept", "replications": 3, "policies.concierge": False,
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="PATH=VALUE"):
+        promises.parse_changes(["policies.promises"])
+
+
+def test_an_unknown_policy_runs_the_baseline_and_says_so(tiny: Scenario) -> None:
+    comparison, note = promises.compare(
+        "tiny", tiny, {}, {"policies.promises": "kept"}, replications=1
+    )
+    assert comparison.same_run and comparison.candidate is comparison.baseline
+    assert "not implemented yet" in note and "policies.promises" in note
+    figures = comparison.figures()
+    assert set(figures) >= KEYS
+    assert figures["kept_share"] == figures["baseline_kept_share"]
+    assert 0 < figures["kept_share"] <= 1
+    assert figures["cost_per_parcel_ratio"] == 1.0
+    assert figures["kept_share_paired"][0] == 0.0
+
+
+def test_a_real_policy_change_is_paired(tiny: Scenario) -> None:
+    # Home-only slots against the concierge: two runs, the same customers in each replication.
+    comparison, note = promises.compare(
+        "tiny", tiny, {"policies.concierge": False}, {"policies.concierge": True}, replications=2
+    )
+    assert not comparison.same_run and note == "policies.concierge=True"
+    base = [r.promises.kept_share for r in comparison.baseline.replications if r.promises]
+    cand = [r.promises.kept_share for r in comparison.candidate.replications if r.promises]
+    d = comparison.paired("promises_kept_share")
+    assert d.n == 2 and d.mean == pytest.approx(sum(cand) / 2 - sum(base) / 2, abs=1e-6)
+
+
+def test_the_command_writes_the_issue_keys(
+    tiny: Scenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The command on the tiny scenario alone (the shipped examples take minutes).
+    path = tmp_path / "tiny.toml"
+    path.write_text("", encoding="utf-8")
+    monkeypatch.setattr(promises, "EXAMPLES", (("tiny", "tiny.toml", "primary"),))
+    monkeypatch.setattr(promises, "load_scenario", lambda _p: tiny)
+    out = tmp_path / "promises.json"
+    assert promises.main(["--replications", "1", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert set(figures) >= KEYS and set(figures["scenarios"]) == {"tiny"}
+    assert set(figures) == KEYS | {"scenarios"}
+    assert "not implemented yet" in figures["scenarios"]["tiny"]["candidate_policy"]
+    table = capsys.readouterr().out
+    assert "tiny" in table and "kept (CI)" in table
