@@ -90,6 +90,12 @@ def bearer(key: str) -> dict[str, str]:
 @pytest.fixture
 def keys(session: Session) -> Keys:
     """Keys of every role, and two customers each with a customer key."""
+    return make_keys(session)
+
+
+def make_keys(session: Session) -> Keys:
+    """Keys of every role, and two customers each with a customer key, made in ``session``'s
+    store (for module-scoped fixtures that share one app between tests that only read)."""
     aino = create_customer(session, {"name": "Aino Virtanen"})
     bert = create_customer(session, {"name": "Bertil Lindqvist"})
     assert aino.id is not None and bert.id is not None
