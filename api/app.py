@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
 import api.routes.profiles
@@ -149,5 +150,6 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.include_router(api.routes.simulations.router)
     app.include_router(api.routes.webhooks.router)
     app.include_router(api.routes.tracking.router)  # the customer's page's JSON twin
+    app.include_router(api.routes.kpis.router)  # GET /depots/{id}/kpis: promises kept on a day
     install_pages(app)
     return app
