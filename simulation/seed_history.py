@@ -11,9 +11,9 @@ its planned time (:func:`~orchestrator.operations.dispatch.mark_stop_outcome`, w
 teaches the concierge that those customers were in at those times).
 
 Idempotent: the orders' idempotency keys derive from the demo's tag and the past day, and only
-what is not done yet is done — a day already delivered is left as it is. A day that already had
-a current plan (another demo's day, say) is re-planned with the new orders
-(:func:`~orchestrator.planning.plans.replan`, keeping what was dispatched), then finished.
+what is not done yet is done — a day already delivered is left as it is. A day that has a plan
+of its own (an earlier demo's day, perhaps partly dispatched on its tour) is left alone: the
+delivered day moves a day earlier until it finds a day without one.
 Same seed, same orders; the solve is limited by a solution count, not the clock, so the same
 routes too.
 
@@ -29,6 +29,7 @@ from datetime import date, timedelta
 import numpy as np
 from sqlmodel import Session
 
+from orchestrator.errors import Conflict
 from orchestrator.intake.orders import get_order, order_items, register_order
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.planning.plans import current_plan, plan_day, plan_routes, replan, route_stops
@@ -36,7 +37,14 @@ from orchestrator.planning.travel import StraightLineTravel, TravelTimes
 from routing import Limits
 from simulation.seed_catalogue import CATALOGUE, DemoProduct, popularity
 
-__all__ = ["DAYS_BEFORE", "HISTORY_LIMITS", "PAST_ORDERS", "DeliveredDay", "seed_delivered_day"]
+__all__ = [
+    "DAYS_BEFORE",
+    "HISTORY_LIMITS",
+    "PAST_ORDERS",
+    "RETRY_LIMITS",
+    "DeliveredDay",
+    "seed_delivered_day",
+]
 
 DAYS_BEFORE = 3
 """The delivered day lies this many days before the demo's day."""
@@ -48,8 +56,12 @@ HISTORY_LIMITS = Limits(time_limit=2.0, solution_limit=10, seed_with="none")
 """The delivered day's solve: OR-Tools alone, stopped after 10 improving solutions (0.2 s for
 two dozen stops, where the clock alone would take all of it; repeatable), at most 2 s."""
 
+RETRY_LIMITS = Limits(time_limit=2.0)
+"""The re-plan when :data:`HISTORY_LIMITS` leaves some of the day's orders out: 2 s."""
+
 _STREAM = 0x415707  # the delivered day's draws have their own stream
 _MAX_LINES = 3  # order lines per past order, 1 to this
+_LOOK_BACK_DAYS = 28  # days tried for the delivered day, from DAYS_BEFORE back
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +103,8 @@ def seed_delivered_day(
     depot_id
         The demo depot.
     day
-        The demo's service day; the delivered day is :data:`DAYS_BEFORE` days before it.
+        The demo's service day; the delivered day is :data:`DAYS_BEFORE` days before it — or
+        earlier, when that day has a plan of its own (another demo's day, say).
     tag
         The demo's name (city, seed, size) in the orders' idempotency keys.
     homes
@@ -113,11 +126,12 @@ def seed_delivered_day(
     ------
     orchestrator.errors.Conflict
         An order under one of the keys has other content (the store holds another demo's
-        data under the same name): seed a fresh store.
+        data under the same name), or four weeks of days before ``day`` all have plans:
+        seed a fresh store.
     orchestrator.planning.service.PlanningFailed
         The solve failed.
     """
-    past = day - timedelta(days=DAYS_BEFORE)
+    past = _past_day(session, depot_id, day, tag)
     rng = np.random.default_rng((seed, len(homes), _STREAM))
     n = min(PAST_ORDERS, len(homes))
     chosen = sorted(rng.choice(len(homes), size=n, replace=False).tolist()) if n else []
@@ -152,7 +166,7 @@ def seed_delivered_day(
                     for p in lines
                 ],
             },
-            f"demo:{tag}:{past.isoformat()}:past:{k + 1:04d}",
+            f"{_key_prefix(tag, past)}{k + 1:04d}",
         )
         assert order.id is not None
         order_ids.append(order.id)
@@ -171,6 +185,33 @@ def seed_delivered_day(
 
 
 # -- implementation ---------------------------------------------------------------------------
+
+
+def _key_prefix(tag: str, day: date) -> str:
+    """The idempotency keys of the delivered day's orders start so."""
+    return f"demo:{tag}:{day.isoformat()}:past:"
+
+
+def _past_day(session: Session, depot_id: int, day: date, tag: str) -> date:
+    """:data:`DAYS_BEFORE` days before ``day``, or the first day before that whose plan, if
+    any, is this demo's own delivered day: another day's plan (an earlier demo's, partly
+    dispatched on its tour) is never touched."""
+    for back in range(DAYS_BEFORE, DAYS_BEFORE + _LOOK_BACK_DAYS):
+        past = day - timedelta(days=back)
+        plan = current_plan(session, depot_id, past)
+        if plan is None:
+            return past
+        prefix = _key_prefix(tag, past)
+        for route in plan_routes(session, plan.id or 0):
+            for stop in route_stops(session, route.id or 0):
+                order = get_order(session, stop.order_id)
+                if order is not None and order.idempotency_key.startswith(prefix):
+                    return past
+    raise Conflict(
+        f"every day from {day - timedelta(days=DAYS_BEFORE + _LOOK_BACK_DAYS - 1)} to "
+        f"{day - timedelta(days=DAYS_BEFORE)} already has a plan of depot {depot_id} — seed "
+        "the demo into a fresh database (another LASTMILE_DATABASE_URL)"
+    )
 
 
 def _status(session: Session, order_id: int) -> str:
@@ -193,7 +234,17 @@ def _run_the_day(
     if plan is None:
         plan = plan_day(session, depot_id, day, limits=HISTORY_LIMITS, travel=travel, seed=seed)
     elif any(_status(session, oid) == "open" for oid in order_ids):
-        plan = replan(session, plan.id or 0, limits=HISTORY_LIMITS, travel=travel, seed=seed)
+        plan = replan(
+            session, plan.id or 0, limits=HISTORY_LIMITS, travel=travel, seed=seed,
+            make_current="always",
+        )  # fmt: skip
+    if any(_status(session, oid) == "open" for oid in order_ids):
+        # Ten solutions left some out (a day already under way, with its locked stops, is
+        # harder): once more, on the clock.
+        plan = replan(
+            session, plan.id or 0, limits=RETRY_LIMITS, travel=travel, seed=seed,
+            make_current="always",
+        )  # fmt: skip
     for route in plan_routes(session, plan.id or 0):
         assert route.id is not None
         stops = route_stops(session, route.id)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from api.app import create_app
 from orchestrator.access.keys import create_api_key
@@ -32,9 +32,13 @@ from orchestrator.models import (
     StoreSale,
     StoreStock,
 )
+from orchestrator.operations.dispatch import dispatch_route
+from orchestrator.planning.plans import current_plan, plan_day, plan_routes
+from orchestrator.planning.travel import StraightLineTravel
 from orchestrator.returns_flow.lifecycle import start_return
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
+from routing import Limits
 from simulation.cities.helsinki import District, load_helsinki
 from simulation.cities.synthetic import SyntheticCity, generate_city
 from simulation.seed_history import DAYS_BEFORE, PAST_ORDERS
@@ -51,6 +55,8 @@ N = 12
 ZONE = ZoneInfo("Europe/Helsinki")
 MORNING = datetime.combine(DAY, time(8, 0), tzinfo=ZONE)
 """When the returns are asked for: the sales history ends the day before."""
+QUICK = Limits(time_limit=1, solution_limit=1, seed_with="none")
+"""A first solution is plan enough for a day the test only needs planned."""
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +104,7 @@ def test_a_return_starts_for_a_delivered_line_and_goes_to_a_store_with_sales(
     assert ret.destination_store_id in summary.store_ids
     sold = session.exec(
         select(func.sum(StoreSale.units))
-        .join(Product, Product.sku == StoreSale.sku)  # type: ignore[arg-type]  # SQLModel column
+        .join(Product, col(Product.sku) == StoreSale.sku)
         .where(StoreSale.store_id == ret.destination_store_id)
     ).one()
     assert sold and sold > 0
@@ -131,6 +137,31 @@ def test_seeding_the_world_twice_adds_nothing(session: Session, city: SyntheticC
     assert [count(session, t) for t in tables] == rows
     # Nothing learned twice either.
     assert {p.customer_id: p.stats for p in session.exec(select(CustomerProfile))} == stats
+
+
+def test_a_day_with_its_own_plan_is_left_alone(session: Session, city: SyntheticCity) -> None:
+    # An earlier demo's day, planned and partly dispatched on its tour, three days back.
+    earlier = seed_store(
+        session, city, city_name="synthetic", day=DAY, seed=3, n_orders=N, world=False
+    )
+    plan = plan_day(session, earlier.depot_id, DAY, limits=QUICK,
+                    travel=StraightLineTravel())  # fmt: skip
+    route = plan_routes(session, plan.id or 0)[0]
+    dispatch_route(session, route.id or 0, stops=1)
+    stops = {s.id: s.status for s in session.exec(select(RouteStop))}
+
+    later = seed(session, city, DAY + timedelta(days=DAYS_BEFORE))
+
+    # The delivered day moves a day earlier; the earlier demo's day is as it was.
+    assert later.past_day == DAY - timedelta(days=1)
+    assert len(later.returnable_order_ids) == N
+    current = current_plan(session, earlier.depot_id, DAY)
+    assert current is not None and current.id == plan.id
+    session.expire_all()
+    assert {s.id: s.status for s in session.exec(select(RouteStop)) if s.id in stops} == stops
+    # And seeding it again finds the same day.
+    again = seed(session, city, DAY + timedelta(days=DAYS_BEFORE))
+    assert again == dataclasses.replace(later, new_orders=0)
 
 
 def test_the_api_starts_a_return_for_a_seeded_line(tmp_path: Path, city: SyntheticCity) -> None:
@@ -181,13 +212,13 @@ def test_same_seed_same_world(tmp_path: Path, city: SyntheticCity) -> None:
             rows: list[object] = [dataclasses.replace(summary, new_orders=0)]
             rows += [
                 (o.idempotency_key, o.content_hash, o.status)
-                for o in s.exec(select(Order).order_by(Order.id))
-            ]  # type: ignore[arg-type]  # SQLModel column
+                for o in s.exec(select(Order).order_by(col(Order.id)))
+            ]
             rows += [(t.code, t.name, t.lat, t.lon) for t in s.exec(select(Store))]
             rows += [
                 (x.store_id, x.sku, x.day, x.units)
-                for x in s.exec(select(StoreSale).order_by(StoreSale.id))
-            ]  # type: ignore[arg-type]  # SQLModel column
+                for x in s.exec(select(StoreSale).order_by(col(StoreSale.id)))
+            ]
             rows += [(x.store_id, x.sku, x.units) for x in s.exec(select(StoreStock))]
             rows += [(p.customer_id, p.schedule, p.preferred_windows, p.stats) for p in
                      s.exec(select(CustomerProfile))]  # fmt: skip

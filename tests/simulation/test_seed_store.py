@@ -120,7 +120,7 @@ def test_orders_carry_the_workloads_parcels_needs_and_windows(
         if "cold" in stop.skills:
             assert (item.sku, item.description) == (None, "groceries in cool boxes")
         else:
-            assert item.description == skus[item.sku].description
+            assert item.sku is not None and item.description == skus[item.sku].description
         assert order.fragile == ("fragile" in stop.skills)
         assert order.signature_required == ("signature" in stop.skills)
         assert order.cold_chain == ("cold" in stop.skills)
