@@ -79,6 +79,7 @@ from orchestrator.models import (
     UnservedOrder,
 )
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
+from orchestrator.operations.whereabouts import update_whereabouts
 from orchestrator.planning.plans import current_plan, plan_day, plan_routes, route_stops
 from orchestrator.planning.problem import vehicle_id
 from orchestrator.planning.travel import RoadGraphTravel, TravelTimes, travel_from_settings
@@ -800,6 +801,7 @@ its own depot and day."""
 _ROOT = Path(__file__).resolve().parents[2]
 _EXPORT_MODULES = ("api.routes.plan_exports", "api.routes.plans")
 _METRES_PER_DEGREE = 111_320.0
+_REDIRECT_TRIES = 6  # candidates tried with the real service (about a second each)
 
 
 def _tour_facts(
@@ -852,7 +854,7 @@ def _tour_facts(
             route_stops=started.stops,
             route_delivered=started.delivered,
             manifest_link=f"{base}/routes/{started.route_id}/manifest?token={token}",
-            redirect=_redirect(session, view, started.route_id),
+            redirect=_redirect(session, view, started.route_id, settings.database_url, travel),
         )
     page = _page_order(session, view, None if started is None else started.route_id)
     if page is not None:
@@ -904,34 +906,93 @@ def _best_choice(
     }
 
 
-def _redirect(session: Session, view: PlanView, route_id: int) -> Redirect | None:
-    """A later stop of the route on its way (not its next one, which is too late) and a café
-    round the corner from its place: the stop with the most room in its window, so that the
-    re-timed route still serves every stop."""
+def _redirect(
+    session: Session, view: PlanView, route_id: int, database_url: str, travel: TravelTimes
+) -> Redirect | None:
+    """A later stop of the route on its way (not its next one: too late) and a café round the
+    corner from its place, for which the redirect really works.
+
+    Candidates go by the room left in their window and in every later stop's (moving a stop
+    delays those after it); each is tried with the real service in a transaction that is
+    rolled back (:func:`_redirect_works`), and the first that the route can absorb is taken.
+    An order a previous tour already sent there is taken first (sending it again changes
+    nothing). ``None`` when no candidate works.
+    """
     (rv,) = [r for r in view.routes if r.route.id == route_id]
     remaining = [s for s in rv.stops if s.stop.status not in _CLOSED]
-    if len(remaining) < 2:
-        return None
+    cafes = {
+        p.customer_id: p for p in session.exec(select(Place).where(Place.name == REDIRECT_LABEL))
+    }
+
+    def make(s: StopView, body: dict[str, Any]) -> Redirect:
+        assert s.order.id is not None
+        return Redirect(s.order.id, body, s.stop.sequence + 1, rv.route.vehicle_id)
+
+    later = remaining[1:]
+    for s in later:
+        cafe = cafes.get(s.order.customer_id)
+        if cafe is not None and s.order.place_id == cafe.id:
+            return make(s, {"place_id": cafe.id})
 
     def room(s: StopView) -> float:
         if s.order.window_end is None:
             return float("inf")
         return (s.order.window_end - s.stop.service_start_at).total_seconds()
 
-    chosen = max(remaining[1:], key=lambda s: (room(s), -s.stop.sequence))
-    assert chosen.order.id is not None
-    cafe = session.exec(
-        select(Place).where(
-            Place.customer_id == chosen.order.customer_id, Place.name == REDIRECT_LABEL
-        )
-    ).first()
-    body: dict[str, Any]
-    if cafe is not None:  # a redirect made before: going there again changes nothing
-        body = {"place_id": cafe.id}
-    else:
-        lat = chosen.place.lat + REDIRECT_OFFSET_M / _METRES_PER_DEGREE
-        body = {"point": [round(chosen.place.lon, 6), round(lat, 6)], "label": REDIRECT_LABEL}
-    return Redirect(chosen.order.id, body, chosen.stop.sequence + 1, rv.route.vehicle_id)
+    least_room_from = [min(room(s) for s in later[k:]) for k in range(len(later))]
+    ranked = sorted(range(len(later)), key=lambda k: (-least_room_from[k], -room(later[k]), k))
+    for k in ranked[:_REDIRECT_TRIES]:
+        s = later[k]
+        cafe = cafes.get(s.order.customer_id)
+        body: dict[str, Any]
+        if cafe is not None:
+            body = {"place_id": cafe.id}
+        else:
+            lat = s.place.lat + REDIRECT_OFFSET_M / _METRES_PER_DEGREE
+            body = {"point": [round(s.place.lon, 6), round(lat, 6)], "label": REDIRECT_LABEL}
+        if _redirect_works(database_url, s.order.id or 0, body, travel):
+            return make(s, body)
+    return None
+
+
+def _redirect_works(
+    database_url: str, order_id: int, body: dict[str, Any], travel: TravelTimes
+) -> bool:
+    """Whether ``PUT /orders/{order_id}/whereabouts`` with ``body`` would succeed now: the
+    real service runs in a transaction that is rolled back, so nothing is kept.
+
+    The service commits its own work; here its session joins an outer transaction through a
+    savepoint, so its commit only releases the savepoint. On SQLite the driver's own
+    transaction handling is switched off for this engine (SQLAlchemy's recipe), so that the
+    outer ``BEGIN`` is real and the savepoint nests inside it.
+    """
+    engine = create_engine(database_url)
+    if engine.dialect.name == "sqlite":
+
+        def no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        def begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+        sa.event.listen(engine, "connect", no_driver_transactions)
+        sa.event.listen(engine, "begin", begin)
+    try:
+        with engine.connect() as connection:
+            outer = connection.begin()
+            try:
+                with Session(bind=connection, join_transaction_mode="create_savepoint") as trial:
+                    update_whereabouts(
+                        trial, order_id, place_id=body.get("place_id"), point=body.get("point"),
+                        label=body.get("label"), travel=travel,
+                    )  # fmt: skip
+                return True
+            except OrchestratorError:
+                return False
+            finally:
+                outer.rollback()
+    finally:
+        engine.dispose()
 
 
 def _returnable(session: Session, lines: Sequence[tuple[int, int]]) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,14 +22,16 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.cli.demo import next_working_day, run_demo
+from api.cli.demo import REDIRECT_LABEL, _redirect_works, next_working_day, run_demo
 from api.cli.demo_command import command as demo_command
 from api.cli.program import cli
 from api.cli.tour import parse_tour
 from orchestrator.intake.catalog import create_depot, create_vehicle_type
 from orchestrator.models import (
     Order,
+    OrderEventKind,
     OrderStatus,
+    Place,
     Plan,
     PlanStatus,
     Route,
@@ -36,7 +39,10 @@ from orchestrator.models import (
     StopStatus,
 )
 from orchestrator.planning.plans import route_stops
+from orchestrator.planning.travel import travel_from_settings
+from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
+from orchestrator.store.events import order_events
 from simulation.cities.synthetic import generate_city
 from simulation.seed_store import DEMO_TIMEZONE, demo_depot_code, seed_store
 
@@ -152,6 +158,54 @@ def test_the_day_is_under_way(first: Run) -> None:
             select(Route).where(Route.plan_id == route.plan_id, Route.id != route_id)
         ).all()
         assert all(r.status is RouteStatus.PLANNED for r in others)
+    engine.dispose()
+
+
+def test_the_redirect_was_tried_and_nothing_of_the_trial_kept(first: Run) -> None:
+    # The tour's redirect was checked with the real service in a rolled-back transaction:
+    # the order still goes where it went, no café was added, no event was written.
+    (step,) = [s for s in parse_tour(first.stdout) if "find me at the café" in s.title]
+    order_id = int(re.search(r"/orders/(\d+)/whereabouts", step.commands[0]).group(1))  # type: ignore[union-attr]
+    engine = create_engine(f"sqlite:///{first.database}")
+    with Session(engine) as session:
+        order = session.get(Order, order_id)
+        assert order is not None and order.status is OrderStatus.DISPATCHED
+        places = session.exec(select(Place).where(Place.customer_id == order.customer_id)).all()
+        assert order.place_id in {p.id for p in places}
+        assert all(p.name != REDIRECT_LABEL for p in places)
+        kinds = {e.kind for e in order_events(session, order_id)}
+        assert OrderEventKind.REPLANNED not in kinds
+    engine.dispose()
+
+
+def test_a_trial_redirect_answers_and_keeps_nothing(first: Run, tmp_path: Path) -> None:
+    database = Path(shutil.copy(first.database, tmp_path / "copy.db"))
+    url = f"sqlite:///{database}"
+    (step,) = [s for s in parse_tour(first.stdout) if "find me at the café" in s.title]
+    order_id = int(re.search(r"/orders/(\d+)/whereabouts", step.commands[0]).group(1))  # type: ignore[union-attr]
+    body = json.loads(re.search(r"-d '(\{.*?\})'", step.commands[0]).group(1))  # type: ignore[union-attr]
+    travel = travel_from_settings(
+        Settings(database_url=url, road_graph=first.out / "streets.graphml")
+    )
+    route_id = int(re.search(r"^route (\d+)", first.line("route ")).group(1))  # type: ignore[union-attr]
+    engine = create_engine(url)
+    with Session(engine) as session:
+        stops = route_stops(session, route_id)
+        next_stop = next(s for s in stops if s.status is StopStatus.DISPATCHED)
+        order = session.get(Order, order_id)
+        assert order is not None
+        place_before = order.place_id
+    engine.dispose()
+    assert _redirect_works(url, order_id, body, travel)
+    # The driver is on the way to the next stop: too late, refused.
+    assert not _redirect_works(url, next_stop.order_id, body, travel)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        cafes = select(func.count()).select_from(Place).where(Place.name == REDIRECT_LABEL)
+        assert session.exec(cafes).one() == 0
+        order = session.get(Order, order_id)
+        assert order is not None and order.place_id == place_before
+        assert [s.sequence for s in route_stops(session, route_id)] == [s.sequence for s in stops]
     engine.dispose()
 
 
