@@ -150,15 +150,19 @@ class SeedSummary:
     store_ids
         Their ids, ascending.
     past_day
-        The delivered day before ``day`` whose orders can be returned (``None``: none seeded).
+        The delivered day whose orders can be returned: three days before ``day``, or earlier
+        when that day has a plan of its own (``None``: ``world=False``).
     returnable_order_ids
         Delivered orders with catalogued lines (their SKUs in the catalogue), ids ascending.
     returnable_lines
         ``(order_id, order_item_id)`` of each line a return can be started for, ascending:
         ``POST /returns`` with ``{"order_id": ..., "order_item_id": ..., "condition": "A",
-        "reason": "too_small"}`` starts one (staff key, or the customer's own).
+        "reason": "too_small"}`` starts one (a planner's or admin's key, or the customer's
+        own); the stores are judged on the sales up to the day before the request, so ask
+        within a few weeks of ``day``.
     profiles
-        Customers with a stored profile (weekly schedule, preferred windows, learned slots).
+        The day's customers with a stored profile (weekly schedule, preferred windows,
+        learned slots); every customer with a café is among them.
     customer_ids
         The day's customers, ids ascending.
     """
