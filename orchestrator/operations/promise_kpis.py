@@ -43,6 +43,7 @@ from orchestrator.models import (
     StopStatus,
     StorableModel,
 )
+from orchestrator.models._fields import example_config
 from orchestrator.models.columns import utcnow
 from orchestrator.planning.plans import current_plan
 
@@ -126,6 +127,24 @@ class PromisesOfDay(StorableModel):
     cost_per_kept: float | None
     per_vehicle_type: list[TypeCost]
     promises: list[PromiseRow]
+
+    model_config = example_config(
+        depot_id=1, day="2025-03-03", as_of="2025-03-03T21:00:00+02:00", plan_id=4,
+        promised=2, with_outcome=2, kept=1, kept_share=0.5,
+        outcomes={"kept": 1, "late": 1, "early": 0, "elsewhere": 0, "failed": 0,
+                  "not_delivered": 0, "pending": 0},
+        late_p50_min=30.0, late_p90_min=30.0, late_max_min=30.0, notices=1, missed=1,
+        announced_before_miss=1, announced_before_miss_share=1.0, cost_eur=212.4,
+        cost_per_kept=212.4,
+        per_vehicle_type=[{"vehicle_type": "van", "routes": 1, "cost_eur": 212.4, "parcels": 2,
+                           "delivered": 2, "cost_per_parcel": 106.2, "cost_per_delivered": 106.2,
+                           "promises": 2, "kept": 1, "kept_share": 0.5}],
+        promises=[{"order_id": 7, "hold_id": 3, "place_id": 2,
+                   "window_start": "2025-03-03T10:00:00+02:00",
+                   "window_end": "2025-03-03T12:00:00+02:00", "outcome": "late",
+                   "closed_at": "2025-03-03T12:30:00+02:00", "vehicle_type": "van",
+                   "minutes_late": 30.0, "notices": 1, "announced_before_window": True}],
+    )  # fmt: skip
 
 
 def promise_kpis(

@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
+import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
 import api.routes.profiles
@@ -38,6 +39,7 @@ ROUTERS += (api.routes.simulations,)
 ROUTERS += (api.routes.tracking,)
 ROUTERS += (api.routes.webhooks,)
 ROUTERS += (api.routes.plan_exports,)
+ROUTERS += (api.routes.kpis,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken
