@@ -9,12 +9,14 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
 import shutil
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -45,6 +47,7 @@ from orchestrator.store.engine import create_engine, ensure_schema
 from orchestrator.store.events import order_events
 from simulation.cities.synthetic import generate_city
 from simulation.seed_store import DEMO_TIMEZONE, demo_depot_code, seed_store
+from tests.orchestrator.conftest import POSTGRES_ENV, _postgres_database
 
 DAY = next_working_day() + timedelta(days=7)  # a working day, ahead: its windows are to come
 
@@ -441,3 +444,30 @@ def test_the_example_csv_imports_cleanly_into_a_default_demo_store(tmp_path: Pat
     done = dry_run(database, EXAMPLE)
     assert done.exit_code == 0, done.output
     assert "8 orders: 8 would be created, 0 already present" in done.output
+
+
+@pytest.mark.slow
+def test_the_demo_on_postgresql(tmp_path: Path) -> None:
+    # The same day on a real PostgreSQL (about 10 s): the redirect's trial (a savepoint) keeps
+    # nothing, and a second run keeps the day under way. SQLite's tests above are the fast
+    # cover of the same behaviour.
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
+    database = cast(Generator[str], _postgres_database(base))  # it is a generator
+    url = next(database)
+    try:
+        first = demo(tmp_path / "out", tmp_path / "unused.db", database_url=url)
+        assert first.code == 0, first.stderr
+        (step,) = [s for s in parse_tour(first.stdout) if "find me at the café" in s.title]
+        assert "whereabouts" in step.commands[0]
+        engine = create_engine(url)
+        with Session(engine) as session:
+            cafes = select(func.count()).select_from(Place).where(Place.name == REDIRECT_LABEL)
+            assert session.exec(cafes).one() == 0
+        engine.dispose()
+        second = demo(tmp_path / "out", tmp_path / "unused.db", database_url=url)
+        assert second.code == 0, second.stderr
+        assert second.line("the day is under way: ")
+    finally:
+        database.close()  # drops the throwaway database
