@@ -62,6 +62,14 @@ KPI_LABELS: Mapping[str, str] = {
     "returns_added_km": "Distance added by returns (km)",
     "returns_added_co2_g": "CO2 added by returns (g)",
     "returns_expected_resale_share": "Expected resale (share)",
+    "promises_promised": "Promises confirmed (orders)",
+    "promises_kept_share": "Promises kept (share)",
+    "promises_late_p50_min": "Late promises, median (min)",
+    "promises_late_p90_min": "Late promises, 90th percentile (min)",
+    "promises_late_max_min": "Late promises, latest (min)",
+    "promises_notices": "Notices of a miss (notices)",
+    "promises_announced_before_miss_share": "Misses announced before the window (share)",
+    "promises_cost_per_kept": "Cost per promise kept (EUR)",
 }
 """Column headings in words with units, by KPI key (:mod:`simulation.kpis`); every figure is
 a mean over replications. A sweep's axis columns keep their dotted paths."""
@@ -218,8 +226,14 @@ def html_report(result: SweepResult, *, title: str = "lastmile what-if simulatio
         parts.append(f"<h2>{html.escape(caption)}</h2><p class='note'>{note}</p>"
                      f"<img alt='{html.escape(caption)}' "
                      f"src='data:image/png;base64,{_png(fig)}'>")  # fmt: skip
+    rows = [{k: v for k, v in r.items() if not k.startswith("promises_")} for r in result.rows()]
     parts.append(("<h2>Scenarios</h2>" if sweeping else "<h2>Key figures</h2>")
-                 + _table(result.rows()))  # fmt: skip
+                 + _table(rows))  # fmt: skip
+    if any("promises_kept_share" in report["summary"] for report in result.reports):
+        parts.append("<h2>Promises</h2><p class='note'>A promise is the day, place and window "
+                     "the customer confirmed; kept when delivered there, inside the window. "
+                     "Lateness over the promises delivered late; per vehicle type, the "
+                     "promises it first tried.</p>" + _table(_promise_rows(result)))  # fmt: skip
     parts.append("<h2>Unserved orders by reason</h2>" + _reasons(result, "orders"))
     if any("returns" in rep for report in result.reports for rep in report["replications"]):
         parts.append("<h2>Unserved returns by reason</h2>" + _reasons(result, "returns"))
@@ -292,6 +306,23 @@ def _reasons(result: SweepResult, what: str) -> str:
         for h in head
     )
     return f"<table><tr>{heading}</tr>{''.join(rows)}</table>"
+
+
+def _promise_rows(result: SweepResult) -> list[dict[str, Any]]:
+    """Each point's promise KPIs (:data:`KPI_LABELS`), then kept share and cost per promise
+    kept per vehicle type, headed in words."""
+    out = []
+    for row, report in zip(result.rows(), result.reports, strict=True):
+        mine = {k: v for k, v in row.items() if k == "label" or k.startswith("promises_")}
+        for vtype, kpis in sorted(report["per_type"].items()):
+            for key, words in (("promises_kept_share", "kept (share)"),
+                               ("promises_cost_per_kept", "EUR per promise kept")):  # fmt: skip
+                if key in kpis:
+                    name = f"{vtype}: {words}"
+                    mine[name] = kpis[key]["mean"]
+                    mine[f"{name}_low"], mine[f"{name}_high"] = kpis[key]["low"], kpis[key]["high"]
+        out.append(mine)
+    return out
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

@@ -55,6 +55,7 @@ KPI_COLUMNS = (
     "km",
     "utilisation",
     "unserved",
+    "promises_kept_share",
 )
 """The summary KPIs shown in the table and in ``GET /simulations/{id}``."""
 

@@ -144,3 +144,18 @@ def test_summary_has_the_promise_figures_with_intervals(ran: Twin) -> None:
     van = per_type["van"]
     assert 0 <= van["promises_kept_share"].mean <= 1
     assert van["promises_cost_per_kept"].mean >= van["cost_per_parcel"].mean
+
+
+def test_the_report_has_a_promises_table(tiny: Scenario) -> None:
+    from simulation.plots import html_report
+    from simulation.sweep import grid, sweep
+
+    points = grid(tiny, {"fleet.couriers.size": [0, 4]})
+    page = html_report(sweep(points, workers=1, progress=False))
+    promises = page.split("<h2>Promises</h2>")[1].split("<h2>")[0]
+    for heading in ("Promises kept (share)", "Late promises, 90th percentile (min)",
+                    "Misses announced before the window (share)", "Cost per promise kept (EUR)",
+                    "van: kept (share)", "van: EUR per promise kept"):  # fmt: skip
+        assert heading in promises, heading
+    key_figures = page.split("<h2>Scenarios</h2>")[1].split("<h2>")[0]
+    assert "Promises kept" not in key_figures  # in their own table, not twice
