@@ -45,6 +45,8 @@ Where things live:
 * :mod:`~simulation.twin.returns` — returns asked for, picked up and brought to a store or the
   hub;
 * :mod:`~simulation.twin.outcomes` — drops, failed attempts back at the hub, :func:`day_end`;
+* :mod:`~simulation.twin.promises` — what the customer confirmed, whether it was kept, and
+  the notice a promise-keeping policy sends before a miss;
 * :mod:`~simulation.twin.service` — seconds at a stop.
 
 Randomness comes from generators spawned from one :class:`numpy.random.SeedSequence` per
