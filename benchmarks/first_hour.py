@@ -28,7 +28,8 @@ The milestones the issue names, and the tour steps they are:
 
 Run ``python -m benchmarks.first_hour [--json FILE] [--orders 200] [--time-limit 20]``; it
 prints a table of the steps' times and, with ``--json``, writes ``{"orders", "time_limit_s",
-"steps": [{"step", "seconds", "ok", "detail"}], "total_s", "all_ok", "timing"}``.
+"steps": [{"step", "seconds", "ok", "detail"}], "total_s", "all_ok", "load_average_1m_after",
+"cpus", "timing"}`` — wall-clock times, so the machine's load (printed) weighs on them.
 ``--scenario FILE`` swaps the printed scenario for another (the smoke test's small one).
 """
 
@@ -289,6 +290,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                          scenario=args.scenario)  # fmt: skip
     for line in table(times):
         print(line, file=out)
+    load = os.getloadavg()[0]
+    print(f"(wall clock; load average {load:.1f} on {os.cpu_count()} cores at the end)", file=out)
     all_ok = all(t.ok for t in times)
     if args.json is not None:
         args.json.write_text(
@@ -299,6 +302,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                     "steps": [asdict(t) for t in times],
                     "total_s": round(sum(t.seconds for t in times), 3),
                     "all_ok": all_ok,
+                    "load_average_1m_after": round(os.getloadavg()[0], 2),
+                    "cpus": os.cpu_count(),
                     "timing": "wall clock per step (time.perf_counter), subprocesses as printed",
                 },
                 indent=2,
