@@ -914,9 +914,9 @@ def _redirect(
 
     Candidates go by the room left in their window and in every later stop's (moving a stop
     delays those after it); each is tried with the real service in a transaction that is
-    rolled back (:func:`_redirect_works`), and the first that the route can absorb is taken.
-    An order a previous tour already sent there is taken first (sending it again changes
-    nothing). ``None`` when no candidate works.
+    rolled back (:func:`_redirect_works`), and the first that the route can absorb is taken;
+    failing that, an order a previous tour already sent there (sending it again changes
+    nothing, and answers). ``None`` when no candidate works.
     """
     (rv,) = [r for r in view.routes if r.route.id == route_id]
     remaining = [s for s in rv.stops if s.stop.status not in _CLOSED]
@@ -929,10 +929,12 @@ def _redirect(
         return Redirect(s.order.id, body, s.stop.sequence + 1, rv.route.vehicle_id)
 
     later = remaining[1:]
-    for s in later:
-        cafe = cafes.get(s.order.customer_id)
-        if cafe is not None and s.order.place_id == cafe.id:
-            return make(s, {"place_id": cafe.id})
+    # An order a previous tour sent there already: the answer if nothing else works.
+    again = next(
+        (s for s in later if (c := cafes.get(s.order.customer_id)) and s.order.place_id == c.id),
+        None,
+    )
+    later = [s for s in later if s is not again]
 
     def room(s: StopView) -> float:
         if s.order.window_end is None:
@@ -952,6 +954,9 @@ def _redirect(
             body = {"point": [round(s.place.lon, 6), round(lat, 6)], "label": REDIRECT_LABEL}
         if _redirect_works(database_url, s.order.id or 0, body, travel):
             return make(s, body)
+    if again is not None:  # sending it there again changes nothing, and answers
+        cafe = cafes[again.order.customer_id]
+        return make(again, {"place_id": cafe.id})
     return None
 
 
