@@ -23,12 +23,14 @@ MAX_ORDERS = 2_000
     "demo",
     short_help="seed a realistic delivery day into the store, plan it, draw it on a map",
     help=(
-        "Seed one delivery day into the store — customers with their home, office or café, "
-        "orders with two-hour slots and skills, a mixed fleet of vans, e-vans, cargo bikes, "
-        "sidewalk robots and couriers with breaks — plan it through the orchestrator, print "
+        "Seed a store in which every feature can be tried — customers with their home, "
+        "office or café and profiles with schedules, a catalogue with SKUs, stores that take "
+        "returns with months of sales, a delivered past day whose lines can be returned, "
+        "and the day's orders with two-hour slots for a mixed fleet of vans, e-vans, cargo "
+        "bikes, sidewalk robots and couriers — plan the day through the orchestrator, print "
         "the routes, dispatch one route and deliver its first stops, write routes.geojson, "
-        "map.html and an orders CSV, and print a short tour: the commands and page links "
-        "to try on that store (run `lastmile serve` as it says first)."
+        "map.html and an orders CSV, and print a short tour: the commands and page links to "
+        "try on that store, each working as printed once its `lastmile serve` runs."
     ),
 )
 @click.option("--seed", type=Whole(0), default=0, help="random seed of the day (default 0)")
@@ -50,7 +52,7 @@ MAX_ORDERS = 2_000
     type=click.Path(path_type=Path),
     default=Path("out/demo"),
     metavar="DIR",
-    help="folder for routes.geojson and map.html (default out/demo)",
+    help="folder for routes.geojson, map.html, streets.graphml, orders.csv (default out/demo)",
 )
 @click.option(
     "--city",

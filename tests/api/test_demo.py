@@ -471,3 +471,16 @@ def test_the_demo_on_postgresql(tmp_path: Path) -> None:
         assert second.line("the day is under way: ")
     finally:
         database.close()  # drops the throwaway database
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--day", "tomorrow", "'tomorrow' is not a date — give YYYY-MM-DD"),
+        ("--port", "0", "0 is out of range — give a number from 1 to 65535"),
+    ],
+)
+def test_bad_day_or_port_names_the_fix(option: str, value: str, message: str) -> None:
+    done = CliRunner().invoke(cli, ["demo", option, value])
+    assert done.exit_code != 0
+    assert message in done.output
