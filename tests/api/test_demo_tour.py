@@ -12,6 +12,7 @@ copy of it (a few seconds); ``test_the_printed_simulation_runs`` (slow) runs it 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -29,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from api.cli.demo import TOUR_SCENARIO, next_working_day, run_demo
-from api.cli.tour import Step, parse_tour
+from api.cli.tour import Redirect, Step, TourFacts, build_tour, parse_tour, render_tour
 
 pytestmark = pytest.mark.skipif(
     shutil.which("curl") is None or shutil.which("bash") is None,
@@ -65,13 +66,17 @@ def free_port() -> int:
 def demo_text(folder: Path, port: int) -> str:
     """Run the demo into ``folder``; what it printed on standard output."""
     printed = io.StringIO()
+
+    def say(text: str = "", /, *, end: str = "\n") -> None:
+        printed.write(text + end)
+
     code = run_demo(
         orders=ORDERS,
         time_limit=TIME_LIMIT_S,
         out_dir=folder / "out",
         database_url=f"sqlite:///{folder / 'demo.db'}",
         port=port,
-        say=lambda text="", end="\n": printed.write(text + end),
+        say=say,
         progress=io.StringIO(),
     )
     assert code == 0, printed.getvalue()
@@ -222,3 +227,56 @@ def test_the_printed_simulation_runs(tour: Tour) -> None:
     (step,) = [s for s in tour.steps if "simulation" in s.title]
     done = run_commands(tour, list(step.commands))
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+# -- the tour as data (no server) ---------------------------------------------------------------
+
+
+def facts(**changes: object) -> TourFacts:
+    """Facts of a store with everything to show; ``changes`` override them."""
+    base = TourFacts(
+        lastmile="/opt/my venv/bin/lastmile",
+        env={"LASTMILE_DATABASE_URL": "sqlite:////tmp/a b/demo.db", "LASTMILE_ROAD_GRAPH": "/g"},
+        base_url="http://127.0.0.1:8000",
+        port=8000,
+        depot_id=1,
+        day=DAY,
+        plan_id=7,
+        route_id=3,
+        route_vehicle="van-1-1",
+        route_stops=9,
+        route_delivered=2,
+        manifest_link="http://127.0.0.1:8000/routes/3/manifest?token=r.3",
+        page_order_id=12,
+        page_customer_id=12,
+        page_link="http://127.0.0.1:8000/t/o.12",
+        choice={"place_id": 4, "service_level": "standard"},
+        redirect=Redirect(15, {"point": [24.9, 60.2], "label": "Café"}, 5, "van-1-1"),
+        returnable=(40, 41),
+        csv_export=True,
+        scenario="/x/sparse suburb.toml",
+        orders_csv="/out/orders.csv",
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]  # test overrides
+
+
+def test_the_printed_tour_reads_back_as_built() -> None:
+    steps = build_tour(facts())
+    assert parse_tour("\n".join(["some heading", *render_tour(steps), "trailing words"])) == steps
+    assert steps[0].serves and not any(s.serves for s in steps[1:])
+    # Paths with spaces are quoted for the shell; the store's URL too.
+    assert "'/x/sparse suburb.toml'" in steps[-2].commands[0]
+    assert "LASTMILE_DATABASE_URL='sqlite:////tmp/a b/demo.db'" in steps[0].commands[0]
+
+
+def test_steps_without_their_facts_are_left_out() -> None:
+    # No route on its way, nothing returnable, no export, no examples installed.
+    bare = facts(
+        route_id=None, manifest_link=None, redirect=None, returnable=None, csv_export=False,
+        scenario=None, orders_csv=None, page_order_id=None, page_customer_id=None,
+        page_link=None, choice=None,
+    )  # fmt: skip
+    titles = " ".join(s.title for s in build_tour(bare))
+    for gone in ("manifest", "café", "return", "CSV", "simulation", "options", "page of"):
+        assert gone not in titles
+    assert "CUSTOMER_KEY" not in "\n".join(render_tour(build_tour(bare)))
