@@ -318,10 +318,10 @@ def run_demo(
     ]
     if wrote_csv:
         files.append((csv_path, "orders for this depot and day, for `lastmile import`"))
-    if secret_path is not None and not had_secret and secret_path.exists():
-        files.append((secret_path, "the store's secret: it signs links and hashes API keys"))
     else:
         facts = dataclasses.replace(facts, orders_csv=None)
+    if secret_path is not None and not had_secret and secret_path.exists():
+        files.append((secret_path, "the store's secret: it signs links and hashes API keys"))
     for path, why in files:
         say(f"wrote {path} ({why})")
     say(
