@@ -174,7 +174,8 @@ def walk(
          "--out", str(folder / "out" / "demo"), "--port", str(port)],
         cwd=folder, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S,
     )  # fmt: skip
-    times = [StepTime("demo", time.perf_counter() - t0, demo.returncode == 0, demo.stderr[-500:])]
+    failed = demo.stderr[-500:] if demo.returncode else ""
+    times = [StepTime("demo", time.perf_counter() - t0, demo.returncode == 0, failed)]
     if log is not None:
         log.write(demo.stdout)
     steps = parse_tour(demo.stdout)
