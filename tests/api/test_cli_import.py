@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ from api.cli import main
 from orchestrator.models import Customer, Order
 from orchestrator.store.engine import create_engine, ensure_schema
 from tests.api.test_serve import lastmile
-from tests.orchestrator.conftest import DAY, make_world
+from tests.orchestrator.conftest import make_world
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "orders.csv"
+SOURCE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "orders.csv"
+EXAMPLE_DAY = date(2027, 3, 1)
+"""The service day of every order of the example."""
 TIMEOUT_S = 180  # a subprocess imports the solvers; a plan solves for a second
 
 
@@ -56,6 +59,17 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """The example file, written for the demo's depot, for the test store's HEL1 instead."""
+    text = SOURCE.read_text(encoding="utf-8").replace(",DEMO-SYN-S0-N200,", ",HEL1,")
+    assert ",HEL1," in text
+    path = tmp_path / "in" / "orders.csv"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def orders_in(url: str) -> int:
     """Orders in the store."""
     engine = create_engine(url)
@@ -65,34 +79,37 @@ def orders_in(url: str) -> int:
     return n
 
 
-def test_import_twice_then_plan_with_the_installed_script(store: str, tmp_path: Path) -> None:
+def test_import_twice_then_plan_with_the_installed_script(
+    store: str, example: Path, tmp_path: Path
+) -> None:
     env = {**os.environ, "LASTMILE_DATABASE_URL": store}
-    first = script(["import", str(EXAMPLE)], env, tmp_path)
+    first = script(["import", str(example)], env, tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stderr.splitlines() == [
-        f"checking {EXAMPLE.name}: 0% (0/10 rows)",
-        f"checking {EXAMPLE.name}: 100% (10/10 rows)",
+        f"checking {example.name}: 0% (0/10 rows)",
+        f"checking {example.name}: 100% (10/10 rows)",
     ]
-    assert first.stdout.startswith(f"imported {EXAMPLE} into sqlite:///")
+    assert first.stdout.startswith(f"imported {example} into sqlite:///")
     assert "10 rows, 8 orders: 8 created, 0 already present" in first.stdout
     assert "6 customers and 7 places created" in first.stdout
 
-    again = script(["import", str(EXAMPLE)], env, tmp_path)
+    again = script(["import", str(example)], env, tmp_path)
     assert again.returncode == 0, again.stderr
     assert "8 orders: 0 created, 8 already present" in again.stdout
     assert orders_in(store) == 8
 
-    plan = script(
-        ["plan", "--depot", "1", "--day", DAY.isoformat(), "--time-limit", "1"], env, tmp_path
-    )
+    day = EXAMPLE_DAY.isoformat()
+    plan = script(["plan", "--depot", "1", "--day", day, "--time-limit", "1"], env, tmp_path)
     assert plan.returncode == 0, plan.stderr
-    assert plan.stderr.splitlines()[0] == f"lastmile plan: depot 1 on {DAY} ({DAY:%A}): 8 orders"
+    assert plan.stderr.splitlines()[0] == f"lastmile plan: depot 1 on {day} (Monday): 8 orders"
     assert "8 orders on" in plan.stdout
     assert "0 unserved" in plan.stdout
 
 
-def test_a_bad_file_lists_every_error_and_imports_nothing(store: str, tmp_path: Path) -> None:
-    good = EXAMPLE.read_text(encoding="utf-8").splitlines()
+def test_a_bad_file_lists_every_error_and_imports_nothing(
+    store: str, example: Path, tmp_path: Path
+) -> None:
+    good = example.read_text(encoding="utf-8").splitlines()
     bad = list(good)
     bad[1] = bad[1].replace(",60.1755,", ",95.0,")  # line 2: latitude beyond the pole
     bad[6] = bad[6].replace(",HEL1,", ",HEL9,")  # line 7: unknown depot
@@ -117,11 +134,11 @@ def test_a_bad_file_lists_every_error_and_imports_nothing(store: str, tmp_path: 
     assert orders_in(store) == 0
 
 
-def test_a_dry_run_writes_nothing(store: str) -> None:
-    code, out, err = run(["import", str(EXAMPLE), "--dry-run"])
+def test_a_dry_run_writes_nothing(store: str, example: Path) -> None:
+    code, out, err = run(["import", str(example), "--dry-run"])
     assert code == 0
-    assert err.splitlines()[-1] == f"checking {EXAMPLE.name}: 100% (10/10 rows)"
-    assert out.startswith(f"dry run of {EXAMPLE} against sqlite:///")
+    assert err.splitlines()[-1] == f"checking {example.name}: 100% (10/10 rows)"
+    assert out.startswith(f"dry run of {example} against sqlite:///")
     assert "8 would be created" in out and out.strip().endswith("nothing was written")
     assert orders_in(store) == 0
     engine = create_engine(store)
@@ -131,11 +148,11 @@ def test_a_dry_run_writes_nothing(store: str) -> None:
 
 
 def test_progress_of_checking_then_registering_goes_to_stderr(
-    store: str, monkeypatch: pytest.MonkeyPatch
+    store: str, example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every 4 rows: the file is checked on a copy of the SQLite store, then registered.
     monkeypatch.setattr("orchestrator.intake.importer.PROGRESS_EVERY", 4)
-    code, out, err = run(["import", str(EXAMPLE)])
+    code, out, err = run(["import", str(example)])
     assert code == 0
     # Plain lines (not a terminal) at most every 5 s, and each bar's first and last.
     assert err.splitlines() == [
