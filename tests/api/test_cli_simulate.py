@@ -180,7 +180,7 @@ def test_a_sweep_on_a_dask_scheduler_matches_the_local_one(tiny_file: Path, tmp_
     local = tmp_path / "local"
     assert simulate([str(tiny_file), "--out", str(local), *axis])[0] == 0
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:  # fmt: skip
+                      dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
         remote = tmp_path / "remote"
         code, _, stderr = simulate(
             [str(tiny_file), "--out", str(remote), "--scheduler", cluster.scheduler_address, *axis]
