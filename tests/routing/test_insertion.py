@@ -8,6 +8,7 @@ and range. A solved day is the starting point; candidates are random points and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -364,8 +365,7 @@ def test_stops_near_counts_what_measuring_every_stop_counts(
 ) -> None:
     """The latitude band it looks in first never leaves a stop out, even one exactly at the
     radius."""
-    problem = random_day(seed % 7, n_stops=12)
-    timeline = Timeline.from_solution(problem, solve(problem, limits=FAST))
+    timeline = _planned_day(seed % 7)
     lat, lon = point(np.random.default_rng(seed))
     stops = [(float(r.lats[i]), float(r.lons[i])) for r in timeline.routes
              for i in range(1, len(r.lats) - 1)]  # fmt: skip
@@ -374,6 +374,15 @@ def test_stops_near_counts_what_measuring_every_stop_counts(
     if exact and len(distances):
         radius_m = float(distances[seed % len(distances)])  # a stop right on the edge
     assert timeline.stops_near(lat, lon, radius_m) == int(np.count_nonzero(distances <= radius_m))
+
+
+@functools.cache
+def _planned_day(seed: int) -> Timeline:
+    """The timeline of ``random_day(seed)`` solved with :data:`FAST`, solved once per seed: the
+    property test above draws 60 examples over 7 days (each solve took up to 0.5 s, 15 s in
+    all); what it varies is the point and the radius, which only read the timeline."""
+    problem = random_day(seed, n_stops=12)
+    return Timeline.from_solution(problem, solve(problem, limits=FAST))
 
 
 def reference_best(timeline: Timeline, candidate: Candidate) -> list[tuple[object, ...]]:
