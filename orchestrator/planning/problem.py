@@ -20,7 +20,8 @@ Conventions of the mapping:
   :data:`BY_PERSON`, which every vehicle type but robots has; one who refuses couriers needs
   :data:`OWN_FLEET`, which every type but couriers has; a return pickup always needs
   :data:`BY_PERSON` (a robot cannot take a parcel back). The types get these skills only
-  when some stop needs them, so every solver (PyVRP's seed included) keeps them apart.
+  when some stop needs them and the depot has robots (couriers), so every solver (PyVRP's
+  seed included) keeps them apart and a depot without them gets the problem it always got.
 
 Orders that cannot even be put into the problem — no delivery place chosen, or a skill no
 vehicle of the depot has (a customer who refuses robots at a depot of robots only) — are
@@ -235,7 +236,7 @@ def build_problem(
     fleet_list = tuple(fleets)
     midnight = local_midnight(depot, day)
     horizon = max((f.shift_end_s for f in fleet_list), default=86_400)
-    needed = _acceptance_skills(orders, pickups)
+    needed = _acceptance_skills(orders, pickups, {f.vehicle_type.kind for f in fleet_list})
     skills_available: set[str] = set().union(
         *(f.vehicle_type.skills | _kind_skills(f.vehicle_type.kind, needed) for f in fleet_list)
     )
@@ -254,7 +255,7 @@ def build_problem(
                 )
             )
             continue
-        skills = order.skills | _order_acceptance(order)
+        skills = order.skills | (_order_acceptance(order) & needed)
         missing = skills - skills_available
         if missing:
             refused = sorted(_REFUSED[m] for m in missing & _REFUSED.keys())
@@ -475,12 +476,18 @@ def _order_acceptance(order: OrderInput) -> frozenset[str]:
 
 
 def _acceptance_skills(
-    orders: Sequence[OrderInput], pickups: Sequence[PickupInput]
+    orders: Sequence[OrderInput], pickups: Sequence[PickupInput], kinds: set[VehicleKind]
 ) -> frozenset[str]:
-    """The acceptance skills some stop of the day needs (pickups always need a person)."""
+    """The acceptance skills some stop of the day needs (pickups always need a person), of
+    those that tell the day's vehicle kinds apart: with no robot (courier) at the depot,
+    refusing one constrains nothing and the problem stays as it was."""
     needed = set().union(*(_order_acceptance(o) for o in orders))
     if pickups:
         needed.add(BY_PERSON)
+    if VehicleKind.ROBOT not in kinds:
+        needed.discard(BY_PERSON)
+    if VehicleKind.COURIER not in kinds:
+        needed.discard(OWN_FLEET)
     return frozenset(needed)
 
 
