@@ -32,10 +32,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from orchestrator.concierge.learning import Outcome
-from orchestrator.concierge.profiles import get_profile, put_profile, record_outcome
+from orchestrator.concierge.profiles import put_profile, record_outcome
+from orchestrator.models import CustomerProfile
 
 __all__ = ["HISTORY_WEEKS", "PROFILE_TIMEZONE", "P_PROFILE", "seed_profiles"]
 
@@ -98,13 +99,24 @@ def seed_profiles(
     language = rng.choice(len(_LANGUAGES), size=len(customers), p=_LANGUAGE_SHARE)
     handoff = rng.integers(-len(_HANDOFF), len(_HANDOFF), size=len(customers))  # < 0: none
     weeks = rng.integers(1, HISTORY_WEEKS, size=(len(customers), 3), endpoint=True)
+    # Who stored a profile already: one query, not one per customer.
+    stored = {
+        cid
+        for cid, schedule, windows in session.exec(
+            select(
+                CustomerProfile.customer_id,
+                CustomerProfile.schedule,
+                CustomerProfile.preferred_windows,
+            ).where(col(CustomerProfile.customer_id).in_(list(customers)))
+        )
+        if schedule or windows
+    }
     profiled = 0
     for k, (customer_id, names) in enumerate(zip(customers, places, strict=True)):
         if not (wants[k] or "café" in names):
             continue
         profiled += 1
-        stored = get_profile(session, customer_id)
-        if stored.schedule or stored.preferred_windows:
+        if customer_id in stored:
             continue
         schedule: list[dict[str, Any]] = []
         if "office" in names:
