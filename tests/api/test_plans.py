@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -301,3 +302,36 @@ def test_make_current_always_and_bad_values(
     assert forced["plan"]["status"] == "current"
     assert forced["plan"]["stats"]["comparison"]["made_current"] is True
     assert forced["plan"]["stats"]["comparison"]["cost_delta"] > 0
+
+
+def test_lastmile_plan_says_whether_the_new_plan_was_made_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lastmile plan`` twice on one day, the vans dearer the second time: it says the
+    second plan was kept aside, and why."""
+    from orchestrator.intake.orders import register_order
+    from orchestrator.store.engine import create_engine, ensure_schema
+    from tests.api.test_cli_keys import run
+    from tests.orchestrator.conftest import DAY as STORE_DAY
+    from tests.orchestrator.conftest import make_world, order_data
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        world = make_world(session)
+        register_order(session, order_data(world), "cli-1")
+        depot_id, van = world.depot.id, world.van
+    argv = ["plan", "--depot", str(depot_id), "--day", STORE_DAY.isoformat(), "--time-limit", "1"]
+    code, out, err = run(argv)
+    assert code == 0, err
+    assert "made current" not in out  # the day's first plan: nothing to compare with
+    with Session(engine) as session:
+        van.fixed_cost = 1_200.0
+        session.add(van)
+        session.commit()
+    engine.dispose()
+    code, out, err = run(argv)
+    assert code == 0, err
+    assert "NOT made current (kept aside): it costs" in out and "margin" in out
