@@ -67,6 +67,7 @@ class Progress:
         self.every_s = every_s
         self.done = 0.0
         self._last_line_at = -float("inf")
+        self._last_line = ""
         self._finished = False
         self._lock = threading.Lock()
 
@@ -83,7 +84,8 @@ class Progress:
                 self._write("\r" + self.line())
             elif now - self._last_line_at >= self.every_s:
                 self._last_line_at = now
-                self._write(self.line() + "\n")
+                self._last_line = self.line()
+                self._write(self._last_line + "\n")
 
     def advance(self, n: float = 1.0) -> None:
         """Count ``n`` more units done."""
@@ -100,7 +102,10 @@ class Progress:
                 return
             self._finished = True
             text = self.line() + (f" — {note}" if note else "")
-            self._write(("\r" if self.interactive else "") + text + "\n")
+            if self.interactive:
+                self._write("\r" + text + "\n")
+            elif text != self._last_line:  # a log never gets the same line twice in a row
+                self._write(text + "\n")
 
     def line(self) -> str:
         """``label [#####-----] 40% 8/20 s`` on a terminal, ``label: 40% (8/20 s)`` elsewhere."""
@@ -164,8 +169,13 @@ def ticking(
     started = time.monotonic()
 
     def tick() -> None:
+        # Stops at the limit: a solve overrunning it by a moment shows 100 % once, not again
+        # and again, and the closing line follows when the block ends.
         while not stop.wait(tick_s):
-            progress.update(time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            progress.update(elapsed)
+            if elapsed >= seconds:
+                return
 
     thread = threading.Thread(target=tick, name=f"progress:{label}", daemon=True)
     progress.update(0)
@@ -180,7 +190,7 @@ def ticking(
     stop.set()
     thread.join()
     elapsed = time.monotonic() - started
-    progress.update(elapsed)
+    progress.done = min(elapsed, progress.total)  # shown by finish: one closing line, not two
     progress.finish("" if elapsed >= seconds else f"done in {elapsed:.1f} s")
 
 

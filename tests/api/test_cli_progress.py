@@ -53,3 +53,12 @@ def test_ticking_follows_the_clock_and_says_when_it_ended_early() -> None:
 def test_total_must_be_positive() -> None:
     with pytest.raises(ValueError, match="total must be > 0"):
         Progress("x", 0)
+
+
+def test_ticking_ends_with_one_closing_line() -> None:
+    out = io.StringIO()
+    with ticking("solving", 0.05, stream=out, tick_s=0.01, every_s=0):
+        time.sleep(0.12)
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "solving: 100% (0.1/0.1 s)" or lines[-1].startswith("solving: 100%")
+    assert sum(line.startswith("solving: 100%") for line in lines) == 1
