@@ -19,7 +19,10 @@ Where things live:
 * :mod:`simulation.kpis` and :mod:`simulation.report` — what was measured, and ``run``;
   :mod:`simulation.sweep` and :mod:`simulation.plots` — grids of scenarios and their figures;
 * :mod:`simulation.errors` — :class:`SimulationError` and its tree;
-* :mod:`simulation.workload`, :mod:`simulation.seed_store` — the demo day and seeding a store.
+* :mod:`simulation.workload`, :mod:`simulation.seed_store` — the demo day and seeding a store,
+  with :mod:`simulation.seed_catalogue` (products, stores, sales, stock),
+  :mod:`simulation.seed_profiles` (schedules, learned slots) and :mod:`simulation.seed_history`
+  (a delivered past day whose lines can be returned).
 """
 
 from simulation.errors import InvariantError, ScenarioError, SimulationError
