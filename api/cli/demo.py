@@ -969,7 +969,7 @@ def _redirect_works(
     The service commits its own work; here its session joins an outer transaction through a
     savepoint, so its commit only releases the savepoint. On SQLite the driver's own
     transaction handling is switched off for this engine (SQLAlchemy's recipe), so that the
-    outer ``BEGIN`` is real and the savepoint nests inside it.
+    outer ``BEGIN IMMEDIATE`` is real and the savepoint nests inside it.
     """
     engine = create_engine(database_url)
     if engine.dialect.name == "sqlite":
@@ -978,7 +978,10 @@ def _redirect_works(
             dbapi_connection.isolation_level = None
 
         def begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE: the trial writes, so it takes the write lock at once, waiting for a
+            # running server's writer (busy_timeout); a deferred BEGIN that read first fails
+            # "database is locked" at once when another writer commits meanwhile.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         sa.event.listen(engine, "connect", no_driver_transactions)
         sa.event.listen(engine, "begin", begin)
