@@ -124,9 +124,14 @@ def test_a_chunked_body_is_counted_while_it_arrives(live: Live) -> None:
     with _connect(live) as sock:
         sock.sendall(_head(live, "/orders", Transfer_Encoding="chunked"))
         try:
-            while sent < 8 * MIB and not select.select([sock], [], [], 0)[0]:
+            # Past the limit, a pause after each chunk gives a loaded server time to answer
+            # (at most 112 x 50 ms): a client faster than the server could otherwise push all
+            # 8 MiB into the socket buffers before the server reads them.
+            wait_s = 0.0
+            while sent < 8 * MIB and not select.select([sock], [], [], wait_s)[0]:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 sent += len(chunk)
+                wait_s = 0.05 if sent > MIB else 0.0
             if sent >= 8 * MIB:
                 sock.sendall(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):

@@ -248,6 +248,11 @@ def test_the_5000_job_problem_answers_within_10_s(served: tuple[str, str, FastAP
     if response.status_code == 503:
         assert int(response.headers["Retry-After"]) >= 1
     assert seconds < deadline(5) + 1.0, f"answered after {seconds:.1f} s"
+    # The solve is given up with the answer; the pool's bookkeeping (a killed worker reaped on
+    # its own thread) may trail the answer by a moment on a loaded machine, never for seconds.
+    freed_by = time.monotonic() + 5.0
+    while app.state.solver.running and time.monotonic() < freed_by:
+        time.sleep(0.05)
     assert app.state.solver.running == 0
 
 
