@@ -212,6 +212,14 @@ class Preferences(BaseModel):
         description="Without the concierge: chance a customer picks a home "
         "slot when their week says they are at home (else by slot popularity).",
     )
+    answers_notice: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Chance a customer who will not be where they chose, told before the "
+        "window that the parcel is coming (policies.promises = 'kept'), says so and picks "
+        "another option.",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Preferences:
@@ -473,6 +481,20 @@ class Policies(BaseModel):
         le=10,
         description="Attempts before the parcel goes to "
         "the locker (or back to the sender without one).",
+    )
+    promises: Literal["today", "kept"] = Field(
+        default="today",
+        description="'today': plan on the expected times and send no notice; 'kept': plan "
+        "on a learned quantile of travel and service time (promise_confidence), watch routes "
+        "as they run, move or re-time work that falls behind and tell the customer before a "
+        "promise is missed, and ask before the vehicle sets out whether they will be there.",
+    )
+    promise_confidence: float = Field(
+        default=0.9,
+        gt=0.5,
+        lt=1,
+        description="Under promises = 'kept': the probability each planned leg and service "
+        "time is meant to hold with (the quantile planned on).",
     )
     solver_iterations: int = Field(
         default=200, ge=1, le=100_000, description="PyVRP seed iterations per plan (repeatable)."
