@@ -29,11 +29,15 @@ Units: seconds; ratios are actual over planned; ``sigma`` and ``mu`` are of the 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
+
+from routing.insertion import Legs, LegTravel
 
 __all__ = [
     "ANY_HOUR",
@@ -200,7 +204,11 @@ class SpreadBook:
 class Buffer:
     """What a plan scales its times by: ``travel`` leg durations per profile (missing
     profiles 1.0) and ``service`` times; ``confidence`` is the probability each is meant to
-    hold with (``None`` for no buffer)."""
+    hold with (``None`` for no buffer: every factor 1.0).
+
+    Scaled seconds are rounded to whole seconds (:meth:`seconds`), the same way for a whole
+    matrix (:meth:`matrix_durations`) and for the legs of an insertion check (:meth:`legs`),
+    so an option checked by insertion and the next full plan agree to the second."""
 
     travel: Mapping[str, float] = field(default_factory=dict)
     service: float = 1.0
@@ -215,13 +223,71 @@ class Buffer:
         """The factor on ``profile``'s leg durations."""
         return self.travel.get(profile, 1.0)
 
+    @property
+    def is_identity(self) -> bool:
+        """Whether every factor is 1.0 (times are planned as the travel provider gives them)."""
+        return self.service == 1.0 and all(f == 1.0 for f in self.travel.values())
+
+    @property
+    def key(self) -> Hashable:
+        """A hashable value equal for equal buffers (a cache key)."""
+        return (tuple(sorted(self.travel.items())), self.service, self.confidence)
+
+    @staticmethod
+    def seconds(values: Any, factor: float) -> Any:
+        """``values`` (seconds, an int or an integer array) times ``factor``, rounded to whole
+        seconds (half to even); unchanged when ``factor`` is 1.0."""
+        if factor == 1.0:
+            return values
+        if isinstance(values, np.ndarray):
+            return np.rint(values * factor).astype(values.dtype)
+        return round(values * factor)
+
+    def service_seconds(self, seconds: int) -> int:
+        """A stop's service time, seconds, as planned under this buffer."""
+        return int(self.seconds(int(seconds), self.service))
+
+    def matrix_durations(self, durations: np.ndarray, profile: str) -> np.ndarray:
+        """A profile's matrix of leg durations (seconds) as planned under this buffer."""
+        return np.asarray(self.seconds(durations, self.travel_factor(profile)))
+
+    def legs(self, travel: LegTravel) -> LegTravel:
+        """``travel``'s legs with their durations scaled as :meth:`matrix_durations` scales
+        a matrix (``travel`` itself when this buffer changes nothing)."""
+        if self.is_identity:
+            return travel
+        return _BufferedLegs(travel, self)
+
+    def as_stats(self) -> dict[str, Any]:
+        """The buffer as a plan's stats keep it (JSON): ``confidence`` (``None``: no buffer),
+        ``travel`` factors per profile and the ``service`` factor."""
+        return {
+            "confidence": self.confidence,
+            "travel": {p: round(f, 6) for p, f in sorted(self.travel.items())},
+            "service": round(self.service, 6),
+        }
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, Any] | None) -> Buffer:
+        """The buffer :meth:`as_stats` wrote (no buffer for ``None`` or a plan made before
+        buffers were kept)."""
+        if not stats:
+            return cls()
+        travel = {str(p): float(f) for p, f in dict(stats.get("travel") or {}).items()}
+        confidence = stats.get("confidence")
+        return cls(
+            travel,
+            float(stats.get("service", 1.0)),
+            None if confidence is None else float(confidence),
+        )
+
     @classmethod
     def of(
         cls, book: SpreadBook, profiles: Iterable[str], confidence: float, hour: int = ANY_HOUR
     ) -> Buffer:
         """The buffer of ``profiles`` at ``confidence`` from ``book`` (per profile, at local
-        ``hour`` when given); service times at the coarsest service level of the first
-        profile that has outcomes, else the default."""
+        ``hour`` when given); service times by the largest service factor of the profiles
+        (the default's without profiles)."""
         names = list(profiles)
         travel = {p: book.factor(SpreadKey("travel", p, hour), confidence) for p in names}
         service = max(
@@ -229,6 +295,26 @@ class Buffer:
             default=quantile_factor(0.0, book.defaults["service"], confidence),
         )
         return cls(travel, service, confidence)
+
+
+@dataclass(frozen=True, slots=True)
+class _BufferedLegs:
+    """A :class:`routing.insertion.LegTravel` whose durations are scaled by a buffer."""
+
+    inner: LegTravel
+    buffer: Buffer
+
+    def legs(
+        self, lats: np.ndarray, lons: np.ndarray, lat: float, lon: float, profile: str
+    ) -> Legs:
+        """The inner legs, durations scaled (metres unchanged)."""
+        raw = self.inner.legs(lats, lons, lat, lon, profile)
+        return Legs(
+            raw.to_distance,
+            self.buffer.matrix_durations(raw.to_duration, profile),
+            raw.from_distance,
+            self.buffer.matrix_durations(raw.from_duration, profile),
+        )
 
 
 def quantile_factor(mu: float, sigma: float, confidence: float) -> float:
