@@ -76,6 +76,10 @@ from orchestrator.models import (
     OrderStatus,
     Place,
     PlaceKind,
+    Plan,
+    PlanStatus,
+    Route,
+    RouteStop,
 )
 from orchestrator.models.columns import utcnow
 from orchestrator.planning.inputs import handling_skills
@@ -359,6 +363,7 @@ def confirm_hold(
         # A promise is for one day: the order leaves every other day's plan (409 when it is
         # on a route that has left), before anything here changes.
         withdraw_order(session, order.id or 0, to_day=hold.service_day)
+        _flag_moved_stop(session, order, hold)
     except BaseException:
         session.rollback()
         raise
@@ -379,6 +384,46 @@ def confirm_hold(
     session.commit()
     session.refresh(hold)
     return HoldPublic.model_validate(hold)
+
+
+def _flag_moved_stop(session: Session, order: Order, hold: OptionHold) -> None:
+    """Mark the current plan of the hold's day ``needs_replan`` when the order is on it and
+    the confirmed place or window is not the one its stop was planned for; the caller commits.
+
+    The plan was made from the order's place and window as they were (still on the order
+    until this confirmation writes the hold's), so a stop of that plan keeps the old promise,
+    not the new one, until a re-plan; a confirmation of the same place and window changes
+    nothing. (A confirmation for another day takes the order off this day's plan instead:
+    :func:`orchestrator.planning.plans.withdraw_order`.)
+    """
+    if (order.place_id, order.window_start, order.window_end) == (
+        hold.place_id, hold.window_start, hold.window_end,
+    ):  # fmt: skip
+        return
+    plan = session.exec(
+        select(Plan)
+        .join(Route, col(Route.plan_id) == col(Plan.id))
+        .join(RouteStop, col(RouteStop.route_id) == col(Route.id))
+        .where(
+            RouteStop.order_id == order.id,
+            Plan.status == PlanStatus.CURRENT,
+            Plan.service_day == hold.service_day,
+        )
+    ).first()
+    if plan is None:
+        return
+    depot = session.get(Depot, plan.depot_id)
+    zone = ZoneInfo(depot.timezone if depot is not None else "UTC")
+    moved = []
+    if order.place_id != hold.place_id:
+        moved.append(f"place {order.place_id} to place {hold.place_id}")
+    if (order.window_start, order.window_end) != (hold.window_start, hold.window_end):
+        new = f"{hold.window_start.astimezone(zone):%H:%M}-{hold.window_end.astimezone(zone):%H:%M}"
+        moved.append(f"window to {new}")
+    needs = list(plan.stats.get("needs_replan") or [])
+    note = f"order {order.id} changed {' and '.join(moved)} by the customer — re-plan to keep it"
+    plan.stats = {**plan.stats, "needs_replan": [*needs, note]}
+    session.add(plan)
 
 
 def release_hold(
