@@ -25,7 +25,6 @@ import argparse
 import inspect
 import json
 import os
-import re
 import sys
 import tempfile
 import textwrap
@@ -36,8 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from api.cli.marked_block import MarkedBlock
+
 __all__ = [
     "BEGIN",
+    "BLOCK",
     "CITY_NAMES",
     "DEFAULT_JSON",
     "DEFAULT_README",
@@ -60,6 +62,8 @@ DEFAULT_README = ROOT / "README.md"
 BEGIN = "<!-- demo-figures:begin -->"
 END = "<!-- demo-figures:end -->"
 """The markers of the README's block (the lines themselves stay)."""
+BLOCK = MarkedBlock(BEGIN, END)
+"""The README's block (one rule for every generated block: :mod:`api.cli.marked_block`)."""
 
 _WIDTH = 99
 """The README's line length."""
@@ -251,27 +255,23 @@ def render_block(document: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
-
-
-def readme_block(text: str) -> str:
-    """The block of a README's text, markers included.
+def readme_block(text: str, *, source: str | Path = "README.md") -> str:
+    """The block of a README's text (read from ``source``), markers included.
 
     Raises
     ------
     ValueError
-        If the text has not exactly one pair of markers.
+        If the text has not exactly one pair of marker lines, in order
+        (:class:`api.cli.marked_block.MarkedBlock`); the message names the marker and
+        ``source``.
     """
-    found = _BLOCK.findall(text)
-    if len(found) != 1 or text.count(BEGIN) != 1 or text.count(END) != 1:
-        raise ValueError(f"the README must hold one {BEGIN} ... {END} block, in that order")
-    return str(found[0])
+    return BLOCK.with_markers(BLOCK.inner(text, source=source))
 
 
-def replace_block(text: str, block: str) -> str:
-    """The README's text with its block replaced by ``block`` (nothing else touched)."""
-    old = readme_block(text)
-    return text.replace(old, block, 1)
+def replace_block(text: str, block: str, *, source: str | Path = "README.md") -> str:
+    """The README's text with its block replaced by ``block`` (markers included, as
+    :func:`render_block` makes it); nothing else touched."""
+    return BLOCK.replace(text, BLOCK.inner(block, source="the new block"), source=source)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -329,7 +329,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     readme = args.readme.read_text(encoding="utf-8")
-    args.readme.write_text(replace_block(readme, render_block(document)), encoding="utf-8")
+    try:
+        new = replace_block(readme, render_block(document), source=args.readme)
+    except ValueError as exc:  # the README's markers: the message names them and the file
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args.readme.write_text(new, encoding="utf-8")
     print(f"wrote {args.json} and the demo-figures block of {args.readme}")
     return 0
 

@@ -28,10 +28,12 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
 
+from api.cli.marked_block import MarkedBlock
 from orchestrator.settings import Settings, setting_name
 
 __all__ = [
     "BEGIN",
+    "BLOCK",
     "END",
     "TEST_VARIABLES",
     "Variable",
@@ -47,6 +49,8 @@ BEGIN = "<!-- env:begin -->"
 """The marker line after which the README's table starts."""
 END = "<!-- env:end -->"
 """The marker line before which it ends."""
+BLOCK = MarkedBlock(BEGIN, END)
+"""The README's block (:mod:`api.cli.marked_block`: exactly one pair of marker lines)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,16 +122,15 @@ def help_rows() -> list[tuple[str, str]]:
     return [(v.name, f"{v.summary} Default: {v.default}.") for v in variables() if not v.tests_only]
 
 
-def readme_block(text: str) -> str:
-    """What stands between the env markers of ``text`` (a README)."""
-    start, end = _span(text)
-    return text[start:end]
+def readme_block(text: str, *, source: str | Path = "README.md") -> str:
+    """What stands between the env marker lines of ``text`` (a README read from ``source``);
+    :class:`ValueError` naming the marker and ``source`` unless it holds exactly one pair."""
+    return BLOCK.inner(text, source=source)
 
 
-def replace_block(text: str, block: str) -> str:
-    """``text`` with ``block`` between its env markers."""
-    start, end = _span(text)
-    return text[:start] + block + text[end:]
+def replace_block(text: str, block: str, *, source: str | Path = "README.md") -> str:
+    """``text`` with ``block`` between its env marker lines (the same rule)."""
+    return BLOCK.replace(text, block, source=source)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: python -m api.cli.settings_table [--check]", file=sys.stderr)
         return 2
     text = README.read_text(encoding="utf-8")
-    new = replace_block(text, markdown())
+    new = replace_block(text, markdown(), source=README)
     if check:
         if new != text:
             print(f"{README}: the environment table is out of date — run "
@@ -152,16 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"{README}: environment table already up to date")
     return 0
-
-
-def _span(text: str) -> tuple[int, int]:
-    """Where the block between the markers starts and ends (the markers on lines of their
-    own, the block ending with the newline before the end marker)."""
-    begin = text.find(BEGIN + "\n")
-    end = text.find("\n" + END, begin)
-    if begin < 0 or end < 0:
-        raise ValueError(f"the README needs the lines {BEGIN} and {END}, in that order")
-    return begin + len(BEGIN) + 1, end + 1
 
 
 def _written(value: Any) -> str:

@@ -291,6 +291,26 @@ def test_the_generator_replaces_only_its_block() -> None:
         settings_table.readme_block("no markers\n")
 
 
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        ("no markers\n", "env:begin"),
+        (
+            f"{settings_table.BEGIN}\na\n{settings_table.END}\n{settings_table.BEGIN}\nb\n",
+            "env:begin",
+        ),
+        (f"{settings_table.BEGIN}\na\n{settings_table.END}\nb\n{settings_table.END}\n", "env:end"),
+        (f"{settings_table.END}\nreversed\n{settings_table.BEGIN}\n", "env:end"),
+    ],
+    ids=["missing", "two-begins", "two-ends", "reversed"],
+)
+def test_the_generator_refuses_a_readme_without_one_pair_of_markers(text: str, marker: str) -> None:
+    # A second pair used to be written over silently (the first one found won).
+    with pytest.raises(ValueError, match=f"docs/R.md.*<!-- {marker} -->") as caught:
+        settings_table.replace_block(text, settings_table.markdown(), source="docs/R.md")
+    assert "in that order" in str(caught.value)
+
+
 def test_serve_help_lists_every_variable_of_the_program() -> None:
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

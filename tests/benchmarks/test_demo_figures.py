@@ -89,6 +89,18 @@ def test_a_readme_without_one_block_is_refused(text: str) -> None:
         readme_block(text)
 
 
+def test_rendering_into_a_readme_with_two_blocks_names_the_file_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    text = f"{BEGIN}\none\n{END}\n{BEGIN}\ntwo\n{END}\n"
+    readme.write_text(text, encoding="utf-8")
+    assert main(["--render-only", "--readme", str(readme)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {readme} has 2 lines {BEGIN} (lines 1, 4)" in err
+    assert readme.read_text(encoding="utf-8") == text
+
+
 @pytest.mark.slow
 def test_the_script_measures_a_small_demo(tmp_path: Path) -> None:
     # End to end on a small day: the demo runs, its plan is read back, the block is written.
