@@ -231,6 +231,17 @@ class Settings(BaseSettings):
             "made current unless the request asks for make_current 'always'."
         ),
     )
+    promise_confidence: float = Field(
+        default=0.9,
+        ge=0,
+        lt=1,
+        description=(
+            "Probability each planned leg and service time is meant to hold with: plans and "
+            "delivery options use the quantile of the travel and service spread learned from "
+            "outcomes (so planned times are the cautious ones), and an option whose window is "
+            "kept with a lower probability is not offered. 0 turns the buffer and the floor off."
+        ),
+    )
     key_secret: SecretStr | None = Field(
         default=None,
         min_length=16,

@@ -125,6 +125,7 @@ from orchestrator.models.plans import (
     UnservedOrderPublic,
 )
 from orchestrator.models.simulations import Simulation, SimulationStatus
+from orchestrator.models.spread import SpreadStat
 from orchestrator.models.stores import (
     Product,
     ProductBase,
@@ -252,6 +253,7 @@ __all__ = [
     "ScheduleRulePublic",
     "Simulation",
     "SimulationStatus",
+    "SpreadStat",
     "StockIn",
     "StockLevelIn",
     "StockLevelPublic",

@@ -15,8 +15,17 @@ it serves fewer orders than the current one, or serves as many and costs more th
 setting ``plan_worse_margin_pct`` (percent, default 2) above it; such a plan is stored
 ``superseded`` with ``made_current: false`` — its routes and stops are kept, no order's status
 changes and no event is written — and :func:`make_current` lets the planner choose it later.
-A plan serving more orders is always better; the day's first plan is always current;
+A plan serving more orders is always better; the day's first plan is always current; a plan
+made on another promise confidence than the current one (``stats["buffer"]``, below) is made
+current when it serves as many, whatever it costs (a more cautious plan costs more by design);
 ``make_current="always"`` makes the new plan current whatever it costs.
+
+**Planned on the learned spread.** Each plan is made on the buffer of the depot's learned
+spread at the setting ``promise_confidence``
+(:func:`orchestrator.planning.spread_store.promise_buffer`): its leg and service times, hence
+its stored ETAs, are the cautious ones (a high quantile), and ``stats["buffer"]`` records the
+confidence and the factors (:meth:`orchestrator.planning.spread.Buffer.as_stats`) — what the
+spread is then learned against.
 
 Both fill a queued plan row instead of adding one when given ``job=`` — that is how
 :mod:`orchestrator.jobs.plans` runs plans in the background; the guarantees are the same.
@@ -87,6 +96,8 @@ from orchestrator.planning.problem import (
     stop_id,
 )
 from orchestrator.planning.rows import depot_input, fleet_inputs, order_input, pickup_input
+from orchestrator.planning.spread import Buffer
+from orchestrator.planning.spread_store import promise_buffer
 from orchestrator.planning.travel import TravelTimes
 from orchestrator.settings import Settings, setting_name
 from orchestrator.store import events
@@ -668,11 +679,14 @@ def _plan(
     try:
         fleets = depot_fleets(session, depot.id)
         orders = _gather(session, depot, day, {o for ids in locked.values() for o in ids})
+        buffer = promise_buffer(
+            session, depot.id, sorted({vt.profile for _, vt in fleets}), settings
+        )  # the learned spread's quantile: planned times are the cautious ones
         mapped = build_problem(
             depot_input(depot), fleets_on_day(fleet_inputs(fleets), depot.timezone, day),
             orders, day=day,
             travel=travel,
-            locked=locked, pickups=scheduled_pickups(session, depot.id, day),
+            locked=locked, pickups=scheduled_pickups(session, depot.id, day), buffer=buffer,
         )  # fmt: skip
         known = set(mapped.fleet_of_vehicle)
         start = {v: s for v, s in (initial or {}).items() if v in known} or None
@@ -703,7 +717,7 @@ def _plan(
     try:
         plan = _persist(
             session, depot, day, _row(job, request), mapped, solution,
-            always=make_current == "always", margin_pct=margin,
+            always=make_current == "always", margin_pct=margin, buffer=buffer,
         )  # fmt: skip
         plan.stats = {**plan.stats, "warnings": [str(w.message) for w in caught]}
         session.add(plan)
@@ -722,9 +736,14 @@ def _compare(
     routes: int,
     margin_pct: float,
     always: bool,
+    confidence: float | None = None,
 ) -> dict[str, Any]:
     """The new plan (``served`` orders, ``cost`` EUR, ``routes``) against the day's current
-    plan, and whether it is made current (the rule of the module's notes)."""
+    plan, and whether it is made current (the rule of the module's notes).
+
+    ``confidence`` is the new plan's promise confidence (``None``: no buffer): against a
+    current plan planned on another one, costs are not like for like (a more cautious plan
+    costs more by design), so only the orders served decide."""
     if current is None:
         return {"current_plan_id": None, "made_current": True, "why": "the day's first plan"}
     old_cost = float(current.cost or 0.0)
@@ -744,6 +763,13 @@ def _compare(
         verdict, why = False, f"it serves {-served_delta} fewer orders than {than}"
     elif served_delta > 0:
         verdict, why = True, f"it serves {served_delta} more orders than {than}"
+    elif (was := Buffer.from_stats(current.stats.get("buffer")).confidence) != confidence:
+        verdict = True
+        why = (
+            f"it is planned on promise confidence {_conf(confidence)} where {than} was "
+            f"planned on {_conf(was)}: their costs are not compared ({delta:+,.2f} EUR, "
+            f"{pct:+.1f} %)"
+        )
     elif pct > margin_pct:
         verdict = False
         why = (
@@ -759,6 +785,10 @@ def _compare(
     if always and not verdict:
         return {**facts, "made_current": True, "why": f"{why}; made current as asked (always)"}
     return {**facts, "made_current": verdict, "why": why}
+
+
+def _conf(confidence: float | None) -> str:
+    return "none (no buffer)" if confidence is None else f"{confidence:g}"
 
 
 def _row(job: Plan | None, request: Mapping[str, Any]) -> Plan:
@@ -779,6 +809,7 @@ def _persist(
     *,
     always: bool = True,
     margin_pct: float = 0.0,
+    buffer: Buffer | None = None,
 ) -> Plan:
     """Make ``plan`` (new, or a running job's row) the day's current plan, with everything
     in it — or, when it is worse than the current plan (:func:`_compare`) and not
@@ -806,9 +837,11 @@ def _persist(
     served = sum(1 for r in solution.routes for v in r.visits if v.stop_id in mapped.order_of_stop)
     unserved = sum(1 for u in solution.unserved if u.stop_id in mapped.order_of_stop)
     unserved += len(mapped.left_out)
+    buffer = buffer or Buffer()
     comparison = _compare(
-        current, served, round(solution.cost, 4), len(solution.routes), margin_pct, always
-    )
+        current, served, round(solution.cost, 4), len(solution.routes), margin_pct, always,
+        buffer.confidence,
+    )  # fmt: skip
     made = bool(comparison["made_current"])
     previously_routed: dict[int, RouteStop] = {}
     if current is not None:
@@ -823,6 +856,7 @@ def _persist(
         "status": solution.status.value,
         **solver_stats,
         "comparison": comparison,
+        "buffer": buffer.as_stats(),  # what its times were planned on (spread_store)
     }
     if mapped.return_of_stop or mapped.left_out_returns:
         pickups = {p for p, r in mapped.return_of_stop.items() if p == pickup_stop_id(r)}

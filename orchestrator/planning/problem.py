@@ -27,6 +27,13 @@ Orders that cannot even be put into the problem — no delivery place chosen, or
 vehicle of the depot has (a customer who refuses robots at a depot of robots only) — are
 returned in :attr:`MappedProblem.left_out` with a reason.
 
+Uncertainty: with a :class:`~orchestrator.planning.spread.Buffer` (``buffer=``), every leg
+duration of a profile's matrix is scaled by the buffer's factor for that profile and every
+stop's service time by its service factor, rounded to whole seconds — the times of the plan
+made from the problem are then the **cautious** ones (a high quantile of the learned spread,
+:mod:`orchestrator.planning.spread`), and so are the ETAs stored with it. Distances are not
+scaled.
+
 Language and hand-off instructions constrain no vehicle: fleets have no languages, and the
 instructions are text for whoever hands the parcel over (the manifest, the customer's page).
 
@@ -47,6 +54,7 @@ Return pickups (:class:`PickupInput`) ride on the same routes:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,6 +69,7 @@ from orchestrator.planning.inputs import (
     VehicleTypeInput,
 )
 from orchestrator.planning.service import service_seconds
+from orchestrator.planning.spread import Buffer
 from orchestrator.planning.travel import TravelTimes
 from routing.model import (
     Break,
@@ -70,6 +79,7 @@ from routing.model import (
     Stop,
     StopKind,
     TimeWindow,
+    TravelMatrix,
     Vehicle,
     VehicleKind,
 )
@@ -207,6 +217,7 @@ def build_problem(
     travel: TravelTimes,
     locked: Mapping[str, Sequence[int]] | None = None,
     pickups: Sequence[PickupInput] = (),
+    buffer: Buffer | None = None,
 ) -> MappedProblem:
     """Turn a depot's day into a routing problem.
 
@@ -227,6 +238,9 @@ def build_problem(
         with them (re-planning a day in progress). Those orders must be in ``orders``.
     pickups
         Returns to collect that day (see the module's notes).
+    buffer
+        Factors leg durations (per profile) and service times are scaled by (the module's
+        notes); ``None`` plans on the travel provider's times as they are.
 
     Returns
     -------
@@ -330,9 +344,16 @@ def build_problem(
             fleet_of_vehicle[vid] = fleet.id
 
     profiles = sorted({t.profile for t in types.values()}) or ["car"]
+    matrices = {p: travel.matrix(locations, p) for p in profiles}
+    if buffer is not None and not buffer.is_identity:
+        matrices = {
+            p: TravelMatrix(m.distances, buffer.matrix_durations(m.durations, p))
+            for p, m in matrices.items()
+        }
+        stops = [dataclasses.replace(s, service=buffer.service_seconds(s.service)) for s in stops]
     problem = Problem(
         locations=tuple(locations),
-        matrices={p: travel.matrix(locations, p) for p in profiles},
+        matrices=matrices,
         stops=tuple(stops),
         vehicle_types=tuple(types.values()),
         vehicles=tuple(vehicles),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,7 +66,7 @@ def test_wild_ratios_are_clipped() -> None:
         (("travel", "car", ANY_HOUR, "1:2"), "per hour"),  # zone without hour
     ],
 )
-def test_a_key_names_what_is_wrong(args: tuple, match: str) -> None:
+def test_a_key_names_what_is_wrong(args: tuple[Any, ...], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         SpreadKey(*args)
 
