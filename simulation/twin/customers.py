@@ -30,7 +30,7 @@ from orchestrator.concierge.options import (
 )
 from orchestrator.concierge.schedule import resolve
 from orchestrator.planning.tentative import idle_timeline
-from routing.insertion import Candidate, Timeline
+from routing.insertion import Candidate, LegTravel, Timeline
 from routing.model import TimeWindow
 from simulation.twin.plan_inputs import fleet_input, place_kind, service_s
 from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
@@ -126,6 +126,7 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
     customer = spec.customer
     wait = _eco_wait(twin, state)
     robot_ok = twin._robot_fits(spec.demand)
+    legs, service = _timing(twin, spec)
     request = OptionRequest(
         schedule=customer.schedule,
         places={
@@ -133,7 +134,7 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
             for name, loc in customer.places.items()
         },
         stats=SlotStats(),
-        parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=service_s(spec.demand)),
+        parcel=ParcelSize(spec.demand, robot_ok=robot_ok, service_s=service),
         accepts_robot=customer.accepts_robot,
         accepts_courier=customer.accepts_courier,
         eco_max_wait_days=wait,
@@ -152,7 +153,7 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
         )
         for d in range(state.day, state.day + wait + 1)
     }
-    options = delivery_options(request, list(plans.values()), twin.legs, k=3 + 7 * bool(wait))
+    options = delivery_options(request, list(plans.values()), legs, k=3 + 7 * bool(wait))
     if not options:
         return False
     # A customer who accepts to wait for a greener grouped drop takes the eco option (the
@@ -171,15 +172,29 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
         state.location.lat,
         state.location.lon,
         (TimeWindow(start, end),),
-        service=service_s(spec.demand),
+        service=service,
         demand=spec.demand,
     )
-    insertion = timeline.best_insertions(candidate, twin.legs)[0]
+    insertion = timeline.best_insertions(candidate, legs)[0]
     if insertion.feasible:
         twin.tentative[(spec.hub, state.day)] = timeline.insert(
-            candidate, insertion, f"o{spec.index}-{state.attempts}", twin.legs
+            candidate, insertion, f"o{spec.index}-{state.attempts}", legs
         )
     return True
+
+
+def _timing(twin: Twin, spec: OrderSpec) -> tuple[LegTravel, int]:
+    """The legs and the stop's seconds the tentative timeline is timed with: the planned ones
+    today; under ``policies.promises = "kept"`` the buffer of the learned spread at the
+    promise confidence (every hour's), so an option is offered only where it holds at that
+    confidence."""
+    service = service_s(spec.demand)
+    if twin.policies.promises != "kept":
+        return twin.legs, service
+    from simulation.twin.watch import buffer_now, buffered_legs  # watch chooses through here
+
+    buffer = buffer_now(twin, sorted({a.vtype.profile for a in twin.agents if a.hub == spec.hub}))
+    return buffered_legs(twin, buffer), math.ceil(service * buffer.service)
 
 
 def _eco_wait(twin: Twin, state: OrderState) -> int:

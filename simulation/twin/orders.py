@@ -62,3 +62,14 @@ class OrderState:
     """What the customer confirmed first (:mod:`simulation.twin.promises`)."""
     notices: list[PromiseNotice] = field(default_factory=list)
     """Notices that the promise will be missed (:func:`simulation.twin.promises.notify`)."""
+    present: bool | None = None
+    """Whether the customer keeps to their week at the next attempt, drawn when the trip was
+    handed out and the customer was told the ETA (``policies.promises = "kept"``); ``None``
+    when not drawn yet (today's policy draws it at the door)."""
+    first_attempt_at: int | None = None
+    """When the first attempt was made (seconds since the first day's midnight)."""
+    first_attempt_place: str | None = None
+    """Where the first attempt was made (the customer's place name)."""
+    rescheduled: bool = False
+    """The customer, told the ETA before the window, said they would not be there and chose
+    another option (the miss is the customer's, announced by construction)."""

@@ -27,7 +27,15 @@ from simulation.world import DAY_S
 if TYPE_CHECKING:
     from simulation.twin.setup import Twin
 
-__all__ = ["attempt", "back_at_hub", "day_end", "release", "roll_over"]
+__all__ = [
+    "attempt",
+    "back_at_hub",
+    "day_end",
+    "draw_presence",
+    "in_person",
+    "release",
+    "roll_over",
+]
 
 
 def attempt(twin: Twin, o: OrderState, by: str, now: float) -> bool:
@@ -35,13 +43,16 @@ def attempt(twin: Twin, o: OrderState, by: str, now: float) -> bool:
     o.attempts += 1
     if o.first_type is None:
         o.first_type = by
+        o.first_attempt_at, o.first_attempt_place = int(now), o.place
     customer = o.spec.customer
-    robot = by == "robot"
-    if customer.unattended and o.place == "home" and not robot:
+    if not in_person(o, by):
         ok = True  # left at the door
     else:
-        followed = twin.presence_rng.random() < twin.scenario.noise.presence
+        # Drawn when the customer was told the ETA ("kept"), else here at the door: the same
+        # draw at the same probability, only when it is known moves.
+        followed = draw_presence(twin) if o.present is None else o.present
         ok = followed and resolve(customer.schedule, twin.instant(now)) == o.place
+    o.present = None
     if o.first_attempt_ok is None:
         o.first_attempt_ok = ok
     if ok:
@@ -53,6 +64,18 @@ def attempt(twin: Twin, o: OrderState, by: str, now: float) -> bool:
         if twin.market is not None:
             maybe_return(twin, o, int(now))
     return ok
+
+
+def in_person(o: OrderState, by: str) -> bool:
+    """Whether a drop by vehicle type ``by`` needs the customer there: all but a parcel left
+    at the door of a customer who allows it (a robot cannot leave one)."""
+    return not (o.spec.customer.unattended and o.place == "home" and by != "robot")
+
+
+def draw_presence(twin: Twin) -> bool:
+    """Whether a customer keeps to their week at one attempt (probability
+    ``noise.presence``), one draw from the presence stream."""
+    return bool(twin.presence_rng.random() < twin.scenario.noise.presence)
 
 
 def back_at_hub(twin: Twin, o: OrderState, now: float) -> None:

@@ -22,19 +22,21 @@ import numpy as np
 import simpy
 
 from orchestrator.planning.problem import build_problem
-from routing.solution import Route
+from routing.model import Problem
+from routing.solution import Route, Solution
 from routing.solve import Limits, solve
 from simulation.pickups import ReturnStatus, ReturnVisit
 from simulation.twin.charging import battery_level
 from simulation.twin.orders import OrderState, Status
 from simulation.twin.plan_inputs import MIN_SHIFT_LEFT_S, fleet_input, order_input, pickup_input
 from simulation.twin.vehicles import Agent, Trip, drive
+from simulation.twin.watch import ask, buffer_now, buffered_problem, keeping
 from simulation.world import DAY_S, HOUR_S, MINUTE_S
 
 if TYPE_CHECKING:
     from simulation.twin.setup import Twin
 
-__all__ = ["plan", "planner"]
+__all__ = ["move", "plan", "planner"]
 
 _ROUTING_SEED = 0x51D  # the solver's seed: the same problem gets the same plan
 
@@ -124,14 +126,7 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
     # are kept away from robots by build_problem itself, as in production.
     order_of = {o.spec.index + 1: o for o in waiting}
     return_of = {r.index + 1: r for r in pickups}
-    problem = mapped.problem
-    limits = Limits(
-        time_limit=twin.policies.solver_time_limit_s,
-        solution_limit=1,
-        seed_with="auto",
-        seed_iterations=twin.policies.solver_iterations,
-    )
-    solution = solve(problem, limits, seed=_ROUTING_SEED)
+    solution = _solve(twin, mapped.problem, agents, now)
     twin.plan_seconds += wallclock.perf_counter() - t0
     twin.plans += 1
     agent_of = {f"{a.index + 1}": a for a in agents}
@@ -140,7 +135,6 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
         if commit_before is not None and day * DAY_S + route.start_time >= commit_before:
             continue  # it can leave after the next plan: planned again then
         agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
-        matrix = problem.matrices[agent.vtype.profile]
         trip_orders = tuple(
             order_of[mapped.order_of_stop[v.stop_id]]
             if v.stop_id in mapped.order_of_stop
@@ -149,26 +143,86 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
             )
             for v in route.visits
         )
-        deliveries = 0  # of this route: whether its pickups ride on a delivery tour
-        for o in trip_orders:
-            if isinstance(o, OrderState):
+        planned += _dispatch(twin, agent, route, trip_orders, mapped.problem, day, now)
+    return planned
+
+
+def move(twin: Twin, hub: int, o: OrderState, now: int) -> bool:
+    """Hand a stop that its trip would reach too late to an idle vehicle of the hub at once,
+    if one keeps its window and place (``policies.promises = "kept"``; a small re-plan of that
+    one order, its window hard). Whether it was moved."""
+    day = int(now // DAY_S)
+    t = now - day * DAY_S
+    base = day * DAY_S
+    if o.day != day or o.window[1] - base <= t + MIN_SHIFT_LEFT_S:
+        return False
+    agents = [a for a in twin.agents if a.hub == hub and _plannable(twin, a, day, t)]
+    if not agents:
+        return False
+    t0 = wallclock.perf_counter()
+    fleets = [fleet_input(twin, a, max(t, twin.shift(a, day)[0]), day=day) for a in agents]
+    closing = twin.clock_s(day, twin.policies.closing_h * HOUR_S)
+    mapped = build_problem(
+        twin.depots[hub],
+        fleets,
+        [order_input(twin, o, day, t, closing)],
+        day=twin.service_date(day),
+        travel=twin.world.travel,
+    )
+    solution = _solve(twin, mapped.problem, agents, now)
+    twin.plan_seconds += wallclock.perf_counter() - t0
+    twin.plans += 1
+    agent_of = {f"{a.index + 1}": a for a in agents}
+    for route in solution.routes:
+        if route.visits and base + route.visits[0].start <= o.window[1]:
+            agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
+            return _dispatch(twin, agent, route, (o,), mapped.problem, day, now) == 1
+    return False
+
+
+def _solve(twin: Twin, problem: Problem, agents: Sequence[Agent], now: int) -> Solution:
+    """Solve ``problem`` repeatably; under ``policies.promises = "kept"`` on the buffer of
+    the learned spread (the vehicles still drive ``problem``'s own times)."""
+    if keeping(twin):
+        buffer = buffer_now(twin, [a.vtype.profile for a in agents], now)
+        problem = buffered_problem(problem, buffer)
+    limits = Limits(
+        time_limit=twin.policies.solver_time_limit_s,
+        solution_limit=1,
+        seed_with="auto",
+        seed_iterations=twin.policies.solver_iterations,
+    )
+    return solve(problem, limits, seed=_ROUTING_SEED)
+
+
+def _dispatch(
+    twin: Twin,
+    agent: Agent,
+    route: Route,
+    trip_orders: tuple[OrderState | ReturnVisit, ...],
+    problem: Problem,
+    day: int,
+    now: int,
+) -> int:
+    """Hand ``route`` to ``agent`` (under ``"kept"``, after asking its customers whether they
+    will be there); the orders it carries."""
+    matrix = problem.matrices[agent.vtype.profile]
+    dropped = ask(twin, agent, route, trip_orders, now) if keeping(twin) else set()
+    deliveries = 0  # of this route: whether its pickups ride on a delivery tour
+    for k, o in enumerate(trip_orders):
+        if isinstance(o, OrderState):
+            if k not in dropped:
                 o.status = Status.ASSIGNED
                 deliveries += 1
-            elif not o.drop:
-                o.ret.status = ReturnStatus.ASSIGNED
-        planned += deliveries
-        if len(trip_orders) > deliveries:
-            _charge_pickups(route, trip_orders, matrix.distances, agent, deliveries > 0)
-        agent.busy = True
-        twin.env.process(
-            drive(
-                twin.env,
-                twin,
-                agent,
-                Trip(route, trip_orders, matrix.distances, matrix.durations, day, now),
-            )
-        )
-    return planned
+        elif not o.drop:
+            o.ret.status = ReturnStatus.ASSIGNED
+    if len(trip_orders) > deliveries + len(dropped):
+        _charge_pickups(route, trip_orders, matrix.distances, agent, deliveries > 0)
+    agent.busy = True
+    trip = Trip(route, trip_orders, matrix.distances, matrix.durations, day, now,
+                locations=problem.locations, dropped=dropped)  # fmt: skip
+    twin.env.process(drive(twin.env, twin, agent, trip))
+    return deliveries
 
 
 def _charge_pickups(

@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from simulation.twin.orders import OrderState
 
-__all__ = ["Outcome", "Promise", "PromiseNotice", "minutes_late", "notify", "outcome", "record"]
+__all__ = [
+    "CUSTOMERS_MISSES",
+    "Outcome",
+    "Promise",
+    "PromiseNotice",
+    "minutes_late",
+    "notify",
+    "outcome",
+    "record",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,16 @@ class Outcome(StrEnum):
     """Delivered at another place, or put in the hub's locker."""
     UNDELIVERED = "undelivered"
     """Failed (back to the sender) or unserved."""
+    ABSENT = "absent"
+    """The first attempt was at the promised place inside the promised window, but the
+    customer was not there and the parcel could not be left: the system's side was kept."""
+    RESCHEDULED = "rescheduled"
+    """The customer, told the ETA before the window, said they would not be there and chose
+    another option (announced by construction; the customer's miss, not the system's)."""
+
+
+CUSTOMERS_MISSES = frozenset({Outcome.ABSENT, Outcome.RESCHEDULED})
+"""Missed promises whose cause is the customer's absence; the rest are the system's."""
 
 
 def record(state: OrderState) -> Promise:
@@ -107,16 +126,32 @@ def outcome(state: OrderState) -> Outcome:
     promise = state.promise
     if promise is None:
         raise ValueError(f"order {state.spec.index} has no promise")
-    if state.status is not Status.DELIVERED or state.delivered_at is None:
+    start, end = promise.window
+    delivered = state.status is Status.DELIVERED and state.delivered_at is not None
+    if (
+        delivered
+        and state.delivered_by != "locker"
+        and state.place == promise.place
+        and state.delivered_at is not None
+        and start <= state.delivered_at <= end
+    ):
+        return Outcome.KEPT
+    if state.rescheduled:
+        return Outcome.RESCHEDULED
+    if (
+        state.first_attempt_ok is False
+        and state.first_attempt_at is not None
+        and state.first_attempt_place == promise.place
+        and start <= state.first_attempt_at <= end
+    ):
+        return Outcome.ABSENT
+    if not delivered or state.delivered_at is None:
         return Outcome.UNDELIVERED
     if state.delivered_by == "locker" or state.place != promise.place:
         return Outcome.ELSEWHERE
-    start, end = promise.window
     if state.delivered_at < start:
         return Outcome.EARLY
-    if state.delivered_at > end:
-        return Outcome.LATE
-    return Outcome.KEPT
+    return Outcome.LATE
 
 
 def minutes_late(state: OrderState) -> float | None:

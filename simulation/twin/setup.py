@@ -25,6 +25,7 @@ import simpy
 
 from orchestrator.planning.inputs import DepotInput
 from orchestrator.planning.problem import local_midnight
+from orchestrator.planning.spread import SpreadBook, SpreadKey
 from routing.insertion import StraightLineLegs, Timeline
 from routing.matrix import URBAN_DETOUR_FACTOR
 from routing.model import VehicleKind
@@ -46,6 +47,7 @@ from simulation.world import DAY_S, HOUR_S, World, build_world, elapsed_s
 __all__ = ["CountingEnvironment", "Twin"]
 
 _RETURNS_STREAM = 0x7E7  # the returns generator's key: the other streams stay as they were
+_ANSWERS_STREAM = 0xA45  # customers answering a notice ("kept"): the other streams unchanged
 
 
 class CountingEnvironment(simpy.Environment):
@@ -122,6 +124,14 @@ class Twin:
                 spec, len(self.world.orders), self.market, self.returns_rng
             )
         self.policies = scenario.policies
+        self.answers_rng = np.random.default_rng(
+            np.random.SeedSequence((self.seed, replication, _ANSWERS_STREAM))
+        )
+        self.spread = SpreadBook()
+        """The spread of actual over planned times learned from this replication's own legs and
+        stops (``policies.promises = "kept"``), from the defaults at the start."""
+        self.spread_seen: list[tuple[SpreadKey, float]] = []
+        """Outcomes not yet in :attr:`spread` (folded in before the next plan or offer)."""
         self.courier_log = CourierLog()
         self.plan_seconds = 0.0
         self.run_seconds = 0.0

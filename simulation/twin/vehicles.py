@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from routing.model import Location
 from routing.model import VehicleType as EngineVehicleType
 from routing.solution import Route
 from simulation.errors import InvariantError
 from simulation.pickups import ReturnState, ReturnStatus, ReturnVisit
 from simulation.twin.charging import charge
-from simulation.twin.orders import OrderState
+from simulation.twin.orders import OrderState, Status
 from simulation.twin.outcomes import attempt, back_at_hub
 from simulation.twin.plan_inputs import service_s
 from simulation.twin.returns import collected, pickup, release_return
+from simulation.twin.watch import keeping, learn, watch
 from simulation.world import DAY_S
 
 if TYPE_CHECKING:
@@ -80,6 +82,15 @@ class Trip:
     day: int
     planned_at: int = 0
     """When the trip was handed out, seconds since the first day's midnight."""
+    locations: tuple[Location, ...] = ()
+    """The points the matrices index (where a leg ends: its zone, for the learned spread)."""
+    dropped: set[int] = field(default_factory=set)
+    """Positions on the route of stops that left the trip (``policies.promises = "kept"``: the
+    customer took another option, or another vehicle took the stop): driven past."""
+    returning: list[OrderState] = field(default_factory=list)
+    """Orders taken off the trip on the way: on board until the vehicle is back at the hub."""
+    told: set[int] = field(default_factory=set)
+    """Positions whose customer was told, after the window opened, that the stop is late."""
 
 
 def drive(
@@ -111,7 +122,13 @@ def drive(
             for i in range(3)]  # fmt: skip
     on_board: list[ReturnState] = []
     _check_load(twin, agent, load)
+    kept = keeping(twin)
+    profile = agent.vtype.profile
     for k, (visit, o) in enumerate(zip(route.visits, trip.orders, strict=True)):
+        if kept:
+            watch(twin, agent, trip, k, here, int(env.now))
+        if k in trip.dropped:
+            continue  # the customer took another option, or another vehicle took it
         if isinstance(o, ReturnVisit):
             if o.drop and o.ret not in on_board:
                 continue  # its pickup did not happen: nothing to bring to the store
@@ -123,9 +140,16 @@ def drive(
             if agent.battery.level < need:
                 # Not enough charge to get there and home: back to the hub with the rest.
                 agent.turned_back += 1
-                carried.extend(x for x in trip.orders[k:] if isinstance(x, OrderState))
+                carried.extend(
+                    x
+                    for j, x in enumerate(trip.orders[k:], start=k)
+                    if isinstance(x, OrderState) and j not in trip.dropped
+                )
                 break
-        yield from _leg(env, agent, float(dur[here, visit.location]), rng, noise.travel_sigma)
+        planned = float(dur[here, visit.location])
+        took = yield from _leg(env, agent, planned, rng, noise.travel_sigma)
+        if kept and planned > 0:
+            learn(twin, "travel", profile, env.now, _where(trip, visit.location), took / planned)
         yield from _move(agent, int(dist[here, visit.location]))
         if isinstance(o, ReturnVisit):
             yield from _return_stop(env, twin, agent, o, load, on_board)
@@ -139,15 +163,21 @@ def drive(
         else:
             for i in range(3):
                 load[i] -= o.spec.demand[i]
-        yield env.timeout(service_s(o.spec.demand) * lognormal(rng, noise.service_sigma))
+        factor = lognormal(rng, noise.service_sigma)
+        yield env.timeout(service_s(o.spec.demand) * factor)
+        if kept:
+            learn(twin, "service", profile, env.now, _where(trip, visit.location), factor)
         here = visit.location
     if here != 0:
-        yield from _leg(env, agent, float(dur[here, 0]), rng, noise.travel_sigma)
+        yield from _leg(env, agent, float(dur[here, 0]), rng, noise.travel_sigma)  # home
         yield from _move(agent, int(dist[here, 0]))
     agent.active_s += int(env.now - depart)
     agent.back_s[trip.day] = max(agent.back_s.get(trip.day, 0), int(env.now) - base)
     for o in carried:
         back_at_hub(twin, o, env.now)
+    for o in trip.returning:  # re-timed on the way: it waits for a plan with its new option
+        if o.status is Status.ASSIGNED:
+            o.status = Status.WAITING
     for ret in on_board:  # bound for the hub (or a store it could not reach)
         collected(ret, agent, env.now, to="hub")
     for o in trip.orders:  # pickups never reached (a robot turned back)
@@ -197,11 +227,18 @@ def _check_load(twin: Twin, agent: Agent, load: Sequence[int]) -> None:
 
 def _leg(
     env: simpy.Environment, agent: Agent, planned_s: float, rng: np.random.Generator, sigma: float
-) -> Generator[simpy.Event, Any, None]:
-    """Travel one leg: the planned seconds with noise, counted as time on the move."""
+) -> Generator[simpy.Event, Any, float]:
+    """Travel one leg: the planned seconds with noise, counted as time on the move; the
+    seconds it took."""
     took = planned_s * lognormal(rng, sigma)
     yield env.timeout(took)
     agent.moving_s += took
+    return took
+
+
+def _where(trip: Trip, location: int) -> Location | None:
+    """The point of a route location (``None`` when the trip does not carry them)."""
+    return trip.locations[location] if location < len(trip.locations) else None
 
 
 def _move(agent: Agent, metres: int) -> Generator[simpy.Event, Any, None]:
