@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 from orchestrator.errors import InvalidInput
 from orchestrator.intake.catalog import depot_fleets
 from orchestrator.models import (
+    CustomerProfile,
     Depot,
     Fleet,
     HoldStatus,
@@ -61,9 +62,17 @@ from orchestrator.models import (
 )
 from orchestrator.models.columns import UTCDateTime
 from orchestrator.planning.day_plan import DayPlan
-from orchestrator.planning.inputs import DepotInput, FleetInput, fleets_on_day, handling_skills
+from orchestrator.planning.inputs import (
+    DepotInput,
+    FleetInput,
+    OrderInput,
+    fleets_on_day,
+    handling_skills,
+)
 from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
+    _acceptance_skills,  # build_problem's own acceptance rule, reused (not copied) here
+    _kind_skills,
     build_problem,
     dropoff_stop_id,
     local_midnight,
@@ -74,7 +83,7 @@ from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
 from orchestrator.planning.service import service_seconds
 from orchestrator.planning.travel import TravelTimes, legs_for
 from routing.insertion import Candidate, Timeline
-from routing.model import StopKind, TimeWindow
+from routing.model import StopKind, TimeWindow, VehicleKind
 from routing.solution import Route as RoutingRoute
 from routing.solution import Solution, SolveStatus, Visit
 
@@ -241,7 +250,7 @@ def tentative_days(
     store_key = _store_key(session)
     params = {"depot": depot.id, "days": list(days), "now": now}
     plans = {row[1]: (row[0], row[2]) for row in session.exec(_plans_statement(), params=params)}
-    items = _items(session, depot, days, now, horizon, params)
+    items = _items(session, depot, days, now, horizon, params, kinds)
     out = []
     for day in days:
         midnight = local_midnight(depot, day)
@@ -538,7 +547,9 @@ def _orders_statement() -> Any:
 
     Open, not planned: an order on the day's current plan is planned (the plan is the base of
     the tentative day); one a plan left out, or registered or confirmed since, is open.
-    Columns as :func:`_pending_statement` has them (0 for an order, no vehicle type).
+    Columns as :func:`_pending_statement` has them (0 for an order, no vehicle type), with
+    whether its customer accepts a robot and a courier (their profile's, else a new
+    profile's: no robot, couriers welcome — as the planner reads them).
     """
     held = select(col(OptionHold.order_id)).where(*_live_holds()).scalar_subquery()
     return (
@@ -556,10 +567,17 @@ def _orders_statement() -> Any:
             col(Place.id).label("place_id"),
             col(Place.lat),
             col(Place.lon),
+            sa.func.coalesce(col(CustomerProfile.accepts_robot), _NO_PROFILE[0]).label("robot"),
+            sa.func.coalesce(col(CustomerProfile.accepts_courier), _NO_PROFILE[1]).label("courier"),
             *order_size(),
         )
         .join(Place, col(Place.id) == col(Order.place_id))
         .join(OrderItem, col(OrderItem.order_id) == col(Order.id))
+        .join(
+            CustomerProfile,
+            col(CustomerProfile.customer_id) == col(Order.customer_id),
+            isouter=True,
+        )
         .where(
             col(Order.depot_id) == sa.bindparam("depot"),
             col(Order.service_day).in_(sa.bindparam("days", expanding=True)),
@@ -568,14 +586,14 @@ def _orders_statement() -> Any:
             col(Order.window_end).is_not(None),
             col(Order.id).not_in(held),
         )
-        .group_by(col(Order.id), col(Place.id))
+        .group_by(col(Order.id), col(Place.id), col(CustomerProfile.customer_id))
     )
 
 
 @lru_cache(maxsize=1)
 def _holds_statement() -> Any:
     """Live holds of the days, with their place and the order's size (1 for a hold, no
-    place id)."""
+    place id, no acceptance: the hold's vehicle type is its customer's choice)."""
     return (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
             sa.literal(1).label("kind"),
@@ -591,6 +609,9 @@ def _holds_statement() -> Any:
             sa.cast(sa.null(), sa.Integer).label("place_id"),
             col(Place.lat),
             col(Place.lon),
+            # a hold's vehicle type was one its customer accepts (the options offered only those)
+            sa.cast(sa.null(), sa.Boolean).label("robot"),
+            sa.cast(sa.null(), sa.Boolean).label("courier"),
             *order_size(),
         )
         .join(Order, col(Order.id) == col(OptionHold.order_id))
@@ -608,6 +629,30 @@ def _pending_statement() -> Any:
     return select(*both.c).order_by(both.c.kind, both.c.id)
 
 
+_NO_PROFILE = (
+    bool(CustomerProfile.model_fields["accepts_robot"].default),
+    bool(CustomerProfile.model_fields["accepts_courier"].default),
+)
+"""What a customer who never set a profile accepts (a robot, a courier), as the planner
+reads it."""
+
+
+def _accepted_types(
+    kinds: Mapping[str, VehicleKind], *, accepts_robot: bool, accepts_courier: bool
+) -> frozenset[str] | None:
+    """The vehicle types (names of ``kinds``) that may bring an order of a customer who
+    accepts robots and couriers or not: the acceptance skills ``build_problem`` gives the
+    order's stop and the types (``by_person``, ``own_fleet``, only where the depot has robots
+    or couriers), as a set of types for an insertion check; ``None`` when every type may."""
+    order = OrderInput(
+        0, None, (0, 0, 0), accepts_robot=accepts_robot, accepts_courier=accepts_courier
+    )
+    needed = _acceptance_skills([order], (), set(kinds.values()))
+    if not needed:
+        return None
+    return frozenset(name for name, kind in kinds.items() if needed <= _kind_skills(kind, needed))
+
+
 def _window(start: datetime, end: datetime, midnight: datetime, horizon: int) -> tuple[int, int]:
     """As :mod:`orchestrator.planning.problem` has it: seconds since midnight, clipped to the
     day."""
@@ -623,19 +668,32 @@ def _items(
     now: datetime,
     horizon: int,
     params: Mapping[str, Any],
+    kinds: Mapping[str, VehicleKind],
 ) -> dict[date, list[tuple[Hashable, Candidate]]]:
     """Per day: its open orders with a place and window (on no plan), then the holds that
-    have not expired, as candidates keyed by what identifies them."""
+    have not expired, as candidates keyed by what identifies them; an order only on the
+    vehicle types (of ``kinds``, name to kind) its customer accepts."""
     midnights = {day: local_midnight(depot, day) for day in days}
     out: dict[date, list[tuple[Hashable, Candidate]]] = {day: [] for day in days}
+    accepted = {
+        (robot, courier): _accepted_types(kinds, accepts_robot=robot, accepts_courier=courier)
+        for robot in (False, True)
+        for courier in (False, True)
+    }
     for row in session.exec(_pending_statement(), params=params):
-        kind, rid, day, created, ws, we, vtype, fragile, signature, cold, pid, lat, lon, *size = row
+        kind, rid, day, created, ws, we, vtype, fragile, signature, cold, pid, lat, lon, *rest = row
+        robot, courier, *size = rest
         window = _window(ws, we, midnights[day], horizon)
+        types = (
+            frozenset({vtype}) if vtype is not None
+            else accepted[(bool(robot), bool(courier))] if robot is not None
+            else None
+        )  # fmt: skip
         candidate = order_candidate(
             lat, lon, window, (int(size[0] or 0), int(size[1] or 0), int(size[2] or 0)),
             fragile=fragile,
             signature_required=signature, cold_chain=cold,
-            vehicle_types=frozenset({vtype}) if vtype is not None else None,
+            vehicle_types=types,
         )  # fmt: skip
         key = ("order", rid, created, pid, window) if kind == 0 else ("hold", rid, created, window)
         out[day].append((key, candidate))
