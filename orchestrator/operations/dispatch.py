@@ -1,6 +1,7 @@
 """The day as it runs: a route's vehicle leaves (:func:`dispatch_route`) and each stop ends
 delivered or failed (:func:`mark_stop_outcome`), each with an event on the order; an outcome
-also teaches the concierge where and when drops work for that customer."""
+also teaches the concierge where and when drops work for that customer, and the depot's
+learned spread how long the leg to it took (:mod:`orchestrator.planning.spread_store`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from orchestrator.models import (
 )
 from orchestrator.models.columns import utcnow
 from orchestrator.planning.plans import route_stops
+from orchestrator.planning.spread_store import learn_from_outcome
 from orchestrator.store import events
 
 __all__ = ["dispatch_route", "mark_stop_outcome"]
@@ -115,6 +117,8 @@ def mark_stop_outcome(
     kind = OrderEventKind.DELIVERED if outcome is StopStatus.DELIVERED else OrderEventKind.FAILED
     events.record(session, stop.order_id, kind, plan_id=plan.id, detail=detail)
     on_stop_outcome(session, stop, outcome, when)  # the concierge learns where drops work
+    session.flush()
+    learn_from_outcome(session, stop)  # the depot's spread learns how long the leg took
     session.commit()
     session.refresh(stop)
     return stop
