@@ -695,6 +695,11 @@ def _items(
             signature_required=signature, cold_chain=cold,
             vehicle_types=types,
         )  # fmt: skip
-        key = ("order", rid, created, pid, window) if kind == 0 else ("hold", rid, created, window)
+        # acceptance in the key: a profile that changes is a new item (re-inserted), not a stale one
+        key = (
+            ("order", rid, created, pid, window, types)
+            if kind == 0
+            else ("hold", rid, created, window)
+        )
         out[day].append((key, candidate))
     return out

@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import Session
 
 from orchestrator.concierge.offers import clear_caches, options_for_order
+from orchestrator.concierge.profiles import put_profile
 from orchestrator.intake.catalog import add_fleet, create_vehicle_type
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Order
@@ -95,3 +96,16 @@ def test_only_a_robots_room_left_offers_a_robot_refuser_nothing(
     answer = options_for_order(session, asking.id or 0, days=1, k=20, now=NOW, travel=TRAVEL)
     # the van carries the promised parcel; the robot is free but refused
     assert [(o.vehicle_type, o.window_start) for o in answer.options] == []
+
+
+def test_accepting_robots_later_lets_the_order_ride_a_robot(
+    session: Session, robot_depot: World
+) -> None:
+    """The cached tentative day follows the profile: once she accepts robots, her promised
+    order goes where it is cheapest (the robot), and the van is free again."""
+    promised = _promised(session, robot_depot)
+    tentative_day(session, robot_depot.depot, DAY, now=NOW, travel=TRAVEL)  # cached
+    put_profile(session, robot_depot.customer.id or 0, {"accepts_robot": True}, now=NOW)
+    day = tentative_day(session, robot_depot.depot, DAY, now=NOW, travel=TRAVEL)
+    (carrier,) = [r for r in day.plan.timeline.routes if f"order-{promised.id}" in r.stop_ids]
+    assert carrier.vehicle_type.kind is VehicleKind.ROBOT, carrier.vehicle_type.name
