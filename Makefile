@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-parallel test-slow lint format bench-smoke clean
+.PHONY: demo test test-serial test-slow lint format bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/lastmile demo
 
-# One process: the timing tests (answers while a solve runs, writers during an import) are
-# sure only on a machine that is not loaded by a second test worker. `make test-parallel` runs
-# two workers (about half the time; tests/conftest.py gives each its own PostgreSQL database).
+# Two worker processes (pytest-xdist, whole files to a worker so a module's fixtures are made
+# once; tests/conftest.py gives each its own PostgreSQL database), then the timing tests (marked
+# `serial` in tests/conftest.py: answers while a solve runs, writes during an import, deadlines)
+# alone in one process, where no second worker loads the other core. Both parts always run;
+# the target fails if either does. `make test-serial` runs everything in one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow and not serial" -q -n 2 --dist loadfile; \
+	parallel=$$?; \
+	$(BIN)/python -m pytest -m "serial and not slow" -q; \
+	serial=$$?; \
+	if [ $$parallel -ne 0 ]; then exit $$parallel; fi; \
+	exit $$serial
 
-test-parallel: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadfile
+test-serial: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
