@@ -82,6 +82,7 @@ ROOMS = {
     "operations": {"models", "store", "intake", "planning", "concierge"},
     "jobs": {"models", "store", "planning"},
     "vroom": set(),
+    "sharing": set(),
 }
 
 
