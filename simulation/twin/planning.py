@@ -29,6 +29,7 @@ from simulation.pickups import ReturnStatus, ReturnVisit
 from simulation.twin.charging import battery_level
 from simulation.twin.orders import OrderState, Status
 from simulation.twin.plan_inputs import MIN_SHIFT_LEFT_S, fleet_input, order_input, pickup_input
+from simulation.twin.promises import notify
 from simulation.twin.vehicles import Agent, Trip, drive
 from simulation.twin.watch import ask, buffer_now, buffered_problem, keeping
 from simulation.world import DAY_S, HOUR_S, MINUTE_S
@@ -130,6 +131,11 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
     twin.plan_seconds += wallclock.perf_counter() - t0
     twin.plans += 1
     agent_of = {f"{a.index + 1}": a for a in agents}
+    if keeping(twin):
+        routed = {mapped.order_of_stop.get(v.stop_id) for r in solution.routes for v in r.visits}
+        left = [o for o in waiting if o.spec.index + 1 not in routed]
+        nxt = day * DAY_S + closing if commit_before is None else commit_before
+        _announce_left_out(left, now, nxt)
     planned = 0
     for route in solution.routes:
         if commit_before is not None and day * DAY_S + route.start_time >= commit_before:
@@ -145,6 +151,22 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
         )
         planned += _dispatch(twin, agent, route, trip_orders, mapped.problem, day, now)
     return planned
+
+
+_REACH_S = 30 * MINUTE_S
+"""Seconds: an order left out of a plan whose window ends within this of the next plan is
+taken to be out of the next plan's reach."""
+
+
+def _announce_left_out(left: Sequence[OrderState], now: int, next_plan: int) -> None:
+    """Orders the plan left out (no vehicle keeps their window at the confidence) that the
+    next plan could not reach in time either: their customers are told now that it will be
+    late (``policies.promises = "kept"``: a promise is never missed silently); the order
+    stays waiting and is planned as soon as possible once its window is out of reach, as
+    today."""
+    for o in left:
+        if o.window[1] <= next_plan + _REACH_S and not o.notices:
+            notify(o, now)  # it stays on the list: planned as soon as possible, said so
 
 
 def move(twin: Twin, hub: int, o: OrderState, now: int) -> bool:

@@ -214,21 +214,13 @@ def watch(twin: Twin, agent: Agent, trip: Trip, k: int, here: int, now: int) -> 
             svc = service_s(o.ret.demand if not o.drop else (0, 0, 0))
         else:
             late = t + z * math.sqrt(var) > o.window[1]
-            if late and o.window[0] > now:
-                if at_hub and move(twin, agent.hub, o, now):
-                    trip.dropped.add(j)
-                    continue
-                notify(o, now)
-                trip.dropped.add(j)
-                if at_hub:
-                    o.status = Status.WAITING  # taken off before it was loaded
-                else:
-                    trip.returning.append(o)  # on board: it waits again once back at the hub
-                reschedule(twin, o, after=now)
+            if late and at_hub and o.window[0] > now and move(twin, agent.hub, o, now):
+                trip.dropped.add(j)  # another vehicle keeps it
                 continue
             if late and j not in trip.told:
                 trip.told.add(j)
-                notify(o, now)  # the window has opened: late, and said so
+                if not o.notices:
+                    notify(o, now)  # the new ETA, before the window when it has not opened
             if t < o.window[0]:
                 if o.window[0] - t > z * math.sqrt(var):
                     var = 0.0  # waiting for the window absorbs the spread so far
