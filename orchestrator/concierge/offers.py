@@ -653,6 +653,7 @@ def _public(o: DeliveryOption, prefs: CustomerPreferences, zone: ZoneInfo) -> De
         greenest=o.greenest,
         score=round(o.score, 4),
         explanation=o.explanation,
+        confidence=o.confidence,
     )
 
 

@@ -9,6 +9,21 @@ full re-solve. Each feasible option carries the marginal cost and CO2 of serving
 an ETA window, a personal score from :mod:`orchestrator.concierge.learning` and one sentence saying
 why.
 
+**How sure each option is.** The day's timeline is timed on the buffer its plans are made on
+(:attr:`DayPlan.buffer`: legs and service times at a high quantile of the spread learned from
+outcomes, :mod:`orchestrator.planning.spread`), and the new stop is inserted with legs and
+service scaled alike. Each option's ``confidence`` is the probability that the vehicle starts
+serving it before the window ends (:func:`~orchestrator.planning.spread.keep_probability`):
+the elapsed time from the route's start to the planned start of service (for a vehicle
+still idle: its drive from the depot, half the added duration less the service), taken back
+to the travel provider's own time by the profile's travel factor (the service factor is
+larger, so this is cautious), against the learned travel spread of the route's profile at
+the hour and zone of the stop (:meth:`~orchestrator.planning.spread.SpreadBook.estimate`). An
+option whose confidence, to two decimals, is below the buffer's confidence (the setting
+``promise_confidence``) is **not offered**: a promise the plan keeps less often than stated
+is not made; with the buffer off (confidence 0) every feasible option is offered, each with
+its confidence.
+
 The core here is pure: the day's timelines, the customer's profile and the parcel come in as
 plain values; :mod:`orchestrator.concierge.offers` gathers them from the store and keeps holds.
 """
@@ -25,6 +40,7 @@ from orchestrator.concierge.learning import SlotKey, SlotScore, SlotStats, daypa
 from orchestrator.concierge.schedule import WeeklySchedule, day_segments
 from orchestrator.errors import InvalidInput
 from orchestrator.planning.day_plan import DayPlan
+from orchestrator.planning.spread import SpreadKey, keep_probability, zone_of
 from routing.insertion import Candidate, Insertion, LegTravel
 from routing.model import StopKind, TimeWindow, VehicleKind
 
@@ -218,6 +234,8 @@ class DeliveryOption:
     score: float
     explanation: str
     greenest: bool = False
+    confidence: float = 1.0
+    """Probability the window is kept (the module's notes), 0 to 1."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -233,6 +251,7 @@ class _Found:
     cost: float
     co2_g: float
     note: str = ""
+    confidence: float = 1.0
 
 
 def delivery_options(
@@ -261,6 +280,7 @@ def delivery_options(
     scores: dict[tuple[SlotKey, date], float] = {}
     for plan in days:
         types = _eligible_types(request, plan)
+        legs = plan.buffer.legs(travel)
         for place_name, windows in _place_windows(request, plan, first).items():
             place = request.places[place_name]
             # Every level's windows in one candidate: one vectorised pass per place and day.
@@ -271,15 +291,18 @@ def delivery_options(
                 place.lat,
                 place.lon,
                 tuple(TimeWindow(plan.seconds(a), plan.seconds(b)) for _, (a, b) in tagged),
-                service=request.parcel.service_s,
+                service=plan.buffer.service_seconds(request.parcel.service_s),
                 demand=request.parcel.demand,
                 kind=StopKind.DELIVERY,
                 skills=request.parcel.skills,
                 vehicle_types=types,
             )
-            insertions = plan.timeline.best_insertions(candidate, travel)
+            insertions = plan.timeline.best_insertions(candidate, legs)
             for (level, (start, end)), ins in zip(tagged, insertions, strict=True):
                 if not ins.feasible:
+                    continue
+                sure = _confidence(plan, place, ins, candidate.service)
+                if not _promised(plan, sure):
                     continue
                 local = start.astimezone(request.schedule.zone)
                 slot = SlotKey(place.name, local.weekday(), daypart_of(local.time()))
@@ -289,7 +312,7 @@ def delivery_options(
                 found.append(
                     _Found(
                         plan, place, level, ins, judged, _preferred(request, start, end),
-                        round(ins.cost, 2), round(ins.co2_g, 1),
+                        round(ins.cost, 2), round(ins.co2_g, 1), confidence=sure,
                     )
                 )  # fmt: skip
     if not found:
@@ -300,7 +323,7 @@ def delivery_options(
     top = [
         replace(o, explanation=o.explanation + f.note) if f.note else o
         for f in ranked[:k]
-        for o in (_option(request, f.plan, f.place, f.level, f.ins, policy),)
+        for o in (_option(request, f.plan, f.place, f.level, f.ins, policy, f.confidence),)
     ]
     greenest = min(top, key=lambda o: (o.co2_g, -o.score))
     return [replace(o, greenest=o is greenest) for o in top]
@@ -384,6 +407,7 @@ def _option(
     level: ServiceLevel,
     ins: Insertion,
     policy: OptionPolicy,
+    confidence: float = 1.0,
 ) -> DeliveryOption:
     assert ins.eta is not None and ins.route_id is not None and ins.position is not None
     window_start, window_end = plan.instant(ins.window.start), plan.instant(ins.window.end)
@@ -416,7 +440,40 @@ def _option(
         price_eur=round(price, 2),
         score=judged.score,
         explanation=explanation,
+        confidence=confidence,
     )
+
+
+def _confidence(plan: DayPlan, place: PlaceInfo, ins: Insertion, service_s: int) -> float:
+    """The probability the insertion's window is kept (the module's notes), rounded to 3
+    decimals; ``service_s`` is the buffered service time of the new stop, seconds."""
+    assert ins.eta is not None and ins.route_id is not None
+    route = plan.timeline.route(ins.route_id)
+    profile = route.vehicle_type.profile
+    if route.idle:
+        elapsed = max(0.0, (ins.added_duration - service_s) / 2)
+    else:
+        elapsed = float(ins.eta - int(route.starts[0]))
+    nominal = elapsed / plan.buffer.travel_factor(profile)
+    slack = ins.window.end - ins.eta
+    hour = _hour(ins.eta)
+    key = SpreadKey("travel", profile, hour, zone_of(place.lat, place.lon))
+    p = keep_probability(nominal, slack + (elapsed - nominal), plan.book.estimate(key))
+    return round(p, 3)
+
+
+def _hour(seconds: int) -> int:
+    """The local hour (0-23) of ``seconds`` on the timeline (seconds since local midnight;
+    a day that changes its clock is off by an hour for part of it — the spread's hour is a
+    coarse key)."""
+    return int(seconds // 3_600) % 24
+
+
+def _promised(plan: DayPlan, confidence: float) -> bool:
+    """Whether an option kept with ``confidence`` may be offered on ``plan``'s day: at or
+    above the buffer's confidence, to two decimals (no floor without a buffer)."""
+    floor = plan.buffer.confidence
+    return floor is None or round(confidence, 2) >= round(floor, 2)
 
 
 def _eco_consolidation(
@@ -509,7 +566,8 @@ def evaluate_choice(
     Returns
     -------
     DeliveryOption or None
-        ``None`` when the window no longer fits the day's plan (someone took the room).
+        ``None`` when the window no longer fits the day's plan (someone took the room), or
+        is kept less surely than the day's buffer promises.
 
     Raises
     ------
@@ -535,13 +593,16 @@ def evaluate_choice(
         info.lat,
         info.lon,
         (TimeWindow(plan.seconds(window_start), plan.seconds(window_end)),),
-        service=request.parcel.service_s,
+        service=plan.buffer.service_seconds(request.parcel.service_s),
         demand=request.parcel.demand,
         kind=StopKind.DELIVERY,
         skills=request.parcel.skills,
         vehicle_types=_eligible_types(request, plan),
     )
-    (insertion,) = plan.timeline.best_insertions(candidate, travel)
+    (insertion,) = plan.timeline.best_insertions(candidate, plan.buffer.legs(travel))
     if not insertion.feasible:
         return None
-    return _option(request, plan, info, level, insertion, policy)
+    sure = _confidence(plan, info, insertion, candidate.service)
+    if not _promised(plan, sure):
+        return None  # no longer kept as surely as promised: as good as taken
+    return _option(request, plan, info, level, insertion, policy, sure)

@@ -314,6 +314,7 @@ _OPTION_EXAMPLE: dict[str, Any] = {
     "greenest": True,
     "score": 0.81,
     "explanation": "you are usually at office on Tuesday mornings",
+    "confidence": 0.93,
 }
 
 
@@ -336,6 +337,13 @@ class DeliveryOptionPublic(StorableModel):
     greenest: bool = Field(description="The option with the least CO2 among those shown.")
     score: float = Field(description="How well it suits the customer, 0 to 1.")
     explanation: str = Field(description="Why it is suggested, in one sentence.")
+    confidence: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Probability the window is kept under the travel spread learned from "
+        "outcomes; options below the setting promise_confidence are not offered.",
+    )
 
     model_config = example_config(**_OPTION_EXAMPLE)
 

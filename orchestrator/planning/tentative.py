@@ -19,6 +19,12 @@ rebuilds the layer from the plan's timeline. Every key carries what identifies t
 *and* creation times), so a store whose ids restart never meets a stale entry. A request that
 finds everything cached costs two small queries per day.
 
+The day is timed on the buffer its plans are made on (the depot's learned spread at the
+setting ``promise_confidence``, :func:`orchestrator.planning.spread_store.promise_buffer`):
+idle vehicles, inserted orders and holds on the buffered legs and service times, each stored
+route as its own plan's buffer made it; the :class:`DayPlan` carries that buffer and the
+depot's learned book, so options are inserted and judged the same way.
+
 Expired holds never block anything: they are left out as soon as ``expires_at`` passes. An
 order already on the current plan whose customer chose another option since keeps its planned
 stop here until the next re-plan moves it (the plan is the base; the new choice is on the
@@ -27,6 +33,7 @@ order, which the re-plan reads).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections import OrderedDict
@@ -81,6 +88,8 @@ from orchestrator.planning.problem import (
 )
 from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
 from orchestrator.planning.service import service_seconds
+from orchestrator.planning.spread import Buffer
+from orchestrator.planning.spread_store import load_book, promise_buffer
 from orchestrator.planning.travel import TravelTimes, legs_for
 from routing.insertion import Candidate, Timeline
 from routing.model import StopKind, TimeWindow, VehicleKind
@@ -241,7 +250,9 @@ def tentative_days(
     cache = cache or default_cache
     assert depot.id is not None
     fleets = list(fleets) if fleets is not None else list(depot_fleets(session, depot.id))
-    legs = legs_for(travel)
+    book = load_book(session, depot.id)  # options are checked on the buffer plans are made on
+    buffer = promise_buffer(session, depot.id, sorted({vt.profile for _, vt in fleets}), book=book)
+    legs = buffer.legs(legs_for(travel))
     horizon = max((f.shift_end_s for f, _ in fleets), default=86_400)
     opening = _clock(min((f.shift_start_s for f, _ in fleets), default=8 * 3_600))
     closing = _clock(min(horizon, 86_399))
@@ -256,13 +267,13 @@ def tentative_days(
         midnight = local_midnight(depot, day)
         plan_id, finished = plans.get(day, (None, None))
         base_key = (store_key, depot.id, depot.lat, depot.lon, depot.timezone, day, plan_id,
-                    finished, fleet_key, id(travel))  # fmt: skip
+                    finished, fleet_key, id(travel), buffer.key)  # fmt: skip
         base: _Base | None = cache._get(cache._bases, base_key)
         if base is None or base.travel is not travel:
             plan = session.get(Plan, plan_id) if plan_id is not None else None
-            base = _build_base(session, depot, fleets, day, plan, travel)
+            base = _build_base(session, depot, fleets, day, plan, travel, buffer=buffer)
             cache._put(cache._bases, base_key, base)
-        todays = items.get(day, [])
+        todays = [(k, _buffered(c, buffer)) for k, c in items.get(day, [])]
         wanted = tuple(key for key, _ in todays)
         layer: _Layer | None = cache._get(cache._layers, base_key)
         if layer is None or not set(layer.items) <= set(wanted):
@@ -283,7 +294,7 @@ def tentative_days(
             cache._put(cache._layers, base_key, layer)
         day_plan = DayPlan(
             day=day, timeline=layer.timeline, epoch=midnight, vehicle_kinds=kinds,
-            opening=opening, closing=closing,
+            opening=opening, closing=closing, buffer=buffer, book=book,
         )  # fmt: skip
         out.append(TentativeDay(day_plan, plan_id, base.route_ids, layer.skipped))
     return out
@@ -360,11 +371,17 @@ def _fleet_key(fleets: Sequence[tuple[Fleet, VehicleType]]) -> Hashable:
 
 
 def idle_timeline(
-    depot: DepotInput, fleets: Sequence[FleetInput], day: date, travel: TravelTimes
+    depot: DepotInput,
+    fleets: Sequence[FleetInput],
+    day: date,
+    travel: TravelTimes,
+    *,
+    buffer: Buffer | None = None,
 ) -> Timeline:
     """A day on which nothing is planned yet: every vehicle of the fleets idle at the depot —
-    the base of a day without a plan here, and of the simulator's concierge."""
-    mapped = build_problem(depot, fleets, [], day=day, travel=travel)
+    the base of a day without a plan here, and of the simulator's concierge (``buffer``:
+    as :func:`~orchestrator.planning.problem.build_problem` takes it)."""
+    mapped = build_problem(depot, fleets, [], day=day, travel=travel, buffer=buffer)
     empty = Solution((), (), SolveStatus.NO_STOPS, 0, 0.0)
     return Timeline.from_solution(mapped.problem, empty)
 
@@ -377,6 +394,8 @@ def _build_base(
     plan: Plan | None,
     travel: TravelTimes,
     exclude_returns: Sequence[int] = (),
+    *,
+    buffer: Buffer | None = None,
 ) -> _Base:
     """The plan's routes as a timeline, every other vehicle of the fleets idle.
 
@@ -388,7 +407,7 @@ def _build_base(
     to the first one still planned are fixed (dispatched and done).
     """
     on_day = fleets_on_day(fleet_inputs(fleets), depot.timezone, day)  # wall clock -> elapsed
-    idle = idle_timeline(depot_input(depot), on_day, day, travel)
+    idle = idle_timeline(depot_input(depot), on_day, day, travel, buffer=buffer)
     if plan is None or plan.id is None:
         return _Base(idle, {}, travel)
     assert depot.id is not None
@@ -447,6 +466,7 @@ def _build_base(
         mapped = build_problem(
             depot_input(depot), on_day, inputs, day=day, travel=travel,
             pickups=[pickups[r] for r in returns_here if r in pickups],
+            buffer=Buffer.from_stats(plan.stats.get("buffer")),  # as its stored ETAs were made
         )  # fmt: skip
         problem = mapped.problem
         known = {stop.id for stop in problem.stops}
@@ -493,6 +513,13 @@ def _build_base(
         schedules[route.vehicle_id] = timeline.routes[0]
         route_ids[route.vehicle_id] = route.id
     return _Base(Timeline(tuple(schedules[r.route_id] for r in idle.routes)), route_ids, travel)
+
+
+def _buffered(candidate: Candidate, buffer: Buffer) -> Candidate:
+    """``candidate`` with its service time as planned under ``buffer``."""
+    if buffer.is_identity:
+        return candidate
+    return dataclasses.replace(candidate, service=buffer.service_seconds(candidate.service))
 
 
 def _stop_id_of(stop: RouteStop | ReturnStop) -> str:
