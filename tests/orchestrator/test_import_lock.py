@@ -55,7 +55,12 @@ def test_other_writers_get_in_while_a_long_import_runs(
     assert "import" in took, "the import failed"
     assert count(session, Order) == ORDERS
     assert written >= 3, f"only {written} writes during an import of {took['import']:.1f} s"
-    assert longest < 1.5, (
+    # A write waits for one of the import's transactions (0.5 s), not for the import: at most
+    # 1.5 s, or a third of the import when a loaded machine stretches it (a write missing the
+    # pauses between transactions waits a few). Registering in one transaction, the bug, holds
+    # writes for the import's second half, its check on a copy of the store being the first.
+    bound = max(1.5, took["import"] / 3)
+    assert longest < bound, (
         f"a write waited {longest:.1f} s during an import of {took['import']:.1f} s"
     )
 
