@@ -25,7 +25,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not serial" -q -n 2 --dist loadfile; \
 	parallel=$$?; \
-	$(BIN)/python -m pytest -m "serial and not slow" -q; \
+	$(BIN)/python -m pytest -m "serial and not slow" -q \
+		$$($(BIN)/python -c "from tests.conftest import serial_files; print(*serial_files())"); \
 	serial=$$?; \
 	if [ $$parallel -ne 0 ]; then exit $$parallel; fi; \
 	exit $$serial

@@ -67,6 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[POSTGRES_ENV] = mine.render_as_string(hide_password=False)
 
 
+def serial_files() -> list[str]:
+    """The files of the :data:`SERIAL` tests: ``make test`` collects only these for its serial
+    part (collecting the whole suite again would cost tens of seconds)."""
+    return sorted({name.split("::", 1)[0] for name in SERIAL})
+
+
 def _serial(nodeid: str, name: str) -> bool:
     """Whether the test ``nodeid`` is, or is in, the :data:`SERIAL` entry ``name``."""
     return nodeid == name or nodeid.startswith((f"{name}::", f"{name}["))
