@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 
 __all__ = ["error", "store_url"]
 
@@ -15,4 +14,6 @@ def error(where: str, message: str) -> None:
 
 def store_url(url: str) -> str:
     """The store's SQLAlchemy URL without its password, for printing."""
+    import sqlalchemy as sa  # here: `lastmile --version` and `--help` do not need it
+
     return sa.make_url(url).render_as_string(hide_password=True)

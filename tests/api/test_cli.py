@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.metadata
 import io
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,11 +19,12 @@ import pytest
 from sqlmodel import Session, func, select
 
 from api.cli import main
+from api.cli.program import COMMANDS
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Plan
 from orchestrator.store.engine import create_engine, ensure_schema
 from simulation.cities.synthetic import generate_city
-from tests.api.test_serve import lastmile
+from tests.api.test_serve import ROOT, lastmile
 from tests.orchestrator.conftest import DAY, make_world, order_data
 
 
@@ -220,6 +223,84 @@ def test_installed_script_lists_its_commands() -> None:
     assert (result.returncode, result.stderr) == (0, "")
     for command in ("demo", "keys", "plan", "serve"):
         assert f"  {command} " in result.stdout
+
+
+# -- the command group: every command listed, each imported only when it runs ---------------
+
+COMMAND_MODULES = sorted(
+    f"api.cli.{path.stem}" for path in (ROOT / "api" / "cli").glob("*_command.py")
+)
+"""Every command's module (one module per command, named ``<name>_command.py``)."""
+HEAVY = ("orchestrator", "simulation", "routing", "returns", "sqlalchemy", "sqlmodel")
+"""Packages a command's own work needs, never ``--version`` or the group's ``--help``."""
+
+
+def test_the_command_table_is_the_commands_modules() -> None:
+    # The table lets `lastmile --help` list the commands without importing them: it must say
+    # what the modules say, and hold all of them.
+    registered = {}
+    for name in COMMAND_MODULES:
+        command = importlib.import_module(name).command
+        registered[command.name] = (name, command.short_help)
+    assert registered == COMMANDS
+
+
+def test_help_lists_every_command_with_its_one_line_help(tmp_path: Path) -> None:
+    result = run(["--help"], tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    listed = " ".join(result.stdout.split("Commands:")[1].split())  # click wraps long lines
+    for name, (_, summary) in COMMANDS.items():
+        assert f"{name} {' '.join(summary.split())}" in listed
+
+
+def test_a_mistyped_command_still_gets_a_suggestion(tmp_path: Path) -> None:
+    result = run(["plna"], tmp_path)
+    assert result.code == 2
+    assert "No such command 'plna'. Did you mean 'plan'?" in result.stderr
+
+
+def imported_by(argv: list[str]) -> tuple[int, str, set[str]]:
+    """Run ``lastmile ARGV`` in a fresh interpreter: its exit code, stdout, and which of the
+    project's command modules and :data:`HEAVY` packages it imported."""
+    probe = (
+        "import sys\n"
+        "from api.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        f"heavy = {HEAVY!r}\n"
+        "seen = sorted(m for m in sys.modules if m.endswith('_command') and m.startswith('api.')"
+        " or m.split('.')[0] in heavy and '.' not in m)\n"
+        "print('IMPORTED', ','.join(seen), file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith("IMPORTED "), done.stderr
+    return done.returncode, done.stdout, set(filter(None, line.split(" ", 1)[1].split(",")))
+
+
+@pytest.mark.parametrize(
+    ("argv", "module"),
+    [
+        (["--version"], None),
+        (["--help"], None),
+        (["demo", "--help"], "api.cli.demo_command"),
+        (["keys", "--help"], "api.cli.keys_command"),
+    ],
+    ids=["version", "help", "demo-help", "keys-help"],
+)
+def test_a_command_line_imports_only_what_it_needs(argv: list[str], module: str | None) -> None:
+    code, stdout, imported = imported_by(argv)
+    assert code == 0 and stdout
+    assert {m for m in imported if m.endswith("_command")} == ({module} if module else set())
+    if module is None:  # nothing of the orchestrator, the simulator or the database
+        assert not imported, f"lastmile {' '.join(argv)} imported {sorted(imported)}"
 
 
 # -- lastmile --version -------------------------------------------------------------------------
