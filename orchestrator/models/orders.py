@@ -117,6 +117,9 @@ class OrderEventKind(StrEnum):
     """A re-plan moved the ETA of a stop already dispatched (its order was not re-planned)."""
     RETURN_COLLECTED = "return_collected"
     """An item of the order, returned, was picked up from the customer."""
+    PROMISE_AT_RISK = "promise_at_risk"
+    """Its route runs late: the promised window will likely be missed, and the customer was
+    told before it with the choices left (:mod:`orchestrator.operations.progress`)."""
 
 
 _ITEM_EXAMPLE: dict[str, Any] = {

@@ -52,6 +52,9 @@ class WebhookEvent(StrEnum):
     """The stop ended without a delivery (not at home, refused, ...)."""
     RETURN_COLLECTED = "return.collected"
     """A returned item was picked up from the customer."""
+    ORDER_PROMISE_AT_RISK = "order.promise_at_risk"
+    """The order's route runs late and its promised window will likely be missed: sent once,
+    before the window, with the choices left (a later window, a locker, another day)."""
 
 
 class DeliveryStatus(StrEnum):

@@ -22,6 +22,8 @@ from orchestrator.models import (
     Depot,
     ItemReturn,
     Order,
+    Place,
+    PlaceKind,
     Route,
     RouteStop,
     Webhook,
@@ -168,7 +170,18 @@ def _order_facts(session: Session, facts: EventFacts) -> OrderFacts | None:
         timezone=depot.timezone,
         window=window,
         return_status=return_status,
+        locker_place_id=_locker(session, order) if facts.kind == "promise_at_risk" else None,
     )
+
+
+def _locker(session: Session, order: Order) -> int | None:
+    """The customer's first locker that is not the order's place (a choice left to them)."""
+    return session.exec(
+        select(Place.id)
+        .where(Place.customer_id == order.customer_id, Place.kind == PlaceKind.LOCKER)
+        .where(Place.id != (order.place_id or 0))
+        .order_by(col(Place.id))
+    ).first()
 
 
 def _planned_arrival(session: Session, facts: EventFacts) -> datetime | None:

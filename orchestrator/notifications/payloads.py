@@ -17,11 +17,22 @@ the return's) own facts — never another customer's, never a secret: ``eta``,
 ``moved_min`` (signed, whole minutes, later is positive) with ``order.eta_moved``, ``note``
 (the driver's words) with ``order.delivered`` and ``order.failed_attempt``, ``return_status``
 with ``return.collected``.
+
+``order.promise_at_risk`` (the order's route runs late; sent once per promise, before its
+window when the delay is seen in time) carries ``eta`` and ``eta_window`` (the expected
+hand-over), ``late_min`` (whole minutes the expected hand-over is after the window's end;
+0 or less: it may still be kept, but not at the confidence promises are made with) and
+``choices``: what the customer can still do, each a call on the API —
+``{"choice": "later_window", "method": "GET", "href": "/orders/12/options?days=1"}`` and
+``{"choice": "another_day", ...?days=3}`` (the options flow; only while the parcel is not on
+board), ``{"choice": "locker", "method": "PUT", "href": "/orders/12/whereabouts",
+"body": {"place_id": 7}}`` (the customer's own locker, when they have one).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +46,7 @@ __all__ = [
     "WEBHOOK_OF_KIND",
     "EventFacts",
     "OrderFacts",
+    "choices",
     "eta_window",
     "event_body",
     "moved_minutes",
@@ -55,6 +67,7 @@ WEBHOOK_OF_KIND: Mapping[OrderEventKind, WebhookEvent] = {
     OrderEventKind.DELIVERED: WebhookEvent.ORDER_DELIVERED,
     OrderEventKind.FAILED: WebhookEvent.ORDER_FAILED_ATTEMPT,
     OrderEventKind.RETURN_COLLECTED: WebhookEvent.RETURN_COLLECTED,
+    OrderEventKind.PROMISE_AT_RISK: WebhookEvent.ORDER_PROMISE_AT_RISK,
 }
 """The webhook event an order event may become (``created``, ``planned`` and ``unserved``
 become none; a re-plan becomes ``order.eta_moved`` only when its ETA moved far enough)."""
@@ -87,6 +100,8 @@ class OrderFacts:
     timezone: str
     window: tuple[datetime, datetime] | None
     return_status: str | None = None
+    locker_place_id: int | None = None
+    """The customer's locker the order could go to instead (``order.promise_at_risk``)."""
 
 
 def webhook_event(kind: OrderEventKind) -> WebhookEvent | None:
@@ -100,6 +115,31 @@ def moved_minutes(eta: datetime | None, previous_eta: datetime | None) -> int | 
     if eta is None or previous_eta is None:
         return None
     return int((eta - previous_eta).total_seconds() / 60)
+
+
+def choices(order_id: int, order: OrderFacts) -> list[dict[str, Any]]:
+    """The choices left to a customer whose promise is at risk, as API calls: a later window
+    today and another day while the order is not on board (``open`` or ``planned``), their
+    locker when they have one (the rule of
+    :func:`orchestrator.operations.progress.choices_left`)."""
+    options = order.status in ("open", "planned")
+    out: list[dict[str, Any]] = []
+    if options:
+        out.append(
+            {"choice": "later_window", "method": "GET",
+             "href": f"/orders/{order_id}/options?days=1"}
+        )  # fmt: skip
+    if order.locker_place_id is not None:
+        out.append(
+            {"choice": "locker", "method": "PUT", "href": f"/orders/{order_id}/whereabouts",
+             "body": {"place_id": order.locker_place_id}}
+        )  # fmt: skip
+    if options:
+        out.append(
+            {"choice": "another_day", "method": "GET",
+             "href": f"/orders/{order_id}/options?days=3"}
+        )  # fmt: skip
+    return out
 
 
 def eta_window(
@@ -133,7 +173,11 @@ def event_body(
         if order.window is None
         else {"start": local(order.window[0]), "end": local(order.window[1])},
     }
-    with_eta = (WebhookEvent.ORDER_OUT_FOR_DELIVERY, WebhookEvent.ORDER_ETA_MOVED)
+    with_eta = (
+        WebhookEvent.ORDER_OUT_FOR_DELIVERY,
+        WebhookEvent.ORDER_ETA_MOVED,
+        WebhookEvent.ORDER_PROMISE_AT_RISK,
+    )
     if event_type in with_eta and facts.eta is not None:
         low, high = eta_window(facts.eta, order.window)
         data["eta"] = local(facts.eta)
@@ -141,6 +185,13 @@ def event_body(
     if event_type is WebhookEvent.ORDER_ETA_MOVED and facts.previous_eta is not None:
         data["previous_eta"] = local(facts.previous_eta)
         data["moved_min"] = moved_minutes(facts.eta, facts.previous_eta)
+    if event_type is WebhookEvent.ORDER_PROMISE_AT_RISK:
+        data["late_min"] = (
+            None
+            if facts.eta is None or order.window is None
+            else math.floor((facts.eta - order.window[1]).total_seconds() / 60)
+        )
+        data["choices"] = choices(facts.order_id, order)
     if event_type in (WebhookEvent.ORDER_DELIVERED, WebhookEvent.ORDER_FAILED_ATTEMPT):
         data["note"] = facts.detail
     if event_type is WebhookEvent.RETURN_COLLECTED:

@@ -23,6 +23,7 @@ from orchestrator.models import (
     StopStatus,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.operations.progress import after_outcome
 from orchestrator.planning.plans import route_stops
 from orchestrator.planning.spread_store import learn_from_outcome
 from orchestrator.store import events
@@ -120,5 +121,7 @@ def mark_stop_outcome(
     session.flush()
     learn_from_outcome(session, stop)  # the depot's spread learns how long the leg took
     session.commit()
+    session.refresh(stop)
+    after_outcome(session, stop.route_id, when)  # a late route moves work or tells customers
     session.refresh(stop)
     return stop

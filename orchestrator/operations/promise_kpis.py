@@ -15,8 +15,9 @@ the window the customer confirmed. Its outcome is the order's stop that was clos
 
 ``kept_share`` is kept over the promises with an outcome (promised minus pending).
 **Minutes late** are over the late ones (p50, p90, max). **Notices**: order events of kind
-``eta_moved`` on promised orders (the only notice of a moved promise the store records today);
-a missed promise was **announced** when one was recorded before its window started.
+``eta_moved`` (a re-plan moved the ETA) or ``promise_at_risk`` (a late route told the customer
+the window will likely be missed, :mod:`orchestrator.operations.progress`) on promised
+orders; a missed promise was **announced** when one was recorded before its window started.
 **Cost per parcel** per vehicle type comes from the day's current plan: the routes' EUR over
 their stops (planned parcels) and over those delivered.
 """
@@ -49,8 +50,9 @@ from orchestrator.planning.plans import current_plan
 
 __all__ = ["PromiseOutcome", "PromiseRow", "PromisesOfDay", "TypeCost", "promise_kpis"]
 
-NOTICE_KINDS = (OrderEventKind.ETA_MOVED,)
-"""Order events that tell a customer their delivery moved: the notices counted."""
+NOTICE_KINDS = (OrderEventKind.ETA_MOVED, OrderEventKind.PROMISE_AT_RISK)
+"""Order events that tell a customer their delivery moved or will likely miss its window
+(:mod:`orchestrator.operations.progress`): the notices counted."""
 
 
 class PromiseOutcome(StrEnum):
