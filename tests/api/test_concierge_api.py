@@ -205,9 +205,10 @@ def test_options_hold_and_confirm(
     assert sum(x["greenest"] for x in options) == 1
     fields = {"place_id", "place", "service_level", "window_start", "window_end", "eta_start",
               "eta_end", "vehicle_type", "price_eur", "marginal_cost_eur", "co2_g", "greenest",
-              "score", "explanation", "service_day"}  # fmt: skip
+              "score", "explanation", "service_day", "confidence"}  # fmt: skip
     for x in options:
         assert set(x) == fields
+        assert 0.9 <= round(x["confidence"], 2) and x["confidence"] <= 1  # promise_confidence
         for t in ("window_start", "window_end", "eta_start", "eta_end"):
             assert OFFSET.search(x[t]), x[t]  # ISO 8601 with the offset
         assert x["place"] in ("home", "office") and x["explanation"]
