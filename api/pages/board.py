@@ -17,6 +17,8 @@ origin (``Origin``, else ``Referer``, naming the request's host), on top of Same
                                            (``?plan=ID`` shows another of the day's plans)
 ``POST /board/depots/{depot_id}/{day}/plan``  plan the day (the job of ``POST /plans``)
 ``POST /board/plans/{id}/replan``          re-plan (the job of ``POST /plans/{id}/replan``)
+``POST /board/plans/{id}/current``         make a plan kept aside current (as
+                                           ``POST /plans/{id}/current``)
 ``GET /board/plans/{id}/progress.json``    the job's state and progress (``board.js`` polls)
 ``GET /board/plans/{id}/routes.geojson``   the plan for the map (as ``/plans/{id}/routes.geojson``)
 ``POST /board/routes/{id}/dispatch``       the route's vehicle left (``POST /routes/{id}/dispatch``)
@@ -64,7 +66,8 @@ from orchestrator.jobs.plans import (
 )
 from orchestrator.models import Day, Int64, Plan, PlanStatus, Role, Route, StopStatus
 from orchestrator.operations.dispatch import dispatch_route
-from orchestrator.planning.board_view import DayView, day_view, depot_days
+from orchestrator.planning.board_view import DayView, day_view, depot_days, kept_aside
+from orchestrator.planning.plans import make_current
 from orchestrator.returns_flow.flows import return_flows
 from routing.geojson import PALETTE
 from routing.solve import Limits
@@ -319,6 +322,7 @@ def _day_page(
         "zone": view.timezone,
         "flows": return_flows(session, depot_id, day),
         "running": running,
+        "kept_aside": kept_aside(view),
         "running_state": None if running is None else job_state(running).value,
         "running_progress": None if running is None else job_progress(running),
         "tile_url": getattr(settings, "tile_url", None),
@@ -462,6 +466,29 @@ def replan(plan_id: Int64, request: Request, session: SessionDep, form: _FormDep
     return RedirectResponse(
         _day_url(previous.depot_id, previous.service_day, job.id), status_code=303
     )
+
+
+@router.post("/plans/{plan_id}/current")
+def choose(plan_id: Int64, request: Request, session: SessionDep) -> Response:
+    """Make a plan that was kept aside (worse than the current plan when it was made) the
+    day's current plan — the planner's explicit choice, as ``POST /plans/{id}/current``;
+    303 to the day showing it, or the day again with why not (409)."""
+    try:
+        _same_origin(request)
+        caller = _viewer(request, session)
+        _may_plan(caller)
+    except _Refused as refused:
+        return refused.response
+    chosen = session.get(Plan, plan_id)
+    if chosen is None:
+        return _missing(request, caller, f"no plan {plan_id}")
+    depot_id, day = chosen.depot_id, chosen.service_day
+    try:
+        make_current(session, plan_id)
+    except OrchestratorError as exc:
+        session.rollback()
+        return _failed(request, session, caller, depot_id, day, exc)
+    return RedirectResponse(_day_url(depot_id, day), status_code=303)
 
 
 @router.post("/routes/{route_id}/dispatch")

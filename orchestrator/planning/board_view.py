@@ -40,12 +40,14 @@ from orchestrator.planning.inputs import handling_skills
 __all__ = [
     "DayView",
     "DepotDays",
+    "KeptAside",
     "RouteTable",
     "StopRow",
     "UnservedRow",
     "day_plans",
     "day_view",
     "depot_days",
+    "kept_aside",
 ]
 
 _UNFINISHED = (PlanStatus.QUEUED, PlanStatus.RUNNING)
@@ -258,6 +260,54 @@ def day_view(session: Session, depot_id: int, day: date, *, plan_id: int | None 
         unserved=unserved,
         running=next((p for p in plans if p.status in _UNFINISHED), None),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAside:
+    """A newer plan of the day that was not made current because it was worse than the
+    current plan (``stats["comparison"]`` of :mod:`orchestrator.planning.plans`): its id, what
+    it costs more than the current plan (``cost_delta`` EUR, ``cost_delta_pct`` percent,
+    negative when cheaper), how many more orders it serves (``served_delta``, negative:
+    fewer) and routes it uses (``routes_delta``), and the planner's ``why``."""
+
+    plan_id: int
+    current_plan_id: int
+    cost_delta: float
+    cost_delta_pct: float
+    served_delta: int
+    routes_delta: int
+    why: str
+
+
+def kept_aside(view: DayView) -> KeptAside | None:
+    """The newest plan of the day kept aside against the day's current plan, which the
+    planner may still make current (``POST /plans/{id}/current``), or ``None``.
+
+    Only a plan compared with the plan current now counts: one compared with an earlier
+    current plan can no longer be chosen (the day was planned again since). No query: the
+    day's plans are in ``view``.
+    """
+    current = view.current
+    if current is None or current.id is None:
+        return None
+    for plan in view.plans:  # newest first
+        if plan.id is None or plan.status is not PlanStatus.SUPERSEDED:
+            continue
+        comparison = plan.stats.get("comparison") or {}
+        if comparison.get("made_current") is not False:
+            continue
+        if comparison.get("current_plan_id") != current.id:
+            continue
+        return KeptAside(
+            plan_id=plan.id,
+            current_plan_id=current.id,
+            cost_delta=float(comparison.get("cost_delta") or 0.0),
+            cost_delta_pct=float(comparison.get("cost_delta_pct") or 0.0),
+            served_delta=int(comparison.get("served_delta") or 0),
+            routes_delta=int(comparison.get("routes_delta") or 0),
+            why=str(comparison.get("why") or ""),
+        )
+    return None
 
 
 def _raw(column: Any) -> Any:

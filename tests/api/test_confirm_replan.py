@@ -1,8 +1,8 @@
 """A confirmation for the day of the current plan that moves the order's place or window marks
 that plan ``needs_replan`` (issue #17): the plan's stop was made for the old place and window,
 so until a re-plan the plan does not keep the new promise — the planner reads it on the plan
-(``GET /plans/{id}``, ``stats.needs_replan``). A confirmation of the very place and window
-the stop was planned for changes nothing."""
+(``GET /plans/{id}``, ``stats.needs_replan``) and on the board's day. A confirmation of the
+very place and window the stop was planned for changes nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlmodel import Session
 from orchestrator.planning.plans import plan_day
 from routing import Limits
 from tests.api.conftest import Keys, bearer
+from tests.api.test_board import count, sign_in
 from tests.api.test_concierge_api import new_order, next_monday, office, pick
 
 __all__ = ["office"]  # the fixture, used by name
@@ -38,6 +39,15 @@ def _options(client: TestClient, keys: Keys, order_id: int, day: date) -> list[d
     options = [o for o in answer.json()["options"] if o["service_day"] == day.isoformat()]
     assert options, answer.json()
     return options
+
+
+def _board_notices(client: TestClient, keys: Keys, world: dict[str, Any], day: date) -> int:
+    """How many "re-plan the day" notices the planner's board shows on ``day``."""
+    client.base_url = client.base_url.copy_with(scheme="https")  # the cookie is Secure
+    assert sign_in(client, keys.planner).status_code == 303
+    page = client.get(f"/board/depots/{world['depot']['id']}/{day.isoformat()}")
+    assert page.status_code == 200, page.text
+    return count(page.text, "needs-replan")
 
 
 def _planned(
@@ -79,7 +89,8 @@ def test_confirming_another_place_or_window_the_same_day_flags_the_plan(
     assert read["status"] == "current"
     needs = read["stats"].get("needs_replan") or []
     assert len(needs) == 1 and f"order {o['id']}" in needs[0], needs
-    assert "re-plan" in needs[0] or "changed" in needs[0]
+    assert "changed" in needs[0] and "re-plan" in needs[0], needs
+    assert _board_notices(client, keys, world, day) == 1
 
 
 def test_confirming_the_planned_place_and_window_again_flags_nothing(
@@ -104,3 +115,4 @@ def test_confirming_the_planned_place_and_window_again_flags_nothing(
     read = client.get(f"/plans/{plan['id']}", headers=bearer(keys.planner)).json()["plan"]
     assert read["status"] == "current"
     assert not read["stats"].get("needs_replan"), read["stats"]
+    assert _board_notices(client, keys, world, next_monday()) == 0
