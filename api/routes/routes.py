@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import PlannerDep, SessionDep, StaffDep
+from api.deps import PlannerDep, SessionDep, StaffDep, TravelDep
 from api.errors import error_responses
 from api.routes.plans import RouteOut, StopOut
 from api.zones import Zones, in_zone
@@ -23,9 +24,25 @@ from orchestrator.models import (
 )
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.operations.manifest import Handoff, stop_handoffs
+from orchestrator.operations.progress import (
+    MAX_LATE_MIN,
+    KeepResult,
+    RouteForecast,
+    checked_report,
+    forecast_route,
+    keep_promises,
+)
 from orchestrator.store.queries import stops_with_places
 
-__all__ = ["DispatchRequest", "OutcomeRequest", "RouteDetail", "RouteStopDetail", "router"]
+__all__ = [
+    "DispatchRequest",
+    "OutcomeRequest",
+    "ProgressOut",
+    "ProgressRequest",
+    "RouteDetail",
+    "RouteStopDetail",
+    "router",
+]
 
 router = APIRouter(prefix="/routes", tags=["routes"], responses=error_responses(401))
 
@@ -163,3 +180,146 @@ def outcome(
         session, stop_id, request.outcome, at=request.at, detail=request.detail
     )
     return in_zone(RouteStopPublic.model_validate(closed), Zones(session).route(route_id))
+
+
+class ProgressRequest(BaseModel):
+    """A driver's or planner's word on a dispatched route: where it is, or how late, and when."""
+
+    at: Instant = Field(description="The clock time of the report (ISO 8601 with offset).")
+    stop: Int64 | None = Field(
+        default=None,
+        ge=1,
+        description="The vehicle is at this stop (numbered as the manifest, 1 first).",
+    )
+    late_min: Int64 | None = Field(
+        default=None,
+        ge=-MAX_LATE_MIN,
+        le=MAX_LATE_MIN,
+        description="Or: the route runs this many minutes late (negative: early).",
+    )
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"at": "2025-03-03T10:40:00+02:00", "late_min": 25}]}
+    }
+
+
+class StopProgressOut(BaseModel):
+    """An open stop's projected hand-over."""
+
+    route_stop_id: int
+    order_id: int
+    number: int = Field(description="The stop's number on the route, 1 first.")
+    status: str
+    planned_start: datetime
+    expected_start: datetime = Field(description="At the median of the learned spread.")
+    cautious_start: datetime = Field(description="At the production confidence.")
+    window_start: datetime | None
+    window_end: datetime | None
+    late_min: int | None = Field(
+        description="Whole minutes the expected hand-over is after the window's end."
+    )
+    keep_probability: float | None
+    at_risk: bool
+
+
+class MovedOut(BaseModel):
+    """An order moved to another route to keep its window."""
+
+    order_id: int
+    route_id: int
+    vehicle_id: str
+    number: int
+    service_start_at: datetime
+
+
+class ProgressOut(BaseModel):
+    """A route's projection, and what was done about the promises at risk."""
+
+    route_id: int
+    vehicle_id: str
+    as_of: datetime
+    behind_min: int = Field(description="Minutes behind the plan (negative: ahead).")
+    confidence: float
+    stops: list[StopProgressOut]
+    moved: list[MovedOut] = Field(default_factory=list)
+    announced: list[int] = Field(
+        default_factory=list, description="Orders whose customer was told now."
+    )
+    announced_before: list[int] = Field(
+        default_factory=list, description="Orders at risk whose customer was told before."
+    )
+
+
+def _progress_out(forecast: RouteForecast, kept: KeepResult | None = None) -> ProgressOut:
+    return ProgressOut(
+        route_id=forecast.route_id,
+        vehicle_id=forecast.vehicle_id,
+        as_of=forecast.as_of,
+        behind_min=forecast.behind_s // 60,
+        confidence=forecast.confidence,
+        stops=[
+            StopProgressOut(
+                route_stop_id=s.route_stop_id,
+                order_id=s.order_id,
+                number=s.number,
+                status=s.status.value,
+                planned_start=s.planned_start,
+                expected_start=s.expected_start,
+                cautious_start=s.cautious_start,
+                window_start=None if s.window is None else s.window[0],
+                window_end=None if s.window is None else s.window[1],
+                late_min=s.late_min,
+                keep_probability=s.keep_probability,
+                at_risk=s.at_risk,
+            )
+            for s in forecast.stops
+        ],
+        moved=[]
+        if kept is None
+        else [
+            MovedOut(
+                order_id=m.order_id,
+                route_id=m.route_id,
+                vehicle_id=m.vehicle_id,
+                number=m.number,
+                service_start_at=m.service_start_at,
+            )
+            for m in kept.moved
+        ],
+        announced=[] if kept is None else list(kept.announced),
+        announced_before=[] if kept is None else list(kept.announced_before),
+    )
+
+
+@router.get(
+    "/{route_id}/progress",
+    summary="How far a route runs behind",
+    responses=error_responses(403, 404, 422),
+)
+def read_progress(route_id: Int64, _caller: StaffDep, session: SessionDep) -> ProgressOut:
+    """Each open stop's projected hand-over from the stops closed so far (read only)."""
+    forecast = forecast_route(session, route_id)
+    return in_zone(_progress_out(forecast), Zones(session).route(route_id))
+
+
+@router.post(
+    "/{route_id}/progress",
+    summary="Report a route's progress: keep its promises",
+    responses=error_responses(403, 404, 409, 422),
+)
+def report_progress(
+    route_id: Int64,
+    _caller: PlannerDep,
+    session: SessionDep,
+    travel: TravelDep,
+    request: ProgressRequest,
+) -> ProgressOut:
+    """The vehicle is at stop ``stop``, or runs ``late_min`` minutes late, at ``at``: its open
+    stops are projected from there; a stop whose promised window it will likely miss moves
+    to a route not yet left that keeps it, or its customer is told now, before the window,
+    with the choices left (the ``promise_at_risk`` event and ``order.promise_at_risk``
+    webhook; once per promise). 409 when the route has not left or its plan is not current;
+    422 names the field (give exactly one of ``stop`` and ``late_min``)."""
+    report = checked_report(request.at, stop=request.stop, late_min=request.late_min)
+    kept = keep_promises(session, route_id, report=report, travel=travel)
+    return in_zone(_progress_out(kept.forecast, kept), Zones(session).route(route_id))

@@ -58,6 +58,7 @@ _EXAMPLE: dict[str, Any] = {
     "redirect_blocked": None,
     "can_return": False,
     "return_blocked": "not_delivered",
+    "promise_at_risk": None,
 }
 
 
@@ -69,6 +70,23 @@ class TrackedPlace(BaseModel):
     kind: str
     address: str | None
     current: bool
+
+
+class RiskChoiceOut(BaseModel):
+    """A choice left to a customer whose promise is at risk, as a call on the API."""
+
+    choice: str = Field(description="later_window, locker or another_day.")
+    method: str
+    href: str
+    place_id: int | None = Field(description="The locker to send it to (PUT's place_id).")
+
+
+class PromiseRiskOut(BaseModel):
+    """The notice that the route runs late and the promised window will likely be missed."""
+
+    sent_at: datetime
+    message: str
+    choices: list[RiskChoiceOut]
 
 
 class TrackingOut(BaseModel):
@@ -107,6 +125,11 @@ class TrackingOut(BaseModel):
     redirect_blocked: str | None = Field(description="not_planned, next_stop or closed.")
     can_return: bool = Field(description="POST /returns may start a return of a line.")
     return_blocked: str | None = Field(description="not_delivered, no_sku or all_returned.")
+    promise_at_risk: PromiseRiskOut | None = Field(
+        default=None,
+        description="Running late: the notice sent (once, before the window when seen in "
+        "time) and the choices left; null when none stands.",
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
@@ -141,6 +164,16 @@ def tracking_out(view: TrackingView) -> TrackingOut:
         redirect_blocked=None if view.redirect_blocked is None else view.redirect_blocked.value,
         can_return=view.can_return,
         return_blocked=None if view.return_blocked is None else view.return_blocked.value,
+        promise_at_risk=None
+        if view.risk is None
+        else PromiseRiskOut(
+            sent_at=view.risk.sent_at,
+            message=view.risk.detail,
+            choices=[
+                RiskChoiceOut(choice=c.kind, method=c.method, href=c.href, place_id=c.place_id)
+                for c in view.risk.choices
+            ],
+        ),
     )
     return in_zone(out, ZoneInfo(view.timezone))
 

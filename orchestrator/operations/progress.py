@@ -127,8 +127,9 @@ the second; a minute is no delay anyone acts on)."""
 MAX_LATE_MIN = 12 * 60
 """Largest "running N minutes late" a report may give, minutes (and -N the earliest)."""
 
-MOVE_LIMITS = Limits(time_limit=1.0, seed_with="none")
-"""Solver limits of one try at moving a stop to another route (one vehicle's stops)."""
+MOVE_LIMITS = Limits(time_limit=1.0, solution_limit=50, seed_with="none")
+"""Solver limits of one try at moving a stop to another route (one vehicle's stops): at
+most a second, or 50 improving solutions (a route of a few stops needs far fewer)."""
 
 _CLOSED = (StopStatus.DELIVERED, StopStatus.FAILED)
 

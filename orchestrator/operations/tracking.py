@@ -69,6 +69,7 @@ from orchestrator.models import (
     VehicleType,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.operations.progress import RiskNotice, promise_risk
 from orchestrator.planning.plans import current_plan, route_stops
 
 __all__ = [
@@ -222,6 +223,9 @@ class TrackingView:
     items: tuple[ItemView, ...]
     returns: tuple[ReturnView, ...]
     as_of: datetime
+    risk: RiskNotice | None = None
+    """The notice that the route runs late and the promised window will likely be missed,
+    with the choices left (:func:`orchestrator.operations.progress.promise_risk`)."""
 
 
 def eta_window(
@@ -375,6 +379,7 @@ def tracking_view(
         items=items,
         returns=returns,
         as_of=now,
+        risk=promise_risk(session, order),
     )
 
 
