@@ -158,9 +158,18 @@ def outcome_ratios(session: Session, stop: RouteStop) -> list[tuple[SpreadKey, f
 
 
 def learn_from_outcome(session: Session, stop: RouteStop) -> int:
-    """Record what closed stop ``stop`` teaches in its depot's book (the caller commits);
-    the ratios recorded (0 or 1)."""
+    """Record what closed stop ``stop`` teaches in its depot's book (the caller commits):
+    its own leg's ratio, and the next stop's when that one closed first (outcomes recorded
+    out of order; each leg is learned once, when the later of its two stops closes). Returns
+    the ratios recorded (0 to 2)."""
     ratios = outcome_ratios(session, stop)
+    after = session.exec(
+        select(RouteStop).where(
+            RouteStop.route_id == stop.route_id, RouteStop.sequence == stop.sequence + 1
+        )
+    ).first()
+    if after is not None and after.closed_at is not None:
+        ratios += outcome_ratios(session, after)
     if not ratios:
         return 0
     route = session.get(Route, stop.route_id)

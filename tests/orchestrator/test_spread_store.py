@@ -133,6 +133,23 @@ def test_a_stop_whose_previous_stop_is_open_teaches_nothing(session: Session, wo
     assert session.exec(select(SpreadStat)).all() == []
 
 
+def test_outcomes_recorded_out_of_order_teach_each_leg_once(session: Session, world: World) -> None:
+    """The second stop's outcome first (nothing to learn yet), then the first's: the leg
+    between them is learned then, once."""
+    _orders(session, world, 4)
+    plan = _plan(session, world, 0.9)
+    route = plan_routes(session, plan.id or 0)[0]
+    stops = route_stops(session, route.id or 0)
+    if stops[1].wait_s:
+        pytest.skip("the plan has the second stop wait for its window")
+    dispatch_route(session, route.id or 0)
+    start = stops[0].departure_at
+    mark_stop_outcome(session, stops[1].id or 0, "delivered", at=start + timedelta(minutes=9))
+    assert load_book(session, world.depot.id or 0) == SpreadBook()
+    mark_stop_outcome(session, stops[0].id or 0, "delivered", at=start)
+    assert load_book(session, world.depot.id or 0).spreads[SpreadKey("travel", "car")].n == 1
+
+
 def test_a_depot_that_learned_slow_legs_plans_them_longer(session: Session, world: World) -> None:
     _orders(session, world, 5)
     before = _plan(session, world, 0.9)
