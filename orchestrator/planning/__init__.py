@@ -13,6 +13,9 @@
   options are checked against;
 * :mod:`~orchestrator.planning.day_plan` — a day's timeline ready for insertion checks;
 * :mod:`~orchestrator.planning.board_view` — the board's read-only views of a day.
+* :mod:`~orchestrator.planning.spread` — how far actual times stray from planned ones, and the
+  buffer promises are planned on; :mod:`~orchestrator.planning.spread_store` keeps a depot's
+  learned spread in the store, learns it from outcomes and gives the buffer its days use.
 
 The day as it runs (dispatch, outcomes, redirects) is :mod:`orchestrator.operations`.
 """
