@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import textwrap
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from api.cli.output import error
 from api.cli.parsing import Whole
 from api.cli.progress import Progress
 
-__all__ = ["command"]
+__all__ = ["command", "kpi_lines"]
+
+_HEADING_LINES = 3
+"""Lines a column's heading may take: the table stays narrow and still reads in words."""
 
 
 @click.command(
@@ -78,7 +82,7 @@ def command(
     seed: int | None,
 ) -> int:
     """Run, write the reports, print a KPI table; the exit code."""
-    from api.runtime.simulation_runs import KPI_COLUMNS, kpi_table, run_to_folder
+    from api.runtime.simulation_runs import kpi_table, run_to_folder
     from simulation import ScenarioError, load_scenario
 
     if sweep_file is not None and axis_specs:
@@ -108,16 +112,8 @@ def command(
     except ConnectionError as exc:
         error("lastmile simulate", str(exc))
         return 1
-    rows = kpi_table(result)
-    header = ("scenario", *KPI_COLUMNS)
-    cells = [[str(r["label"]), *(_kpi(r[k]) for k in KPI_COLUMNS)] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    for line in (header, *cells):
-        padded = [
-            c.rjust(w) if i else c.ljust(w)
-            for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        click.echo("  ".join(padded))
+    for line in kpi_lines(kpi_table(result)):
+        click.echo(line)
     click.echo(f"wrote into {out}:")
     written = [(name, state) for name, state in _files(out).items() if before.get(name) != state]
     width = max((len(name) for name, _ in written), default=0)
@@ -127,6 +123,48 @@ def command(
     if cached:
         click.echo(f"  cache/  {_many(cached, 'point')} of the sweep (a rerun reuses them)")
     return 0
+
+
+def kpi_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The KPI table as printed: the report's headings in words with units
+    (:data:`api.runtime.simulation_runs.KPI_LABELS`, from :data:`simulation.plots.KPI_LABELS`)
+    wrapped over at most three lines and set down on a rule of dashes, then a line per
+    scenario.
+
+    Parameters
+    ----------
+    rows
+        :func:`~api.runtime.simulation_runs.kpi_table`'s rows: ``label`` and each of
+        ``KPI_COLUMNS``, means over replications (``None`` where there is none).
+    """
+    from api.runtime.simulation_runs import KPI_COLUMNS, KPI_LABELS
+
+    keys = ("label", *KPI_COLUMNS)
+    cells = [[str(r["label"]), *(_kpi(r[k]) for k in KPI_COLUMNS)] for r in rows]
+    headings, widths = [], []
+    for i, key in enumerate(keys):
+        label = KPI_LABELS[key]
+        # The narrowest column that holds its figures and its heading in at most three lines.
+        width = max([*(len(c[i]) for c in cells), *(len(word) for word in label.split())])
+        while len(lines := textwrap.wrap(label, width)) > _HEADING_LINES:
+            width += 1
+        headings.append(lines)
+        widths.append(width)
+    depth = max(len(lines) for lines in headings)
+    heading = [[""] * (depth - len(lines)) + lines for lines in headings]  # units last
+    table = [[h[d] for h in heading] for d in range(depth)]
+    out = [_row(line, widths) for line in table]
+    out.append("  ".join("-" * w for w in widths))
+    out.extend(_row(line, widths) for line in cells)
+    return out
+
+
+def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """One line of the table: the first column left-aligned, the figures right-aligned."""
+    padded = [
+        c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "  ".join(padded).rstrip()
 
 
 class _Told:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from api.cli.simulate_command import kpi_lines
+from api.runtime.simulation_runs import KPI_COLUMNS
+from simulation import plots
 
 TINY = """\
 name = "tiny"
@@ -81,8 +85,8 @@ def test_one_scenario_writes_its_reports(tiny_file: Path, tmp_path: Path) -> Non
     assert announced == "lastmile simulate: tiny: 1 scenario x 1 replication"
     assert bar[0] == "simulating tiny: 0% (0/1 replications)"
     assert bar[-1] == "simulating tiny: 100% (1/1 replications) — writing the reports"
-    header, row, *written = stdout.splitlines()
-    assert header.split()[:3] == ["scenario", "delivered", "on_time_share"]
+    heading, (_, row), written = table_of(stdout)
+    assert heading[-1].split()[:3] == ["Scenario", "(orders)", "(share)"]
     assert row.startswith("tiny ")
     assert_lists_every_file(out, written)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -115,8 +119,9 @@ def test_a_sweep_from_axes_and_from_a_file(tiny_file: Path, tmp_path: Path) -> N
         "sweep of tiny: 0% (0/2 scenarios)",
         "sweep of tiny: 100% (2/2 scenarios) — writing the reports",
     ]
-    assert_lists_every_file(out, stdout.splitlines()[3:])
-    labels = [line.split()[0] for line in stdout.splitlines()[1:3]]
+    _, (_, *rows), written = table_of(stdout)
+    assert_lists_every_file(out, written)
+    labels = [line.split()[0] for line in rows]
     assert labels == ["concierge=True", "concierge=False"]
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert [p["changes"] for p in document["points"]] == [
@@ -165,6 +170,31 @@ def test_a_sweep_file_without_axes_is_refused(tiny_file: Path, tmp_path: Path) -
     sweep_file.write_text("robots = [1, 2]\n", encoding="utf-8")
     code, _, stderr = simulate([str(tiny_file), "--sweep", str(sweep_file)])
     assert code == 2 and "add an [axes] table" in stderr
+
+
+def table_of(stdout: str) -> tuple[list[str], list[str], list[str]]:
+    """The KPI table's heading lines (down to the rule of dashes), its rows, and the lines
+    after it (the files written)."""
+    lines = stdout.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line and set(line) <= {"-", " "})
+    end = next(i for i, line in enumerate(lines) if line.startswith("wrote into "))
+    return lines[:rule], lines[rule:end], lines[end:]
+
+
+def test_the_kpi_table_heads_its_columns_with_the_reports_words() -> None:
+    row: dict[str, object] = {key: 0.123456 for key in KPI_COLUMNS}
+    row.update(label="concierge=True", delivered=40, unserved=None)
+    lines = kpi_lines([row])
+    heading, (rule, body) = lines[:-2], lines[-2:]
+    # The rule's dashes mark each column; read down, a column's heading is the report's label.
+    spans = [m.span() for m in re.finditer(r"-+", rule)]
+    assert len(spans) == 1 + len(KPI_COLUMNS)
+    for (start, end), key in zip(spans, ("label", *KPI_COLUMNS), strict=True):
+        words = " ".join(line[start:end].strip() for line in heading if line[start:end].strip())
+        assert words == plots.KPI_LABELS[key]
+        assert body[start:end].strip() == {"label": "concierge=True", "delivered": "40",
+                                           "unserved": "–"}.get(key, "0.123")  # fmt: skip
+    assert "_" not in "".join(heading)
 
 
 def test_other_commands_do_not_import_the_simulator() -> None:
