@@ -388,7 +388,8 @@ def confirm_hold(
 
 def _flag_moved_stop(session: Session, order: Order, hold: OptionHold) -> None:
     """Mark the current plan of the hold's day ``needs_replan`` when the order is on it and
-    the confirmed place or window is not the one its stop was planned for; the caller commits.
+    the confirmed place or window is not the one its stop was planned for — and so a plan of
+    the day kept aside (it may still be made current); the caller commits.
 
     The plan was made from the order's place and window as they were (still on the order
     until this confirmation writes the hold's), so a stop of that plan keeps the old promise,
@@ -400,19 +401,25 @@ def _flag_moved_stop(session: Session, order: Order, hold: OptionHold) -> None:
         hold.place_id, hold.window_start, hold.window_end,
     ):  # fmt: skip
         return
-    plan = session.exec(
+    carrying = session.exec(
         select(Plan)
         .join(Route, col(Route.plan_id) == col(Plan.id))
         .join(RouteStop, col(RouteStop.route_id) == col(Route.id))
         .where(
             RouteStop.order_id == order.id,
-            Plan.status == PlanStatus.CURRENT,
+            col(Plan.status).in_([PlanStatus.CURRENT, PlanStatus.SUPERSEDED]),
             Plan.service_day == hold.service_day,
         )
-    ).first()
-    if plan is None:
+    ).all()  # one stop per order and plan: each plan once
+    plans = [
+        p
+        for p in carrying
+        if p.status is PlanStatus.CURRENT
+        or (p.stats.get("comparison") or {}).get("made_current") is False
+    ]
+    if not plans:
         return
-    depot = session.get(Depot, plan.depot_id)
+    depot = session.get(Depot, plans[0].depot_id)
     zone = ZoneInfo(depot.timezone if depot is not None else "UTC")
     moved = []
     if order.place_id != hold.place_id:
@@ -420,10 +427,11 @@ def _flag_moved_stop(session: Session, order: Order, hold: OptionHold) -> None:
     if (order.window_start, order.window_end) != (hold.window_start, hold.window_end):
         new = f"{hold.window_start.astimezone(zone):%H:%M}-{hold.window_end.astimezone(zone):%H:%M}"
         moved.append(f"window to {new}")
-    needs = list(plan.stats.get("needs_replan") or [])
     note = f"order {order.id} changed {' and '.join(moved)} by the customer — re-plan to keep it"
-    plan.stats = {**plan.stats, "needs_replan": [*needs, note]}
-    session.add(plan)
+    for plan in plans:
+        needs = list(plan.stats.get("needs_replan") or [])
+        plan.stats = {**plan.stats, "needs_replan": [*needs, note]}
+        session.add(plan)
 
 
 def release_hold(

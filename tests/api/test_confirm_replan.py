@@ -18,6 +18,7 @@ from routing import Limits
 from tests.api.conftest import Keys, bearer
 from tests.api.test_board import count, sign_in
 from tests.api.test_concierge_api import new_order, next_monday, office, pick
+from tests.api.test_plans import _dearer_vans
 
 __all__ = ["office"]  # the fixture, used by name
 
@@ -116,3 +117,32 @@ def test_confirming_the_planned_place_and_window_again_flags_nothing(
     assert read["status"] == "current"
     assert not read["stats"].get("needs_replan"), read["stats"]
     assert _board_notices(client, keys, world, next_monday()) == 0
+
+
+def test_a_plan_kept_aside_is_flagged_too_and_stays_flagged_when_chosen(
+    app: FastAPI,
+    client: TestClient,
+    session: Session,
+    keys: Keys,
+    world: dict[str, Any],
+    office: dict[str, Any],
+) -> None:
+    """A plan kept aside carries the old stop as well: flagged with the current plan, so the
+    planner who makes it current still reads that it needs a re-plan."""
+    o, first, plan = _planned(app, client, session, keys, world)
+    day = next_monday()
+    _dearer_vans(app, world)
+    aside = plan_day(session, world["depot"]["id"], day, limits=LIMITS, travel=app.state.travel)
+    assert aside.stats["comparison"]["made_current"] is False
+    moved = next(
+        x for x in _options(client, keys, o["id"], day) if x["place_id"] != first["place_id"]
+    )
+    _confirm(client, keys, o["id"], moved)
+
+    h = bearer(keys.planner)
+    chosen = client.post(f"/plans/{aside.id}/current", headers=h)
+    assert chosen.status_code == 200, chosen.text
+    needs = chosen.json()["stats"].get("needs_replan") or []
+    assert len(needs) == 1 and f"order {o['id']} changed place" in needs[0], needs
+    old = client.get(f"/plans/{plan['id']}", headers=h).json()["plan"]
+    assert old["status"] == "superseded" and len(old["stats"]["needs_replan"]) == 1
