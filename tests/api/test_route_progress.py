@@ -10,9 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.deps import _settings_secret
+from orchestrator.access.links import make_link_token
 from orchestrator.intake.catalog import add_place
 from orchestrator.intake.orders import register_order
 from orchestrator.operations.dispatch import dispatch_route
@@ -174,3 +177,27 @@ def test_a_route_at_the_depot_or_unknown(client: TestClient, keys: Keys, day: Da
     assert missing.status_code == 404, missing.text
     read = client.get(PATH.format(day.route_id), headers=bearer(keys.planner))
     assert read.status_code == 200 and read.json()["behind_min"] == 0
+
+
+def test_the_customers_page_says_running_late_with_the_choices(
+    app: FastAPI, client: TestClient, keys: Keys, day: Day, session: Session
+) -> None:
+    locker = add_place(
+        session, keys.customer_id,
+        {"kind": "locker", "name": "Kamppi locker", "lat": 60.169, "lon": 24.932},
+    )  # fmt: skip
+    client.post(
+        PATH.format(day.route_id),
+        json={"at": day.at("09:00"), "late_min": 90},
+        headers=bearer(keys.planner),
+    ).raise_for_status()
+    secret = _settings_secret(app.state.settings)
+    page = client.get(f"/t/{make_link_token(secret, 'order', day.orders['B'])}?lang=en")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="promise-at-risk"' in page.text
+    assert "11:00–11:10" in page.text
+    card = page.text.split('data-testid="promise-at-risk"')[1].split("</section>")[0]
+    assert f'name="place_id" value="{locker.id}"' in card  # the locker, a button away
+    assert 'data-testid="risk-locker"' in card
+    bert = client.get(f"/t/{make_link_token(secret, 'order', day.orders['C'])}?lang=en")
+    assert bert.status_code == 200 and 'data-testid="promise-at-risk"' not in bert.text
