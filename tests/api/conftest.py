@@ -11,6 +11,7 @@ concurrent requests.
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from api.app import create_app
 from api.routes.depots import EXAMPLE as DEPOT
@@ -30,6 +31,7 @@ from orchestrator.access.keys import create_api_key
 from orchestrator.intake.catalog import create_customer
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
+from tests.orchestrator.conftest import POSTGRES_ENV, _postgres_database
 
 _RAW_OPENAPI: list[dict[str, Any]] = []
 """FastAPI's own OpenAPI document of the first app the fixtures made (before the app's
@@ -176,3 +178,27 @@ def world(client: TestClient, keys: Keys) -> dict[str, Any]:
         assert made.status_code == 201, made.text
         homes[who] = made.json()
     return {"depot": depot, "van": van, "fleet": fleet.json(), "homes": homes}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store on SQLite, and on the PostgreSQL server of LASTMILE_TEST_POSTGRES_URL
+    (a database of its own, dropped afterwards; skipped when the variable is unset)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'view.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
+    yield from _postgres_database(base)
+
+
+def rows_in(url: str, model: type) -> int:
+    """Rows of ``model``'s table in the store at ``url`` — what a command left behind (an
+    engine of its own, disposed afterwards)."""
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            return int(session.exec(select(func.count()).select_from(model)).one())
+    finally:
+        engine.dispose()

@@ -5,7 +5,6 @@ map fetch, and a 2,000-stop day rendered in one query per table within 100 ms.""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -41,7 +40,6 @@ from tests.api.conftest import Keys, bearer
 from tests.api.test_plans import WAIT_S
 from tests.api.test_resources import DAY, order, post_order
 from tests.api.test_returns import delivered_dress, load_sales, start
-from tests.orchestrator.conftest import POSTGRES_ENV, _postgres_database
 
 HOST = "https://testserver"
 SAME_ORIGIN = {"Origin": HOST}
@@ -543,18 +541,6 @@ def test_a_2000_stop_day_in_one_query_per_table_within_100_ms(
         times.append(time.perf_counter() - t)
     # the best of five: what the page costs, not what a busy shared machine adds
     assert min(times) <= PAGE_BUDGET_S, f"{min(times) * 1000:.0f} ms"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store on SQLite, and on the PostgreSQL server of LASTMILE_TEST_POSTGRES_URL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'view.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
-    yield from _postgres_database(base)
 
 
 def test_the_days_stops_read_as_stored_on_either_backend(store_url: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from api.cli import main
 from api.cli.program import COMMANDS
@@ -24,6 +24,7 @@ from orchestrator.intake.orders import register_order
 from orchestrator.models import Plan
 from orchestrator.store.engine import create_engine, ensure_schema
 from simulation.cities.synthetic import generate_city
+from tests.api.conftest import rows_in
 from tests.api.test_serve import ROOT, lastmile
 from tests.orchestrator.conftest import DAY, make_world, order_data
 
@@ -334,15 +335,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def plans_in(url: str) -> int:
-    """Plans in the store."""
-    engine = create_engine(url)
-    with Session(engine) as session:
-        n = session.exec(select(func.count()).select_from(Plan)).one()
-    engine.dispose()
-    return n
-
-
 def test_plan_on_a_day_without_orders_names_the_days_that_have_them(
     store: str, tmp_path: Path
 ) -> None:
@@ -353,7 +345,7 @@ def test_plan_on_a_day_without_orders_names_the_days_that_have_them(
         "planned — days with open orders, nearest first: 2025-03-04 (Tuesday, 3 orders), "
         "2025-03-01 (Saturday, 1 order)"
     ]
-    assert plans_in(store) == 0  # no empty plan stored
+    assert rows_in(store, Plan) == 0  # no empty plan stored
 
 
 def test_plan_in_a_store_without_orders_says_how_to_add_them(
@@ -371,7 +363,7 @@ def test_plan_in_a_store_without_orders_says_how_to_add_them(
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: lastmile plan: depot 1 has no open orders on {DAY}")
     assert "no day has open orders — import some with `lastmile import ORDERS.CSV`" in line
-    assert plans_in(url) == 0
+    assert rows_in(url, Plan) == 0
 
 
 def test_plan_of_an_unknown_depot_names_the_option(store: str, tmp_path: Path) -> None:
@@ -392,4 +384,4 @@ def test_plan_shows_its_progress_on_stderr_and_the_plan_on_stdout(
     assert lines[1].startswith("solving: 0% (0/1 s)")
     assert lines[-1].startswith("solving: 100% (") or "done in" in lines[-1]
     assert result.stdout.startswith("plan 1 of depot 1 on 2025-03-04: 3 orders on ")
-    assert plans_in(store) == 1
+    assert rows_in(store, Plan) == 1

@@ -11,11 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from api.cli import main
 from orchestrator.models import Customer, Order
 from orchestrator.store.engine import create_engine, ensure_schema
+from tests.api.conftest import rows_in
 from tests.api.test_serve import lastmile
 from tests.orchestrator.conftest import make_world
 
@@ -70,15 +71,6 @@ def example(tmp_path: Path) -> Path:
     return path
 
 
-def orders_in(url: str) -> int:
-    """Orders in the store."""
-    engine = create_engine(url)
-    with Session(engine) as session:
-        n = session.exec(select(func.count()).select_from(Order)).one()
-    engine.dispose()
-    return n
-
-
 def test_import_twice_then_plan_with_the_installed_script(
     store: str, example: Path, tmp_path: Path
 ) -> None:
@@ -96,7 +88,7 @@ def test_import_twice_then_plan_with_the_installed_script(
     again = script(["import", str(example)], env, tmp_path)
     assert again.returncode == 0, again.stderr
     assert "8 orders: 0 created, 8 already present" in again.stdout
-    assert orders_in(store) == 8
+    assert rows_in(store, Order) == 8
 
     day = EXAMPLE_DAY.isoformat()
     plan = script(["plan", "--depot", "1", "--day", day, "--time-limit", "1"], env, tmp_path)
@@ -131,7 +123,7 @@ def test_a_bad_file_lists_every_error_and_imports_nothing(
         f"{source}:7:depot",
         f"{source}:11:weight_g",
     ]
-    assert orders_in(store) == 0
+    assert rows_in(store, Order) == 0
 
 
 def test_a_dry_run_writes_nothing(store: str, example: Path) -> None:
@@ -140,11 +132,8 @@ def test_a_dry_run_writes_nothing(store: str, example: Path) -> None:
     assert err.splitlines()[-1] == f"checking {example.name}: 100% (10/10 rows)"
     assert out.startswith(f"dry run of {example} against sqlite:///")
     assert "8 would be created" in out and out.strip().endswith("nothing was written")
-    assert orders_in(store) == 0
-    engine = create_engine(store)
-    with Session(engine) as session:
-        assert session.exec(select(func.count()).select_from(Customer)).one() == 1
-    engine.dispose()
+    assert rows_in(store, Order) == 0
+    assert rows_in(store, Customer) == 1
 
 
 def test_progress_of_checking_then_registering_goes_to_stderr(
@@ -184,4 +173,4 @@ def test_bad_arguments_exit_2_with_one_line(
     assert "\n" not in err.strip()
     assert err.startswith("error: lastmile import:")
     assert mentions in err
-    assert orders_in(store) == 0
+    assert rows_in(store, Order) == 0

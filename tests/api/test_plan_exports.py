@@ -46,7 +46,6 @@ from orchestrator.planning.travel import StraightLineTravel
 from orchestrator.returns_flow import choose_pickup, start_return
 from orchestrator.settings import Settings
 from routing import Limits
-from tests.api import test_board
 from tests.api.conftest import Keys, bearer
 from tests.orchestrator.conftest import make_world, order_data
 from tests.orchestrator.returns_world import (
@@ -63,8 +62,6 @@ from tests.orchestrator.returns_world import (
 
 ZONE = ZoneInfo("Europe/Helsinki")
 POINTS = [(60.1755, 24.9310), (60.1640, 24.9460), (60.1810, 24.9520), (60.1590, 24.9230)]
-store_url = test_board.store_url
-"""The fixture of an empty store on SQLite, and on PostgreSQL when it is set up."""
 EVIL = '=HYPERLINK("http://evil.example","click")'
 
 
