@@ -18,11 +18,18 @@ Promises (:mod:`simulation.twin.promises`): a **promise** is the day, place and 
 customer confirmed when the order arrived; those of the simulated days are counted
 (``promised``). It is **kept** when the parcel was delivered at the promised place (not another
 place, not the hub's locker) with service starting inside the promised window; a later
-attempt's window is a new offer and does not count. **Minutes late** — after the promised
-window's end, over the missed promises that were delivered after it (p50, p90, max);
-**announced before a miss** — missed promises whose customer got a notice before the window
-opened, over missed promises (today's policies send none: 0); **cost per kept promise** — the
-day's EUR over promises kept; per vehicle type: promises whose first attempt was by that type.
+attempt's window is a new offer and does not count. A missed promise is the **customer's**
+when the customer was not there — *absent* (the first attempt was at the promised place inside
+the promised window, nobody there and the parcel could not be left) or *rescheduled* (told the
+ETA before the window, the customer said they would not be there and chose another option) —
+and the **system's** otherwise (late, early, elsewhere, undelivered). **On time at the promised
+place** — (kept + absent + rescheduled) over promised: the system's side of the promise (the
+vehicle was, or was planned to be, at the place inside the window). **Minutes late** — after
+the promised window's end, over the missed promises that were delivered after it (p50, p90,
+max); **announced before a miss** — the system's missed promises whose customer got a notice
+before the window opened, over the system's missed promises (today's policies send none: 0;
+``nan`` when the system missed none); **cost per kept promise** — the day's EUR over promises
+kept; per vehicle type: promises whose first attempt was by that type.
 
 Returns (when the scenario simulates them; ``returns`` is ``None`` otherwise): returns *asked*
 for a pickup day inside the simulated days (those asked for later are counted apart as
@@ -52,7 +59,7 @@ from simulation.errors import InvariantError
 from simulation.pickups import ReturnStatus
 from simulation.scenario import COURIER_TYPE, Scenario
 from simulation.twin import Agent, OrderState, Status, Twin
-from simulation.twin.promises import Outcome, minutes_late, outcome
+from simulation.twin.promises import CUSTOMERS_MISSES, Outcome, minutes_late, outcome
 from simulation.world import HOUR_S
 
 __all__ = [
@@ -173,6 +180,7 @@ class PromiseKpis:
     promised: int
     kept: int
     kept_share: float
+    """Kept over promised: delivered at the promised place inside the promised window."""
     late: int
     early: int
     elsewhere: int
@@ -185,6 +193,14 @@ class PromiseKpis:
     announced_before_miss_share: float
     cost_per_kept: float
     per_type: tuple[TypePromises, ...]
+    absent: int = 0
+    """Missed because the customer was not there at an attempt on time at the place."""
+    rescheduled: int = 0
+    """Missed because the customer, told the ETA before the window, chose another option."""
+    on_time_at_place_share: float = math.nan
+    """(kept + absent + rescheduled) over promised: the system's side of the promise."""
+    system_missed: int = 0
+    """Missed promises that were the system's (neither absent nor rescheduled)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +432,14 @@ def promise_kpis(twin: Twin, cost_eur: float, type_cost_eur: Mapping[str, float]
     ]
     outcomes = [outcome(o) for o in promised]
     kept = sum(x is Outcome.KEPT for x in outcomes)
-    missed = [o for o, x in zip(promised, outcomes, strict=True) if x is not Outcome.KEPT]
+    # The system's misses: the customer's (absent, rescheduled) are not announced by it.
+    missed = [
+        o
+        for o, x in zip(promised, outcomes, strict=True)
+        if x is not Outcome.KEPT and x not in CUSTOMERS_MISSES
+    ]
+    absent = sum(x is Outcome.ABSENT for x in outcomes)
+    rescheduled = sum(x is Outcome.RESCHEDULED for x in outcomes)
     late = np.array(
         [minutes_late(o) for o, x in zip(promised, outcomes, strict=True) if x is Outcome.LATE],
         dtype=np.float64,
@@ -446,6 +469,10 @@ def promise_kpis(twin: Twin, cost_eur: float, type_cost_eur: Mapping[str, float]
         announced_before_miss_share=_share(announced, len(missed)),
         cost_per_kept=_share(cost_eur, kept),
         per_type=tuple(per_type),
+        absent=absent,
+        rescheduled=rescheduled,
+        on_time_at_place_share=_share(kept + absent + rescheduled, len(promised)),
+        system_missed=len(missed),
     )
 
 
@@ -517,6 +544,9 @@ RETURN_METRICS = (
 PROMISE_METRICS = (
     "promised",
     "kept_share",
+    "on_time_at_place_share",
+    "absent",
+    "rescheduled",
     "late_p50_min",
     "late_p90_min",
     "late_max_min",

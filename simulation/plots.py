@@ -64,11 +64,14 @@ KPI_LABELS: Mapping[str, str] = {
     "returns_expected_resale_share": "Expected resale (share)",
     "promises_promised": "Promises confirmed (orders)",
     "promises_kept_share": "Promises kept (share)",
+    "promises_on_time_at_place_share": "On time at the promised place (share)",
     "promises_late_p50_min": "Late promises, median (min)",
     "promises_late_p90_min": "Late promises, 90th percentile (min)",
     "promises_late_max_min": "Late promises, latest (min)",
-    "promises_notices": "Notices of a miss (notices)",
-    "promises_announced_before_miss_share": "Misses announced before the window (share)",
+    "promises_absent": "Missed: customer absent at an on-time attempt (orders)",
+    "promises_rescheduled": "Missed: customer told the ETA chose another option (orders)",
+    "promises_notices": "Notices sent (notices)",
+    "promises_announced_before_miss_share": "System's misses announced before the window (share)",
     "promises_cost_per_kept": "Cost per promise kept (EUR)",
 }
 """Column headings in words with units, by KPI key (:mod:`simulation.kpis`); every figure is

@@ -191,10 +191,10 @@ def _timing(twin: Twin, spec: OrderSpec) -> tuple[LegTravel, int]:
     service = service_s(spec.demand)
     if twin.policies.promises != "kept":
         return twin.legs, service
-    from simulation.twin.watch import buffer_now, buffered_legs  # watch chooses through here
+    from simulation.twin.watch import buffer_now  # watch chooses through here
 
     buffer = buffer_now(twin, sorted({a.vtype.profile for a in twin.agents if a.hub == spec.hub}))
-    return buffered_legs(twin, buffer), math.ceil(service * buffer.service)
+    return buffer.legs(twin.legs), buffer.service_seconds(service)
 
 
 def _eco_wait(twin: Twin, state: OrderState) -> int:

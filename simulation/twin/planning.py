@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from orchestrator.planning.problem import build_problem
+from orchestrator.planning.problem import MappedProblem, build_problem
+from orchestrator.planning.spread import Buffer
 from routing.model import Problem
 from routing.solution import Route, Solution
 from routing.solve import Limits, solve
@@ -31,7 +32,7 @@ from simulation.twin.orders import OrderState, Status
 from simulation.twin.plan_inputs import MIN_SHIFT_LEFT_S, fleet_input, order_input, pickup_input
 from simulation.twin.promises import notify
 from simulation.twin.vehicles import Agent, Trip, drive
-from simulation.twin.watch import ask, buffer_now, buffered_problem, keeping
+from simulation.twin.watch import ask, buffer_now, keeping
 from simulation.world import DAY_S, HOUR_S, MINUTE_S
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
     fleets = [fleet_input(twin, a, max(t, twin.shift(a, day)[0]), day=day) for a in agents]
     closing = twin.clock_s(day, twin.policies.closing_h * HOUR_S)
     inputs = [order_input(twin, o, day, t, closing) for o in waiting]
+    buffer = _buffer(twin, agents, now)
     mapped = build_problem(
         twin.depots[hub],
         fleets,
@@ -122,20 +124,37 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
         day=twin.service_date(day),
         travel=twin.world.travel,
         pickups=[pickup_input(twin, r, day, t) for r in pickups],
+        buffer=buffer,
     )
     # Customers who refuse robots, and return pickups (a robot cannot take a parcel back),
     # are kept away from robots by build_problem itself, as in production.
     order_of = {o.spec.index + 1: o for o in waiting}
     return_of = {r.index + 1: r for r in pickups}
-    solution = _solve(twin, mapped.problem, agents, now)
+    solution = _solve(twin, mapped.problem)
+    if buffer is not None:
+        nxt = day * DAY_S + closing if commit_before is None else commit_before
+        if _urgent(_left_out(mapped, solution, waiting), nxt):
+            # No vehicle keeps these at the confidence and the next plan is too late for
+            # them: planned on the expected times rather than not at all (the route watch
+            # tells their customers when the projection misses the window).
+            mapped = build_problem(
+                twin.depots[hub],
+                fleets,
+                inputs,
+                day=twin.service_date(day),
+                travel=twin.world.travel,
+                pickups=[pickup_input(twin, r, day, t) for r in pickups],
+            )
+            solution = _solve(twin, mapped.problem)
+        for o in _left_out(mapped, solution, waiting):
+            if o.window[0] <= nxt + _REACH_S and not o.notices:
+                # No vehicle keeps it now and its window opens before the next plan could
+                # put it on a route: told now (while the window has not opened), it stays
+                # waiting and is planned as soon as possible.
+                notify(o, now)
     twin.plan_seconds += wallclock.perf_counter() - t0
     twin.plans += 1
     agent_of = {f"{a.index + 1}": a for a in agents}
-    if keeping(twin):
-        routed = {mapped.order_of_stop.get(v.stop_id) for r in solution.routes for v in r.visits}
-        left = [o for o in waiting if o.spec.index + 1 not in routed]
-        nxt = day * DAY_S + closing if commit_before is None else commit_before
-        _announce_left_out(left, now, nxt)
     planned = 0
     for route in solution.routes:
         if commit_before is not None and day * DAY_S + route.start_time >= commit_before:
@@ -158,15 +177,18 @@ _REACH_S = 30 * MINUTE_S
 taken to be out of the next plan's reach."""
 
 
-def _announce_left_out(left: Sequence[OrderState], now: int, next_plan: int) -> None:
-    """Orders the plan left out (no vehicle keeps their window at the confidence) that the
-    next plan could not reach in time either: their customers are told now that it will be
-    late (``policies.promises = "kept"``: a promise is never missed silently); the order
-    stays waiting and is planned as soon as possible once its window is out of reach, as
-    today."""
-    for o in left:
-        if o.window[1] <= next_plan + _REACH_S and not o.notices:
-            notify(o, now)  # it stays on the list: planned as soon as possible, said so
+def _left_out(
+    mapped: MappedProblem, solution: Solution, waiting: Sequence[OrderState]
+) -> list[OrderState]:
+    """The waiting orders no route of ``solution`` serves."""
+    routed = {mapped.order_of_stop.get(v.stop_id) for r in solution.routes for v in r.visits}
+    return [o for o in waiting if o.spec.index + 1 not in routed]
+
+
+def _urgent(left: Sequence[OrderState], next_plan: int) -> list[OrderState]:
+    """Of orders a plan left out, those the next plan (at ``next_plan``) could not reach in
+    their window either."""
+    return [o for o in left if o.window[1] <= next_plan + _REACH_S]
 
 
 def move(twin: Twin, hub: int, o: OrderState, now: int) -> bool:
@@ -190,8 +212,9 @@ def move(twin: Twin, hub: int, o: OrderState, now: int) -> bool:
         [order_input(twin, o, day, t, closing)],
         day=twin.service_date(day),
         travel=twin.world.travel,
+        buffer=_buffer(twin, agents, now),
     )
-    solution = _solve(twin, mapped.problem, agents, now)
+    solution = _solve(twin, mapped.problem)
     twin.plan_seconds += wallclock.perf_counter() - t0
     twin.plans += 1
     agent_of = {f"{a.index + 1}": a for a in agents}
@@ -202,12 +225,16 @@ def move(twin: Twin, hub: int, o: OrderState, now: int) -> bool:
     return False
 
 
-def _solve(twin: Twin, problem: Problem, agents: Sequence[Agent], now: int) -> Solution:
-    """Solve ``problem`` repeatably; under ``policies.promises = "kept"`` on the buffer of
-    the learned spread (the vehicles still drive ``problem``'s own times)."""
-    if keeping(twin):
-        buffer = buffer_now(twin, [a.vtype.profile for a in agents], now)
-        problem = buffered_problem(problem, buffer)
+def _buffer(twin: Twin, agents: Sequence[Agent], now: int) -> Buffer | None:
+    """Under ``policies.promises = "kept"`` the buffer of the twin's learned spread at the
+    promise confidence for the agents' profiles at the hour of ``now`` (``None`` today)."""
+    if not keeping(twin):
+        return None
+    return buffer_now(twin, [a.vtype.profile for a in agents], now)
+
+
+def _solve(twin: Twin, problem: Problem) -> Solution:
+    """Solve ``problem`` repeatably (PyVRP seeded by iterations, OR-Tools' first solution)."""
     limits = Limits(
         time_limit=twin.policies.solver_time_limit_s,
         solution_limit=1,
@@ -229,6 +256,9 @@ def _dispatch(
     """Hand ``route`` to ``agent`` (under ``"kept"``, after asking its customers whether they
     will be there); the orders it carries."""
     matrix = problem.matrices[agent.vtype.profile]
+    if keeping(twin):
+        # The plan was timed on the buffer; the vehicle drives the travel provider's times.
+        matrix = twin.world.travel.matrix(problem.locations, agent.vtype.profile)
     dropped = ask(twin, agent, route, trip_orders, now) if keeping(twin) else set()
     deliveries = 0  # of this route: whether its pickups ride on a delivery tour
     for k, o in enumerate(trip_orders):

@@ -2,8 +2,10 @@
 
 Four things, each the twin's analogue of what production does:
 
-* **Plan on a buffer** (:func:`buffer_now`, :func:`buffered_problem`, :func:`buffered_legs`):
-  the planner and the concierge's tentative timeline time each leg and each service at the
+* **Plan on a buffer** (:func:`buffer_now`, passed to
+  :func:`orchestrator.planning.problem.build_problem` and scaling the concierge's legs
+  (:meth:`~orchestrator.planning.spread.Buffer.legs`)): the planner and the concierge's
+  tentative timeline time each leg and each service at the
   ``promise_confidence`` quantile of the spread learned so far
   (:class:`orchestrator.planning.spread.Buffer` from the twin's
   :class:`~orchestrator.planning.spread.SpreadBook`), so a window is offered and planned only
@@ -37,17 +39,12 @@ Units: seconds since midnight of the first simulated day; ratios actual over pla
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from orchestrator.concierge.schedule import resolve
 from orchestrator.planning.spread import ANY_HOUR, Buffer, SpreadBook, SpreadKey, zone_of
-from routing.insertion import StraightLineLegs
-from routing.matrix import URBAN_DETOUR_FACTOR
-from routing.model import Location, Problem, TravelMatrix
+from routing.model import Location
 from routing.solution import Route
 from simulation.pickups import ReturnVisit
 from simulation.twin.customers import choose, first_day
@@ -65,8 +62,6 @@ __all__ = [
     "ask",
     "book",
     "buffer_now",
-    "buffered_legs",
-    "buffered_problem",
     "keeping",
     "learn",
     "local_hour",
@@ -112,30 +107,6 @@ def buffer_now(twin: Twin, profiles: list[str], now: float | None = None) -> Buf
     ``now`` (every hour when ``None``)."""
     hour = ANY_HOUR if now is None else local_hour(now)
     return Buffer.of(book(twin), sorted(set(profiles)), twin.policies.promise_confidence, hour)
-
-
-def buffered_problem(problem: Problem, buffer: Buffer) -> Problem:
-    """``problem`` with every leg's seconds times its profile's travel factor and every
-    stop's service times the service factor (rounded up: a buffer never shortens)."""
-    matrices = {
-        name: TravelMatrix(
-            m.distances, np.ceil(m.durations * buffer.travel_factor(name)).astype(np.int64)
-        )
-        for name, m in problem.matrices.items()
-    }
-    stops = tuple(
-        replace(s, service=math.ceil(s.service * buffer.service)) if s.service else s
-        for s in problem.stops
-    )
-    return replace(problem, matrices=matrices, stops=stops)
-
-
-def buffered_legs(twin: Twin, buffer: Buffer) -> StraightLineLegs:
-    """The concierge's legs with each profile's speed divided by its travel factor."""
-    return StraightLineLegs(
-        {name: p.speed_kmh / buffer.travel_factor(name) for name, p in twin.world.profiles.items()},
-        detour_factor=URBAN_DETOUR_FACTOR,
-    )
 
 
 # -- telling the customer -------------------------------------------------------------------------
