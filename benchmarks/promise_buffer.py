@@ -14,13 +14,17 @@ Then, for each confidence, in turn:
    with ``promise_confidence`` at that value (``off`` = 0: no buffer), made current;
 2. ``--sample`` of the day's orders (every n-th, the same ones at every confidence) ask for
    their options on that day (:func:`orchestrator.concierge.offers.options_for_order`,
-   ``days=1``, ``k=20``, asked the evening before), which the tentative day checks on the
-   same buffer and filters at the same confidence.
+   ``days=1``, ``k=20`` — the API's most — asked the evening before), which the tentative
+   day checks on the same buffer and filters at the same confidence; and every window that
+   passes for them on that day, uncapped (the concierge's own request and tentative day,
+   :func:`orchestrator.concierge.options.delivery_options` with no ``k`` to speak of).
 
 Reported per city and confidence: routes, km, cost (EUR), orders served (share of the day's
-orders), options offered per order asked (mean), the share of orders asked that got at least
-one option, and the lowest confidence of an option offered. The store has no outcomes, so
-the buffer is the default spread's quantile (travel sigma 0.15, service 0.3).
+orders), options offered per order asked (mean, at most 20), windows offered per order
+(uncapped mean), the share of those windows kept with a probability under 0.9 (weak
+promises: only without a buffer or below 0.9 can there be any), the share of orders asked
+that got at least one option, and the lowest confidence of an option offered. The store has
+no outcomes, so the buffer is the default spread's quantile (travel sigma 0.15, service 0.3).
 
 The solve is time-limited: differences of a few per cent between runs are the search's
 noise, not the buffer's. ``--json FILE`` writes ``{"cities": {city: [row, ...]}, "orders",
@@ -45,11 +49,12 @@ import networkx as nx
 from sqlmodel import Session, col, select
 
 from api.cli.progress import Progress
-from orchestrator.concierge.offers import options_for_order
+from orchestrator.concierge.offers import _context, options_for_order
+from orchestrator.concierge.options import delivery_options
 from orchestrator.models import Depot, Order
 from orchestrator.planning.plans import plan_day
-from orchestrator.planning.tentative import DayCache
-from orchestrator.planning.travel import TravelTimes, travel_from_settings
+from orchestrator.planning.tentative import DayCache, tentative_days
+from orchestrator.planning.travel import TravelTimes, legs_for, travel_from_settings
 from orchestrator.settings import Settings, setting_name
 from orchestrator.store.engine import create_engine, ensure_schema, session_scope
 from routing.solve import Limits
@@ -58,6 +63,8 @@ __all__ = ["Row", "main", "measure_city", "parse_confidences"]
 
 CONFIDENCES: tuple[float, ...] = (0.0, 0.8, 0.9, 0.95)
 """What is compared by default (0: the buffer off)."""
+WEAK = 0.9
+"""A window kept with a lower probability than this is a weak promise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,8 @@ class Row:
     orders: int
     served_share: float
     options_per_order: float
+    windows_per_order: float
+    weak_share: float
     asked: int
     with_option_share: float
     min_option_confidence: float | None
@@ -197,20 +206,19 @@ def _measure(
     asked = ids[::step][:sample]
     now = datetime.combine(day - timedelta(days=1), time(18), ZoneInfo(depot.timezone))
     cache = DayCache()
-    counts, lowest = [], None
+    counts, windows, weak, lowest = [], [], 0, None
     for order_id in asked:
         answer = options_for_order(
-            session,
-            order_id,
-            days=1,
-            k=20,
-            now=now,
-            travel=travel,
-            cache=cache,
+            session, order_id, days=1, k=20, now=now, travel=travel, cache=cache
         )
         counts.append(len(answer.options))
         for o in answer.options:
             lowest = o.confidence if lowest is None else min(lowest, o.confidence)
+        ctx = _context(session, order_id, now, None, travel)
+        (tentative,) = tentative_days(session, depot, [day], now=now, travel=travel, cache=cache)
+        every = delivery_options(ctx.request, [tentative.plan], legs_for(travel), k=100_000)
+        windows.append(len(every))
+        weak += sum(1 for o in every if round(o.confidence, 2) < WEAK)
     total = plan.n_served + plan.n_unserved
     return Row(
         city=city,
@@ -222,6 +230,8 @@ def _measure(
         orders=total,
         served_share=round(plan.n_served / total, 3) if total else 0.0,
         options_per_order=round(sum(counts) / len(counts), 2) if counts else 0.0,
+        windows_per_order=round(sum(windows) / len(windows), 2) if windows else 0.0,
+        weak_share=round(weak / sum(windows), 3) if sum(windows) else 0.0,
         asked=len(counts),
         with_option_share=round(sum(1 for c in counts if c) / len(counts), 3) if counts else 0.0,
         min_option_confidence=lowest,
@@ -232,7 +242,8 @@ def table(rows: Sequence[Row]) -> str:
     """The rows as a plain-text table."""
     head = (
         f"{'city':<10} {'confidence':>10} {'routes':>6} {'km':>8} {'EUR':>9} {'served':>8} "
-        f"{'options/order':>13} {'with option':>11} {'min conf':>8}"
+        f"{'options/order':>13} {'windows/order':>13} {'weak':>6} {'with option':>11} "
+        f"{'min conf':>8}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -240,8 +251,8 @@ def table(rows: Sequence[Row]) -> str:
         low = "-" if r.min_option_confidence is None else f"{r.min_option_confidence:.3f}"
         lines.append(
             f"{r.city:<10} {conf:>10} {r.routes:>6} {r.km:>8.1f} {r.cost_eur:>9.2f} "
-            f"{r.served_share:>8.1%} {r.options_per_order:>13.2f} {r.with_option_share:>11.1%} "
-            f"{low:>8}"
+            f"{r.served_share:>8.1%} {r.options_per_order:>13.2f} {r.windows_per_order:>13.2f} "
+            f"{r.weak_share:>6.1%} {r.with_option_share:>11.1%} {low:>8}"
         )
     return "\n".join(lines)
 

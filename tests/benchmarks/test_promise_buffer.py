@@ -32,8 +32,8 @@ def test_a_confidence_outside_zero_one_is_refused(text: str) -> None:
 
 def test_the_table_names_each_confidence() -> None:
     rows = [
-        Row("synthetic", None, 6, 48.3, 310.19, 40, 40, 1.0, 18.1, 10, 1.0, 0.525),
-        Row("synthetic", 0.9, 7, 52.7, 332.14, 39, 40, 0.975, 12.5, 10, 0.9, 0.904),
+        Row("synthetic", None, 6, 48.3, 310.19, 40, 40, 1.0, 18.1, 40.2, 0.21, 10, 1.0, 0.525),
+        Row("synthetic", 0.9, 7, 52.7, 332.14, 39, 40, 0.975, 12.5, 30.5, 0.0, 10, 0.9, 0.904),
     ]
     text = table(rows).splitlines()
     assert "off" in text[2] and "0.9" in text[3]
@@ -55,4 +55,6 @@ def test_tiny_run_plans_with_and_without_the_buffer(tmp_path: Path) -> None:
     assert off["confidence"] is None and on["confidence"] == 0.9
     assert off["orders"] == on["orders"] == 20
     assert on["asked"] == 4
+    assert on["weak_share"] == 0.0  # nothing under 0.9 is offered on the 0.9 buffer
+    assert on["windows_per_order"] >= on["options_per_order"]
     assert on["min_option_confidence"] is None or on["min_option_confidence"] >= 0.895
