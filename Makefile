@@ -21,12 +21,13 @@ demo: $(STAMP)
 # once; tests/conftest.py gives each its own PostgreSQL database), then the timing tests (marked
 # `serial` in tests/conftest.py: answers while a solve runs, writes during an import, deadlines)
 # alone in one process, where no second worker loads the other core. Both parts always run;
-# the target fails if either does. `make test-serial` runs everything in one process.
+# the target fails if either does; each lists its slowest tests, to keep the suite's time in
+# view (the guide: well under 10 minutes on 2 cores). `make test-serial`: all in one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not serial" -q -n 2 --dist loadfile; \
+	$(BIN)/python -m pytest -m "not slow and not serial" -q -n 2 --dist loadfile --durations=40; \
 	parallel=$$?; \
 	$(BIN)/python -m pytest -m "serial and not slow" -q \
-		$$($(BIN)/python -c "from tests.conftest import serial_files; print(*serial_files())"); \
+		--durations=10 $$($(BIN)/python -c "from tests.conftest import serial_files; print(*serial_files())"); \
 	serial=$$?; \
 	if [ $$parallel -ne 0 ]; then exit $$parallel; fi; \
 	exit $$serial
