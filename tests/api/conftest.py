@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from orchestrator.access.keys import create_api_key
 from orchestrator.intake.catalog import create_customer
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
-from tests.orchestrator.conftest import POSTGRES_ENV, _postgres_database
+from tests.orchestrator.conftest import POSTGRES_ENV, World, _postgres_database, make_world
 
 _RAW_OPENAPI: list[dict[str, Any]] = []
 """FastAPI's own OpenAPI document of the first app the fixtures made (before the app's
@@ -202,3 +202,25 @@ def rows_in(url: str, model: type) -> int:
             return int(session.exec(select(func.count()).select_from(model)).one())
     finally:
         engine.dispose()
+
+
+def world_store(
+    path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fill: Callable[[Session, World], object] | None = None,
+) -> str:
+    """A SQLite store at ``path`` for a command to work on: migrated, the depot HEL1 with two
+    vans and a customer (:func:`~tests.orchestrator.conftest.make_world`), then what ``fill``
+    adds; set as ``LASTMILE_DATABASE_URL``. Its URL."""
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
+    engine = create_engine(url)
+    try:
+        ensure_schema(engine)
+        with Session(engine) as session:
+            world = make_world(session)
+            if fill is not None:
+                fill(session, world)
+    finally:
+        engine.dispose()
+    return url

@@ -22,11 +22,10 @@ from api.cli import main
 from api.cli.program import COMMANDS
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Plan
-from orchestrator.store.engine import create_engine, ensure_schema
 from simulation.cities.synthetic import generate_city
-from tests.api.conftest import rows_in
+from tests.api.conftest import rows_in, world_store
 from tests.api.test_serve import ROOT, lastmile
-from tests.orchestrator.conftest import DAY, make_world, order_data
+from tests.orchestrator.conftest import DAY, World, order_data
 
 
 @dataclass(frozen=True)
@@ -321,18 +320,14 @@ def test_version_is_the_installed_package_version(tmp_path: Path, flag: str) -> 
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A SQLite store (the env's URL) with the depot HEL1: 3 orders the day after DAY, 1 two
     days before it, and none on DAY."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
-    engine = create_engine(url)
-    ensure_schema(engine)
-    with Session(engine) as session:
-        world = make_world(session)
+
+    def orders(session: Session, world: World) -> None:
         for offset, n in ((1, 3), (-2, 1)):
             day = (DAY + timedelta(days=offset)).isoformat()
             for k in range(n):
                 register_order(session, order_data(world, service_day=day), f"{day}-{k}")
-    engine.dispose()
-    return url
+
+    return world_store(tmp_path / "store.db", monkeypatch, orders)
 
 
 def test_plan_on_a_day_without_orders_names_the_days_that_have_them(
@@ -351,13 +346,7 @@ def test_plan_on_a_day_without_orders_names_the_days_that_have_them(
 def test_plan_in_a_store_without_orders_says_how_to_add_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
-    engine = create_engine(url)
-    ensure_schema(engine)
-    with Session(engine) as session:
-        make_world(session)
-    engine.dispose()
+    url = world_store(tmp_path / "empty.db", monkeypatch)
     result = run(["plan", "--depot", "1", "--day", DAY.isoformat()], tmp_path)
     assert (result.code, result.stdout) == (1, "")
     [line] = result.stderr.splitlines()

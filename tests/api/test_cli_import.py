@@ -11,14 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from api.cli import main
 from orchestrator.models import Customer, Order
-from orchestrator.store.engine import create_engine, ensure_schema
-from tests.api.conftest import rows_in
+from tests.api.conftest import rows_in, world_store
 from tests.api.test_serve import lastmile
-from tests.orchestrator.conftest import make_world
 
 SOURCE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "orders.csv"
 EXAMPLE_DAY = date(2027, 3, 1)
@@ -50,14 +47,7 @@ def script(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comple
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A SQLite store with the depot HEL1 (two vans) and one customer; also the env's URL."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
-    engine = create_engine(url)
-    ensure_schema(engine)
-    with Session(engine) as session:
-        make_world(session)
-    engine.dispose()
-    return url
+    return world_store(tmp_path / "store.db", monkeypatch)
 
 
 @pytest.fixture
