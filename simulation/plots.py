@@ -71,7 +71,9 @@ KPI_LABELS: Mapping[str, str] = {
     "promises_absent": "Missed: customer absent at an on-time attempt (orders)",
     "promises_rescheduled": "Missed: customer told the ETA chose another option (orders)",
     "promises_notices": "Notices sent (notices)",
-    "promises_announced_before_miss_share": "System's misses announced before the window (share)",
+    "promises_announced_before_miss_share": (
+        "Misses by the system announced before the window (share)"
+    ),
     "promises_cost_per_kept": "Cost per promise kept (EUR)",
 }
 """Column headings in words with units, by KPI key (:mod:`simulation.kpis`); every figure is
@@ -235,8 +237,12 @@ def html_report(result: SweepResult, *, title: str = "lastmile what-if simulatio
     if any("promises_kept_share" in report["summary"] for report in result.reports):
         parts.append("<h2>Promises</h2><p class='note'>A promise is the day, place and window "
                      "the customer confirmed; kept when delivered there, inside the window. "
-                     "Lateness over the promises delivered late; per vehicle type, the "
-                     "promises it first tried.</p>" + _table(_promise_rows(result)))  # fmt: skip
+                     "On time at the promised place also counts the customer's misses: absent "
+                     "at an attempt there inside the window, or told the ETA and chose "
+                     "another option; the rest are the system's misses, announced when told "
+                     "before the window opened. Lateness over the promises delivered late; "
+                     "per vehicle type, the promises it first tried.</p>"
+                     + _table(_promise_rows(result)))  # fmt: skip
     parts.append("<h2>Unserved orders by reason</h2>" + _reasons(result, "orders"))
     if any("returns" in rep for report in result.reports for rep in report["replications"]):
         parts.append("<h2>Unserved returns by reason</h2>" + _reasons(result, "returns"))
