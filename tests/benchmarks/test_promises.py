@@ -1,6 +1,7 @@
-"""benchmarks.promises on a tiny scenario: changes parsed, a candidate the scenarios do not know
-runs as the baseline and says so, a real policy change is paired replication by replication, and
-the JSON keys are the issue's."""
+"""benchmarks.promises on a tiny scenario: changes parsed, a candidate the scenarios reject
+runs as the baseline and says so, the promise-keeping policy and any real policy change are
+paired replication by replication, and the JSON keys are the issue's (with on time at the
+promised place)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from simulation.scenario import Scenario
 from tests.simulation.conftest import tiny_dict
 
 KEYS = {"kept_share", "kept_share_ci", "first_attempt_success", "cost_per_parcel_ratio",
-        "announced_before_miss_share", "baseline_kept_share"}  # fmt: skip
+        "announced_before_miss_share", "baseline_kept_share", "on_time_at_place_share",
+        "baseline_on_time_at_place_share"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,9 @@ def test_changes_are_parsed_as_json_or_text() -> None:
         promises.parse_changes(["policies.promises"])
 
 
-def test_an_unknown_policy_runs_the_baseline_and_says_so(tiny: Scenario) -> None:
+def test_a_policy_the_scenarios_reject_runs_the_baseline_and_says_so(tiny: Scenario) -> None:
     comparison, note = promises.compare(
-        "tiny", tiny, {}, {"policies.promises": "kept"}, replications=1
+        "tiny", tiny, {}, {"policies.promises": "always"}, replications=1
     )
     assert comparison.same_run and comparison.candidate is comparison.baseline
     assert "not implemented yet" in note and "policies.promises" in note
@@ -46,6 +48,25 @@ def test_an_unknown_policy_runs_the_baseline_and_says_so(tiny: Scenario) -> None
     assert 0 < figures["kept_share"] <= 1
     assert figures["cost_per_parcel_ratio"] == 1.0
     assert figures["kept_share_paired"][0] == 0.0
+
+
+def test_the_promise_keeping_policy_is_paired_with_today(tiny: Scenario) -> None:
+    comparison, note = promises.compare(
+        "tiny", tiny, {}, {"policies.promises": "kept"}, replications=1
+    )
+    assert not comparison.same_run and note == "policies.promises=kept"
+    base, cand = comparison.baseline.replications[0], comparison.candidate.replications[0]
+    assert base.promises is not None and cand.promises is not None
+    # The same customers and parcels; today sends no notice, "kept" asks before it sets out.
+    assert base.promises.promised == cand.promises.promised
+    assert base.promises.notices == 0 < cand.promises.notices
+    figures = comparison.figures()
+    assert set(figures) >= KEYS
+    assert figures["on_time_at_place_share"] >= figures["kept_share"]
+    assert figures["baseline_kept_share"] == base.promises.kept_share
+    assert figures["cost_per_parcel_ratio"] == pytest.approx(
+        cand.cost_per_parcel / base.cost_per_parcel, abs=1e-3
+    )
 
 
 def test_a_real_policy_change_is_paired(tiny: Scenario) -> None:
@@ -76,6 +97,7 @@ def test_the_command_writes_the_issue_keys(
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert set(figures) >= KEYS and set(figures["scenarios"]) == {"tiny"}
     assert set(figures) == KEYS | {"scenarios"}
-    assert "not implemented yet" in figures["scenarios"]["tiny"]["candidate_policy"]
+    assert figures["scenarios"]["tiny"]["candidate_policy"] == "policies.promises=kept"
+    assert not figures["scenarios"]["tiny"]["same_run"]
     table = capsys.readouterr().out
     assert "tiny" in table and "kept (CI)" in table
