@@ -151,7 +151,7 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
                 # No vehicle keeps it now and its window opens before the next plan could
                 # put it on a route: told now (while the window has not opened), it stays
                 # waiting and is planned as soon as possible.
-                notify(o, now)
+                notify(o, now, "unplanned")
     twin.plan_seconds += wallclock.perf_counter() - t0
     twin.plans += 1
     agent_of = {f"{a.index + 1}": a for a in agents}

@@ -64,6 +64,10 @@ class PromiseNotice:
     order: int
     at: int
     before_window_start: bool
+    reason: str = ""
+    """Why: ``"away"`` (told the ETA, the customer said they would not be there),
+    ``"late"`` (the route watch projects the stop past its window, or the vehicle got there
+    after it), ``"unplanned"`` (no vehicle keeps it and the next plan comes too late)."""
 
 
 class Outcome(StrEnum):
@@ -97,9 +101,10 @@ def record(state: OrderState) -> Promise:
     return state.promise
 
 
-def notify(state: OrderState, at: int) -> PromiseNotice:
+def notify(state: OrderState, at: int, reason: str = "") -> PromiseNotice:
     """The hook a promise-keeping policy calls when it tells the customer their promise will
-    be missed, at second ``at``: the notice is kept on the order (``state.notices``).
+    be missed, at second ``at``, for ``reason`` (:class:`PromiseNotice`): the notice is kept
+    on the order (``state.notices``).
 
     Raises
     ------
@@ -108,7 +113,7 @@ def notify(state: OrderState, at: int) -> PromiseNotice:
     """
     if state.promise is None:
         raise ValueError(f"order {state.spec.index} has no promise yet — record it first")
-    notice = PromiseNotice(state.spec.index, int(at), int(at) < state.promise.window[0])
+    notice = PromiseNotice(state.spec.index, int(at), int(at) < state.promise.window[0], reason)
     state.notices.append(notice)
     return notice
 

@@ -29,6 +29,7 @@ from simulation.twin.charging import charge
 from simulation.twin.orders import OrderState, Status
 from simulation.twin.outcomes import attempt, back_at_hub
 from simulation.twin.plan_inputs import service_s
+from simulation.twin.promises import notify
 from simulation.twin.returns import collected, pickup, release_return
 from simulation.twin.watch import keeping, learn, watch
 from simulation.world import DAY_S
@@ -155,6 +156,8 @@ def drive(
             yield from _return_stop(env, twin, agent, o, load, on_board)
             here = visit.location
             continue
+        if kept and env.now > o.window[1] and k not in trip.told:
+            notify(o, int(env.now), "late")  # the last leg overran: said so at the door
         if env.now < o.window[0]:
             yield env.timeout(o.window[0] - env.now)  # early: wait for the window to open
         agent.attempts += 1

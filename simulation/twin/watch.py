@@ -144,7 +144,7 @@ def ask(twin: Twin, agent: Agent, route: Route, orders: tuple[object, ...], now:
         there = followed and resolve(o.spec.customer.schedule, twin.instant(eta)) == o.place
         if not there and twin.answers_rng.random() < answers:
             first = o.attempts == 0 and not o.redelivery  # the promise is still the one at stake
-            notify(o, now)
+            notify(o, now, "away")
             o.rescheduled = o.rescheduled or first
             o.status = Status.WAITING
             reschedule(twin, o, after=max(now, o.window[1]))
@@ -191,7 +191,7 @@ def watch(twin: Twin, agent: Agent, trip: Trip, k: int, here: int, now: int) -> 
             if late and j not in trip.told:
                 trip.told.add(j)
                 if not o.notices:
-                    notify(o, now)  # the new ETA, before the window when it has not opened
+                    notify(o, now, "late")  # the new ETA, before the window when it has not opened
             if t < o.window[0]:
                 if o.window[0] - t > z * math.sqrt(var):
                     var = 0.0  # waiting for the window absorbs the spread so far
