@@ -65,7 +65,9 @@ from orchestrator.jobs.plans import (
     submit_replan,
 )
 from orchestrator.models import Day, Int64, Plan, PlanStatus, Role, Route, StopStatus
+from orchestrator.models.columns import utcnow
 from orchestrator.operations.dispatch import dispatch_route
+from orchestrator.operations.progress import day_forecasts
 from orchestrator.planning.board_view import DayView, day_view, depot_days, kept_aside
 from orchestrator.planning.plans import make_current
 from orchestrator.returns_flow.flows import return_flows
@@ -330,6 +332,8 @@ def _day_page(
         "error": error,
         "default_time_limit_s": DEFAULT_LIMITS.time_limit,
         "palette": PALETTE,
+        # How far each dispatched route of the current plan runs behind (no route, no query).
+        "behind": day_forecasts(session, _watched(view), day, view.timezone, utcnow()),
     }
     return render(
         request,
@@ -339,6 +343,15 @@ def _day_page(
         status_code=status_code,
         headers={"Referrer-Policy": "same-origin"},
     )
+
+
+def _watched(view: DayView) -> list[int]:
+    """The routes whose progress the board shows: the dispatched ones of the current plan,
+    when it is the plan shown."""
+    current, shown = view.current, view.shown
+    if current is None or shown is None or current.id != shown.id:
+        return []
+    return [r.id for r in view.routes if r.dispatched]
 
 
 _STOP_ROW = (

@@ -76,7 +76,7 @@ from orchestrator.models import (
     VehicleType,
 )
 from orchestrator.operations import whereabouts as _redirect
-from orchestrator.planning.plans import current_plan, plan_routes, route_stops
+from orchestrator.planning.plans import plan_routes, route_stops
 from orchestrator.planning.problem import MappedProblem, stop_id
 from orchestrator.planning.spread import (
     Buffer,
@@ -109,7 +109,7 @@ __all__ = [
     "after_outcome",
     "checked_report",
     "choices_left",
-    "current_forecasts",
+    "day_forecasts",
     "forecast_route",
     "keep_promises",
     "locker_place_id",
@@ -863,19 +863,11 @@ def promise_risk(session: Session, order: Order) -> RiskNotice | None:
     return RiskNotice(event.at, event.detail, choices_left(session, order))
 
 
-def _today(depot: Depot, now: datetime) -> date:
-    """The depot's local day at ``now``."""
-    return now.astimezone(ZoneInfo(depot.timezone)).date()
-
-
-def current_forecasts(
-    session: Session, depot_id: int, day: date, now: datetime
+def day_forecasts(
+    session: Session, route_ids: Sequence[int], day: date, timezone: str, now: datetime
 ) -> dict[int, RouteForecast]:
-    """:func:`plan_forecasts` of the depot's current plan of ``day``, the clock counted only
-    when ``day`` is the depot's today at ``now``."""
-    depot = session.get(Depot, depot_id)
-    plan = current_plan(session, depot_id, day)
-    if depot is None or plan is None or plan.id is None:
-        return {}
-    clock = now if _today(depot, now) == day else None
-    return plan_forecasts(session, plan.id, now=clock)
+    """:func:`forecast_route` of each route (by id) of a day at a depot in ``timezone``, for
+    the board: the clock ``now`` counts only when ``day`` is the depot's today (a past day's
+    open stops are not "behind" by the days since). No route, no query."""
+    clock = now if now.astimezone(ZoneInfo(timezone)).date() == day else None
+    return {rid: forecast_route(session, rid, now=clock) for rid in route_ids}

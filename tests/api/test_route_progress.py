@@ -18,7 +18,7 @@ from api.deps import _settings_secret
 from orchestrator.access.links import make_link_token
 from orchestrator.intake.catalog import add_place
 from orchestrator.intake.orders import register_order
-from orchestrator.operations.dispatch import dispatch_route
+from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.travel import StraightLineTravel
 from routing import Limits
@@ -201,3 +201,27 @@ def test_the_customers_page_says_running_late_with_the_choices(
     assert 'data-testid="risk-locker"' in card
     bert = client.get(f"/t/{make_link_token(secret, 'order', day.orders['C'])}?lang=en")
     assert bert.status_code == 200 and 'data-testid="promise-at-risk"' not in bert.text
+
+
+def test_the_board_shows_a_route_behind_and_its_stops_at_risk(
+    client: TestClient, keys: Keys, day: Day, session: Session, world: dict[str, Any]
+) -> None:
+    first, *_ = route_stops(session, day.route_id)
+    late = first.departure_at + timedelta(minutes=75)
+    mark_stop_outcome(session, first.id or 0, "delivered", at=late)  # 75 min behind
+    client.base_url = client.base_url.copy_with(scheme="https")  # the board's Secure cookie
+    signed = client.post(
+        "/board/sign-in", data={"key": keys.planner}, headers={"Origin": "https://testserver"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert signed.status_code in (302, 303), signed.text
+    page = client.get(f"/board/depots/{world['depot']['id']}/{day.day.isoformat()}")
+    assert page.status_code == 200, page.text
+    section = page.text.split(f'data-route-id="{day.route_id}"')[1].split("</h3>")[0]
+    assert 'data-testid="behind"' in section and "75 min behind" in section
+    at_risk = section.split('data-testid="at-risk">')[1].split("<")[0]
+    numbers = {int(n) for n in at_risk.removeprefix("stops at risk: ").split(", ")}
+    b_number = next(
+        s.sequence + 1 for s in route_stops(session, day.route_id) if s.order_id == day.orders["B"]
+    )
+    assert b_number in numbers
