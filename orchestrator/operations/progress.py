@@ -599,6 +599,7 @@ def _try_move(
         if fleet is None or vtype is None:
             continue
         stops = list(route_stops(session, target.id))
+        before = [(s.id, s.route_id, s.status, s.sequence) for s in [*stops, row]]
         remaining = [s for s in stops if s.status not in _CLOSED]
         try:
             _redirect._refuse_returns_ahead(session, target, -1)
@@ -619,9 +620,29 @@ def _try_move(
         cautious = now + (mapped.at(visit.start) - now) * factor
         if cautious > stop.window[1]:
             continue
+        # Serialise with planners and redirects of the depot (a row lock on PostgreSQL; SQLite
+        # locks the file), then make sure neither route moved while the solver ran.
+        session.exec(select(Depot).where(Depot.id == depot.id).with_for_update()).one()
+        if not _unchanged(session, plan, before):
+            _log.info("order %s: %s changed while a move was computed", order.id, target.vehicle_id)
+            continue
         return _write_move(session, plan, late, target, vtype, row, remaining, mapped, solved,
                            order, stop, zone)  # fmt: skip
     return None
+
+
+def _unchanged(
+    session: Session, plan: Plan, before: Sequence[tuple[int | None, int, StopStatus, int]]
+) -> bool:
+    """Whether the plan is still current and each stop still has the route, status and
+    sequence read before the solve (``before``: id, route id, status, sequence)."""
+    status = session.exec(select(Plan.status).where(Plan.id == plan.id)).one()
+    fresh = session.exec(
+        select(RouteStop.id, RouteStop.route_id, RouteStop.status, RouteStop.sequence).where(
+            col(RouteStop.id).in_([b[0] for b in before])
+        )
+    ).all()
+    return status is PlanStatus.CURRENT and sorted(fresh) == sorted(before)
 
 
 def _kept_at(
@@ -668,8 +689,6 @@ def _write_move(
 ) -> Moved:
     """Persist a move: the receiving route's open stops (the moved one among them) in the
     solved order, its totals, and the events. The late route keeps its other stops."""
-    depot_id = order.depot_id
-    session.exec(select(Depot).where(Depot.id == depot_id).with_for_update()).one()
     previous = {s.order_id: s.arrival_at for s in [*remaining, row]}
     was = row.service_start_at
     moving = [*remaining, row]

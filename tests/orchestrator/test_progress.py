@@ -17,6 +17,7 @@ from orchestrator.intake.orders import register_order
 from orchestrator.models import (
     Order,
     OrderEventKind,
+    OrderStatus,
     PlaceKind,
     Plan,
     Route,
@@ -25,6 +26,7 @@ from orchestrator.models import (
     WebhookDelivery,
     WebhookEvent,
 )
+from orchestrator.notifications.payloads import OrderFacts, choices
 from orchestrator.notifications.subscriptions import create_subscription
 from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.operations.progress import (
@@ -323,3 +325,25 @@ def test_order_events_of_others_are_untouched(session: Session, world: World) ->
     ).all()
     for oid in others:
         assert OrderEventKind.PROMISE_AT_RISK not in _kinds(session, oid or 0)
+
+
+def test_the_webhook_offers_the_same_choices_as_the_page(session: Session, world: World) -> None:
+    day = _plan(session, world, b_window=("11:00", "11:10"))
+    locker = add_place(
+        session, world.customer.id or 0,
+        {"kind": PlaceKind.LOCKER, "name": "locker", "lat": 60.1690, "lon": 24.9320},
+    )  # fmt: skip
+    for status in ("planned", "dispatched"):  # options only while the parcel is at the depot
+        order = session.get(Order, day.orders["B"])
+        assert order is not None
+        order.status = OrderStatus(status)
+        page = [(c.kind, c.method, c.href) for c in choices_left(session, order)]
+        facts = OrderFacts(
+            reference=None, status=status, service_day=DAY, timezone="Europe/Helsinki",
+            window=None, locker_place_id=locker.id,
+        )  # fmt: skip
+        hook = [(c["choice"], c["method"], c["href"]) for c in choices(order.id or 0, facts)]
+        assert page == hook
+        assert ("locker" in [k for k, _, _ in page]) and (
+            ("another_day" in [k for k, _, _ in page]) == (status == "planned")
+        )
