@@ -92,7 +92,7 @@ from orchestrator.sharing import (
     proportional_shares,
     shapley_shares,
 )
-from routing import Limits, Problem, solve
+from routing import Limits, Problem, Solution, solve
 from routing.model import TravelMatrix
 
 __all__ = [
@@ -258,6 +258,9 @@ class CoalitionPlan:
     iterations
         PyVRP iterations the solve ran (fewer than asked when the time limit cut it short;
         ``None`` when the solve used no PyVRP seed, as on a day of a handful of stops).
+    duty_h, fixed_eur, km_eur, hours_eur
+        Hours on duty (the routes' durations, waits included) and the cost's three parts:
+        the used vehicles' day rates, their kilometres, their hours (EUR).
     """
 
     members: tuple[str, ...]
@@ -275,6 +278,10 @@ class CoalitionPlan:
     violations: tuple[str, ...]
     checker_km: float
     iterations: int | None = None
+    duty_h: float = 0.0
+    fixed_eur: float = 0.0
+    km_eur: float = 0.0
+    hours_eur: float = 0.0
 
     @property
     def label(self) -> str:
@@ -327,7 +334,24 @@ def plan_coalition(
         violations=tuple(violations),
         checker_km=round(check.cost.distance_m / 1000, 3),
         iterations=_iterations(solution.stats),
+        **_cost_parts(problem, solution),
     )
+
+
+def _cost_parts(problem: Problem, solution: Solution) -> dict[str, float]:
+    """Hours on duty and the cost's parts by the vehicle types' factors (what the planner
+    charges: day rate per used vehicle, EUR per km, EUR per hour of the route's duration)."""
+    fixed = per_km = 0.0
+    for route in solution.routes:
+        vt = problem.vehicle_type(route.vehicle_type)
+        fixed += vt.fixed_cost
+        per_km += vt.cost_per_km * route.distance / 1000
+    return {
+        "duty_h": round(solution.duration / 3600, 2),
+        "fixed_eur": round(fixed, 2),
+        "km_eur": round(per_km, 2),
+        "hours_eur": round(solution.cost - fixed - per_km, 2),
+    }
 
 
 def _iterations(stats: Mapping[str, object]) -> int | None:
@@ -632,6 +656,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     limits = budget(iterations, args.time_limit)
+    print(
+        f"{orders} orders per retailer; every solve: {iterations} PyVRP iterations, then "
+        f"OR-Tools' first solution, at most {args.time_limit:g} s, one worker, seed "
+        f"{_SOLVER_SEED}\n"
+    )
 
     from api.cli.progress import Progress
 

@@ -51,6 +51,8 @@ def test_every_plan_serves_its_orders_and_keeps_every_rule(quick: dict[str, Any]
         assert plan["served"] == plan["orders"] == 8 * len(label.split("+")), label
         assert plan["violations"] == [] and plan["complete"], label
         assert plan["checker_km"] == pytest.approx(plan["km"], abs=0.002), label
+        parts = plan["fixed_eur"] + plan["km_eur"] + plan["hours_eur"]
+        assert parts == pytest.approx(plan["cost_eur"], abs=0.02), label
 
 
 @pytest.mark.parametrize("rule", ["proportional", "shapley"])
