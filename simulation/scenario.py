@@ -216,9 +216,9 @@ class Preferences(BaseModel):
         default=0.5,
         ge=0,
         le=1,
-        description="Chance a customer who will not be where they chose, told before the "
-        "window that the parcel is coming (policies.promises = 'kept'), says so and picks "
-        "another option.",
+        description="Chance a customer who will not be where they chose, told the ETA when "
+        "the trip is handed out (policies.promises = 'kept'), says so and picks another "
+        "option (the stop is left out of the trip); the others are tried at the door.",
     )
 
     @model_validator(mode="after")

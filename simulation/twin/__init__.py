@@ -47,6 +47,9 @@ Where things live:
 * :mod:`~simulation.twin.outcomes` — drops, failed attempts back at the hub, :func:`day_end`;
 * :mod:`~simulation.twin.promises` — what the customer confirmed, whether it was kept, and
   the notice a promise-keeping policy sends before a miss;
+* :mod:`~simulation.twin.watch` — the promise-keeping policy (``policies.promises = "kept"``):
+  plans and offers on the buffer of the spread the twin learns from its own legs and stops,
+  customers asked before the trip sets out, routes watched as they run;
 * :mod:`~simulation.twin.service` — seconds at a stop.
 
 Randomness comes from generators spawned from one :class:`numpy.random.SeedSequence` per

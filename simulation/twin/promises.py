@@ -8,14 +8,18 @@ day — is a new offer, but the promise was missed by then: only the first one c
 
 A promise is **kept** when the parcel was handed over (or left at the door) at the promised place
 — not at another place, not in the hub's locker — with service starting inside the promised
-window (hence on the promised day). Otherwise it was **missed**: *late* (at the place, after the
-window), *early* (before it), *elsewhere* (another place or the locker) or *undelivered* (failed
-or unserved).
+window (hence on the promised day). Otherwise it was **missed**, by the customer — *absent* (the
+first attempt was at the promised place inside the promised window, nobody was there and the
+parcel could not be left) or *rescheduled* (told the ETA before the vehicle came, the customer
+said they would not be there and chose another option) — or by the system: *late* (at the
+place, after the window), *early* (before it), *elsewhere* (another place or the locker) or
+*undelivered* (failed or unserved) (:data:`CUSTOMERS_MISSES`).
 
 A **notice** (:class:`PromiseNotice`) is what a promise-keeping policy sends a customer when it
-sees the promise will be missed — the production ``eta_moved`` event and its webhook. Today's
-policies send none; a policy calls :func:`notify` and the KPIs (:mod:`simulation.kpis`) count the
-missed promises announced before their window started.
+sees the promise will be missed — the production ``order.eta_moved`` event and its webhook.
+Today's policies send none; ``policies.promises = "kept"`` (:mod:`simulation.twin.watch`) calls
+:func:`notify` and the KPIs (:mod:`simulation.kpis`) count the system's missed promises
+announced before their window started.
 
 Units: seconds since midnight of the first simulated day (local time at the hubs).
 """

@@ -26,7 +26,7 @@ from routing.solution import Route
 from simulation.errors import InvariantError
 from simulation.pickups import ReturnState, ReturnStatus, ReturnVisit
 from simulation.twin.charging import charge
-from simulation.twin.orders import OrderState, Status
+from simulation.twin.orders import OrderState
 from simulation.twin.outcomes import attempt, back_at_hub
 from simulation.twin.plan_inputs import service_s
 from simulation.twin.promises import notify
@@ -88,8 +88,6 @@ class Trip:
     dropped: set[int] = field(default_factory=set)
     """Positions on the route of stops that left the trip (``policies.promises = "kept"``: the
     customer took another option, or another vehicle took the stop): driven past."""
-    returning: list[OrderState] = field(default_factory=list)
-    """Orders taken off the trip on the way: on board until the vehicle is back at the hub."""
     told: set[int] = field(default_factory=set)
     """Positions whose customer was told, after the window opened, that the stop is late."""
 
@@ -178,9 +176,6 @@ def drive(
     agent.back_s[trip.day] = max(agent.back_s.get(trip.day, 0), int(env.now) - base)
     for o in carried:
         back_at_hub(twin, o, env.now)
-    for o in trip.returning:  # re-timed on the way: it waits for a plan with its new option
-        if o.status is Status.ASSIGNED:
-            o.status = Status.WAITING
     for ret in on_board:  # bound for the hub (or a store it could not reach)
         collected(ret, agent, env.now, to="hub")
     for o in trip.orders:  # pickups never reached (a robot turned back)

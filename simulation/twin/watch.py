@@ -21,17 +21,20 @@ Four things, each the twin's analogue of what production does:
   (:func:`~simulation.twin.promises.notify`) and takes another option; the stop is skipped.
 * **Watch routes as they run** (:func:`watch`): before each leg the stops left are projected
   from now on the planned legs and services (their mean, and ``z`` standard deviations of
-  their sum at the confidence); a stop whose window has not opened and whose projection ends
-  past it is moved to an idle vehicle of the hub while the trip has not left (a small re-plan
-  with its window and place hard), else its customer is told before the window
+  their sum at the confidence); a stop projected past its window is moved to an idle vehicle
+  of the hub while the trip has not left (a small re-plan with its window and place hard,
+  :func:`simulation.twin.planning.move`), else its customer is told the new ETA at once
   (:func:`~simulation.twin.promises.notify`, production's ``order.eta_moved`` event and
-  webhook) and takes the best option left (:func:`~simulation.twin.customers.choose`); the
-  parcel rides back to the hub. A stop whose window has opened and is projected late gets a
-  notice (after its start: it counts as unannounced) and is still driven to — never silently.
+  webhook) — before the window when it has not opened — and the stop is still driven to.
+  The planner tells, too, the customer of an order no vehicle keeps whose window opens before
+  the next plan, and a vehicle that reaches a stop after its window says so at the door: no
+  vehicle goes past a promise silently.
 
 What cannot be announced before the window: a leg that overruns on the way to the stop after
-the last projection said it would hold (the leg's noise is only known on arrival), and a stop
-already late when its trip was handed out (planned "as soon as possible").
+the last projection said it would hold (the leg's noise is only known on arrival), a trip
+handed out after the window opened, and a stop already late when its trip was handed out
+(planned "as soon as possible"). A notice the watch sends for a stop that then arrives in
+time is a false alarm (counted in ``notices``, not in the missed promises).
 
 Units: seconds since midnight of the first simulated day; ratios actual over planned.
 """
