@@ -88,8 +88,8 @@ class Footprint:
     @classmethod
     def of(cls, cost_eur: float, distance_m: float, co2_g: float) -> Footprint:
         """A footprint from a plan's figures: EUR (rounded to the cent), metres and grams
-        (rounded to whole units, halves to even)."""
-        return cls(round(cost_eur * 100), round(distance_m), round(co2_g))
+        (rounded to whole units, halves to even); numpy numbers are taken too."""
+        return cls(round(float(cost_eur) * 100), round(float(distance_m)), round(float(co2_g)))
 
     def get(self, metric: str) -> int:
         """The figure named by one of :data:`METRICS`."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -165,6 +166,12 @@ def test_bad_days_are_refused_naming_the_field(
     with pytest.raises(InvalidInput) as caught:
         proportional_shares(alone, pooled)
     assert caught.value.where == field
+
+
+def test_a_footprint_of_a_plans_figures_rounds_to_whole_units() -> None:
+    # EUR to the cent, halves to even; numpy's integers (a solver's sums) are taken too.
+    assert Footprint.of(12.345, np.int64(1500), 250.5) == Footprint(1234, 1500, 250)
+    assert Footprint.of(0.125, 0.5, 1.5) == Footprint(12, 0, 2)
 
 
 def test_a_footprint_takes_whole_numbers_only() -> None:
