@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
@@ -232,6 +232,29 @@ class MovedOut(BaseModel):
     service_start_at: datetime
 
 
+_PROGRESS_EXAMPLE: dict[str, Any] = {
+    "route_id": 3,
+    "vehicle_id": "van-1-2",
+    "as_of": "2025-03-03T10:40:00+02:00",
+    "behind_min": 25,
+    "confidence": 0.9,
+    "stops": [
+        {
+            "route_stop_id": 17, "order_id": 12, "number": 4, "status": "dispatched",
+            "planned_start": "2025-03-03T10:52:00+02:00",
+            "expected_start": "2025-03-03T11:17:00+02:00",
+            "cautious_start": "2025-03-03T11:24:00+02:00",
+            "window_start": "2025-03-03T10:00:00+02:00",
+            "window_end": "2025-03-03T11:00:00+02:00",
+            "late_min": 17, "keep_probability": 0.0, "at_risk": True,
+        }
+    ],
+    "moved": [],
+    "announced": [12],
+    "announced_before": [],
+}  # fmt: skip
+
+
 class ProgressOut(BaseModel):
     """A route's projection, and what was done about the promises at risk."""
 
@@ -248,6 +271,8 @@ class ProgressOut(BaseModel):
     announced_before: list[int] = Field(
         default_factory=list, description="Orders at risk whose customer was told before."
     )
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_PROGRESS_EXAMPLE]})
 
 
 def _progress_out(forecast: RouteForecast, kept: KeepResult | None = None) -> ProgressOut:

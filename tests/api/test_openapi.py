@@ -54,6 +54,7 @@ CONFLICTS = {
     ("get", "/plans/{plan_id}/routes.xlsx"),  # the job has not finished
     ("post", "/routes/{route_id}/dispatch"),  # its plan is no longer current
     ("post", "/routes/{route_id}/stops/{stop_id}/outcome"),  # not dispatched, or closed
+    ("post", "/routes/{route_id}/progress"),  # not dispatched, or its plan not current
 }
 CONFLICTS |= {
     ("post", "/stores"),  # code taken
