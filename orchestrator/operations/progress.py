@@ -28,13 +28,16 @@ and re-scaling planned times a second time would flag on-time routes.
 1. **Moved**, when its parcel is still at the depot (the stop is ``planned``: the route left
    without it, :func:`~orchestrator.operations.dispatch.dispatch_route` with ``stops=``) and a
    route of the plan that has not left yet can take it and still serve every one of its own
-   stops inside their windows, the moved one's cautious hand-over inside its window. The
+   stops inside their windows, the moved one's cautious hand-over inside its window (its window
+   is narrowed for the solve so that a vehicle leaving at ``now`` or later, every time of its
+   route at the confidence's factor, still starts it inside, :func:`_kept_at`). The
    re-plan is the "find me at the café" re-planner's
    (:mod:`orchestrator.operations.whereabouts`): that route's open stops plus this one, from
    where its vehicle is and when, windows and places hard — a promise is never moved outside
    its window (an order that fits nowhere stays where it is, and is announced). The moved
    order and each re-timed order of the receiving route get a ``replanned`` event (the
-   ``order.eta_moved`` webhook). A parcel on board (``dispatched``) cannot change vehicles.
+   ``order.eta_moved`` webhook). A parcel on board (``dispatched``) cannot change vehicles;
+   a route already on its way is no candidate (it would have to fetch the parcel first).
 2. **Announced** otherwise: a ``promise_at_risk`` event on the order (the
    ``order.promise_at_risk`` webhook), with the expected hand-over and the choices left
    (:func:`choices_left`): a later window today and another day (the options flow, while the
