@@ -524,10 +524,22 @@ def keep_promises(
     announced: list[int] = []
     before: list[int] = []
     provider: TravelTimes | None = None
+    if forecast.at_risk:
+        provider = _travel(travel)
+    if forecast.at_risk and report is None:
+        # Right after an outcome the vehicle is at the stop it closed, its next stop not yet
+        # chosen: its open stops may be re-ordered to keep every window.
+        assert provider is not None
+        if _try_reorder(
+            session, plan, route, now, provider, limits or MOVE_LIMITS, forecast.confidence,
+            book,
+        ):  # fmt: skip
+            forecast = forecast_route(
+                session, route_id, report=report, now=now, book=book, confidence=confidence
+            )
     for stop in forecast.at_risk:
         if stop.status is StopStatus.PLANNED:
-            if provider is None:
-                provider = _travel(travel)
+            assert provider is not None
             done = _try_move(
                 session, plan, route, stop, now, provider, limits or MOVE_LIMITS,
                 forecast.confidence, book,
@@ -567,6 +579,125 @@ def _travel(travel: TravelTimes | Callable[[], TravelTimes] | None) -> TravelTim
         made: TravelTimes = travel()
         return made
     return travel  # type: ignore[return-value]  # a TravelTimes (it has .matrix)
+
+
+def _try_reorder(
+    session: Session,
+    plan: Plan,
+    route: Route,
+    now: datetime,
+    travel: TravelTimes,
+    limits: Limits,
+    confidence: float,
+    book: SpreadBook,
+) -> bool:
+    """Re-order the late route's open stops, all on board, so that every promised one starts
+    inside its window at the confidence (windows narrowed as for a move, :func:`_kept_at`),
+    from the stop closed last, leaving no earlier than ``now`` (the "find me at the café"
+    re-planner, no stop locked: the vehicle is at the stop it just closed); written only when
+    the order changes. ``False`` when it cannot, or need not."""
+    stops = list(route_stops(session, route.id or 0))
+    remaining = [s for s in stops if s.status not in _CLOSED]
+    closed = [s for s in stops if s.status in _CLOSED]
+    last = max(closed, key=lambda s: (s.closed_at or s.departure_at, s.sequence), default=None)
+    if len(remaining) < 2 or last is None:
+        return False  # nothing to re-order, or not after an outcome
+    if any(s.status is not StopStatus.DISPATCHED for s in remaining):
+        return False  # a parcel at the depot: the route cannot serve it on the way
+    fleet = session.get(Fleet, route.fleet_id)
+    vtype = None if fleet is None else session.get(VehicleType, fleet.vehicle_type_id)
+    order = session.get(Order, remaining[-1].order_id)
+    if fleet is None or vtype is None or order is None or order.place_id is None:
+        return False
+    place = session.get(Place, order.place_id)
+    depot = session.get(Depot, order.depot_id)
+    assert place is not None and depot is not None
+    before = [(s.id, s.route_id, s.status, s.sequence) for s in stops]
+    factor = book.factor(SpreadKey("travel", vtype.profile), confidence)
+    try:
+        _redirect._refuse_returns_ahead(session, route, remaining[0].sequence)
+        mapped, problem, departure = _redirect._problem(
+            session, depot, route, fleet, vtype, stops, remaining, order, place, now, False,
+            travel, False,
+        )  # fmt: skip
+        for s in remaining:
+            problem = _kept_at(problem, stop_id(s.order_id), mapped.midnight, now, factor)
+        solved = _redirect._solve(
+            problem, route, remaining, order, place, limits, False, ZoneInfo(depot.timezone)
+        )
+    except (Conflict, PlanningFailed, InvalidProblemError) as exc:
+        _log.info("%s cannot be re-ordered to keep its promises: %s", route.vehicle_id, exc)
+        return False
+    new_order = [mapped.order_of_stop[v.stop_id] for v in solved.visits]
+    if new_order == [s.order_id for s in remaining]:
+        return False
+    session.exec(select(Depot).where(Depot.id == depot.id).with_for_update()).one()
+    if not _unchanged(session, plan, before):
+        return False
+    _write_reorder(session, plan, route, vtype, last, remaining, mapped, solved,
+                   departure.driven_m, ZoneInfo(depot.timezone))  # fmt: skip
+    return True
+
+
+def _write_reorder(
+    session: Session,
+    plan: Plan,
+    route: Route,
+    vtype: VehicleType,
+    last: RouteStop,
+    remaining: Sequence[RouteStop],
+    mapped: MappedProblem,
+    solved: EngineRoute,
+    driven_m: int,
+    zone: ZoneInfo,
+) -> None:
+    """Persist a re-ordered late route: its open stops in the solved order (the same
+    sequence numbers), their ETAs, the route's end and totals, a ``replanned`` event per
+    order whose ETA moved. The stop closed last gets the re-plan's departure from it, so the
+    plan's legs stay the re-plan's (the route is on time against the plan it now follows)."""
+    last.departure_at = mapped.at(solved.start_time)
+    session.add(last)
+    by_order = {s.order_id: s for s in remaining}
+    previous = {s.order_id: s.arrival_at for s in remaining}
+    slots = sorted(s.sequence for s in remaining)
+    parked = max(slots) + 1_000
+    for k, s in enumerate(remaining):
+        s.sequence = parked + k
+        session.add(s)
+    session.flush()
+    for seq, visit in zip(slots, solved.visits, strict=True):
+        s = by_order[mapped.order_of_stop[visit.stop_id]]
+        s.sequence = seq
+        s.arrival_at = mapped.at(visit.arrival)
+        s.service_start_at = mapped.at(visit.start)
+        s.departure_at = mapped.at(visit.departure)
+        s.wait_s = visit.wait
+        s.leg_distance_m = visit.distance
+        s.load_after = list(visit.load)
+        session.add(s)
+        if s.arrival_at == previous[s.order_id]:
+            continue
+        eta = s.arrival_at.astimezone(zone).strftime("%H:%M")
+        events.record(
+            session, s.order_id, OrderEventKind.REPLANNED, plan_id=plan.id,
+            detail=f"{route.vehicle_id} runs late: its stops re-ordered to keep the promised "
+            f"windows; stop {seq + 1}, ETA {eta}",
+            eta=s.arrival_at, previous_eta=previous[s.order_id],
+        )  # fmt: skip
+    old = (route.distance_m, route.duration_s, route.cost, route.co2_g)
+    route.end_at = mapped.at(solved.end_time)
+    route.distance_m = driven_m + solved.distance
+    route.duration_s = int((route.end_at - route.start_at).total_seconds())
+    km = route.distance_m / 1000.0
+    route.cost = round(
+        vtype.fixed_cost + vtype.cost_per_km * km + vtype.cost_per_hour * route.duration_s / 3600,
+        4,
+    )
+    route.co2_g = round(vtype.co2_g_per_km * km, 3)
+    session.add(route)
+    _redirect._add_delta(plan, old, route)
+    session.add(plan)
+    session.flush()
 
 
 def _try_move(

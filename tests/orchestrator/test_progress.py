@@ -40,7 +40,7 @@ from orchestrator.operations.progress import (
 from orchestrator.operations.promise_kpis import NOTICE_KINDS
 from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.store.events import order_events
-from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, order_data
+from tests.orchestrator.conftest import DAY, LIMITS, TRAVEL, World, make_world, order_data
 
 NORTH = (60.2300, 24.9384)
 """(lat, lon) of A: 6.8 km north of the depot, a long leg from B."""
@@ -347,3 +347,41 @@ def test_the_webhook_offers_the_same_choices_as_the_page(session: Session, world
         assert ("locker" in [k for k, _, _ in page]) and (
             ("another_day" in [k for k, _, _ in page]) == (status == "planned")
         )
+
+
+def test_a_late_route_re_orders_its_stops_to_keep_every_window(session: Session) -> None:
+    world = make_world(session, vans=1)
+    specs = {
+        "A": ((60.2300, 24.9384), ("10:00", "10:15")),  # north
+        "D": ((60.2300, 25.0000), ("09:00", "17:00")),  # east of A, any time
+        "E": ((60.1700, 24.9500), ("11:00", "11:20")),  # back by the depot, a tight window
+    }
+    orders = {}
+    for name, ((lat, lon), (start, end)) in specs.items():
+        place = add_place(
+            session, world.customer.id or 0,
+            {"kind": "other", "name": name, "lat": lat, "lon": lon},
+        )  # fmt: skip
+        data = order_data(world, place_id=place.id, window_start=_at(start), window_end=_at(end))
+        orders[name] = register_order(session, data, name).id or 0
+    plan = plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+    (route,) = plan_routes(session, plan.id or 0)
+    a, d, e = route_stops(session, route.id or 0)
+    assert [a.order_id, d.order_id, e.order_id] == [orders["A"], orders["D"], orders["E"]]
+    dispatch_route(session, route.id or 0)
+    late = datetime.fromisoformat(_at("10:50"))
+    # Without a word from the driver by 10:50, E is already at risk on the planned order.
+    assert [s.order_id for s in forecast_route(session, route.id or 0, now=late).at_risk] == [
+        orders["E"]
+    ]
+
+    mark_stop_outcome(session, a.id or 0, "delivered", at=late)  # by D first, E is missed
+
+    after = route_stops(session, route.id or 0)
+    assert [s.order_id for s in after] == [orders["A"], orders["E"], orders["D"]]
+    e_stop = after[1]
+    assert datetime.fromisoformat(_at("11:00")) <= e_stop.service_start_at
+    assert e_stop.service_start_at <= datetime.fromisoformat(_at("11:20"))
+    assert OrderEventKind.PROMISE_AT_RISK not in _kinds(session, orders["E"])
+    assert _kinds(session, orders["E"])[-1] is OrderEventKind.REPLANNED
+    assert forecast_route(session, route.id or 0, now=late).at_risk == ()
