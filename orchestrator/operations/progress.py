@@ -23,7 +23,14 @@ times) — the same rule a promise is offered on. A stop is **at risk** when its
 route on time or ahead is trusted to the plan: its promises were offered at that confidence,
 and re-scaling planned times a second time would flag on-time routes.
 
-**What is done** (:func:`keep_promises`), for each stop at risk, in sequence order:
+**What is done** (:func:`keep_promises`):
+
+0. **Re-ordered**, after an outcome (the vehicle is at the stop it just closed), when the
+   route's open stops — all on board — can be served in another order that starts every
+   promised one inside its window at the confidence (the same re-planner and narrowing as a
+   move, below; all or nothing). Each order whose ETA moved gets a ``replanned`` event, and
+   the stop closed last the re-plan's departure, so the route is on time against the plan it
+   now follows. Then, for each stop still at risk, in sequence order:
 
 1. **Moved**, when its parcel is still at the depot (the stop is ``planned``: the route left
    without it, :func:`~orchestrator.operations.dispatch.dispatch_route` with ``stops=``) and a
@@ -44,7 +51,8 @@ and re-scaling planned times a second time would flag on-time routes.
    parcel is not on board), and the customer's locker, if they have one. **Once per
    promise**: not again while no newer ``confirmed`` event (a new promise) follows it.
 
-Nothing else changes: the late route's own sequence stays as planned (a planner re-plans it).
+A driver's report re-orders nothing (the vehicle is on its way to its next stop); a late
+route that cannot keep every promise by re-ordering keeps its order (a planner re-plans it).
 Times are aware UTC instants; durations in seconds.
 """
 
