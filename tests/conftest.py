@@ -20,25 +20,32 @@ import pytest
 POSTGRES_ENV = "LASTMILE_TEST_POSTGRES_URL"
 
 # The timing tests, marked `serial` here in one place: each asserts that something happens
-# within a time (a deadline met, a page in 100 ms, a lock waited out) or while something else
-# runs (answers during a solve, writes during an import, a restart between two sweep points),
-# and a second test worker loading the other core made one of them fail in each of the
-# two-worker CI runs. `make test` runs them after the parallel part, alone in one process.
-# A whole file is named when all of it is such a test. A name that no longer matches a test
-# of a collected file is an error, so a renamed test cannot silently leave the group.
+# within a time (a deadline met, a solve ended near its limit, a page in 100 ms, a lock waited
+# out) or while something else runs (answers during a solve, writes during an import, a restart
+# between two sweep points), and a second test worker loading the other core made some of them
+# fail in each two-worker CI run. `make test` runs them after the parallel part, alone in one
+# process. A whole file is named when all of it is such a test. A name that no longer matches
+# a test of a collected file is an error, so a renamed test cannot silently leave the group.
 SERIAL = (
     "tests/api/test_auth.py::test_failed_keys_beyond_the_limit_are_429_with_retry_after",
     "tests/api/test_board.py::test_a_2000_stop_day_in_one_query_per_table_within_100_ms",
     "tests/api/test_cli_progress.py::test_ticking_follows_the_clock_and_says_when_it_ended_early",
     "tests/api/test_cli_progress.py::test_ticking_ends_with_one_closing_line",
     "tests/api/test_limits.py::test_a_chunked_body_is_counted_while_it_arrives",
+    "tests/api/test_limits.py::test_a_vroom_problem_over_the_task_limit_is_422_before_any_search",
     "tests/api/test_plans.py::test_polling_answers_while_the_job_solves",
     "tests/api/test_races.py",
     "tests/api/test_simulations_serve.py::"
     "test_a_sweep_stopped_by_a_restart_resumes_without_running_its_done_points_again",
     "tests/api/test_solver_limits.py",
     "tests/api/test_vroom.py::test_health_answers_while_a_solve_runs",
+    "tests/benchmarks/test_product_runs.py::test_lastmile_plan_passes_the_checker",
+    "tests/benchmarks/test_product_runs.py::test_lastmile_plan_passes_the_checker_with_reloads",
     "tests/orchestrator/test_import_lock.py::test_other_writers_get_in_while_a_long_import_runs",
+    "tests/routing/test_decompose.py::test_a_multi_zone_day_serves_every_stop_with_a_valid_plan",
+    "tests/routing/test_determinism.py::test_same_problem_same_plan_without_seed",
+    "tests/routing/test_determinism.py::test_same_problem_same_plan_with_pyvrp_seed",
+    "tests/routing/test_repair.py::test_a_repaired_seed_with_breaks_is_kept_whole",
 )
 """Node ids (a file, or a file and a test's name without its parameters) marked ``serial``."""
 
