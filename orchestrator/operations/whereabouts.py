@@ -39,6 +39,14 @@ The rules, and the choices made where the store knows less than a telematics fee
 The routing problem comes from :func:`orchestrator.planning.problem.build_problem` (so ids, times,
 windows, service times and capacities are those of every plan), narrowed to the one vehicle,
 whose start is moved to its current position.
+
+**On the plan's buffer.** A plan's times are the cautious ones it was planned on (its
+``stats["buffer"]``, :class:`~orchestrator.planning.spread.Buffer`): a redirect re-times the
+route on that same buffer — every leg, the one from the vehicle's position included, and every
+service time scaled as :meth:`Buffer.matrix_durations` and :meth:`Buffer.service_seconds`
+scale them — so the re-timed ETAs are as cautious as the rest of the plan's, and the spread
+learned from their outcomes (:mod:`orchestrator.planning.spread_store`, which divides by the
+plan's buffer) reads the legs right. A plan made without a buffer is re-timed on bare times.
 """
 
 from __future__ import annotations
@@ -80,6 +88,7 @@ from orchestrator.planning.inputs import OrderInput, fleets_on_day
 from orchestrator.planning.plans import current_plan, route_stops
 from orchestrator.planning.problem import MappedProblem, build_problem, stop_id
 from orchestrator.planning.rows import depot_input, fleet_inputs, order_input
+from orchestrator.planning.spread import Buffer
 from orchestrator.planning.travel import TravelTimes
 from orchestrator.store import events
 from orchestrator.store.queries import customer_place
@@ -312,7 +321,7 @@ def update_whereabouts(
     for_customer = customer_id is not None
     mapped, problem, departure = _problem(
         session, depot, route, fleet, vtype, stops, remaining, order, place, now, on_its_way,
-        travel, for_customer,
+        travel, for_customer, buffer=Buffer.from_stats((plan.stats or {}).get("buffer")),
     )  # fmt: skip
     solved = _solve(
         problem, route, remaining, order, place, limits or REDIRECT_LIMITS, for_customer,
@@ -491,10 +500,13 @@ def _problem(
     on_its_way: bool,
     travel: TravelTimes,
     for_customer: bool,
+    *,
+    buffer: Buffer | None = None,
 ) -> tuple[MappedProblem, Problem, _Departure]:
     """The route's remaining stops (the order at ``place``) for its one vehicle, starting
     where and when the vehicle is; ``for_customer``: messages and the departure name no other
-    customer's order."""
+    customer's order. ``buffer``: what leg and service times are scaled by (the plan's, see
+    the module's notes; ``None``: bare times) — the legs from the vehicle's position too."""
     closed = [s for s in stops if s.status in _CLOSED]
     last = max(closed, key=lambda s: (s.closed_at or s.departure_at, s.sequence), default=None)
     position: Place | None = None
@@ -523,6 +535,7 @@ def _problem(
         inputs,
         day=order.service_day,
         travel=provider,
+        buffer=buffer,
     )
     if mapped.left_out:
         left_out = [(o.order_id, o.reason, o.detail) for o in mapped.left_out]
@@ -530,7 +543,15 @@ def _problem(
     problem = mapped.problem
     locations, matrices, start = problem.locations, problem.matrices, 0
     if isinstance(provider, _AlsoFrom):
-        locations, matrices, start = (*locations, provider.extra), provider.full, len(locations)
+        # The full matrices are the provider's own: scaled here by the same buffer, as
+        # build_problem scaled its part of them (the same rounding, so they agree there).
+        full = provider.full
+        if buffer is not None and not buffer.is_identity:
+            full = {
+                p: TravelMatrix(m.distances, buffer.matrix_durations(m.durations, p))
+                for p, m in full.items()
+            }
+        locations, matrices, start = (*locations, provider.extra), full, len(locations)
 
     leave = max(now, since)
     leave_s = max(math.ceil((leave - mapped.midnight).total_seconds()), on_day.shift_start_s)

@@ -33,6 +33,8 @@ from orchestrator.operations.dispatch import dispatch_route, mark_stop_outcome
 from orchestrator.operations.whereabouts import DEFAULT_LABEL, WhereaboutsResult, update_whereabouts
 from orchestrator.planning.plans import plan_day, plan_routes, route_stops
 from orchestrator.planning.problem import local_midnight
+from orchestrator.planning.spread import Buffer
+from orchestrator.settings import Settings
 from orchestrator.store.events import order_events
 from returns.model import Condition, DestinationKind
 from routing import Limits
@@ -78,10 +80,13 @@ def _count(session: Session, model: type) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
 
-def _plan_a_day(session: Session, world: World, *, dispatch: bool = True) -> Day:
+def _plan_a_day(
+    session: Session, world: World, *, dispatch: bool = True, settings: Settings | None = None
+) -> Day:
     """Eight one-parcel orders for two vans that carry four parcels each: two routes of four.
 
     With ``dispatch`` the first route leaves and its first stop is delivered at 10:00.
+    ``settings``: the planner's (its promise confidence; default the environment's).
     """
     world.van.capacity_parcels = 4  # two routes, so that one can be left untouched
     session.add(world.van)
@@ -97,7 +102,9 @@ def _plan_a_day(session: Session, world: World, *, dispatch: bool = True) -> Day
         world.customer.id or 0,
         {"kind": PlaceKind.CAFE, "name": "Café Rosa", "lat": 60.1690, "lon": 24.9500},
     )
-    plan = plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+    plan = plan_day(
+        session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL, settings=settings
+    )
     routes = list(plan_routes(session, plan.id or 0))
     assert [len(route_stops(session, r.id or 0)) for r in routes] == [4, 4]
     route, others = routes[0], routes[1:]
@@ -126,10 +133,16 @@ def _loc(place: Place) -> Location:
     return Location(f"place-{place.id}", place.lat, place.lon)
 
 
-def _travel(a: Place, b: Place) -> tuple[int, int]:
-    """Metres and seconds from ``a`` to ``b``."""
+def _travel(a: Place, b: Place, buffer: Buffer | None = None) -> tuple[int, int]:
+    """Metres and seconds from ``a`` to ``b`` (seconds as planned on ``buffer``, if given)."""
     m = TRAVEL.matrix([_loc(a), _loc(b)], "car")
-    return int(m.distances[0, 1]), int(m.durations[0, 1])
+    durations = m.durations if buffer is None else buffer.matrix_durations(m.durations, "car")
+    return int(m.distances[0, 1]), int(durations[0, 1])
+
+
+def _buffer(plan: Plan) -> Buffer:
+    """What ``plan``'s times were planned on."""
+    return Buffer.from_stats((plan.stats or {}).get("buffer"))
 
 
 @pytest.fixture
@@ -167,10 +180,11 @@ def test_redirect_resequences_the_route_from_the_vehicles_position(
 
     # Timed from the delivered stop's place at 10:00, leg by leg, inside every window.
     places = [_place_of(session, s.order_id) for s in after[1:]]
-    _, first_leg = _travel(position, places[0])
+    buffer = _buffer(day.plan)  # the plan's: the re-timed stops are timed as cautiously
+    _, first_leg = _travel(position, places[0], buffer)
     assert after[1].arrival_at == day.at(10) + timedelta(seconds=first_leg)
     for (a, sa), (b, sb) in itertools.pairwise(zip(places, after[1:], strict=True)):
-        metres, seconds = _travel(a, b)
+        metres, seconds = _travel(a, b, buffer)
         assert sb.arrival_at == sa.departure_at + timedelta(seconds=seconds)
         assert sb.leg_distance_m == metres
     for stop in after[1:]:
@@ -323,7 +337,10 @@ def test_stops_that_no_longer_fit_together_write_nothing(session: Session, day: 
     position = _place_of(session, delivered.order_id)
     # Leave so late that each stop alone is still reached by 17:00, but not all three after
     # the next stop (two services of 2 minutes and the legs between them come first).
-    alone = max(_travel(position, p)[1] for p in (_place_of(session, third.order_id), day.cafe))
+    buffer = _buffer(day.plan)  # the redirect times legs as the plan did
+    alone = max(
+        _travel(position, p, buffer)[1] for p in (_place_of(session, third.order_id), day.cafe)
+    )
     now = day.at(17) - timedelta(seconds=alone + 30)
     with pytest.raises(Conflict, match="dropped_by_optimiser") as caught:
         update_whereabouts(
@@ -462,3 +479,44 @@ def test_a_place_too_far_for_the_window_is_blamed_on_the_place(session: Session,
         _redirect(session, day, last.order_id, point=list(KERAVA), now=day.at(16.5))
     advice = str(caught.value).split(" — ")[-1]
     assert "nearer" in advice and "later window" in advice
+
+
+# -- a redirect is timed on the plan's buffer (issue #17) ----------------------------------------
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.0])
+def test_a_redirect_re_times_on_the_buffer_of_the_plan(
+    session: Session, world: World, confidence: float
+) -> None:
+    """A plan made at confidence 0.9 has cautious legs and services; a redirect re-times the
+    rest of its route on that same buffer (``stats["buffer"]``), leg by leg, from the
+    vehicle's position (the extra origin) on — not on the provider's bare times, which would
+    promise ETAs the rest of the plan would not and mislead the spread learned from them. A
+    plan made without a buffer (confidence 0) is re-timed on bare times."""
+    day = _plan_a_day(session, world, settings=Settings(promise_confidence=confidence))
+    buffer = _buffer(day.plan)
+    if confidence:
+        assert buffer.confidence == confidence
+        assert buffer.travel_factor("car") > 1.1 and buffer.service > 1.3
+    else:
+        assert buffer.is_identity
+    delivered, upcoming, third, last = day.stops
+    planned_service = {
+        s.order_id: s.departure_at - s.service_start_at for s in (upcoming, third, last)
+    }
+    position = _place_of(session, delivered.order_id)
+
+    result = _redirect(session, day, last.order_id, place_id=day.cafe.id)
+
+    session.expire_all()
+    after = route_stops(session, day.route.id or 0)[1:]
+    assert {s.order_id for s in after} == set(planned_service) and result.changed
+    places = [position, *(_place_of(session, s.order_id) for s in after)]
+    leave = day.at(10)
+    for (a, b), stop in zip(itertools.pairwise(places), after, strict=True):
+        metres, seconds = _travel(a, b, buffer)
+        assert stop.leg_distance_m == metres  # distances are never scaled
+        assert stop.arrival_at == leave + timedelta(seconds=seconds), (a.name, b.name)
+        # Service as the plan planned it (the same order, the same buffered service time).
+        assert stop.departure_at - stop.service_start_at == planned_service[stop.order_id]
+        leave = stop.departure_at
