@@ -8,8 +8,9 @@ posterior mean of a Beta whose prior comes from what the customer declared (thei
 schedule) or, for a customer who declared nothing, from customers whose choices look alike.
 
 Every score comes with one sentence saying why, in the customer's terms ("you are usually at
-Café Rosa on Saturday mornings"). Pure code: the store keeps the counts as JSON on the
-customer's profile.
+Café Rosa on Saturday mornings"), and the same as a :class:`Reason` — a code and its values —
+so a page can say it in its reader's language (:data:`REASON_CODES`). Pure code: the store
+keeps the counts as JSON on the customer's profile.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from orchestrator.errors import InvalidInput
 
 __all__ = [
     "DAYPARTS",
+    "REASON_CODES",
     "Evidence",
     "Outcome",
+    "Reason",
     "SlotKey",
     "SlotScore",
     "SlotStats",
@@ -47,6 +50,41 @@ _DECLARED_PRIOR = (3.0, 1.0)  # the schedule says so: a strong but not final bel
 _UNDECLARED_PRIOR = (1.0, 2.0)  # a place the schedule puts elsewhere at that time
 _NEIGHBOUR_STRENGTH = 2.0  # pseudo-counts lent by look-alike customers
 _USUALLY = 2.0  # decayed successes before "usually" is said
+
+
+REASON_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "not_often_at": "place, weekday, daypart — often not there then, so it ranks lower",
+        "usually_at": "place, weekday, daypart — usually there then",
+        "schedule_at": "place, weekday, daypart — the schedule says there then",
+        "neighbours_at": "place (a kind, e.g. home), weekday, daypart — look-alikes take it there",
+        "schedule_elsewhere": "weekday, daypart — the schedule says elsewhere then",
+        "one_of_places": "place, weekday, daypart — nothing learned or declared",
+        "preferred_window": "start, end (local HH:MM) — inside a preferred time of day",
+        "eco_grouped": "count, weekday — neighbours already served that day",
+        "eco_wide": "(none) — a wide window for a passing vehicle",
+    }
+)
+"""Every code a :class:`Reason` may carry, with its parameters (``weekday``: 0 = Monday;
+``daypart``: a key of :data:`DAYPARTS`) — what a page must be able to say."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason an option is suggested, as a code of :data:`REASON_CODES` and its values
+    (place names, weekday numbers, daypart keys, local ``HH:MM`` times, counts): the structure
+    of one phrase of the English explanation, for a page to say in its reader's language."""
+
+    code: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in REASON_CODES:
+            raise InvalidInput("code", f"reason {self.code!r} is not one of {list(REASON_CODES)}")
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def __hash__(self) -> int:
+        return hash((self.code, tuple(sorted(self.params.items()))))
 
 
 class Outcome(StrEnum):
@@ -114,11 +152,13 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class SlotScore:
-    """How well a slot suits the customer (0 to 1) and why, in one sentence."""
+    """How well a slot suits the customer (0 to 1) and why, in one sentence and as the
+    :class:`Reason` it says."""
 
     key: SlotKey
     score: float
     explanation: str
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,21 +322,32 @@ def score(
             source = "neighbours"
             a, b = _NEIGHBOUR_STRENGTH * rate + 0.5, _NEIGHBOUR_STRENGTH * (1 - rate) + 0.5
     mean = (a + evidence.successes) / (a + b + evidence.successes + evidence.failures)
-    return SlotScore(key, mean, _explain(key, evidence, source, kind))
+    sentence, reason = _explain(key, evidence, source, kind)
+    return SlotScore(key, mean, sentence, (reason,))
 
 
-def _explain(key: SlotKey, e: Evidence, source: str, kind: str | None) -> str:
+def _explain(key: SlotKey, e: Evidence, source: str, kind: str | None) -> tuple[str, Reason]:
+    """The English sentence and the :class:`Reason` it says."""
+    when = {"weekday": key.weekday, "daypart": key.daypart}
+    at = {"place": key.place, **when}
     if e.failures >= 2.0 and e.failures > e.successes:
-        return f"you were often not at {key.place} on {key.when}, so it ranks lower"
+        return (
+            f"you were often not at {key.place} on {key.when}, so it ranks lower",
+            Reason("not_often_at", at),
+        )
     if e.successes >= _USUALLY and e.successes >= 2 * e.failures:
-        return f"you are usually at {key.place} on {key.when}"
+        return f"you are usually at {key.place} on {key.when}", Reason("usually_at", at)
     if source == "declared":
-        return f"your schedule says you are at {key.place} on {key.when}"
+        return (
+            f"your schedule says you are at {key.place} on {key.when}",
+            Reason("schedule_at", at),
+        )
     if source == "neighbours":
         return (
             f"customers with choices like yours often take deliveries at their "
-            f"{kind or key.place} on {key.when}"
+            f"{kind or key.place} on {key.when}",
+            Reason("neighbours_at", {"place": kind or key.place, **when}),
         )
     if source == "other":
-        return f"your schedule puts you elsewhere on {key.when}"
-    return f"{key.place} on {key.when} is one of your places"
+        return f"your schedule puts you elsewhere on {key.when}", Reason("schedule_elsewhere", when)
+    return f"{key.place} on {key.when} is one of your places", Reason("one_of_places", at)

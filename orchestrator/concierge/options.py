@@ -7,7 +7,8 @@ day that already has the most stops near them, within the wait they accept) — 
 against that day's tentative plan by cheap insertion (:class:`routing.Timeline`), never by a
 full re-solve. Each feasible option carries the marginal cost and CO2 of serving it, a price,
 an ETA window, a personal score from :mod:`orchestrator.concierge.learning` and one sentence saying
-why.
+why — in English, and as :class:`~orchestrator.concierge.learning.Reason` values (one per phrase,
+in the sentence's order) for a page to say in its reader's language.
 
 **How sure each option is.** The day's timeline is timed on the buffer its plans are made on
 (:attr:`DayPlan.buffer`: legs and service times at a high quantile of the spread learned from
@@ -36,7 +37,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from orchestrator.concierge.learning import SlotKey, SlotScore, SlotStats, daypart_of, score
+from orchestrator.concierge.learning import (
+    Reason,
+    SlotKey,
+    SlotScore,
+    SlotStats,
+    daypart_of,
+    score,
+)
 from orchestrator.concierge.schedule import WeeklySchedule, day_segments
 from orchestrator.errors import InvalidInput
 from orchestrator.planning.day_plan import DayPlan
@@ -236,6 +244,8 @@ class DeliveryOption:
     greenest: bool = False
     confidence: float = 1.0
     """Probability the window is kept (the module's notes), 0 to 1."""
+    reasons: tuple[Reason, ...] = ()
+    """What ``explanation`` says, phrase by phrase, as codes and values."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -251,6 +261,7 @@ class _Found:
     cost: float
     co2_g: float
     note: str = ""
+    note_reason: Reason | None = None
     confidence: float = 1.0
 
 
@@ -321,7 +332,9 @@ def delivery_options(
     dirtiest = max(f.co2_g for f in found)
     ranked = sorted(found, key=lambda f: _rank(f, request, dirtiest, policy), reverse=True)
     top = [
-        replace(o, explanation=o.explanation + f.note) if f.note else o
+        replace(o, explanation=o.explanation + f.note, reasons=(*o.reasons, f.note_reason))
+        if f.note and f.note_reason
+        else o
         for f in ranked[:k]
         for o in (_option(request, f.plan, f.place, f.level, f.ins, policy, f.confidence),)
     ]
@@ -417,10 +430,13 @@ def _option(
     local = window_start.astimezone(request.schedule.zone)
     slot = SlotKey(place.name, local.weekday(), daypart_of(local.time()))
     judged = _judge(request, plan, place, slot)
-    explanation = judged.explanation
+    explanation, reasons = judged.explanation, judged.reasons
     if _preferred(request, window_start, window_end):
         until = window_end.astimezone(request.schedule.zone)
         explanation += f"; inside the time you prefer ({local:%H:%M}-{until:%H:%M})"
+        reasons += (
+            Reason("preferred_window", {"start": f"{local:%H:%M}", "end": f"{until:%H:%M}"}),
+        )
     vehicle_type = plan.timeline.route(ins.route_id).vehicle_type.name
     surcharge = min(policy.surcharge_cap, policy.cost_share * ins.cost)
     price = policy.base_price[level] + surcharge
@@ -441,6 +457,7 @@ def _option(
         score=judged.score,
         explanation=explanation,
         confidence=confidence,
+        reasons=reasons,
     )
 
 
@@ -509,7 +526,12 @@ def _eco_consolidation(
                 if n
                 else "eco: a wide window lets a passing vehicle bring it"
             )
-            kept.append(replace(f, note=f"; {why}"))
+            reason = (
+                Reason("eco_grouped", {"count": n, "weekday": f.plan.day.weekday()})
+                if n
+                else Reason("eco_wide")
+            )
+            kept.append(replace(f, note=f"; {why}", note_reason=reason))
     return kept
 
 
