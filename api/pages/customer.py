@@ -149,8 +149,9 @@ async def choose(token: str, request: Request) -> Response:
                                            "window_end")}  # fmt: skip
         try:
             choose_option(
-                session, order_id, choice, customer_id=customer_id, travel=request.app.state.travel
-            )
+                session, order_id, choice, customer_id=customer_id,
+                travel=request.app.state.travel, settings=request.app.state.settings,
+            )  # fmt: skip
         except InvalidInput:
             raise _Refused(
                 "That option is not offered — choose one of the options shown.", 422
@@ -306,6 +307,7 @@ def _page(
             options = options_for_order(
                 session, order_id, days=OPTION_DAYS, k=OPTION_COUNT,
                 customer_id=view.customer_id, travel=request.app.state.travel,
+                settings=request.app.state.settings,
             ).options  # fmt: skip
         except (Conflict, InvalidInput):
             options_refused = True

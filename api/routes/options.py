@@ -73,7 +73,7 @@ async def read_options(
             caller = key.caller(session)
             found = options_for_order(
                 session, order_id, days=days, k=k, customer_id=caller.customer_scope,
-                travel=travel,
+                travel=travel, settings=request.app.state.settings,
             )  # fmt: skip
             return in_zone(found, Zones(session).order(order_id))
 
@@ -93,6 +93,7 @@ def choose(
     caller: ConciergeDep,
     session: SessionDep,
     travel: TravelDep,
+    request: Request,
     option: Annotated[
         OptionChoice,
         Body(
@@ -107,8 +108,9 @@ def choose(
     not offered); 409 when it no longer fits the day (ask again) or the order can no longer
     change."""
     hold = choose_option(
-        session, order_id, option, customer_id=caller.customer_scope, travel=travel
-    )
+        session, order_id, option, customer_id=caller.customer_scope, travel=travel,
+        settings=request.app.state.settings,
+    )  # fmt: skip
     return in_zone(hold, Zones(session).hold(hold.id))
 
 

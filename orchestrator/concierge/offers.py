@@ -93,6 +93,7 @@ from orchestrator.planning.tentative import (
     tentative_days,
 )
 from orchestrator.planning.travel import TravelTimes, legs_for
+from orchestrator.settings import Settings
 from orchestrator.store import events
 from orchestrator.store.engine import begin_write
 
@@ -146,6 +147,7 @@ def options_for_order(
     customer_id: int | None = None,
     travel: TravelTimes,
     cache: DayCache | None = None,
+    settings: Settings | None = None,
 ) -> OrderOptionsPublic:
     """The top ``k`` delivery options for an order over ``days`` days, best first.
 
@@ -168,6 +170,8 @@ def options_for_order(
         Travel provider (default: the settings').
     cache
         Timelines cache (default: the process's).
+    settings
+        The caller's (the app's): their ``promise_confidence`` (default: the environment's).
 
     Raises
     ------
@@ -185,7 +189,9 @@ def options_for_order(
     now = _aware(now)
     ctx = _context(session, order_id, now, customer_id, travel)
     wanted = [ctx.first + timedelta(days=d) for d in range(days)]
-    tentative = tentative_days(session, ctx.depot, wanted, now=now, travel=ctx.travel, cache=cache)
+    tentative = tentative_days(
+        session, ctx.depot, wanted, now=now, travel=ctx.travel, cache=cache, settings=settings
+    )
     plans = [t.plan for t in tentative]
     options = delivery_options(ctx.request, plans, legs_for(ctx.travel), k=k)
     zone = ZoneInfo(ctx.depot.timezone)
@@ -210,12 +216,15 @@ def choose_option(
     hold_minutes: int = HOLD_MINUTES,
     travel: TravelTimes,
     cache: DayCache | None = None,
+    settings: Settings | None = None,
 ) -> HoldPublic:
     """Hold the chosen option for the order until it expires; commit.
 
     The option must be one :func:`options_for_order` offers for that place, level and day
     (the window as offered), and must still fit the day's tentative plan. A previous hold of
-    the order is released (a confirmed one counts as rescheduled for learning).
+    the order is released (a confirmed one counts as rescheduled for learning). ``settings``:
+    the caller's, whose ``promise_confidence`` the day is checked at (default: the
+    environment's).
 
     Raises
     ------
@@ -250,7 +259,9 @@ def choose_option(
     _replace_previous(session, ctx.order, now)
     session.flush()
     try:
-        tentative = tentative_day(session, ctx.depot, day, now=now, travel=ctx.travel, cache=cache)
+        tentative = tentative_day(
+            session, ctx.depot, day, now=now, travel=ctx.travel, cache=cache, settings=settings
+        )
         option = evaluate_choice(
             ctx.request, tentative.plan, ctx.first, legs_for(ctx.travel), place=place,
             level=level, window_start=picked.window_start, window_end=picked.window_end,

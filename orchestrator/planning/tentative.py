@@ -20,7 +20,9 @@ rebuilds the layer from the plan's timeline. Every key carries what identifies t
 finds everything cached costs two small queries per day.
 
 The day is timed on the buffer its plans are made on (the depot's learned spread at the
-setting ``promise_confidence``, :func:`orchestrator.planning.spread_store.promise_buffer`):
+setting ``promise_confidence`` of the caller's :class:`~orchestrator.settings.Settings` — the
+app's, not the environment's when they differ —
+:func:`orchestrator.planning.spread_store.promise_buffer`):
 idle vehicles, inserted orders and holds on the buffered legs and service times, each stored
 route as its own plan's buffer made it; the :class:`DayPlan` carries that buffer and the
 depot's learned book, so options are inserted and judged the same way.
@@ -91,6 +93,7 @@ from orchestrator.planning.service import service_seconds
 from orchestrator.planning.spread import Buffer
 from orchestrator.planning.spread_store import load_book, promise_buffer
 from orchestrator.planning.travel import TravelTimes, legs_for
+from orchestrator.settings import Settings
 from routing.insertion import Candidate, Timeline
 from routing.model import StopKind, TimeWindow, VehicleKind
 from routing.solution import Route as RoutingRoute
@@ -212,6 +215,7 @@ def tentative_day(
     travel: TravelTimes,
     fleets: Sequence[tuple[Fleet, VehicleType]] | None = None,
     cache: DayCache | None = None,
+    settings: Settings | None = None,
 ) -> TentativeDay:
     """The depot's tentative plan of ``day`` (see the module's docstring), as of ``now``.
 
@@ -229,10 +233,14 @@ def tentative_day(
         The depot's fleets (looked up when not given).
     cache
         Where timelines are kept (default: the process's cache).
+    settings
+        The caller's settings: their ``promise_confidence`` is the buffer's (default: the
+        environment's, :class:`~orchestrator.settings.Settings`).
     """
     (one,) = tentative_days(
-        session, depot, [day], now=now, travel=travel, fleets=fleets, cache=cache
-    )
+        session, depot, [day], now=now, travel=travel, fleets=fleets, cache=cache,
+        settings=settings,
+    )  # fmt: skip
     return one
 
 
@@ -245,13 +253,16 @@ def tentative_days(
     travel: TravelTimes,
     fleets: Sequence[tuple[Fleet, VehicleType]] | None = None,
     cache: DayCache | None = None,
+    settings: Settings | None = None,
 ) -> list[TentativeDay]:
-    """:func:`tentative_day` of several days, with three queries in all when they are cached."""
+    """:func:`tentative_day` of several days, with three queries in all when they are cached;
+    ``settings`` give the buffer's confidence (default: the environment's)."""
     cache = cache or default_cache
     assert depot.id is not None
     fleets = list(fleets) if fleets is not None else list(depot_fleets(session, depot.id))
     book = load_book(session, depot.id)  # options are checked on the buffer plans are made on
-    buffer = promise_buffer(session, depot.id, sorted({vt.profile for _, vt in fleets}), book=book)
+    profiles = sorted({vt.profile for _, vt in fleets})
+    buffer = promise_buffer(session, depot.id, profiles, settings, book=book)
     legs = buffer.legs(legs_for(travel))
     horizon = max((f.shift_end_s for f, _ in fleets), default=86_400)
     opening = _clock(min((f.shift_start_s for f, _ in fleets), default=8 * 3_600))
