@@ -69,6 +69,7 @@ from orchestrator.models import (
     HoldStatus,
     OptionChoice,
     OptionHold,
+    OptionReason,
     Order,
     OrderEventKind,
     OrderItem,
@@ -673,7 +674,7 @@ def _public(o: DeliveryOption, prefs: CustomerPreferences, zone: ZoneInfo) -> De
         score=round(o.score, 4),
         explanation=o.explanation,
         confidence=o.confidence,
-    )
+    ).with_reasons([OptionReason(code=r.code, params=dict(r.params)) for r in o.reasons])
 
 
 class _Sample:

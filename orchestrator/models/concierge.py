@@ -1,13 +1,14 @@
 """The concierge: what it keeps about a customer (profile, learned slots) and the delivery
 options it offers, chosen and held; and the export of everything stored about a customer."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import field_validator, model_validator
+from pydantic import PrivateAttr, field_validator, model_validator
 from sqlmodel import Field
 from sqlmodel._compat import SQLModelConfig  # the type of model_config; no public module has it
 
@@ -318,6 +319,17 @@ _OPTION_EXAMPLE: dict[str, Any] = {
 }
 
 
+class OptionReason(StorableModel):
+    """One phrase of an option's explanation as a code and its values, to say it in another
+    language (the codes: :data:`orchestrator.concierge.learning.REASON_CODES`)."""
+
+    code: str
+    params: dict[str, str | int] = Field(
+        default_factory=dict,
+        description="place, weekday (0 = Monday), daypart, start/end (local HH:MM), count.",
+    )
+
+
 class DeliveryOptionPublic(StorableModel):
     """One option a customer may choose: where, when, how, what it costs and emits, and why it
     is suggested. Times are ISO 8601 with the depot's offset; prices in EUR; CO2 in grams."""
@@ -344,8 +356,20 @@ class DeliveryOptionPublic(StorableModel):
         description="Probability the window is kept under the travel spread learned from "
         "outcomes; options below the setting promise_confidence are not offered.",
     )
+    _reasons: tuple[OptionReason, ...] = PrivateAttr(default=())
 
     model_config = example_config(**_OPTION_EXAMPLE)
+
+    @property
+    def reasons(self) -> tuple[OptionReason, ...]:
+        """The explanation phrase by phrase, as codes and values, for a page to say in its
+        reader's language; not in the API's answer (``explanation`` is)."""
+        return self._reasons
+
+    def with_reasons(self, reasons: Sequence[OptionReason]) -> "DeliveryOptionPublic":
+        """This option carrying ``reasons`` (see :attr:`reasons`)."""
+        self._reasons = tuple(reasons)
+        return self
 
 
 class OrderOptionsPublic(StorableModel):
