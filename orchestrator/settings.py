@@ -228,7 +228,10 @@ class Settings(BaseSettings):
         description=(
             "Percent: a new plan of a day that serves as many orders as the day's current plan "
             "but costs more than this much above it (EUR), or serves fewer, is stored but not "
-            "made current unless the request asks for make_current 'always'."
+            "made current unless the request asks for make_current 'always'. A plan made at "
+            "another promise_confidence than the current one is compared on orders served "
+            "only (a more cautious plan costs more by design): serving as many or more, it is "
+            "made current whatever it costs."
         ),
     )
     promise_confidence: float = Field(
