@@ -67,9 +67,9 @@ Measured (2026-12-03, 2 cores, load 6-10; ``docs/benchmarks/shared_fleet.json``)
 default 3,000 iterations (14 min both cities) the synthetic pool saves 34.9 % of km and
 44.2 % of CO2 but only 4.9 % of cost (each retailer 4.9 % under the proportional rule), as
 many vehicles (13) as the three alone; Helsinki 31.7 % of km, 48.0 % of CO2, cost +1.8 %.
-The cost is day rates (47 %) and driver hours (50 %), and two thirds of the hours are time at
-the doors, which pooling does not shorten; what it can save is vehicles, and 3,000 iterations
-are too few for a 900-stop day to find the smaller fleet. With ``--iterations 12000
+The cost is day rates (47 %) and driver hours (50 %), and most of the hours are time at
+the doors (33 of 54 h), which pooling does not shorten; what it can save is vehicles, and
+3,000 iterations are too few for a 900-stop day to find the smaller fleet. With ``--iterations 12000
 --city synthetic`` (21 min) the pool used 11 vehicles: km 36.0 %, CO2 30.3 % (diesel vans,
 cheaper per day, replaced e-vans), cost 16.2 %, every retailer 16.2 % better off
 (Shapley 10.6-21.1 %, in the core).
