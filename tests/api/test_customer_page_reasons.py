@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.pages.rendering import TEMPLATES
+from api.pages.rendering import environment
 from orchestrator.concierge.learning import (
     REASON_CODES,
     Evidence,
@@ -120,10 +120,35 @@ def test_a_finnish_or_swedish_page_says_why_in_its_language(
         assert said in text, (said, text)
 
 
-def test_every_reason_code_has_its_words_on_the_page() -> None:
-    template = (TEMPLATES / "customer.html").read_text(encoding="utf-8")
-    handled = set(re.findall(r'r\.code == "([a-z_]+)"', template))
-    assert handled == set(REASON_CODES)
+SAMPLES = {
+    "not_often_at": {"place": "home", "weekday": 0, "daypart": "morning"},
+    "usually_at": {"place": "Café <Rosa>", "weekday": 1, "daypart": "afternoon"},
+    "schedule_at": {"place": "office", "weekday": 2, "daypart": "evening"},
+    "neighbours_at": {"place": "locker", "weekday": 3, "daypart": "night"},
+    "schedule_elsewhere": {"weekday": 5, "daypart": "evening"},
+    "one_of_places": {"place": "home", "weekday": 6, "daypart": "morning"},
+    "preferred_window": {"start": "17:00", "end": "18:00"},
+    "eco_grouped": {"count": 3, "weekday": 4},
+    "eco_wide": {},
+}
+"""One reason of every code, with values as the concierge gives them."""
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_every_reason_is_said_in_the_pages_language(language: str) -> None:
+    assert set(SAMPLES) == set(REASON_CODES)
+    say = environment(language).get_template("customer_reasons.html").module
+    for code, params in SAMPLES.items():
+        text = str(say.reason_text(Reason(code, params), {"home": "home"}))  # type: ignore[attr-defined]  # a macro
+        assert text, code
+        for word in ENGLISH:
+            assert word not in text, (code, word, text)
+        assert "<Rosa>" not in text  # a place's name is escaped
+        for key in ("start", "end", "count"):
+            if key in params:
+                assert str(params[key]) in text, (code, text)
+    home = {"fi": "koti", "sv": "hem"}[language]
+    assert home in str(say.reason_text(Reason("usually_at", SAMPLES["not_often_at"]), {}))  # type: ignore[attr-defined]  # a macro
 
 
 def test_each_sentence_of_the_slot_comes_with_its_reason() -> None:
