@@ -328,8 +328,8 @@ def score(
 
 def _explain(key: SlotKey, e: Evidence, source: str, kind: str | None) -> tuple[str, Reason]:
     """The English sentence and the :class:`Reason` it says."""
-    when = {"weekday": key.weekday, "daypart": key.daypart}
-    at = {"place": key.place, **when}
+    when: dict[str, str | int] = {"weekday": key.weekday, "daypart": key.daypart}
+    at: dict[str, str | int] = {"place": key.place, **when}
     if e.failures >= 2.0 and e.failures > e.successes:
         return (
             f"you were often not at {key.place} on {key.when}, so it ranks lower",
