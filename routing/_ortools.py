@@ -28,9 +28,10 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing._reloads import location_of
 from routing._repair import cut
+from routing._replay import timing
 from routing.diagnose import Eligibility
 from routing.errors import SolverError
-from routing.model import Problem, StopKind, VehicleType
+from routing.model import Problem, StopKind, Vehicle, VehicleType
 
 COST_SCALE = 10_000
 """Objective units per unit of currency."""
@@ -124,6 +125,7 @@ class OrToolsModel:
     def __init__(self, problem: Problem, eligibility: Eligibility) -> None:
         t0 = time.perf_counter()
         self.problem = problem
+        self.allowed = eligibility.allowed
         self.stop_nodes: list[int] = list(eligibility.servable)
         n_stops = len(self.stop_nodes)
         self.node_of_stop = {s: n for n, s in enumerate(self.stop_nodes)}
@@ -397,8 +399,21 @@ class OrToolsModel:
         self._reading = False
         self._first_at: list[float] = []
         routing.AddAtSolutionCallback(self._on_solution)
+        # A read's own time limit is the one the model was closed with, counted afresh for each
+        # read (and a route-by-route repair reads dozens of times): a 900-stop day with breaks
+        # read for 77 s of a 40 s solve. Reads stop at the search's deadline instead.
+        self._deadline = float("inf")
+        self._read_out_of_time = False
+        routing.AddSearchMonitor(solver.CustomLimit(self._read_overdue))
 
         self.build_seconds = time.perf_counter() - t0
+
+    def _read_overdue(self) -> bool:
+        """Whether a read has run past the deadline (checked by OR-Tools as it searches)."""
+        if self._reading and time.perf_counter() > self._deadline:
+            self._read_out_of_time = True
+            return True
+        return False
 
     def _on_solution(self) -> None:
         if self._reading:
@@ -409,13 +424,20 @@ class OrToolsModel:
     def _read(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
         """The routes (routing indices) as an assignment, or None if they break a constraint.
 
-        Copied: the routing model's own solution object is overwritten by the next search.
+        Copied: the routing model's own solution object is overwritten by the next search. A
+        read stopped by the deadline returns None and sets ``_read_out_of_time``.
         """
+        if time.perf_counter() > self._deadline:
+            self._read_out_of_time = True
+            return None
         self._reading = True
         try:
             read = self.routing.ReadAssignmentFromRoutes([list(r) for r in routes], True)
         finally:
             self._reading = False
+        if read is None and time.perf_counter() > self._deadline:
+            # Stopped by the deadline (here or by the model's own limit), not refused.
+            self._read_out_of_time = True
         return None if read is None else self.routing.solver().Assignment(read)
 
     # ------------------------------------------------------------------------------------------
@@ -469,7 +491,12 @@ class OrToolsModel:
         Parameters
         ----------
         time_limit
-            Wall-clock seconds for the search.
+            Wall-clock seconds for the whole call: reading the initial routes back (each read,
+            and the route-by-route repair, stops at this deadline) and the search after it.
+            When the read cannot finish in time, the initial routes stand as the cautious
+            replay (:mod:`routing._replay`) schedules them, cut to what it can drive;
+            ``stats["replayed"]`` then says so. The same replayed plan replaces an OR-Tools
+            plan that leaves out more required stops.
         solution_limit
             Stop after this many solutions (makes the run repeatable on one machine).
         initial_routes
@@ -498,6 +525,8 @@ class OrToolsModel:
             params.ls_operator_neighbors_ratio = NEIGHBOURS / n
             params.ls_operator_min_neighbors = NEIGHBOURS
         t0 = time.perf_counter()
+        self._deadline = t0 + time_limit
+        self._read_out_of_time = False
         routing.CloseModelWithParameters(params)
         self._apply_locks()
 
@@ -510,45 +539,143 @@ class OrToolsModel:
             ]
             t_read = time.perf_counter()
             start = self._read(routes)
-            if start is None and repair:
+            if start is None and repair and not self._read_out_of_time:
                 # Route by route, asking OR-Tools (exact, but slow with breaks: the caller
                 # repairs a relaxed seed with routing._repair first).
                 routes, removed = self._repaired(routes, self._feasible)
-                start = self._read(routes)
+                start = None if self._read_out_of_time else self._read(routes)
                 if start is not None:
                     stats["warm_start_repaired"] = removed
             stats["warm_start_seconds"] = round(time.perf_counter() - t_read, 3)
+            left = self._deadline - time.perf_counter()
             if start is not None:
                 stats["warm_start"] = "used"
                 stats["warm_start_objective"] = start.ObjectiveValue()
-                assignment = routing.SolveFromAssignmentWithParameters(start, params)
+                if left > 0.001:
+                    params.time_limit.FromMilliseconds(int(left * 1000))
+                    assignment = routing.SolveFromAssignmentWithParameters(start, params)
                 if assignment is None:
                     # OR-Tools read the plan back but its search could not take it as a first
                     # solution (seen on days with breaks whose routes end close to their shift's
-                    # end); the plan stands as read, never worse than the one handed in.
+                    # end), or no time was left; the plan stands as read, never worse than the
+                    # one handed in.
                     stats["warm_start"] = "used as the plan: the search could not start from it"
                     assignment = start
+            elif self._read_out_of_time:
+                stats["warm_start"] = "timed out: OR-Tools could not read the routes back in time"
             else:
                 stats["warm_start"] = "rejected: the given routes break a constraint"
-        if assignment is None:
+        if assignment is None and not self._read_out_of_time:
+            left = self._deadline - time.perf_counter()
+            params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
             assignment = routing.SolveWithParameters(params)
         stats["search_seconds"] = round(time.perf_counter() - t0, 3)
         if initial_routes is None and self._first_at:
             stats["first_solution_seconds"] = round(self._first_at[0] - t0, 3)
         status = _STATUS.get(routing.status(), str(routing.status()))
         stats["ortools_status"] = status
-        if assignment is None and routing.status() == _TIMEOUT:
+        plan = None if assignment is None else self._extract(assignment, status, stats)
+        if initial_routes is not None and (plan is None or self._mandatory_dropped(plan)):
+            # OR-Tools has no plan in time, or one that leaves out required stops: the routes
+            # handed in, as far as the cautious replay can drive them, may do better.
+            replayed = self._replayed(initial_routes, stats)
+            if replayed is not None and (
+                plan is None or self._mandatory_dropped(replayed) < self._mandatory_dropped(plan)
+            ):
+                return replayed
+        if plan is not None:
+            return plan
+        if self._read_out_of_time or routing.status() == _TIMEOUT:
             # Out of time before a first solution: nothing is planned, and the caller says
             # that the search, not the fleet, fell short.
             stats["timed_out"] = True
             return RawPlan((), tuple(self.stop_nodes), 0, status, stats)
-        if assignment is None:
-            raise SolverError(
-                "OR-Tools found no solution that keeps the locked (dispatched) stops in place "
-                f"within the shifts (status: {status}); check the locked "
-                "prefixes and shift ends"
+        raise SolverError(
+            "OR-Tools found no solution that keeps the locked (dispatched) stops in place "
+            f"within the shifts (status: {status}); check the locked "
+            "prefixes and shift ends"
+        )
+
+    def _mandatory_dropped(self, plan: RawPlan) -> int:
+        """How many required stops (no drop penalty) the plan leaves out."""
+        return sum(1 for s in plan.dropped if self.problem.stops[s].penalty is None)
+
+    def _replayed(
+        self, initial_routes: Mapping[int, Sequence[int]], stats: dict[str, object]
+    ) -> RawPlan | None:
+        """The routes handed in, each cut to what the cautious replay (:mod:`routing._replay`)
+        can drive and timed by it, as a plan; ``None`` with locked prefixes (their late service
+        is a cost in the model, not something the replay knows).
+
+        The replay accepts only what OR-Tools accepts, so the plan keeps every constraint; it
+        stands when OR-Tools could not read the routes back in time. Reloads are left out (the
+        replay knows one trip): such a route is replayed as one trip and cut to what it holds.
+        The objective is the model's: fixed, distance and duration costs, drop penalties.
+        """
+        problem = self.problem
+        if any(v.locked for v in problem.vehicles):
+            return None
+        paired = frozenset(pd.delivery for pd in problem.shipments)
+        partner: dict[int, int] = {}
+        for pd in problem.shipments:
+            p, d = problem.stop_index(pd.pickup), problem.stop_index(pd.delivery)
+            partner[p], partner[d] = d, p
+        routes: list[RawRoute] = []
+        served: set[int] = set()
+        objective = 0
+        for vi, plain in sorted(initial_routes.items()):
+            vehicle = problem.vehicles[vi]
+            seq = [
+                s
+                for s in plain
+                if location_of(s) is None
+                and s in self.node_of_stop
+                and s not in served
+                and vi in self.allowed[s]
+            ]
+
+            def fits(route: Sequence[int], vehicle: Vehicle = vehicle) -> bool:
+                stops = [problem.stops[s] for s in route]
+                return timing(problem, vehicle, stops, paired) is not None
+
+            kept = cut(seq, fits, partner)
+            if not kept:
+                continue
+            when = timing(problem, vehicle, [problem.stops[s] for s in kept], paired)
+            if when is None:  # cut() keeps only what fits; never reached
+                continue
+            served.update(kept)
+            routes.append(RawRoute(vi, tuple(kept), when.starts, when.start, when.end, when.breaks))
+            objective += self._route_cost(vi, kept, when.end - when.start)
+        dropped = tuple(s for s in self.stop_nodes if s not in served)
+        for s in dropped:
+            stop = problem.stops[s]
+            objective += (
+                self.mandatory_penalty
+                if stop.penalty is None
+                else round(stop.penalty * COST_SCALE * (1 + stop.priority))
             )
-        return self._extract(assignment, status, stats)
+        stats["warm_start"] = (
+            f"{stats.get('warm_start', 'not read')}; the routes stand as the cautious replay "
+            "scheduled them"
+        )
+        stats["replayed"] = True
+        return RawPlan(tuple(routes), dropped, objective, "replayed", stats)
+
+    def _route_cost(self, vi: int, route: Sequence[int], duration: int) -> int:
+        """The model's cost of one route (objective units): fixed, per metre, per second."""
+        vehicle = self.problem.vehicles[vi]
+        vt = self.problem.vehicle_type(vehicle.type)
+        m = self.problem.matrices[vt.profile].distances
+        path = [vehicle.start, *(self.problem.stops[s].location for s in route)]
+        cost = sum(
+            round(int(m[a, b]) * vt.cost_per_km * COST_SCALE / 1000.0)
+            for a, b in itertools.pairwise(path)
+        )
+        if vehicle.end is not None:
+            cost += round(int(m[path[-1], vehicle.end]) * vt.cost_per_km * COST_SCALE / 1000.0)
+        span = round(vt.cost_per_hour * COST_SCALE / 3600.0) * duration
+        return round(vt.fixed_cost * COST_SCALE) + cost + span
 
     def accepts(self, routes: Mapping[int, Sequence[int]], *, time_limit: float = 5.0) -> bool:
         """Whether OR-Tools takes these routes (vehicle index -> stop indices) as a solution.
@@ -559,6 +686,8 @@ class OrToolsModel:
         params = pywrapcp.DefaultRoutingSearchParameters()
         params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
         self.routing.CloseModelWithParameters(params)
+        self._deadline = time.perf_counter() + time_limit
+        self._read_out_of_time = False
         indexed = [
             self._indices(vi, routes.get(vi, ())) for vi in range(len(self.problem.vehicles))
         ]

@@ -20,10 +20,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from routing.model import Problem, Stop, StopKind, Vehicle
 
-__all__ = ["route_fits"]
+__all__ = ["Timing", "route_fits", "timing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """When a vehicle drives a route the replay accepted (seconds from midnight).
+
+    ``start`` is when it leaves its start depot (as late as its first stop allows when no
+    break comes first), ``starts`` the service start at each stop, ``breaks`` (start,
+    duration) per break taken, ``end`` when it reaches its end depot (or, on an open route,
+    finishes its last service or break).
+    """
+
+    start: int
+    starts: tuple[int, ...]
+    breaks: tuple[tuple[int, int], ...]
+    end: int
 
 
 def _earliest_start(stop: Stop, arrival: int, shift_end: int) -> int | None:
@@ -45,7 +62,21 @@ def route_fits(
     are not loaded at the start). Times in seconds, distances in metres, as in
     :mod:`routing.model`.
     """
-    return _loads_fit(problem, vehicle, stops, paired) and _times_fit(problem, vehicle, stops)
+    return timing(problem, vehicle, stops, paired) is not None
+
+
+def timing(
+    problem: Problem, vehicle: Vehicle, stops: Sequence[Stop], paired: frozenset[str] = frozenset()
+) -> Timing | None:
+    """The replay's schedule of ``vehicle`` serving ``stops`` in this order, or ``None`` when
+    the replay refuses the route (times, breaks, loads or range; see :func:`route_fits`).
+
+    Because the replay is cautious, the schedule keeps every constraint OR-Tools keeps: it is
+    a plan on its own when OR-Tools has none (its read of a seed ran out of time).
+    """
+    if not _loads_fit(problem, vehicle, stops, paired):
+        return None
+    return _times_fit(problem, vehicle, stops)
 
 
 def _loads_fit(
@@ -73,7 +104,7 @@ def _loads_fit(
     return sum(int(m[a, b]) for a, b in itertools.pairwise(path)) <= vt.range_m
 
 
-def _times_fit(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> bool:
+def _times_fit(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> Timing | None:
     vt = problem.vehicle_type(vehicle.type)
     durations = problem.matrices[vt.profile].durations
     shift_end = vehicle.shift.end
@@ -81,6 +112,8 @@ def _times_fit(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> boo
     free = vehicle.shift.start  # when the vehicle is free to move on (s)
     where = vehicle.start
     departure: int | None = None  # when it leaves its start, as late as the first stop allows
+    starts: list[int] = []
+    taken_breaks: list[tuple[int, int]] = []
     for stop in stops:
         travel = int(durations[where, stop.location])
         plain = _earliest_start(stop, free + travel, shift_end)
@@ -88,7 +121,7 @@ def _times_fit(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> boo
             b = pending[0]
             at = max(free, b.window.start)  # the break's earliest start in this gap
             if at > b.window.end:
-                return False
+                return None
             # Drive first when the window opens after arrival, else break first, then drive.
             arrive = max(free + travel, b.window.start) + b.duration
             taken = _earliest_start(stop, arrive, shift_end)
@@ -96,6 +129,7 @@ def _times_fit(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> boo
             must = plain is None or after is None or max(after, b.window.start) > b.window.end
             if taken is not None and (must or taken == plain):
                 pending.pop(0)
+                taken_breaks.append((at, b.duration))
                 if departure is None and where == vehicle.start:
                     departure = vehicle.shift.start
                 plain = taken
@@ -103,23 +137,27 @@ def _times_fit(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> boo
                 free = at + b.duration
                 continue
             if must:
-                return False
+                return None
             break
         if plain is None:
-            return False
+            return None
         if departure is None:
             departure = max(vehicle.shift.start, plain - travel)
+        starts.append(plain)
         free = plain + stop.service
         where = stop.location
     back = 0 if vehicle.end is None else int(durations[where, vehicle.end])
     for b in pending:
         at = max(free, b.window.start)
         if at > b.window.end:
-            return False
+            return None
+        taken_breaks.append((at, b.duration))
         free = at + b.duration
     end = free + back
     if departure is None:
         departure = vehicle.shift.start
     if end > shift_end:
-        return False
-    return vt.max_shift is None or end - departure <= vt.max_shift
+        return None
+    if vt.max_shift is not None and end - departure > vt.max_shift:
+        return None
+    return Timing(departure, tuple(starts), tuple(taken_breaks), end)

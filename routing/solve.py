@@ -191,9 +191,14 @@ def solve(
         if seeded.routes is not None:
             start_routes = seeded.routes
             if seeded.stats.get("relaxed"):
+                t_repair = time.perf_counter()
                 fixed = _repair.repair(problem, seeded.routes, eligibility.allowed)
                 start_routes = fixed.routes
-                stats["seed_repair"] = {"cut": fixed.cut, "reinserted": fixed.reinserted}
+                stats["seed_repair"] = {
+                    "cut": fixed.cut,
+                    "reinserted": fixed.reinserted,
+                    "seconds": round(time.perf_counter() - t_repair, 3),
+                }
     stats["seed_with"] = "pyvrp" if use_seed else "none"
 
     model = OrToolsModel(problem, eligibility)
@@ -297,9 +302,16 @@ def _dropped(
     idle = {vi for vi, v in enumerate(problem.vehicles) if v.id not in used}
     out = []
     timed_out = bool(raw.stats.get("timed_out"))
+    # A plan replayed from the seed (OR-Tools could not read it back in time) left a required
+    # stop out because there was no time to place it.
+    replayed = bool(raw.stats.get("replayed"))
     for s in raw.dropped:
         stop = problem.stops[s]
-        if timed_out or (stop.penalty is None and idle.intersection(eligibility.allowed[s])):
+        if (
+            timed_out
+            or (replayed and stop.penalty is None)
+            or (stop.penalty is None and idle.intersection(eligibility.allowed[s]))
+        ):
             out.append(
                 Unserved(
                     stop.id,
