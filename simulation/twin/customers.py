@@ -32,6 +32,7 @@ from orchestrator.concierge.schedule import resolve
 from orchestrator.planning.tentative import idle_timeline
 from routing.insertion import Candidate, LegTravel, Timeline
 from routing.model import TimeWindow
+from simulation.twin.orders import Status
 from simulation.twin.plan_inputs import fleet_input, place_kind, service_s
 from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from simulation.twin.orders import OrderState
     from simulation.twin.setup import Twin
 
-__all__ = ["choose", "first_day"]
+__all__ = ["choose", "first_day", "tentative_today"]
 
 
 def first_day(twin: Twin, now: int) -> tuple[int, int]:
@@ -89,13 +90,18 @@ def _slots(twin: Twin, day: int, now: int, spec: OrderSpec) -> list[tuple[int, i
 
 
 def _home_slot(twin: Twin, state: OrderState, now: int) -> None:
-    """Home-only: a two-hour slot at home; an aware customer picks one when they are home."""
-    slots = _slots(twin, state.day, now, state.spec)
+    """Home-only: a two-hour slot at home; an aware customer picks one when they are home.
+
+    Under ``policies.promises = "kept"`` this is also the concierge's fallback when it has
+    no option: only the slots the hub's tentative plan can still take are offered (the
+    first day that has one), and the one taken is inserted there — a slot no vehicle can
+    drive is not sold (issue #17: these went unchecked, and mostly in the evening)."""
+    slots = _keepable(twin, state, state.day, _slots(twin, state.day, now, state.spec))
     for _ in range(7):
         if slots:
             break
         state.day += 1
-        slots = _slots(twin, state.day, now, state.spec)
+        slots = _keepable(twin, state, state.day, _slots(twin, state.day, now, state.spec))
     if not slots:  # no vehicle at the hub ever: any time from the opening
         base = state.day * DAY_S
         slots = [
@@ -118,6 +124,47 @@ def _home_slot(twin: Twin, state: OrderState, now: int) -> None:
         weights = np.array([1.0 + (s[0] >= evening) for s in slots])
         pick = slots[int(rng.choice(len(slots), p=weights / weights.sum()))]
     state.place, state.location, state.window = "home", customer.places["home"], pick
+    if twin.policies.promises == "kept":
+        _insert(twin, state, pick)
+
+
+def _home_candidate(
+    twin: Twin, state: OrderState, day: int, slot: tuple[int, int]
+) -> tuple[Candidate, LegTravel]:
+    """The order at home in ``slot`` (seconds since the first day's midnight) as a stop of
+    ``day``'s tentative plan, and the legs it is timed with."""
+    legs, service = _timing(twin, state.spec)
+    home = state.spec.customer.places["home"]
+    base = day * DAY_S
+    window = TimeWindow(slot[0] - base, slot[1] - base)
+    return Candidate(home.lat, home.lon, (window,), service=service, demand=state.spec.demand), legs
+
+
+def _keepable(
+    twin: Twin, state: OrderState, day: int, slots: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Of ``slots`` of ``day``, those the hub's tentative plan can take the order home in
+    (all of them unless ``policies.promises = "kept"``)."""
+    if twin.policies.promises != "kept" or not slots:
+        return slots
+    timeline = _tentative_plan(twin, state.spec.hub, day, state)
+    kept = []
+    for slot in slots:
+        candidate, legs = _home_candidate(twin, state, day, slot)
+        if timeline.best_insertions(candidate, legs)[0].feasible:
+            kept.append(slot)
+    return kept
+
+
+def _insert(twin: Twin, state: OrderState, slot: tuple[int, int]) -> None:
+    """Put the order, home in ``slot``, on its day's tentative plan (when it still fits)."""
+    key = (state.spec.hub, state.day)
+    timeline = _tentative_plan(twin, state.spec.hub, state.day, state)
+    candidate, legs = _home_candidate(twin, state, state.day, slot)
+    insertion = timeline.best_insertions(candidate, legs)[0]
+    if insertion.feasible:
+        stop = f"o{state.spec.index}-{state.attempts}"
+        twin.tentative[key] = timeline.insert(candidate, insertion, stop, legs)
 
 
 def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
@@ -145,7 +192,7 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
     plans = {
         twin.service_date(d): DayPlan(
             day=twin.service_date(d),
-            timeline=_tentative_plan(twin, spec.hub, d),
+            timeline=_tentative_plan(twin, spec.hub, d, state),
             epoch=twin.midnight(d),
             vehicle_kinds=kinds,
             opening=_clock(twin.policies.opening_h),
@@ -207,16 +254,70 @@ def _eco_wait(twin: Twin, state: OrderState) -> int:
     return max(0, min(prefs.eco_max_wait_days, twin.scenario.days - 1 - state.day))
 
 
-def _tentative_plan(twin: Twin, hub: int, day: int) -> Timeline:
-    """The concierge's tentative plan of a hub's day: every vehicle, one trip each."""
+def _tentative_plan(twin: Twin, hub: int, day: int, choosing: OrderState | None = None) -> Timeline:
+    """The concierge's tentative plan of a hub's day: every vehicle, one trip each.
+
+    Under ``policies.promises = "kept"`` the plan of the day that is running is
+    :func:`tentative_today` (rebuilt after each plan and each trip handed out); ``choosing``
+    is the order being offered options, left out of it."""
     key = (hub, day)
     if key not in twin.tentative:
+        if twin.policies.promises == "kept" and day == int(twin.env.now // DAY_S):
+            twin.tentative[key] = tentative_today(twin, hub, day, choosing)
+            return twin.tentative[key]
         agents = [a for a in twin.agents if a.hub == hub]
         fleets = [fleet_input(twin, a, twin.shift(a, day)[0], full=True, day=day) for a in agents]
         twin.tentative[key] = idle_timeline(
             twin.depots[hub], fleets, twin.service_date(day), twin.world.travel
         )
     return twin.tentative[key]
+
+
+def tentative_today(twin: Twin, hub: int, day: int, choosing: OrderState | None = None) -> Timeline:
+    """The hub's day as the rolling planner can still run it from now: each vehicle one more
+    trip, leaving no earlier than now and than the planned return of the trip it is on
+    (:attr:`~simulation.twin.vehicles.Agent.back_at`), carrying the day's promised orders not
+    yet on a trip (inserted by window start, cheapest first; one that no longer fits is left
+    to the planner).
+
+    Why: the plan the day started with offers every vehicle idle for one trip over its whole
+    shift — an evening van that is out on a day trip until 18:00 still sells 16:00-18:00
+    windows there, which no plan can keep (issue #17: most of the system's misses).
+    """
+    now = int(twin.env.now)
+    t = now - day * DAY_S
+    agents = [a for a in twin.agents if a.hub == hub]
+    fleets = []
+    for a in agents:
+        back = 0 if a.back_at is None else a.back_at - day * DAY_S
+        fleets.append(fleet_input(twin, a, max(twin.shift(a, day)[0], t, back), full=True, day=day))
+    timeline = idle_timeline(twin.depots[hub], fleets, twin.service_date(day), twin.world.travel)
+    waiting = sorted(
+        (
+            o
+            for o in twin.by_hub[hub]
+            if o is not choosing
+            and o.day == day
+            and o.status is Status.WAITING
+            and o.promise is not None
+            and o.window[1] - day * DAY_S > t
+        ),
+        key=lambda o: (o.window[0], o.spec.index),
+    )
+    base = day * DAY_S
+    for o in waiting:
+        legs, service = _timing(twin, o.spec)
+        candidate = Candidate(
+            o.location.lat,
+            o.location.lon,
+            (TimeWindow(max(o.window[0] - base, t), o.window[1] - base),),
+            service=service,
+            demand=o.spec.demand,
+        )
+        insertion = timeline.best_insertions(candidate, legs)[0]
+        if insertion.feasible:
+            timeline = timeline.insert(candidate, insertion, f"o{o.spec.index}-{o.attempts}", legs)
+    return timeline
 
 
 def _clock(hours: float) -> time:

@@ -92,6 +92,10 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
     """
     day = int(now // DAY_S)
     t = now - day * DAY_S
+    if keeping(twin):
+        # Time has passed since the concierge's timeline of today was built: rebuilt at the
+        # next offer from the hub's state now (:func:`simulation.twin.customers.tentative_today`).
+        twin.tentative.pop((hub, day), None)
     horizon = now + round(twin.policies.lookahead_h * HOUR_S)
     waiting = [
         o
@@ -271,6 +275,10 @@ def _dispatch(
     if len(trip_orders) > deliveries + len(dropped):
         _charge_pickups(route, trip_orders, matrix.distances, agent, deliveries > 0)
     agent.busy = True
+    agent.back_at = day * DAY_S + route.end_time
+    if keeping(twin):
+        # The concierge's timeline of today no longer holds: this vehicle is out until then.
+        twin.tentative.pop((agent.hub, day), None)
     trip = Trip(route, trip_orders, matrix.distances, matrix.durations, day, now,
                 locations=problem.locations, dropped=dropped)  # fmt: skip
     twin.env.process(drive(twin.env, twin, agent, trip))

@@ -51,6 +51,10 @@ class Agent:
     shift: tuple[int, int]
     """Shift start and end, seconds since local midnight of each day."""
     busy: bool = False
+    back_at: int | None = None
+    """While on a trip: when the trip is planned to be back at the hub, seconds since the
+    first day's midnight (``None`` at the hub) — the concierge's timeline of today starts the
+    vehicle's next trip no earlier (:func:`simulation.twin.customers.tentative_today`)."""
     battery: simpy.Container | None = None
     charging: simpy.Process | None = None
     km_m: int = 0
@@ -182,6 +186,7 @@ def drive(
         if isinstance(o, ReturnVisit) and o.ret.status is ReturnStatus.ASSIGNED:
             release_return(o.ret)
     agent.busy = False
+    agent.back_at = None
     if agent.battery is not None:
         agent.charging = env.process(charge(env, twin, agent))
 
