@@ -208,7 +208,7 @@ def test_options_hold_and_confirm(
               "score", "explanation", "service_day", "confidence"}  # fmt: skip
     for x in options:
         assert set(x) == fields
-        assert 0.9 <= round(x["confidence"], 2) and x["confidence"] <= 1  # promise_confidence
+        assert round(x["confidence"], 2) >= 0.9 and x["confidence"] <= 1  # promise_confidence
         for t in ("window_start", "window_end", "eta_start", "eta_end"):
             assert OFFSET.search(x[t]), x[t]  # ISO 8601 with the offset
         assert x["place"] in ("home", "office") and x["explanation"]
