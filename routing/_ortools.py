@@ -496,7 +496,7 @@ class OrToolsModel:
             When the read cannot finish in time, the initial routes stand as the cautious
             replay (:mod:`routing._replay`) schedules them, cut to what it can drive;
             ``stats["replayed"]`` then says so. The same replayed plan replaces an OR-Tools
-            plan that leaves out more required stops.
+            plan that leaves out required stops when it costs less (the same objective).
         solution_limit
             Stop after this many solutions (makes the run repeatable on one machine).
         initial_routes
@@ -576,12 +576,16 @@ class OrToolsModel:
         stats["ortools_status"] = status
         plan = None if assignment is None else self._extract(assignment, status, stats)
         if initial_routes is not None and (plan is None or self._mandatory_dropped(plan)):
-            # OR-Tools has no plan in time, or one that leaves out required stops: the routes
-            # handed in, as far as the cautious replay can drive them, may do better.
+            # OR-Tools has no plan in time, or one that leaves out required stops (seen: a search
+            # from a read seed stopped at a first solution dropping more than the seed): the
+            # routes handed in, as far as the cautious replay can drive them, may cost less.
             replayed = self._replayed(initial_routes, stats)
-            if replayed is not None and (
-                plan is None or self._mandatory_dropped(replayed) < self._mandatory_dropped(plan)
-            ):
+            if replayed is not None and (plan is None or replayed.objective < plan.objective):
+                stats["warm_start"] = (
+                    f"{stats.get('warm_start', 'not read')}; the routes stand as the cautious "
+                    "replay scheduled them"
+                )
+                stats["replayed"] = True
                 return replayed
         if plan is not None:
             return plan
@@ -655,11 +659,6 @@ class OrToolsModel:
                 if stop.penalty is None
                 else round(stop.penalty * COST_SCALE * (1 + stop.priority))
             )
-        stats["warm_start"] = (
-            f"{stats.get('warm_start', 'not read')}; the routes stand as the cautious replay "
-            "scheduled them"
-        )
-        stats["replayed"] = True
         return RawPlan(tuple(routes), dropped, objective, "replayed", stats)
 
     def _route_cost(self, vi: int, route: Sequence[int], duration: int) -> int:

@@ -172,7 +172,7 @@ def test_a_seed_that_breaks_a_constraint_is_repaired_not_thrown_away() -> None:
     model = OrToolsModel(problem, diagnose(problem))
     bad = {0: list(range(12))}
     raw = model.search(time_limit=1.0, solution_limit=1, initial_routes=bad, repair=True)
-    assert raw.stats["warm_start"] == "used"
+    assert str(raw.stats["warm_start"]).startswith("used")  # replayed when that costs less
     assert 0 < raw.stats["warm_start_repaired"] < 12  # type: ignore[operator]
     rejected = OrToolsModel(problem, diagnose(problem)).search(
         time_limit=1.0, solution_limit=1, initial_routes=bad
