@@ -17,7 +17,9 @@ this module translates all of it:
 
 What it cannot express — a locked (dispatched) prefix, a pair whose half has several windows
 — :func:`why_not` names. Its routes are only a seed: they are handed to OR-Tools as initial
-routes, and the final plan is always an OR-Tools assignment with every side constraint checked.
+routes, and the final plan is an OR-Tools assignment with every side constraint checked — or,
+when OR-Tools cannot read the seed back within the time limit, the seed as the cautious replay
+of :mod:`routing._replay` schedules it (which keeps the same constraints).
 :func:`solve_alone` runs PyVRP by itself on the same translation, the baseline the routing
 benchmarks measure lastmile against. This is the only module that imports PyVRP.
 """
