@@ -92,8 +92,8 @@ def _slots(twin: Twin, day: int, now: int, spec: OrderSpec) -> list[tuple[int, i
 def _home_slot(twin: Twin, state: OrderState, now: int) -> None:
     """Home-only: a two-hour slot at home; an aware customer picks one when they are home.
 
-    Under ``policies.promises = "kept"`` this is also the concierge's fallback when it has
-    no option: only the slots the hub's tentative plan can still take are offered (the
+    Under ``policies.promises = "kept"``, as the concierge's fallback when it has no
+    option: only the slots the hub's tentative plan can still take are offered (the
     first day that has one), and the one taken is inserted there — a slot no vehicle can
     drive is not sold (issue #17: these went unchecked, and mostly in the evening)."""
     slots = _keepable(twin, state, state.day, _slots(twin, state.day, now, state.spec))
@@ -124,7 +124,7 @@ def _home_slot(twin: Twin, state: OrderState, now: int) -> None:
         weights = np.array([1.0 + (s[0] >= evening) for s in slots])
         pick = slots[int(rng.choice(len(slots), p=weights / weights.sum()))]
     state.place, state.location, state.window = "home", customer.places["home"], pick
-    if twin.policies.promises == "kept":
+    if _checks_slots(twin):
         _insert(twin, state, pick)
 
 
@@ -140,12 +140,19 @@ def _home_candidate(
     return Candidate(home.lat, home.lon, (window,), service=service, demand=state.spec.demand), legs
 
 
+def _checks_slots(twin: Twin) -> bool:
+    """Whether the concierge's home-only fallback sells only slots its tentative plan takes
+    (``policies.promises = "kept"`` with the concierge on)."""
+    return twin.policies.promises == "kept" and twin.policies.concierge
+
+
 def _keepable(
     twin: Twin, state: OrderState, day: int, slots: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     """Of ``slots`` of ``day``, those the hub's tentative plan can take the order home in
-    (all of them unless ``policies.promises = "kept"``)."""
-    if twin.policies.promises != "kept" or not slots:
+    (all of them unless ``policies.promises = "kept"`` with the concierge on: home-only
+    delivery sells its slots as today)."""
+    if not _checks_slots(twin) or not slots:
         return slots
     timeline = _tentative_plan(twin, state.spec.hub, day, state)
     kept = []

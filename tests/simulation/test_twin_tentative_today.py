@@ -15,14 +15,14 @@ from simulation.twin.vehicles import Agent
 from simulation.world import DAY_S, HOUR_S
 
 
-def _twin(promises: str, *, days: int = 1) -> Twin:
+def _twin(promises: str, *, days: int = 1, concierge: bool = True) -> Twin:
     """The tiny city with one hub of two vans: 07:30-16:00 and 11:30-20:00 (the only evening
     vehicle), not yet run (the clock at the first midnight)."""
     from tests.simulation.conftest import tiny_dict
 
     data = tiny_dict(days=days)
     data["fleet"] = {"hubs": [{"name": "hub", "vehicles": {"van": 2}}]}
-    data["policies"] = {**data["policies"], "promises": promises}
+    data["policies"] = {**data["policies"], "promises": promises, "concierge": concierge}
     return Twin(Scenario.from_dict(data))
 
 
@@ -72,8 +72,9 @@ def test_the_home_fallback_sells_no_slot_when_every_vehicle_is_out_all_day() -> 
     assert state.day == 1 and state.window[0] >= DAY_S  # the next day, where a van is free
 
 
-def test_todays_home_fallback_sells_the_day_regardless() -> None:
-    twin = _twin("today", days=2)
+@pytest.mark.parametrize(("promises", "concierge"), [("today", True), ("kept", False)])
+def test_todays_and_home_only_slots_sell_the_day_regardless(promises: str, concierge: bool) -> None:
+    twin = _twin(promises, days=2, concierge=concierge)
     for a in twin.agents:
         a.back_at = 21 * HOUR_S
     state = _order(twin)
