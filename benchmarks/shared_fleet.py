@@ -40,8 +40,9 @@ tried first and dropped: on this 2-core machine under a load of 8-9, ``time_limi
 OR-Tools, left a few seconds to read 900 stops back with breaks, timed out (125 s) and served
 nothing (fixed since in routing: a solve keeps to its limit — 900 stops at 40 s: 40.1 s,
 all served — and a seed OR-Tools cannot read back in time stands as the cautious replay
-times it; iterations stay the budget, as they make the figures repeatable). The same number of iterations for 300 stops and for 900 favours planning alone: a
-larger day needs more iterations to converge. Each plan is
+times it; iterations stay the budget, as they make the figures repeatable). The same
+number of iterations for 300 stops and for 900 favours planning alone: a larger day needs more
+iterations to converge. Each plan is
 checked by the independent checker (:func:`benchmarks.product_checker.check_plan`: windows,
 capacities, skills, shifts, breaks, every order on a route); an order left out keeps the
 solver's typed reason, and the row says so. Figures are the planner's own: per used vehicle
