@@ -216,7 +216,13 @@ def solve(
         repair=bool(use_seed and stats.get("seed_repair")),
     )
     warm_start = raw.stats.get("warm_start", "")  # a sentence when it had routes to start from
-    if initial_routes and isinstance(warm_start, str) and warm_start.startswith("rejected"):
+    replayed = bool(raw.stats.get("replayed"))  # the routes stood after all: nothing to warn of
+    if (
+        initial_routes
+        and not replayed
+        and isinstance(warm_start, str)
+        and warm_start.startswith("rejected")
+    ):
         warnings.warn(
             "the initial routes could not be used as a warm start (they break a constraint); "
             "solved from scratch",
