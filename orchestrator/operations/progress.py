@@ -676,12 +676,7 @@ def _write_reorder(
     for seq, visit in zip(slots, solved.visits, strict=True):
         s = by_order[mapped.order_of_stop[visit.stop_id]]
         s.sequence = seq
-        s.arrival_at = mapped.at(visit.arrival)
-        s.service_start_at = mapped.at(visit.start)
-        s.departure_at = mapped.at(visit.departure)
-        s.wait_s = visit.wait
-        s.leg_distance_m = visit.distance
-        s.load_after = list(visit.load)
+        _redirect._retime(s, visit, mapped)
         session.add(s)
         if s.arrival_at == previous[s.order_id]:
             continue
@@ -696,12 +691,7 @@ def _write_reorder(
     route.end_at = mapped.at(solved.end_time)
     route.distance_m = driven_m + solved.distance
     route.duration_s = int((route.end_at - route.start_at).total_seconds())
-    km = route.distance_m / 1000.0
-    route.cost = round(
-        vtype.fixed_cost + vtype.cost_per_km * km + vtype.cost_per_hour * route.duration_s / 3600,
-        4,
-    )
-    route.co2_g = round(vtype.co2_g_per_km * km, 3)
+    _redirect._price(route, vtype)
     session.add(route)
     _redirect._add_delta(plan, old, route)
     session.add(plan)
@@ -852,12 +842,7 @@ def _write_move(
     for k, visit in enumerate(solved.visits):
         s = by_order[mapped.order_of_stop[visit.stop_id]]
         s.sequence = first + k
-        s.arrival_at = mapped.at(visit.arrival)
-        s.service_start_at = mapped.at(visit.start)
-        s.departure_at = mapped.at(visit.departure)
-        s.wait_s = visit.wait
-        s.leg_distance_m = visit.distance
-        s.load_after = list(visit.load)
+        _redirect._retime(s, visit, mapped)
         session.add(s)
         where = f"on {target.vehicle_id}, stop {s.sequence + 1}, ETA {local(s.arrival_at)}"
         if s.order_id == order.id:
@@ -880,12 +865,7 @@ def _write_move(
     target.end_at = mapped.at(solved.end_time)
     target.distance_m = solved.distance
     target.duration_s = int((target.end_at - target.start_at).total_seconds())
-    km = target.distance_m / 1000.0
-    target.cost = round(
-        vtype.fixed_cost + vtype.cost_per_km * km + vtype.cost_per_hour * target.duration_s / 3600,
-        4,
-    )
-    target.co2_g = round(vtype.co2_g_per_km * km, 3)
+    _redirect._price(target, vtype)
     session.add(target)
     _redirect._add_delta(plan, old, target)
     session.add(plan)

@@ -97,6 +97,7 @@ from routing.errors import InvalidProblemError, SolverError
 from routing.matrix import haversine_m
 from routing.model import Break, Location, Problem, TimeWindow, TravelMatrix, fmt_time
 from routing.solution import Route as EngineRoute
+from routing.solution import Visit as EngineVisit
 from routing.solve import Limits, solve
 
 __all__ = [
@@ -813,12 +814,7 @@ def _write(
     for seq, visit in zip(slots, solved.visits, strict=True):
         s = by_order[mapped.order_of_stop[visit.stop_id]]
         s.sequence = seq
-        s.arrival_at = mapped.at(visit.arrival)
-        s.service_start_at = mapped.at(visit.start)
-        s.departure_at = mapped.at(visit.departure)
-        s.wait_s = visit.wait
-        s.leg_distance_m = visit.distance
-        s.load_after = list(visit.load)
+        _retime(s, visit, mapped)
         session.add(s)
         previous_sequence, previous_arrival = before[s.order_id]
         etas.append(
@@ -840,12 +836,7 @@ def _write(
     route.end_at = mapped.at(solved.end_time)
     route.distance_m = departure.driven_m + solved.distance
     route.duration_s = int((route.end_at - route.start_at).total_seconds())
-    km = route.distance_m / 1000.0
-    route.cost = round(
-        vtype.fixed_cost + vtype.cost_per_km * km + vtype.cost_per_hour * route.duration_s / 3600,
-        4,
-    )
-    route.co2_g = round(vtype.co2_g_per_km * km, 3)
+    _price(route, vtype)
     session.add(route)
     _add_delta(plan, old, route)
     session.add(plan)
@@ -870,6 +861,27 @@ def _write(
         order.id or 0, place, created, True, route, depot, window, stops, mine, tuple(etas),
         departure,
     )  # fmt: skip
+
+
+def _retime(stop: RouteStop, visit: EngineVisit, mapped: MappedProblem) -> None:
+    """A stored stop timed as the solved ``visit`` (its sequence is the caller's)."""
+    stop.arrival_at = mapped.at(visit.arrival)
+    stop.service_start_at = mapped.at(visit.start)
+    stop.departure_at = mapped.at(visit.departure)
+    stop.wait_s = visit.wait
+    stop.leg_distance_m = visit.distance
+    stop.load_after = list(visit.load)
+
+
+def _price(route: Route, vtype: VehicleType) -> None:
+    """A route's cost (EUR: fixed + per km + per hour on duty) and CO2 (g) from its distance
+    and duration, as the planner prices them."""
+    km = route.distance_m / 1000.0
+    route.cost = round(
+        vtype.fixed_cost + vtype.cost_per_km * km + vtype.cost_per_hour * route.duration_s / 3600,
+        4,
+    )
+    route.co2_g = round(vtype.co2_g_per_km * km, 3)
 
 
 def _add_delta(plan: Plan, old: tuple[int, int, float, float], route: Route) -> None:
