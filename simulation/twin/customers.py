@@ -31,7 +31,7 @@ from orchestrator.concierge.options import (
 from orchestrator.concierge.schedule import resolve
 from orchestrator.planning.tentative import idle_timeline
 from routing.insertion import Candidate, LegTravel, Timeline
-from routing.model import TimeWindow
+from routing.model import TimeWindow, VehicleKind
 from simulation.twin.orders import Status
 from simulation.twin.plan_inputs import fleet_input, place_kind, service_s
 from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from simulation.twin.orders import OrderState
     from simulation.twin.setup import Twin
 
-__all__ = ["choose", "first_day", "tentative_today"]
+__all__ = ["choose", "first_day", "tentative_today", "vehicle_types_for"]
 
 
 def first_day(twin: Twin, now: int) -> tuple[int, int]:
@@ -137,7 +137,15 @@ def _home_candidate(
     home = state.spec.customer.places["home"]
     base = day * DAY_S
     window = TimeWindow(slot[0] - base, slot[1] - base)
-    return Candidate(home.lat, home.lon, (window,), service=service, demand=state.spec.demand), legs
+    candidate = Candidate(
+        home.lat,
+        home.lon,
+        (window,),
+        service=service,
+        demand=state.spec.demand,
+        vehicle_types=vehicle_types_for(twin, state.spec),
+    )
+    return candidate, legs
 
 
 def _checks_slots(twin: Twin) -> bool:
@@ -228,6 +236,7 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
         (TimeWindow(start, end),),
         service=service,
         demand=spec.demand,
+        vehicle_types=vehicle_types_for(twin, spec),
     )
     insertion = timeline.best_insertions(candidate, legs)[0]
     if insertion.feasible:
@@ -235,6 +244,25 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
             candidate, insertion, f"o{spec.index}-{state.attempts}", legs
         )
     return True
+
+
+def vehicle_types_for(twin: Twin, spec: OrderSpec) -> frozenset[str]:
+    """Names of the vehicle types that may carry ``spec``'s parcel to its customer: a robot
+    only when the customer accepts robots and the parcel fits one, a courier only when the
+    customer accepts couriers (the rule of the concierge's options,
+    :func:`orchestrator.concierge.options.delivery_options`).
+
+    Every stop put on a tentative plan carries it: a robot refuser's order inserted on a
+    robot (its cheapest vehicle) left the van looking free, and the van's evening was sold
+    twice (issue #17: most of dense Helsinki's misses)."""
+    customer = spec.customer
+    robot_ok = customer.accepts_robot and twin._robot_fits(spec.demand)
+    return frozenset(
+        name
+        for name, vt in twin.vehicle_types.items()
+        if (vt.kind is not VehicleKind.ROBOT or robot_ok)
+        and (vt.kind is not VehicleKind.COURIER or customer.accepts_courier)
+    )
 
 
 def _timing(twin: Twin, spec: OrderSpec) -> tuple[LegTravel, int]:
@@ -320,6 +348,7 @@ def tentative_today(twin: Twin, hub: int, day: int, choosing: OrderState | None 
             (TimeWindow(max(o.window[0] - base, t), o.window[1] - base),),
             service=service,
             demand=o.spec.demand,
+            vehicle_types=vehicle_types_for(twin, o.spec),
         )
         insertion = timeline.best_insertions(candidate, legs)[0]
         if insertion.feasible:

@@ -80,3 +80,43 @@ def test_todays_and_home_only_slots_sell_the_day_regardless(promises: str, conci
     state = _order(twin)
     _home_slot(twin, state, 0)
     assert state.day == 0 and state.window[1] <= DAY_S
+
+
+def _robot_twin() -> Twin:
+    """The tiny city with one hub of one van and one robot, promises kept, not yet run."""
+    from tests.simulation.conftest import tiny_dict
+
+    data = tiny_dict()
+    data["fleet"] = {"hubs": [{"name": "hub", "vehicles": {"van": 1, "robot": 1}, "chargers": 1}]}
+    data["policies"] = {**data["policies"], "promises": "kept", "concierge": True}
+    return Twin(Scenario.from_dict(data))
+
+
+def _small_order(twin: Twin, *, accepts_robot: bool) -> OrderState:
+    """A waiting, promised one-parcel order of day 0 (10:00-12:00 at home) whose customer
+    does or does not accept robots."""
+    from dataclasses import replace
+
+    from simulation.twin.promises import record
+
+    spec = twin.world.orders[0]
+    spec = replace(spec, customer=replace(spec.customer, accepts_robot=accepts_robot),
+                   demand=(500, 1000, 1))  # fmt: skip
+    window = (10 * HOUR_S, 12 * HOUR_S)
+    state = OrderState(spec, 0, 0, "home", spec.customer.places["home"], window)
+    record(state)
+    twin.by_hub[0] = [state]
+    return state
+
+
+def test_the_running_days_plan_keeps_a_robot_refuser_on_a_van() -> None:
+    # The tentative plan put a robot refuser's promised order on a robot (cheapest), so the
+    # van looked free and sold its evening twice: most misses of dense Helsinki (issue #17).
+    from simulation.twin.customers import tentative_today
+
+    twin = _robot_twin()
+    assert twin._robot_fits((500, 1000, 1))
+    state = _small_order(twin, accepts_robot=False)
+    timeline = tentative_today(twin, 0, 0)
+    (route,) = [r for r in timeline.routes if f"o{state.spec.index}-0" in r.stop_ids]
+    assert route.vehicle_type.kind.value == "van"
