@@ -9,11 +9,17 @@ the window the customer confirmed. Its outcome is the order's stop that was clos
   ``PUT /orders/{id}/whereabouts``) with the stop closed inside the promised window;
 * **late** / **early** — delivered at the place after / before the window;
 * **elsewhere** — delivered at another place than the one confirmed;
-* **failed** — the stop failed;
+* **absent** — the stop failed at the promised place inside the promised window: the vehicle
+  was there on time and nobody took the parcel (a failed stop is the customer not at home,
+  :mod:`orchestrator.concierge.profiles`) — the system's side of the promise was kept;
+* **failed** — the stop failed another way (outside the window, or at another place);
 * **not delivered** — the window is over and no stop of the order was closed;
 * **pending** — the window is not over and nothing was closed yet: not counted in the share.
 
-``kept_share`` is kept over the promises with an outcome (promised minus pending).
+``kept_share`` is kept over the promises with an outcome (promised minus pending);
+``on_time_at_place_share`` counts the absent ones too (issue #17's "on time at the promised
+place", the twin's figure of the same name, :mod:`simulation.twin.promises`). **Missed** are the
+system's misses: every outcome but kept, absent and pending.
 **Minutes late** are over the late ones (p50, p90, max). **Notices**: order events of kind
 ``eta_moved`` (a re-plan moved the ETA) or ``promise_at_risk`` (a late route told the customer
 the window will likely be missed, :mod:`orchestrator.operations.progress`) on promised
@@ -62,6 +68,7 @@ class PromiseOutcome(StrEnum):
     LATE = "late"
     EARLY = "early"
     ELSEWHERE = "elsewhere"
+    ABSENT = "absent"
     FAILED = "failed"
     NOT_DELIVERED = "not_delivered"
     PENDING = "pending"
@@ -116,6 +123,10 @@ class PromisesOfDay(StorableModel):
     kept: int
     kept_share: float | None
     """Kept over promises with an outcome (``None`` before any)."""
+    on_time_at_place: int
+    """Kept, or absent: the vehicle was at the promised place inside the window."""
+    on_time_at_place_share: float | None
+    """On time at the place over promises with an outcome (``None`` before any)."""
     outcomes: dict[str, int]
     late_p50_min: float | None
     late_p90_min: float | None
@@ -132,8 +143,9 @@ class PromisesOfDay(StorableModel):
 
     model_config = example_config(
         depot_id=1, day="2025-03-03", as_of="2025-03-03T21:00:00+02:00", plan_id=4,
-        promised=2, with_outcome=2, kept=1, kept_share=0.5,
-        outcomes={"kept": 1, "late": 1, "early": 0, "elsewhere": 0, "failed": 0,
+        promised=2, with_outcome=2, kept=1, kept_share=0.5, on_time_at_place=1,
+        on_time_at_place_share=0.5,
+        outcomes={"kept": 1, "late": 1, "early": 0, "elsewhere": 0, "absent": 0, "failed": 0,
                   "not_delivered": 0, "pending": 0},
         late_p50_min=30.0, late_p90_min=30.0, late_max_min=30.0, notices=1, missed=1,
         announced_before_miss=1, announced_before_miss_share=1.0, cost_eur=212.4,
@@ -234,6 +246,10 @@ def promise_kpis(
     return _summary(session, depot_id, day, _utc(now), rows)
 
 
+_ON_TIME = frozenset({PromiseOutcome.KEPT, PromiseOutcome.ABSENT})
+"""Outcomes where the vehicle was at the promised place inside the window."""
+
+
 def _outcome(
     stop: RouteStop | None,
     at: datetime | None,
@@ -245,9 +261,11 @@ def _outcome(
 ) -> PromiseOutcome:
     if stop is None or at is None:
         return PromiseOutcome.PENDING if now <= end else PromiseOutcome.NOT_DELIVERED
+    at_place = order is None or order.place_id == hold.place_id
     if stop.status is StopStatus.FAILED:
-        return PromiseOutcome.FAILED
-    if order is not None and order.place_id != hold.place_id:
+        inside = start <= at <= end
+        return PromiseOutcome.ABSENT if at_place and inside else PromiseOutcome.FAILED
+    if not at_place:
         return PromiseOutcome.ELSEWHERE
     if at < start:
         return PromiseOutcome.EARLY
@@ -261,7 +279,8 @@ def _summary(
 ) -> PromisesOfDay:
     decided = [r for r in rows if r.outcome is not PromiseOutcome.PENDING]
     kept = sum(r.outcome is PromiseOutcome.KEPT for r in decided)
-    missed = [r for r in decided if r.outcome is not PromiseOutcome.KEPT]
+    on_time = kept + sum(r.outcome is PromiseOutcome.ABSENT for r in decided)
+    missed = [r for r in decided if r.outcome not in _ON_TIME]
     late = np.array([r.minutes_late for r in rows if r.minutes_late is not None], dtype=float)
     announced = sum(r.announced_before_window for r in missed)
     plan: Plan | None = current_plan(session, depot_id, day)
@@ -303,6 +322,8 @@ def _summary(
         with_outcome=len(decided),
         kept=kept,
         kept_share=_ratio(kept, len(decided), 4),
+        on_time_at_place=on_time,
+        on_time_at_place_share=_ratio(on_time, len(decided), 4),
         outcomes=outcomes,
         late_p50_min=round(float(np.percentile(late, 50)), 2) if late.size else None,
         late_p90_min=round(float(np.percentile(late, 90)), 2) if late.size else None,

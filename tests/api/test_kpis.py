@@ -24,8 +24,9 @@ def test_a_day_of_promises_measured(client: TestClient, session: Session, keys: 
     assert answer.status_code == 200, answer.text
     data = answer.json()
     assert data["promised"] == 4 and data["kept"] == 1 and data["kept_share"] == 0.25
-    assert data["outcomes"] == {"kept": 1, "late": 1, "early": 0, "elsewhere": 1, "failed": 1,
-                                "not_delivered": 0, "pending": 0}  # fmt: skip
+    assert data["outcomes"] == {"kept": 1, "late": 1, "early": 0, "elsewhere": 1, "absent": 0,
+                                "failed": 1, "not_delivered": 0, "pending": 0}  # fmt: skip
+    assert data["on_time_at_place"] == 1 and data["on_time_at_place_share"] == 0.25
     assert data["late_p90_min"] == LATE_MIN and data["late_max_min"] == LATE_MIN
     assert data["notices"] == 1 and data["announced_before_miss_share"] == round(1 / 3, 4)
     (van,) = data["per_vehicle_type"]

@@ -50,10 +50,13 @@ class PromisedDay:
     stops: int
 
 
-def promised_day(session: Session, world: World) -> PromisedDay:
+def promised_day(
+    session: Session, world: World, *, failed_at: timedelta | None = None
+) -> PromisedDay:
     """Four orders whose customer confirms the first option offered; the day planned and
     dispatched; one delivered inside its window, one 30 min after it (with an ``eta_moved``
-    notice before the window), one at the office after its promise named home, one failed."""
+    notice before the window), one at the office after its promise named home, one failed
+    (now, or ``failed_at`` after its window opened)."""
     clear_caches()
     orders: list[Order] = []
     for key in ("on-time", "late", "elsewhere", "failed"):
@@ -93,7 +96,9 @@ def promised_day(session: Session, world: World) -> PromisedDay:
         session, stops[elsewhere.id or 0].id or 0, "delivered",
         at=elsewhere.window_start + timedelta(minutes=5),
     )  # fmt: skip
-    mark_stop_outcome(session, stops[failed.id or 0].id or 0, "failed")
+    assert failed.window_start
+    at = None if failed_at is None else failed.window_start + failed_at
+    mark_stop_outcome(session, stops[failed.id or 0].id or 0, "failed", at=at)
     for o in orders:
         session.refresh(o)
     return PromisedDay(on_time, late, elsewhere, failed, plan.id or 0, float(plan.cost or 0), 4)
@@ -113,6 +118,7 @@ def test_promises_of_a_day_with_one_kept_one_late_one_elsewhere_one_failed(
         day.failed.id: PromiseOutcome.FAILED,
     }
     assert kpis.kept == 1 and kpis.kept_share == 0.25 and kpis.missed == 3
+    assert kpis.on_time_at_place == 1 and kpis.on_time_at_place_share == 0.25
     assert kpis.outcomes["late"] == 1 and kpis.outcomes["pending"] == 0
     assert kpis.late_p50_min == kpis.late_p90_min == kpis.late_max_min == LATE_MIN
     # One notice, sent before the late promise's window: one of three misses announced.
@@ -125,6 +131,20 @@ def test_promises_of_a_day_with_one_kept_one_late_one_elsewhere_one_failed(
     assert van.cost_per_delivered == pytest.approx(day.plan_cost / 3, abs=0.01)
     assert van.promises == 4 and van.kept == 1 and van.kept_share == 0.25
     assert kpis.cost_per_kept == pytest.approx(day.plan_cost, abs=0.01)
+
+
+def test_a_failed_attempt_inside_the_window_at_the_place_is_the_customers_miss(
+    session: Session, world: World
+) -> None:
+    # Issue #17: "on time at the promised place" — the vehicle was there in time, nobody was.
+    day = promised_day(session, world, failed_at=timedelta(minutes=10))
+    kpis = promise_kpis(session, world.depot.id or 0, DAY, now=NOW + timedelta(days=2))
+    by_order = {r.order_id: r.outcome for r in kpis.promises}
+    assert by_order[day.failed.id] is PromiseOutcome.ABSENT
+    assert kpis.kept == 1 and kpis.on_time_at_place == 2 and kpis.on_time_at_place_share == 0.5
+    # The system's misses: late and elsewhere; the late one was announced.
+    assert kpis.missed == 2 and kpis.announced_before_miss_share == 0.5
+    assert kpis.outcomes["absent"] == 1 and kpis.outcomes["failed"] == 0
 
 
 def test_before_the_windows_close_open_promises_are_pending(session: Session, world: World) -> None:
