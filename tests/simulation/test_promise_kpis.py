@@ -147,7 +147,7 @@ def test_replication_counts_promises_and_no_notice_is_sent_today(ran: Twin) -> N
 
 def test_a_notice_before_the_window_of_a_missed_promise_is_counted(tiny: Scenario) -> None:
     # Travel noise forced high: the system misses some promises (not only absent customers).
-    twin = Twin(tiny.with_changes({"days": 2, "noise.travel_sigma": 0.8}))
+    twin = Twin(tiny.with_changes({"days": 2, "noise.travel_sigma": 1.2}))
     twin.run()
     missed = [
         o
