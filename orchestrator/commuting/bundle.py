@@ -27,10 +27,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from orchestrator.planning.inputs import DepotInput, FleetInput, OrderInput, VehicleTypeInput
-from orchestrator.planning.problem import LeftOut, build_problem
+from orchestrator.planning.problem import LeftOut, build_problem, local_midnight
 from orchestrator.planning.travel import TravelTimes
 from routing.model import (
     Location,
@@ -181,7 +181,21 @@ def best_bundle(
         id=0, vehicle_type=vtype, count=1, shift_start_s=trip.leave_after_s,
         shift_end_s=trip.leave_before_s + longest_s, open_route=True,
     )  # fmt: skip
-    mapped = build_problem(depot, [fleet], candidates, day=day, travel=travel)
+    midnight = local_midnight(depot, day)
+    ride_ends_by = timedelta(seconds=fleet.shift_end_s)
+    within = [
+        order
+        for order in candidates
+        # A window the ride cannot reach is not offered: the builder would clip it to the
+        # ride's end, outside the promise.
+        if order.window_start is None
+        or order.window_end is None
+        or (
+            order.window_start < midnight + ride_ends_by
+            and order.window_end > midnight + timedelta(seconds=trip.leave_after_s)
+        )
+    ]
+    mapped = build_problem(depot, [fleet], within, day=day, travel=travel)
     base = mapped.problem
     empty = Bundle((), trip.leave_after_s, trip.leave_after_s + direct_s, direct_s, 0,
                    int(direct.distances[0, 1]), mapped.left_out)  # fmt: skip
