@@ -59,6 +59,7 @@ __all__ = [
     "AdminDep",
     "AuthenticationGate",
     "Caller",
+    "CourierDep",
     "CurrentKeyDep",
     "KeyCheck",
     "PlannerDep",
@@ -86,11 +87,13 @@ _bearer = HTTPBearer(
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling: the API key's id, role and, for a customer key, its customer."""
+    """Who is calling: the API key's id, role and, for a customer key, its customer (for a
+    courier key, its courier)."""
 
     key_id: int
     role: Role
     customer_id: int | None = None
+    courier_id: int | None = None
 
     @property
     def customer_scope(self) -> int | None:
@@ -221,7 +224,7 @@ def _caller(
     found = authenticate(session, credentials.credentials, secret=secret)
     if found is None or found.id is None:
         raise _unauthorized(_UNKNOWN_KEY)
-    return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
+    return Caller(found.id, found.role, found.customer_id, found.courier_id)
 
 
 def _admitted(caller: Caller, allowed: frozenset[Role]) -> Caller:
@@ -364,7 +367,7 @@ class AuthenticationGate:
             found = authenticate(session, key, secret=_settings_secret(self.api.state.settings))
             if found is None or found.id is None:
                 return None
-            return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
+            return Caller(found.id, found.role, found.customer_id, found.courier_id)
 
     def _keyed(self, scope: Scope) -> bool:
         """Whether the request is for an operation that needs a key, before it is routed.
@@ -436,3 +439,5 @@ StaffDep = Annotated[Caller, Depends(require_role(*STAFF))]
 """A caller that may read everything: planner, analyst or admin."""
 AdminDep = Annotated[Caller, Depends(require_role(Role.ADMIN))]
 """An administrator."""
+CourierDep = Annotated[Caller, Depends(require_role(Role.COURIER))]
+"""A commuter courier (their own trips and offers only: :attr:`Caller.courier_id`)."""

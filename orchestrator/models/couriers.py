@@ -98,6 +98,8 @@ class CourierCreate(StorableModel):
 
     name: str = Field(min_length=1, max_length=100, description="What the courier is called.")
 
+    model_config = example_config(name="Mikko")
+
 
 class CourierPublic(StorableModel):
     """A courier as shown to staff."""
@@ -129,6 +131,19 @@ class TripCreate(StorableModel):
         ge=0, le=MAX_PAYOUT_EUR, description="What the commuter wants for the trip, EUR."
     )
     mode: TravelMode = Field(default=TravelMode.BIKE, description="bike, car or walk.")
+
+    model_config = example_config(
+        origin_lat=60.1690,
+        origin_lon=24.9390,
+        destination_lat=60.1950,
+        destination_lon=24.9400,
+        leave_after="2025-03-03T16:00:00+02:00",
+        leave_before="2025-03-03T17:00:00+02:00",
+        capacity_parcels=3,
+        max_detour_min=20,
+        payout_wanted_eur=6.0,
+        mode="bike",
+    )
 
     @field_validator("payout_wanted_eur")
     @classmethod
