@@ -1,0 +1,247 @@
+"""Commuters in production, end to end: a real uvicorn server, real HTTP calls, SQLite and
+PostgreSQL — a commuter registers a trip, gets an offer, accepts, picks up and delivers (the
+order's events show it); another refuses and the order is re-planned onto a van inside its
+promised window. Bad input is a 4xx naming the field."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from api.app import create_app
+from benchmarks.loopback import serve_in_thread
+from orchestrator.access.keys import create_api_key
+from orchestrator.commuting import create_courier
+from orchestrator.intake.orders import register_order
+from orchestrator.models import Order, Plan, PlanStatus, Route, RouteStop
+from orchestrator.planning.plans import current_plan, plan_day
+from orchestrator.settings import Settings
+from tests.api.conftest import LIVE_STARTUP_S, with_cached_openapi
+from tests.orchestrator.conftest import LIMITS, TRAVEL, make_world, order_data
+
+ZONE = ZoneInfo("Europe/Helsinki")
+TOMORROW = (datetime.now(ZONE) + timedelta(days=1)).date()
+
+
+def at(hour: float, day: date = TOMORROW) -> datetime:
+    """``hour`` o'clock in Helsinki on ``day``."""
+    return datetime.combine(day, time(0), ZONE) + timedelta(hours=hour)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A served store with a depot, vans, a customer, a courier and keys."""
+
+    url: str
+    planner: str
+    courier: str
+    customer: str
+    session: Session
+    orders: list[int]
+
+
+def _order(session: Session, world: Any, key: str) -> int:
+    data = order_data(
+        world,
+        service_day=TOMORROW.isoformat(),
+        window_start=at(16).isoformat(),
+        window_end=at(18).isoformat(),
+    )
+    order = register_order(session, data, key)
+    assert order.id is not None
+    return order.id
+
+
+@pytest.fixture
+def served(store_url: str) -> Iterator[Served]:
+    """The app on ``store_url`` served by uvicorn on a loopback port; one order tomorrow
+    16:00-18:00 planned on a van, and a courier with a key."""
+    app = with_cached_openapi(create_app(Settings(database_url=store_url)))
+    with (
+        serve_in_thread(app, startup_s=LIVE_STARTUP_S) as url,
+        Session(app.state.engine) as session,
+    ):
+        world = make_world(session)
+        first = _order(session, world, "o1")
+        plan_day(session, world.depot.id or 0, TOMORROW, limits=LIMITS, travel=TRAVEL)
+        courier = create_courier(session, {"name": "Mikko"})
+        assert world.customer.id is not None
+        yield Served(
+            url,
+            create_api_key(session, "planner"),
+            create_api_key(session, "courier", courier_id=courier.id),
+            create_api_key(session, "customer", world.customer.id),
+            session,
+            [first],
+        )
+
+
+def _trip(**changes: Any) -> dict[str, Any]:
+    """A bike ride past the customer's home, leaving tomorrow 16:00-16:30, 20 minutes of
+    detour, 3 parcels, 5 EUR wanted."""
+    trip: dict[str, Any] = {
+        "origin_lat": 60.1690,
+        "origin_lon": 24.9390,
+        "destination_lat": 60.1900,
+        "destination_lon": 24.9300,
+        "leave_after": at(16).isoformat(),
+        "leave_before": at(16.5).isoformat(),
+        "capacity_parcels": 3,
+        "max_detour_min": 20,
+        "payout_wanted_eur": 5.0,
+        "mode": "bike",
+    }
+    trip.update(changes)
+    return trip
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: its status, its text and its JSON."""
+
+    status_code: int
+    text: str
+
+    def json(self) -> Any:
+        """The body read as JSON."""
+        return json.loads(self.text)
+
+
+@dataclass(frozen=True)
+class Http:
+    """A plain HTTP client of the served app (urllib: real sockets, no test transport)."""
+
+    base_url: str
+
+    def call(self, method: str, path: str, body: Any = None, key: str = "") -> Answer:
+        """Send one request; any status is an answer."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {key}"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return Answer(response.status, response.read().decode())
+        except urllib.error.HTTPError as exc:
+            return Answer(exc.code, exc.read().decode())
+
+    def get(self, path: str, key: str) -> Answer:
+        """``GET path`` with ``key``."""
+        return self.call("GET", path, None, key)
+
+    def post(self, path: str, key: str, body: Any = None) -> Answer:
+        """``POST path`` with ``key`` and a JSON ``body``."""
+        return self.call("POST", path, body, key)
+
+
+def _kinds(client: Http, key: str, order_id: int) -> list[str]:
+    answer = client.get(f"/orders/{order_id}/events", key)
+    assert answer.status_code == 200, answer.text
+    return [e["kind"] for e in answer.json()]
+
+
+def test_a_commuter_registers_gets_an_offer_accepts_and_delivers(served: Served) -> None:
+    order_id = served.orders[0]
+    client = Http(served.url)
+    made = client.post("/couriers/trips", served.courier, _trip())
+    assert made.status_code == 201, made.text
+    offer = made.json()["offer"]
+    assert offer is not None, made.json()["no_offer_reason"]
+    assert offer["status"] == "offered"
+    assert offer["payout_eur"] == 5.0
+    assert 0 <= offer["detour_min"] <= 20
+    assert [j["status"] for j in offer["jobs"]] == ["offered"]
+    assert offer["jobs"][0]["handoff_code"] is None  # only once accepted
+    assert "Aino" not in made.text and "aino@" not in made.text
+
+    accepted = client.post(f"/couriers/offers/{offer['id']}/accept", served.courier)
+    assert accepted.status_code == 200, accepted.text
+    job = accepted.json()["jobs"][0]
+    assert job["status"] == "accepted" and job["handoff_code"]
+    assert "Aino" not in accepted.text and "aino@" not in accepted.text
+    # The order left the van: a courier key reaches no order, the customer sees a neighbour.
+    assert client.get(f"/orders/{order_id}", served.courier).status_code == 403
+    tracked = client.get(f"/orders/{order_id}/tracking", served.customer)
+    assert tracked.status_code == 200, tracked.text
+    assert tracked.json()["vehicle_kind"] == "courier"
+    assert tracked.json()["eta"] is not None
+
+    picked = client.post(f"/couriers/offers/{offer['id']}/pickup", served.courier)
+    assert picked.status_code == 200, picked.text
+    wrong = client.post(
+        f"/couriers/jobs/{job['id']}/delivered", served.courier, {"handoff_code": "no-such"}
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "body.handoff_code"
+    done = client.post(
+        f"/couriers/jobs/{job['id']}/delivered",
+        served.courier,
+        {"handoff_code": job["handoff_code"]},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "done"
+    kinds = _kinds(client, served.planner, order_id)
+    assert kinds[-3:] == ["courier_accepted", "picked_up", "delivered"]
+    served.session.expire_all()
+    order = served.session.get(Order, order_id)
+    assert order is not None and order.status.value == "delivered"
+
+
+def test_a_refused_order_is_replanned_onto_a_van_within_its_window(served: Served) -> None:
+    # An order placed after the day was planned: open, on no van yet.
+    world_order = served.session.get(Order, served.orders[0])
+    assert world_order is not None
+    late = register_order(
+        served.session,
+        {**order_data_of(world_order), "place_id": world_order.place_id},
+        "late-1",
+    )
+    assert late.id is not None and late.status.value == "open"
+    client = Http(served.url)
+    made = client.post("/couriers/trips", served.courier, _trip())
+    assert made.status_code == 201, made.text
+    offer = made.json()["offer"]
+    assert offer is not None, made.json()["no_offer_reason"]
+    refused = client.post(f"/couriers/offers/{offer['id']}/refuse", served.courier)
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["status"] == "refused"
+    again = client.post(f"/couriers/offers/{offer['id']}/accept", served.courier)
+    assert again.status_code == 409
+    kinds = _kinds(client, served.planner, late.id)
+    assert "courier_released" in kinds and kinds[-1] in ("planned", "replanned")
+    served.session.expire_all()
+    order = served.session.get(Order, late.id)
+    assert order is not None and order.status.value == "planned"
+    plan = current_plan(served.session, order.depot_id, TOMORROW)
+    assert plan is not None and plan.status is PlanStatus.CURRENT
+    stop = served.session.exec(
+        select(RouteStop).join(Route).where(Route.plan_id == plan.id, RouteStop.order_id == late.id)
+    ).one()
+    assert order.window_start is not None and order.window_end is not None
+    assert order.window_start <= stop.service_start_at <= order.window_end
+    assert served.session.exec(select(Plan)).all()  # the day's plans are kept
+
+
+def order_data_of(order: Order) -> dict[str, Any]:
+    """A new order like ``order`` (its customer, depot, day and window)."""
+    assert order.window_start is not None and order.window_end is not None
+    return {
+        "customer_id": order.customer_id,
+        "depot_id": order.depot_id,
+        "service_day": order.service_day.isoformat(),
+        "window_start": order.window_start.isoformat(),
+        "window_end": order.window_end.isoformat(),
+        "mode": "hand_over",
+        "items": [{"description": "book", "weight_g": 600, "volume_ml": 2_000}],
+    }
