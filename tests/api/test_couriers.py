@@ -25,7 +25,7 @@ from orchestrator.intake.orders import register_order
 from orchestrator.models import Order, Plan, PlanStatus, Route, RouteStop
 from orchestrator.planning.plans import current_plan, plan_day
 from orchestrator.settings import Settings
-from tests.api.conftest import LIVE_STARTUP_S, with_cached_openapi
+from tests.api.conftest import LIVE_STARTUP_S, bearer, with_cached_openapi
 from tests.orchestrator.conftest import LIMITS, TRAVEL, make_world, order_data
 
 ZONE = ZoneInfo("Europe/Helsinki")
@@ -245,3 +245,80 @@ def order_data_of(order: Order) -> dict[str, Any]:
         "mode": "hand_over",
         "items": [{"description": "book", "weight_g": 600, "volume_ml": 2_000}],
     }
+
+
+# -- bad input and who may do what (the app through a test client: no server needed) ------
+
+
+@pytest.fixture
+def courier_key(session: Session) -> str:
+    """A courier's key in the ``client``'s store."""
+    courier = create_courier(session, {"name": "Mikko"})
+    return create_api_key(session, "courier", courier_id=courier.id)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"origin_lat": 91.0}, "body.origin_lat"),  # off the globe
+        ({"destination_lon": -181.0}, "body.destination_lon"),  # off the globe
+        ({"capacity_parcels": 0}, "body.capacity_parcels"),  # carries nothing
+        ({"max_detour_min": 0}, "body.max_detour_min"),  # no detour at all
+        ({"max_detour_min": 600}, "body.max_detour_min"),  # ten hours
+        ({"payout_wanted_eur": -1.0}, "body.payout_wanted_eur"),  # pays the carrier
+        ({"leave_after": "2025-03-03T16:00:00"}, "body.leave_after"),  # no offset
+        ({"mode": "rocket"}, "body.mode"),  # not a way to travel
+        ({"leave_before": at(15).isoformat()}, "body"),  # before leave_after
+    ],
+)
+def test_a_bad_trip_is_422_naming_the_field(
+    client: Any, courier_key: str, changes: dict[str, Any], field: str
+) -> None:
+    answer = client.post("/couriers/trips", json=_trip(**changes), headers=bearer(courier_key))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == field
+    assert answer.json()["message"]
+
+
+def test_a_trip_already_over_is_422_on_leave_before(client: Any, courier_key: str) -> None:
+    yesterday = TOMORROW - timedelta(days=2)
+    trip = _trip(
+        leave_after=at(8, yesterday).isoformat(), leave_before=at(9, yesterday).isoformat()
+    )
+    answer = client.post("/couriers/trips", json=trip, headers=bearer(courier_key))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "body.leave_before"
+
+
+def test_only_a_courier_registers_trips_and_a_courier_reaches_nothing_else(
+    client: Any, courier_key: str, keys: Any
+) -> None:
+    planner = client.post("/couriers/trips", json=_trip(), headers=bearer(keys.planner))
+    assert planner.status_code == 403
+    assert client.get("/orders", headers=bearer(courier_key)).status_code == 403
+    assert client.get("/customers", headers=bearer(courier_key)).status_code == 403
+    assert client.get("/couriers/offers/1", headers=bearer(keys.customer)).status_code == 403
+
+
+def test_another_couriers_offer_is_404(client: Any, session: Session, courier_key: str) -> None:
+    world = make_world(session)
+    _order(session, world, "o1")  # no plan yet: a parcel costs the vans 4 EUR
+    trip = _trip(payout_wanted_eur=3.0)
+    made = client.post("/couriers/trips", json=trip, headers=bearer(courier_key))
+    assert made.status_code == 201, made.text
+    offer = made.json()["offer"]
+    assert offer is not None, made.json()["no_offer_reason"]
+    other = create_api_key(
+        session, "courier", courier_id=create_courier(session, {"name": "Liisa"}).id
+    )
+    for path in (f"/couriers/offers/{offer['id']}", f"/couriers/trips/{made.json()['id']}"):
+        assert client.get(path, headers=bearer(other)).status_code == 404
+    refused = client.post(f"/couriers/offers/{offer['id']}/accept", headers=bearer(other))
+    assert refused.status_code == 404
+
+
+def test_a_courier_key_needs_its_courier(session: Session) -> None:
+    with pytest.raises(ValueError, match="courier key needs the courier"):
+        create_api_key(session, "courier")
+    with pytest.raises(ValueError, match="only courier keys"):
+        create_api_key(session, "planner", courier_id=1)
