@@ -258,7 +258,7 @@ def post_courier(data: CourierCreate, caller: PlannerDep, session: SessionDep) -
     "/trips",
     status_code=status.HTTP_201_CREATED,
     summary="Register a trip and get the offer that fits it",
-    responses=error_responses(403, 404, 422),
+    responses=error_responses(403, 422),
 )
 def post_trip(
     data: TripCreate,
