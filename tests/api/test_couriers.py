@@ -19,13 +19,15 @@ from sqlmodel import Session, select
 
 from api.app import create_app
 from benchmarks.loopback import serve_in_thread
-from orchestrator.access.keys import create_api_key
+from orchestrator.access.keys import authenticate, create_api_key
 from orchestrator.commuting import create_courier
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Order, Plan, PlanStatus, Route, RouteStop
 from orchestrator.planning.plans import current_plan, plan_day
 from orchestrator.settings import Settings
+from orchestrator.store.engine import create_engine
 from tests.api.conftest import LIVE_STARTUP_S, bearer, with_cached_openapi
+from tests.api.test_cli_keys import run
 from tests.orchestrator.conftest import LIMITS, TRAVEL, make_world, order_data
 
 ZONE = ZoneInfo("Europe/Helsinki")
@@ -322,3 +324,20 @@ def test_a_courier_key_needs_its_courier(session: Session) -> None:
         create_api_key(session, "courier")
     with pytest.raises(ValueError, match="only courier keys"):
         create_api_key(session, "planner", courier_id=1)
+
+
+def test_keys_create_gives_a_courier_their_key(tmp_path: Any, monkeypatch: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", url)
+    code, out, err = run(["keys", "create", "--role", "courier", "--courier-name", "Mikko"])
+    assert (code, err) == (0, ""), out
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            found = authenticate(session, out.strip().splitlines()[-1])
+            assert found is not None and found.role.value == "courier"
+            assert found.courier_id is not None
+    finally:
+        engine.dispose()
+    code, _, err = run(["keys", "create", "--role", "courier"])
+    assert code == 2 and "--courier" in err and "courier key needs" in err
