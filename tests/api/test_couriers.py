@@ -18,8 +18,10 @@ import pytest
 from sqlmodel import Session, select
 
 from api.app import create_app
+from api.deps import _settings_secret
 from benchmarks.loopback import serve_in_thread
 from orchestrator.access.keys import authenticate, create_api_key
+from orchestrator.access.links import make_link_token
 from orchestrator.commuting import create_courier
 from orchestrator.intake.orders import register_order
 from orchestrator.models import Order, Plan, PlanStatus, Route, RouteStop
@@ -49,6 +51,7 @@ class Served:
     customer: str
     session: Session
     orders: list[int]
+    link_secret: bytes
 
 
 def _order(session: Session, world: Any, key: str) -> int:
@@ -84,6 +87,7 @@ def served(store_url: str) -> Iterator[Served]:
             create_api_key(session, "customer", world.customer.id),
             session,
             [first],
+            _settings_secret(app.state.settings),
         )
 
 
@@ -179,6 +183,11 @@ def test_a_commuter_registers_gets_an_offer_accepts_and_delivers(served: Served)
     assert tracked.status_code == 200, tracked.text
     assert tracked.json()["vehicle_kind"] == "courier"
     assert tracked.json()["eta"] is not None
+    assert tracked.json()["neighbour"] and tracked.json()["handoff_code"] == job["handoff_code"]
+    token = make_link_token(served.link_secret, "order", order_id)
+    page = client.call("GET", f"/t/{token}")
+    assert page.status_code == 200
+    assert "a neighbour on their way" in page.text and job["handoff_code"] in page.text
 
     picked = client.post(f"/couriers/offers/{offer['id']}/pickup", served.courier)
     assert picked.status_code == 200, picked.text
