@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from orchestrator.commuting.trips import held_orders
 from orchestrator.errors import Conflict, NotFound, OrchestratorError
 from orchestrator.models import (
     CourierJob,
@@ -131,7 +130,6 @@ def accept_offer(
     jobs = offer_jobs(session, offer.id)
     plan = current_plan(session, depot.id or 0, offer.service_day)
     stops = _stops_of(session, plan, [j.order_id for j in jobs])
-    others = held_orders(session, [j.order_id for j in jobs], now=now)
     for job in jobs:
         order = session.get(Order, job.order_id)
         assert order is not None
@@ -139,7 +137,7 @@ def accept_offer(
         moved_on = found is not None and (
             found[0].status is not RouteStatus.PLANNED or found[1].status is not StopStatus.PLANNED
         )
-        taken = job.order_id in others and _held_elsewhere(session, job.order_id, offer.id, now)
+        taken = _held_elsewhere(session, job.order_id, offer.id)
         if order.status not in (OrderStatus.OPEN, OrderStatus.PLANNED) or moved_on or taken:
             raise Conflict(
                 f"a parcel of offer {offer_id} was sent another way meanwhile — register the "
@@ -260,20 +258,19 @@ def expire_due(
 # -- implementation -----------------------------------------------------------------------------
 
 
-def _held_elsewhere(session: Session, order_id: int, offer_id: int, now: datetime) -> bool:
-    """Whether a live offer other than ``offer_id`` holds the order."""
-    rows = session.exec(
-        select(CourierOffer.status, CourierOffer.deadline_at)
-        .join(CourierJob, col(CourierJob.offer_id) == col(CourierOffer.id))
-        .where(
+def _held_elsewhere(session: Session, order_id: int, offer_id: int) -> bool:
+    """Whether a courier of an offer other than ``offer_id`` accepted the order (first to
+    accept wins; an offer still waiting for its answer holds nothing against another)."""
+    found = session.exec(
+        select(CourierJob.id).where(
             CourierJob.order_id == order_id,
-            CourierOffer.id != offer_id,
+            CourierJob.offer_id != offer_id,
             col(CourierJob.status).in_(
-                [JobStatus.OFFERED.value, JobStatus.ACCEPTED.value, JobStatus.PICKED_UP.value]
+                [JobStatus.ACCEPTED.value, JobStatus.PICKED_UP.value, JobStatus.DELIVERED.value]
             ),
         )
-    ).all()
-    return any(status is not OfferStatus.OFFERED or deadline > now for status, deadline in rows)
+    ).first()
+    return found is not None
 
 
 def _stops_of(
@@ -327,6 +324,9 @@ def _send_back(
     for job in jobs:
         if job.status is JobStatus.RELEASED:
             continue
+        # Only an accepted job took its order off the vans; an offered one never owned it
+        # (another courier may have taken it since).
+        ours = job.status in (JobStatus.ACCEPTED, JobStatus.PICKED_UP)
         job.status = JobStatus.RELEASED
         job.closed_at = now
         session.add(job)
@@ -339,12 +339,14 @@ def _send_back(
                 f"it stays on {route.vehicle_id}, ETA "
                 f"{stop.service_start_at.astimezone(zone).isoformat()}"
             )
-        else:
+        elif ours or order.status in (OrderStatus.OPEN, OrderStatus.PLANNED):
             if order.status is OrderStatus.DISPATCHED:
                 order.status = OrderStatus.OPEN
                 session.add(order)
             homeless.append(job.order_id)
             where = "back to the vans" if plan is not None else "it waits for the day's plan"
+        else:
+            where = f"it is {order.status.value} another way"
         events.record(session, job.order_id, OrderEventKind.COURIER_RELEASED,
                       detail=f"{why} (offer {offer.id}); {where}")  # fmt: skip
     offer.status = status

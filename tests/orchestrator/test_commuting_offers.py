@@ -195,3 +195,20 @@ def test_an_order_held_by_one_offer_is_not_offered_again(session: Session) -> No
 def _jobs(session: Session, offer: CourierOffer) -> list[int]:
     """The offer's orders, in riding order."""
     return [j.order_id for j in offer_jobs(session, offer.id or 0)]
+
+
+def test_an_expired_offer_leaves_alone_an_order_another_courier_took(session: Session) -> None:
+    world = make_world(session)
+    oid = order(session, world, "o1")
+    plan_day(session, world.depot.id or 0, DAY, limits=LIMITS, travel=TRAVEL)
+    first = offered(session)
+    later = first.deadline_at + timedelta(seconds=1)  # the first is past, not yet expired
+    courier = create_courier(session, {"name": "Liisa"})
+    _, second = register_trip(session, courier.id or 0, trip(), travel=TRAVEL, now=later)
+    assert second is not None and _jobs(session, second) == [oid]
+    accept_offer(session, second.id or 0, courier_id=None, now=later)
+    assert expire_due(session, travel=TRAVEL, now=later, limits=LIMITS) == [first.id]
+    assert session.get(Order, oid).status is OrderStatus.DISPATCHED  # type: ignore[union-attr]
+    assert stop_of(session, oid) is None
+    session.refresh(second)
+    assert second.status is OfferStatus.ACCEPTED
