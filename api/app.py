@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import api.routes.couriers
 import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
@@ -151,5 +152,6 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.include_router(api.routes.webhooks.router)
     app.include_router(api.routes.tracking.router)  # the customer's page's JSON twin
     app.include_router(api.routes.kpis.router)  # GET /depots/{id}/kpis: promises kept on a day
+    app.include_router(api.routes.couriers.router)  # commuters: trips, offers, hand-overs
     install_pages(app)
     return app

@@ -55,10 +55,12 @@ from orchestrator.settings import Settings
 from orchestrator.store.engine import session_scope
 
 __all__ = [
+    "ANY_BUT_COURIER",
     "STAFF",
     "AdminDep",
     "AuthenticationGate",
     "Caller",
+    "CourierDep",
     "CurrentKeyDep",
     "KeyCheck",
     "PlannerDep",
@@ -77,6 +79,10 @@ _log = logging.getLogger(__name__)
 STAFF = (Role.PLANNER, Role.ANALYST, Role.ADMIN)
 """Roles that see every customer's data."""
 
+ANY_BUT_COURIER = frozenset(r for r in Role if r is not Role.COURIER)
+"""The roles a route open to "any key" admits: a courier's key reaches only its own trips and
+offers, never an order, a customer or a plan."""
+
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
@@ -86,11 +92,13 @@ _bearer = HTTPBearer(
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling: the API key's id, role and, for a customer key, its customer."""
+    """Who is calling: the API key's id, role and, for a customer key, its customer (for a
+    courier key, its courier)."""
 
     key_id: int
     role: Role
     customer_id: int | None = None
+    courier_id: int | None = None
 
     @property
     def customer_scope(self) -> int | None:
@@ -154,26 +162,33 @@ def _settings_secret(settings: Settings) -> bytes:
     return key_secret(settings.database_url, configured.get_secret_value() if configured else None)
 
 
-def current_key(
+def _authenticated(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The caller behind ``Authorization: Bearer <key>``; 401 without a valid key."""
+    """The caller behind ``Authorization: Bearer <key>``, whatever its role; 401 without a
+    valid key."""
     caller = _caller(session, credentials, _secret(request))
     setattr(request.state, _CALLER, caller)
     return caller
 
 
+async def current_key(caller: Annotated[Caller, Depends(_authenticated)]) -> Caller:
+    """The caller behind ``Authorization: Bearer <key>``; 401 without a valid key, 403 for a
+    courier's key (it reaches only ``/couriers``: :data:`CourierDep`)."""
+    return _admitted(caller, ANY_BUT_COURIER)
+
+
 CurrentKeyDep = Annotated[Caller, Depends(current_key)]
-"""The authenticated caller, whatever its role."""
+"""The authenticated caller, of any role but a courier."""
 
 
 def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
     """A dependency admitting only ``roles`` (403 for a valid key of another role)."""
     allowed = frozenset(roles)
 
-    async def check(caller: CurrentKeyDep) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(_authenticated)]) -> Caller:
         return _admitted(caller, allowed)
 
     check.roles = allowed  # type: ignore[attr-defined]  # lets the gate and tests find the roles
@@ -221,7 +236,7 @@ def _caller(
     found = authenticate(session, credentials.credentials, secret=secret)
     if found is None or found.id is None:
         raise _unauthorized(_UNKNOWN_KEY)
-    return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
+    return Caller(found.id, found.role, found.customer_id, found.courier_id)
 
 
 def _admitted(caller: Caller, allowed: frozenset[Role]) -> Caller:
@@ -258,7 +273,7 @@ def key_roles(route: BaseRoute | None) -> frozenset[Role] | None:
         if admitted is not None:
             roles = admitted if roles is None else roles & admitted
         elif dependency.call is current_key and roles is None:
-            roles = frozenset(Role)
+            roles = ANY_BUT_COURIER
     return roles
 
 
@@ -364,7 +379,7 @@ class AuthenticationGate:
             found = authenticate(session, key, secret=_settings_secret(self.api.state.settings))
             if found is None or found.id is None:
                 return None
-            return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
+            return Caller(found.id, found.role, found.customer_id, found.courier_id)
 
     def _keyed(self, scope: Scope) -> bool:
         """Whether the request is for an operation that needs a key, before it is routed.
@@ -436,3 +451,5 @@ StaffDep = Annotated[Caller, Depends(require_role(*STAFF))]
 """A caller that may read everything: planner, analyst or admin."""
 AdminDep = Annotated[Caller, Depends(require_role(Role.ADMIN))]
 """An administrator."""
+CourierDep = Annotated[Caller, Depends(require_role(Role.COURIER))]
+"""A commuter courier (their own trips and offers only: :attr:`Caller.courier_id`)."""

@@ -80,6 +80,7 @@ ROOMS = {
     "concierge": {"models", "store", "intake", "planning"},
     "returns_flow": {"models", "store", "intake", "planning"},
     "operations": {"models", "store", "intake", "planning", "concierge"},
+    "commuting": {"models", "store", "intake", "planning", "concierge", "operations"},
     "jobs": {"models", "store", "planning"},
     "vroom": set(),
     "sharing": set(),

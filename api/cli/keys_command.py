@@ -1,6 +1,8 @@
 """``lastmile keys``: API keys, kept hashed in the store.
 
-* ``lastmile keys create --role ROLE [--customer ID]`` — a new key, printed once (last line);
+* ``lastmile keys create --role ROLE [--customer ID] [--courier ID | --courier-name NAME]`` — a
+  new key, printed once (last line); a courier key belongs to a courier, an existing one or
+  one made by ``--courier-name``;
 * ``lastmile keys list`` — every key: id, prefix, role, customer, created, revoked (never the
   key itself, which the store does not have);
 * ``lastmile keys revoke PREFIX_OR_ID`` — revoke a key from now on, named by its id or by
@@ -12,10 +14,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
+from pydantic import ValidationError
 
 from api.cli.output import error, store_url
 from api.cli.parsing import Group, Whole
 from orchestrator.access.keys import create_api_key, find_api_key, list_api_keys, revoke_api_key
+from orchestrator.commuting.trips import create_courier
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import ApiKey, Role
 from orchestrator.settings import Settings
@@ -48,7 +52,7 @@ def command() -> None:
     required=True,
     type=click.Choice([r.value for r in Role]),
     help="planner: plans and standing data; customer: one customer's own data; "
-    "analyst: reads everything; admin: everything",
+    "analyst: reads everything; admin: everything; courier: a commuter's own trips and offers",
 )
 @click.option(
     "--customer",
@@ -56,24 +60,53 @@ def command() -> None:
     metavar="ID",
     help="the customer a customer key belongs to (required for --role customer)",
 )
-def create(role: str, customer: int | None) -> int:
+@click.option(
+    "--courier",
+    type=Whole(1),
+    metavar="ID",
+    help="the courier a courier key belongs to (--role courier needs it or --courier-name)",
+)
+@click.option(
+    "--courier-name",
+    metavar="NAME",
+    help="register a new courier of this name and give the key to them (--role courier)",
+)
+def create(role: str, customer: int | None, courier: int | None, courier_name: str | None) -> int:
     """Create the key and print it last; the exit code."""
+    if courier is not None and courier_name is not None:
+        raise click.BadParameter(
+            "give --courier ID (an existing courier) or --courier-name NAME (a new one), not both",
+            param_hint="'--courier-name'",
+        )
+    if courier_name is not None and role != "courier":
+        raise click.BadParameter(
+            f"only courier keys belong to a courier, not {role} keys — use --role courier",
+            param_hint="'--courier-name'",
+        )
     try:
         settings = Settings()
         engine = create_engine(settings.database_url)
         try:
             ensure_schema(engine)
             with session_scope(engine) as session:
-                key = create_api_key(session, role, customer)
+                if courier_name is not None:
+                    courier = create_courier(session, {"name": courier_name}).id
+                key = create_api_key(session, role, customer, courier_id=courier)
         finally:
             engine.dispose()
+    except ValidationError as exc:
+        raise click.BadParameter(
+            "give the courier a name of 1 to 100 characters", param_hint="'--courier-name'"
+        ) from exc
     except InvalidInput as exc:
-        option = "--customer" if exc.field == ("customer_id",) else "--role"
+        options = {"customer_id": "--customer", "courier_id": "--courier"}
+        option = options.get(str(exc.field[0]) if exc.field else "", "--role")
         raise click.BadParameter(exc.message, param_hint=f"'{option}'") from None
     except Exception as exc:  # the store is unreachable or not writable
         error("lastmile keys create", str(exc))
         return 1
     owner = f" for customer {customer}" if customer is not None else ""
+    owner += f" for courier {courier}" if courier is not None else ""
     click.echo(f"created a {role} key{owner} in {store_url(settings.database_url)}")
     click.echo("store it now: it is shown only once, and only its hash is kept")
     click.echo(key)  # the last line, always: scripts take it with `tail -n 1`

@@ -130,6 +130,12 @@ class TrackingOut(BaseModel):
         description="Running late: the notice sent (once, before the window when seen in "
         "time) and the choices left; null when none stands.",
     )
+    neighbour: bool = Field(
+        default=False, description="A neighbour on their way (a commuter courier) brings it."
+    )
+    handoff_code: str | None = Field(
+        default=None, description="The code the neighbour gives at the door."
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
@@ -158,6 +164,8 @@ def tracking_out(view: TrackingView) -> TrackingOut:
         place=None if view.place is None else TrackedPlace(**_place(view.place)),
         places=places,
         handoff_instructions=view.handoff_instructions,
+        neighbour=view.neighbour,
+        handoff_code=view.handoff_code,
         delivered_at=view.closed_at,
         can_choose=view.can_choose,
         can_redirect=view.can_redirect,

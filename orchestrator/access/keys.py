@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from orchestrator.access.secret import key_secret
 from orchestrator.errors import InvalidInput, NotFound
-from orchestrator.models import ApiKey, Customer, Role
+from orchestrator.models import ApiKey, Courier, Customer, Role
 from orchestrator.models.columns import utcnow
 from orchestrator.settings import Settings
 
@@ -83,23 +83,28 @@ def create_api_key(
     customer_id: int | None = None,
     *,
     secret: bytes | None = None,
+    courier_id: int | None = None,
 ) -> str:
     """Create a key and return it — the only time it is ever available in clear.
 
     Parameters
     ----------
     role
-        ``planner``, ``customer``, ``analyst`` or ``admin``.
+        ``planner``, ``customer``, ``analyst``, ``admin`` or ``courier``.
     customer_id
         The customer a ``customer`` key belongs to (required for that role, refused for
         the others).
     secret
         The server's key secret; ``None`` finds the store's (:func:`store_secret`).
+    courier_id
+        The courier a ``courier`` key belongs to (required for that role, refused for the
+        others).
 
     Raises
     ------
     InvalidInput
-        An unknown role, or a customer id missing, unknown or given to another role.
+        An unknown role, or a customer or courier id missing, unknown or given to another
+        role.
     """
     try:
         role = Role(role)
@@ -116,6 +121,15 @@ def create_api_key(
         raise InvalidInput(
             "customer_id", f"only customer keys belong to a customer, not {role.value} keys"
         )
+    if role is Role.COURIER:
+        if courier_id is None:
+            raise InvalidInput("courier_id", "a courier key needs the courier's id")
+        if session.get(Courier, courier_id) is None:
+            raise InvalidInput("courier_id", f"no courier {courier_id} — create it first")
+    elif courier_id is not None:
+        raise InvalidInput(
+            "courier_id", f"only courier keys belong to a courier, not {role.value} keys"
+        )
     secret = store_secret(session) if secret is None else secret
     key = KEY_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
     session.add(
@@ -124,6 +138,7 @@ def create_api_key(
             key_hash=key_digest(key, secret),
             role=role,
             customer_id=customer_id,
+            courier_id=courier_id,
         )
     )
     session.commit()

@@ -23,6 +23,8 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     ANALYST = "analyst"
     ADMIN = "admin"
+    COURIER = "courier"
+    """A commuter who carries parcels on their way: their own trips and offers only."""
 
 
 class ApiKey(StorableModel, table=True):
@@ -35,6 +37,7 @@ class ApiKey(StorableModel, table=True):
     key_hash: str = Field(max_length=64, unique=True, description="sha256 hex of the key.")
     role: Role = enum_field(Role)
     customer_id: int | None = Field(default=None, foreign_key="customers.id", ondelete="CASCADE")
+    courier_id: int | None = Field(default=None, foreign_key="couriers.id", ondelete="CASCADE")
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = timestamp_field(default=None)
 
@@ -46,6 +49,7 @@ class ApiKeyPublic(StorableModel):
     prefix: str
     role: Role
     customer_id: int | None
+    courier_id: int | None = None
     created_at: datetime
     revoked_at: datetime | None
 

@@ -119,7 +119,15 @@ class OrderEventKind(StrEnum):
     """An item of the order, returned, was picked up from the customer."""
     PROMISE_AT_RISK = "promise_at_risk"
     """Its route runs late: the promised window will likely be missed, and the customer was
-    told before it with the choices left (:mod:`orchestrator.operations.progress`)."""
+    told before it with the choices left (:mod:`orchestrator.operations.progress`), or a
+    commuter courier gave it back and no van can bring it in its window
+    (:mod:`orchestrator.commuting`)."""
+    COURIER_ACCEPTED = "courier_accepted"
+    """A commuter courier accepted to bring it on their way; it left the vans' routes."""
+    PICKED_UP = "picked_up"
+    """The commuter courier took it at the pickup point."""
+    COURIER_RELEASED = "courier_released"
+    """The courier refused it, let the offer expire or did not show up: back to the plan."""
 
 
 _ITEM_EXAMPLE: dict[str, Any] = {

@@ -9,7 +9,9 @@ of another customer: the stops before theirs are a count.
 The rules, stated once:
 
 * **Stage.** ``delivered``/``failed`` once the stop is closed; ``on_its_way`` while the
-  order's route is dispatched; ``planned`` when the order is on a route of the day's current
+  order's route is dispatched (or a commuter courier — "a neighbour on their way",
+  ``neighbour`` — has picked it up; ``planned`` once they accepted it, their planned
+  hand-over the ETA); ``planned`` when the order is on a route of the day's current
   plan; ``confirmed`` when the customer confirmed a delivery option the plan does not reflect
   yet (a choice confirmed after the plan was made, or for another day); ``unserved`` when the
   current plan leaves it out; ``open`` otherwise (waiting for a choice or a plan).
@@ -49,11 +51,13 @@ from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.intake.catalog import customer_places
 from orchestrator.intake.orders import get_order, order_items
 from orchestrator.models import (
+    CourierJob,
     CustomerProfile,
     Depot,
     Fleet,
     HoldStatus,
     ItemReturn,
+    JobStatus,
     OptionHold,
     Order,
     OrderEvent,
@@ -71,6 +75,7 @@ from orchestrator.models import (
 from orchestrator.models.columns import utcnow
 from orchestrator.operations.progress import RiskNotice, promise_risk
 from orchestrator.planning.plans import current_plan, route_stops
+from routing.model import VehicleKind
 
 __all__ = [
     "ETA_HALF_WIDTH_S",
@@ -226,6 +231,10 @@ class TrackingView:
     risk: RiskNotice | None = None
     """The notice that the route runs late and the promised window will likely be missed,
     with the choices left (:func:`orchestrator.operations.progress.promise_risk`)."""
+    neighbour: bool = False
+    """A commuter courier ("a neighbour on their way") brings it (:mod:`orchestrator.commuting`)."""
+    handoff_code: str | None = None
+    """The code the neighbour gives at the door, while a neighbour brings it."""
 
 
 def eta_window(
@@ -329,6 +338,13 @@ def tracking_view(
             band, late = eta_window(stop.service_start_at, window)
             stops_before = sum(1 for s in remaining if s.sequence < stop.sequence)
             kind = _route_kind(session, route)
+    courier = _courier_job(session, order.id) if found is None else None
+    if stage is None and courier is not None:
+        # A neighbour on their way: on no van route, their planned hand-over is the ETA.
+        stage = Stage.ON_ITS_WAY if courier.status is JobStatus.PICKED_UP else Stage.PLANNED
+        eta = courier.eta
+        band, late = eta_window(courier.eta, window)
+        kind = VehicleKind.COURIER.value
     if stage is None:
         if order.status is OrderStatus.DELIVERED:
             stage = Stage.DELIVERED
@@ -380,6 +396,8 @@ def tracking_view(
         returns=returns,
         as_of=now,
         risk=promise_risk(session, order),
+        neighbour=courier is not None,
+        handoff_code=courier.handoff_code if courier is not None else None,
     )
 
 
@@ -472,6 +490,18 @@ def _stop_of(session: Session, plan: Plan | None, order_id: int) -> tuple[Route,
         .where(Route.plan_id == plan.id, RouteStop.order_id == order_id)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def _courier_job(session: Session, order_id: int) -> CourierJob | None:
+    """The commuter courier's job that brings the order now (accepted or picked up)."""
+    return session.exec(
+        select(CourierJob)
+        .where(
+            CourierJob.order_id == order_id,
+            col(CourierJob.status).in_([JobStatus.ACCEPTED.value, JobStatus.PICKED_UP.value]),
+        )
+        .order_by(col(CourierJob.id).desc())
+    ).first()
 
 
 def _stale(

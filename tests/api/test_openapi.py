@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
+import api.routes.couriers
 import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
@@ -38,6 +39,7 @@ ROUTERS += (api.routes.whereabouts,)
 ROUTERS += (api.routes.simulations,)
 ROUTERS += (api.routes.tracking,)
 ROUTERS += (api.routes.webhooks,)
+ROUTERS += (api.routes.couriers,)
 ROUTERS += (api.routes.plan_exports,)
 ROUTERS += (api.routes.kpis,)
 
@@ -80,6 +82,13 @@ CONFLICTS |= {
     ("get", "/simulations/{simulation_id}/report.json"),  # the job has not succeeded
     ("get", "/simulations/{simulation_id}/report.parquet"),  # the job has not succeeded
     ("get", "/simulations/{simulation_id}/plots/{name}.png"),  # the job has not succeeded
+}
+CONFLICTS |= {
+    ("post", "/couriers/offers/{offer_id}/accept"),  # answered, expired, or a parcel moved on
+    ("post", "/couriers/offers/{offer_id}/refuse"),  # no longer waiting for an answer
+    ("post", "/couriers/offers/{offer_id}/no-show"),  # not accepted, or parcels picked up
+    ("post", "/couriers/offers/{offer_id}/pickup"),  # not accepted
+    ("post", "/couriers/jobs/{job_id}/delivered"),  # not picked up, or closed
 }
 """Operations that may answer 409, and why."""
 
