@@ -25,6 +25,7 @@ from orchestrator.models._fields import (
     example_config,
     timestamp_field,
 )
+from orchestrator.models.retailers import retailer_field
 
 __all__ = [
     "MAX_ITEMS_PER_ORDER",
@@ -258,6 +259,7 @@ class Order(OrderBase, table=True):
     idempotency_key: str = Field(max_length=200)
     content_hash: str = Field(max_length=64, description="sha256 of the registered content.")
     status: OrderStatus = enum_field(OrderStatus, OrderStatus.OPEN)
+    retailer_id: int = retailer_field()
     created_at: datetime = created_at_field()
 
 

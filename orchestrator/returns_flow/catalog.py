@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from orchestrator._validation import validated
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.retailers import retailer_for_writes
 from orchestrator.models import (
     Depot,
     Product,
@@ -48,8 +49,17 @@ __all__ = [
 ]
 
 
-def put_product(session: Session, sku: str, data: ProductBase | Mapping[str, Any]) -> Product:
+def put_product(
+    session: Session,
+    sku: str,
+    data: ProductBase | Mapping[str, Any],
+    *,
+    retailer_id: int | None = None,
+) -> Product:
     """Add the SKU to the catalogue, or change its entry (the same call twice changes nothing).
+
+    A new SKU belongs to ``retailer_id`` (``None``: the default retailer); an entry keeps its
+    retailer when it changes.
 
     Raises
     ------
@@ -60,7 +70,8 @@ def put_product(session: Session, sku: str, data: ProductBase | Mapping[str, Any
     payload = validated(ProductCreate, {**raw, "sku": sku})
     product = session.get(Product, payload.sku)
     if product is None:
-        product = Product.model_validate(payload)
+        owner = retailer_for_writes(session, retailer_id)
+        product = Product.model_validate(payload, update={"retailer_id": owner})
     else:
         product.sqlmodel_update(payload.model_dump(exclude={"sku"}))
     session.add(product)

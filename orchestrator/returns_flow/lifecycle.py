@@ -222,6 +222,7 @@ def start_return(
         customer_id=order.customer_id,
         order_id=order.id,
         order_item_id=item.id,
+        retailer_id=order.retailer_id,  # a return is its order's retailer's
         depot_id=depot.id or 0,
         sku=product.sku,
         condition=payload.condition,
