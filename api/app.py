@@ -22,6 +22,7 @@ import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
 import api.routes.profiles
+import api.routes.retailers
 import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
@@ -151,5 +152,6 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.include_router(api.routes.webhooks.router)
     app.include_router(api.routes.tracking.router)  # the customer's page's JSON twin
     app.include_router(api.routes.kpis.router)  # GET /depots/{id}/kpis: promises kept on a day
+    app.include_router(api.routes.retailers.router)  # the retailers the fleet serves
     install_pages(app)
     return app

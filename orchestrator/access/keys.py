@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from orchestrator.access.secret import key_secret
 from orchestrator.errors import InvalidInput, NotFound
-from orchestrator.models import ApiKey, Customer, Role
+from orchestrator.models import ApiKey, Customer, Retailer, Role
 from orchestrator.models.columns import utcnow
 from orchestrator.settings import Settings
 
@@ -82,6 +82,7 @@ def create_api_key(
     role: Role | str,
     customer_id: int | None = None,
     *,
+    retailer_id: int | None = None,
     secret: bytes | None = None,
 ) -> str:
     """Create a key and return it — the only time it is ever available in clear.
@@ -93,13 +94,19 @@ def create_api_key(
     customer_id
         The customer a ``customer`` key belongs to (required for that role, refused for
         the others).
+    retailer_id
+        The retailer a ``planner`` or ``analyst`` key belongs to: it sees only that
+        retailer's rows (:mod:`orchestrator.access.tenancy`). ``None``: the carrier's key,
+        which sees every retailer's. A ``customer`` key always belongs to its customer's
+        retailer (a different one given is refused); ``admin`` keys are the carrier's.
     secret
         The server's key secret; ``None`` finds the store's (:func:`store_secret`).
 
     Raises
     ------
     InvalidInput
-        An unknown role, or a customer id missing, unknown or given to another role.
+        An unknown role, a customer id missing, unknown or given to another role, or a
+        retailer that does not exist, is not the customer's, or is given to an admin key.
     """
     try:
         role = Role(role)
@@ -110,12 +117,29 @@ def create_api_key(
     if role is Role.CUSTOMER:
         if customer_id is None:
             raise InvalidInput("customer_id", "a customer key needs the customer's id")
-        if session.get(Customer, customer_id) is None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
             raise InvalidInput("customer_id", f"no customer {customer_id} — create it first")
+        if retailer_id is not None and retailer_id != customer.retailer_id:
+            raise InvalidInput(
+                "retailer_id",
+                f"customer {customer_id} is retailer {customer.retailer_id}'s, not retailer "
+                f"{retailer_id}'s — leave the retailer out for a customer key",
+            )
+        retailer_id = customer.retailer_id
     elif customer_id is not None:
         raise InvalidInput(
             "customer_id", f"only customer keys belong to a customer, not {role.value} keys"
         )
+    elif retailer_id is not None:
+        if role is Role.ADMIN:
+            raise InvalidInput(
+                "retailer_id",
+                "admin keys are the carrier's — give a retailer to planner, "
+                "analyst or customer keys only",
+            )
+        if session.get(Retailer, retailer_id) is None:
+            raise InvalidInput("retailer_id", f"no retailer {retailer_id} — create it first")
     secret = store_secret(session) if secret is None else secret
     key = KEY_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
     session.add(
@@ -124,6 +148,7 @@ def create_api_key(
             key_hash=key_digest(key, secret),
             role=role,
             customer_id=customer_id,
+            retailer_id=retailer_id,
         )
     )
     session.commit()

@@ -45,12 +45,14 @@ def get_retailer(session: Session, retailer_id: int) -> Retailer | None:
     return session.get(Retailer, retailer_id)
 
 
-def list_retailers(session: Session, *, retailer_id: int | None = None) -> Sequence[Retailer]:
-    """Every retailer in id order; with ``retailer_id``, only that one (a retailer's own key)."""
+def list_retailers(
+    session: Session, *, retailer_id: int | None = None, offset: int = 0, limit: int = 100
+) -> Sequence[Retailer]:
+    """Retailers in id order; with ``retailer_id``, only that one (a retailer's own key)."""
     query = select(Retailer)
     if retailer_id is not None:
         query = query.where(col(Retailer.id) == retailer_id)
-    return session.exec(query.order_by(col(Retailer.id))).all()
+    return session.exec(query.order_by(col(Retailer.id)).offset(offset).limit(limit)).all()
 
 
 def retailer_for_writes(session: Session, retailer_id: int | None) -> int:

@@ -10,10 +10,10 @@ single-retailer installation never names one.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, col
 
 from orchestrator.models._fields import StorableModel, created_at_field, example_config
 
@@ -24,8 +24,11 @@ __all__ = [
     "RetailerBase",
     "RetailerCreate",
     "RetailerPublic",
+    "owned_by",
     "retailer_field",
 ]
+
+Q = TypeVar("Q")
 
 DEFAULT_RETAILER_ID = 1
 """The retailer every row of a store made before tenancy belongs to (revision 0010)."""
@@ -75,3 +78,15 @@ class RetailerPublic(RetailerBase):
     created_at: datetime
 
     model_config = example_config(id=2, name="Kauppa Oy", created_at="2025-03-01T08:00:00Z")
+
+
+def owned_by(query: Q, model: type[Any], retailer_id: int | None) -> Q:
+    """``query`` of ``model``'s rows narrowed to ``retailer_id``'s (``None``: every retailer's).
+
+    The one filter of a retailer's lists (:mod:`orchestrator.access.tenancy` says who sees
+    what); every list service applies it.
+    """
+    if retailer_id is None:
+        return query
+    narrowed: Q = query.where(col(model.retailer_id) == retailer_id)  # type: ignore[attr-defined]  # Q is a Select
+    return narrowed

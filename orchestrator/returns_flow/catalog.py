@@ -35,6 +35,7 @@ from orchestrator.models import (
     StoreStock,
     StoreUpdate,
 )
+from orchestrator.models.retailers import owned_by
 
 __all__ = [
     "delete_store",
@@ -86,10 +87,15 @@ def get_product(session: Session, sku: str) -> Product | None:
 
 
 def list_products(
-    session: Session, *, category: str | None = None, offset: int = 0, limit: int = 100
+    session: Session,
+    *,
+    category: str | None = None,
+    retailer_id: int | None = None,
+    offset: int = 0,
+    limit: int = 100,
 ) -> Sequence[Product]:
-    """Catalogue entries in SKU order, of one category when given."""
-    query = select(Product)
+    """Catalogue entries in SKU order, of one category and one retailer when given."""
+    query = owned_by(select(Product), Product, retailer_id)
     if category is not None:
         query = query.where(Product.category == category)
     return session.exec(query.order_by(col(Product.sku)).offset(offset).limit(limit)).all()
@@ -100,11 +106,12 @@ def list_stores(
     *,
     depot_id: int | None = None,
     accepts_returns: bool | None = None,
+    retailer_id: int | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> Sequence[Store]:
-    """Stores in id order, filtered by whatever is given."""
-    query = select(Store)
+    """Stores in id order, filtered by whatever is given (``retailer_id``: that retailer's)."""
+    query = owned_by(select(Store), Store, retailer_id)
     if depot_id is not None:
         query = query.where(Store.depot_id == depot_id)
     if accepts_returns is not None:
