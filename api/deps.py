@@ -58,6 +58,7 @@ from orchestrator.access.keys import authenticate
 from orchestrator.access.lockout import Lockout
 from orchestrator.access.secret import key_secret
 from orchestrator.access.tenancy import CARRIER_ONLY, check_ids, writes_for
+from orchestrator.errors import InvalidInput
 from orchestrator.models import ApiKey, Role
 from orchestrator.planning.travel import TravelTimes
 from orchestrator.settings import Settings
@@ -483,7 +484,10 @@ async def write_retailer(
     ] = None,
 ) -> int | None:
     """The retailer a new customer, store or product is written for (``None``: the default)."""
-    return writes_for(caller.retailer_id, retailer_id)
+    try:
+        return writes_for(caller.retailer_id, retailer_id)
+    except InvalidInput as exc:  # named where the request gave it
+        raise InvalidInput(("query", *exc.field), exc.message) from None
 
 
 WriteRetailerDep = Annotated[int | None, Depends(write_retailer)]
