@@ -4,7 +4,9 @@
 customer's page (``/t/{token}``) and ``GET /orders/{id}/tracking`` show: the stage, the ETA
 window, how many stops come before theirs, the kind of vehicle, their own places (for "I'm at
 the café now"), their hand-off instructions and whether a return can start. It names nothing
-of another customer: the stops before theirs are a count.
+of another customer: the stops before theirs are a count. It names the order's own retailer
+(the shop the customer bought from) — never another retailer, whose orders may share the van —
+and no retailer at all for the default one (a single-retailer installation names none).
 
 The rules, stated once:
 
@@ -49,6 +51,7 @@ from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.intake.catalog import customer_places
 from orchestrator.intake.orders import get_order, order_items
 from orchestrator.models import (
+    DEFAULT_RETAILER_ID,
     CustomerProfile,
     Depot,
     Fleet,
@@ -61,6 +64,7 @@ from orchestrator.models import (
     OrderStatus,
     Place,
     Plan,
+    Retailer,
     Route,
     RouteStatus,
     RouteStop,
@@ -226,6 +230,16 @@ class TrackingView:
     risk: RiskNotice | None = None
     """The notice that the route runs late and the promised window will likely be missed,
     with the choices left (:func:`orchestrator.operations.progress.promise_risk`)."""
+    retailer: str | None = None
+    """The name of the order's own retailer; ``None`` for the default retailer (never named)."""
+
+
+def _retailer_name(session: Session, order: Order) -> str | None:
+    """The order's own retailer's name, or ``None`` for the default retailer."""
+    if order.retailer_id == DEFAULT_RETAILER_ID:
+        return None
+    retailer = session.get(Retailer, order.retailer_id)
+    return None if retailer is None else retailer.name
 
 
 def eta_window(
@@ -354,6 +368,7 @@ def tracking_view(
     return TrackingView(
         order_id=order.id,
         customer_id=order.customer_id,
+        retailer=_retailer_name(session, order),
         reference=order.reference,
         stage=stage,
         order_status=order.status,
