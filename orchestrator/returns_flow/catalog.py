@@ -167,11 +167,13 @@ def delete_store(session: Session, store_id: int) -> None:
         ) from None
 
 
-def _unknown_skus(session: Session, skus: Iterable[str]) -> set[str]:
+def _unknown_skus(session: Session, skus: Iterable[str], store: Store) -> set[str]:
+    """The SKUs not in ``store``'s retailer's catalogue (another retailer's are unknown)."""
     wanted = set(skus)
     if not wanted:
         return set()
-    known = set(session.exec(select(Product.sku).where(col(Product.sku).in_(sorted(wanted)))))
+    query = select(Product.sku).where(col(Product.sku).in_(sorted(wanted)))
+    known = set(session.exec(owned_by(query, Product, store.retailer_id)))
     return wanted - known
 
 
@@ -194,8 +196,8 @@ def record_sales(session: Session, store_id: int, data: SalesIn | Mapping[str, A
         catalogue (``sales.<i>.sku``) or the same SKU and day twice (``sales.<i>``).
     """
     payload = validated(SalesIn, data)
-    _store_or_404(session, store_id)
-    unknown = _unknown_skus(session, (s.sku for s in payload.sales))
+    store = _store_or_404(session, store_id)
+    unknown = _unknown_skus(session, (s.sku for s in payload.sales), store)
     seen: dict[tuple[str, Any], int] = {}
     for i, sale in enumerate(payload.sales):
         if sale.sku in unknown:
@@ -260,8 +262,8 @@ def replace_stock(
         (``stock.<i>.sku``) or a SKU given twice.
     """
     payload = validated(StockIn, data)
-    _store_or_404(session, store_id)
-    unknown = _unknown_skus(session, (s.sku for s in payload.stock))
+    store = _store_or_404(session, store_id)
+    unknown = _unknown_skus(session, (s.sku for s in payload.stock), store)
     seen: dict[str, int] = {}
     for i, level in enumerate(payload.stock):
         if level.sku in unknown:
