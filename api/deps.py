@@ -461,8 +461,12 @@ AdminDep = Annotated[Caller, Depends(require_role(Role.ADMIN))]
 
 
 async def carrier_only(caller: CurrentKeyDep) -> Caller:
-    """A dependency admitting only the carrier's keys (403 for a retailer's key)."""
-    if caller.retailer_id is not None:
+    """A dependency admitting only the carrier's keys (403 for a retailer's key).
+
+    A customer's key (its customer's retailer's) is left to the route's role check, which
+    refuses it with the roles that may.
+    """
+    if caller.retailer_id is not None and caller.role is not Role.CUSTOMER:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=CARRIER_ONLY)
     return caller
 

@@ -25,7 +25,7 @@ from orchestrator.models._fields import (
     example_config,
     timestamp_field,
 )
-from orchestrator.models.retailers import retailer_field
+from orchestrator.models.retailers import DEFAULT_RETAILER_ID, retailer_field
 
 __all__ = [
     "MAX_ITEMS_PER_ORDER",
@@ -268,6 +268,9 @@ class OrderPublic(OrderBase):
 
     id: int
     status: OrderStatus
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
     created_at: datetime
     items: list[OrderItemPublic] = Field(default_factory=list)
 

@@ -16,7 +16,7 @@ from orchestrator.models._fields import (
     lat_field,
     lon_field,
 )
-from orchestrator.models.retailers import retailer_field
+from orchestrator.models.retailers import DEFAULT_RETAILER_ID, retailer_field
 
 __all__ = [
     "Product",
@@ -70,6 +70,9 @@ class StorePublic(StoreBase):
     """A store as shown."""
 
     id: int
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
 
 
 class StoreUpdate(StorableModel):
@@ -123,6 +126,9 @@ class ProductPublic(ProductBase):
     """A product as shown."""
 
     sku: str
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
 
     model_config = example_config(**_PRODUCT_EXAMPLE)
 
