@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.deps import carrier_only, key_roles
+from api.pages.session import BOARD_COOKIE
 from orchestrator.access.keys import create_api_key
 from orchestrator.access.tenancy import CARRIER_ONLY, OWNED_IDS
 from orchestrator.intake.catalog import add_place, create_customer, create_store
@@ -349,3 +350,19 @@ def test_a_carrier_planner_plans_every_retailers_orders(
     plan = client.get(f"/plans/{job['id']}/routes", headers=bearer(keys.planner)).json()
     served = {stop["order_id"] for route in plan["routes"] for stop in route["stops"]}
     assert {mine.ids["order_id"], theirs.ids["order_id"]} <= served
+
+
+def test_the_board_refuses_a_retailers_key(
+    client: TestClient, keys: Keys, tenants: tuple[Tenant, Tenant]
+) -> None:
+    client.base_url = client.base_url.copy_with(scheme="https")  # the board's Secure cookie
+    form = {"key": tenants[0].planner}
+    refused = client.post("/board/sign-in", data=form, headers={"Origin": "https://testserver"},
+                          follow_redirects=False)  # fmt: skip
+    assert refused.status_code == 403 and "carrier key" in refused.text
+    assert "set-cookie" not in refused.headers
+    # A retailer's key in the cookie opens neither the board nor a manifest.
+    client.cookies.set(BOARD_COOKIE, tenants[0].planner)
+    assert 'data-testid="sign-in"' in client.get("/board").text
+    manifest = client.get("/routes/1/manifest", follow_redirects=False)
+    assert manifest.status_code in (303, 307) and "/board" in manifest.headers["location"]
