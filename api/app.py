@@ -23,6 +23,7 @@ import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
 import api.routes.profiles
+import api.routes.retailers
 import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
@@ -153,5 +154,6 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.include_router(api.routes.tracking.router)  # the customer's page's JSON twin
     app.include_router(api.routes.kpis.router)  # GET /depots/{id}/kpis: promises kept on a day
     app.include_router(api.routes.couriers.router)  # commuters: trips, offers, hand-overs
+    app.include_router(api.routes.retailers.router)  # the retailers the fleet serves
     install_pages(app)
     return app

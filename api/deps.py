@@ -16,6 +16,14 @@ with ``WWW-Authenticate: Bearer``; a valid key of the wrong role is a 403. A cus
 key reaches only its own customer's data; other customers' resources answer 404 (the routes
 see to that with :attr:`Caller.customer_scope`), so ids cannot be probed.
 
+Tenancy (:mod:`orchestrator.access.tenancy`): a key belongs to the carrier or to one retailer
+(:attr:`Caller.retailer_id`). A retailer's key naming another retailer's customer, order,
+return, store, product or hold in the path is answered 404 here, once for every route, before
+the route runs (:func:`current_key`, :meth:`KeyCheck.caller`); lists pass
+:attr:`Caller.retailer_id` to the services, which filter with the same rule; routers and routes
+of the carrier's own resources take :data:`CARRIER` and answer a retailer's key 403; a new
+customer, store or product is written for the retailer :data:`WriteRetailerDep` names.
+
 The key is judged before the input: :class:`AuthenticationGate`, a middleware, answers 401
 at once to a request without a key on a route that needs one (its body is never read), and
 when a route answers an error before its key was checked — JSON that does not parse, a query
@@ -36,7 +44,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -49,13 +57,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orchestrator.access.keys import authenticate
 from orchestrator.access.lockout import Lockout
 from orchestrator.access.secret import key_secret
-from orchestrator.models import Role
+from orchestrator.access.tenancy import CARRIER_ONLY, check_ids, writes_for
+from orchestrator.errors import InvalidInput
+from orchestrator.models import ApiKey, Role
 from orchestrator.planning.travel import TravelTimes
 from orchestrator.settings import Settings
 from orchestrator.store.engine import session_scope
 
 __all__ = [
     "ANY_BUT_COURIER",
+    "CARRIER",
     "STAFF",
     "AdminDep",
     "AuthenticationGate",
@@ -67,6 +78,8 @@ __all__ = [
     "SessionDep",
     "StaffDep",
     "TravelDep",
+    "WriteRetailerDep",
+    "carrier_only",
     "get_session",
     "get_travel",
     "key_check",
@@ -92,13 +105,15 @@ _bearer = HTTPBearer(
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling: the API key's id, role and, for a customer key, its customer (for a
-    courier key, its courier)."""
+    """Who is calling: the API key's id, role, for a customer key its customer, for a
+    courier key its courier, and for a retailer's key its retailer (``None``: the carrier's
+    key, which sees every retailer)."""
 
     key_id: int
     role: Role
     customer_id: int | None = None
     courier_id: int | None = None
+    retailer_id: int | None = None
 
     @property
     def customer_scope(self) -> int | None:
@@ -171,6 +186,7 @@ def _authenticated(
     valid key."""
     caller = _caller(session, credentials, _secret(request))
     setattr(request.state, _CALLER, caller)
+    check_ids(session, caller.retailer_id, request.path_params)
     return caller
 
 
@@ -211,7 +227,9 @@ class KeyCheck:
         """The caller; 401 without a valid key, 403 for a key of another role."""
         caller = _caller(session, self.credentials, _secret(self.request))
         setattr(self.request.state, _CALLER, caller)
-        return _admitted(caller, self.roles)
+        admitted = _admitted(caller, self.roles)
+        check_ids(session, caller.retailer_id, self.request.path_params)
+        return admitted
 
 
 def key_check(*roles: Role) -> Callable[..., Coroutine[Any, Any, KeyCheck]]:
@@ -236,7 +254,17 @@ def _caller(
     found = authenticate(session, credentials.credentials, secret=secret)
     if found is None or found.id is None:
         raise _unauthorized(_UNKNOWN_KEY)
-    return Caller(found.id, found.role, found.customer_id, found.courier_id)
+    return _caller_of(found.id, found)
+
+
+def _caller_of(key_id: int, found: ApiKey) -> Caller:
+    return Caller(
+        key_id,
+        found.role,
+        found.customer_id,
+        courier_id=found.courier_id,
+        retailer_id=found.retailer_id,
+    )
 
 
 def _admitted(caller: Caller, allowed: frozenset[Role]) -> Caller:
@@ -379,7 +407,7 @@ class AuthenticationGate:
             found = authenticate(session, key, secret=_settings_secret(self.api.state.settings))
             if found is None or found.id is None:
                 return None
-            return Caller(found.id, found.role, found.customer_id, found.courier_id)
+            return _caller_of(found.id, found)
 
     def _keyed(self, scope: Scope) -> bool:
         """Whether the request is for an operation that needs a key, before it is routed.
@@ -453,3 +481,41 @@ AdminDep = Annotated[Caller, Depends(require_role(Role.ADMIN))]
 """An administrator."""
 CourierDep = Annotated[Caller, Depends(require_role(Role.COURIER))]
 """A commuter courier (their own trips and offers only: :attr:`Caller.courier_id`)."""
+
+
+async def carrier_only(caller: CurrentKeyDep) -> Caller:
+    """A dependency admitting only the carrier's keys (403 for a retailer's key).
+
+    A customer's key (its customer's retailer's) is left to the route's role check, which
+    refuses it with the roles that may.
+    """
+    if caller.retailer_id is not None and caller.role is not Role.CUSTOMER:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=CARRIER_ONLY)
+    return caller
+
+
+CARRIER = Depends(carrier_only)
+"""For ``dependencies=[CARRIER]`` of a router or a route of the carrier's own resources."""
+
+
+async def write_retailer(
+    caller: CurrentKeyDep,
+    retailer_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**63 - 1,
+            description="The retailer the new row belongs to (carrier keys; none: the default "
+            "retailer). A retailer's key writes for its own retailer and may leave it out.",
+        ),
+    ] = None,
+) -> int | None:
+    """The retailer a new customer, store or product is written for (``None``: the default)."""
+    try:
+        return writes_for(caller.retailer_id, retailer_id)
+    except InvalidInput as exc:  # named where the request gave it
+        raise InvalidInput(("query", *exc.field), exc.message) from None
+
+
+WriteRetailerDep = Annotated[int | None, Depends(write_retailer)]
+"""The retailer a route creating a customer, store or product writes for."""

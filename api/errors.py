@@ -308,7 +308,7 @@ async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     loc: list[str | int] = list(exc.field)
     # The services name fields of the data they were given, which the routes take from the
     # body: say so, as FastAPI's own errors do, so that clients read one kind of path.
-    if request.method in _BODY_METHODS and loc[:1] != ["body"]:
+    if request.method in _BODY_METHODS and loc[:1] not in (["body"], ["query"], ["path"]):
         loc.insert(0, "body")
     return _unprocessable(invalid_body(loc, exc.message, "invalid_input"))
 

@@ -1,10 +1,11 @@
 """``lastmile keys``: API keys, kept hashed in the store.
 
-* ``lastmile keys create --role ROLE [--customer ID] [--courier ID | --courier-name NAME]`` — a
-  new key, printed once (last line); a courier key belongs to a courier, an existing one or
-  one made by ``--courier-name``;
-* ``lastmile keys list`` — every key: id, prefix, role, customer, created, revoked (never the
-  key itself, which the store does not have);
+* ``lastmile keys create --role ROLE [--customer ID] [--retailer ID] [--courier ID |
+  --courier-name NAME]`` — a new key, printed once (last line); with ``--retailer`` it is that
+  retailer's and sees only its rows, without it the carrier's (every retailer's); a courier key
+  belongs to a courier, an existing one or one made by ``--courier-name``;
+* ``lastmile keys list`` — every key: id, prefix, role, customer, retailer, created, revoked
+  (never the key itself, which the store does not have);
 * ``lastmile keys revoke PREFIX_OR_ID`` — revoke a key from now on, named by its id or by
   the prefix ``list`` shows.
 """
@@ -71,7 +72,21 @@ def command() -> None:
     metavar="NAME",
     help="register a new courier of this name and give the key to them (--role courier)",
 )
-def create(role: str, customer: int | None, courier: int | None, courier_name: str | None) -> int:
+@click.option(
+    "--retailer",
+    type=Whole(1),
+    metavar="ID",
+    help="the retailer a planner or analyst key belongs to: it sees only that retailer's "
+    "customers, orders, stores, products and returns (none: the carrier's key, which sees "
+    "every retailer's; a customer key is its customer's retailer's)",
+)
+def create(
+    role: str,
+    customer: int | None,
+    courier: int | None,
+    courier_name: str | None,
+    retailer: int | None,
+) -> int:
     """Create the key and print it last; the exit code."""
     if courier is not None and courier_name is not None:
         raise click.BadParameter(
@@ -91,7 +106,9 @@ def create(role: str, customer: int | None, courier: int | None, courier_name: s
             with session_scope(engine) as session:
                 if courier_name is not None:
                     courier = create_courier(session, {"name": courier_name}).id
-                key = create_api_key(session, role, customer, courier_id=courier)
+                key = create_api_key(
+                    session, role, customer, courier_id=courier, retailer_id=retailer
+                )
         finally:
             engine.dispose()
     except ValidationError as exc:
@@ -99,21 +116,26 @@ def create(role: str, customer: int | None, courier: int | None, courier_name: s
             "give the courier a name of 1 to 100 characters", param_hint="'--courier-name'"
         ) from exc
     except InvalidInput as exc:
-        options = {"customer_id": "--customer", "courier_id": "--courier"}
-        option = options.get(str(exc.field[0]) if exc.field else "", "--role")
+        options: dict[tuple[str | int, ...], str] = {
+            ("customer_id",): "--customer",
+            ("courier_id",): "--courier",
+            ("retailer_id",): "--retailer",
+        }
+        option = options.get(exc.field, "--role")
         raise click.BadParameter(exc.message, param_hint=f"'{option}'") from None
     except Exception as exc:  # the store is unreachable or not writable
         error("lastmile keys create", str(exc))
         return 1
     owner = f" for customer {customer}" if customer is not None else ""
     owner += f" for courier {courier}" if courier is not None else ""
+    owner += f" of retailer {retailer}" if retailer is not None else ""
     click.echo(f"created a {role} key{owner} in {store_url(settings.database_url)}")
     click.echo("store it now: it is shown only once, and only its hash is kept")
     click.echo(key)  # the last line, always: scripts take it with `tail -n 1`
     return 0
 
 
-_COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "CREATED", "REVOKED")
+_COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "RETAILER", "CREATED", "REVOKED")
 
 
 @command.command(
@@ -121,7 +143,8 @@ _COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "CREATED", "REVOKED")
     short_help="list the API keys (never the keys themselves)",
     help=(
         "List the API keys of the store LASTMILE_DATABASE_URL names, oldest first: id, "
-        "prefix (the key's first characters), role, customer, when created and when "
+        "prefix (the key's first characters), role, customer, retailer (-: the carrier's "
+        "key), when created and when "
         "revoked (times in UTC). The keys themselves are not kept, only their hashes."
     ),
 )
@@ -188,19 +211,20 @@ def revoke(prefix_or_id: str) -> int:
         return 1
     what = f"{row[2]} key {row[0]} ({row[1]})"
     if already is not None:
-        click.echo(f"{what} was already revoked at {row[5]}")
+        click.echo(f"{what} was already revoked at {row[6]}")
     else:
-        click.echo(f"revoked {what} at {row[5]}: requests with it are now answered 401")
+        click.echo(f"revoked {what} at {row[6]}: requests with it are now answered 401")
     return 0
 
 
-def _row(key: ApiKey) -> tuple[str, str, str, str, str, str]:
+def _row(key: ApiKey) -> tuple[str, str, str, str, str, str, str]:
     """A key's cells in the order of :data:`_COLUMNS`."""
     return (
         str(key.id),
         key.prefix,
         key.role.value,
         "-" if key.customer_id is None else str(key.customer_id),
+        "-" if key.retailer_id is None else str(key.retailer_id),
         _when(key.created_at),
         "-" if key.revoked_at is None else _when(key.revoked_at),
     )

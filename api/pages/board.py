@@ -274,6 +274,8 @@ def sign_in(request: Request, session: SessionDep, form: _FormDep) -> Response:
         return _sign_in_page(request, message="unknown", status_code=401)
     if found.role not in (Role.PLANNER, Role.ANALYST, Role.ADMIN):
         return _sign_in_page(request, message="role", status_code=403)
+    if found.retailer_id is not None:  # the board, plans and manifests are the carrier's
+        return _sign_in_page(request, message="carrier", status_code=403)
     response = RedirectResponse("/board", status_code=303)
     set_board_cookie(response, key)
     return response

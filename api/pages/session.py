@@ -74,6 +74,8 @@ def board_caller(request: Request, session: Session) -> Caller | None:
     found = authenticate(session, key, secret=link_secret(request))
     if found is None or found.id is None or found.role not in STAFF:
         return None
+    if found.retailer_id is not None:  # a retailer's key: the board is the carrier's
+        return None
     return Caller(key_id=found.id, role=found.role, customer_id=found.customer_id)
 
 

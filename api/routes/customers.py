@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 
-from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep
+from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep, WriteRetailerDep
 from api.errors import error_responses
 from api.zones import Zones, in_zone
 from orchestrator.errors import NotFound
@@ -59,25 +59,27 @@ def visible_customer(session: SessionDep, caller: Caller, customer_id: Int64) ->
 def create(
     _caller: PlannerDep,
     session: SessionDep,
+    owner: WriteRetailerDep,
     customer: Annotated[
         CustomerCreate,
         Body(openapi_examples={"aino": {"summary": "A customer", "value": CUSTOMER_EXAMPLE}}),
     ],
 ) -> CustomerPublic:
-    """Store a customer."""
-    made = create_customer(session, customer)
+    """Store a customer of the key's retailer (a carrier key: ``retailer_id``, or the default
+    retailer)."""
+    made = create_customer(session, customer, retailer_id=owner)
     return in_zone(CustomerPublic.model_validate(made), Zones(session).customer(made.id or 0))
 
 
 @router.get("", summary="List customers (staff keys)", responses=error_responses(403, 422))
 def read_all(
-    _caller: StaffDep,
+    caller: StaffDep,
     session: SessionDep,
     offset: Annotated[Int64, Query(ge=0)] = 0,
     limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[CustomerPublic]:
-    """Customers in id order."""
-    rows = list_customers(session, offset=offset, limit=limit)
+    """Customers in id order; a retailer's key lists only its retailer's."""
+    rows = list_customers(session, retailer_id=caller.retailer_id, offset=offset, limit=limit)
     zones = Zones(session)
     return [in_zone(CustomerPublic.model_validate(c), zones.customer(c.id or 0)) for c in rows]
 

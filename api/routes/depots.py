@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from api.deps import PlannerDep, SessionDep, StaffDep
+from api.deps import CARRIER, PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from orchestrator.errors import NotFound
 from orchestrator.intake.catalog import create_depot, depot_fleets
@@ -31,6 +31,7 @@ EXAMPLE = {
     status_code=status.HTTP_201_CREATED,
     summary="Create a depot",
     responses=error_responses(403, 409, 422),
+    dependencies=[CARRIER],  # the fleet is the carrier's
 )
 def create(
     _caller: PlannerDep,

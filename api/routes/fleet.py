@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from api.deps import PlannerDep, SessionDep, StaffDep
+from api.deps import CARRIER, PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from orchestrator.errors import NotFound
 from orchestrator.intake.catalog import add_fleet, create_vehicle_type
@@ -55,6 +55,7 @@ FLEET_EXAMPLE = {
     status_code=status.HTTP_201_CREATED,
     summary="Create a vehicle type",
     responses=error_responses(403, 409, 422),
+    dependencies=[CARRIER],  # the fleet is the carrier's
 )
 def create_type(
     _caller: PlannerDep,
@@ -98,6 +99,7 @@ def read_type(vehicle_type_id: Int64, _caller: StaffDep, session: SessionDep) ->
     status_code=status.HTTP_201_CREATED,
     summary="Base vehicles at a depot",
     responses=error_responses(403, 422),
+    dependencies=[CARRIER],  # the fleet is the carrier's
 )
 def create_fleet(
     _caller: PlannerDep,

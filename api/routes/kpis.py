@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, StaffDep
+from api.deps import CARRIER, SessionDep, StaffDep
 from api.errors import error_responses
 from api.zones import Zones, in_zone
 from orchestrator.models import Day, Int64
@@ -18,7 +18,12 @@ from orchestrator.operations.promise_kpis import PromisesOfDay, promise_kpis
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/depots", tags=["depots"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/depots",
+    tags=["depots"],
+    responses=error_responses(401, 403),
+    dependencies=[CARRIER],  # the carrier's own resources: a retailer's key is 403
+)
 
 
 @router.get(

@@ -106,7 +106,7 @@ def create(
     another customer, ``window_end`` before ``window_start``, negative sizes."""
     _writer(caller, order)
     try:
-        stored = register_order(session, order, idempotency_key)
+        stored = register_order(session, order, idempotency_key, retailer_id=caller.retailer_id)
     except Conflict:
         if caller.customer_scope is None:
             raise
@@ -127,10 +127,12 @@ def read_all(
     offset: Annotated[Int64, Query(ge=0)] = 0,
     limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[OrderPublic]:
-    """Orders in id order; a customer key lists only its own customer's."""
+    """Orders in id order; a customer key lists only its own customer's, a retailer's key
+    only its retailer's."""
     rows = list_orders(
         session,
         customer_id=caller.customer_scope,
+        retailer_id=caller.retailer_id,
         depot_id=depot_id,
         service_day=service_day,
         status=order_status,

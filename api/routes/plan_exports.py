@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlmodel import Session
 
-from api.deps import SessionDep, StaffDep
+from api.deps import CARRIER, SessionDep, StaffDep
 from api.errors import error_responses
 from api.geo import GEOJSON_MEDIA_TYPE
 from api.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_response, xlsx_response
@@ -41,7 +41,12 @@ __all__ = [
     "router",
 ]
 
-router = APIRouter(prefix="/plans", tags=["plans"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/plans",
+    tags=["plans"],
+    responses=error_responses(401, 403),
+    dependencies=[CARRIER],  # the carrier's own resources: a retailer's key is 403
+)
 
 EXPORT_MEDIA_TYPES = (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)
 """What a plan's routes are exported as."""

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import PlannerDep, SessionDep, StaffDep
+from api.deps import CARRIER, PlannerDep, SessionDep, StaffDep
 from api.errors import error_responses
 from api.geo import GEOJSON_MEDIA_TYPE, GeoJSONResponse, plan_geojson, route_lines
 from api.routes.plan_exports import EXPORT_CONTENT, EXPORT_MEDIA_TYPES, export, negotiate
@@ -53,7 +53,12 @@ from routing.solve import Limits
 
 __all__ = ["PlanJobPublic", "PlanListed", "PlanRequest", "PlanRoutes", "ReplanRequest", "router"]
 
-router = APIRouter(prefix="/plans", tags=["plans"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/plans",
+    tags=["plans"],
+    responses=error_responses(401, 403),
+    dependencies=[CARRIER],  # the carrier's own resources: a retailer's key is 403
+)
 
 _UNFINISHED = (PlanStatus.QUEUED, PlanStatus.RUNNING)
 _STOP_EXAMPLE: dict[str, Any] = {**ROUTE_STOP_EXAMPLE, "location": [24.931, 60.1755]}

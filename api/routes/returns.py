@@ -16,9 +16,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep, TravelDep
+from api.deps import CARRIER, Caller, CurrentKeyDep, PlannerDep, SessionDep, StaffDep, TravelDep
 from api.errors import error_responses
 from api.zones import Zones, in_zone
+from orchestrator.access.tenancy import check_ids
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import (
     Day,
@@ -130,6 +131,7 @@ def create(
     other order answers 404). The returns engine decides at once where it goes and says why.
     409 when the order is not delivered or every unit is already being returned; 422 for a
     line without a catalogued SKU, a bad condition or reason, or no sales history at all."""
+    check_ids(session, caller.retailer_id, {"order_id": data.order_id})  # the body's order
     ret = start_return(session, data, customer_id=_acting(caller))
     return _shown(session, ret, caller)
 
@@ -151,6 +153,7 @@ def read_all(
     rows = list_returns(
         session,
         customer_id=caller.customer_scope,
+        retailer_id=caller.retailer_id,
         depot_id=depot_id,
         status=return_status,
         offset=offset,
@@ -163,6 +166,7 @@ def read_all(
     "/flows",
     summary="Where a depot's returns are heading",
     responses=error_responses(403, 422),
+    dependencies=[CARRIER],  # flows across every retailer's returns
 )
 def flows(
     _caller: StaffDep,

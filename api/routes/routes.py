@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import PlannerDep, SessionDep, StaffDep, TravelDep
+from api.deps import CARRIER, PlannerDep, SessionDep, StaffDep, TravelDep
 from api.errors import error_responses
 from api.routes.plans import RouteOut, StopOut
 from api.zones import Zones, in_zone
@@ -44,7 +44,12 @@ __all__ = [
     "router",
 ]
 
-router = APIRouter(prefix="/routes", tags=["routes"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/routes",
+    tags=["routes"],
+    responses=error_responses(401, 403),
+    dependencies=[CARRIER],  # the carrier's own resources: a retailer's key is 403
+)
 
 
 class DispatchRequest(BaseModel):

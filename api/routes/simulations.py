@@ -34,7 +34,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
-from api.deps import Caller, SessionDep, require_role
+from api.deps import CARRIER, Caller, SessionDep, require_role
 from api.errors import error_responses
 from api.runtime.jobs import SimulationJobs
 from api.runtime.simulation_runs import KPI_COLUMNS, PLOTS
@@ -46,7 +46,12 @@ __all__ = ["EXAMPLES_DIR", "SimulationJob", "SimulationRequest", "router"]
 
 AnalystDep = Annotated[Caller, Depends(require_role(Role.ANALYST, Role.ADMIN))]
 
-router = APIRouter(prefix="/simulations", tags=["simulations"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/simulations",
+    tags=["simulations"],
+    responses=error_responses(401, 403),
+    dependencies=[CARRIER],  # the carrier's own resources: a retailer's key is 403
+)
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
 """The shipped example scenarios (``POST /simulations`` with ``{"example": NAME}``)."""

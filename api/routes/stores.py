@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
-from api.deps import PlannerDep, SessionDep, StaffDep
+from api.deps import PlannerDep, SessionDep, StaffDep, WriteRetailerDep
 from api.errors import error_responses
 from orchestrator.errors import NotFound
 from orchestrator.intake.catalog import create_store
@@ -100,14 +100,16 @@ def _store(session: SessionDep, store_id: Int64) -> Store:
 def create(
     _caller: PlannerDep,
     session: SessionDep,
+    owner: WriteRetailerDep,
     store: Annotated[
         StoreCreate,
         Body(openapi_examples={"kallio": {"summary": "A store", "value": STORE_EXAMPLE}}),
     ],
 ) -> StorePublic:
-    """Store a shop or micro-hub; 409 when its ``code`` is taken, 422 for an unknown
-    ``depot_id``. ``accepts_returns`` makes it a candidate destination of returns."""
-    return StorePublic.model_validate(create_store(session, store))
+    """Store a shop or micro-hub of the key's retailer (a carrier key: ``retailer_id``, or
+    the default retailer); 409 when its ``code`` is taken, 422 for an unknown ``depot_id``.
+    ``accepts_returns`` makes it a candidate destination of its retailer's returns."""
+    return StorePublic.model_validate(create_store(session, store, retailer_id=owner))
 
 
 @router.get(
@@ -116,16 +118,22 @@ def create(
     responses={**error_responses(403, 422), **_store_example(many=True)},
 )
 def read_all(
-    _caller: StaffDep,
+    caller: StaffDep,
     session: SessionDep,
     depot_id: Int64 | None = None,
     accepts_returns: bool | None = None,
     offset: Annotated[Int64, Query(ge=0)] = 0,
     limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[StorePublic]:
-    """Stores in id order, of one depot or only those taking returns when asked."""
+    """Stores in id order, of one depot or only those taking returns when asked; a
+    retailer's key lists only its retailer's."""
     rows = list_stores(
-        session, depot_id=depot_id, accepts_returns=accepts_returns, offset=offset, limit=limit
+        session,
+        depot_id=depot_id,
+        accepts_returns=accepts_returns,
+        retailer_id=caller.retailer_id,
+        offset=offset,
+        limit=limit,
     )
     return [StorePublic.model_validate(s) for s in rows]
 
@@ -234,14 +242,16 @@ def put(
     sku: Annotated[str, Path(min_length=1, max_length=64)],
     _caller: PlannerDep,
     session: SessionDep,
+    owner: WriteRetailerDep,
     product: Annotated[
         ProductBase,
         Body(openapi_examples={"dress": {"summary": "A dress", "value": PRODUCT_EXAMPLE}}),
     ],
 ) -> ProductPublic:
     """The SKU's style, category, size, colour and list price (cents, above 0); sending the
-    same product twice changes nothing."""
-    return ProductPublic.model_validate(put_product(session, sku, product))
+    same product twice changes nothing. A new SKU is the key's retailer's (a carrier key:
+    ``retailer_id``, or the default retailer)."""
+    return ProductPublic.model_validate(put_product(session, sku, product, retailer_id=owner))
 
 
 @router.get(
@@ -261,12 +271,15 @@ def read_product(
 
 @router.get("/products", summary="List products", responses=error_responses(403, 422))
 def read_products(
-    _caller: StaffDep,
+    caller: StaffDep,
     session: SessionDep,
     category: str | None = None,
     offset: Annotated[Int64, Query(ge=0)] = 0,
     limit: Annotated[Int64, Query(ge=1, le=1_000)] = 100,
 ) -> list[ProductPublic]:
-    """Catalogue entries in SKU order, of one category when given."""
-    rows = list_products(session, category=category, offset=offset, limit=limit)
+    """Catalogue entries in SKU order, of one category when given; a retailer's key lists
+    only its retailer's."""
+    rows = list_products(
+        session, category=category, retailer_id=caller.retailer_id, offset=offset, limit=limit
+    )
     return [ProductPublic.model_validate(p) for p in rows]

@@ -32,6 +32,7 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(
 
 _EXAMPLE: dict[str, Any] = {
     "order_id": 7,
+    "retailer": "Kauppa Oy",
     "reference": "A-1042",
     "stage": "on_its_way",
     "order_status": "dispatched",
@@ -94,6 +95,11 @@ class TrackingOut(BaseModel):
     ``timezone``."""
 
     order_id: int
+    retailer: str | None = Field(
+        default=None,
+        description="The shop the order is from (the customer's own retailer); null on an "
+        "installation of one retailer. Never another retailer, whose orders may share the van.",
+    )
     reference: str | None = Field(description="The shop's order number.")
     stage: str = Field(
         description="open, confirmed (a choice the plan does not show yet), planned, unserved, "
@@ -147,6 +153,7 @@ def tracking_out(view: TrackingView) -> TrackingOut:
     places = [TrackedPlace(**_place(p)) for p in view.places]
     out = TrackingOut(
         order_id=view.order_id,
+        retailer=view.retailer,
         reference=view.reference,
         stage=view.stage.value,
         order_status=view.order_status.value,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from api.deps import PlannerDep, SessionDep
+from api.deps import CARRIER, PlannerDep, SessionDep
 from api.errors import error_responses
 from orchestrator.models import (
     DeliveryStatus,
@@ -34,7 +34,11 @@ from orchestrator.notifications.subscriptions import (
 
 __all__ = ["WEBHOOK_EXAMPLE", "router"]
 
-router = APIRouter(tags=["webhooks"], responses=error_responses(401))
+router = APIRouter(
+    tags=["webhooks"],
+    responses=error_responses(401, 403),
+    dependencies=[CARRIER],  # the carrier's own resources: a retailer's key is 403
+)
 
 WEBHOOK_EXAMPLE: dict[str, Any] = {
     "url": "https://shop.example/hooks/lastmile",

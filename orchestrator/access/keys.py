@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from orchestrator.access.secret import key_secret
 from orchestrator.errors import InvalidInput, NotFound
-from orchestrator.models import ApiKey, Courier, Customer, Role
+from orchestrator.models import ApiKey, Courier, Customer, Retailer, Role
 from orchestrator.models.columns import utcnow
 from orchestrator.settings import Settings
 
@@ -82,6 +82,7 @@ def create_api_key(
     role: Role | str,
     customer_id: int | None = None,
     *,
+    retailer_id: int | None = None,
     secret: bytes | None = None,
     courier_id: int | None = None,
 ) -> str:
@@ -94,6 +95,11 @@ def create_api_key(
     customer_id
         The customer a ``customer`` key belongs to (required for that role, refused for
         the others).
+    retailer_id
+        The retailer a ``planner`` or ``analyst`` key belongs to: it sees only that
+        retailer's rows (:mod:`orchestrator.access.tenancy`). ``None``: the carrier's key,
+        which sees every retailer's. A ``customer`` key always belongs to its customer's
+        retailer (a different one given is refused); ``admin`` keys are the carrier's.
     secret
         The server's key secret; ``None`` finds the store's (:func:`store_secret`).
     courier_id
@@ -103,8 +109,9 @@ def create_api_key(
     Raises
     ------
     InvalidInput
-        An unknown role, or a customer or courier id missing, unknown or given to another
-        role.
+        An unknown role, a customer or courier id missing, unknown or given to another
+        role, or a retailer that does not exist, is not the customer's, or is given to an
+        admin key.
     """
     try:
         role = Role(role)
@@ -115,8 +122,16 @@ def create_api_key(
     if role is Role.CUSTOMER:
         if customer_id is None:
             raise InvalidInput("customer_id", "a customer key needs the customer's id")
-        if session.get(Customer, customer_id) is None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
             raise InvalidInput("customer_id", f"no customer {customer_id} — create it first")
+        if retailer_id is not None and retailer_id != customer.retailer_id:
+            raise InvalidInput(
+                "retailer_id",
+                f"customer {customer_id} is retailer {customer.retailer_id}'s, not retailer "
+                f"{retailer_id}'s — leave the retailer out for a customer key",
+            )
+        retailer_id = customer.retailer_id
     elif customer_id is not None:
         raise InvalidInput(
             "customer_id", f"only customer keys belong to a customer, not {role.value} keys"
@@ -130,6 +145,15 @@ def create_api_key(
         raise InvalidInput(
             "courier_id", f"only courier keys belong to a courier, not {role.value} keys"
         )
+    if role is not Role.CUSTOMER and retailer_id is not None:
+        if role in (Role.ADMIN, Role.COURIER):
+            raise InvalidInput(
+                "retailer_id",
+                f"{role.value} keys are the carrier's — give a retailer to planner, "
+                "analyst or customer keys only",
+            )
+        if session.get(Retailer, retailer_id) is None:
+            raise InvalidInput("retailer_id", f"no retailer {retailer_id} — create it first")
     secret = store_secret(session) if secret is None else secret
     key = KEY_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
     session.add(
@@ -139,6 +163,7 @@ def create_api_key(
             role=role,
             customer_id=customer_id,
             courier_id=courier_id,
+            retailer_id=retailer_id,
         )
     )
     session.commit()

@@ -1,2 +1,2 @@
-"""What comes in: customers and their places, depots, stores and the fleet (the standing data),
-orders one by one (idempotently) and orders from a CSV file (all or nothing)."""
+"""What comes in: retailers, customers and their places, depots, stores and the fleet (the
+standing data), orders one by one (idempotently) and orders from a CSV file (all or nothing)."""

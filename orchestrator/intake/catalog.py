@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from orchestrator._validation import validated
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.retailers import retailer_for_writes
 from orchestrator.models import (
     Customer,
     CustomerCreate,
@@ -66,10 +67,13 @@ def _commit_unique(session: Session, row: Any, what: str) -> None:
     session.refresh(row)
 
 
-def create_customer(session: Session, data: CustomerCreate | Mapping[str, Any]) -> Customer:
-    """Store a new customer."""
+def create_customer(
+    session: Session, data: CustomerCreate | Mapping[str, Any], *, retailer_id: int | None = None
+) -> Customer:
+    """Store a new customer of ``retailer_id`` (``None``: the default retailer)."""
     payload = validated(CustomerCreate, data)
-    customer = Customer.model_validate(payload)
+    owner = retailer_for_writes(session, retailer_id)
+    customer = Customer.model_validate(payload, update={"retailer_id": owner})
     session.add(customer)
     session.commit()
     session.refresh(customer)
@@ -125,12 +129,16 @@ def create_depot(session: Session, data: DepotCreate | Mapping[str, Any]) -> Dep
     return depot
 
 
-def create_store(session: Session, data: StoreCreate | Mapping[str, Any]) -> Store:
-    """Store a new store (shop or micro-hub); :class:`Conflict` when its code is taken."""
+def create_store(
+    session: Session, data: StoreCreate | Mapping[str, Any], *, retailer_id: int | None = None
+) -> Store:
+    """Store a new store (shop or micro-hub) of ``retailer_id`` (``None``: the default
+    retailer); :class:`Conflict` when its code is taken."""
     payload = validated(StoreCreate, data)
     if payload.depot_id is not None and session.get(Depot, payload.depot_id) is None:
         raise InvalidInput("depot_id", f"no depot {payload.depot_id} — create the depot first")
-    store = Store.model_validate(payload)
+    owner = retailer_for_writes(session, retailer_id)
+    store = Store.model_validate(payload, update={"retailer_id": owner})
     _commit_unique(session, store, f"store code {payload.code!r}")
     return store
 

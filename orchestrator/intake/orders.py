@@ -65,7 +65,11 @@ def _same_or_conflict(existing: Order, content_hash: str, key: str) -> Order:
 
 
 def register_order(
-    session: Session, data: OrderCreate | Mapping[str, Any], idempotency_key: str
+    session: Session,
+    data: OrderCreate | Mapping[str, Any],
+    idempotency_key: str,
+    *,
+    retailer_id: int | None = None,
 ) -> Order:
     """Store an order once per idempotency key.
 
@@ -79,6 +83,11 @@ def register_order(
     idempotency_key
         Client-chosen key, 1 to :data:`MAX_KEY_LENGTH` characters, unique per order of the
         customer (another customer's order may use the same key).
+    retailer_id
+        The caller's retailer, for a retailer's key: the customer must be that retailer's
+        (another retailer's customer is answered as one that does not exist). ``None``: any
+        customer (the carrier's keys, the command line). The order always belongs to its
+        customer's retailer.
 
     Returns
     -------
@@ -101,12 +110,14 @@ def register_order(
         )
     order_in = validated(OrderCreate, data)
     content_hash = _content_hash(order_in)
+    customer = session.get(Customer, order_in.customer_id)
+    if customer is None or (retailer_id is not None and customer.retailer_id != retailer_id):
+        # Before the key is looked up: another retailer's orders are not even found by key.
+        raise InvalidInput("customer_id", f"no customer {order_in.customer_id} — create it first")
     existing = _by_key(session, order_in.customer_id, key)
     if existing is not None:
         return _same_or_conflict(existing, content_hash, key)
 
-    if session.get(Customer, order_in.customer_id) is None:
-        raise InvalidInput("customer_id", f"no customer {order_in.customer_id} — create it first")
     depot = session.get(Depot, order_in.depot_id)
     if depot is None:
         raise InvalidInput("depot_id", f"no depot {order_in.depot_id} — check the depot id")
@@ -128,7 +139,11 @@ def register_order(
 
     order = Order.model_validate(
         order_in.model_dump(exclude={"items"}),
-        update={"idempotency_key": key, "content_hash": content_hash},
+        update={
+            "idempotency_key": key,
+            "content_hash": content_hash,
+            "retailer_id": customer.retailer_id,  # an order is its customer's retailer's
+        },
     )
     try:
         session.add(order)

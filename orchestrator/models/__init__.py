@@ -137,6 +137,14 @@ from orchestrator.models.plans import (
     UnservedOrder,
     UnservedOrderPublic,
 )
+from orchestrator.models.retailers import (
+    DEFAULT_RETAILER_ID,
+    DEFAULT_RETAILER_NAME,
+    Retailer,
+    RetailerBase,
+    RetailerCreate,
+    RetailerPublic,
+)
 from orchestrator.models.simulations import Simulation, SimulationStatus
 from orchestrator.models.spread import SpreadStat
 from orchestrator.models.stores import (
@@ -172,6 +180,8 @@ from returns.model import Condition, DestinationKind
 
 __all__ = [
     "DAY_S",
+    "DEFAULT_RETAILER_ID",
+    "DEFAULT_RETAILER_NAME",
     "INT64_MAX",
     "INT64_MIN",
     "MAX_ITEMS_PER_ORDER",
@@ -254,6 +264,10 @@ __all__ = [
     "ProfileDeleted",
     "ProfilePublic",
     "ProfileUpdate",
+    "Retailer",
+    "RetailerBase",
+    "RetailerCreate",
+    "RetailerPublic",
     "ReturnCreate",
     "ReturnCustomerPublic",
     "ReturnFlowsPublic",

@@ -28,7 +28,12 @@ class Role(StrEnum):
 
 
 class ApiKey(StorableModel, table=True):
-    """Table ``api_keys``: only the sha256 of a key is kept, and its first characters."""
+    """Table ``api_keys``: only the sha256 of a key is kept, and its first characters.
+
+    A key belongs to a retailer (``retailer_id``: it sees only that retailer's rows) or to
+    the carrier (``None``: every retailer's). A customer's key belongs to its customer's
+    retailer.
+    """
 
     __tablename__ = "api_keys"
 
@@ -38,6 +43,12 @@ class ApiKey(StorableModel, table=True):
     role: Role = enum_field(Role)
     customer_id: int | None = Field(default=None, foreign_key="customers.id", ondelete="CASCADE")
     courier_id: int | None = Field(default=None, foreign_key="couriers.id", ondelete="CASCADE")
+    retailer_id: int | None = Field(
+        default=None,
+        foreign_key="retailers.id",
+        index=True,
+        description="The retailer a key belongs to; none: the carrier's (sees every retailer).",
+    )
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = timestamp_field(default=None)
 
@@ -50,6 +61,7 @@ class ApiKeyPublic(StorableModel):
     role: Role
     customer_id: int | None
     courier_id: int | None = None
+    retailer_id: int | None = None
     created_at: datetime
     revoked_at: datetime | None
 
@@ -58,6 +70,7 @@ class ApiKeyPublic(StorableModel):
         prefix="lmk_3f9a",
         role="planner",
         customer_id=None,
+        retailer_id=None,
         created_at="2025-03-01T08:00:00Z",
         revoked_at=None,
     )

@@ -17,6 +17,7 @@ from orchestrator.models._fields import (
     lat_field,
     lon_field,
 )
+from orchestrator.models.retailers import DEFAULT_RETAILER_ID, retailer_field
 
 __all__ = [
     "Customer",
@@ -68,6 +69,7 @@ class Customer(CustomerBase, table=True):
     __tablename__ = "customers"
 
     id: int | None = Field(default=None, primary_key=True)
+    retailer_id: int = retailer_field()
     created_at: datetime = created_at_field()
 
 
@@ -75,6 +77,9 @@ class CustomerPublic(CustomerBase):
     """A customer as shown."""
 
     id: int
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
     created_at: datetime
 
     model_config = example_config(

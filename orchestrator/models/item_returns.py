@@ -18,6 +18,7 @@ from orchestrator.models._fields import (
     json_field,
     timestamp_field,
 )
+from orchestrator.models.retailers import retailer_field
 from returns.model import Condition, DestinationKind
 
 __all__ = [
@@ -133,6 +134,7 @@ class ItemReturn(StorableModel, table=True):
     carried_to: CarriedTo | None = enum_field(CarriedTo, None, nullable=True)
     onward_km: float | None = None
     onward_co2_kg: float | None = None
+    retailer_id: int = retailer_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

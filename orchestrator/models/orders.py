@@ -25,6 +25,7 @@ from orchestrator.models._fields import (
     example_config,
     timestamp_field,
 )
+from orchestrator.models.retailers import DEFAULT_RETAILER_ID, retailer_field
 
 __all__ = [
     "MAX_ITEMS_PER_ORDER",
@@ -266,6 +267,7 @@ class Order(OrderBase, table=True):
     idempotency_key: str = Field(max_length=200)
     content_hash: str = Field(max_length=64, description="sha256 of the registered content.")
     status: OrderStatus = enum_field(OrderStatus, OrderStatus.OPEN)
+    retailer_id: int = retailer_field()
     created_at: datetime = created_at_field()
 
 
@@ -274,6 +276,9 @@ class OrderPublic(OrderBase):
 
     id: int
     status: OrderStatus
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
     created_at: datetime
     items: list[OrderItemPublic] = Field(default_factory=list)
 

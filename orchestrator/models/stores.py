@@ -16,6 +16,7 @@ from orchestrator.models._fields import (
     lat_field,
     lon_field,
 )
+from orchestrator.models.retailers import DEFAULT_RETAILER_ID, retailer_field
 
 __all__ = [
     "Product",
@@ -61,6 +62,7 @@ class Store(StoreBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(min_length=1, max_length=40, unique=True)
+    retailer_id: int = retailer_field()
     created_at: datetime = created_at_field()
 
 
@@ -68,6 +70,9 @@ class StorePublic(StoreBase):
     """A store as shown."""
 
     id: int
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
 
 
 class StoreUpdate(StorableModel):
@@ -103,6 +108,7 @@ class Product(ProductBase, table=True):
     __tablename__ = "products"
 
     sku: str = Field(primary_key=True, min_length=1, max_length=64)
+    retailer_id: int = retailer_field()
     created_at: datetime = created_at_field()
 
 
@@ -120,6 +126,9 @@ class ProductPublic(ProductBase):
     """A product as shown."""
 
     sku: str
+    retailer_id: int = Field(
+        default=DEFAULT_RETAILER_ID, description="The retailer that owns it (1: the default)."
+    )
 
     model_config = example_config(**_PRODUCT_EXAMPLE)
 

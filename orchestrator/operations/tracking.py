@@ -4,7 +4,9 @@
 customer's page (``/t/{token}``) and ``GET /orders/{id}/tracking`` show: the stage, the ETA
 window, how many stops come before theirs, the kind of vehicle, their own places (for "I'm at
 the café now"), their hand-off instructions and whether a return can start. It names nothing
-of another customer: the stops before theirs are a count.
+of another customer: the stops before theirs are a count. It names the order's own retailer
+(the shop the customer bought from) — never another retailer, whose orders may share the van —
+and no retailer at all for the default one (a single-retailer installation names none).
 
 The rules, stated once:
 
@@ -51,6 +53,7 @@ from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.intake.catalog import customer_places
 from orchestrator.intake.orders import get_order, order_items
 from orchestrator.models import (
+    DEFAULT_RETAILER_ID,
     CourierJob,
     CustomerProfile,
     Depot,
@@ -65,6 +68,7 @@ from orchestrator.models import (
     OrderStatus,
     Place,
     Plan,
+    Retailer,
     Route,
     RouteStatus,
     RouteStop,
@@ -235,6 +239,16 @@ class TrackingView:
     """A commuter courier ("a neighbour on their way") brings it (:mod:`orchestrator.commuting`)."""
     handoff_code: str | None = None
     """The code the neighbour gives at the door, while a neighbour brings it."""
+    retailer: str | None = None
+    """The name of the order's own retailer; ``None`` for the default retailer (never named)."""
+
+
+def _retailer_name(session: Session, order: Order) -> str | None:
+    """The order's own retailer's name, or ``None`` for the default retailer."""
+    if order.retailer_id == DEFAULT_RETAILER_ID:
+        return None
+    retailer = session.get(Retailer, order.retailer_id)
+    return None if retailer is None else retailer.name
 
 
 def eta_window(
@@ -370,6 +384,7 @@ def tracking_view(
     return TrackingView(
         order_id=order.id,
         customer_id=order.customer_id,
+        retailer=_retailer_name(session, order),
         reference=order.reference,
         stage=stage,
         order_status=order.status,

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from orchestrator._validation import validated
 from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.intake.retailers import retailer_for_writes
 from orchestrator.models import (
     Depot,
     Product,
@@ -34,6 +35,7 @@ from orchestrator.models import (
     StoreStock,
     StoreUpdate,
 )
+from orchestrator.models.retailers import owned_by
 
 __all__ = [
     "delete_store",
@@ -48,8 +50,17 @@ __all__ = [
 ]
 
 
-def put_product(session: Session, sku: str, data: ProductBase | Mapping[str, Any]) -> Product:
+def put_product(
+    session: Session,
+    sku: str,
+    data: ProductBase | Mapping[str, Any],
+    *,
+    retailer_id: int | None = None,
+) -> Product:
     """Add the SKU to the catalogue, or change its entry (the same call twice changes nothing).
+
+    A new SKU belongs to ``retailer_id`` (``None``: the default retailer); an entry keeps its
+    retailer when it changes.
 
     Raises
     ------
@@ -60,7 +71,8 @@ def put_product(session: Session, sku: str, data: ProductBase | Mapping[str, Any
     payload = validated(ProductCreate, {**raw, "sku": sku})
     product = session.get(Product, payload.sku)
     if product is None:
-        product = Product.model_validate(payload)
+        owner = retailer_for_writes(session, retailer_id)
+        product = Product.model_validate(payload, update={"retailer_id": owner})
     else:
         product.sqlmodel_update(payload.model_dump(exclude={"sku"}))
     session.add(product)
@@ -75,10 +87,15 @@ def get_product(session: Session, sku: str) -> Product | None:
 
 
 def list_products(
-    session: Session, *, category: str | None = None, offset: int = 0, limit: int = 100
+    session: Session,
+    *,
+    category: str | None = None,
+    retailer_id: int | None = None,
+    offset: int = 0,
+    limit: int = 100,
 ) -> Sequence[Product]:
-    """Catalogue entries in SKU order, of one category when given."""
-    query = select(Product)
+    """Catalogue entries in SKU order, of one category and one retailer when given."""
+    query = owned_by(select(Product), Product, retailer_id)
     if category is not None:
         query = query.where(Product.category == category)
     return session.exec(query.order_by(col(Product.sku)).offset(offset).limit(limit)).all()
@@ -89,11 +106,12 @@ def list_stores(
     *,
     depot_id: int | None = None,
     accepts_returns: bool | None = None,
+    retailer_id: int | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> Sequence[Store]:
-    """Stores in id order, filtered by whatever is given."""
-    query = select(Store)
+    """Stores in id order, filtered by whatever is given (``retailer_id``: that retailer's)."""
+    query = owned_by(select(Store), Store, retailer_id)
     if depot_id is not None:
         query = query.where(Store.depot_id == depot_id)
     if accepts_returns is not None:
@@ -149,11 +167,13 @@ def delete_store(session: Session, store_id: int) -> None:
         ) from None
 
 
-def _unknown_skus(session: Session, skus: Iterable[str]) -> set[str]:
+def _unknown_skus(session: Session, skus: Iterable[str], store: Store) -> set[str]:
+    """The SKUs not in ``store``'s retailer's catalogue (another retailer's are unknown)."""
     wanted = set(skus)
     if not wanted:
         return set()
-    known = set(session.exec(select(Product.sku).where(col(Product.sku).in_(sorted(wanted)))))
+    query = select(Product.sku).where(col(Product.sku).in_(sorted(wanted)))
+    known = set(session.exec(owned_by(query, Product, store.retailer_id)))
     return wanted - known
 
 
@@ -176,8 +196,8 @@ def record_sales(session: Session, store_id: int, data: SalesIn | Mapping[str, A
         catalogue (``sales.<i>.sku``) or the same SKU and day twice (``sales.<i>``).
     """
     payload = validated(SalesIn, data)
-    _store_or_404(session, store_id)
-    unknown = _unknown_skus(session, (s.sku for s in payload.sales))
+    store = _store_or_404(session, store_id)
+    unknown = _unknown_skus(session, (s.sku for s in payload.sales), store)
     seen: dict[tuple[str, Any], int] = {}
     for i, sale in enumerate(payload.sales):
         if sale.sku in unknown:
@@ -242,8 +262,8 @@ def replace_stock(
         (``stock.<i>.sku``) or a SKU given twice.
     """
     payload = validated(StockIn, data)
-    _store_or_404(session, store_id)
-    unknown = _unknown_skus(session, (s.sku for s in payload.stock))
+    store = _store_or_404(session, store_id)
+    unknown = _unknown_skus(session, (s.sku for s in payload.stock), store)
     seen: dict[str, int] = {}
     for i, level in enumerate(payload.stock):
         if level.sku in unknown:

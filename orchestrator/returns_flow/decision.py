@@ -31,6 +31,7 @@ from orchestrator.models import (
     StoreSale,
     StoreStock,
 )
+from orchestrator.models.retailers import owned_by
 from orchestrator.returns_flow.policy import (
     LIQUIDATION_ID,
     OUTLET_ID,
@@ -101,10 +102,12 @@ def decide_destination(
 ) -> tuple[Decision, Mapping[str, Store]]:
     """The engine's decision for one unit of ``product`` at ``at``, and the stores by id."""
     assert depot.id is not None
+    # Only the product's retailer's own stores: a return never goes to another retailer's shop.
+    accepting = select(Store).where(col(Store.accepts_returns) == sa.true())
     stores = {
         store_destination_id(s.id or 0): s
         for s in session.exec(
-            select(Store).where(col(Store.accepts_returns) == sa.true()).order_by(col(Store.id))
+            owned_by(accepting, Store, product.retailer_id).order_by(col(Store.id))
         )
     }
     history = sales_history(

@@ -34,6 +34,7 @@ from orchestrator.models import (
     UnservedReturn,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.models.retailers import owned_by
 from orchestrator.planning.plans import current_plan
 from orchestrator.returns_flow.decision import (
     customer_explanation,
@@ -78,13 +79,14 @@ def list_returns(
     session: Session,
     *,
     customer_id: int | None = None,
+    retailer_id: int | None = None,
     depot_id: int | None = None,
     status: ReturnStatus | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> Sequence[ItemReturn]:
-    """Returns in id order, filtered by whatever is given."""
-    query = select(ItemReturn)
+    """Returns in id order, filtered by whatever is given (``retailer_id``: that retailer's)."""
+    query = owned_by(select(ItemReturn), ItemReturn, retailer_id)
     if customer_id is not None:
         query = query.where(ItemReturn.customer_id == customer_id)
     if depot_id is not None:
@@ -222,6 +224,7 @@ def start_return(
         customer_id=order.customer_id,
         order_id=order.id,
         order_item_id=item.id,
+        retailer_id=order.retailer_id,  # a return is its order's retailer's
         depot_id=depot.id or 0,
         sku=product.sku,
         condition=payload.condition,

@@ -34,6 +34,7 @@ from orchestrator.models import (
     Store,
 )
 from orchestrator.models.columns import utcnow
+from orchestrator.models.retailers import owned_by
 from orchestrator.planning.day_plan import DayPlan
 from orchestrator.planning.service import service_seconds
 from orchestrator.planning.tentative import day_timeline
@@ -212,7 +213,9 @@ def pickup_options(
 def _store_options(
     session: Session, ret: ItemReturn, origin: Point, today: date, policy: ReturnsPolicy
 ) -> list[PickupOptionPublic]:
-    stores = session.exec(select(Store).where(col(Store.accepts_returns) == sa.true())).all()
+    # Only the return's retailer's own stores take it in.
+    accepting = select(Store).where(col(Store.accepts_returns) == sa.true())
+    stores = session.exec(owned_by(accepting, Store, ret.retailer_id)).all()
     near = sorted(stores, key=lambda s: (_distance_m(origin, Point(s.lon, s.lat)), s.id))
     out = []
     for store in near[: policy.store_options]:
@@ -283,7 +286,7 @@ def choose_pickup(
     store: Store | None = None
     window: tuple[datetime, datetime] | None = None
     if payload.method is PickupMethod.STORE:
-        store = _drop_off_store(session, payload.store_id)
+        store = _drop_off_store(session, payload.store_id, ret.retailer_id)
         day = payload.day or today
         at = Point(store.lon, store.lat)
     else:
@@ -325,11 +328,12 @@ def choose_pickup(
     return ret
 
 
-def _drop_off_store(session: Session, store_id: int | None) -> Store:
+def _drop_off_store(session: Session, store_id: int | None, retailer_id: int) -> Store:
     if store_id is None:
         raise InvalidInput("store_id", "give the store the item will be handed in at")
     store = session.get(Store, store_id)
-    if store is None or not store.accepts_returns:
+    # Another retailer's store is answered as one that takes no returns: nothing to probe.
+    if store is None or not store.accepts_returns or store.retailer_id != retailer_id:
         raise InvalidInput(
             "store_id",
             f"store {store_id} does not take returns — pick one of the stores the pickup "

@@ -23,6 +23,7 @@ from orchestrator.models import (
     UnservedOrder,
     VehicleType,
 )
+from orchestrator.models.retailers import owned_by
 
 __all__ = [
     "customer_place",
@@ -51,9 +52,12 @@ def list_vehicle_types(
     return _page(session, VehicleType, offset, limit)
 
 
-def list_customers(session: Session, *, offset: int = 0, limit: int = 100) -> Sequence[Customer]:
-    """Customers in id order."""
-    return _page(session, Customer, offset, limit)
+def list_customers(
+    session: Session, *, retailer_id: int | None = None, offset: int = 0, limit: int = 100
+) -> Sequence[Customer]:
+    """Customers in id order; given ``retailer_id``, only that retailer's."""
+    query = owned_by(select(Customer), Customer, retailer_id)
+    return session.exec(query.order_by(col(Customer.id)).offset(offset).limit(limit)).all()
 
 
 def customer_place(session: Session, customer_id: int, place_id: int) -> Place | None:
@@ -66,14 +70,15 @@ def list_orders(
     session: Session,
     *,
     customer_id: int | None = None,
+    retailer_id: int | None = None,
     depot_id: int | None = None,
     service_day: date | None = None,
     status: OrderStatus | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> Sequence[Order]:
-    """Orders in id order, filtered by whatever is given."""
-    query = select(Order)
+    """Orders in id order, filtered by whatever is given (``retailer_id``: that retailer's)."""
+    query = owned_by(select(Order), Order, retailer_id)
     if customer_id is not None:
         query = query.where(Order.customer_id == customer_id)
     if depot_id is not None:

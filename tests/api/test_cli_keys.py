@@ -16,6 +16,7 @@ from api.cli import main
 from orchestrator.access.keys import authenticate
 from orchestrator.intake.catalog import create_customer
 from orchestrator.intake.orders import register_order
+from orchestrator.intake.retailers import create_retailer
 from orchestrator.models import Role
 from orchestrator.settings import Settings
 from orchestrator.store.engine import create_engine, ensure_schema
@@ -135,13 +136,18 @@ def test_list_shows_every_key_but_never_the_key(url: str) -> None:
     code, out, err = run(["keys", "list"])
     assert (code, err) == (0, "")
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["ID", "PREFIX", "ROLE", "CUSTOMER", "CREATED", "REVOKED"]
+    assert lines[0].split() == [
+        "ID", "PREFIX", "ROLE", "CUSTOMER", "RETAILER", "CREATED", "REVOKED"
+    ]  # fmt: skip
     rows = [line.split() for line in lines[1:]]
-    assert [r[:4] for r in rows] == [
-        ["1", planner[:12], "planner", "-"],
-        ["2", mine[:12], "customer", str(customer.id)],
-    ]
-    assert all(r[4].endswith("Z") and r[5] == "-" for r in rows)
+    assert (
+        [r[:5] for r in rows]
+        == [
+            ["1", planner[:12], "planner", "-", "-"],  # the carrier's
+            ["2", mine[:12], "customer", str(customer.id), "1"],  # its customer's retailer's
+        ]
+    )
+    assert all(r[5].endswith("Z") and r[6] == "-" for r in rows)
     assert planner not in out and mine not in out
     assert planner[12:20] not in out  # nothing of the key beyond its prefix
     engine.dispose()
@@ -166,7 +172,7 @@ def test_revoke_by_prefix_or_id_stops_the_key(url: str, by: str) -> None:
         assert authenticate(session, other) is not None  # only the one named
     engine.dispose()
     listed = run(["keys", "list"])[1].splitlines()
-    assert listed[1].split()[5].endswith("Z") and listed[2].split()[5] == "-"
+    assert listed[1].split()[6].endswith("Z") and listed[2].split()[6] == "-"
     again = run(["keys", "revoke", "1"])
     assert again[0] == 0 and "already revoked" in again[1]
 
@@ -196,3 +202,26 @@ def test_revoke_and_list_bad_arguments_exit_2(url: str, argv: list[str], mention
     assert code == 2
     assert out == ""
     assert mentions in err and "\n" not in err.strip()
+
+
+def test_a_retailers_key_is_made_with_retailer_and_checked(url: str) -> None:
+    engine = create_engine(url)
+    ensure_schema(engine)
+    with Session(engine) as session:
+        kauppa = create_retailer(session, {"name": "Kauppa Oy"}).id
+        theirs = create_customer(session, {"name": "Bertil"}, retailer_id=kauppa).id
+    key = _created("planner", "--retailer", str(kauppa))
+    with Session(engine) as session:
+        found = authenticate(session, key)
+        assert found is not None and found.retailer_id == kauppa
+    code, out, _ = run(["keys", "list"])
+    assert code == 0 and out.strip().splitlines()[1].split()[4] == str(kauppa)
+    # An unknown retailer, an admin of a retailer, a customer of another retailer: named.
+    for args, words in (
+        (["--role", "planner", "--retailer", "99"], "no retailer 99"),
+        (["--role", "admin", "--retailer", str(kauppa)], "admin keys are the carrier's"),
+        (["--role", "customer", "--customer", str(theirs), "--retailer", "1"], "not retailer 1"),
+    ):
+        code, _, err = run(["keys", "create", *args])
+        assert code == 2 and "'--retailer'" in err and words in err, err
+    engine.dispose()

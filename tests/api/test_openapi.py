@@ -19,6 +19,7 @@ import api.routes.kpis
 import api.routes.options
 import api.routes.plan_exports
 import api.routes.profiles
+import api.routes.retailers
 import api.routes.returns
 import api.routes.simulations
 import api.routes.stores
@@ -42,6 +43,7 @@ ROUTERS += (api.routes.webhooks,)
 ROUTERS += (api.routes.couriers,)
 ROUTERS += (api.routes.plan_exports,)
 ROUTERS += (api.routes.kpis,)
+ROUTERS += (api.routes.retailers,)
 
 CONFLICTS = {
     ("post", "/depots"),  # code taken

@@ -179,7 +179,7 @@ def test_bad_products_are_422_with_the_field(
 def test_products_read_back(client: TestClient, keys: Keys, store: dict[str, Any]) -> None:
     h = bearer(keys.analyst)
     assert client.get("/products/DRS-BLK-S", headers=h).json() == {
-        **PRODUCT_EXAMPLE, "sku": "DRS-BLK-S",
+        **PRODUCT_EXAMPLE, "sku": "DRS-BLK-S", "retailer_id": 1,  # the default retailer's
     }  # fmt: skip
     assert [p["sku"] for p in client.get("/products", headers=h).json()] == [
         "DRS-BLK-M", "DRS-BLK-S",

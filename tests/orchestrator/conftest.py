@@ -29,6 +29,7 @@ from orchestrator.intake.catalog import (
     create_depot,
     create_vehicle_type,
 )
+from orchestrator.intake.retailers import ensure_default_retailer
 from orchestrator.models import Customer, Depot, Fleet, Place, VehicleType
 from orchestrator.planning.travel import StraightLineTravel
 from orchestrator.store.engine import create_engine, ensure_schema
@@ -179,7 +180,10 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Iterator[Engine]:
-    """The migrated engine, with every table emptied after the test."""
+    """The migrated engine, with every table emptied after the test but for the default
+    retailer (revision 0010 makes it; rows written without a retailer belong to it)."""
+    with Session(migrated_engine) as s:
+        ensure_default_retailer(s)
     yield migrated_engine
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with migrated_engine.begin() as conn:

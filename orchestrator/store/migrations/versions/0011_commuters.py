@@ -32,8 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-# lead: re-point to 0010_tenancy at merge
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
