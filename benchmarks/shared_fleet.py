@@ -543,13 +543,19 @@ def solves(retailers: Sequence[str]) -> int:
 
 
 def run_city(
-    day: SharedDay, *, iterations: int, time_limit: float, on_plan: Any = None
+    day: SharedDay,
+    *,
+    iterations: int,
+    time_limit: float,
+    on_plan: Any = None,
+    solver_seed: int = _SOLVER_SEED,
 ) -> dict[str, CityResult]:
     """Plan every coalition of the day's retailers (alone, pairs, all) under each reading of
     the budget (:data:`READINGS`), split the pool; reading -> result.
 
     The pool gets the same budget under both readings and is solved once. ``on_plan`` is
-    called with each :class:`CoalitionPlan` as it is made (progress).
+    called with each :class:`CoalitionPlan` as it is made (progress); ``solver_seed`` is the
+    PyVRP search's seed of every solve.
     """
     made: dict[tuple[frozenset[str], int], CoalitionPlan] = {}
     out: dict[str, CityResult] = {}
@@ -560,7 +566,7 @@ def run_city(
             limits = coalition_budget(reading, len(members), n, iterations, time_limit)
             key = (members, limits.seed_iterations or 0)
             if key not in made:
-                made[key] = plan_coalition(day, members, limits=limits)
+                made[key] = plan_coalition(day, members, limits=limits, seed=solver_seed)
                 if on_plan is not None:
                     on_plan(made[key])
             plans[members] = made[key]
@@ -928,6 +934,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
                         help="seconds per solve at most (default %(default)s)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the day and the deal")
+    parser.add_argument("--solver-seed", type=int, default=_SOLVER_SEED,
+                        help="seed of every solve's search (default %(default)s)")  # fmt: skip
     parser.add_argument("--city", action="append", choices=CITIES,
                         help="a city to run (repeatable; default: both)")  # fmt: skip
     parser.add_argument("--quick", action="store_true",
@@ -950,7 +958,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{orders} orders per retailer; per retailer {iterations} PyVRP iterations, then "
         f"OR-Tools' first solution, at most {args.time_limit:g} s, one worker, seed "
-        f"{_SOLVER_SEED}; {SAME_EFFORT}: a coalition of k gets k x that (the pool "
+        f"{args.solver_seed}; {SAME_EFFORT}: a coalition of k gets k x that (the pool "
         f"{n * iterations}); {ALONE_AT_POOL_BUDGET}: every solve {n * iterations}\n"
     )
 
@@ -968,6 +976,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     iterations=iterations,
                     time_limit=args.time_limit,
                     on_plan=lambda _p: bar.advance(),
+                    solver_seed=args.solver_seed,
                 )
             )
             for reading in READINGS:  # each city as soon as it is done
@@ -981,11 +990,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "time_limit_s": args.time_limit,
         "solution_limit": 1,
         "workers": 1,
-        "solver_seed": _SOLVER_SEED,
+        "solver_seed": args.solver_seed,
         "seed": args.seed,
         "cities": cities,
         "budget": "routing.solve(problem, Limits(time_limit=k * time_limit_s, "
-        "seed_iterations=k * iterations, solution_limit=1, workers=1), seed=0); "
+        "seed_iterations=k * iterations, solution_limit=1, workers=1), seed=solver_seed); "
         f"{SAME_EFFORT}: k = the coalition's retailers (alone 1, pair 2, pool 3); "
         f"{ALONE_AT_POOL_BUDGET}: k = 3 for every plan",
         "headline_reading": SAME_EFFORT,
