@@ -483,7 +483,7 @@ CourierDep = Annotated[Caller, Depends(require_role(Role.COURIER))]
 """A commuter courier (their own trips and offers only: :attr:`Caller.courier_id`)."""
 
 
-async def carrier_only(caller: CurrentKeyDep) -> Caller:
+async def carrier_only(caller: Annotated[Caller, Depends(_authenticated)]) -> Caller:
     """A dependency admitting only the carrier's keys (403 for a retailer's key).
 
     A customer's key (its customer's retailer's) is left to the route's role check, which

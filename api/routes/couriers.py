@@ -20,7 +20,15 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from api.deps import Caller, CourierDep, PlannerDep, SessionDep, TravelDep, require_role
+from api.deps import (
+    CARRIER,
+    Caller,
+    CourierDep,
+    PlannerDep,
+    SessionDep,
+    TravelDep,
+    require_role,
+)
 from api.errors import error_responses
 from api.zones import in_zone
 from orchestrator.commuting import (
@@ -50,7 +58,12 @@ from orchestrator.planning.travel import TravelTimes
 
 __all__ = ["HandoffIn", "JobOut", "OfferOut", "TripOut", "router"]
 
-router = APIRouter(prefix="/couriers", tags=["couriers"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/couriers",
+    tags=["couriers"],
+    responses=error_responses(401),
+    dependencies=[CARRIER],  # commuters ride for the carrier: a retailer's key is 403
+)
 
 ReaderDep = Annotated[
     Caller, Depends(require_role(Role.COURIER, Role.PLANNER, Role.ADMIN, Role.ANALYST))

@@ -35,6 +35,9 @@ from tests.api.test_plans import wait_for
 from tests.api.test_resources import DAY
 
 CARRIER_IDS = {
+    "trip_id",  # a commuter's trip, offer and job: the carrier's couriers
+    "offer_id",
+    "job_id",
     "plan_id",
     "route_id",
     "stop_id",
@@ -46,7 +49,8 @@ CARRIER_IDS = {
     "name",  # a simulation's plot
 }
 """Path parameters naming the carrier's rows (or none at all): not a retailer's to hide."""
-ALWAYS_CARRIERS = {"plan_id", "route_id", "stop_id", "simulation_id", "webhook_id"}
+ALWAYS_CARRIERS = {"plan_id", "route_id", "stop_id", "simulation_id", "webhook_id", "trip_id",
+                   "offer_id", "job_id"}  # fmt: skip
 """Path parameters whose every endpoint is the carrier's alone (403 for a retailer's key)."""
 
 
