@@ -7,15 +7,17 @@ own retailer here, as everywhere (:mod:`orchestrator.access.tenancy`).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from api.deps import CARRIER, PlannerDep, SessionDep, StaffDep
+from api.deps import CARRIER, PlannerDep, SessionDep, StaffDep, TravelDep
 from api.errors import error_responses
 from orchestrator.errors import NotFound
 from orchestrator.intake.retailers import create_retailer, get_retailer, list_retailers
 from orchestrator.models import Int64, RetailerCreate, RetailerPublic
+from orchestrator.planning.day_shares import RetailerShares, retailer_day_shares
 
 __all__ = ["EXAMPLE", "router"]
 
@@ -63,3 +65,23 @@ def read(retailer_id: Int64, _caller: StaffDep, session: SessionDep) -> Retailer
     if found is None:
         raise NotFound("retailer", retailer_id)
     return RetailerPublic.model_validate(found)
+
+
+@router.get(
+    "/{retailer_id}/shares",
+    summary="A retailer's fair share of a day's pooled plans",
+    responses=error_responses(403, 404, 422),
+)
+def shares(
+    retailer_id: Int64,
+    _caller: StaffDep,
+    session: SessionDep,
+    travel: TravelDep,
+    day: Annotated[date, Query(description="The service day, YYYY-MM-DD.")],
+) -> RetailerShares:
+    """The retailer's part of the cost, km and CO2 of every depot's current plan of ``day``
+    carrying its orders, split proportionally to each retailer's stand-alone cost, and its
+    saving against planning alone (:mod:`orchestrator.planning.day_shares`). The first call
+    for a plan plans each retailer alone (seconds); later calls read the plan's cache. 404
+    when no plan of the day carries its orders or, with a retailer's key, another retailer."""
+    return retailer_day_shares(session, retailer_id, day, travel=travel)

@@ -115,6 +115,7 @@ __all__ = [
     "current_plan",
     "customer_acceptance",
     "make_current",
+    "order_inputs",
     "plan_day",
     "plan_routes",
     "plan_unserved",
@@ -596,7 +597,15 @@ def _gather(session: Session, depot: Depot, day: date, extra_ids: set[int]) -> l
     )
     if extra_ids:
         condition = condition | col(Order.id).in_(sorted(extra_ids))
-    orders = session.exec(select(Order).where(condition).order_by(col(Order.id))).all()
+    return order_inputs(
+        session, session.exec(select(Order).where(condition).order_by(col(Order.id))).all()
+    )
+
+
+def order_inputs(session: Session, orders: Sequence[Order]) -> list[OrderInput]:
+    """The planner's view of ``orders`` (in the given order): their lines, places and what
+    their customers accept — as a day's plan reads them (also a retailer's stand-alone day,
+    :mod:`orchestrator.planning.day_shares`)."""
     ids = [o.id for o in orders]
     items: dict[int, list[OrderItem]] = {}
     for item in session.exec(
