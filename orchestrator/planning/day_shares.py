@@ -106,7 +106,7 @@ class RetailerShares(BaseModel):
     retailers_on_day: int = Field(description="Retailers whose orders these plans carry.")
     plan_ids: list[int] = Field(description="The depots' current plans carrying its orders.")
     day_total_cost_eur: float = Field(
-        description="Those plans' cost, EUR (their shares add up to it)."
+        description="Those plans' cost, EUR to the cent (their shares add up to it)."
     )
 
 
