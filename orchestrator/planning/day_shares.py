@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from sqlmodel import Session, col, select
 
 from orchestrator.errors import NotFound
@@ -60,6 +60,7 @@ from routing.solve import Limits, solve
 
 __all__ = [
     "CACHE_KEY",
+    "EXAMPLE",
     "STAND_ALONE_LIMITS",
     "NoSharesFound",
     "RetailerShares",
@@ -70,6 +71,13 @@ __all__ = [
 STAND_ALONE_LIMITS = Limits(time_limit=10.0, seed_iterations=1_000, solution_limit=1)
 """The budget of a retailer's stand-alone day: 1,000 PyVRP iterations, then OR-Tools' first
 solution (repeatable: the same orders and seed give the same plan), 10 seconds at most."""
+
+EXAMPLE: dict[str, JsonValue] = {
+    "retailer_id": 2, "day": "2025-03-03", "rule": "proportional", "cost_eur": 67.42,
+    "km": 2.047, "co2_kg": 0.409, "stand_alone_cost_eur": 130.09, "saving_eur": 62.67,
+    "saving_pct": 48.17, "retailers_on_day": 2, "plan_ids": [1], "day_total_cost_eur": 135.14,
+}  # fmt: skip
+"""An answer as the API tests' day gives it (two retailers, one order each, one van)."""
 
 CACHE_KEY = "shares"
 """Where a plan's shares are cached in its ``stats``."""
@@ -89,6 +97,8 @@ class NoSharesFound(NotFound):
 
 class RetailerShares(BaseModel):
     """A retailer's part of a day's pooled plans, and its saving against planning alone."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     retailer_id: int
     day: date = Field(description="The service day (the depots' local date).")
