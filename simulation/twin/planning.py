@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import time as wallclock
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -161,7 +161,11 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
     agent_of = {f"{a.index + 1}": a for a in agents}
     planned = 0
     for route in solution.routes:
-        if commit_before is not None and day * DAY_S + route.start_time >= commit_before:
+        if (
+            commit_before is not None
+            and day * DAY_S + route.start_time >= commit_before
+            and not _opens_before(route, mapped, order_of, commit_before, keeping(twin))
+        ):
             continue  # it can leave after the next plan: planned again then
         agent = agent_of[str(mapped.fleet_of_vehicle[route.vehicle_id])]
         trip_orders = tuple(
@@ -174,6 +178,27 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
         )
         planned += _dispatch(twin, agent, route, trip_orders, mapped.problem, day, now)
     return planned
+
+
+def _opens_before(
+    route: Route,
+    mapped: MappedProblem,
+    order_of: Mapping[int, OrderState],
+    next_plan: int,
+    kept: bool,
+) -> bool:
+    """Under ``policies.promises = "kept"``: whether a route that could leave after the next
+    plan carries an order whose window opens before it — handed out now all the same (the
+    vehicle waits at the hub), because the next plan, free to plan again, could leave that
+    order out when its window has already opened, and its customer would hear of the miss
+    too late to act (issue #17: half of dense Helsinki's unannounced misses)."""
+    if not kept:
+        return False
+    return any(
+        order_of[mapped.order_of_stop[v.stop_id]].window[0] < next_plan
+        for v in route.visits
+        if v.stop_id in mapped.order_of_stop
+    )
 
 
 _REACH_S = 30 * MINUTE_S
