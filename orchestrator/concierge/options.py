@@ -48,9 +48,10 @@ from orchestrator.concierge.learning import (
 from orchestrator.concierge.schedule import WeeklySchedule, day_segments
 from orchestrator.errors import InvalidInput
 from orchestrator.planning.day_plan import DayPlan
+from orchestrator.planning.problem import accepted_vehicle_types
 from orchestrator.planning.spread import SpreadKey, keep_probability, zone_of
 from routing.insertion import Candidate, Insertion, LegTravel
-from routing.model import StopKind, TimeWindow, VehicleKind
+from routing.model import StopKind, TimeWindow
 
 _MIN_ECO = timedelta(hours=2)
 """Shortest eco window: narrower ones leave no room to group drops."""
@@ -343,14 +344,14 @@ def delivery_options(
 
 
 def _eligible_types(request: OptionRequest, plan: DayPlan) -> frozenset[str]:
-    allowed = set()
-    for name, kind in plan.vehicle_kinds.items():
-        if kind is VehicleKind.ROBOT and not (request.accepts_robot and request.parcel.robot_ok):
-            continue
-        if kind is VehicleKind.COURIER and not request.accepts_courier:
-            continue
-        allowed.add(name)
-    return frozenset(allowed)
+    """The plan's vehicle types that may bring the parcel: build_problem's acceptance rule,
+    with a robot also refused when the parcel does not fit one."""
+    types = accepted_vehicle_types(
+        plan.vehicle_kinds,
+        accepts_robot=request.accepts_robot and request.parcel.robot_ok,
+        accepts_courier=request.accepts_courier,
+    )
+    return frozenset(plan.vehicle_kinds) if types is None else types
 
 
 def _place_windows(

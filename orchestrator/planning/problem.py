@@ -95,6 +95,7 @@ __all__ = [
     "LeftOut",
     "LeftOutReturn",
     "MappedProblem",
+    "accepted_vehicle_types",
     "build_problem",
     "dropoff_stop_id",
     "local_midnight",
@@ -494,6 +495,23 @@ def _order_acceptance(order: OrderInput) -> frozenset[str]:
                                (OWN_FLEET, not order.accepts_courier))
         if refused
     )  # fmt: skip
+
+
+def accepted_vehicle_types(
+    kinds: Mapping[str, VehicleKind], *, accepts_robot: bool, accepts_courier: bool
+) -> frozenset[str] | None:
+    """The vehicle types (names of ``kinds``) that may bring an order of a customer who
+    accepts robots and couriers or not, by the acceptance skills :func:`build_problem` gives
+    the order's stop and the types (``by_person``, ``own_fleet``, only where the depot has
+    robots or couriers): the one acceptance rule, as a set of types for an insertion check or
+    an option; ``None`` when every type may."""
+    order = OrderInput(
+        0, None, (0, 0, 0), accepts_robot=accepts_robot, accepts_courier=accepts_courier
+    )
+    needed = _acceptance_skills([order], (), set(kinds.values()))
+    if not needed:
+        return None
+    return frozenset(name for name, kind in kinds.items() if needed <= _kind_skills(kind, needed))
 
 
 def _acceptance_skills(

@@ -74,14 +74,12 @@ from orchestrator.planning.day_plan import DayPlan
 from orchestrator.planning.inputs import (
     DepotInput,
     FleetInput,
-    OrderInput,
     fleets_on_day,
     handling_skills,
 )
 from orchestrator.planning.plans import current_plan, plan_routes, scheduled_pickups
 from orchestrator.planning.problem import (
-    _acceptance_skills,  # build_problem's own acceptance rule, reused (not copied) here
-    _kind_skills,
+    accepted_vehicle_types,
     build_problem,
     dropoff_stop_id,
     local_midnight,
@@ -675,22 +673,6 @@ _NO_PROFILE = (
 reads it."""
 
 
-def _accepted_types(
-    kinds: Mapping[str, VehicleKind], *, accepts_robot: bool, accepts_courier: bool
-) -> frozenset[str] | None:
-    """The vehicle types (names of ``kinds``) that may bring an order of a customer who
-    accepts robots and couriers or not: the acceptance skills ``build_problem`` gives the
-    order's stop and the types (``by_person``, ``own_fleet``, only where the depot has robots
-    or couriers), as a set of types for an insertion check; ``None`` when every type may."""
-    order = OrderInput(
-        0, None, (0, 0, 0), accepts_robot=accepts_robot, accepts_courier=accepts_courier
-    )
-    needed = _acceptance_skills([order], (), set(kinds.values()))
-    if not needed:
-        return None
-    return frozenset(name for name, kind in kinds.items() if needed <= _kind_skills(kind, needed))
-
-
 def _window(start: datetime, end: datetime, midnight: datetime, horizon: int) -> tuple[int, int]:
     """As :mod:`orchestrator.planning.problem` has it: seconds since midnight, clipped to the
     day."""
@@ -714,7 +696,9 @@ def _items(
     midnights = {day: local_midnight(depot, day) for day in days}
     out: dict[date, list[tuple[Hashable, Candidate]]] = {day: [] for day in days}
     accepted = {
-        (robot, courier): _accepted_types(kinds, accepts_robot=robot, accepts_courier=courier)
+        (robot, courier): accepted_vehicle_types(
+            kinds, accepts_robot=robot, accepts_courier=courier
+        )
         for robot in (False, True)
         for courier in (False, True)
     }

@@ -29,9 +29,10 @@ from orchestrator.concierge.options import (
     delivery_options,
 )
 from orchestrator.concierge.schedule import resolve
+from orchestrator.planning.problem import accepted_vehicle_types
 from orchestrator.planning.tentative import idle_timeline
 from routing.insertion import Candidate, LegTravel, Timeline
-from routing.model import TimeWindow, VehicleKind
+from routing.model import TimeWindow
 from simulation.twin.orders import Status
 from simulation.twin.plan_inputs import fleet_input, place_kind, service_s
 from simulation.world import DAY_S, HOUR_S, MINUTE_S, OrderSpec
@@ -250,11 +251,10 @@ def _concierge(twin: Twin, state: OrderState, now: int) -> bool:
 
 def vehicle_types_for(twin: Twin, spec: OrderSpec) -> frozenset[str] | None:
     """Names of the vehicle types that may carry ``spec``'s parcel to its customer on the
-    concierge's tentative plan, under ``policies.promises = "kept"``: a robot only when the
-    customer accepts robots and the parcel fits one, a courier only when the customer accepts
-    couriers (the rule of the concierge's options,
-    :func:`orchestrator.concierge.options.delivery_options`). ``None`` (any type) under
-    today's policy, which the paired benchmark keeps as it was.
+    concierge's tentative plan, under ``policies.promises = "kept"``: build_problem's
+    acceptance rule (:func:`orchestrator.planning.problem.accepted_vehicle_types`), with a
+    robot also refused when the parcel does not fit one. ``None`` (any type) when nothing is
+    refused, and under today's policy, which the paired benchmark keeps as it was.
 
     Why: a robot refuser's order inserted on a robot (its cheapest vehicle) left the van
     looking free, and the van's evening was sold twice (issue #17: most of dense Helsinki's
@@ -262,12 +262,10 @@ def vehicle_types_for(twin: Twin, spec: OrderSpec) -> frozenset[str] | None:
     if twin.policies.promises != "kept":
         return None
     customer = spec.customer
-    robot_ok = customer.accepts_robot and twin._robot_fits(spec.demand)
-    return frozenset(
-        name
-        for name, vt in twin.vehicle_types.items()
-        if (vt.kind is not VehicleKind.ROBOT or robot_ok)
-        and (vt.kind is not VehicleKind.COURIER or customer.accepts_courier)
+    return accepted_vehicle_types(
+        {name: vt.kind for name, vt in twin.vehicle_types.items()},
+        accepts_robot=customer.accepts_robot and twin._robot_fits(spec.demand),
+        accepts_courier=customer.accepts_courier,
     )
 
 
