@@ -31,7 +31,7 @@ from simulation.twin.outcomes import attempt, back_at_hub
 from simulation.twin.plan_inputs import service_s
 from simulation.twin.promises import notify
 from simulation.twin.returns import collected, pickup, release_return
-from simulation.twin.watch import keeping, learn, watch
+from simulation.twin.watch import keeping, learn, leave_at, watch
 from simulation.world import DAY_S
 
 if TYPE_CHECKING:
@@ -108,8 +108,11 @@ def drive(
     base = trip.day * DAY_S
     rng = twin.noise_rng
     noise = twin.scenario.noise
-    if base + route.start_time > env.now:
-        yield env.timeout(base + route.start_time - env.now)
+    leave = base + route.start_time
+    if keeping(twin):
+        leave = leave_at(twin, agent, trip, int(env.now))
+    if leave > env.now:
+        yield env.timeout(leave - env.now)
     if agent.charging is not None and agent.charging.is_alive:
         agent.charging.interrupt("dispatched")
         yield env.timeout(0)  # let the dock settle the charge first

@@ -19,6 +19,13 @@ Four things, each the twin's analogue of what production does:
   then (the same draw, same stream, same probability as at the door); one who will not be
   there answers with probability ``answers_notice``, is noticed
   (:func:`~simulation.twin.promises.notify`) and takes another option; the stop is skipped.
+* **Leave early enough** (:func:`leave_at`): the solver, pricing a vehicle's hours out, starts
+  a route as late as its windows allow, so a stop whose window opened before the trip was
+  handed out is often planned at that window's very end, on the buffer's quantile — a one in
+  four chance of a miss nobody could announce (the window is open). A trip handed out leaves
+  as much earlier than planned as that stop needs to hold at :data:`LEAVE_CONFIDENCE` (never
+  before it was handed out; the vehicle is held for it anyway), the minutes gained waited
+  at a later door.
 * **Watch routes as they run** (:func:`watch`): before each leg the stops left are projected
   from now on the planned legs and services (their mean, and ``z`` standard deviations of
   their sum at the confidence); a stop projected past its window is moved to an idle vehicle
@@ -67,6 +74,7 @@ __all__ = [
     "buffer_now",
     "keeping",
     "learn",
+    "leave_at",
     "local_hour",
     "reschedule",
     "watch",
@@ -155,6 +163,51 @@ def ask(twin: Twin, agent: Agent, route: Route, orders: tuple[object, ...], now:
         else:
             o.present = followed
     return out
+
+
+# -- leaving the hub -------------------------------------------------------------------------------
+
+LEAVE_CONFIDENCE = 0.99
+"""Probability at which a trip's stops before its first planned wait must hold their windows
+when it leaves (:func:`leave_at`); above ``promise_confidence`` because leaving a few minutes
+early costs only a few minutes' wait at a later door."""
+
+
+def leave_at(twin: Twin, agent: Agent, trip: Trip, now: int) -> int:
+    """When a trip handed out at ``now`` leaves the hub, seconds since the first day's
+    midnight: the plan's start, or earlier — down to ``now`` — by as much as the stops before
+    its first planned wait need to hold their windows at :data:`LEAVE_CONFIDENCE` on the
+    learned spread (mean times, and ``z`` standard deviations of their sum, as the watch
+    projects them). Those stops move earlier one for one; the first wait absorbs the rest."""
+    route = trip.route
+    planned = trip.day * DAY_S + route.start_time
+    if planned <= now:
+        return planned
+    spread = book(twin)
+    profile = agent.vtype.profile
+    travel = spread.estimate(SpreadKey("travel", profile))
+    service = spread.estimate(SpreadKey("service", profile))
+    t_mean = math.exp(travel.mu + travel.sigma**2 / 2)
+    s_mean = math.exp(service.mu + service.sigma**2 / 2)
+    z = NormalDist().inv_cdf(LEAVE_CONFIDENCE)
+    t, var, pos, short = float(planned), 0.0, 0, 0.0
+    for visit, o in zip(route.visits, trip.orders, strict=True):
+        leg = float(trip.durations[pos, visit.location])
+        t += leg * t_mean
+        var += (leg * travel.sigma) ** 2
+        if isinstance(o, ReturnVisit):
+            if not o.drop and t < o.ret.window[0]:
+                break  # the first wait: what comes after it does not move
+            svc = service_s(o.ret.demand if not o.drop else (0, 0, 0))
+        else:
+            short = max(short, t + z * math.sqrt(var) - o.window[1])
+            if t < o.window[0]:
+                break
+            svc = service_s(o.spec.demand)
+        t += svc * s_mean
+        var += (svc * service.sigma) ** 2
+        pos = visit.location
+    return int(max(now, planned - math.ceil(short)))
 
 
 # -- watching a route -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ from simulation.kpis import replication_kpis
 from simulation.scenario import Scenario
 from simulation.twin import OrderState, Status, Trip, Twin
 from simulation.twin.promises import CUSTOMERS_MISSES, Outcome, outcome, record
-from simulation.twin.watch import book, buffer_now, watch
+from simulation.twin.watch import LEAVE_CONFIDENCE, book, buffer_now, leave_at, watch
 from simulation.world import HOUR_S
 from tests.simulation.conftest import tiny_dict
 
@@ -119,6 +121,60 @@ def test_the_watch_leaves_a_route_that_holds_alone() -> None:
     trip = Trip(route, (o,), durations, durations, 0, 8 * HOUR_S)
     watch(twin, agent, trip, 0, 0, 9 * HOUR_S)
     assert o.notices == [] and trip.dropped == set()
+
+
+def _two_stop_trip(twin: Twin) -> Trip:
+    """A van's trip handed out at 14:00, planned to leave at 15:40 (the solver's latest
+    start): its first stop, promised 14:00-16:00, 20 minutes away and planned at 16:00
+    sharp; its second, 5 minutes on, opens at 16:30 (the plan waits there)."""
+    specs = twin.world.orders[:2]
+    windows = ((14 * HOUR_S, 16 * HOUR_S), (16 * HOUR_S + 1_800, 18 * HOUR_S))
+    orders = tuple(
+        OrderState(s, 0, 0, "home", s.customer.places["home"], w)
+        for s, w in zip(specs, windows, strict=True)
+    )
+    leave = 15 * HOUR_S + 2_400
+    visits = (
+        Visit("s1", 1, 16 * HOUR_S, 16 * HOUR_S, 16 * HOUR_S + 60, 0, (0,), 0),
+        Visit("s2", 2, 16 * HOUR_S + 360, 16 * HOUR_S + 1_800, 16 * HOUR_S + 1_860, 1_440,
+              (0,), 0),
+    )  # fmt: skip
+    route = Route("1", "van", visits, leave, 17 * HOUR_S, (0,), 0, 0, 0.0, 0.0)
+    durations = np.array([[0, 1_200, 1_500], [1_200, 0, 300], [1_500, 300, 0]])
+    return Trip(route, orders, durations, durations, 0, 14 * HOUR_S)
+
+
+def test_a_trip_leaves_early_enough_for_a_stop_planned_at_its_windows_end() -> None:
+    # The stop whose window is open is planned at its very end; leaving at 15:40 it is
+    # late about one time in two. The trip leaves earlier, by what the stop needs to hold at
+    # LEAVE_CONFIDENCE, never before it was handed out; the second stop's wait absorbs it.
+    data = tiny_dict()
+    data["policies"]["promises"] = "kept"
+    twin = Twin(Scenario.from_dict(data))
+    agent = next(a for a in twin.agents if a.type_name == "van")
+    trip = _two_stop_trip(twin)
+    leave = leave_at(twin, agent, trip, 14 * HOUR_S)
+    assert 14 * HOUR_S <= leave < 15 * HOUR_S + 2_400
+    travel = book(twin).estimate(SpreadKey("travel", agent.vtype.profile))
+    # The leg projected as the watch does (its mean and z standard deviations, z at
+    # LEAVE_CONFIDENCE) just fits between leaving and the window's end.
+    z = NormalDist().inv_cdf(LEAVE_CONFIDENCE)
+    projected = 1_200 * (math.exp(travel.mu + travel.sigma**2 / 2) + z * travel.sigma)
+    assert 16 * HOUR_S - 2 <= leave + projected <= 16 * HOUR_S
+    # Handed out later than that, it leaves at once; handed out after the plan's start, then.
+    assert leave_at(twin, agent, trip, leave + 300) == leave + 300
+    assert leave_at(twin, agent, trip, 15 * HOUR_S + 2_500) == 15 * HOUR_S + 2_400
+
+
+def test_a_trip_with_slack_leaves_when_planned() -> None:
+    data = tiny_dict()
+    data["policies"]["promises"] = "kept"
+    twin = Twin(Scenario.from_dict(data))
+    agent = next(a for a in twin.agents if a.type_name == "van")
+    trip = _two_stop_trip(twin)
+    roomy = (trip.orders[0].window[0], 17 * HOUR_S)
+    trip.orders[0].window = roomy
+    assert leave_at(twin, agent, trip, 14 * HOUR_S) == 15 * HOUR_S + 2_400
 
 
 def test_late_notices_under_heavy_travel_noise_are_the_systems() -> None:
