@@ -4,7 +4,8 @@
   --courier-name NAME]`` — a new key, printed once (last line); with ``--retailer`` it is that
   retailer's and sees only its rows, without it the carrier's (every retailer's); a courier key
   belongs to a courier, an existing one or one made by ``--courier-name``;
-* ``lastmile keys list`` — every key: id, prefix, role, customer, retailer, created, revoked
+* ``lastmile keys list`` — every key: id, prefix, role, customer, courier, retailer, created,
+  revoked
   (never the key itself, which the store does not have);
 * ``lastmile keys revoke PREFIX_OR_ID`` — revoke a key from now on, named by its id or by
   the prefix ``list`` shows.
@@ -135,7 +136,7 @@ def create(
     return 0
 
 
-_COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "RETAILER", "CREATED", "REVOKED")
+_COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "COURIER", "RETAILER", "CREATED", "REVOKED")
 
 
 @command.command(
@@ -143,8 +144,8 @@ _COLUMNS = ("ID", "PREFIX", "ROLE", "CUSTOMER", "RETAILER", "CREATED", "REVOKED"
     short_help="list the API keys (never the keys themselves)",
     help=(
         "List the API keys of the store LASTMILE_DATABASE_URL names, oldest first: id, "
-        "prefix (the key's first characters), role, customer, retailer (-: the carrier's "
-        "key), when created and when "
+        "prefix (the key's first characters), role, customer, courier, retailer (-: the "
+        "carrier's key), when created and when "
         "revoked (times in UTC). The keys themselves are not kept, only their hashes."
     ),
 )
@@ -217,13 +218,14 @@ def revoke(prefix_or_id: str) -> int:
     return 0
 
 
-def _row(key: ApiKey) -> tuple[str, str, str, str, str, str, str]:
+def _row(key: ApiKey) -> tuple[str, str, str, str, str, str, str, str]:
     """A key's cells in the order of :data:`_COLUMNS`."""
     return (
         str(key.id),
         key.prefix,
         key.role.value,
         "-" if key.customer_id is None else str(key.customer_id),
+        "-" if key.courier_id is None else str(key.courier_id),
         "-" if key.retailer_id is None else str(key.retailer_id),
         _when(key.created_at),
         "-" if key.revoked_at is None else _when(key.revoked_at),

@@ -133,22 +133,24 @@ def test_list_shows_every_key_but_never_the_key(url: str) -> None:
         customer = create_customer(session, {"name": "Aino"})
     planner = _created("planner")
     mine = _created("customer", "--customer", str(customer.id))
+    rider = _created("courier", "--courier-name", "Ville")
     code, out, err = run(["keys", "list"])
     assert (code, err) == (0, "")
     lines = out.strip().splitlines()
     assert lines[0].split() == [
-        "ID", "PREFIX", "ROLE", "CUSTOMER", "RETAILER", "CREATED", "REVOKED"
+        "ID", "PREFIX", "ROLE", "CUSTOMER", "COURIER", "RETAILER", "CREATED", "REVOKED"
     ]  # fmt: skip
     rows = [line.split() for line in lines[1:]]
     assert (
-        [r[:5] for r in rows]
+        [r[:6] for r in rows]
         == [
-            ["1", planner[:12], "planner", "-", "-"],  # the carrier's
-            ["2", mine[:12], "customer", str(customer.id), "1"],  # its customer's retailer's
+            ["1", planner[:12], "planner", "-", "-", "-"],  # the carrier's
+            ["2", mine[:12], "customer", str(customer.id), "-", "1"],  # its customer's retailer's
+            ["3", rider[:12], "courier", "-", "1", "-"],  # the courier's own
         ]
     )
-    assert all(r[5].endswith("Z") and r[6] == "-" for r in rows)
-    assert planner not in out and mine not in out
+    assert all(r[6].endswith("Z") and r[7] == "-" for r in rows)
+    assert planner not in out and mine not in out and rider not in out
     assert planner[12:20] not in out  # nothing of the key beyond its prefix
     engine.dispose()
 
@@ -172,7 +174,7 @@ def test_revoke_by_prefix_or_id_stops_the_key(url: str, by: str) -> None:
         assert authenticate(session, other) is not None  # only the one named
     engine.dispose()
     listed = run(["keys", "list"])[1].splitlines()
-    assert listed[1].split()[6].endswith("Z") and listed[2].split()[6] == "-"
+    assert listed[1].split()[7].endswith("Z") and listed[2].split()[7] == "-"
     again = run(["keys", "revoke", "1"])
     assert again[0] == 0 and "already revoked" in again[1]
 
@@ -215,7 +217,7 @@ def test_a_retailers_key_is_made_with_retailer_and_checked(url: str) -> None:
         found = authenticate(session, key)
         assert found is not None and found.retailer_id == kauppa
     code, out, _ = run(["keys", "list"])
-    assert code == 0 and out.strip().splitlines()[1].split()[4] == str(kauppa)
+    assert code == 0 and out.strip().splitlines()[1].split()[5] == str(kauppa)
     # An unknown retailer, an admin of a retailer, a customer of another retailer: named.
     for args, words in (
         (["--role", "planner", "--retailer", "99"], "no retailer 99"),
