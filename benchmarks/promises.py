@@ -27,9 +27,10 @@ the system does; first-attempt success measures that side. **Announced** is over
 misses only (late, early, elsewhere, undelivered): those whose customer got a notice before the
 window opened. Per scenario: promises kept (mean and 95 % CI), delivered in the window,
 first-attempt success, cost per parcel and its ratio to the baseline's, announced share,
-minutes late (p90) of the late ones, and promises made for the simulated days against the
-baseline's: a policy that sells only the windows its plan keeps defers to a later day (outside
-a one-day run) what today's sells and then misses — the price of keeping them, shown.
+minutes late (p90) of the late ones, courier offers made and accepted per replication (in
+the JSON), and promises made for the simulated days against the baseline's: a policy that
+sells only the windows its plan keeps defers to a later day (outside a one-day run) what
+today's sells and then misses — the price of keeping them, shown.
 
 The primary scenario is dense Helsinki with the concierge (``dense_district_robots.toml``: 400
 orders, three vans and twelve robots in central Helsinki). Targets there: kept >= 0.97,
@@ -151,6 +152,10 @@ class Comparison:
                 "late_p90_min": self.mean("promises_late_p90_min").mean,
                 "promised": self.mean("promises_promised").mean,
                 "baseline_promised": self.mean("promises_promised", baseline=True).mean,
+                "courier_offers": self.mean("courier_offers").mean,
+                "courier_accepted": self.mean("courier_accepted").mean,
+                "baseline_courier_offers": self.mean("courier_offers", baseline=True).mean,
+                "baseline_courier_accepted": self.mean("courier_accepted", baseline=True).mean,
                 "same_run": self.same_run,
             }
         )
