@@ -4,6 +4,7 @@ Run from the repository root::
 
     python -m benchmarks.promises                            # 10 replications, the targets
     python -m benchmarks.promises --replications 2 --other-replications 1   # a quick look
+    python -m benchmarks.promises --scenario couriers        # one example alone
 
 Issue #17's paired comparison. Each example scenario (``examples/scenarios/``, their noise
 unchanged: travel time spread 0.15, service spread 0.3, 90 % of customers where their week says)
@@ -26,9 +27,10 @@ the system does; first-attempt success measures that side. **Announced** is over
 misses only (late, early, elsewhere, undelivered): those whose customer got a notice before the
 window opened. Per scenario: promises kept (mean and 95 % CI), delivered in the window,
 first-attempt success, cost per parcel and its ratio to the baseline's, announced share,
-minutes late (p90) of the late ones, and promises made for the simulated days against the
-baseline's: a policy that sells only the windows its plan keeps defers to a later day (outside
-a one-day run) what today's sells and then misses — the price of keeping them, shown.
+minutes late (p90) of the late ones, courier offers made and accepted per replication (in
+the JSON), and promises made for the simulated days against the baseline's: a policy that
+sells only the windows its plan keeps defers to a later day (outside a one-day run) what
+today's sells and then misses — the price of keeping them, shown.
 
 The primary scenario is dense Helsinki with the concierge (``dense_district_robots.toml``: 400
 orders, three vans and twelve robots in central Helsinki). Targets there: kept >= 0.97,
@@ -43,7 +45,8 @@ so (``candidate_policy``).
 The table goes to stdout, progress to stderr. ``--json FILE`` writes ``{"kept_share",
 "kept_share_ci", "first_attempt_success", "cost_per_parcel_ratio",
 "announced_before_miss_share", "baseline_kept_share", "delivered_in_window_share",
-"baseline_delivered_in_window_share"}`` of the primary scenario under the candidate, and
+"baseline_delivered_in_window_share"}`` of the primary scenario under the candidate (of the
+one scenario run, with ``--scenario``), and
 ``"scenarios"``: each scenario's figures with its ``candidate_policy`` (what ran as the
 candidate), ``replications`` and ``seconds``.
 """
@@ -126,7 +129,7 @@ class Comparison:
     def figures(self) -> dict[str, Any]:
         """The JSON figures of this scenario (``None`` for an undefined one)."""
         kept = self.mean(KEPT)
-        return _clean(
+        figures: dict[str, Any] = _clean(
             {
                 "kept_share": kept.mean,
                 "kept_share_ci": [kept.low, kept.high],
@@ -149,9 +152,14 @@ class Comparison:
                 "late_p90_min": self.mean("promises_late_p90_min").mean,
                 "promised": self.mean("promises_promised").mean,
                 "baseline_promised": self.mean("promises_promised", baseline=True).mean,
+                "courier_offers": self.mean("courier_offers").mean,
+                "courier_accepted": self.mean("courier_accepted").mean,
+                "baseline_courier_offers": self.mean("courier_offers", baseline=True).mean,
+                "baseline_courier_accepted": self.mean("courier_accepted", baseline=True).mean,
                 "same_run": self.same_run,
             }
         )
+        return figures
 
 
 def parse_changes(items: Sequence[str]) -> dict[str, Any]:
@@ -241,6 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=len(EXAMPLES),
         help="run only the first N examples (the primary is the first)",
     )
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="run only this example, by label or file stem (e.g. couriers, sparse_suburb); "
+        f"one of {', '.join(label for label, _, _ in EXAMPLES)}",
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file")  # fmt: skip
     args = parser.parse_args(argv)
     if args.replications < 1 or args.other_replications < 1:
@@ -259,9 +273,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     comparisons: list[Comparison] = []
     runs: list[dict[str, Any]] = []
     examples = EXAMPLES[: args.scenarios]
-    for i, (label, file, _role) in enumerate(examples):
+    if args.scenario is not None:
+        examples = _named(args.scenario)
+        if not examples:
+            parser.error(
+                f"--scenario {args.scenario!r} is none of the examples — give one of "
+                + ", ".join(f"{label!r} ({Path(file).stem})" for label, file, _ in EXAMPLES)
+            )
+    for label, file, _role in examples:
         scenario = load_scenario(_SCENARIOS / file)
-        reps = args.replications if i == 0 else args.other_replications
+        reps = args.replications if label == EXAMPLES[0][0] else args.other_replications
         started = time.perf_counter()
         with Progress(f"promises: {label}", 2 * reps, unit="replications") as bar:
             done = [0]
@@ -283,8 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(_table(comparisons, [role for _, _, role in examples]))
     print(f"\ncandidate: {runs[0]['candidate_policy']}")
-    print(f"{args.replications} replications (dense Helsinki), {args.other_replications} "
-          f"(the others) per run; {seconds:.0f} s")  # fmt: skip
+    print(", ".join(f"{r['replications']} replications ({c.label})"
+                    for c, r in zip(comparisons, runs, strict=True))
+          + f" per run; {seconds:.0f} s")  # fmt: skip
     primary = comparisons[0].figures()
     figures: dict[str, Any] = {
         key: primary[key]
@@ -300,6 +322,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _named(name: str) -> tuple[tuple[str, str, str], ...]:
+    """The example whose label or file stem is ``name`` (case-insensitive), alone; ``()`` when
+    none is."""
+    wanted = name.strip().lower()
+    return tuple(e for e in EXAMPLES if wanted in (e[0].lower(), Path(e[1]).stem.lower()))[:1]
 
 
 def _table(comparisons: Sequence[Comparison], roles: Sequence[str]) -> str:

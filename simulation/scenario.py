@@ -339,10 +339,14 @@ class RobotSpec(BaseModel):
 class CourierPool(BaseModel):
     """Crowdsourced couriers: commuters who take parcels from the hub on their way home.
 
-    Each day ``size`` couriers arrive at the hub over the day (``arrival_profile``), are
-    offered a bundle of small parcels near their way home and accept with probability
-    ``1 / (1 + exp(-(acceptance_intercept + acceptance_per_eur * pay - acceptance_per_km *
-    detour_km)))``; one who accepted may still not show up (``no_show``).
+    Each day ``size`` couriers arrive at the hub over the day (``arrival_profile``) and go
+    through production's flow (:mod:`orchestrator.commuting`): the offer rule picks the
+    waiting parcels that fit their way home, their capacity and their detour; they ask
+    ``pay_base_eur + pay_per_parcel_eur * parcels + pay_per_km_eur * detour_km`` and the
+    payout rule offers that only when it is at most what the parcels cost on the vans in the
+    hub's current plan. Offered, they accept with probability ``1 / (1 + exp(-(
+    acceptance_intercept + acceptance_per_eur * pay - acceptance_per_km * detour_km)))``;
+    one who accepted may still not show up (``no_show``).
     """
 
     model_config = _STRICT
@@ -365,7 +369,11 @@ class CourierPool(BaseModel):
         default=50.0, gt=0, le=500, description="Volume a courier carries, litres."
     )
     max_detour_km: float = Field(
-        default=6.0, gt=0, le=100, description="Longest detour offered, km."
+        default=6.0,
+        gt=0,
+        le=100,
+        description="Longest detour offered, km: a courier loses at most the time to ride it "
+        "on the bike (riding, handing over and waiting for windows all count).",
     )
     pay_base_eur: float = Field(default=2.0, ge=0, description="Pay per accepted bundle, EUR.")
     pay_per_parcel_eur: float = Field(default=1.5, ge=0, description="Pay per parcel, EUR.")

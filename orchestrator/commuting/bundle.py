@@ -16,7 +16,13 @@ engine for the largest set of the depot's candidate orders that fits:
 * the detour is a hard limit: the route's duration (riding, handing over and any wait for a
   window, all time the commuter loses) is at most the straight ride plus ``max_detour_s``
   (the vehicle type's ``max_shift``), and the ride may start at any moment of the leaving
-  window.
+  window;
+* the commuter carries at most ``carry_g`` grams and ``carry_ml`` millilitres besides
+  ``capacity_parcels`` parcels (by default :data:`CARRY_G` and :data:`CARRY_ML`);
+* only the :data:`MAX_CANDIDATES` candidates nearest the way are put to the solver — those
+  that fit the trip's carry alone, ranked by the straight-line detour depot → place →
+  destination against depot → destination: a commuter takes a handful of parcels, and the
+  solve grows with every candidate (a depot's day holds hundreds).
 
 Units: WGS84 degrees, seconds since the depot's local midnight on the service day (as the
 planner counts them), metres, parcels, EUR.
@@ -29,9 +35,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
+
 from orchestrator.planning.inputs import DepotInput, FleetInput, OrderInput, VehicleTypeInput
 from orchestrator.planning.problem import LeftOut, build_problem, local_midnight
 from orchestrator.planning.travel import TravelTimes
+from routing.matrix import haversine_m
 from routing.model import (
     Location,
     PickupDelivery,
@@ -49,12 +58,14 @@ __all__ = [
     "CARRY_ML",
     "COMMUTER_TYPE",
     "DROP_PENALTY_EUR",
+    "MAX_CANDIDATES",
     "MODES",
     "PICKUP_SERVICE_S",
     "Bundle",
     "BundleStop",
     "Trip",
     "best_bundle",
+    "nearest",
 ]
 
 COMMUTER_TYPE = "commuter"
@@ -70,6 +81,8 @@ PICKUP_SERVICE_S = 30
 DROP_PENALTY_EUR = 1_000.0
 """What leaving a candidate order out costs the solver: far above any ride's cost, so the
 bundle is the largest that fits, and the cheapest ride among those."""
+MAX_CANDIDATES = 30
+"""Candidates nearest the way that the solver is given for one trip (see the module's notes)."""
 _RIDE_COST_PER_HOUR = 10.0  # EUR: makes the solver prefer the shorter of equal bundles
 _LIMITS = Limits(time_limit=2.0, solution_limit=50, seed_with="none")
 
@@ -80,7 +93,8 @@ class Trip:
 
     ``leave_after_s``/``leave_before_s``: the leaving window, seconds since the depot's local
     midnight; ``capacity_parcels``: parcels they carry; ``max_detour_s``: seconds they accept
-    to lose against going straight; ``mode``: a key of :data:`MODES`.
+    to lose against going straight; ``mode``: a key of :data:`MODES`; ``carry_g`` and
+    ``carry_ml``: grams and millilitres they carry at most.
     """
 
     origin: tuple[float, float]
@@ -90,6 +104,8 @@ class Trip:
     capacity_parcels: int
     max_detour_s: int
     mode: str = "bike"
+    carry_g: int = CARRY_G
+    carry_ml: int = CARRY_ML
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +140,33 @@ class Bundle:
     def order_ids(self) -> tuple[int, ...]:
         """The bundle's orders, in riding order."""
         return tuple(s.order_id for s in self.stops)
+
+
+def nearest(
+    depot: DepotInput, trip: Trip, candidates: Sequence[OrderInput], limit: int = MAX_CANDIDATES
+) -> list[OrderInput]:
+    """Of ``candidates``, the ``limit`` nearest the trip's way that fit its carry alone (the
+    module's notes), in their given order; an order with no place yet is kept (the problem
+    builder leaves it out, with its reason)."""
+    carry = (trip.carry_g, trip.carry_ml, trip.capacity_parcels)
+    fitting = [
+        order
+        for order in candidates
+        if all(d <= c for d, c in zip(order.demand, carry, strict=True))
+    ]
+    placed = [order for order in fitting if order.place is not None]
+    if len(placed) <= limit:
+        return fitting
+    lat = np.array([order.place.lat for order in placed if order.place is not None])
+    lon = np.array([order.place.lon for order in placed if order.place is not None])
+    dest_lat, dest_lon = trip.destination
+    detour = (
+        haversine_m(depot.lat, depot.lon, lat, lon)
+        + haversine_m(lat, lon, dest_lat, dest_lon)
+        - haversine_m(depot.lat, depot.lon, dest_lat, dest_lon)
+    )
+    kept = {placed[i].id for i in np.argsort(detour, kind="stable")[:limit].tolist()}
+    return [order for order in fitting if order.place is None or order.id in kept]
 
 
 def _pickup_id(order_id: int) -> str:
@@ -172,7 +215,7 @@ def best_bundle(
     vtype = VehicleTypeInput(
         name=COMMUTER_TYPE,
         kind=VehicleKind.COURIER,
-        capacity=(CARRY_G, CARRY_ML, trip.capacity_parcels),
+        capacity=(trip.carry_g, trip.carry_ml, trip.capacity_parcels),
         profile=profile,
         max_shift_s=longest_s,
         cost_per_hour=_RIDE_COST_PER_HOUR,
@@ -183,7 +226,7 @@ def best_bundle(
     )  # fmt: skip
     midnight = local_midnight(depot, day)
     ride_ends_by = timedelta(seconds=fleet.shift_end_s)
-    within = [
+    reachable = [
         order
         for order in candidates
         # A window the ride cannot reach is not offered: the builder would clip it to the
@@ -195,6 +238,7 @@ def best_bundle(
             and order.window_end > midnight + timedelta(seconds=trip.leave_after_s)
         )
     ]
+    within = nearest(depot, trip, reachable)
     mapped = build_problem(depot, [fleet], within, day=day, travel=travel)
     base = mapped.problem
     empty = Bundle((), trip.leave_after_s, trip.leave_after_s + direct_s, direct_s, 0,

@@ -5,7 +5,8 @@ vans, and the commuter says what they want:
 
 * each order's van cost is its share of its route in the day's current plan — the route's
   cost (EUR, fixed cost included) divided by the orders on it; an order on no route yet costs
-  the plan's average per order served, and with no plan at all :data:`UNPLANNED_ORDER_EUR`;
+  the plan's average per order served, and with no plan at all :data:`UNPLANNED_ORDER_EUR`
+  (:func:`order_van_costs`);
 * the carrier's ceiling is the sum over the bundle (:func:`carrier_cost`);
 * the offer pays exactly what the commuter asked when that is at most the ceiling; asked for
   more, no offer is made, and the reason names the ceiling so they can ask less
@@ -18,10 +19,17 @@ it is the price a commuter competes with, and it errs towards making offers.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["UNPLANNED_ORDER_EUR", "Payout", "carrier_cost", "decide", "route_share"]
+__all__ = [
+    "UNPLANNED_ORDER_EUR",
+    "Payout",
+    "carrier_cost",
+    "decide",
+    "order_van_costs",
+    "route_share",
+]
 
 UNPLANNED_ORDER_EUR = 4.0
 """Van cost of an order when the day has no plan yet, EUR (a rule of thumb: a van day of about
@@ -41,6 +49,17 @@ class Payout:
 def route_share(route_cost_eur: float, orders_on_route: int) -> float:
     """One order's share of its route's cost, EUR."""
     return route_cost_eur / max(1, orders_on_route)
+
+
+def order_van_costs(
+    order_ids: Sequence[int], share_of: Mapping[int, float], average_eur: float | None
+) -> list[float]:
+    """Each order's van cost, EUR (the module's rule): its route's share ``share_of[id]``
+    (:func:`route_share`) when the current plan has it on a route, else the plan's average
+    per order served ``average_eur``, else (no plan, or one serving nothing)
+    :data:`UNPLANNED_ORDER_EUR`."""
+    fallback = UNPLANNED_ORDER_EUR if average_eur is None else average_eur
+    return [share_of.get(order_id, fallback) for order_id in order_ids]
 
 
 def carrier_cost(van_costs_eur: Sequence[float]) -> float:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from orchestrator.commuting.bundle import Bundle, Trip, best_bundle
-from orchestrator.commuting.payout import UNPLANNED_ORDER_EUR, decide, route_share
+from orchestrator.commuting.payout import decide, order_van_costs, route_share
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.models import (
     Courier,
@@ -284,7 +284,7 @@ def van_costs(session: Session, depot: Depot, day: date, order_ids: Sequence[int
     """Each order's cost on the vans, EUR (:mod:`orchestrator.commuting.payout`'s rule)."""
     plan = current_plan(session, depot.id or 0, day)
     if plan is None:
-        return [UNPLANNED_ORDER_EUR for _ in order_ids]
+        return order_van_costs(order_ids, {}, None)
     average = route_share(float(plan.cost or 0.0), plan.n_served) if plan.n_served else None
     routes = {r.id: r for r in session.exec(select(Route).where(Route.plan_id == plan.id))}
     on_route: dict[int, int] = {}
@@ -292,14 +292,11 @@ def van_costs(session: Session, depot: Depot, day: date, order_ids: Sequence[int
     for stop in session.exec(select(RouteStop).where(col(RouteStop.route_id).in_(list(routes)))):
         counts[stop.route_id] = counts.get(stop.route_id, 0) + 1
         on_route[stop.order_id] = stop.route_id
-    out = []
-    for order_id in order_ids:
-        route_id = on_route.get(order_id)
-        if route_id is not None:
-            out.append(route_share(routes[route_id].cost, counts[route_id]))
-        else:
-            out.append(average if average is not None else UNPLANNED_ORDER_EUR)
-    return out
+    share_of = {
+        order_id: route_share(routes[route_id].cost, counts[route_id])
+        for order_id, route_id in on_route.items()
+    }
+    return order_van_costs(order_ids, share_of, average)
 
 
 def _nearest_depot(session: Session, data: TripCreate) -> Depot:

@@ -21,8 +21,11 @@ One replication is one :class:`Twin`: a SimPy environment, the world drawn for i
   :class:`simpy.Resource`) and charges its battery (a :class:`simpy.Container`) until full or
   dispatched; a robot is only planned for trips its charge covers and turns back before a leg
   that its charge could not bring home;
-* :func:`courier` — a crowdsourced courier reaches the hub, is offered a bundle near their way
-  home, accepts or refuses (logistic in pay and detour), may not show up, rides and drops;
+* :func:`courier` — a crowdsourced courier reaches the hub and goes through production's flow:
+  the bundle on their way home from the offer rule
+  (:func:`orchestrator.commuting.bundle.best_bundle`), priced by the payout rule against the
+  hub's current plan (:func:`orchestrator.commuting.payout.decide`); offered, they accept or
+  refuse (logistic in pay and detour), may not show up, ride and drop;
 * :func:`day_end` — at midnight what is still waiting moves to the next day or, after the last
   day, ends unserved.
 
@@ -36,7 +39,9 @@ Where things live:
 * :mod:`~simulation.twin.arrivals` — :func:`order_arrivals` and a new order's service day;
 * :mod:`~simulation.twin.customers` — the customer's choice of day, place and window (concierge
   or home-only slots);
-* :mod:`~simulation.twin.planning` — :func:`planner` and :func:`~simulation.twin.planning.plan`;
+* :mod:`~simulation.twin.planning` — :func:`planner` and :func:`~simulation.twin.planning.plan`,
+  and each hub's current plan as the couriers' payout rule reads it
+  (:class:`~simulation.twin.planning.VanPlan`);
 * :mod:`~simulation.twin.plan_inputs` — the twin's vehicles, orders and returns as the production
   planner's input;
 * :mod:`~simulation.twin.vehicles` — :class:`Agent`, :class:`Trip` and :func:`drive`;

@@ -6,7 +6,9 @@ production planner's input (:mod:`simulation.twin.plan_inputs`),
 :func:`orchestrator.planning.problem.build_problem` turns them into a routing problem and
 :func:`routing.solve` plans it, repeatably (PyVRP seeded by iterations, OR-Tools' first
 solution). Only the trips that must leave before the next tick are handed out; the rest is
-planned again then (a rolling horizon).
+planned again then (a rolling horizon). Each plan stays the hub's current plan until the next
+(:class:`VanPlan`): what each order costs on the vans, the price a courier competes with
+(:mod:`simulation.twin.couriers`).
 
 Units: seconds since midnight of the first simulated day (local time at the hubs), metres.
 """
@@ -16,11 +18,13 @@ from __future__ import annotations
 import itertools
 import time as wallclock
 from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
+from orchestrator.commuting.payout import route_share
 from orchestrator.planning.problem import MappedProblem, build_problem
 from orchestrator.planning.spread import Buffer
 from routing.model import Problem
@@ -38,9 +42,38 @@ from simulation.world import DAY_S, HOUR_S, MINUTE_S
 if TYPE_CHECKING:
     from simulation.twin.setup import Twin
 
-__all__ = ["move", "plan", "planner"]
+__all__ = ["VanPlan", "move", "plan", "planner", "van_plan"]
 
 _ROUTING_SEED = 0x51D  # the solver's seed: the same problem gets the same plan
+
+
+@dataclass(frozen=True, slots=True)
+class VanPlan:
+    """A hub's current plan as the payout rule reads it (:mod:`orchestrator.commuting.payout`).
+
+    ``day``: the simulated day it plans; ``share_of``: order id (index + 1) → its route's
+    share, the route's cost over the orders on it, EUR; ``average_eur``: the plan's cost per
+    order served (``None`` when it serves none).
+    """
+
+    day: int
+    share_of: Mapping[int, float]
+    average_eur: float | None
+
+
+def van_plan(mapped: MappedProblem, solution: Solution, day: int) -> VanPlan:
+    """What each order of ``solution`` costs on the vans (:class:`VanPlan`), as production's
+    :func:`orchestrator.commuting.trips.van_costs` reads a stored plan: every route of the
+    plan, handed out or not, its cost with the fixed cost the plan counted."""
+    share_of: dict[int, float] = {}
+    served = 0
+    for route in solution.routes:
+        ids = [mapped.order_of_stop[v.stop_id] for v in route.visits
+               if v.stop_id in mapped.order_of_stop]  # fmt: skip
+        served += len(ids)
+        share_of.update((order_id, route_share(route.cost, len(ids))) for order_id in ids)
+    average = route_share(solution.cost, served) if served else None
+    return VanPlan(day, share_of, average)
 
 
 def planner(env: simpy.Environment, twin: Twin, day: int) -> Generator[simpy.Event, Any, None]:
@@ -158,6 +191,7 @@ def plan(twin: Twin, hub: int, now: int, *, commit_before: int | None = None) ->
                 notify(o, now, "unplanned")
     twin.plan_seconds += wallclock.perf_counter() - t0
     twin.plans += 1
+    twin.van_plans[hub] = van_plan(mapped, solution, day)
     agent_of = {f"{a.index + 1}": a for a in agents}
     planned = 0
     for route in solution.routes:

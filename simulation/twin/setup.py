@@ -38,7 +38,7 @@ from simulation.twin.charging import battery_level
 from simulation.twin.couriers import CourierLog, courier
 from simulation.twin.orders import FINAL, OrderState, Status
 from simulation.twin.outcomes import day_end
-from simulation.twin.planning import plan, planner
+from simulation.twin.planning import VanPlan, plan, planner
 from simulation.twin.returns import ReturnDraws, draw_returns
 from simulation.twin.vehicles import Agent
 from simulation.workload import FLEET_CATALOGUE
@@ -90,6 +90,9 @@ class Twin:
         Every return asked for so far (only when the scenario simulates returns).
     tentative
         The concierge's tentative plan per (hub, day).
+    van_plans
+        The last plan of each hub, what its orders cost on the vans
+        (:class:`~simulation.twin.planning.VanPlan`).
     plans, plan_seconds, option_seconds, run_seconds
         Planning runs, and wall-clock seconds spent planning, computing options and running.
     """
@@ -177,6 +180,8 @@ class Twin:
         self.orders: list[OrderState] = []
         self.by_hub: list[list[OrderState]] = [[] for _ in scenario.fleet.hubs]
         self.tentative: dict[tuple[int, int], Timeline] = {}
+        self.van_plans: dict[int, VanPlan] = {}
+        """The current plan of each hub (by index) as the couriers' payout rule reads it."""
         self._midnights: dict[int, datetime] = {}
         self._clock: dict[tuple[int, int], int] = {}
 

@@ -104,3 +104,28 @@ def test_the_command_writes_the_issue_keys(
     assert not figures["scenarios"]["tiny"]["same_run"]
     table = capsys.readouterr().out
     assert "tiny" in table and "kept (CI)" in table
+
+
+def test_one_scenario_runs_alone_by_label_or_file(
+    tiny: Scenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Two stand-in examples: --scenario picks the second alone, by its file stem.
+    examples = (("first", "first.toml", "primary"), ("second one", "second_one.toml", "other"))
+    monkeypatch.setattr(promises, "EXAMPLES", examples)
+    loaded: list[str] = []
+    monkeypatch.setattr(promises, "load_scenario", lambda p: loaded.append(p.name) or tiny)
+    out = tmp_path / "second.json"
+    argv = ["--other-replications", "1", "--scenario", "SECOND_ONE", "--json", str(out)]
+    assert promises.main(argv) == 0
+    assert loaded == ["second_one.toml"]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert set(figures["scenarios"]) == {"second one"}
+    assert figures["scenarios"]["second one"]["replications"] == 1
+    assert figures["kept_share"] == figures["scenarios"]["second one"]["kept_share"]
+    assert "1 replications (second one)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        promises.main(["--scenario", "nowhere"])
+    assert "'second one' (second_one)" in capsys.readouterr().err

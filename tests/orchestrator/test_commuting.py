@@ -4,13 +4,14 @@ promised window; the payout is what was asked, up to what the vans would cost.""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from orchestrator.commuting.bundle import Trip, best_bundle
-from orchestrator.commuting.payout import decide
+from orchestrator.commuting.bundle import CARRY_G, CARRY_ML, Trip, best_bundle, nearest
+from orchestrator.commuting.payout import UNPLANNED_ORDER_EUR, decide, order_van_costs
 from orchestrator.planning.inputs import DepotInput, OrderInput, PlaceInput
 from tests.orchestrator.conftest import TRAVEL
 
@@ -107,3 +108,41 @@ def test_the_payout_is_what_was_asked_up_to_the_vans_cost(
     assert decision.carrier_cost_eur == round(sum(costs), 2)
     if payout is None:
         assert decision.reason is not None and "ask at most 7.00 EUR" in decision.reason
+
+
+def test_a_trip_carries_the_pools_grams_and_millilitres_unless_told() -> None:
+    assert (trip().carry_g, trip().carry_ml) == (CARRY_G, CARRY_ML)  # production's default
+    orders = [order(n, p) for n, p in enumerate(NEAR, 1)]  # 1 kg, 5 litres each
+    light = dataclasses.replace(trip(detour_min=30, parcels=4), carry_g=1_500)
+    bundle = best_bundle(DEPOT, DAY, light, orders, travel=TRAVEL)
+    assert bundle.stops
+    # Never two on board at once: each is handed over before the next is taken.
+    for a, b in zip(bundle.stops, bundle.stops[1:], strict=False):
+        assert a.handover_s < b.pickup_s
+    roomy = best_bundle(DEPOT, DAY, trip(detour_min=30, parcels=4), orders, travel=TRAVEL)
+    assert len(roomy.stops) >= len(bundle.stops)
+
+
+def test_only_the_candidates_nearest_the_way_that_fit_are_solved() -> None:
+    way = trip(parcels=2)
+    orders = [order(n, p) for n, p in enumerate(NEAR, 1)] + [order(5, FAR)]
+    heavy = dataclasses.replace(order(6, NEAR[0]), demand=(CARRY_G + 1, 1_000, 1))
+    unplaced = dataclasses.replace(order(7, NEAR[1]), place=None)
+    kept = nearest(DEPOT, way, [*orders, heavy, unplaced], limit=2)
+    assert [o.id for o in kept][-1] == 7  # no place: left to the builder, which says why
+    assert 5 not in {o.id for o in kept} and 6 not in {o.id for o in kept}
+    assert len(kept) == 3
+    assert nearest(DEPOT, way, orders, limit=10) == orders  # few enough: all, in their order
+
+
+@pytest.mark.parametrize(
+    ("shares", "average", "costs"),
+    [
+        ({1: 3.0}, 5.0, [3.0, 5.0]),  # order 1 on a route, order 2 at the plan's average
+        ({}, None, [UNPLANNED_ORDER_EUR, UNPLANNED_ORDER_EUR]),  # no plan: the rule of thumb
+    ],
+)
+def test_each_order_costs_its_route_share_else_the_average(
+    shares: dict[int, float], average: float | None, costs: list[float]
+) -> None:
+    assert order_van_costs([1, 2], shares, average) == costs
