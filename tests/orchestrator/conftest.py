@@ -10,6 +10,7 @@ tables.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,9 +153,28 @@ def _postgres_database(base_url: str) -> Iterator[str]:
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(admin, name)
         admin.dispose()
+
+
+def drop_database(admin: sa.Engine, name: str, *, tries: int = 40) -> None:
+    """Drop the test database ``name``, ending its sessions (``WITH (FORCE)``).
+
+    FORCE may not end a session of another role: the server's autovacuum worker, which visits
+    a freshly written database now and then, belongs to the superuser, and the drop fails
+    with "must be a member of the role whose process is being terminated" while it works
+    (a CI run lost two tests so). Such a worker is done within moments: the drop is tried
+    again every 0.25 s, ``tries`` times, before the error is raised.
+    """
+    for attempt in range(tries):
+        try:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "must be a member of the role" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -25,7 +25,7 @@ from orchestrator.planning.plans import current_plan, plan_routes, route_stops
 from orchestrator.planning.travel import StraightLineTravel
 from orchestrator.store.engine import alembic_config, create_engine, ensure_schema
 from routing import Limits
-from tests.orchestrator.conftest import POSTGRES_ENV
+from tests.orchestrator.conftest import POSTGRES_ENV, drop_database
 
 DAY = date(2025, 3, 3)
 AT = datetime(2025, 3, 2, 18, 0, tzinfo=UTC)
@@ -56,8 +56,7 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
     finally:
         engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(admin, name)
         admin.dispose()
 
 
