@@ -43,7 +43,7 @@ from tests.api.test_returns import delivered_dress, load_sales, start
 
 HOST = "https://testserver"
 SAME_ORIGIN = {"Origin": HOST}
-PAGE_BUDGET_S = 0.5  # a hang guard; the 100 ms target is `python -m benchmarks.pages`'
+PAGE_BUDGET_S = 0.5  # a hang guard; the 100 ms target is `python -m benchmarks.pages`
 
 
 @pytest.fixture
