@@ -53,7 +53,14 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 from orchestrator.concierge.schedule import resolve
-from orchestrator.planning.spread import ANY_HOUR, Buffer, SpreadBook, SpreadKey, zone_of
+from orchestrator.planning.spread import (
+    ANY_HOUR,
+    Buffer,
+    Estimate,
+    SpreadBook,
+    SpreadKey,
+    zone_of,
+)
 from routing.model import Location
 from routing.solution import Route
 from simulation.pickups import ReturnVisit
@@ -165,6 +172,21 @@ def ask(twin: Twin, agent: Agent, route: Route, orders: tuple[object, ...], now:
     return out
 
 
+def _projection(
+    twin: Twin, agent: Agent, confidence: float
+) -> tuple[Estimate, Estimate, float, float, float]:
+    """What a projection of the agent's stops works with: the learned travel and service
+    spread of its profile, their mean ratios (actual over planned) and ``z`` at
+    ``confidence``."""
+    spread = book(twin)
+    profile = agent.vtype.profile
+    travel = spread.estimate(SpreadKey("travel", profile))
+    service = spread.estimate(SpreadKey("service", profile))
+    t_mean = math.exp(travel.mu + travel.sigma**2 / 2)
+    s_mean = math.exp(service.mu + service.sigma**2 / 2)
+    return travel, service, t_mean, s_mean, NormalDist().inv_cdf(confidence)
+
+
 # -- leaving the hub -------------------------------------------------------------------------------
 
 LEAVE_CONFIDENCE = 0.99
@@ -183,13 +205,7 @@ def leave_at(twin: Twin, agent: Agent, trip: Trip, now: int) -> int:
     planned = trip.day * DAY_S + route.start_time
     if planned <= now:
         return planned
-    spread = book(twin)
-    profile = agent.vtype.profile
-    travel = spread.estimate(SpreadKey("travel", profile))
-    service = spread.estimate(SpreadKey("service", profile))
-    t_mean = math.exp(travel.mu + travel.sigma**2 / 2)
-    s_mean = math.exp(service.mu + service.sigma**2 / 2)
-    z = NormalDist().inv_cdf(LEAVE_CONFIDENCE)
+    travel, service, t_mean, s_mean, z = _projection(twin, agent, LEAVE_CONFIDENCE)
     t, var, pos, short = float(planned), 0.0, 0, 0.0
     for visit, o in zip(route.visits, trip.orders, strict=True):
         leg = float(trip.durations[pos, visit.location])
@@ -218,13 +234,7 @@ def watch(twin: Twin, agent: Agent, trip: Trip, k: int, here: int, now: int) -> 
     the stops left; move or re-time the ones that would miss their window (module notes)."""
     from simulation.twin.planning import move  # planning hands trips to drive, which calls this
 
-    spread = book(twin)
-    profile = agent.vtype.profile
-    travel = spread.estimate(SpreadKey("travel", profile))
-    service = spread.estimate(SpreadKey("service", profile))
-    t_mean = math.exp(travel.mu + travel.sigma**2 / 2)
-    s_mean = math.exp(service.mu + service.sigma**2 / 2)
-    z = NormalDist().inv_cdf(twin.policies.promise_confidence)
+    travel, service, t_mean, s_mean, z = _projection(twin, agent, twin.policies.promise_confidence)
     at_hub = here == 0 and k == 0
     t, var, pos = float(now), 0.0, here
     for j in range(k, len(trip.route.visits)):

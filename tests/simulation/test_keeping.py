@@ -18,7 +18,7 @@ from orchestrator.planning.spread import SpreadKey
 from routing.solution import Route, Visit
 from simulation.kpis import replication_kpis
 from simulation.scenario import Scenario
-from simulation.twin import OrderState, Status, Trip, Twin
+from simulation.twin import Agent, OrderState, Status, Trip, Twin
 from simulation.twin.promises import CUSTOMERS_MISSES, Outcome, outcome, record
 from simulation.twin.watch import LEAVE_CONFIDENCE, book, buffer_now, leave_at, watch
 from simulation.world import HOUR_S
@@ -84,14 +84,19 @@ def test_the_plan_and_the_offers_are_timed_on_the_buffer() -> None:
     assert buffer.travel_factor("car") > 1 and buffer.service > 1
 
 
+def _kept_van() -> tuple[Twin, Agent]:
+    """The tiny scenario's twin under "kept", not run, and one of its vans."""
+    data = tiny_dict()
+    data["policies"]["promises"] = "kept"
+    twin = Twin(Scenario.from_dict(data))
+    return twin, next(a for a in twin.agents if a.type_name == "van")
+
+
 def test_a_late_route_tells_the_customer_before_the_window_opens() -> None:
     # A van at its first stop at 09:00; its next stop, promised 10:00-11:00, is three hours
     # away on the planned times (travel forced far past the window): the watch tells the
     # customer at once, before the window opens, and the stop stays on the trip.
-    data = tiny_dict()
-    data["policies"]["promises"] = "kept"
-    twin = Twin(Scenario.from_dict(data))
-    agent = next(a for a in twin.agents if a.type_name == "van")
+    twin, agent = _kept_van()
     spec = twin.world.orders[0]
     o = OrderState(spec, 0, 0, "home", spec.customer.places["home"], (10 * HOUR_S, 11 * HOUR_S))
     record(o)
@@ -110,10 +115,7 @@ def test_a_late_route_tells_the_customer_before_the_window_opens() -> None:
 
 
 def test_the_watch_leaves_a_route_that_holds_alone() -> None:
-    data = tiny_dict()
-    data["policies"]["promises"] = "kept"
-    twin = Twin(Scenario.from_dict(data))
-    agent = next(a for a in twin.agents if a.type_name == "van")
+    twin, agent = _kept_van()
     spec = twin.world.orders[0]
     o = OrderState(spec, 0, 0, "home", spec.customer.places["home"], (10 * HOUR_S, 11 * HOUR_S))
     record(o)
@@ -150,10 +152,7 @@ def test_a_trip_leaves_early_enough_for_a_stop_planned_at_its_windows_end() -> N
     # The stop whose window is open is planned at its very end; leaving at 15:40 it is
     # late about one time in two. The trip leaves earlier, by what the stop needs to hold at
     # LEAVE_CONFIDENCE, never before it was handed out; the second stop's wait absorbs it.
-    data = tiny_dict()
-    data["policies"]["promises"] = "kept"
-    twin = Twin(Scenario.from_dict(data))
-    agent = next(a for a in twin.agents if a.type_name == "van")
+    twin, agent = _kept_van()
     trip = _two_stop_trip(twin)
     leave = leave_at(twin, agent, trip, 14 * HOUR_S)
     assert 14 * HOUR_S <= leave < 15 * HOUR_S + 2_400
@@ -169,13 +168,11 @@ def test_a_trip_leaves_early_enough_for_a_stop_planned_at_its_windows_end() -> N
 
 
 def test_a_trip_with_slack_leaves_when_planned() -> None:
-    data = tiny_dict()
-    data["policies"]["promises"] = "kept"
-    twin = Twin(Scenario.from_dict(data))
-    agent = next(a for a in twin.agents if a.type_name == "van")
+    twin, agent = _kept_van()
     trip = _two_stop_trip(twin)
-    roomy = (trip.orders[0].window[0], 17 * HOUR_S)
-    trip.orders[0].window = roomy
+    first = trip.orders[0]
+    assert isinstance(first, OrderState)
+    first.window = (first.window[0], 17 * HOUR_S)  # room enough
     assert leave_at(twin, agent, trip, 14 * HOUR_S) == 15 * HOUR_S + 2_400
 
 
